@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// Compiles every contracts/src/**/*.sol through solc's standard-json API (the npm solc pinned in
+// package-lock.json) and writes, for each contract defined under src/, NAME.abi and NAME.bin into
+// OUT_DIR, plus artifacts.json (name -> {abi, bytecode, source}). A compile error exits 1 with
+// solc's own formatted message. Re-running with unchanged sources and settings is a no-op.
+//
+// usage: node scripts/compile.js SRC_DIR OUT_DIR
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+
+const [srcDir, outDir] = process.argv.slice(2);
+if (!srcDir || !outDir) {
+  console.error('usage: compile.js SRC_DIR OUT_DIR');
+  process.exit(2);
+}
+const root = path.resolve(__dirname, '..');
+const nodeModules = path.join(root, 'node_modules');
+
+function listSol(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listSol(p));
+    else if (entry.name.endsWith('.sol')) out.push(p);
+  }
+  return out.sort();
+}
+
+const files = listSol(path.resolve(srcDir));
+const sources = {};
+for (const f of files) {
+  sources[path.relative(path.resolve(srcDir), f).split(path.sep).join('/')] = { content: fs.readFileSync(f, 'utf8') };
+}
+
+const settings = {
+  optimizer: { enabled: true, runs: 200 },
+  evmVersion: 'cancun',
+  viaIR: true,
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+};
+
+let solcVersion;
+try {
+  solcVersion = require(path.join(nodeModules, 'solc', 'package.json')).version;
+} catch (e) {
+  console.error(`solc is not installed under ${nodeModules}: run 'npm ci' in ${root}`);
+  process.exit(1);
+}
+
+const stamp = crypto.createHash('sha256')
+  .update(JSON.stringify({ sources, settings, solcVersion }))
+  .digest('hex');
+const stampFile = path.join(outDir, '.solc-stamp');
+if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
+  console.log(`contracts up to date (${files.length} sources, solc ${solcVersion})`);
+  process.exit(0);
+}
+
+function findImports(importPath) {
+  const candidates = [path.join(nodeModules, importPath), path.join(path.resolve(srcDir), importPath)];
+  for (const c of candidates) {
+    if (fs.existsSync(c)) return { contents: fs.readFileSync(c, 'utf8') };
+  }
+  return { error: `import not found: ${importPath} (looked in ${candidates.join(', ')})` };
+}
+
+if (files.length === 0) {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'artifacts.json'), '{}');
+  console.log('no Solidity sources found');
+  process.exit(0);
+}
+const solc = require(path.join(nodeModules, 'solc'));
+const started = Date.now();
+const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings }), { import: findImports }));
+
+let failed = false;
+for (const err of output.errors || []) {
+  if (err.severity === 'error') {
+    failed = true;
+    console.error(err.formattedMessage);
+  } else if (!/SPDX|unreachable/i.test(err.message)) {
+    console.error(err.formattedMessage);
+  }
+}
+if (failed) {
+  console.error('solidity compilation failed');
+  process.exit(1);
+}
+
+fs.mkdirSync(outDir, { recursive: true });
+const artifacts = {};
+for (const [source, contracts] of Object.entries(output.contracts || {})) {
+  if (!sources[source]) continue; // library sources (OpenZeppelin) are compiled but not exported
+  for (const [name, c] of Object.entries(contracts)) {
+    if (artifacts[name]) {
+      console.error(`two contracts are named ${name} (${artifacts[name].source} and ${source}); names must be unique`);
+      process.exit(1);
+    }
+    artifacts[name] = { source, abi: c.abi, bytecode: c.evm.bytecode.object, deployedSize: c.evm.deployedBytecode.object.length / 2 };
+    fs.writeFileSync(path.join(outDir, `${name}.abi`), JSON.stringify(c.abi));
+    fs.writeFileSync(path.join(outDir, `${name}.bin`), c.evm.bytecode.object);
+  }
+}
+fs.writeFileSync(path.join(outDir, 'artifacts.json'), JSON.stringify(artifacts));
+fs.writeFileSync(stampFile, stamp);
+console.log(`compiled ${files.length} sources into ${Object.keys(artifacts).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);
