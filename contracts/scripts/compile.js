@@ -28,7 +28,7 @@ function listSol(dir) {
   return out.sort();
 }
 
-const files = listSol(path.resolve(srcDir));
+const files = fs.existsSync(srcDir) ? listSol(path.resolve(srcDir)) : [];
 const sources = {};
 for (const f of files) {
   sources[path.relative(path.resolve(srcDir), f).split(path.sep).join('/')] = { content: fs.readFileSync(f, 'utf8') };

@@ -200,7 +200,10 @@ public final class Devnet implements AutoCloseable {
             OutputWatcher watcher = new OutputWatcher(process);
             watcher.start();
             try {
-                if (!watcher.listening.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS) || watcher.port < 0) {
+                boolean released = watcher.listening.await(startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (!released || watcher.port < 0) {
+                    // released without a port means anvil's output closed: give the exit a moment to register
+                    if (released) process.waitFor(2, TimeUnit.SECONDS);
                     String reason = process.isAlive()
                             ? "did not report a listening port within " + startTimeout.toSeconds() + " s"
                             : "exited with code " + process.exitValue() + " before listening";
