@@ -81,7 +81,7 @@ for (const err of output.errors || []) {
   if (err.severity === 'error') {
     failed = true;
     console.error(err.formattedMessage);
-  } else if (!/SPDX|unreachable/i.test(err.message)) {
+  } else if (!/SPDX|unreachable|Transient storage as defined by EIP-1153/i.test(err.message)) {
     console.error(err.formattedMessage);
   }
 }

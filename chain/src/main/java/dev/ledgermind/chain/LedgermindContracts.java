@@ -1,0 +1,371 @@
+package dev.ledgermind.chain;
+
+import dev.ledgermind.chain.contracts.AgentRegistry;
+import dev.ledgermind.chain.contracts.ModelRegistry;
+import dev.ledgermind.chain.contracts.ReputationRegistry;
+import dev.ledgermind.chain.contracts.TaskMarket;
+import dev.ledgermind.chain.contracts.ValidationRegistry;
+import org.web3j.abi.datatypes.DynamicArray;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.RemoteFunctionCall;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.tx.Contract;
+import org.web3j.tx.gas.ContractGasProvider;
+import org.web3j.tx.gas.StaticGasProvider;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Typed access to one Ledgermind deployment, acting as one account.
+ *
+ * <p>{@link #deploy} deploys and wires the five contracts (AgentRegistry, ModelRegistry,
+ * ReputationRegistry, ValidationRegistry, TaskMarket; then binds the market in the three registries
+ * that trust it). {@link #at} attaches to an existing {@link Deployment}, and {@link #as} switches the
+ * signing account. Every transaction goes through a {@link TransactionSender}: reverts surface as
+ * {@link ContractRevertedException} naming the custom error. The generated web3j wrappers
+ * ({@code dev.ledgermind.chain.contracts}) are used to encode calls and decode events; they are
+ * available through the accessors for anything this facade does not cover.
+ *
+ * <p>Agent ids are {@code long} (the registry caps them at 2^32 - 1); task ids are BigInteger.
+ */
+public final class LedgermindContracts {
+    /** Gas limit used only for deployments (they do not go through estimation). */
+    private static final ContractGasProvider DEPLOY_GAS =
+            new StaticGasProvider(BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(15_000_000L));
+
+    private final Web3j web3j;
+    private final Deployment deployment;
+    private final TransactionSender sender;
+    private final AgentRegistry agents;
+    private final ModelRegistry models;
+    private final TaskMarket market;
+    private final ReputationRegistry reputation;
+    private final ValidationRegistry validation;
+    private final Map<String, TransactionReceipt> deployReceipts;
+
+    private LedgermindContracts(Web3j web3j, Deployment deployment, TransactionSender sender,
+                                Map<String, TransactionReceipt> deployReceipts) {
+        this.web3j = web3j;
+        this.deployment = deployment;
+        this.sender = sender;
+        this.deployReceipts = Map.copyOf(deployReceipts);
+        var tm = sender.transactionManager();
+        this.agents = AgentRegistry.load(deployment.agentRegistry(), web3j, tm, DEPLOY_GAS);
+        this.models = ModelRegistry.load(deployment.modelRegistry(), web3j, tm, DEPLOY_GAS);
+        this.market = TaskMarket.load(deployment.taskMarket(), web3j, tm, DEPLOY_GAS);
+        this.reputation = ReputationRegistry.load(deployment.reputationRegistry(), web3j, tm, DEPLOY_GAS);
+        this.validation = ValidationRegistry.load(deployment.validationRegistry(), web3j, tm, DEPLOY_GAS);
+    }
+
+    // ------------------------------------------------------------------ deployment
+
+    /**
+     * Deploys and wires all contracts from {@code deployer}; returns a facade acting as the deployer.
+     * {@link #deployReceipts()} holds each deployment's receipt (for gas figures).
+     */
+    public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p) {
+        long chainId = chainId(web3j);
+        TransactionSender s = new TransactionSender(web3j, deployer, chainId);
+        var tm = s.transactionManager();
+        Map<String, TransactionReceipt> receipts = new LinkedHashMap<>();
+        try {
+            long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
+            AgentRegistry agents = AgentRegistry.deploy(web3j, tm, DEPLOY_GAS, p.minStake(),
+                    BigInteger.valueOf(p.unbondingDelay())).send();
+            receipts.put("AgentRegistry", receipt(agents));
+            ModelRegistry models = ModelRegistry.deploy(web3j, tm, DEPLOY_GAS, agents.getContractAddress(),
+                    BigInteger.valueOf(p.maxServersPerModel())).send();
+            receipts.put("ModelRegistry", receipt(models));
+            ReputationRegistry reputation = ReputationRegistry.deploy(web3j, tm, DEPLOY_GAS,
+                    agents.getContractAddress()).send();
+            receipts.put("ReputationRegistry", receipt(reputation));
+            ValidationRegistry validation = ValidationRegistry.deploy(web3j, tm, DEPLOY_GAS,
+                    agents.getContractAddress()).send();
+            receipts.put("ValidationRegistry", receipt(validation));
+            String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
+            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS,
+                    List.of(agents.getContractAddress(), models.getContractAddress(),
+                            reputation.getContractAddress(), validation.getContractAddress(), treasury),
+                    List.of(BigInteger.valueOf(p.commitWindow()), BigInteger.valueOf(p.revealWindow()),
+                            BigInteger.valueOf(p.maxInputBytes()), BigInteger.valueOf(p.maxOutputBytes()),
+                            BigInteger.valueOf(p.maxK()), BigInteger.valueOf(p.maxRounds()), p.minFee(),
+                            p.dissentSlash(), p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()),
+                            BigInteger.valueOf(p.callbackGasLimit()))).send();
+            receipts.put("TaskMarket", receipt(market));
+            String m = market.getContractAddress();
+            receipts.put("AgentRegistry.bindTaskMarket",
+                    s.send("AgentRegistry", agents.getContractAddress(), agents.bindTaskMarket(m), BigInteger.ZERO));
+            receipts.put("ReputationRegistry.bindTaskMarket",
+                    s.send("ReputationRegistry", reputation.getContractAddress(), reputation.bindTaskMarket(m), BigInteger.ZERO));
+            receipts.put("ValidationRegistry.bindTaskMarket",
+                    s.send("ValidationRegistry", validation.getContractAddress(), validation.bindTaskMarket(m), BigInteger.ZERO));
+            Deployment d = new Deployment(chainId, deployBlock, agents.getContractAddress(), models.getContractAddress(),
+                    m, reputation.getContractAddress(), validation.getContractAddress(), treasury);
+            return new LedgermindContracts(web3j, d, s, receipts);
+        } catch (ChainException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ChainException("deploying the Ledgermind contracts failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Attaches to a deployment, signing as {@code credentials}. Checks the chain id matches. */
+    public static LedgermindContracts at(Web3j web3j, Deployment deployment, Credentials credentials) {
+        long chainId = chainId(web3j);
+        if (chainId != deployment.chainId()) {
+            throw new ChainException("the RPC serves chain id " + chainId + " but the deployment is on chain "
+                    + deployment.chainId());
+        }
+        return new LedgermindContracts(web3j, deployment, new TransactionSender(web3j, credentials, chainId), Map.of());
+    }
+
+    /** The same deployment, signing as another account. */
+    public LedgermindContracts as(Credentials credentials) {
+        return new LedgermindContracts(web3j, deployment,
+                new TransactionSender(web3j, credentials, deployment.chainId()), Map.of());
+    }
+
+    public Deployment deployment() {
+        return deployment;
+    }
+
+    /** The signing account's address. */
+    public String address() {
+        return sender.address();
+    }
+
+    public Web3j web3j() {
+        return web3j;
+    }
+
+    /** Receipts of the deployment transactions (only on the instance {@link #deploy} returned). */
+    public Map<String, TransactionReceipt> deployReceipts() {
+        return deployReceipts;
+    }
+
+    public AgentRegistry agentRegistry() {
+        return agents;
+    }
+
+    public ModelRegistry modelRegistry() {
+        return models;
+    }
+
+    public TaskMarket taskMarket() {
+        return market;
+    }
+
+    public ReputationRegistry reputationRegistry() {
+        return reputation;
+    }
+
+    public ValidationRegistry validationRegistry() {
+        return validation;
+    }
+
+    public TransactionSender sender() {
+        return sender;
+    }
+
+    // ------------------------------------------------------------------ identity and stake
+
+    /** Registers an agent (ERC-8004 {@code register(agentURI)}); returns its id. */
+    public long registerAgent(String agentUri) {
+        TransactionReceipt r = sendAgents(agents.register(agentUri == null ? "" : agentUri), BigInteger.ZERO);
+        var events = AgentRegistry.getRegisteredEvents(r);
+        if (events.isEmpty()) throw new ChainException("register emitted no Registered event (tx " + r.getTransactionHash() + ")");
+        return events.getFirst().agentId.longValueExact();
+    }
+
+    /** Adds {@code wei} to an agent's bonded stake. */
+    public TransactionReceipt stake(long agentId, BigInteger wei) {
+        return sendAgents(agents.stake(BigInteger.valueOf(agentId), wei), wei);
+    }
+
+    /** Registers an agent and stakes {@code wei} for it; returns its id. */
+    public long registerAndStake(String agentUri, BigInteger wei) {
+        long id = registerAgent(agentUri);
+        stake(id, wei);
+        return id;
+    }
+
+    public TransactionReceipt requestUnstake(long agentId, BigInteger wei) {
+        return sendAgents(agents.requestUnstake(BigInteger.valueOf(agentId), wei), BigInteger.ZERO);
+    }
+
+    /** Withdraws unbonded stake to the agent's owner after the delay. */
+    public TransactionReceipt withdrawStake(long agentId) {
+        return sendAgents(agents.withdraw(BigInteger.valueOf(agentId)), BigInteger.ZERO);
+    }
+
+    public StakeInfo stakeOf(long agentId) {
+        List<Type> v = sender.call("AgentRegistry", deployment.agentRegistry(), agents.stakeOf(BigInteger.valueOf(agentId)));
+        return new StakeInfo(big(v.get(0)), big(v.get(1)), big(v.get(2)).longValueExact());
+    }
+
+    // ------------------------------------------------------------------ models
+
+    /** Registers a model; returns its id. */
+    public int registerModel(ModelSpec spec) {
+        TransactionReceipt r = sender.send("ModelRegistry", deployment.modelRegistry(), models.registerModel(
+                spec.weightsHash(), spec.tokenizerHash(), spec.architectureHash(), spec.name(),
+                BigInteger.valueOf(spec.modes())), BigInteger.ZERO);
+        return ModelRegistry.getModelRegisteredEvents(r).getFirst().modelId.intValueExact();
+    }
+
+    /** The model id registered for these content hashes, or 0. */
+    public int modelIdOf(byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash) {
+        byte[] content = (byte[]) sender.call("ModelRegistry", deployment.modelRegistry(),
+                models.contentHashOf(weightsHash, tokenizerHash, architectureHash)).getFirst().getValue();
+        return big(sender.call("ModelRegistry", deployment.modelRegistry(), models.modelIdOf(content)).getFirst()).intValueExact();
+    }
+
+    public TransactionReceipt declareServes(long agentId, int modelId) {
+        return sender.send("ModelRegistry", deployment.modelRegistry(),
+                models.declareServes(BigInteger.valueOf(agentId), BigInteger.valueOf(modelId)), BigInteger.ZERO);
+    }
+
+    public TransactionReceipt withdrawServes(long agentId, int modelId) {
+        return sender.send("ModelRegistry", deployment.modelRegistry(),
+                models.withdrawServes(BigInteger.valueOf(agentId), BigInteger.valueOf(modelId)), BigInteger.ZERO);
+    }
+
+    // ------------------------------------------------------------------ tasks
+
+    /** Submits a task; returns its id, the drawn nodes, deadlines and the receipt. */
+    public SubmittedTask submitTask(TaskRequest req) {
+        TransactionReceipt r = sendMarket(market.submitTask(BigInteger.valueOf(req.modelId()), req.inputHash(),
+                req.input(), BigInteger.valueOf(req.seed()), BigInteger.valueOf(req.temperatureMilli()),
+                BigInteger.valueOf(req.maxTokens()), BigInteger.valueOf(req.kind()), BigInteger.valueOf(req.k()),
+                BigInteger.ZERO, BigInteger.valueOf(req.callback() ? 1 : 0), req.fee()), req.fee());
+        var e = TaskMarket.getTaskSubmittedEvents(r).getFirst();
+        return new SubmittedTask(e.taskId, e.nodes.stream().map(BigInteger::longValueExact).toList(),
+                e.commitDeadline.longValueExact(), e.revealDeadline.longValueExact(), r);
+    }
+
+    /** The commitment this account must submit (node = this account's address). */
+    public byte[] commitment(BigInteger taskId, byte[] resultHash, byte[] traceRoot, byte[] salt) {
+        return Commitment.of(taskId, address(), resultHash, traceRoot, salt);
+    }
+
+    public TransactionReceipt commit(BigInteger taskId, long agentId, byte[] commitment) {
+        Commitment.require32("commitment", commitment);
+        return sendMarket(market.commit(taskId, BigInteger.valueOf(agentId), commitment), BigInteger.ZERO);
+    }
+
+    public TransactionReceipt reveal(BigInteger taskId, long agentId, byte[] resultHash, byte[] traceRoot, byte[] salt,
+                                     byte[] output) {
+        return sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), resultHash, traceRoot, salt,
+                output == null ? new byte[0] : output), BigInteger.ZERO);
+    }
+
+    /** Settles a task or handles its timeout (see TaskMarket.finalize). */
+    public TransactionReceipt finalizeTask(BigInteger taskId) {
+        return sendMarket(market.finalize(taskId), BigInteger.ZERO);
+    }
+
+    /** Pays the agent's unclaimed rewards to its payout address. */
+    public TransactionReceipt claim(long agentId) {
+        return sendMarket(market.claim(BigInteger.valueOf(agentId)), BigInteger.ZERO);
+    }
+
+    /** Pays this account's pending refunds (or treasury proceeds). */
+    public TransactionReceipt withdrawBalance() {
+        return sendMarket(market.withdrawBalance(), BigInteger.ZERO);
+    }
+
+    public TaskState task(BigInteger taskId) {
+        TaskMarket.TaskView v = (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
+                market.getTask(taskId)).getFirst();
+        List<Long> nodes = taskNodes(taskId);
+        return new TaskState(taskId, v.requester, TaskPhase.of(v.phase.intValueExact()), v.k.intValueExact(),
+                v.round.intValueExact(), v.modelId.intValueExact(), v.fee, nodes, v.committedMask.intValueExact(),
+                v.revealedMask.intValueExact(), v.acceptedMask.intValueExact(), v.commitDeadline.longValueExact(),
+                v.revealDeadline.longValueExact(), v.finalizedAt.longValueExact(), v.flags.testBit(0));
+    }
+
+    public TaskPhase phase(BigInteger taskId) {
+        return TaskPhase.of(big(sender.call("TaskMarket", deployment.taskMarket(), market.phaseOf(taskId)).getFirst())
+                .intValueExact());
+    }
+
+    public List<Long> taskNodes(BigInteger taskId) {
+        @SuppressWarnings("unchecked")
+        DynamicArray<Type<BigInteger>> arr = (DynamicArray<Type<BigInteger>>) sender.call("TaskMarket",
+                deployment.taskMarket(), market.taskNodes(taskId)).getFirst();
+        List<Long> out = new ArrayList<>();
+        for (Type<BigInteger> t : arr.getValue()) out.add(t.getValue().longValueExact());
+        return out;
+    }
+
+    public TaskResult result(BigInteger taskId) {
+        List<Type> v = sender.call("TaskMarket", deployment.taskMarket(), market.taskResult(taskId));
+        return new TaskResult((Boolean) v.get(0).getValue(), (byte[]) v.get(1).getValue(), (byte[]) v.get(2).getValue(),
+                (byte[]) v.get(3).getValue());
+    }
+
+    public BigInteger claimable(long agentId) {
+        return big(sender.call("TaskMarket", deployment.taskMarket(), market.claimable(BigInteger.valueOf(agentId))).getFirst());
+    }
+
+    public BigInteger pendingWithdrawal(String account) {
+        return big(sender.call("TaskMarket", deployment.taskMarket(), market.pendingWithdrawals(account)).getFirst());
+    }
+
+    /** TaskMarket's fund counters: [taskCount, escrowed, unclaimed]. */
+    public BigInteger[] marketTotals() {
+        List<Type> v = sender.call("TaskMarket", deployment.taskMarket(), market.totals());
+        return new BigInteger[] {big(v.get(0)), big(v.get(1)), big(v.get(2))};
+    }
+
+    /** AgentRegistry's fund counters: [totalBonded, totalUnbonding]. */
+    public BigInteger[] stakeTotals() {
+        return new BigInteger[] {
+            big(sender.call("AgentRegistry", deployment.agentRegistry(), agents.totalBonded()).getFirst()),
+            big(sender.call("AgentRegistry", deployment.agentRegistry(), agents.totalUnbonding()).getFirst())
+        };
+    }
+
+    /** The native-currency balance of an address, wei. */
+    public BigInteger balanceOf(String address) {
+        try {
+            return web3j.ethGetBalance(address, org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getBalance();
+        } catch (IOException e) {
+            throw new ChainException("eth_getBalance(" + address + ") failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private TransactionReceipt sendMarket(RemoteFunctionCall<?> call, BigInteger value) {
+        return sender.send("TaskMarket", deployment.taskMarket(), call, value);
+    }
+
+    private TransactionReceipt sendAgents(RemoteFunctionCall<?> call, BigInteger value) {
+        return sender.send("AgentRegistry", deployment.agentRegistry(), call, value);
+    }
+
+    private static BigInteger big(Type<?> t) {
+        return (BigInteger) t.getValue();
+    }
+
+    private static TransactionReceipt receipt(Contract c) {
+        return c.getTransactionReceipt().orElseThrow(() -> new ChainException("no deployment receipt for "
+                + c.getContractAddress()));
+    }
+
+    private static long chainId(Web3j web3j) {
+        try {
+            return web3j.ethChainId().send().getChainId().longValueExact();
+        } catch (IOException e) {
+            throw new ChainException("eth_chainId failed: " + e.getMessage(), e);
+        }
+    }
+}

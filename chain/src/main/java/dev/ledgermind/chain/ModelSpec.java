@@ -1,0 +1,19 @@
+package dev.ledgermind.chain;
+
+/**
+ * A model to register: the three content hashes (32 bytes each), a human name and its
+ * verification modes.
+ */
+public record ModelSpec(byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash, String name, int modes) {
+    public static final int MODE_REPLICATED = 1;
+    public static final int MODE_OPTIMISTIC = 2;
+    public static final int MODE_ENSEMBLE = 4;
+
+    public ModelSpec {
+        Commitment.require32("weightsHash", weightsHash);
+        Commitment.require32("tokenizerHash", tokenizerHash);
+        Commitment.require32("architectureHash", architectureHash);
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("model name must not be blank");
+        if (modes < 1 || modes > 7) throw new IllegalArgumentException("modes must be a non-zero bitmask of 1|2|4, got " + modes);
+    }
+}

@@ -1,0 +1,138 @@
+package dev.ledgermind.chain;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.web3j.crypto.Hash;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static dev.ledgermind.chain.ChainFixture.h;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The full task lifecycle on a real anvil: submit, commit, reveal, finalize, claim. */
+class TaskLifecycleTest {
+    static final BigInteger FEE = BigInteger.TEN.pow(15).multiply(BigInteger.valueOf(3));
+    static ChainFixture f;
+
+    @BeforeAll
+    static void up() {
+        f = new ChainFixture(5);
+    }
+
+    @AfterAll
+    static void down() {
+        f.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        f.reset();
+    }
+
+    static TaskRequest request(int k) {
+        byte[] input = "classify: the movie was great".getBytes(StandardCharsets.UTF_8);
+        return TaskRequest.inline(f.modelId, input, 2, k, FEE);
+    }
+
+    /** Commits and reveals (result, trace) for one agent; returns the reveal receipt. */
+    static TransactionReceipt commitAndLater(BigInteger taskId, long agent, byte[] result, byte[] trace, List<Runnable> reveals) {
+        LedgermindContracts n = f.node(agent);
+        byte[] salt = Commitment.randomSalt();
+        TransactionReceipt r = n.commit(taskId, agent, n.commitment(taskId, result, trace, salt));
+        reveals.add(() -> n.reveal(taskId, agent, result, trace, salt, new byte[0]));
+        return r;
+    }
+
+    @Test
+    void k1TaskIsAcceptedPaidAndClaimable() {
+        SubmittedTask t = f.requester.submitTask(request(1));
+        assertEquals(1, t.nodes().size());
+        long agent = t.nodes().getFirst();
+        assertTrue(f.agentIds.contains(agent));
+        assertEquals(TaskPhase.COMMITTING, f.requester.phase(t.taskId()));
+        f.assertInvariant("after submit");
+
+        byte[] output = "positive".getBytes(StandardCharsets.UTF_8);
+        byte[] result = Hash.sha3(output);
+        byte[] trace = h("trace-1");
+        LedgermindContracts n = f.node(agent);
+        byte[] salt = Commitment.randomSalt();
+        n.commit(t.taskId(), agent, n.commitment(t.taskId(), result, trace, salt));
+        assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
+        n.reveal(t.taskId(), agent, result, trace, salt, output);
+        assertEquals(TaskPhase.FINALIZABLE, f.requester.phase(t.taskId()));
+        f.requester.finalizeTask(t.taskId());
+
+        TaskState s = f.requester.task(t.taskId());
+        assertEquals(TaskPhase.ACCEPTED, s.phase());
+        assertEquals(1, s.acceptedMask());
+        TaskResult res = f.requester.result(t.taskId());
+        assertTrue(res.accepted());
+        assertArrayEquals(result, res.resultHash());
+        assertArrayEquals(trace, res.traceRoot());
+        assertEquals(FEE, n.claimable(agent));
+        f.assertInvariant("after finalize");
+
+        BigInteger before = n.balanceOf(n.address());
+        TransactionReceipt claim = n.claim(agent);
+        BigInteger gas = claim.getGasUsed().multiply(new BigInteger(claim.getEffectiveGasPrice().substring(2), 16));
+        assertEquals(before.add(FEE).subtract(gas), n.balanceOf(n.address()));
+        assertEquals(BigInteger.ZERO, n.claimable(agent));
+        f.assertInvariant("after claim");
+    }
+
+    @Test
+    void k3UnanimousTaskSplitsTheFee() {
+        SubmittedTask t = f.requester.submitTask(request(3));
+        assertEquals(3, t.nodes().stream().distinct().count(), "three distinct nodes");
+        byte[] result = h("result");
+        byte[] trace = h("trace");
+        List<Runnable> reveals = new java.util.ArrayList<>();
+        for (long a : t.nodes()) commitAndLater(t.taskId(), a, result, trace, reveals);
+        reveals.forEach(Runnable::run);
+        f.requester.finalizeTask(t.taskId());
+        TaskState s = f.requester.task(t.taskId());
+        assertEquals(TaskPhase.ACCEPTED, s.phase());
+        assertEquals(0b111, s.acceptedMask());
+        for (long a : t.nodes()) assertEquals(FEE.divide(BigInteger.valueOf(3)), f.requester.claimable(a));
+        f.assertInvariant("after k=3 finalize");
+    }
+
+    @Test
+    void k3SplitAcceptsMajorityAndSlashesDissenter() {
+        SubmittedTask t = f.requester.submitTask(request(3));
+        byte[] good = h("good");
+        byte[] trace = h("trace");
+        long liar = t.nodes().get(1);
+        List<Runnable> reveals = new java.util.ArrayList<>();
+        for (long a : t.nodes()) {
+            commitAndLater(t.taskId(), a, a == liar ? h("flipped") : good, trace, reveals);
+        }
+        reveals.forEach(Runnable::run);
+        StakeInfo before = f.requester.stakeOf(liar);
+        TransactionReceipt fin = f.requester.finalizeTask(t.taskId());
+        TaskState s = f.requester.task(t.taskId());
+        assertEquals(TaskPhase.ACCEPTED, s.phase());
+        assertEquals(0b101, s.acceptedMask());
+        assertArrayEquals(good, f.requester.result(t.taskId()).resultHash());
+        BigInteger slash = f.params.dissentSlash();
+        assertEquals(before.bonded().subtract(slash), f.requester.stakeOf(liar).bonded());
+        assertEquals(BigInteger.ZERO, f.requester.claimable(liar));
+        BigInteger honest = slash.multiply(BigInteger.valueOf(f.params.slashHonestBps())).divide(BigInteger.valueOf(10_000));
+        BigInteger pool = FEE.add(honest);
+        BigInteger share = pool.divide(BigInteger.TWO);
+        for (long a : t.nodes()) if (a != liar) assertEquals(share, f.requester.claimable(a));
+        assertEquals(slash.subtract(honest).add(pool.subtract(share.multiply(BigInteger.TWO))),
+                f.requester.pendingWithdrawal(f.deployment.treasury()));
+        assertFalse(dev.ledgermind.chain.contracts.TaskMarket.getNodeSlashedEvents(fin).isEmpty());
+        f.assertInvariant("after split finalize");
+    }
+}

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+
+/// @title Ledgermind model registry.
+/// @notice A model is identified by its content: the keccak256 hashes of its weights, its tokenizer
+///         and its architecture description. Registering the same three hashes twice is refused, so a
+///         content hash names exactly one model id. Each model lists the verification modes it
+///         supports. Agents declare which models they serve; the task market samples among them.
+/// @dev The server list of a model is a packed uint32[] (eight ids per storage word), capped at
+///      `maxServersPerModel`, because the task market reads it whole when it samples nodes.
+contract ModelRegistry is IModelRegistry {
+    /// @notice Verification mode bits.
+    uint8 public constant MODE_REPLICATED = 1;
+    uint8 public constant MODE_OPTIMISTIC = 2;
+    uint8 public constant MODE_ENSEMBLE = 4;
+    uint8 private constant ALL_MODES = 7;
+    uint256 public constant MAX_NAME_BYTES = 128;
+
+    struct Model {
+        bytes32 weightsHash;
+        bytes32 tokenizerHash;
+        bytes32 architectureHash;
+        address registrant;
+        uint8 modes;
+        string name;
+    }
+
+    IAgentRegistry public immutable agentRegistry;
+    /// @notice The most agents that may serve one model.
+    uint256 public immutable maxServersPerModel;
+
+    uint32 private _lastModelId;
+    mapping(uint32 modelId => Model) private _models;
+    mapping(bytes32 contentHash => uint32 modelId) private _byContentHash;
+    mapping(uint32 modelId => uint32[]) private _servers;
+    /// @dev 1-based index into _servers[modelId]; 0 means "not serving".
+    mapping(uint32 modelId => mapping(uint256 agentId => uint256)) private _serverIndex;
+
+    event ModelRegistered(
+        uint32 indexed modelId,
+        bytes32 indexed contentHash,
+        address indexed registrant,
+        bytes32 weightsHash,
+        bytes32 tokenizerHash,
+        bytes32 architectureHash,
+        uint8 modes,
+        string name
+    );
+    event ServingDeclared(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
+    event ServingWithdrawn(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
+
+    error ZeroHash(string field);
+    error InvalidModes(uint8 modes);
+    error InvalidName(uint256 length, uint256 maxLength);
+    error ModelAlreadyRegistered(uint32 modelId, bytes32 contentHash);
+    error UnknownModel(uint32 modelId);
+    error NotAgentOperator(uint256 agentId, address caller);
+    error AgentIdOutOfRange(uint256 agentId);
+    error AlreadyServing(uint256 agentId, uint32 modelId);
+    error NotServing(uint256 agentId, uint32 modelId);
+    error TooManyServers(uint32 modelId, uint256 max);
+    error InvalidConfig(string field);
+
+    /// @param agentRegistry_ the agent registry (for operator checks)
+    /// @param maxServersPerModel_ cap on the number of agents serving one model
+    constructor(IAgentRegistry agentRegistry_, uint256 maxServersPerModel_) {
+        if (address(agentRegistry_) == address(0)) revert InvalidConfig("agentRegistry");
+        if (maxServersPerModel_ == 0) revert InvalidConfig("maxServersPerModel");
+        agentRegistry = agentRegistry_;
+        maxServersPerModel = maxServersPerModel_;
+    }
+
+    /// @notice Registers a model by content hash. Anyone may register; the registrant is recorded.
+    /// @param weightsHash keccak256 of the canonical weights bytes
+    /// @param tokenizerHash keccak256 of the tokenizer file
+    /// @param architectureHash keccak256 of the canonical architecture description
+    /// @param name a human name, 1..128 bytes
+    /// @param modes supported verification modes (bitmask of MODE_*, non-zero)
+    /// @return modelId the new model id (from 1)
+    function registerModel(
+        bytes32 weightsHash,
+        bytes32 tokenizerHash,
+        bytes32 architectureHash,
+        string calldata name,
+        uint8 modes
+    ) external returns (uint32 modelId) {
+        if (weightsHash == 0) revert ZeroHash("weightsHash");
+        if (tokenizerHash == 0) revert ZeroHash("tokenizerHash");
+        if (architectureHash == 0) revert ZeroHash("architectureHash");
+        if (modes == 0 || modes > ALL_MODES) revert InvalidModes(modes);
+        if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_BYTES) {
+            revert InvalidName(bytes(name).length, MAX_NAME_BYTES);
+        }
+        bytes32 contentHash = contentHashOf(weightsHash, tokenizerHash, architectureHash);
+        uint32 existing = _byContentHash[contentHash];
+        if (existing != 0) revert ModelAlreadyRegistered(existing, contentHash);
+        modelId = ++_lastModelId;
+        _models[modelId] = Model(weightsHash, tokenizerHash, architectureHash, msg.sender, modes, name);
+        _byContentHash[contentHash] = modelId;
+        emit ModelRegistered(modelId, contentHash, msg.sender, weightsHash, tokenizerHash, architectureHash, modes, name);
+    }
+
+    /// @notice Declares that an agent serves a model. The agent's owner or wallet only.
+    /// @param agentId the agent
+    /// @param modelId the model
+    function declareServes(uint256 agentId, uint32 modelId) external {
+        _requireModel(modelId);
+        _requireOperator(agentId);
+        if (_serverIndex[modelId][agentId] != 0) revert AlreadyServing(agentId, modelId);
+        uint32[] storage list = _servers[modelId];
+        if (list.length >= maxServersPerModel) revert TooManyServers(modelId, maxServersPerModel);
+        list.push(uint32(agentId));
+        _serverIndex[modelId][agentId] = list.length;
+        emit ServingDeclared(agentId, modelId, msg.sender);
+    }
+
+    /// @notice Withdraws an agent's declaration for a model. The agent's owner or wallet only.
+    /// @param agentId the agent
+    /// @param modelId the model
+    function withdrawServes(uint256 agentId, uint32 modelId) external {
+        _requireOperator(agentId);
+        uint256 index = _serverIndex[modelId][agentId];
+        if (index == 0) revert NotServing(agentId, modelId);
+        uint32[] storage list = _servers[modelId];
+        uint32 last = list[list.length - 1];
+        list[index - 1] = last;
+        _serverIndex[modelId][last] = index;
+        list.pop();
+        delete _serverIndex[modelId][agentId];
+        emit ServingWithdrawn(agentId, modelId, msg.sender);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function servers(uint32 modelId) external view returns (uint32[] memory) {
+        return _servers[modelId];
+    }
+
+    /// @notice Whether an agent has declared it serves a model.
+    /// @param agentId the agent
+    /// @param modelId the model
+    /// @return true when serving
+    function serves(uint256 agentId, uint32 modelId) external view returns (bool) {
+        return _serverIndex[modelId][agentId] != 0;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modesOf(uint32 modelId) external view returns (uint8) {
+        return _models[modelId].modes;
+    }
+
+    /// @notice A registered model.
+    /// @param modelId the model
+    /// @return weightsHash weights hash
+    /// @return tokenizerHash tokenizer hash
+    /// @return architectureHash architecture hash
+    /// @return registrant who registered it
+    /// @return modes supported verification modes
+    /// @return name the human name
+    function getModel(uint32 modelId)
+        external
+        view
+        returns (
+            bytes32 weightsHash,
+            bytes32 tokenizerHash,
+            bytes32 architectureHash,
+            address registrant,
+            uint8 modes,
+            string memory name
+        )
+    {
+        Model storage m = _requireModel(modelId);
+        return (m.weightsHash, m.tokenizerHash, m.architectureHash, m.registrant, m.modes, m.name);
+    }
+
+    /// @notice The model id for a content hash, or 0 when none is registered.
+    /// @param contentHash keccak256(abi.encode(weightsHash, tokenizerHash, architectureHash))
+    /// @return the model id
+    function modelIdOf(bytes32 contentHash) external view returns (uint32) {
+        return _byContentHash[contentHash];
+    }
+
+    /// @notice The number of registered models (ids are 1..modelCount).
+    /// @return the count
+    function modelCount() external view returns (uint32) {
+        return _lastModelId;
+    }
+
+    /// @notice The content hash that names a model: keccak256(abi.encode(weights, tokenizer, architecture)).
+    /// @return the content hash
+    function contentHashOf(bytes32 weightsHash, bytes32 tokenizerHash, bytes32 architectureHash)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(weightsHash, tokenizerHash, architectureHash));
+    }
+
+    function _requireModel(uint32 modelId) private view returns (Model storage m) {
+        m = _models[modelId];
+        if (m.modes == 0) revert UnknownModel(modelId);
+    }
+
+    function _requireOperator(uint256 agentId) private view {
+        if (agentId == 0 || agentId > type(uint32).max) revert AgentIdOutOfRange(agentId);
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotAgentOperator(agentId, msg.sender);
+    }
+}

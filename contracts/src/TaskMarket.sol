@@ -1,0 +1,1041 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {ILedgermindConsumer} from "./interfaces/ILedgermindConsumer.sol";
+import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
+import {ReputationRegistry} from "./ReputationRegistry.sol";
+import {ValidationRegistry} from "./ValidationRegistry.sol";
+
+/// @title Ledgermind task market, replicated mode.
+/// @notice A requester submits a task (model, input, parameters, redundancy k) with its fee in
+///         escrow. k staked nodes that serve the model are drawn, weighted by stake, from
+///         block.prevrandao and the task id. Each commits to keccak256(abi.encode(taskId, node,
+///         resultHash, traceRoot, salt)) before the commit deadline; once all k have committed they
+///         reveal before the reveal deadline. `finalize` then settles:
+///         - a result (resultHash and traceRoot both equal) revealed by a quorum of floor(k/2)+1
+///           positions is accepted; its nodes share the fee; nodes that revealed anything else are
+///           slashed `dissentSlash`; nodes that never revealed are slashed `absenceSlash`;
+///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed;
+///         - commit deadline passed with positions missing: the missing nodes are slashed
+///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
+///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
+///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury.
+///
+/// @dev State machine of a task (status byte, and the position bitmaps `committed`, `revealed`):
+///        Active, committed != full, now <= deadline             : commit phase
+///        Active, committed == full, now <= deadline+revealWindow : reveal phase
+///        Active, otherwise                                      : finalizable
+///        Accepted | Refunded                                    : final (deadline := finalization time)
+///      Invariant: committed ⊇ revealed, and revealed != 0 only when committed == full.
+///
+///      Storage, designed for the gas target (one k=3 task in <= 450k gas): a task is two words
+///      (three when k > 4): `header` = requester | status | k | committed | revealed | agreed | leader |
+///      flags | round | deadline, and `terms` = fee | modelId | node ids 0..3 (uint32 each). Each
+///      position owns one word in `_slot`: the commitment, overwritten at reveal by the revealed
+///      result hash for the first revealer (the "leader") and for every revealer that differs from
+///      it, and cleared (gas refund) for a revealer that agrees with the leader, whose agreement is
+///      one bit in `agreed`. Trace roots are stored only for the leader and the differing revealers.
+///      At settlement `leader` becomes the accepted position and `agreed` the accepted-position mask.
+///      The ERC-8004 reputation and validation records are events emitted by the registries plus
+///      the counters already kept here; the registries answer reads from this contract
+///      (ITaskRecords), so no per-record storage is written.
+///
+///      Funds: this contract's balance always equals `escrowed + unclaimed` (see `totals()`):
+///      escrowed = fees of active tasks plus slash proceeds held for an active task's winners;
+///      unclaimed = agent rewards not yet claimed plus address balances (refunds, treasury) not yet
+///      withdrawn. Stake lives in the AgentRegistry. Payouts are pull-only (`claim`,
+///      `withdrawBalance`); the only push is the gas-capped consumer callback, which carries no value.
+contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
+    // ---------------------------------------------------------------- constants and types
+
+    /// @notice Verification modes; only Replicated is built, the others are reserved.
+    enum Mode {
+        Replicated,
+        Optimistic,
+        Ensemble
+    }
+
+    /// @notice The stored status of a task.
+    enum Status {
+        None,
+        Active,
+        Accepted,
+        Refunded
+    }
+
+    /// @notice The phase of a task, derived from its status, bitmaps and the clock.
+    enum Phase {
+        None,
+        Committing,
+        Revealing,
+        Finalizable,
+        Accepted,
+        Refunded
+    }
+
+    /// @notice Why a node was slashed.
+    enum SlashReason {
+        NoCommit,
+        NoReveal,
+        Dissent
+    }
+
+    /// @notice Task flag: call ILedgermindConsumer.onTaskFinalized on the requester at finalization.
+    uint8 public constant FLAG_CALLBACK = 1;
+    uint8 private constant FLAGS_MASK = FLAG_CALLBACK;
+    uint8 private constant NO_LEADER = 0xff;
+    /// @notice The largest redundancy the storage layout holds (position bitmaps are one byte).
+    uint256 public constant MAX_K = 7;
+    uint8 private constant MODE_BIT_REPLICATED = 1;
+    uint256 private constant CALLBACK_GAS_RESERVE = 20_000;
+
+    /// @notice A decoded task. `deadline` is the commit deadline while active and the finalization
+    ///         time once final. `nodes` holds k agent ids.
+    struct Task {
+        address requester;
+        Status status;
+        uint8 k;
+        uint8 committed;
+        uint8 revealed;
+        uint8 agreed;
+        uint8 leader;
+        uint8 flags;
+        uint8 round;
+        uint32 deadline;
+        uint96 fee;
+        uint32 modelId;
+        uint32[7] nodes;
+    }
+
+    /// @notice A task as the view functions return it.
+    struct TaskView {
+        address requester;
+        uint8 status;
+        uint8 phase;
+        uint8 mode;
+        uint8 flags;
+        uint8 k;
+        uint8 round;
+        uint8 committedMask;
+        uint8 revealedMask;
+        uint8 acceptedMask;
+        uint32 modelId;
+        uint256 fee;
+        uint256 commitDeadline;
+        uint256 revealDeadline;
+        uint256 finalizedAt;
+    }
+
+    struct TaskWords {
+        uint256 header;
+        uint256 terms;
+        uint256 extra;
+    }
+
+    /// @dev One word: global counters.
+    struct Totals {
+        uint64 taskCount;
+        uint96 escrowed;
+        uint96 unclaimed;
+    }
+
+    /// @dev One word per agent. earned and claimed only grow, so the word never returns to zero and
+    ///      crediting a known agent costs a warm-value write rather than a fresh slot.
+    struct Account {
+        uint96 earned;
+        uint96 claimed;
+        uint32 agreed;
+        uint32 faults;
+    }
+
+    // ---------------------------------------------------------------- configuration
+
+    IAgentRegistry public immutable agentRegistry;
+    IModelRegistry public immutable modelRegistry;
+    ReputationRegistry public immutable reputationRegistry;
+    ValidationRegistry public immutable validationRegistry;
+    /// @notice Receives the treasury share of slash proceeds and fee rounding dust (pull).
+    address public immutable treasury;
+    uint256 public immutable commitWindow;
+    uint256 public immutable revealWindow;
+    uint256 public immutable maxInputBytes;
+    uint256 public immutable maxOutputBytes;
+    uint256 public immutable maxK;
+    uint256 public immutable maxRounds;
+    uint256 public immutable minFee;
+    uint256 public immutable dissentSlash;
+    uint256 public immutable absenceSlash;
+    uint256 public immutable slashHonestBps;
+    uint256 public immutable callbackGasLimit;
+
+    // ---------------------------------------------------------------- state
+
+    Totals private _totals;
+    mapping(uint256 taskId => TaskWords) private _tasks;
+    mapping(uint256 taskId => bytes32[7]) private _slot;
+    mapping(uint256 taskId => bytes32[7]) private _traceRoot;
+    mapping(uint256 taskId => mapping(uint256 position => bytes)) private _output;
+    mapping(uint256 taskId => uint256) private _bonus;
+    mapping(uint256 agentId => Account) private _accounts;
+    /// @notice Refunds and treasury proceeds waiting for `withdrawBalance`, by address.
+    mapping(address account => uint256) public pendingWithdrawals;
+
+    // ---------------------------------------------------------------- events
+
+    event TaskSubmitted(
+        uint256 indexed taskId,
+        address indexed requester,
+        uint32 indexed modelId,
+        bytes32 inputHash,
+        bytes input,
+        uint64 seed,
+        uint32 temperatureMilli,
+        uint32 maxTokens,
+        uint8 kind,
+        uint8 k,
+        uint8 mode,
+        uint8 flags,
+        uint256 fee,
+        uint256 commitDeadline,
+        uint256 revealDeadline,
+        uint32[] nodes
+    );
+    event Committed(uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 position, bytes32 commitment);
+    event Revealed(
+        uint256 indexed taskId,
+        uint256 indexed agentId,
+        address indexed node,
+        uint8 position,
+        bytes32 resultHash,
+        bytes32 traceRoot,
+        bytes output
+    );
+    event NodeSlashed(uint256 indexed taskId, uint256 indexed agentId, uint8 position, uint8 reason, uint256 amount);
+    event NodeReplaced(
+        uint256 indexed taskId,
+        uint256 indexed oldAgentId,
+        uint256 indexed newAgentId,
+        uint8 position,
+        uint8 round,
+        uint256 commitDeadline,
+        uint256 revealDeadline
+    );
+    event TaskFinalized(
+        uint256 indexed taskId,
+        address indexed requester,
+        bool accepted,
+        bytes32 resultHash,
+        bytes32 traceRoot,
+        uint8 acceptedMask,
+        uint256 rewardPerNode,
+        uint256 refund,
+        uint32[] nodes
+    );
+    event CallbackResult(uint256 indexed taskId, address indexed consumer, bool success);
+    event RewardClaimed(uint256 indexed agentId, address indexed to, uint256 amount);
+    event Withdrawal(address indexed account, uint256 amount);
+
+    // ---------------------------------------------------------------- errors
+
+    error InvalidConfig(string field);
+    error ModeNotSupported(uint8 mode);
+    error InvalidRedundancy(uint8 k, uint256 maxK);
+    error InvalidFlags(uint8 flags);
+    error InputTooLarge(uint256 length, uint256 max);
+    error ZeroInputHash();
+    error InputHashMismatch(bytes32 inputHash, bytes32 actual);
+    error FeeTooLow(uint256 fee, uint256 minFee);
+    error FeeTooHigh(uint256 fee, uint256 max);
+    error ModelModeUnsupported(uint32 modelId, uint8 modes);
+    error NotEnoughNodes(uint32 modelId, uint256 eligible, uint256 needed);
+    error CallbackRequiresContract(address requester);
+    error UnknownTask(uint256 taskId);
+    error TaskNotActive(uint256 taskId, uint8 status);
+    error NotAssigned(uint256 taskId, uint256 agentId);
+    error NotOperator(uint256 agentId, address caller);
+    error CommitWindowClosed(uint256 taskId, uint256 deadline);
+    error AlreadyCommitted(uint256 taskId, uint256 agentId);
+    error ZeroCommitment(uint256 taskId);
+    error RevealNotOpen(uint256 taskId, uint8 committedMask);
+    error RevealWindowClosed(uint256 taskId, uint256 deadline);
+    error AlreadyRevealed(uint256 taskId, uint256 agentId);
+    error CommitmentMismatch(uint256 taskId, uint256 agentId);
+    error OutputTooLarge(uint256 taskId, uint256 length, uint256 max);
+    error OutputHashMismatch(uint256 taskId, bytes32 resultHash, bytes32 outputHash);
+    error TooEarly(uint256 taskId, uint256 readyAt);
+    error InsufficientGasForCallback(uint256 taskId, uint256 gasLeft, uint256 needed);
+    error NothingToClaim(uint256 agentId);
+    error NothingToWithdraw(address account);
+    error TransferFailed(address to, uint256 amount);
+    error UnexpectedPayment(address from);
+
+    // ---------------------------------------------------------------- construction
+
+    /// @param addrs [agentRegistry, modelRegistry, reputationRegistry, validationRegistry, treasury]
+    /// @param params [commitWindow s, revealWindow s, maxInputBytes, maxOutputBytes, maxK, maxRounds,
+    ///               minFee wei, dissentSlash wei, absenceSlash wei, slashHonestBps, callbackGasLimit]
+    constructor(address[5] memory addrs, uint256[11] memory params) {
+        for (uint256 i; i < 5; ++i) {
+            if (addrs[i] == address(0)) revert InvalidConfig("address");
+        }
+        agentRegistry = IAgentRegistry(addrs[0]);
+        modelRegistry = IModelRegistry(addrs[1]);
+        reputationRegistry = ReputationRegistry(addrs[2]);
+        validationRegistry = ValidationRegistry(addrs[3]);
+        treasury = addrs[4];
+        if (params[0] == 0 || params[0] > 30 days) revert InvalidConfig("commitWindow");
+        if (params[1] == 0 || params[1] > 30 days) revert InvalidConfig("revealWindow");
+        if (params[4] == 0 || params[4] > MAX_K) revert InvalidConfig("maxK");
+        if (params[6] > type(uint96).max) revert InvalidConfig("minFee");
+        if (params[7] > type(uint96).max) revert InvalidConfig("dissentSlash");
+        if (params[8] > type(uint96).max) revert InvalidConfig("absenceSlash");
+        if (params[9] > 10_000) revert InvalidConfig("slashHonestBps");
+        if (params[10] > 5_000_000) revert InvalidConfig("callbackGasLimit");
+        commitWindow = params[0];
+        revealWindow = params[1];
+        maxInputBytes = params[2];
+        maxOutputBytes = params[3];
+        maxK = params[4];
+        maxRounds = params[5];
+        minFee = params[6];
+        dissentSlash = params[7];
+        absenceSlash = params[8];
+        slashHonestBps = params[9];
+        callbackGasLimit = params[10];
+    }
+
+    /// @notice Accepts slash proceeds from the agent registry only; any other payment reverts.
+    receive() external payable {
+        if (msg.sender != address(agentRegistry)) revert UnexpectedPayment(msg.sender);
+    }
+
+    // ---------------------------------------------------------------- requester
+
+    /// @notice Submits a task with `msg.value` as its fee (held in escrow) and draws its k nodes.
+    /// @param modelId the model (must support replicated mode)
+    /// @param inputHash keccak256 of the input; must match `input` when `input` is non-empty
+    /// @param input the inline input (at most maxInputBytes), or empty when delivered off-chain
+    /// @param seed the sampling seed
+    /// @param temperatureMilli sampling temperature in thousandths (700 = 0.7; 0 = greedy)
+    /// @param maxTokens the generation limit (0 for non-generative kinds)
+    /// @param kind the task kind (application-defined: embed, classify, generate, ...)
+    /// @param k the redundancy, 1..maxK
+    /// @param mode the verification mode; only Mode.Replicated (0) is accepted for now
+    /// @param flags FLAG_CALLBACK to get ILedgermindConsumer.onTaskFinalized (contracts only)
+    /// @return taskId the new task id (from 1)
+    function submitTask(
+        uint32 modelId,
+        bytes32 inputHash,
+        bytes calldata input,
+        uint64 seed,
+        uint32 temperatureMilli,
+        uint32 maxTokens,
+        uint8 kind,
+        uint8 k,
+        uint8 mode,
+        uint8 flags
+    ) external payable nonReentrant returns (uint256 taskId) {
+        if (mode != uint8(Mode.Replicated)) revert ModeNotSupported(mode);
+        if (k == 0 || k > maxK) revert InvalidRedundancy(k, maxK);
+        if (flags & ~FLAGS_MASK != 0) revert InvalidFlags(flags);
+        if (flags & FLAG_CALLBACK != 0 && msg.sender.code.length == 0) revert CallbackRequiresContract(msg.sender);
+        if (input.length > maxInputBytes) revert InputTooLarge(input.length, maxInputBytes);
+        if (inputHash == 0) revert ZeroInputHash();
+        if (input.length != 0) {
+            bytes32 actual = keccak256(input);
+            if (actual != inputHash) revert InputHashMismatch(inputHash, actual);
+        }
+        if (msg.value == 0 || msg.value < minFee) revert FeeTooLow(msg.value, minFee);
+        if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max);
+        uint8 modes = modelRegistry.modesOf(modelId);
+        if (modes & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, modes);
+
+        Totals memory tot = _totals;
+        taskId = uint256(tot.taskCount) + 1;
+        Task memory t;
+        t.requester = msg.sender;
+        t.status = Status.Active;
+        t.k = k;
+        t.leader = NO_LEADER;
+        t.flags = flags | (mode << 4);
+        t.deadline = uint32(block.timestamp + commitWindow);
+        t.fee = uint96(msg.value);
+        t.modelId = modelId;
+        uint32[] memory drawn = _draw(t, k, _seed(taskId, 0));
+        if (drawn.length < k) revert NotEnoughNodes(modelId, drawn.length, k);
+        for (uint256 i; i < k; ++i) t.nodes[i] = drawn[i];
+
+        tot.taskCount = uint64(taskId);
+        tot.escrowed += uint96(msg.value);
+        _totals = tot;
+        _storeNew(taskId, t);
+        emit TaskSubmitted(
+            taskId,
+            msg.sender,
+            modelId,
+            inputHash,
+            input,
+            seed,
+            temperatureMilli,
+            maxTokens,
+            kind,
+            k,
+            mode,
+            flags,
+            msg.value,
+            t.deadline,
+            uint256(t.deadline) + revealWindow,
+            drawn
+        );
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    /// @notice Commits an assigned node to its result:
+    ///         commitment = keccak256(abi.encode(taskId, msg.sender, resultHash, traceRoot, salt)).
+    ///         The caller must be the agent's owner or agent wallet, and must reveal from the same address.
+    /// @param taskId the task
+    /// @param agentId the assigned agent
+    /// @param commitment the commitment
+    function commit(uint256 taskId, uint256 agentId, bytes32 commitment) external nonReentrant {
+        Task memory t = _loadHeader(taskId);
+        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
+        if (block.timestamp > t.deadline) revert CommitWindowClosed(taskId, t.deadline);
+        uint256 pos = _positionOf(taskId, t, agentId);
+        uint8 bit = uint8(1 << pos);
+        if (t.committed & bit != 0) revert AlreadyCommitted(taskId, agentId);
+        if (commitment == 0) revert ZeroCommitment(taskId);
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        t.committed |= bit;
+        _slot[taskId][pos] = commitment;
+        _tasks[taskId].header = _encodeHeader(t);
+        emit Committed(taskId, agentId, msg.sender, uint8(pos), commitment);
+    }
+
+    /// @notice Reveals a committed result. Open once all k positions have committed, until the
+    ///         reveal deadline. When `output` is non-empty (required for callback tasks) its keccak256
+    ///         must equal `resultHash`.
+    /// @param taskId the task
+    /// @param agentId the assigned agent
+    /// @param resultHash the result hash committed to
+    /// @param traceRoot the trace root committed to
+    /// @param salt the salt committed with
+    /// @param output the inline output (at most maxOutputBytes)
+    function reveal(
+        uint256 taskId,
+        uint256 agentId,
+        bytes32 resultHash,
+        bytes32 traceRoot,
+        bytes32 salt,
+        bytes calldata output
+    ) external nonReentrant {
+        Task memory t = _loadHeader(taskId);
+        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
+        uint8 full = _fullMask(t.k);
+        if (t.committed != full) revert RevealNotOpen(taskId, t.committed);
+        uint256 revealDeadline = uint256(t.deadline) + revealWindow;
+        if (block.timestamp > revealDeadline) revert RevealWindowClosed(taskId, revealDeadline);
+        uint256 pos = _positionOf(taskId, t, agentId);
+        uint8 bit = uint8(1 << pos);
+        if (t.revealed & bit != 0) revert AlreadyRevealed(taskId, agentId);
+        if (_slot[taskId][pos] != commitmentOf(taskId, msg.sender, resultHash, traceRoot, salt)) {
+            revert CommitmentMismatch(taskId, agentId);
+        }
+        bool callback = t.flags & FLAG_CALLBACK != 0;
+        if (output.length > maxOutputBytes) revert OutputTooLarge(taskId, output.length, maxOutputBytes);
+        if (output.length != 0 || callback) {
+            bytes32 outputHash = keccak256(output);
+            if (outputHash != resultHash) revert OutputHashMismatch(taskId, resultHash, outputHash);
+        }
+
+        t.revealed |= bit;
+        if (
+            t.leader != NO_LEADER && _slot[taskId][t.leader] == resultHash
+                && _traceRoot[taskId][t.leader] == traceRoot
+        ) {
+            t.agreed |= bit;
+            delete _slot[taskId][pos];
+        } else {
+            if (t.leader == NO_LEADER) t.leader = uint8(pos);
+            _slot[taskId][pos] = resultHash;
+            _traceRoot[taskId][pos] = traceRoot;
+            if (callback && output.length != 0) _output[taskId][pos] = output;
+        }
+        _tasks[taskId].header = _encodeHeader(t);
+        emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
+    }
+
+    /// @notice Advances a task past a deadline or settles it; anyone may call. In the reveal phase it
+    ///         settles once all k have revealed or the reveal deadline has passed. In the commit phase,
+    ///         after the commit deadline, it slashes and replaces the missing nodes (or refunds).
+    ///         For callback tasks the caller must leave at least callbackGasLimit for the consumer.
+    /// @param taskId the task
+    function finalize(uint256 taskId) external nonReentrant {
+        Task memory t = _loadHeader(taskId);
+        if (t.status == Status.None) revert UnknownTask(taskId);
+        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
+        _loadTerms(taskId, t);
+        uint8 full = _fullMask(t.k);
+        if (t.committed != full) {
+            if (block.timestamp <= t.deadline) revert TooEarly(taskId, uint256(t.deadline) + 1);
+            _commitTimeout(taskId, t, full);
+        } else {
+            uint256 revealDeadline = uint256(t.deadline) + revealWindow;
+            if (t.revealed != full && block.timestamp <= revealDeadline) revert TooEarly(taskId, revealDeadline + 1);
+            _settle(taskId, t, full);
+        }
+    }
+
+    /// @notice Pays an agent's unclaimed rewards to its payout address (agentWallet, else owner).
+    ///         The agent's owner or wallet only.
+    /// @param agentId the agent
+    /// @return amount the amount paid
+    function claim(uint256 agentId) external nonReentrant returns (uint256 amount) {
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        Account memory a = _accounts[agentId];
+        amount = a.earned - a.claimed;
+        if (amount == 0) revert NothingToClaim(agentId);
+        a.claimed = a.earned;
+        _accounts[agentId] = a;
+        _totals.unclaimed -= uint96(amount);
+        address to = agentRegistry.payoutAddress(agentId);
+        emit RewardClaimed(agentId, to, amount);
+        (bool ok,) = to.call{value: amount}("");
+        if (!ok) revert TransferFailed(to, amount);
+    }
+
+    /// @notice Pays the caller's pending refunds or treasury proceeds.
+    /// @return amount the amount paid
+    function withdrawBalance() external nonReentrant returns (uint256 amount) {
+        amount = pendingWithdrawals[msg.sender];
+        if (amount == 0) revert NothingToWithdraw(msg.sender);
+        pendingWithdrawals[msg.sender] = 0;
+        _totals.unclaimed -= uint96(amount);
+        emit Withdrawal(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice The commitment a node must submit: keccak256(abi.encode(taskId, node, resultHash, traceRoot, salt)).
+    /// @return the commitment
+    function commitmentOf(uint256 taskId, address node, bytes32 resultHash, bytes32 traceRoot, bytes32 salt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(taskId, node, resultHash, traceRoot, salt));
+    }
+
+    /// @notice A task's state.
+    /// @param taskId the task
+    /// @return v the task (status 0 for an unknown id)
+    function getTask(uint256 taskId) external view returns (TaskView memory v) {
+        Task memory t = _loadHeader(taskId);
+        _loadTerms(taskId, t);
+        v.requester = t.requester;
+        v.status = uint8(t.status);
+        v.phase = uint8(_phase(t));
+        v.mode = t.flags >> 4;
+        v.flags = t.flags & FLAGS_MASK;
+        v.k = t.k;
+        v.round = t.round;
+        v.committedMask = t.committed;
+        v.revealedMask = t.revealed;
+        v.modelId = t.modelId;
+        v.fee = t.fee;
+        if (t.status == Status.Active) {
+            v.commitDeadline = t.deadline;
+            v.revealDeadline = uint256(t.deadline) + revealWindow;
+        } else if (t.status != Status.None) {
+            v.finalizedAt = t.deadline;
+            v.acceptedMask = t.status == Status.Accepted ? t.agreed : 0;
+        }
+    }
+
+    /// @notice The phase of a task (see Phase).
+    /// @param taskId the task
+    /// @return the phase
+    function phaseOf(uint256 taskId) external view returns (Phase) {
+        return _phase(_loadHeader(taskId));
+    }
+
+    /// @notice The agent ids assigned to a task, by position (replacements included).
+    /// @param taskId the task
+    /// @return nodes k agent ids
+    function taskNodes(uint256 taskId) external view returns (uint32[] memory nodes) {
+        Task memory t = _loadHeader(taskId);
+        _loadTerms(taskId, t);
+        nodes = _nodeList(t);
+    }
+
+    /// @notice The accepted result of a task.
+    /// @param taskId the task
+    /// @return accepted true once a result was accepted
+    /// @return resultHash the accepted result hash
+    /// @return traceRoot the accepted trace root
+    /// @return output the accepted inline output (stored for callback tasks only; else read the Revealed event)
+    function taskResult(uint256 taskId)
+        external
+        view
+        returns (bool accepted, bytes32 resultHash, bytes32 traceRoot, bytes memory output)
+    {
+        Task memory t = _loadHeader(taskId);
+        if (t.status != Status.Accepted) return (false, 0, 0, "");
+        return (true, _slot[taskId][t.leader], _traceRoot[taskId][t.leader], _output[taskId][t.leader]);
+    }
+
+    /// @notice The position of an agent in a task (reverts NotAssigned when it is not assigned).
+    /// @return the position, 0..k-1
+    function positionOf(uint256 taskId, uint256 agentId) external view returns (uint256) {
+        Task memory t = _loadHeader(taskId);
+        return _positionOf(taskId, t, agentId);
+    }
+
+    /// @notice An agent's reward account.
+    /// @return earned all rewards ever credited
+    /// @return claimed all rewards ever paid out
+    /// @return agreed tasks in which it revealed the accepted result
+    /// @return faults times it was slashed
+    function accountOf(uint256 agentId)
+        external
+        view
+        returns (uint256 earned, uint256 claimed, uint256 agreed, uint256 faults)
+    {
+        Account memory a = _accounts[agentId];
+        return (a.earned, a.claimed, a.agreed, a.faults);
+    }
+
+    /// @notice An agent's rewards that `claim` would pay now.
+    /// @return the amount
+    function claimable(uint256 agentId) external view returns (uint256) {
+        Account memory a = _accounts[agentId];
+        return a.earned - a.claimed;
+    }
+
+    /// @notice The fund counters: balance == escrowed + unclaimed at all times.
+    /// @return taskCount tasks ever submitted (ids are 1..taskCount)
+    /// @return escrowed fees (and held slash proceeds) of active tasks
+    /// @return unclaimed unclaimed rewards plus pending withdrawals
+    function totals() external view returns (uint256 taskCount, uint256 escrowed, uint256 unclaimed) {
+        Totals memory s = _totals;
+        return (s.taskCount, s.escrowed, s.unclaimed);
+    }
+
+    /// @inheritdoc ITaskRecords
+    function outcomeOf(uint256 taskId, uint256 agentId) external view returns (NodeOutcome) {
+        Task memory t = _loadHeader(taskId);
+        if (t.status != Status.Accepted && t.status != Status.Refunded) return NodeOutcome.None;
+        _loadTerms(taskId, t);
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (t.nodes[pos] != agentId) continue;
+            uint8 bit = uint8(1 << pos);
+            if (t.status == Status.Accepted) {
+                if (t.agreed & bit != 0) return NodeOutcome.Agreed;
+                return t.revealed & bit != 0 ? NodeOutcome.Dissented : NodeOutcome.Absent;
+            }
+            if (t.committed != _fullMask(t.k)) return t.committed & bit != 0 ? NodeOutcome.None : NodeOutcome.Absent;
+            return t.revealed & bit != 0 ? NodeOutcome.Inconclusive : NodeOutcome.Absent;
+        }
+        return NodeOutcome.None;
+    }
+
+    /// @inheritdoc ITaskRecords
+    function validationOf(uint256 taskId)
+        external
+        view
+        returns (bool finalized, uint256 agentId, uint8 response, bytes32 responseHash, uint256 lastUpdate)
+    {
+        Task memory t = _loadHeader(taskId);
+        if (t.status != Status.Accepted && t.status != Status.Refunded) return (false, 0, 0, 0, 0);
+        if (t.status == Status.Refunded) return (true, 0, 0, 0, t.deadline);
+        _loadTerms(taskId, t);
+        return (
+            true,
+            t.nodes[t.leader],
+            uint8(_popcount(t.agreed) * 100 / t.k),
+            keccak256(abi.encode(_slot[taskId][t.leader], _traceRoot[taskId][t.leader])),
+            t.deadline
+        );
+    }
+
+    /// @inheritdoc ITaskRecords
+    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults) {
+        Account memory a = _accounts[agentId];
+        return (a.agreed, a.faults);
+    }
+
+    // ---------------------------------------------------------------- settlement
+
+    /// @dev Commit deadline passed with positions missing: slash them, then replace or refund.
+    function _commitTimeout(uint256 taskId, Task memory t, uint8 full) private {
+        uint8 missing = full & ~t.committed;
+        (uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes) =
+            _slashPositions(taskId, t, missing, 0, absenceSlash, SlashReason.NoCommit);
+        uint256 honest = proceeds * slashHonestBps / 10_000;
+        uint256 missingCount = _popcount(missing);
+
+        uint32[] memory drawn;
+        if (t.round < maxRounds) drawn = _draw(t, missingCount, _seed(taskId, uint256(t.round) + 1));
+        if (drawn.length == missingCount && missingCount != 0) {
+            t.round += 1;
+            t.deadline = uint32(block.timestamp + commitWindow);
+            uint256 d;
+            for (uint256 pos; pos < t.k; ++pos) {
+                if (missing & (1 << pos) == 0) continue;
+                uint32 old = t.nodes[pos];
+                t.nodes[pos] = drawn[d++];
+                emit NodeReplaced(
+                    taskId, old, t.nodes[pos], uint8(pos), t.round, t.deadline, uint256(t.deadline) + revealWindow
+                );
+            }
+            _bonus[taskId] += honest;
+            pendingWithdrawals[treasury] += proceeds - honest;
+            Totals memory tot = _totals;
+            tot.escrowed += uint96(honest);
+            tot.unclaimed += uint96(proceeds - honest);
+            _totals = tot;
+            _storeAll(taskId, t);
+            reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+            return;
+        }
+        _refund(taskId, t, proceeds, ids, outcomes);
+    }
+
+    /// @dev All revealed, or the reveal deadline passed: find a quorum, pay, slash, record.
+    function _settle(uint256 taskId, Task memory t, uint8 full) private {
+        uint256 quorum = uint256(t.k) / 2 + 1;
+        uint8 winners;
+        if (t.leader != NO_LEADER) {
+            uint8 group = t.agreed | uint8(1 << t.leader);
+            if (_popcount(group) >= quorum) winners = group;
+            else (t.leader, winners) = _findQuorum(taskId, t.revealed & ~group, quorum);
+        }
+        if (winners == 0) {
+            // no quorum: refund; non-revealers are still at fault
+            (uint256 lost, uint256[] memory absentIds, uint8[] memory absentOutcomes) =
+                _slashPositions(taskId, t, full & ~t.revealed, 0, absenceSlash, SlashReason.NoReveal);
+            _refund(taskId, t, lost, absentIds, absentOutcomes);
+            return;
+        }
+
+        uint8 dissenters = t.revealed & ~winners;
+        uint256 proceeds;
+        uint256[] memory ids;
+        uint8[] memory outcomes;
+        if (dissenters | (full & ~t.revealed) != 0) {
+            uint256 p1;
+            uint256 p2;
+            uint256[] memory ids2;
+            uint8[] memory out2;
+            (p1, ids, outcomes) = _slashPositions(taskId, t, full & ~t.revealed, winners, absenceSlash, SlashReason.NoReveal);
+            (p2, ids2, out2) = _slashPositions(taskId, t, dissenters, 0, dissentSlash, SlashReason.Dissent);
+            proceeds = p1 + p2;
+            // ids (and outcomes) already hold the winners' entries; append the dissenters'
+            (ids, outcomes) = _concat(ids, outcomes, ids2, out2);
+        } else {
+            (ids, outcomes) = _winnerRecords(t, winners);
+        }
+        uint256 honest = proceeds * slashHonestBps / 10_000;
+        uint256 pool = uint256(t.fee) + _bonus[taskId] + honest;
+        uint256 n = _popcount(winners);
+        uint256 share = pool / n;
+        uint256 dust = pool - share * n;
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            Account storage a = _accounts[t.nodes[pos]];
+            a.earned += uint96(share);
+            a.agreed += 1;
+        }
+        uint256 toTreasury = proceeds - honest + dust;
+        if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
+        Totals memory tot = _totals;
+        tot.escrowed -= uint96(uint256(t.fee) + _bonus[taskId]);
+        tot.unclaimed += uint96(pool + proceeds - honest);
+        _totals = tot;
+
+        t.status = Status.Accepted;
+        t.agreed = winners;
+        t.deadline = uint32(block.timestamp);
+        _tasks[taskId].header = _encodeHeader(t);
+
+        bytes32 resultHash = _slot[taskId][t.leader];
+        bytes32 traceRoot = _traceRoot[taskId][t.leader];
+        emit TaskFinalized(taskId, t.requester, true, resultHash, traceRoot, winners, share, 0, _nodeList(t));
+        reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+        validationRegistry.recordTaskValidation(
+            taskId,
+            t.nodes[t.leader],
+            uint8(n * 100 / t.k),
+            keccak256(abi.encode(resultHash, traceRoot))
+        );
+        if (t.flags & FLAG_CALLBACK != 0) {
+            _deliver(taskId, t.requester, true, resultHash, traceRoot, _output[taskId][t.leader]);
+        }
+    }
+
+    /// @dev Refunds the fee to the requester (pull); held bonus and slash proceeds go to the treasury.
+    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes)
+        private
+    {
+        uint256 bonus = _bonus[taskId];
+        pendingWithdrawals[t.requester] += t.fee;
+        if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
+        Totals memory tot = _totals;
+        tot.escrowed -= uint96(uint256(t.fee) + bonus);
+        tot.unclaimed += uint96(uint256(t.fee) + bonus + proceeds);
+        _totals = tot;
+
+        t.status = Status.Refunded;
+        t.agreed = 0;
+        t.leader = NO_LEADER;
+        t.deadline = uint32(block.timestamp);
+        _tasks[taskId].header = _encodeHeader(t);
+
+        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee, _nodeList(t));
+        if (ids.length != 0) reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+        validationRegistry.recordTaskValidation(taskId, t.nodes[0], 0, 0);
+        if (t.flags & FLAG_CALLBACK != 0) _deliver(taskId, t.requester, false, 0, 0, "");
+    }
+
+    /// @dev Slashes each position in `mask` by `amount`; returns the proceeds and the reputation
+    ///      records for the slashed nodes, preceded by Agreed records for the positions in `winners`.
+    function _slashPositions(
+        uint256 taskId,
+        Task memory t,
+        uint8 mask,
+        uint8 winners,
+        uint256 amount,
+        SlashReason reason
+    ) private returns (uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes) {
+        uint256 w = _popcount(winners);
+        uint256 n = w + _popcount(mask);
+        ids = new uint256[](n);
+        outcomes = new uint8[](n);
+        uint256 i;
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            ids[i] = t.nodes[pos];
+            outcomes[i++] = uint8(NodeOutcome.Agreed);
+        }
+        uint8 outcome = uint8(reason == SlashReason.Dissent ? NodeOutcome.Dissented : NodeOutcome.Absent);
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (mask & (1 << pos) == 0) continue;
+            uint256 agentId = t.nodes[pos];
+            _accounts[agentId].faults += 1;
+            uint256 taken = amount == 0 ? 0 : agentRegistry.slash(agentId, amount);
+            proceeds += taken;
+            ids[i] = agentId;
+            outcomes[i++] = outcome;
+            emit NodeSlashed(taskId, agentId, uint8(pos), uint8(reason), taken);
+        }
+    }
+
+    function _winnerRecords(Task memory t, uint8 winners) private pure returns (uint256[] memory ids, uint8[] memory outcomes) {
+        uint256 n = _popcount(winners);
+        ids = new uint256[](n);
+        outcomes = new uint8[](n);
+        uint256 i;
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            ids[i] = t.nodes[pos];
+            outcomes[i++] = uint8(NodeOutcome.Agreed);
+        }
+    }
+
+    function _concat(uint256[] memory a, uint8[] memory ao, uint256[] memory b, uint8[] memory bo)
+        private
+        pure
+        returns (uint256[] memory ids, uint8[] memory outcomes)
+    {
+        ids = new uint256[](a.length + b.length);
+        outcomes = new uint8[](a.length + b.length);
+        for (uint256 i; i < a.length; ++i) (ids[i], outcomes[i]) = (a[i], ao[i]);
+        for (uint256 i; i < b.length; ++i) (ids[a.length + i], outcomes[a.length + i]) = (b[i], bo[i]);
+    }
+
+    /// @dev Among revealed positions that differ from the leader, finds a group of equal results
+    ///      with at least `quorum` members. Returns (its first position, its mask) or (NO_LEADER, 0).
+    function _findQuorum(uint256 taskId, uint8 rest, uint256 quorum) private view returns (uint8, uint8) {
+        for (uint256 p; p < MAX_K; ++p) {
+            if (rest & (1 << p) == 0) continue;
+            bytes32 r = _slot[taskId][p];
+            bytes32 tr = _traceRoot[taskId][p];
+            uint8 group = uint8(1 << p);
+            for (uint256 q = p + 1; q < MAX_K; ++q) {
+                if (rest & (1 << q) != 0 && _slot[taskId][q] == r && _traceRoot[taskId][q] == tr) group |= uint8(1 << q);
+            }
+            if (_popcount(group) >= quorum) return (uint8(p), group);
+            rest &= ~group;
+        }
+        return (NO_LEADER, 0);
+    }
+
+    /// @dev Calls the consumer with a fixed gas allowance; never reverts on the consumer's behalf and
+    ///      copies no return data (a consumer cannot grief with a huge revert payload).
+    function _deliver(uint256 taskId, address consumer, bool accepted, bytes32 resultHash, bytes32 traceRoot, bytes memory output)
+        private
+    {
+        uint256 gasLimit = callbackGasLimit;
+        // EIP-150 passes on at most 63/64 of what is left: demand enough that the consumer really
+        // gets gasLimit, so a finalizer cannot make the callback fail by sending too little gas.
+        uint256 needed = gasLimit * 64 / 63 + CALLBACK_GAS_RESERVE;
+        if (gasleft() < needed) revert InsufficientGasForCallback(taskId, gasleft(), needed);
+        bytes memory data =
+            abi.encodeCall(ILedgermindConsumer.onTaskFinalized, (taskId, accepted, resultHash, traceRoot, output));
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(gasLimit, consumer, 0, add(data, 32), mload(data), 0, 0)
+        }
+        emit CallbackResult(taskId, consumer, ok);
+    }
+
+    // ---------------------------------------------------------------- selection
+
+    function _seed(uint256 taskId, uint256 round) private view returns (uint256) {
+        return uint256(keccak256(abi.encode(block.prevrandao, taskId, round)));
+    }
+
+    /// @dev Draws `count` distinct agents serving t.modelId, excluding t's current nodes, without
+    ///      replacement, each with probability proportional to its eligible stake. Returns fewer
+    ///      than `count` ids when fewer agents are eligible. Reads the whole server list: O(servers).
+    function _draw(Task memory t, uint256 count, uint256 seed) private view returns (uint32[] memory picked) {
+        uint32[] memory candidates = modelRegistry.servers(t.modelId);
+        uint256[] memory weights = agentRegistry.stakeWeights(candidates);
+        uint256 total;
+        uint256 eligible;
+        for (uint256 i; i < candidates.length; ++i) {
+            if (weights[i] == 0) continue;
+            for (uint256 j; j < t.k; ++j) {
+                if (t.nodes[j] == candidates[i]) {
+                    weights[i] = 0;
+                    break;
+                }
+            }
+            if (weights[i] == 0) continue;
+            total += weights[i];
+            ++eligible;
+        }
+        if (eligible < count) return new uint32[](eligible);
+        picked = new uint32[](count);
+        for (uint256 n; n < count; ++n) {
+            uint256 r = uint256(keccak256(abi.encode(seed, n))) % total;
+            uint256 acc;
+            for (uint256 i; i < candidates.length; ++i) {
+                acc += weights[i];
+                if (r < acc) {
+                    picked[n] = candidates[i];
+                    total -= weights[i];
+                    weights[i] = 0;
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- storage codec
+
+    function _phase(Task memory t) private view returns (Phase) {
+        if (t.status == Status.None) return Phase.None;
+        if (t.status == Status.Accepted) return Phase.Accepted;
+        if (t.status == Status.Refunded) return Phase.Refunded;
+        uint8 full = _fullMask(t.k);
+        if (t.committed != full) return block.timestamp <= t.deadline ? Phase.Committing : Phase.Finalizable;
+        if (t.revealed != full && block.timestamp <= uint256(t.deadline) + revealWindow) return Phase.Revealing;
+        return Phase.Finalizable;
+    }
+
+    function _positionOf(uint256 taskId, Task memory t, uint256 agentId) private view returns (uint256) {
+        if (t.status == Status.None) revert UnknownTask(taskId);
+        uint256 terms = _tasks[taskId].terms;
+        uint256 k = t.k;
+        for (uint256 pos; pos < k && pos < 4; ++pos) {
+            if (uint32(terms >> (128 + 32 * pos)) == agentId) return pos;
+        }
+        if (k > 4) {
+            uint256 extra = _tasks[taskId].extra;
+            for (uint256 pos = 4; pos < k; ++pos) {
+                if (uint32(extra >> (32 * (pos - 4))) == agentId) return pos;
+            }
+        }
+        revert NotAssigned(taskId, agentId);
+    }
+
+    function _loadHeader(uint256 taskId) private view returns (Task memory t) {
+        uint256 h = _tasks[taskId].header;
+        t.requester = address(uint160(h));
+        t.status = Status(uint8(h >> 160));
+        t.k = uint8(h >> 168);
+        t.committed = uint8(h >> 176);
+        t.revealed = uint8(h >> 184);
+        t.agreed = uint8(h >> 192);
+        t.leader = uint8(h >> 200);
+        t.flags = uint8(h >> 208);
+        t.round = uint8(h >> 216);
+        t.deadline = uint32(h >> 224);
+    }
+
+    function _loadTerms(uint256 taskId, Task memory t) private view {
+        uint256 terms = _tasks[taskId].terms;
+        t.fee = uint96(terms);
+        t.modelId = uint32(terms >> 96);
+        for (uint256 pos; pos < 4; ++pos) {
+            t.nodes[pos] = uint32(terms >> (128 + 32 * pos));
+        }
+        if (t.k > 4) {
+            uint256 extra = _tasks[taskId].extra;
+            for (uint256 pos = 4; pos < MAX_K; ++pos) {
+                t.nodes[pos] = uint32(extra >> (32 * (pos - 4)));
+            }
+        }
+    }
+
+    function _encodeHeader(Task memory t) private pure returns (uint256 h) {
+        h = uint256(uint160(t.requester)) | (uint256(uint8(t.status)) << 160) | (uint256(t.k) << 168)
+            | (uint256(t.committed) << 176) | (uint256(t.revealed) << 184) | (uint256(t.agreed) << 192)
+            | (uint256(t.leader) << 200) | (uint256(t.flags) << 208) | (uint256(t.round) << 216)
+            | (uint256(t.deadline) << 224);
+    }
+
+    function _encodeTerms(Task memory t) private pure returns (uint256 terms, uint256 extra) {
+        terms = uint256(t.fee) | (uint256(t.modelId) << 96);
+        for (uint256 pos; pos < 4; ++pos) {
+            terms |= uint256(t.nodes[pos]) << (128 + 32 * pos);
+        }
+        for (uint256 pos = 4; pos < MAX_K; ++pos) {
+            extra |= uint256(t.nodes[pos]) << (32 * (pos - 4));
+        }
+    }
+
+    function _storeNew(uint256 taskId, Task memory t) private {
+        TaskWords storage w = _tasks[taskId];
+        (uint256 terms, uint256 extra) = _encodeTerms(t);
+        w.header = _encodeHeader(t);
+        w.terms = terms;
+        if (t.k > 4) w.extra = extra;
+    }
+
+    function _storeAll(uint256 taskId, Task memory t) private {
+        _storeNew(taskId, t);
+    }
+
+    function _nodeList(Task memory t) private pure returns (uint32[] memory nodes) {
+        nodes = new uint32[](t.k);
+        for (uint256 i; i < t.k; ++i) nodes[i] = t.nodes[i];
+    }
+
+    function _fullMask(uint8 k) private pure returns (uint8) {
+        return uint8((1 << k) - 1);
+    }
+
+    function _popcount(uint8 x) private pure returns (uint256 n) {
+        while (x != 0) {
+            x &= x - 1;
+            ++n;
+        }
+    }
+}
