@@ -1,0 +1,243 @@
+package dev.ledgermind.node.store;
+
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A worker's durable local state: the next chain block to scan for events, and one row per assigned
+ * task. SQLite in WAL mode with {@code synchronous=FULL}: every method is one transaction that is on disk
+ * when it returns, so a {@code kill -9} at any instant leaves either the old or the new state.
+ *
+ * <p>Invariants enforced here, not only by callers:
+ * <ul>
+ *   <li>A task's salt is written once and never replaced ({@link #saveComputed} on a task that already
+ *       has one keeps the stored salt and result, and returns them).</li>
+ *   <li>State only moves forward along {@link TaskState}'s order; a backwards move is refused.</li>
+ *   <li>The event cursor only moves forward.</li>
+ * </ul>
+ * One store belongs to one node process; methods are synchronized so that the node's threads share it.
+ */
+public final class NodeStore implements AutoCloseable {
+    private final Connection db;
+    private final Path file;
+
+    private NodeStore(Connection db, Path file) {
+        this.db = db;
+        this.file = file;
+    }
+
+    public static NodeStore open(Path file) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = db.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=FULL");
+                s.execute("PRAGMA busy_timeout=5000");
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS cursor (
+                          id INTEGER PRIMARY KEY CHECK (id = 1),
+                          next_block INTEGER NOT NULL)""");
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS task (
+                          task_id TEXT PRIMARY KEY,
+                          state TEXT NOT NULL,
+                          result_hash BLOB, trace_root BLOB, output BLOB, salt BLOB,
+                          commit_tx TEXT, reveal_tx TEXT, error TEXT,
+                          updated_at INTEGER NOT NULL)""");
+                s.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+            }
+            db.setAutoCommit(true);
+            return new NodeStore(db, file);
+        } catch (Exception e) {
+            throw new StoreException("cannot open the node store at " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The next block to scan, or {@code defaultBlock} when the node has never scanned. */
+    public synchronized long nextBlock(long defaultBlock) {
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT next_block FROM cursor WHERE id = 1")) {
+            return rs.next() ? rs.getLong(1) : defaultBlock;
+        } catch (SQLException e) {
+            throw fail("read the event cursor", e);
+        }
+    }
+
+    /** Records that every block below {@code nextBlock} has been processed. Never moves backwards. */
+    public synchronized void advanceCursor(long nextBlock) {
+        try (PreparedStatement ps = db.prepareStatement("""
+                INSERT INTO cursor (id, next_block) VALUES (1, ?)
+                ON CONFLICT(id) DO UPDATE SET next_block = max(next_block, excluded.next_block)""")) {
+            ps.setLong(1, nextBlock);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("advance the event cursor to " + nextBlock, e);
+        }
+    }
+
+    /** Records an assignment; does nothing if the task is already known. Returns true if it was new. */
+    public synchronized boolean recordAssigned(BigInteger taskId) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "INSERT INTO task (task_id, state, updated_at) VALUES (?, 'ASSIGNED', ?) ON CONFLICT(task_id) DO NOTHING")) {
+            ps.setString(1, taskId.toString());
+            ps.setLong(2, System.currentTimeMillis());
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("record task " + taskId, e);
+        }
+    }
+
+    /**
+     * Stores the computed result and the salt the node will commit with. If the task already has a
+     * salt (a restart after computing), nothing is replaced and the stored record is returned: the node
+     * must commit with what is stored.
+     */
+    public synchronized TaskRecord saveComputed(BigInteger taskId, byte[] resultHash, byte[] traceRoot, byte[] output, byte[] salt) {
+        recordAssigned(taskId);
+        try (PreparedStatement ps = db.prepareStatement("""
+                UPDATE task SET state = 'COMPUTED', result_hash = ?, trace_root = ?, output = ?, salt = ?, updated_at = ?
+                WHERE task_id = ? AND salt IS NULL AND state = 'ASSIGNED'""")) {
+            ps.setBytes(1, resultHash);
+            ps.setBytes(2, traceRoot);
+            ps.setBytes(3, output);
+            ps.setBytes(4, salt);
+            ps.setLong(5, System.currentTimeMillis());
+            ps.setString(6, taskId.toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("save the result of task " + taskId, e);
+        }
+        return find(taskId).orElseThrow();
+    }
+
+    public synchronized void markCommitSent(BigInteger taskId, String txHash) {
+        advance(taskId, TaskState.COMMIT_SENT, "commit_tx", txHash);
+    }
+
+    public synchronized void markCommitted(BigInteger taskId) {
+        advance(taskId, TaskState.COMMITTED, null, null);
+    }
+
+    public synchronized void markRevealSent(BigInteger taskId, String txHash) {
+        advance(taskId, TaskState.REVEAL_SENT, "reveal_tx", txHash);
+    }
+
+    public synchronized void markRevealed(BigInteger taskId) {
+        advance(taskId, TaskState.REVEALED, null, null);
+    }
+
+    public synchronized void markFinalized(BigInteger taskId) {
+        advance(taskId, TaskState.FINALIZED, null, null);
+    }
+
+    /** Gives up on a task (the window closed, or the chain refused it for good), keeping the reason. */
+    public synchronized void markFailed(BigInteger taskId, String reason) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "UPDATE task SET state = 'FAILED', error = ?, updated_at = ? WHERE task_id = ? AND state <> 'FINALIZED'")) {
+            ps.setString(1, reason);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.setString(3, taskId.toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("mark task " + taskId + " failed", e);
+        }
+    }
+
+    private void advance(BigInteger taskId, TaskState to, String column, String value) {
+        TaskRecord current = find(taskId).orElseThrow(() -> new StoreException("task " + taskId + " is not in the store"));
+        if (current.state() == to) return; // idempotent: a retry after a crash
+        if (!to.isAtLeast(current.state())) {
+            throw new StoreException("task " + taskId + " cannot move from " + current.state() + " back to " + to);
+        }
+        String sql = "UPDATE task SET state = ?, updated_at = ?" + (column != null ? ", " + column + " = ?" : "") + " WHERE task_id = ?";
+        try (PreparedStatement ps = db.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, to.name());
+            ps.setLong(i++, System.currentTimeMillis());
+            if (column != null) ps.setString(i++, value);
+            ps.setString(i, taskId.toString());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("move task " + taskId + " to " + to, e);
+        }
+    }
+
+    public synchronized Optional<TaskRecord> find(BigInteger taskId) {
+        try (PreparedStatement ps = db.prepareStatement("SELECT * FROM task WHERE task_id = ?")) {
+            ps.setString(1, taskId.toString());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw fail("read task " + taskId, e);
+        }
+    }
+
+    /** Tasks not yet finalized or failed, oldest first: what a restarted node must resume. */
+    public synchronized List<TaskRecord> unfinished() {
+        List<TaskRecord> out = new ArrayList<>();
+        try (Statement s = db.createStatement();
+             ResultSet rs = s.executeQuery("SELECT * FROM task WHERE state NOT IN ('FINALIZED','FAILED') ORDER BY CAST(task_id AS INTEGER)")) {
+            while (rs.next()) out.add(read(rs));
+        } catch (SQLException e) {
+            throw fail("list unfinished tasks", e);
+        }
+        return out;
+    }
+
+    public synchronized Optional<String> get(String key) {
+        try (PreparedStatement ps = db.prepareStatement("SELECT v FROM kv WHERE k = ?")) {
+            ps.setString(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw fail("read " + key, e);
+        }
+    }
+
+    public synchronized void put(String key, String value) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v")) {
+            ps.setString(1, key);
+            ps.setString(2, value);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("write " + key, e);
+        }
+    }
+
+    private static TaskRecord read(ResultSet rs) throws SQLException {
+        return new TaskRecord(new BigInteger(rs.getString("task_id")), TaskState.valueOf(rs.getString("state")),
+                rs.getBytes("result_hash"), rs.getBytes("trace_root"), rs.getBytes("output"), rs.getBytes("salt"),
+                rs.getString("commit_tx"), rs.getString("reveal_tx"), rs.getString("error"), rs.getLong("updated_at"));
+    }
+
+    private StoreException fail(String what, SQLException e) {
+        return new StoreException("node store " + file + ": cannot " + what + ": " + e.getMessage(), e);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw fail("close", e);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.ledgermind.node.store;
+
+import java.math.BigInteger;
+
+/**
+ * What a worker has stored about one task. Byte arrays are 32-byte hashes except {@code output}.
+ * Fields that a state has not reached yet are null.
+ */
+public record TaskRecord(
+        BigInteger taskId,
+        TaskState state,
+        byte[] resultHash,
+        byte[] traceRoot,
+        byte[] output,
+        byte[] salt,
+        String commitTx,
+        String revealTx,
+        String error,
+        long updatedAtMillis) {
+}

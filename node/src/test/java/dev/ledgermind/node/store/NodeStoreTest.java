@@ -1,0 +1,110 @@
+package dev.ledgermind.node.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class NodeStoreTest {
+    private static final BigInteger T1 = BigInteger.ONE;
+
+    @Test
+    void saltIsWrittenOnceAndNeverReplaced(@TempDir Path dir) {
+        try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            byte[] salt = bytes(0x11), other = bytes(0x22);
+            TaskRecord first = store.saveComputed(T1, bytes(1), bytes(2), new byte[] {9}, salt);
+            assertArrayEquals(salt, first.salt());
+            TaskRecord again = store.saveComputed(T1, bytes(3), bytes(4), new byte[] {8}, other);
+            assertArrayEquals(salt, again.salt(), "a second save must keep the first salt");
+            assertArrayEquals(bytes(1), again.resultHash(), "and the first result");
+            assertEquals(TaskState.COMPUTED, again.state());
+        }
+    }
+
+    @Test
+    void stateMovesOnlyForwardAndRetriesAreIdempotent(@TempDir Path dir) {
+        try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3));
+            store.markCommitSent(T1, "0xabc");
+            store.markCommitSent(T1, "0xabc");
+            store.markCommitted(T1);
+            StoreException back = assertThrows(StoreException.class, () -> store.markCommitSent(T1, "0xdef"));
+            assertTrue(back.getMessage().contains("COMMITTED") && back.getMessage().contains("COMMIT_SENT"), back.getMessage());
+            assertEquals("0xabc", store.find(T1).orElseThrow().commitTx());
+            assertEquals(List.of(T1), store.unfinished().stream().map(TaskRecord::taskId).toList());
+            store.markRevealSent(T1, "0x123");
+            store.markRevealed(T1);
+            store.markFinalized(T1);
+            assertTrue(store.unfinished().isEmpty());
+        }
+    }
+
+    @Test
+    void cursorNeverMovesBackwards(@TempDir Path dir) {
+        try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            assertEquals(7, store.nextBlock(7));
+            store.advanceCursor(50);
+            store.advanceCursor(40);
+            assertEquals(50, store.nextBlock(0));
+        }
+    }
+
+    @Test
+    void stateSurvivesKillMinus9(@TempDir Path dir) throws Exception {
+        Path db = dir.resolve("node.db");
+        Process child = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), StoreWriterChild.class.getName(), db.toString())
+                .redirectErrorStream(true).start();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            int cursorLines = 0;
+            while ((line = out.readLine()) != null && cursorLines < 20) {
+                if (line.startsWith("CURSOR")) cursorLines++;
+            }
+            assertEquals(20, cursorLines, "child stopped early");
+        }
+        child.toHandle().destroyForcibly(); // SIGKILL in the middle of its write loop
+        assertTrue(child.waitFor(10, TimeUnit.SECONDS));
+
+        try (NodeStore store = NodeStore.open(db)) {
+            TaskRecord r = store.find(T1).orElseThrow();
+            assertEquals(TaskState.COMMIT_SENT, r.state());
+            assertArrayEquals(StoreWriterChild.SALT, r.salt());
+            assertEquals("0xfeed", r.commitTx());
+            assertTrue(store.nextBlock(0) >= 20, "every cursor write the child reported must be on disk");
+        }
+    }
+
+    static byte[] bytes(int fill) {
+        byte[] b = new byte[32];
+        java.util.Arrays.fill(b, (byte) fill);
+        return b;
+    }
+
+    /** Child process: saves a task, reports it, then writes the cursor until it is killed. */
+    public static final class StoreWriterChild {
+        static final byte[] SALT = HexFormat.of().parseHex("5a".repeat(32));
+
+        public static void main(String[] args) {
+            NodeStore store = NodeStore.open(Path.of(args[0]));
+            store.saveComputed(T1, bytes(1), bytes(2), new byte[] {1, 2, 3}, SALT);
+            store.markCommitSent(T1, "0xfeed");
+            for (long block = 1; ; block++) {
+                store.advanceCursor(block);
+                System.out.println("CURSOR " + block);
+                System.out.flush();
+            }
+        }
+    }
+}
