@@ -1,0 +1,24 @@
+package dev.ledgermind.node.worker;
+
+/**
+ * How a deliberately dishonest worker misbehaves, for tests and the demo. The network must catch
+ * each one: a wrong result loses the vote and is slashed; a withheld reveal is slashed as a no-show.
+ */
+public enum Dishonesty {
+    /** Computes and reports the true result. */
+    HONEST,
+    /** Reports a perturbed result: one flipped token, or one perturbed vector component. */
+    WRONG_RESULT,
+    /** Commits honestly but never reveals. */
+    WITHHOLD_REVEAL;
+
+    public static Dishonesty parse(String s) {
+        return switch (s.trim().toLowerCase().replace('_', '-')) {
+            case "none", "honest" -> HONEST;
+            case "wrong-result", "wrong" -> WRONG_RESULT;
+            case "withhold-reveal", "withhold" -> WITHHOLD_REVEAL;
+            default -> throw new IllegalArgumentException(
+                    "unknown dishonesty '" + s + "'; expected none, wrong-result or withhold-reveal");
+        };
+    }
+}
