@@ -1,0 +1,110 @@
+package dev.ledgermind.node.task;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A task's input as it travels inline on chain: canonical JSON in UTF-8, with keys in a fixed order and
+ * no whitespace, so that the requester and every node hash the same bytes
+ * ({@code inputHash = keccak256(bytes())}).
+ *
+ * <pre>{@code {"kind":"classify","model":"all-minilm-l6-v2","texts":["..."],"labels":["spam","not spam"]}}</pre>
+ * {@code labels} is present only for classify; {@code prompt}, {@code maxTokens}, {@code temperature},
+ * {@code seed} only for generate.
+ */
+public record TaskInput(TaskKind kind, String model, List<String> texts, List<String> labels,
+                        String prompt, int maxTokens, float temperature, long seed) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public TaskInput {
+        texts = texts == null ? List.of() : List.copyOf(texts);
+        labels = labels == null ? List.of() : List.copyOf(labels);
+        switch (kind) {
+            case EMBED -> require(!texts.isEmpty(), "embed needs at least one text");
+            case SIMILARITY -> require(texts.size() == 2, "similarity needs exactly two texts, got " + texts.size());
+            case CLASSIFY -> {
+                require(texts.size() == 1, "classify needs exactly one text, got " + texts.size());
+                require(labels.size() >= 2, "classify needs at least two labels, got " + labels.size());
+            }
+            case GENERATE -> require(prompt != null && !prompt.isEmpty(), "generate needs a prompt");
+        }
+    }
+
+    public static TaskInput embed(String model, List<String> texts) {
+        return new TaskInput(TaskKind.EMBED, model, texts, null, null, 0, 0f, 0);
+    }
+
+    public static TaskInput similarity(String model, String a, String b) {
+        return new TaskInput(TaskKind.SIMILARITY, model, List.of(a, b), null, null, 0, 0f, 0);
+    }
+
+    public static TaskInput classify(String model, String text, List<String> labels) {
+        return new TaskInput(TaskKind.CLASSIFY, model, List.of(text), labels, null, 0, 0f, 0);
+    }
+
+    public static TaskInput generate(String model, String prompt, int maxTokens, float temperature, long seed) {
+        return new TaskInput(TaskKind.GENERATE, model, null, null, prompt, maxTokens, temperature, seed);
+    }
+
+    /** The canonical bytes: what goes on chain and what is hashed. */
+    public byte[] bytes() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("kind", kind.name().toLowerCase());
+        o.put("model", model);
+        if (!texts.isEmpty()) {
+            ArrayNode a = o.putArray("texts");
+            texts.forEach(a::add);
+        }
+        if (!labels.isEmpty()) {
+            ArrayNode a = o.putArray("labels");
+            labels.forEach(a::add);
+        }
+        if (kind == TaskKind.GENERATE) {
+            o.put("prompt", prompt);
+            o.put("maxTokens", maxTokens);
+            o.put("temperature", temperature);
+            o.put("seed", seed);
+        }
+        return o.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Parses canonical input bytes; rejects anything that does not re-encode to the same bytes. */
+    public static TaskInput parse(byte[] bytes) {
+        JsonNode o;
+        try {
+            o = JSON.readTree(bytes);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("task input is not valid JSON: " + e.getMessage(), e);
+        }
+        if (o == null || !o.isObject()) throw new IllegalArgumentException("task input must be a JSON object");
+        TaskKind kind;
+        try {
+            kind = TaskKind.valueOf(o.path("kind").asText("").toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("task input has unknown kind '" + o.path("kind").asText() + "'");
+        }
+        TaskInput input = new TaskInput(kind, o.path("model").asText(null), strings(o.path("texts")), strings(o.path("labels")),
+                o.hasNonNull("prompt") ? o.get("prompt").asText() : null,
+                o.path("maxTokens").asInt(0), (float) o.path("temperature").asDouble(0), o.path("seed").asLong(0));
+        if (!java.util.Arrays.equals(input.bytes(), bytes)) {
+            throw new IllegalArgumentException("task input is not in canonical form (key order, whitespace or extra fields)");
+        }
+        return input;
+    }
+
+    private static List<String> strings(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException("task input: " + message);
+    }
+}
