@@ -53,6 +53,7 @@ public final class NodeStore implements AutoCloseable {
                         CREATE TABLE IF NOT EXISTS task (
                           task_id TEXT PRIMARY KEY,
                           state TEXT NOT NULL,
+                          model_id INTEGER, input BLOB,
                           result_hash BLOB, trace_root BLOB, output BLOB, salt BLOB,
                           commit_tx TEXT, reveal_tx TEXT, error TEXT,
                           updated_at INTEGER NOT NULL)""");
@@ -90,12 +91,18 @@ public final class NodeStore implements AutoCloseable {
         }
     }
 
-    /** Records an assignment; does nothing if the task is already known. Returns true if it was new. */
-    public synchronized boolean recordAssigned(BigInteger taskId) {
+    /**
+     * Records an assignment with the task's model and inline input; does nothing if the task is already
+     * known. Returns true if it was new.
+     */
+    public synchronized boolean recordAssigned(BigInteger taskId, int modelId, byte[] input) {
         try (PreparedStatement ps = db.prepareStatement(
-                "INSERT INTO task (task_id, state, updated_at) VALUES (?, 'ASSIGNED', ?) ON CONFLICT(task_id) DO NOTHING")) {
+                "INSERT INTO task (task_id, state, model_id, input, updated_at) VALUES (?, 'ASSIGNED', ?, ?, ?)"
+                        + " ON CONFLICT(task_id) DO NOTHING")) {
             ps.setString(1, taskId.toString());
-            ps.setLong(2, System.currentTimeMillis());
+            ps.setInt(2, modelId);
+            ps.setBytes(3, input);
+            ps.setLong(4, System.currentTimeMillis());
             return ps.executeUpdate() == 1;
         } catch (SQLException e) {
             throw fail("record task " + taskId, e);
@@ -108,7 +115,7 @@ public final class NodeStore implements AutoCloseable {
      * must commit with what is stored.
      */
     public synchronized TaskRecord saveComputed(BigInteger taskId, byte[] resultHash, byte[] traceRoot, byte[] output, byte[] salt) {
-        recordAssigned(taskId);
+        if (find(taskId).isEmpty()) throw new StoreException("task " + taskId + " was never assigned");
         try (PreparedStatement ps = db.prepareStatement("""
                 UPDATE task SET state = 'COMPUTED', result_hash = ?, trace_root = ?, output = ?, salt = ?, updated_at = ?
                 WHERE task_id = ? AND salt IS NULL AND state = 'ASSIGNED'""")) {
@@ -224,7 +231,7 @@ public final class NodeStore implements AutoCloseable {
 
     private static TaskRecord read(ResultSet rs) throws SQLException {
         return new TaskRecord(new BigInteger(rs.getString("task_id")), TaskState.valueOf(rs.getString("state")),
-                rs.getBytes("result_hash"), rs.getBytes("trace_root"), rs.getBytes("output"), rs.getBytes("salt"),
+                rs.getInt("model_id"), rs.getBytes("input"), rs.getBytes("result_hash"), rs.getBytes("trace_root"), rs.getBytes("output"), rs.getBytes("salt"),
                 rs.getString("commit_tx"), rs.getString("reveal_tx"), rs.getString("error"), rs.getLong("updated_at"));
     }
 

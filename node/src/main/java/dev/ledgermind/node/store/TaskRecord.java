@@ -3,12 +3,14 @@ package dev.ledgermind.node.store;
 import java.math.BigInteger;
 
 /**
- * What a worker has stored about one task. Byte arrays are 32-byte hashes except {@code output}.
+ * What a worker has stored about one task. Byte arrays are 32-byte hashes except {@code input} and {@code output}.
  * Fields that a state has not reached yet are null.
  */
 public record TaskRecord(
         BigInteger taskId,
         TaskState state,
+        int modelId,
+        byte[] input,
         byte[] resultHash,
         byte[] traceRoot,
         byte[] output,

@@ -21,6 +21,10 @@ class NodeStoreTest {
     void saltIsWrittenOnceAndNeverReplaced(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             byte[] salt = bytes(0x11), other = bytes(0x22);
+            assertThrows(StoreException.class, () -> store.saveComputed(T1, bytes(1), bytes(2), new byte[0], salt),
+                    "a task that was never assigned cannot have a result");
+            assertTrue(store.recordAssigned(T1, 1, new byte[] {7}));
+            assertFalse(store.recordAssigned(T1, 1, new byte[] {7}), "a second assignment event is a no-op");
             TaskRecord first = store.saveComputed(T1, bytes(1), bytes(2), new byte[] {9}, salt);
             assertArrayEquals(salt, first.salt());
             TaskRecord again = store.saveComputed(T1, bytes(3), bytes(4), new byte[] {8}, other);
@@ -33,6 +37,7 @@ class NodeStoreTest {
     @Test
     void stateMovesOnlyForwardAndRetriesAreIdempotent(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            store.recordAssigned(T1, 1, new byte[0]);
             store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3));
             store.markCommitSent(T1, "0xabc");
             store.markCommitSent(T1, "0xabc");
@@ -98,6 +103,7 @@ class NodeStoreTest {
 
         public static void main(String[] args) {
             NodeStore store = NodeStore.open(Path.of(args[0]));
+            store.recordAssigned(T1, 1, new byte[] {1});
             store.saveComputed(T1, bytes(1), bytes(2), new byte[] {1, 2, 3}, SALT);
             store.markCommitSent(T1, "0xfeed");
             for (long block = 1; ; block++) {

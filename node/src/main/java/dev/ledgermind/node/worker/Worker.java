@@ -1,0 +1,329 @@
+package dev.ledgermind.node.worker;
+
+import dev.ledgermind.chain.ChainException;
+import dev.ledgermind.chain.Commitment;
+import dev.ledgermind.chain.ContractRevertedException;
+import dev.ledgermind.chain.Deployment;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.TaskPhase;
+import dev.ledgermind.chain.TaskState;
+import dev.ledgermind.chain.contracts.AgentRegistry;
+import dev.ledgermind.chain.contracts.TaskMarket;
+import dev.ledgermind.node.metrics.NodeMetrics;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.store.TaskRecord;
+import dev.ledgermind.node.task.ModelIdentity;
+import dev.ledgermind.node.task.TaskInput;
+import dev.ledgermind.node.task.TaskResult;
+import dev.ledgermind.node.task.TaskRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.TypeEncoder;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.utils.Numeric;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A worker node: registers and stakes once, declares its models, follows the TaskMarket, and takes each
+ * task assigned to it through compute, commit, reveal and settlement.
+ *
+ * <p>The loop is one thread. Each pass first reads new chain events ({@link LogFollower}, gap-free from
+ * the stored cursor), recording assignments in the {@link NodeStore}; then it advances every unfinished
+ * task by one step against the task's on-chain state. Every step is safe to repeat after a crash:
+ * <ul>
+ *   <li>the result and salt are stored before any commit is sent, and a stored salt is never replaced;</li>
+ *   <li>before committing (or revealing) the node reads the chain: if its commitment (or reveal) is
+ *       already there, it only records that, so it never commits twice;</li>
+ *   <li>a reveal is attempted for as long as the chain's reveal phase is open.</li>
+ * </ul>
+ * RPC failures and reverted transactions are logged with the task id and retried on the next pass; a
+ * task whose window has closed is marked failed with the reason.
+ */
+public final class Worker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
+    private static final String TASK_SUBMITTED = EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT);
+    private static final String NODE_REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
+    private static final String TASK_FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
+
+    private final NodeConfig config;
+    private final Web3j web3;
+    private final LedgermindContracts chain;
+    private final NodeStore store;
+    private final TaskRunner runner;
+    private final NodeMetrics metrics;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Map<Integer, ModelIdentity> modelsById = new HashMap<>();
+    private LogFollower follower;
+    private long agentId;
+
+    public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
+        this.config = config;
+        this.web3 = web3;
+        this.runner = runner;
+        this.store = store;
+        this.metrics = metrics;
+        Deployment deployment = Deployment.read(config.deployment());
+        this.chain = LedgermindContracts.at(web3, deployment, Credentials.create(config.privateKey()));
+    }
+
+    public long agentId() {
+        return agentId;
+    }
+
+    /** Registers, stakes and declares models where the chain does not have them yet. Idempotent. */
+    public void join() throws IOException {
+        String me = chain.sender().address();
+        agentId = store.get("agentId").map(Long::parseLong).orElseGet(() -> findOwnAgent(me));
+        if (agentId == 0) {
+            agentId = chain.registerAgent(config.agentUri());
+            log.info("event=registered node={} agent={} address={}", config.name(), agentId, me);
+        }
+        store.put("agentId", Long.toString(agentId));
+        BigInteger bonded = chain.stakeOf(agentId).bonded();
+        if (bonded.compareTo(config.stakeWei()) < 0) {
+            chain.stake(agentId, config.stakeWei().subtract(bonded));
+            log.info("event=staked node={} agent={} wei={}", config.name(), agentId, config.stakeWei().subtract(bonded));
+        }
+        for (ModelIdentity m : runner.models()) {
+            if (!config.models().contains(m.name())) continue;
+            int modelId = chain.modelIdOf(m.weightsHash(), m.tokenizerHash(), m.architectureHash());
+            if (modelId == 0) {
+                throw new IllegalStateException("model " + m.name() + " is not registered on chain (weights hash "
+                        + Numeric.toHexString(m.weightsHash()) + "); register it first");
+            }
+            modelsById.put(modelId, m);
+            try {
+                chain.declareServes(agentId, modelId);
+                log.info("event=serves node={} agent={} model={} modelId={}", config.name(), agentId, m.name(), modelId);
+            } catch (ContractRevertedException e) {
+                if (!e.getMessage().contains("AlreadyServing")) throw e;
+            }
+        }
+        for (String wanted : config.models()) {
+            if (modelsById.values().stream().noneMatch(m -> m.name().equals(wanted))) {
+                throw new IllegalStateException("this node cannot serve model '" + wanted + "'; it has "
+                        + runner.models().stream().map(ModelIdentity::name).toList());
+            }
+        }
+        follower = new LogFollower(web3, List.of(chain.deployment().taskMarket()), store, chain.deployment().deployBlock(), 2000);
+    }
+
+    /** The agent this address registered earlier, from the registry's Registered events; 0 if none. */
+    private long findOwnAgent(String address) {
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
+                    DefaultBlockParameterName.LATEST, chain.deployment().agentRegistry());
+            f.addSingleTopic(EventEncoder.encode(AgentRegistry.REGISTERED_EVENT));
+            f.addNullTopic();
+            f.addSingleTopic("0x" + TypeEncoder.encode(new Address(address)));
+            EthLog logs = web3.ethGetLogs(f).send();
+            if (logs.hasError()) throw new IOException(logs.getError().getMessage());
+            for (EthLog.LogResult<?> r : logs.getLogs()) {
+                return AgentRegistry.getRegisteredEventFromLog((Log) r.get()).agentId.longValueExact();
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new ChainException("cannot look up this node's agent registration: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs until {@link #stop()}. */
+    public void run() throws InterruptedException {
+        long backoff = config.pollMillis();
+        while (running.get()) {
+            try {
+                pollOnce();
+                backoff = config.pollMillis();
+            } catch (ChainException | IOException e) {
+                log.warn("event=rpc-error node={} message=\"{}\" retryInMs={}", config.name(), e.getMessage(), backoff);
+                backoff = Math.min(backoff * 2, 5_000);
+            } catch (Exception e) {
+                log.error("event=error node={} message=\"{}\"", config.name(), e.getMessage(), e);
+                backoff = Math.min(backoff * 2, 5_000);
+            }
+            Thread.sleep(backoff);
+        }
+    }
+
+    public void stop() {
+        running.set(false);
+    }
+
+    /** One pass: read new events, then advance every unfinished task by one step. */
+    public void pollOnce() throws Exception {
+        follower.poll(this::onLog);
+        for (TaskRecord task : store.unfinished()) {
+            try {
+                advance(task);
+            } catch (ContractRevertedException e) {
+                log.warn("event=reverted node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
+            }
+        }
+        BigInteger claimable = chain.claimable(agentId);
+        if (claimable.signum() > 0) {
+            TransactionReceipt r = chain.claim(agentId);
+            log.info("event=claimed node={} agent={} wei={} tx={}", config.name(), agentId, claimable, r.getTransactionHash());
+        }
+    }
+
+    private void onLog(Log l) {
+        String topic = l.getTopics().getFirst();
+        if (topic.equals(TASK_SUBMITTED)) {
+            var e = TaskMarket.getTaskSubmittedEventFromLog(l);
+            if (e.nodes.stream().anyMatch(n -> n.longValue() == agentId)) {
+                if (store.recordAssigned(e.taskId, e.modelId.intValueExact(), e.input)) {
+                    metrics.seen.increment();
+                    log.info("event=assigned node={} task={} model={} k={}", config.name(), e.taskId, e.modelId, e.k);
+                }
+            }
+        } else if (topic.equals(NODE_REPLACED)) {
+            var e = TaskMarket.getNodeReplacedEventFromLog(l);
+            if (e.newAgentId.longValue() == agentId) {
+                byte[] input = submittedInput(e.taskId);
+                int modelId = chain.task(e.taskId).modelId();
+                if (store.recordAssigned(e.taskId, modelId, input)) {
+                    metrics.seen.increment();
+                    log.info("event=assigned-as-replacement node={} task={} replaces={}", config.name(), e.taskId, e.oldAgentId);
+                }
+            }
+        } else if (topic.equals(TASK_FINALIZED)) {
+            var e = TaskMarket.getTaskFinalizedEventFromLog(l);
+            store.find(e.taskId).ifPresent(t -> settle(e.taskId, e.accepted, e.acceptedMask.intValue(), e.nodes));
+        }
+    }
+
+    private void settle(BigInteger taskId, boolean accepted, int acceptedMask, List<BigInteger> nodes) {
+        if (store.find(taskId).map(t -> t.state() == dev.ledgermind.node.store.TaskState.FINALIZED).orElse(true)) return;
+        int pos = -1;
+        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).longValue() == agentId) pos = i;
+        boolean won = accepted && pos >= 0 && (acceptedMask & (1 << pos)) != 0;
+        if (won) metrics.won.increment();
+        else if (accepted) metrics.slashed.increment();
+        store.markFinalized(taskId);
+        log.info("event=finalized node={} task={} accepted={} outcome={}", config.name(), taskId, accepted,
+                won ? "agreed" : accepted ? "slashed" : "refunded");
+    }
+
+    private byte[] submittedInput(BigInteger taskId) {
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
+                    DefaultBlockParameterName.LATEST, chain.deployment().taskMarket());
+            f.addSingleTopic(TASK_SUBMITTED);
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(taskId, 64));
+            EthLog logs = web3.ethGetLogs(f).send();
+            for (EthLog.LogResult<?> r : logs.getLogs()) return TaskMarket.getTaskSubmittedEventFromLog((Log) r.get()).input;
+            throw new ChainException("no TaskSubmitted event for task " + taskId);
+        } catch (IOException e) {
+            throw new ChainException("cannot read the input of task " + taskId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves one task one step forward, according to what is stored and what the chain says. */
+    private void advance(TaskRecord task) {
+        BigInteger id = task.taskId();
+        TaskState onChain = chain.task(id);
+        if (onChain.phase().isFinal()) {
+            settle(id, onChain.phase() == TaskPhase.ACCEPTED, onChain.acceptedMask(),
+                    onChain.nodes().stream().map(BigInteger::valueOf).toList());
+            return;
+        }
+        if (onChain.positionOf(agentId) < 0) {
+            store.markFailed(id, "no longer assigned (replaced after a missed commit)");
+            log.warn("event=unassigned node={} task={}", config.name(), id);
+            return;
+        }
+        switch (task.state()) {
+            case ASSIGNED -> compute(task);
+            case COMPUTED, COMMIT_SENT -> {
+                if (onChain.hasCommitted(agentId)) {
+                    store.markCommitted(id);
+                } else if (onChain.phase() == TaskPhase.COMMITTING) {
+                    long t0 = System.nanoTime();
+                    byte[] commitment = Commitment.of(id, chain.sender().address(), task.resultHash(), task.traceRoot(), task.salt());
+                    TransactionReceipt r = chain.commit(id, agentId, commitment);
+                    metrics.recordTx("commit", Duration.ofNanos(System.nanoTime() - t0));
+                    store.markCommitSent(id, r.getTransactionHash());
+                    store.markCommitted(id);
+                    metrics.committed.increment();
+                    log.info("event=committed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+                } else {
+                    store.markFailed(id, "commit window closed before this node committed");
+                }
+            }
+            case COMMITTED, REVEAL_SENT -> {
+                if (onChain.hasRevealed(agentId)) {
+                    store.markRevealed(id);
+                } else if (onChain.phase() == TaskPhase.REVEALING) {
+                    if (config.dishonesty() == Dishonesty.WITHHOLD_REVEAL) return; // the test's no-show
+                    long t0 = System.nanoTime();
+                    TransactionReceipt r = chain.reveal(id, agentId, task.resultHash(), task.traceRoot(), task.salt(), task.output());
+                    metrics.recordTx("reveal", Duration.ofNanos(System.nanoTime() - t0));
+                    store.markRevealSent(id, r.getTransactionHash());
+                    store.markRevealed(id);
+                    metrics.revealed.increment();
+                    log.info("event=revealed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+                } else if (onChain.phase() == TaskPhase.FINALIZABLE) {
+                    store.markFailed(id, "reveal window closed before this node revealed");
+                }
+            }
+            case REVEALED -> {
+                if (onChain.phase() == TaskPhase.FINALIZABLE) {
+                    try {
+                        TransactionReceipt r = chain.finalizeTask(id);
+                        log.info("event=finalize-sent node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+                    } catch (ContractRevertedException e) {
+                        if (!e.getMessage().contains("TaskNotActive")) throw e; // someone else finalized first
+                    }
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void compute(TaskRecord task) {
+        ModelIdentity model = modelsById.get(task.modelId());
+        if (model == null) {
+            store.markFailed(task.taskId(), "assigned model id " + task.modelId() + " is not one this node serves");
+            return;
+        }
+        TaskInput input;
+        try {
+            input = TaskInput.parse(task.input());
+        } catch (IllegalArgumentException e) {
+            // A malformed input still gets a committed answer: the canonical error output, so honest
+            // nodes agree on it rather than time out.
+            input = null;
+            log.warn("event=bad-input node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
+        }
+        long t0 = System.nanoTime();
+        TaskResult result = input == null ? TaskResults.error("invalid input") : runner.run(input);
+        metrics.recordInference(Duration.ofNanos(System.nanoTime() - t0));
+        if (config.dishonesty() == Dishonesty.WRONG_RESULT) result = TaskResults.perturbed(result);
+        TaskRecord saved = store.saveComputed(task.taskId(), result.resultHash(), result.traceRoot(), result.output(),
+                Commitment.randomSalt());
+        metrics.computed.increment();
+        log.info("event=computed node={} task={} resultHash={} ms={}", config.name(), task.taskId(),
+                Numeric.toHexString(saved.resultHash()), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
