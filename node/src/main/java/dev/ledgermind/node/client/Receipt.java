@@ -1,0 +1,42 @@
+package dev.ledgermind.node.client;
+
+import java.math.BigInteger;
+import java.util.List;
+
+/**
+ * Everything a requester needs to trust (or check) an answer: which task, which model, the accepted
+ * result and trace, each node's verdict, and the transactions that carried it, with their gas.
+ * Hashes and addresses are 0x-hex strings so that the receipt prints and serialises as it is.
+ *
+ * @param accepted      true when a result reached the quorum; false when the fee was refunded
+ * @param output        the accepted inline output bytes (empty if the nodes revealed none)
+ * @param nodes         one entry per assigned position, in order, including replaced nodes
+ * @param transactions  the task's transactions in chain order
+ */
+public record Receipt(
+        BigInteger taskId,
+        int modelId,
+        String requester,
+        String inputHash,
+        boolean accepted,
+        String resultHash,
+        String traceRoot,
+        byte[] output,
+        int k,
+        BigInteger feeWei,
+        BigInteger rewardPerNodeWei,
+        BigInteger refundWei,
+        List<NodeVerdict> nodes,
+        List<Tx> transactions) {
+
+    /** How one node fared. {@code verdict}: agreed, dissented, absent (slashed), replaced, or pending. */
+    public record NodeVerdict(long agentId, int position, String address, String verdict, String resultHash,
+                              BigInteger slashedWei) {}
+
+    /** One transaction of the task: {@code kind} is submit, commit, reveal, replace or finalize. */
+    public record Tx(String kind, String hash, long block, BigInteger gasUsed, Long agentId) {}
+
+    public BigInteger totalGas() {
+        return transactions.stream().map(Tx::gasUsed).reduce(BigInteger.ZERO, BigInteger::add);
+    }
+}
