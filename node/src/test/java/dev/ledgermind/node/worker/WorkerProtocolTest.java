@@ -1,0 +1,155 @@
+package dev.ledgermind.node.worker;
+
+import dev.ledgermind.chain.AnvilControl;
+import dev.ledgermind.chain.DeployParams;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.SubmittedTask;
+import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.Requester;
+import dev.ledgermind.node.metrics.NodeMetrics;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.store.TaskState;
+import dev.ledgermind.node.task.ModelIdentity;
+import dev.ledgermind.node.task.TaskInput;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The worker's protocol on a real anvil chain, with in-process workers and a FAKE model
+ * ({@link FakeHashRunner}): honest agreement, a lying node slashed, a node that withholds its reveal
+ * slashed, and a worker that stops after committing and is resumed from its store by a new instance.
+ */
+class WorkerProtocolTest {
+    static final BigInteger ETHER = BigInteger.TEN.pow(18);
+    static Devnet devnet;
+    static Web3j web3;
+    static LedgermindContracts deployer;
+    static int modelId;
+    static Path deploymentFile;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void chain() throws Exception {
+        devnet = Devnet.builder().accounts(10).start();
+        web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
+        deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(),
+                DeployParams.defaults().withWindows(30, 30));
+        deploymentFile = dir.resolve("deployment.json");
+        deployer.deployment().write(deploymentFile);
+        var m = FakeHashRunner.MODEL;
+        modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
+                ModelSpec.MODE_REPLICATED));
+    }
+
+    @AfterAll
+    static void stop() {
+        web3.shutdown();
+        devnet.close();
+    }
+
+    Worker worker(int account, Dishonesty dishonesty, String storeName) throws Exception {
+        return worker(account, dishonesty, storeName, FakeHashRunner.MODEL);
+    }
+
+    Worker worker(int account, Dishonesty dishonesty, String storeName, ModelIdentity model) throws Exception {
+        NodeConfig config = new NodeConfig("node" + account, devnet.rpcUrl(), deploymentFile,
+                devnet.accounts().get(account).privateKey(), "ledgermind://node" + account, List.of(model.name()),
+                ETHER, dir.resolve(storeName), 0, 50, dishonesty);
+        Worker w = new Worker(config, web3, new FakeHashRunner(model), NodeStore.open(config.store()), new NodeMetrics());
+        w.join();
+        return w;
+    }
+
+    /** Polls every worker until the requester's task is final. */
+    Receipt drive(Requester requester, SubmittedTask task, List<Worker> workers) throws Exception {
+        AnvilControl anvil = new AnvilControl(new HttpService(devnet.rpcUrl()));
+        for (int round = 0; round < 200; round++) {
+            for (Worker w : workers) w.pollOnce();
+            var state = requester.chain().task(task.taskId());
+            if (state.phase().isFinal()) return requester.receipt(task.taskId());
+            if (state.phase() == dev.ledgermind.chain.TaskPhase.REVEALING && round > 20) {
+                anvil.increaseTime(31); // a withheld reveal: let the reveal window run out
+                anvil.mine();
+            }
+            if (state.phase() == dev.ledgermind.chain.TaskPhase.FINALIZABLE) requester.chain().finalizeTask(task.taskId());
+        }
+        fail("task " + task.taskId() + " did not finalize");
+        return null;
+    }
+
+    @Test
+    void honestNodesAgreeAndALiarIsSlashed() throws Exception {
+        List<Worker> workers = new ArrayList<>();
+        workers.add(worker(2, Dishonesty.HONEST, "a.db"));
+        workers.add(worker(3, Dishonesty.HONEST, "b.db"));
+        workers.add(worker(4, Dishonesty.WRONG_RESULT, "c.db"));
+        long liar = workers.get(2).agentId();
+        BigInteger stakeBefore = deployer.stakeOf(liar).bonded();
+
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        TaskInput input = TaskInput.embed(FakeHashRunner.MODEL.name(), List.of("hello world"));
+        SubmittedTask task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+        Receipt receipt = drive(requester, task, workers);
+
+        assertTrue(receipt.accepted());
+        var expected = new FakeHashRunner().run(input);
+        assertEquals(Numeric.toHexString(expected.resultHash()), receipt.resultHash(), "the honest majority's result wins");
+        assertArrayEquals(expected.output(), receipt.output());
+        assertEquals(2, receipt.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+        Receipt.NodeVerdict liarVerdict = receipt.nodes().stream().filter(n -> n.agentId() == liar).findFirst().orElseThrow();
+        assertEquals("dissented", liarVerdict.verdict());
+        assertTrue(deployer.stakeOf(liar).bonded().compareTo(stakeBefore) < 0, "the liar's stake must shrink");
+        assertTrue(receipt.transactions().stream().anyMatch(t -> t.kind().equals("finalize")));
+        assertTrue(receipt.totalGas().signum() > 0);
+    }
+
+    @Test
+    void aWorkerStoppedAfterCommittingIsResumedFromItsStoreAndReveals() throws Exception {
+        // a model only this worker serves, so that the market must draw it
+        ModelIdentity solo = FakeHashRunner.identity("fake-solo-model");
+        int soloId = deployer.registerModel(new ModelSpec(solo.weightsHash(), solo.tokenizerHash(), solo.architectureHash(),
+                solo.name(), ModelSpec.MODE_REPLICATED));
+        Worker chosen = worker(5, Dishonesty.HONEST, "d.db", solo);
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        SubmittedTask task = requester.submit(TaskInput.embed(solo.name(), List.of("resume me")), soloId, 1,
+                ETHER.divide(BigInteger.valueOf(100)));
+        long assigned = task.nodes().getFirst();
+        assertEquals(chosen.agentId(), assigned);
+        String storeName = "d.db";
+        int account = 5;
+        // poll until this worker has committed, then drop the instance (its store stays)
+        for (int i = 0; i < 50; i++) {
+            chosen.pollOnce();
+            if (requester.chain().task(task.taskId()).hasCommitted(assigned)) break;
+        }
+        NodeStore peek = NodeStore.open(dir.resolve(storeName));
+        byte[] salt = peek.find(task.taskId()).orElseThrow().salt();
+        assertEquals(TaskState.COMMITTED, peek.find(task.taskId()).orElseThrow().state());
+        peek.close();
+
+        Worker resumed = worker(account, Dishonesty.HONEST, storeName, solo);
+        assertEquals(assigned, resumed.agentId(), "a restarted node keeps its agent id");
+        Receipt receipt = drive(requester, task, List.of(resumed));
+        assertTrue(receipt.accepted());
+        NodeStore after = NodeStore.open(dir.resolve(storeName));
+        assertArrayEquals(salt, after.find(task.taskId()).orElseThrow().salt(), "the resumed node revealed with its stored salt");
+        after.close();
+    }
+}
