@@ -22,7 +22,8 @@ import {ValidationRegistry} from "./ValidationRegistry.sol";
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
 ///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
 ///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
-///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury.
+///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury;
+///         the fee's rounding remainder goes to the accepted leader (the first revealer of the result).
 ///
 /// @dev State machine of a task (status byte, and the position bitmaps `committed`, `revealed`):
 ///        Active, committed != full, now <= deadline             : commit phase
@@ -417,7 +418,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
     ///         reveal deadline. When `output` is non-empty (required for callback tasks) its keccak256
-    ///         must equal `resultHash`.
+    ///         must equal `resultHash`. The k-th reveal settles the task in the same transaction
+    ///         (exactly what `finalize` would do), so its sender must leave gas for the consumer
+    ///         callback of a callback task.
     /// @param taskId the task
     /// @param agentId the assigned agent
     /// @param resultHash the result hash committed to
@@ -464,8 +467,14 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
             _traceRoot[taskId][pos] = traceRoot;
             if (callback && output.length != 0) _output[taskId][pos] = output;
         }
-        _tasks[taskId].header = _encodeHeader(t);
         emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
+        if (t.revealed == full) {
+            // the last reveal settles at once: no separate finalize transaction on the happy path
+            _loadTerms(taskId, t);
+            _settle(taskId, t, full);
+        } else {
+            _tasks[taskId].header = _encodeHeader(t);
+        }
     }
 
     /// @notice Advances a task past a deadline or settles it; anyone may call. In the reveal phase it
@@ -744,14 +753,15 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint256 pool = uint256(t.fee) + _bonus[taskId] + honest;
         uint256 n = _popcount(winners);
         uint256 share = pool / n;
-        uint256 dust = pool - share * n;
+        uint256 dust = pool - share * n; // rounding remainder: paid to the accepted leader, no extra write
         for (uint256 pos; pos < t.k; ++pos) {
             if (winners & (1 << pos) == 0) continue;
-            Account storage a = _accounts[t.nodes[pos]];
-            a.earned += uint96(share);
+            Account memory a = _accounts[t.nodes[pos]];
+            a.earned += uint96(pos == t.leader ? share + dust : share);
             a.agreed += 1;
+            _accounts[t.nodes[pos]] = a;
         }
-        uint256 toTreasury = proceeds - honest + dust;
+        uint256 toTreasury = proceeds - honest;
         if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
         Totals memory tot = _totals;
         tot.escrowed -= uint96(uint256(t.fee) + _bonus[taskId]);
@@ -908,30 +918,38 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint256[] memory weights = agentRegistry.stakeWeights(candidates);
         uint256 total;
         uint256 eligible;
-        for (uint256 i; i < candidates.length; ++i) {
-            if (weights[i] == 0) continue;
-            for (uint256 j; j < t.k; ++j) {
-                if (t.nodes[j] == candidates[i]) {
-                    weights[i] = 0;
-                    break;
+        uint256 n = candidates.length;
+        bool exclude = t.nodes[0] != 0; // only replacements must skip the task's current nodes
+        unchecked {
+            for (uint256 i; i < n; ++i) {
+                uint256 w = weights[i];
+                if (w == 0) continue;
+                if (exclude) {
+                    for (uint256 j; j < t.k; ++j) {
+                        if (t.nodes[j] == candidates[i]) {
+                            w = 0;
+                            weights[i] = 0;
+                            break;
+                        }
+                    }
+                    if (w == 0) continue;
                 }
+                total += w;
+                ++eligible;
             }
-            if (weights[i] == 0) continue;
-            total += weights[i];
-            ++eligible;
-        }
-        if (eligible < count) return new uint32[](eligible);
-        picked = new uint32[](count);
-        for (uint256 n; n < count; ++n) {
-            uint256 r = uint256(keccak256(abi.encode(seed, n))) % total;
-            uint256 acc;
-            for (uint256 i; i < candidates.length; ++i) {
-                acc += weights[i];
-                if (r < acc) {
-                    picked[n] = candidates[i];
-                    total -= weights[i];
-                    weights[i] = 0;
-                    break;
+            if (eligible < count) return new uint32[](eligible);
+            picked = new uint32[](count);
+            for (uint256 d; d < count; ++d) {
+                uint256 r = uint256(keccak256(abi.encode(seed, d))) % total;
+                uint256 acc;
+                for (uint256 i; i < n; ++i) {
+                    acc += weights[i];
+                    if (r < acc) {
+                        picked[d] = candidates[i];
+                        total -= weights[i];
+                        weights[i] = 0;
+                        break;
+                    }
                 }
             }
         }
