@@ -38,7 +38,7 @@ import java.util.Map;
 public final class LedgermindContracts {
     /** Gas limit used only for deployments (they do not go through estimation). */
     private static final ContractGasProvider DEPLOY_GAS =
-            new StaticGasProvider(BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(15_000_000L));
+            new StaticGasProvider(BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(15_000_000L));
 
     private final Web3j web3j;
     private final Deployment deployment;

@@ -1,0 +1,189 @@
+package dev.ledgermind.chain;
+
+import dev.ledgermind.chain.contracts.TaskMarket;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.web3j.crypto.Hash;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.ledgermind.chain.ChainFixture.h;
+import static dev.ledgermind.chain.Reverts.assertReverts;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every timeout path: missing commits (replacement, refund), missing reveals (quorum kept, no quorum). */
+class TaskTimeoutTest {
+    static final BigInteger FEE = BigInteger.TEN.pow(15);
+    static ChainFixture f;
+
+    @BeforeAll
+    static void up() {
+        f = new ChainFixture(5);
+    }
+
+    @AfterAll
+    static void down() {
+        f.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        f.reset();
+    }
+
+    record Committed(long agent, byte[] result, byte[] trace, byte[] salt) {}
+
+    static Committed commit(BigInteger taskId, long agent, byte[] result) {
+        LedgermindContracts n = f.node(agent);
+        byte[] trace = h("trace");
+        byte[] salt = Commitment.randomSalt();
+        n.commit(taskId, agent, n.commitment(taskId, result, trace, salt));
+        return new Committed(agent, result, trace, salt);
+    }
+
+    static TransactionReceipt reveal(BigInteger taskId, Committed c) {
+        return f.node(c.agent()).reveal(taskId, c.agent(), c.result(), c.trace(), c.salt(), new byte[0]);
+    }
+
+    static SubmittedTask submit(int k) {
+        return f.requester.submitTask(TaskRequest.inline(f.modelId, "input".getBytes(StandardCharsets.UTF_8), 1, k, FEE));
+    }
+
+    @Test
+    void aNodeThatNeverCommitsIsSlashedAndReplaced() {
+        SubmittedTask t = submit(3);
+        long vanished = t.nodes().get(2);
+        List<Committed> done = new ArrayList<>();
+        for (long a : t.nodes().subList(0, 2)) done.add(commit(t.taskId(), a, h("r")));
+        assertReverts("TaskMarket", "TooEarly", () -> f.requester.finalizeTask(t.taskId()));
+        assertReverts("TaskMarket", "RevealNotOpen", () -> reveal(t.taskId(), done.getFirst()));
+        StakeInfo before = f.requester.stakeOf(vanished);
+
+        f.anvil.increaseTime(f.params.commitWindow() + 1);
+        assertEquals(TaskPhase.FINALIZABLE, f.requester.phase(t.taskId()));
+        assertReverts("TaskMarket", "CommitWindowClosed",
+                () -> f.node(vanished).commit(t.taskId(), vanished, h("late")));
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+
+        assertEquals(before.bonded().subtract(f.params.absenceSlash()), f.requester.stakeOf(vanished).bonded());
+        var replaced = TaskMarket.getNodeReplacedEvents(r);
+        assertEquals(1, replaced.size());
+        long fresh = replaced.getFirst().newAgentId.longValueExact();
+        assertEquals(vanished, replaced.getFirst().oldAgentId.longValueExact());
+        assertFalse(t.nodes().contains(fresh), "the replacement is a node not already on the task");
+        TaskState s = f.requester.task(t.taskId());
+        assertEquals(1, s.round());
+        assertEquals(TaskPhase.COMMITTING, s.phase());
+        assertEquals(fresh, (long) s.nodes().get(2));
+        assertReverts("TaskMarket", "NotAssigned", () -> f.node(vanished).commit(t.taskId(), vanished, h("x")));
+        f.assertInvariant("after replacement");
+
+        done.add(commit(t.taskId(), fresh, h("r")));
+        for (Committed c : done) reveal(t.taskId(), c);
+        assertEquals(TaskPhase.ACCEPTED, f.requester.phase(t.taskId()));
+        BigInteger honest = f.params.absenceSlash().multiply(BigInteger.valueOf(f.params.slashHonestBps()))
+                .divide(BigInteger.valueOf(10_000));
+        BigInteger paid = BigInteger.ZERO;
+        for (Committed c : done) paid = paid.add(f.requester.claimable(c.agent()));
+        assertEquals(FEE.add(honest), paid, "fee plus the held honest share of the absence slash");
+        assertEquals(BigInteger.ZERO, f.requester.claimable(vanished));
+        f.assertInvariant("after replaced task accepted");
+    }
+
+    @Test
+    void aTaskWhoseNodesAllVanishIsRefunded() {
+        SubmittedTask t = submit(3); // 5 nodes: 3 missing cannot be replaced by the 2 others
+        f.anvil.increaseTime(f.params.commitWindow() + 1);
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+        assertEquals(3, TaskMarket.getNodeSlashedEvents(r).size());
+        var fin = TaskMarket.getTaskFinalizedEvents(r).getFirst();
+        assertFalse(fin.accepted);
+        assertEquals(FEE, fin.refund);
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(t.taskId()));
+        assertEquals(FEE, f.requester.pendingWithdrawal(f.requester.address()));
+        assertEquals(f.params.absenceSlash().multiply(BigInteger.valueOf(3)),
+                f.requester.pendingWithdrawal(f.deployment.treasury()));
+        f.assertInvariant("after refund");
+        BigInteger before = f.requester.balanceOf(f.requester.address());
+        TransactionReceipt w = f.requester.withdrawBalance();
+        BigInteger gas = w.getGasUsed().multiply(new BigInteger(w.getEffectiveGasPrice().substring(2), 16));
+        assertEquals(before.add(FEE).subtract(gas), f.requester.balanceOf(f.requester.address()));
+        assertReverts("TaskMarket", "NothingToWithdraw", () -> f.requester.withdrawBalance());
+        assertReverts("TaskMarket", "TaskNotActive", () -> f.requester.finalizeTask(t.taskId()));
+        f.assertInvariant("after withdrawal");
+    }
+
+    @Test
+    void aNonRevealerIsSlashedWhileTheQuorumIsAccepted() {
+        SubmittedTask t = submit(3);
+        List<Committed> cs = new ArrayList<>();
+        for (long a : t.nodes()) cs.add(commit(t.taskId(), a, h("same")));
+        reveal(t.taskId(), cs.get(0));
+        reveal(t.taskId(), cs.get(1));
+        assertReverts("TaskMarket", "TooEarly", () -> f.requester.finalizeTask(t.taskId()));
+        f.anvil.increaseTime(f.params.commitWindow() + f.params.revealWindow() + 1);
+        assertReverts("TaskMarket", "RevealWindowClosed", () -> reveal(t.taskId(), cs.get(2)));
+        StakeInfo before = f.requester.stakeOf(cs.get(2).agent());
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+        var slashed = TaskMarket.getNodeSlashedEvents(r);
+        assertEquals(1, slashed.size());
+        assertEquals(1, slashed.getFirst().reason.intValueExact(), "reason NoReveal");
+        assertEquals(before.bonded().subtract(f.params.absenceSlash()), f.requester.stakeOf(cs.get(2).agent()).bonded());
+        TaskState s = f.requester.task(t.taskId());
+        assertEquals(TaskPhase.ACCEPTED, s.phase());
+        assertEquals(0b011, s.acceptedMask());
+        f.assertInvariant("after reveal timeout");
+    }
+
+    @Test
+    void noQuorumRefundsAndSlashesOnlyNonRevealers() {
+        SubmittedTask t = submit(3);
+        List<Committed> cs = new ArrayList<>();
+        int i = 0;
+        for (long a : t.nodes()) cs.add(commit(t.taskId(), a, h("r" + i++)));
+        reveal(t.taskId(), cs.get(0));
+        reveal(t.taskId(), cs.get(1)); // two different results, third silent
+        f.anvil.increaseTime(f.params.commitWindow() + f.params.revealWindow() + 1);
+        StakeInfo s0 = f.requester.stakeOf(cs.get(0).agent());
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(t.taskId()));
+        assertEquals(1, TaskMarket.getNodeSlashedEvents(r).size());
+        assertEquals(s0, f.requester.stakeOf(cs.get(0).agent()), "a revealer without quorum keeps its stake");
+        assertEquals(FEE, f.requester.pendingWithdrawal(f.requester.address()));
+        f.assertInvariant("after no-quorum refund");
+    }
+
+    @Test
+    void revealChecksCommitmentOutputAndSender() {
+        SubmittedTask t = submit(1);
+        long a = t.nodes().getFirst();
+        LedgermindContracts n = f.node(a);
+        byte[] output = "label".getBytes(StandardCharsets.UTF_8);
+        byte[] result = Hash.sha3(output);
+        byte[] trace = h("t");
+        byte[] salt = Commitment.randomSalt();
+        assertReverts("TaskMarket", "ZeroCommitment", () -> n.commit(t.taskId(), a, new byte[32]));
+        LedgermindContracts stranger = f.nodes.stream().filter(x -> !x.address().equals(n.address())).findFirst().orElseThrow();
+        assertReverts("TaskMarket", "NotOperator", () -> stranger.commit(t.taskId(), a, h("c")));
+        n.commit(t.taskId(), a, n.commitment(t.taskId(), result, trace, salt));
+        assertReverts("TaskMarket", "AlreadyCommitted", () -> n.commit(t.taskId(), a, h("c")));
+        assertReverts("TaskMarket", "CommitmentMismatch", () -> n.reveal(t.taskId(), a, h("other"), trace, salt, new byte[0]));
+        assertReverts("TaskMarket", "CommitmentMismatch", () -> stranger.reveal(t.taskId(), a, result, trace, salt, new byte[0]));
+        assertReverts("TaskMarket", "OutputHashMismatch", () -> n.reveal(t.taskId(), a, result, trace, salt, "other".getBytes()));
+        assertReverts("TaskMarket", "OutputTooLarge",
+                () -> n.reveal(t.taskId(), a, result, trace, salt, new byte[f.params.maxOutputBytes() + 1]));
+        n.reveal(t.taskId(), a, result, trace, salt, output);
+        assertReverts("TaskMarket", "TaskNotActive", () -> n.reveal(t.taskId(), a, result, trace, salt, output));
+        assertNotEquals(TaskPhase.NONE, f.requester.phase(t.taskId()));
+        assertTrue(f.requester.result(t.taskId()).accepted());
+    }
+}
