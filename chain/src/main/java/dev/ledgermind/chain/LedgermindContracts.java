@@ -55,7 +55,7 @@ public final class LedgermindContracts {
         this.web3j = web3j;
         this.deployment = deployment;
         this.sender = sender;
-        this.deployReceipts = Map.copyOf(deployReceipts);
+        this.deployReceipts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(deployReceipts));
         var tm = sender.transactionManager();
         this.agents = AgentRegistry.load(deployment.agentRegistry(), web3j, tm, DEPLOY_GAS);
         this.models = ModelRegistry.load(deployment.modelRegistry(), web3j, tm, DEPLOY_GAS);
