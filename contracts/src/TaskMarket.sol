@@ -418,9 +418,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
     ///         reveal deadline. When `output` is non-empty (required for callback tasks) its keccak256
-    ///         must equal `resultHash`. The k-th reveal settles the task in the same transaction
-    ///         (exactly what `finalize` would do), so its sender must leave gas for the consumer
-    ///         callback of a callback task.
+    ///         must equal `resultHash`. Once all k have revealed, `finalize` settles the task.
     /// @param taskId the task
     /// @param agentId the assigned agent
     /// @param resultHash the result hash committed to
@@ -467,14 +465,8 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
             _traceRoot[taskId][pos] = traceRoot;
             if (callback && output.length != 0) _output[taskId][pos] = output;
         }
+        _tasks[taskId].header = _encodeHeader(t);
         emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
-        if (t.revealed == full) {
-            // the last reveal settles at once: no separate finalize transaction on the happy path
-            _loadTerms(taskId, t);
-            _settle(taskId, t, full);
-        } else {
-            _tasks[taskId].header = _encodeHeader(t);
-        }
     }
 
     /// @notice Advances a task past a deadline or settles it; anyone may call. In the reveal phase it

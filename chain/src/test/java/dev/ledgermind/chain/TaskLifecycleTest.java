@@ -81,7 +81,9 @@ class TaskLifecycleTest {
         byte[] salt = Commitment.randomSalt();
         n.commit(t.taskId(), agent, n.commitment(t.taskId(), result, trace, salt));
         assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
-        n.reveal(t.taskId(), agent, result, trace, salt, output); // the last reveal settles the task
+        n.reveal(t.taskId(), agent, result, trace, salt, output);
+        assertEquals(TaskPhase.FINALIZABLE, f.requester.phase(t.taskId()));
+        f.requester.finalizeTask(t.taskId());
 
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
@@ -110,6 +112,7 @@ class TaskLifecycleTest {
         List<Runnable> reveals = new java.util.ArrayList<>();
         for (long a : t.nodes()) commitAndLater(t.taskId(), a, result, trace, reveals);
         reveals.forEach(Runnable::run);
+        f.requester.finalizeTask(t.taskId());
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b111, s.acceptedMask());
@@ -137,7 +140,8 @@ class TaskLifecycleTest {
         StakeInfo before = f.requester.stakeOf(liar);
         for (int i = 0; i < reveals.size() - 1; i++) reveals.get(i).run();
         assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
-        TransactionReceipt fin = lastReveal(t, reveals);
+        lastReveal(t, reveals);
+        TransactionReceipt fin = f.requester.finalizeTask(t.taskId());
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b101, s.acceptedMask());
