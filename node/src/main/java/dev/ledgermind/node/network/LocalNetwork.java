@@ -1,0 +1,253 @@
+package dev.ledgermind.node.network;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ledgermind.chain.DeployParams;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.node.task.ModelIdentity;
+import dev.ledgermind.node.task.TaskRunner;
+import dev.ledgermind.node.worker.Dishonesty;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A whole Ledgermind network on this machine: an anvil devnet, the contracts deployed, the models
+ * registered by content hash, and N worker nodes, each its own OS process with its own key, store and
+ * log. Account 0 deploys (and is the treasury), account 1 is the requester, accounts 2.. run the nodes.
+ * {@link #close()} stops every node by PID, then the chain.
+ */
+public final class LocalNetwork implements AutoCloseable {
+    private static final Pattern READY = Pattern.compile("READY agent=(\\d+) metricsPort=(\\d+)");
+    private static final BigInteger ETHER = BigInteger.TEN.pow(18);
+
+    /** What to start. {@code dishonestNode} is a node index, or -1 for none. */
+    public record Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
+                          long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout) {
+        public static Options defaults(Path dir) {
+            return new Options(4, -1, Dishonesty.HONEST, 1, 20, 20, dir, Duration.ofMinutes(3));
+        }
+
+        public Options withNodes(int n) {
+            return new Options(n, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+        }
+
+        public Options withDishonest(int node, Dishonesty how) {
+            return new Options(nodes, node, how, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+        }
+
+        public Options withBlockTime(int seconds) {
+            return new Options(nodes, dishonestNode, dishonesty, seconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+        }
+
+        public Options withWindows(long commit, long reveal) {
+            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commit, reveal, dir, startTimeout);
+        }
+    }
+
+    /** One running node: its process, config, agent id and metrics port. */
+    public record Node(int index, NodeProcess process, Path config, long agentId, int metricsPort, Dishonesty dishonesty) {}
+
+    private final Devnet devnet;
+    private final Web3j web3;
+    private final LedgermindContracts deployer;
+    private final Path deploymentFile;
+    private final Map<String, Integer> modelIds;
+    private final List<Node> nodes = new ArrayList<>();
+    /** every process ever started, so that close() stops them even after a failed start-up */
+    private final List<NodeProcess> processes = new ArrayList<>();
+    private final Options options;
+
+    private LocalNetwork(Devnet devnet, Web3j web3, LedgermindContracts deployer, Path deploymentFile,
+                         Map<String, Integer> modelIds, Options options) {
+        this.devnet = devnet;
+        this.web3 = web3;
+        this.deployer = deployer;
+        this.deploymentFile = deploymentFile;
+        this.modelIds = modelIds;
+        this.options = options;
+    }
+
+    /**
+     * Starts everything; {@code say} receives one line per step. The runner supplies the models'
+     * content identities (the same runner class the nodes build for themselves).
+     */
+    public static LocalNetwork start(Options o, TaskRunner runner, Consumer<String> say) throws Exception {
+        Files.createDirectories(o.dir());
+        Devnet devnet = Devnet.builder().blockTimeSeconds(o.blockTimeSeconds()).accounts(o.nodes() + 3)
+                .stateFile(null).start();
+        LocalNetwork net = null;
+        try {
+            say.accept("chain: anvil pid " + devnet.pid() + " at " + devnet.rpcUrl() + " (chain id " + devnet.chainId()
+                    + (o.blockTimeSeconds() > 0 ? ", a block every " + o.blockTimeSeconds() + " s)" : ")"));
+            Web3j web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
+            LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().getFirst().credentials(),
+                    DeployParams.defaults().withWindows(o.commitWindowSeconds(), o.revealWindowSeconds()));
+            Path deploymentFile = o.dir().resolve("deployment.json");
+            deployer.deployment().write(deploymentFile);
+            say.accept("contracts: TaskMarket " + deployer.deployment().taskMarket() + ", AgentRegistry "
+                    + deployer.deployment().agentRegistry() + " (addresses in " + deploymentFile + ")");
+            Map<String, Integer> modelIds = new LinkedHashMap<>();
+            for (ModelIdentity m : runner.models()) {
+                int id = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(),
+                        m.name(), ModelSpec.MODE_REPLICATED));
+                modelIds.put(m.name(), id);
+                say.accept("model: " + m.name() + " registered as model " + id + " (weights keccak "
+                        + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18) + "...)");
+            }
+            net = new LocalNetwork(devnet, web3, deployer, deploymentFile, modelIds, o);
+            net.startNodes(runner, say);
+            return net;
+        } catch (Exception | Error e) {
+            if (net != null) net.close();
+            else devnet.close();
+            throw e;
+        }
+    }
+
+    private void startNodes(TaskRunner runner, Consumer<String> say) throws Exception {
+        List<String> models = runner.models().stream().map(ModelIdentity::name).toList();
+        List<NodeProcess> started = processes;
+        List<Path> configs = new ArrayList<>();
+        for (int i = 0; i < options.nodes(); i++) {
+            Dishonesty how = i == options.dishonestNode() ? options.dishonesty() : Dishonesty.HONEST;
+            Path config = writeConfig(i, models, how);
+            configs.add(config);
+            started.add(new NodeProcess("node-" + i, config, options.dir().resolve("node-" + i + ".log")).start());
+        }
+        say.accept("nodes: started " + options.nodes() + " worker processes (pids "
+                + started.stream().map(p -> Long.toString(p.pid())).toList() + "); each registers, stakes 1 ETH and loads the model");
+        for (int i = 0; i < started.size(); i++) {
+            Dishonesty how = i == options.dishonestNode() ? options.dishonesty() : Dishonesty.HONEST;
+            int[] ready = awaitReady(started.get(i));
+            nodes.add(new Node(i, started.get(i), configs.get(i), ready[0], ready[1], how));
+            say.accept("node-" + i + ": agent " + ready[0] + ", metrics at http://127.0.0.1:" + ready[1] + "/metrics"
+                    + (how != Dishonesty.HONEST ? "  <- dishonest: " + how.name().toLowerCase().replace('_', '-') : ""));
+        }
+    }
+
+    private Path writeConfig(int i, List<String> models, Dishonesty how) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode c = json.createObjectNode();
+        c.put("name", "node-" + i);
+        c.put("rpcUrl", devnet.rpcUrl());
+        c.put("deployment", deploymentFile.getFileName().toString());
+        c.put("privateKey", devnet.accounts().get(2 + i).privateKey());
+        c.put("agentUri", "ledgermind://devnet/node-" + i);
+        c.putArray("models").addAll(models.stream().map(json.getNodeFactory()::textNode).toList());
+        c.put("stakeWei", ETHER.toString());
+        c.put("store", "node-" + i + ".db");
+        c.put("metricsPort", 0);
+        c.put("pollMillis", 200);
+        c.put("dishonesty", how.name().toLowerCase().replace('_', '-'));
+        Path file = options.dir().resolve("node-" + i + ".json");
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(c));
+        return file;
+    }
+
+    private int[] awaitReady(NodeProcess p) throws Exception {
+        long deadline = System.nanoTime() + options.startTimeout().toNanos();
+        while (System.nanoTime() < deadline) {
+            String log = Files.exists(p.logFile()) ? Files.readString(p.logFile()) : "";
+            Matcher m = READY.matcher(log);
+            if (m.find()) return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+            if (!p.isAlive()) {
+                throw new IllegalStateException(p.name() + " exited during start-up; its log (" + p.logFile() + "):\n" + tail(log));
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(p.name() + " was not ready within " + options.startTimeout().toSeconds()
+                + " s; see " + p.logFile());
+    }
+
+    private static String tail(String log) {
+        String[] lines = log.split("\n");
+        return String.join("\n", java.util.Arrays.asList(lines).subList(Math.max(0, lines.length - 15), lines.length));
+    }
+
+    public Devnet devnet() {
+        return devnet;
+    }
+
+    public Web3j web3() {
+        return web3;
+    }
+
+    public LedgermindContracts deployer() {
+        return deployer;
+    }
+
+    /** The requester's view of the deployment (account 1). */
+    public LedgermindContracts requester() {
+        return LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials());
+    }
+
+    public Credentials account(int i) {
+        return devnet.accounts().get(i).credentials();
+    }
+
+    public Path deploymentFile() {
+        return deploymentFile;
+    }
+
+    public int modelId(String model) {
+        Integer id = modelIds.get(model);
+        if (id == null) throw new IllegalArgumentException("model " + model + " is not registered on this network; have " + modelIds.keySet());
+        return id;
+    }
+
+    public Map<String, Integer> modelIds() {
+        return Map.copyOf(modelIds);
+    }
+
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    /** Restarts a node process (after {@link NodeProcess#kill()}) and waits until it is ready again. */
+    public Node restart(Node node) throws Exception {
+        NodeProcess fresh = new NodeProcess(node.process().name(), node.config(), node.process().logFile());
+        String before = Files.exists(fresh.logFile()) ? Files.readString(fresh.logFile()) : "";
+        fresh.start();
+        processes.add(fresh);
+        long deadline = System.nanoTime() + options.startTimeout().toNanos();
+        while (System.nanoTime() < deadline) {
+            String log = Files.readString(fresh.logFile());
+            Matcher m = READY.matcher(log.substring(Math.min(before.length(), log.length())));
+            if (m.find()) {
+                Node restarted = new Node(node.index(), fresh, node.config(), Long.parseLong(m.group(1)),
+                        Integer.parseInt(m.group(2)), node.dishonesty());
+                nodes.set(nodes.indexOf(node), restarted);
+                return restarted;
+            }
+            if (!fresh.isAlive()) throw new IllegalStateException(fresh.name() + " exited while restarting; see " + fresh.logFile());
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(fresh.name() + " did not restart in time; see " + fresh.logFile());
+    }
+
+    @Override
+    public void close() {
+        for (NodeProcess p : processes) p.close();
+        web3.shutdown();
+        devnet.close();
+    }
+}

@@ -1,0 +1,12 @@
+package dev.ledgermind.node.task;
+
+import java.util.List;
+
+/** Builds the runner that serves a node's configured models. */
+public final class TaskRunners {
+    private TaskRunners() {}
+
+    public static TaskRunner forModels(List<String> models) {
+        throw new IllegalArgumentException("no engine available yet for models " + models);
+    }
+}

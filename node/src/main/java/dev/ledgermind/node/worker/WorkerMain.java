@@ -1,0 +1,70 @@
+package dev.ledgermind.node.worker;
+
+import dev.ledgermind.node.metrics.NodeMetrics;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.task.TaskRunner;
+import dev.ledgermind.node.task.TaskRunners;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Entry point of a worker node process: {@code WorkerMain CONFIG.json}. Runs until SIGTERM (or Ctrl-C),
+ * then finishes the current step and closes its store. Exit code 1 with one line on stderr when the
+ * configuration is wrong or the node cannot join.
+ */
+public final class WorkerMain {
+    private static final Logger log = LoggerFactory.getLogger(WorkerMain.class);
+
+    private WorkerMain() {}
+
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: WorkerMain NODE_CONFIG.json");
+            System.exit(2);
+        }
+        try {
+            run(NodeConfig.read(Path.of(args[0])));
+        } catch (Exception e) {
+            System.err.println("error: node failed: " + e.getMessage());
+            log.debug("node failure", e);
+            System.exit(1);
+        }
+    }
+
+    public static void run(NodeConfig config) throws Exception {
+        TaskRunner runner = TaskRunners.forModels(config.models());
+        Web3j web3 = Web3j.build(new HttpService(config.rpcUrl()));
+        NodeStore store = NodeStore.open(config.store());
+        NodeMetrics metrics = new NodeMetrics();
+        Worker worker = new Worker(config, web3, runner, store, metrics);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            worker.stop();
+            try {
+                done.await();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        }, "worker-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            worker.join();
+            int port = metrics.serve(config.metricsPort());
+            log.info("event=started node={} agent={} metrics=http://127.0.0.1:{}/metrics dishonesty={}",
+                    config.name(), worker.agentId(), port, config.dishonesty());
+            System.out.println("READY agent=" + worker.agentId() + " metricsPort=" + port);
+            System.out.flush();
+            worker.run();
+        } finally {
+            metrics.close();
+            store.close();
+            web3.shutdown();
+            done.countDown();
+        }
+    }
+}
