@@ -41,7 +41,7 @@ class LedgermindCliTest {
 
     @Test
     void devnetPrintsJsonAnswersRpcAndCtrlCStopsAnvil() throws Exception {
-        Process cli = new ProcessBuilder(javaCommand("devnet", "--json", "--chain-id", "777"))
+        Process cli = new ProcessBuilder(javaCommand("devnet", "--chain-only", "--json", "--chain-id", "777"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             // --json prints one JSON document; read until it closes.

@@ -85,7 +85,7 @@ public final class Requester {
                 try {
                     chain.finalizeTask(taskId);
                 } catch (ContractRevertedException e) {
-                    if (!e.getMessage().contains("TaskNotActive")) throw e; // a node finalized first
+                    if (!"TaskNotActive".equals(e.errorName())) throw e; // a node finalized first
                 }
                 continue;
             }

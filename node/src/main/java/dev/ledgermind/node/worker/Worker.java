@@ -112,7 +112,7 @@ public final class Worker implements AutoCloseable {
                 chain.declareServes(agentId, modelId);
                 log.info("event=serves node={} agent={} model={} modelId={}", config.name(), agentId, m.name(), modelId);
             } catch (ContractRevertedException e) {
-                if (!e.getMessage().contains("AlreadyServing")) throw e;
+                if (!"AlreadyServing".equals(e.errorName())) throw e;
             }
         }
         for (String wanted : config.models()) {
@@ -288,7 +288,7 @@ public final class Worker implements AutoCloseable {
                         TransactionReceipt r = chain.finalizeTask(id);
                         log.info("event=finalize-sent node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
                     } catch (ContractRevertedException e) {
-                        if (!e.getMessage().contains("TaskNotActive")) throw e; // someone else finalized first
+                        if (!"TaskNotActive".equals(e.errorName())) throw e; // someone else finalized first
                     }
                 }
             }

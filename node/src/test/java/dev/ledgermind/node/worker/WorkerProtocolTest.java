@@ -116,7 +116,8 @@ class WorkerProtocolTest {
         Receipt.NodeVerdict liarVerdict = receipt.nodes().stream().filter(n -> n.agentId() == liar).findFirst().orElseThrow();
         assertEquals("dissented", liarVerdict.verdict());
         assertTrue(deployer.stakeOf(liar).bonded().compareTo(stakeBefore) < 0, "the liar's stake must shrink");
-        assertTrue(receipt.transactions().stream().anyMatch(t -> t.kind().equals("finalize")));
+        assertTrue(receipt.transactions().stream().anyMatch(t -> t.kind().equals("submit")));
+        assertEquals(3, receipt.transactions().stream().filter(t -> t.kind().equals("commit")).count());
         assertTrue(receipt.totalGas().signum() > 0);
     }
 
