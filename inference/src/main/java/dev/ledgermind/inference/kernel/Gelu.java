@@ -1,0 +1,24 @@
+package dev.ledgermind.inference.kernel;
+
+/**
+ * GELU, the exact (erf) form used by BERT: {@code gelu(x) = (float) (0.5 * x * (1 + erf(x * sqrt(0.5))))},
+ * computed in binary64 from the binary32 input ({@code ((0.5 * x) * (1.0 + Erf.erf(x * sqrt(0.5))))},
+ * left to right) and rounded once to binary32. {@link Erf} is deterministic, so one scalar
+ * implementation serves every configuration.
+ */
+public final class Gelu {
+    private static final double SQRT_HALF = Math.sqrt(0.5);
+
+    private Gelu() {
+    }
+
+    public static float apply(float x) {
+        double d = x;
+        return (float) ((0.5 * d) * (1.0 + Erf.erf(d * SQRT_HALF)));
+    }
+
+    /** In place over {@code x[off .. off+n)}. */
+    public static void apply(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) x[off + i] = apply(x[off + i]);
+    }
+}

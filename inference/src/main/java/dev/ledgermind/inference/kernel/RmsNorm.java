@@ -1,0 +1,46 @@
+package dev.ledgermind.inference.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * RMSNorm over one row of {@code n} floats, defined by this operation order (all binary32):
+ * <pre>
+ *   ss   = Dot(x, x)                          (the canonical dot product)
+ *   inv  = 1 / sqrt(ss / n + eps)             (division, addition, correctly rounded sqrt, division)
+ *   y[i] = (x[i] * inv) * w[i]                (two multiplications, no fma)
+ * </pre>
+ * {@code y} may alias {@code x}. The vector path performs the same lanewise operations.
+ */
+public final class RmsNorm {
+    private RmsNorm() {
+    }
+
+    public static void reference(float[] x, int xOff, float[] w, float eps, float[] y, int yOff, int n) {
+        float ss = Dot.reference(x, xOff, x, xOff, n);
+        float inv = 1.0f / (float) Math.sqrt(ss / n + eps);
+        for (int i = 0; i < n; i++) y[yOff + i] = (x[xOff + i] * inv) * w[i];
+    }
+
+    public static void apply(KernelConfig cfg, float[] x, int xOff, float[] w, float eps, float[] y, int yOff, int n) {
+        VectorSpecies<Float> sp = switch (cfg.vectorBits()) {
+            case 128 -> Dot.S128;
+            case 256 -> Dot.S256;
+            case 512 -> Dot.S512;
+            default -> null;
+        };
+        if (sp == null) {
+            reference(x, xOff, w, eps, y, yOff, n);
+            return;
+        }
+        float ss = Dot.dot(cfg, x, xOff, x, xOff, n);
+        float inv = 1.0f / (float) Math.sqrt(ss / n + eps);
+        int l = sp.length();
+        int upper = n - n % l;
+        int i = 0;
+        for (; i < upper; i += l) {
+            FloatVector.fromArray(sp, x, xOff + i).mul(inv).mul(FloatVector.fromArray(sp, w, i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = (x[xOff + i] * inv) * w[i];
+    }
+}

@@ -1,0 +1,256 @@
+package dev.ledgermind.inference.kernel;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every fast kernel equals its scalar reference bit for bit (raw IEEE bits), at every forced width and
+ * thread count, over random inputs whose lengths are odd, shorter than one vector, or not multiples of 16.
+ */
+class KernelBitExactnessTest {
+    private static final int[] WIDTHS = {0, 128, 256, 512};
+    private static final int[] THREADS = {1, 2, 4};
+    private static final int[] LENGTHS = {1, 3, 7, 15, 16, 17, 31, 33, 64, 101, 383, 384, 385, 1537};
+
+    private static Parallel[] pools;
+
+    @BeforeAll
+    static void startPools() {
+        pools = new Parallel[THREADS.length];
+        for (int i = 0; i < THREADS.length; i++) pools[i] = new Parallel(THREADS[i]);
+    }
+
+    @AfterAll
+    static void stopPools() {
+        for (Parallel p : pools) p.close();
+    }
+
+    /** Values spanning several magnitudes and both signs, so that accumulation order shows in the bits. */
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            double mag = Math.pow(10, rnd.nextInt(-3, 4));
+            x[i] = (float) ((rnd.nextDouble() * 2 - 1) * mag);
+        }
+        return x;
+    }
+
+    private static MemorySegment segment(Arena arena, float[] w) {
+        // 3 bytes of padding in front: weights inside ONNX/GGUF files need not be 4-byte aligned
+        MemorySegment seg = arena.allocate(4L * w.length + 3, 1);
+        for (int i = 0; i < w.length; i++) seg.set(Dot.F32_LE, 3 + 4L * i, w[i]);
+        return seg;
+    }
+
+    private static void assertBits(float expected, float actual, String what) {
+        if (Float.floatToRawIntBits(expected) != Float.floatToRawIntBits(actual)) {
+            fail(what + ": expected " + expected + " (0x" + Integer.toHexString(Float.floatToRawIntBits(expected))
+                    + ") but was " + actual + " (0x" + Integer.toHexString(Float.floatToRawIntBits(actual)) + ")");
+        }
+    }
+
+    @Test
+    void referenceDotFollowsTheDocumentedSixteenPartialLayout() {
+        SplittableRandom rnd = new SplittableRandom(1);
+        for (int n : LENGTHS) {
+            float[] a = random(rnd, n), b = random(rnd, n);
+            // written independently from the javadoc's definition
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+            float s8 = 0, s9 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0, s14 = 0, s15 = 0;
+            for (int i = 0; i < n; i++) {
+                float p = a[i], q = b[i];
+                switch (i % 16) {
+                    case 0 -> s0 = Math.fma(p, q, s0);
+                    case 1 -> s1 = Math.fma(p, q, s1);
+                    case 2 -> s2 = Math.fma(p, q, s2);
+                    case 3 -> s3 = Math.fma(p, q, s3);
+                    case 4 -> s4 = Math.fma(p, q, s4);
+                    case 5 -> s5 = Math.fma(p, q, s5);
+                    case 6 -> s6 = Math.fma(p, q, s6);
+                    case 7 -> s7 = Math.fma(p, q, s7);
+                    case 8 -> s8 = Math.fma(p, q, s8);
+                    case 9 -> s9 = Math.fma(p, q, s9);
+                    case 10 -> s10 = Math.fma(p, q, s10);
+                    case 11 -> s11 = Math.fma(p, q, s11);
+                    case 12 -> s12 = Math.fma(p, q, s12);
+                    case 13 -> s13 = Math.fma(p, q, s13);
+                    case 14 -> s14 = Math.fma(p, q, s14);
+                    default -> s15 = Math.fma(p, q, s15);
+                }
+            }
+            float expected = (((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)))
+                    + (((s8 + s9) + (s10 + s11)) + ((s12 + s13) + (s14 + s15)));
+            assertBits(expected, Dot.reference(a, 0, b, 0, n), "reference dot, n=" + n);
+        }
+    }
+
+    @Test
+    void dotAtEveryWidthEqualsReference() {
+        SplittableRandom rnd = new SplittableRandom(2);
+        try (Arena arena = Arena.ofShared()) {
+            for (int n : LENGTHS) {
+                float[] a = random(rnd, n + 5), b = random(rnd, n + 2);
+                MemorySegment w = segment(arena, a);
+                float ref = Dot.reference(a, 5, b, 2, n);
+                float refSeg = Dot.reference(w, 3 + 20, b, 2, n);
+                assertBits(ref, refSeg, "segment reference vs array reference, n=" + n);
+                for (int bits : WIDTHS) {
+                    KernelConfig cfg = KernelConfig.ofBits(bits);
+                    assertBits(ref, Dot.dot(cfg, a, 5, b, 2, n), "dot float[] " + cfg + " n=" + n);
+                    assertBits(ref, Dot.dot(cfg, w, 3 + 20, b, 2, n), "dot segment " + cfg + " n=" + n);
+                }
+            }
+        }
+    }
+
+    @Test
+    void matMulAtEveryWidthThreadCountAndBatchEqualsReference() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int[][] shapes = {{1, 1}, {3, 17}, {5, 33}, {13, 384}, {9, 385}, {37, 31}};
+        int[] batches = {1, 3, 37};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int rows = shape[0], cols = shape[1];
+                float[] wArr = random(rnd, rows * cols);
+                MemorySegment w = segment(arena, wArr);
+                for (int batch : batches) {
+                    int xStride = cols + 2, yStride = rows + 1;
+                    float[] x = random(rnd, 1 + batch * xStride);
+                    float[] expected = new float[1 + batch * yStride];
+                    for (int t = 0; t < batch; t++) {
+                        MatMul.reference(w, 3, rows, cols, x, 1 + t * xStride, expected, 1 + t * yStride);
+                    }
+                    for (int bits : WIDTHS) {
+                        for (Parallel par : pools) {
+                            KernelConfig cfg = KernelConfig.ofBits(bits);
+                            float[] y = new float[expected.length];
+                            MatMul.matMul(cfg, par, w, 3, rows, cols, x, 1, xStride, batch, y, 1, yStride);
+                            for (int i = 0; i < y.length; i++) {
+                                assertBits(expected[i], y[i], "matMul " + rows + "x" + cols + " batch " + batch
+                                        + " " + cfg + " threads " + par.threads() + " at " + i);
+                            }
+                            if (batch == 1) {
+                                float[] v = new float[expected.length];
+                                MatMul.matVec(cfg, par, w, 3, rows, cols, x, 1, v, 1);
+                                for (int r = 0; r < rows; r++) {
+                                    assertBits(expected[1 + r], v[1 + r], "matVec " + cfg + " row " + r);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void sumAndNormsAtEveryWidthEqualReference() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        for (int n : LENGTHS) {
+            float[] x = random(rnd, n + 1);
+            float[] g = random(rnd, n), b = random(rnd, n);
+            float sumRef = Sum.reference(x, 1, n);
+            float[] lnRef = new float[n + 2];
+            LayerNorm.reference(x, 1, g, b, 1e-12f, lnRef, 2, n);
+            float[] rmsRef = new float[n];
+            RmsNorm.reference(x, 1, g, 1e-6f, rmsRef, 0, n);
+            for (int bits : WIDTHS) {
+                KernelConfig cfg = KernelConfig.ofBits(bits);
+                assertBits(sumRef, Sum.sum(cfg, x, 1, n), "sum " + cfg + " n=" + n);
+                float[] ln = new float[n + 2];
+                LayerNorm.apply(cfg, x, 1, g, b, 1e-12f, ln, 2, n);
+                for (int i = 0; i < ln.length; i++) assertBits(lnRef[i], ln[i], "layerNorm " + cfg + " n=" + n + " i=" + i);
+                float[] rms = new float[n];
+                RmsNorm.apply(cfg, x, 1, g, 1e-6f, rms, 0, n);
+                for (int i = 0; i < n; i++) assertBits(rmsRef[i], rms[i], "rmsNorm " + cfg + " n=" + n + " i=" + i);
+                // in place (y aliases x) gives the same bits
+                float[] inPlace = x.clone();
+                LayerNorm.apply(cfg, inPlace, 1, g, b, 1e-12f, inPlace, 1, n);
+                for (int i = 0; i < n; i++) assertBits(lnRef[2 + i], inPlace[1 + i], "layerNorm in place " + cfg);
+            }
+        }
+    }
+
+    @Test
+    void layerNormAndRmsNormMatchTheirMathematicalDefinitionsClosely() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int n = 385;
+        float[] x = random(rnd, n), g = random(rnd, n), b = random(rnd, n);
+        float[] y = new float[n];
+        LayerNorm.reference(x, 0, g, b, 1e-12f, y, 0, n);
+        double mean = 0, var = 0, ss = 0;
+        for (float v : x) mean += v;
+        mean /= n;
+        for (float v : x) var += (v - mean) * (v - mean);
+        var /= n;
+        for (float v : x) ss += (double) v * v;
+        for (int i = 0; i < n; i++) {
+            double e = (x[i] - mean) / Math.sqrt(var + 1e-12) * g[i] + b[i];
+            assertEquals(e, y[i], 1e-4 * Math.max(1, Math.abs(e)), "layerNorm i=" + i);
+        }
+        RmsNorm.reference(x, 0, g, 1e-6f, y, 0, n);
+        for (int i = 0; i < n; i++) {
+            double e = x[i] / Math.sqrt(ss / n + 1e-6) * g[i];
+            assertEquals(e, y[i], 1e-4 * Math.max(1, Math.abs(e)), "rmsNorm i=" + i);
+        }
+    }
+
+    @Test
+    void erfGeluSiluAndSoftmaxAgreeWithTabulatedValues() {
+        // erf values from Abramowitz & Stegun / high-precision tables
+        assertEquals(0.0, Erf.erf(0.0), 0.0);
+        assertEquals(0.5204998778130465, Erf.erf(0.5), 1e-14);
+        assertEquals(0.8427007929497149, Erf.erf(1.0), 1e-14);
+        assertEquals(0.9953222650189527, Erf.erf(2.0), 1e-14);
+        assertEquals(0.9999779095030014, Erf.erf(3.0), 1e-14);
+        assertEquals(-0.9999999845827421, Erf.erf(-4.0), 1e-14);
+        assertEquals(1.0, Erf.erf(7.0), 0.0);
+        assertEquals(-1.0, Erf.erf(Double.NEGATIVE_INFINITY), 0.0);
+        // gelu(x) = x * Phi(x): Phi(1) = 0.8413447460685429, Phi(-2) = 0.022750131948179195
+        assertEquals(0.8413447460685429f, Gelu.apply(1.0f), 1e-7f);
+        assertEquals(-2 * 0.022750131948179195, Gelu.apply(-2.0f), 1e-8);
+        assertEquals(0.7310585786300049f, Silu.apply(1.0f), 1e-7f);
+        float[] p = {1f, 2f, 3f, Float.NEGATIVE_INFINITY};
+        Softmax.apply(p, 0, 4);
+        assertEquals(0.09003057317038046, p[0], 1e-7);
+        assertEquals(0.24472847105479767, p[1], 1e-7);
+        assertEquals(0.6652409557748219, p[2], 1e-7);
+        assertEquals(0f, p[3], 0f);
+        float[] masked = {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        Softmax.apply(masked, 0, 2);
+        assertEquals(0f, masked[0], 0f);
+    }
+
+    @Test
+    void parallelSplitsEveryIndexExactlyOnceAndPropagatesFailures() {
+        for (Parallel par : pools) {
+            for (int n : new int[]{0, 1, 5, 64, 1001}) {
+                int[] hits = new int[n];
+                par.forRange(n, 4, (from, to) -> {
+                    for (int i = from; i < to; i++) hits[i]++;
+                });
+                for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i + " of " + n);
+            }
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> par.forRange(100, (from, to) -> {
+                        if (to == 100) throw new IllegalStateException("boom at " + from);
+                    }));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("boom"));
+        }
+    }
+
+    @Test
+    void configRejectsUnknownWidths() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> KernelConfig.ofBits(64));
+        assertEquals(4, KernelConfig.threads(4));
+        org.junit.jupiter.api.Assertions.assertTrue(KernelConfig.threads(0) >= 1);
+    }
+}
