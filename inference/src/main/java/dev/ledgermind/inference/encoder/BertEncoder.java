@@ -1,0 +1,251 @@
+package dev.ledgermind.inference.encoder;
+
+import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.Gelu;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.LayerNorm;
+import dev.ledgermind.inference.kernel.MatMul;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.kernel.Softmax;
+import dev.ledgermind.inference.kernel.Sum;
+import dev.ledgermind.inference.onnx.OnnxFormatException;
+import dev.ledgermind.inference.onnx.OnnxModel;
+import dev.ledgermind.inference.trace.TraceBuilder;
+
+import java.lang.foreign.MemorySegment;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A BERT-family encoder (post-LayerNorm blocks, GELU feed-forward), computed with the canonical kernels.
+ *
+ * <p>Per layer, for a sequence of n tokens with hidden size H, h heads of size d = H/h:
+ * <pre>
+ *   q, k, v   = x Wq + bq, x Wk + bk, x Wv + bv                 (MatMul: dot, then + bias)
+ *   s_ij      = dot(q_i, k_j) / sqrt(d)   per head; p_i = softmax(s_i)
+ *   c_i       = sum_j p_ij v_j            per head, as dot(p_i, column of v)
+ *   a         = LayerNorm(c Wo + bo + x)
+ *   x'        = LayerNorm(gelu(a Wi + bi) Wo2 + bo2 + a)
+ * </pre>
+ * Every sequence is computed on its own (no padding), so a batch gives each text exactly the bits it
+ * gets alone. Threads split by positions, heads and output rows only. The trace has one leaf per layer:
+ * keccak256 of x' for the whole sequence, little-endian binary32.
+ */
+public final class BertEncoder {
+    private static final float LN_EPS = 1e-12f;
+
+    private record Layer(MemorySegment wq, float[] bq, MemorySegment wk, float[] bk, MemorySegment wv, float[] bv, MemorySegment wo, float[] bo,
+                         float[] ln1g, float[] ln1b, MemorySegment wi, float[] bi, MemorySegment wo2, float[] bo2, float[] ln2g, float[] ln2b) {}
+
+    private final int hidden, heads, intermediate, maxPositions, vocab;
+    private final float[] word, position, tokenType, lnEg, lnEb;
+    private final Layer[] layers;
+
+    private BertEncoder(int hidden, int heads, int intermediate, int maxPositions, int vocab, float[] word, float[] position,
+                        float[] tokenType, float[] lnEg, float[] lnEb, Layer[] layers) {
+        this.hidden = hidden;
+        this.heads = heads;
+        this.intermediate = intermediate;
+        this.maxPositions = maxPositions;
+        this.vocab = vocab;
+        this.word = word;
+        this.position = position;
+        this.tokenType = tokenType;
+        this.lnEg = lnEg;
+        this.lnEb = lnEb;
+        this.layers = layers;
+    }
+
+    public int hidden() {
+        return hidden;
+    }
+
+    public int layers() {
+        return layers.length;
+    }
+
+    public int maxPositions() {
+        return maxPositions;
+    }
+
+    /**
+     * Maps an ONNX export's initializers to the architecture. Linear weights may be named
+     * ({@code ...query.weight}, PyTorch's [out, in]) or anonymous MatMul inputs ([in, out]), which are
+     * found through the graph: the MatMul whose output is added to the named bias.
+     */
+    public static BertEncoder fromOnnx(OnnxModel onnx, int heads, String source) {
+        Map<String, OnnxModel.Tensor> named = new HashMap<>();
+        onnx.initializers().forEach((k, v) -> named.put(k.startsWith("bert.") ? k.substring(5) : k, v));
+        Map<String, float[]> linear = linearWeights(onnx);
+        OnnxModel.Tensor wordT = need(named, "embeddings.word_embeddings.weight", source);
+        int hidden = wordT.size(1), vocab = wordT.size(0);
+        OnnxModel.Tensor posT = need(named, "embeddings.position_embeddings.weight", source);
+        int layerCount = 0;
+        while (named.containsKey("encoder.layer." + layerCount + ".attention.self.query.bias")) layerCount++;
+        if (layerCount == 0) throw new OnnxFormatException(source + ": no encoder layers found (encoder.layer.0.attention.self.query.bias)");
+        if (hidden % heads != 0) throw new OnnxFormatException(source + ": hidden size " + hidden + " is not divisible by " + heads + " heads");
+        Layer[] layers = new Layer[layerCount];
+        int inter = need(named, "encoder.layer.0.intermediate.dense.bias", source).data().length;
+        for (int l = 0; l < layerCount; l++) {
+            String p = "encoder.layer." + l + ".";
+            layers[l] = new Layer(
+                    weight(named, linear, p + "attention.self.query", hidden, hidden, source), bias(named, p + "attention.self.query", hidden, source),
+                    weight(named, linear, p + "attention.self.key", hidden, hidden, source), bias(named, p + "attention.self.key", hidden, source),
+                    weight(named, linear, p + "attention.self.value", hidden, hidden, source), bias(named, p + "attention.self.value", hidden, source),
+                    weight(named, linear, p + "attention.output.dense", hidden, hidden, source), bias(named, p + "attention.output.dense", hidden, source),
+                    vec(named, p + "attention.output.LayerNorm.weight", hidden, source), vec(named, p + "attention.output.LayerNorm.bias", hidden, source),
+                    weight(named, linear, p + "intermediate.dense", inter, hidden, source), bias(named, p + "intermediate.dense", inter, source),
+                    weight(named, linear, p + "output.dense", hidden, inter, source), bias(named, p + "output.dense", hidden, source),
+                    vec(named, p + "output.LayerNorm.weight", hidden, source), vec(named, p + "output.LayerNorm.bias", hidden, source));
+        }
+        float[] types = named.containsKey("embeddings.token_type_embeddings.weight")
+                ? named.get("embeddings.token_type_embeddings.weight").data() : new float[hidden];
+        return new BertEncoder(hidden, heads, inter, posT.size(0), vocab, wordT.data(), posT.data(), types,
+                vec(named, "embeddings.LayerNorm.weight", hidden, source), vec(named, "embeddings.LayerNorm.bias", hidden, source), layers);
+    }
+
+    /** bias name prefix -> the transposed ([out][in]) weight of the MatMul feeding its Add. */
+    private static Map<String, float[]> linearWeights(OnnxModel onnx) {
+        Map<String, OnnxModel.Node> producer = new HashMap<>();
+        for (OnnxModel.Node n : onnx.nodes()) for (String o : n.outputs()) producer.put(o, n);
+        Map<String, float[]> out = new HashMap<>();
+        for (OnnxModel.Node add : onnx.nodes()) {
+            if (!add.opType().equals("Add") || add.inputs().size() != 2) continue;
+            for (int side = 0; side < 2; side++) {
+                String biasName = add.inputs().get(side);
+                String clean = biasName.startsWith("bert.") ? biasName.substring(5) : biasName;
+                if (!clean.endsWith(".bias") || !onnx.initializers().containsKey(biasName)) continue;
+                OnnxModel.Node mm = producer.get(add.inputs().get(1 - side));
+                if (mm == null || !mm.opType().equals("MatMul")) continue;
+                OnnxModel.Tensor w = onnx.initializers().get(mm.inputs().get(1));
+                if (w == null || w.dims().length != 2) continue;
+                out.put(clean.substring(0, clean.length() - 5), transpose(w.data(), w.size(0), w.size(1)));
+            }
+        }
+        return out;
+    }
+
+    private static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = m[r * cols + c];
+        return t;
+    }
+
+    private static OnnxModel.Tensor need(Map<String, OnnxModel.Tensor> named, String name, String source) {
+        OnnxModel.Tensor t = named.get(name);
+        if (t == null) throw new OnnxFormatException(source + ": missing tensor '" + name + "': not a BERT-family encoder export");
+        return t;
+    }
+
+    private static float[] vec(Map<String, OnnxModel.Tensor> named, String name, int size, String source) {
+        float[] v = need(named, name, source).data();
+        if (v.length != size) throw new OnnxFormatException(source + ": tensor '" + name + "' has " + v.length + " values, expected " + size);
+        return v;
+    }
+
+    private static float[] bias(Map<String, OnnxModel.Tensor> named, String prefix, int size, String source) {
+        return vec(named, prefix + ".bias", size, source);
+    }
+
+    private static MemorySegment weight(Map<String, OnnxModel.Tensor> named, Map<String, float[]> linear, String prefix, int out, int in,
+                                  String source) {
+        float[] w;
+        OnnxModel.Tensor t = named.get(prefix + ".weight");
+        if (t != null && t.dims().length == 2) {
+            w = t.data(); // PyTorch Linear: [out, in], already one row per output
+        } else {
+            w = linear.get(prefix);
+            if (w == null) throw new OnnxFormatException(source + ": no weight found for " + prefix + " (neither a named .weight nor a MatMul feeding its bias)");
+        }
+        if (w.length != out * in) throw new OnnxFormatException(source + ": weight of " + prefix + " has " + w.length + " values, expected " + out + "x" + in);
+        return MemorySegment.ofArray(w); // a heap segment: the kernels read weights as segments (GGUF maps them)
+    }
+
+    /**
+     * Runs the encoder on one token sequence; returns the final hidden states (n x H, flat) and adds one
+     * trace leaf per layer to {@code trace}.
+     */
+    public float[] forward(int[] ids, KernelConfig cfg, Parallel par, TraceBuilder trace) {
+        final int n = ids.length, H = hidden;
+        if (n > maxPositions) throw new IllegalArgumentException("sequence of " + n + " tokens exceeds the model's " + maxPositions + " positions");
+        float[] x = new float[n * H];
+        for (int i = 0; i < n; i++) {
+            int id = ids[i];
+            if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " at position " + i + " is outside the vocabulary of " + vocab);
+            for (int c = 0; c < H; c++) x[i * H + c] = (word[id * H + c] + position[i * H + c]) + tokenType[c];
+            LayerNorm.apply(cfg, x, i * H, lnEg, lnEb, LN_EPS, x, i * H, H);
+        }
+        float[] q = new float[n * H], k = new float[n * H], v = new float[n * H], ctx = new float[n * H], a = new float[n * H];
+        float[] mid = new float[n * intermediate];
+        for (Layer L : layers) {
+            linear(cfg, par, L.wq, L.bq, H, H, x, n, q);
+            linear(cfg, par, L.wk, L.bk, H, H, x, n, k);
+            linear(cfg, par, L.wv, L.bv, H, H, x, n, v);
+            attention(q, k, v, ctx, n, cfg, par);
+            linear(cfg, par, L.wo, L.bo, H, H, ctx, n, a);
+            par.forRange(n, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    for (int c = 0; c < H; c++) a[i * H + c] += x[i * H + c];
+                    LayerNorm.apply(cfg, a, i * H, L.ln1g, L.ln1b, LN_EPS, a, i * H, H);
+                }
+            });
+            linear(cfg, par, L.wi, L.bi, intermediate, H, a, n, mid);
+            par.forRange(n, (from, to) -> {
+                Gelu.apply(mid, from * intermediate, (to - from) * intermediate);
+            });
+            linear(cfg, par, L.wo2, L.bo2, H, intermediate, mid, n, x);
+            par.forRange(n, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    for (int c = 0; c < H; c++) x[i * H + c] += a[i * H + c];
+                    LayerNorm.apply(cfg, x, i * H, L.ln2g, L.ln2b, LN_EPS, x, i * H, H);
+                }
+            });
+            if (trace != null) trace.addFloats(x, 0, n * H);
+        }
+        return x;
+    }
+
+    /** {@code y[s][r] = dot(W[r], x[s]) + bias[r]}: the canonical matmul, then one rounded bias add. */
+    private static void linear(KernelConfig cfg, Parallel par, MemorySegment w, float[] bias, int rows, int cols,
+                               float[] x, int n, float[] y) {
+        MatMul.matMul(cfg, par, w, 0, rows, cols, x, 0, cols, n, y, 0, rows);
+        for (int s = 0; s < n; s++) for (int r = 0; r < rows; r++) y[s * rows + r] += bias[r];
+    }
+
+    private void attention(float[] q, float[] k, float[] v, float[] ctx, int n, KernelConfig cfg, Parallel par) {
+        final int H = hidden, d = H / heads;
+        final float sqrtD = (float) Math.sqrt(d);
+        // v transposed per head: vt[h][c][j] = v[j][h*d + c], so a context value is one canonical dot product
+        float[] vt = new float[heads * d * n];
+        for (int j = 0; j < n; j++) for (int c = 0; c < H; c++) vt[c * n + j] = v[j * H + c];
+        par.forRange(heads * n, (from, to) -> {
+            float[] s = new float[n];
+            for (int item = from; item < to; item++) {
+                int h = item / n, i = item % n;
+                for (int j = 0; j < n; j++) s[j] = Dot.dot(cfg, q, i * H + h * d, k, j * H + h * d, d) / sqrtD;
+                Softmax.apply(s, 0, n);
+                for (int c = 0; c < d; c++) ctx[i * H + h * d + c] = Dot.dot(cfg, s, 0, vt, (h * d + c) * n, n);
+            }
+        });
+    }
+
+    /** Pools final states (n x H) into one vector and L2-normalises it: {@code v / max(||v||, 1e-12)}. */
+    public float[] pool(float[] states, int n, Pooling pooling) {
+        final int H = hidden;
+        float[] out = new float[H];
+        if (pooling == Pooling.CLS) {
+            System.arraycopy(states, 0, out, 0, H);
+        } else {
+            float[] column = new float[n];
+            for (int c = 0; c < H; c++) {
+                for (int i = 0; i < n; i++) column[i] = states[i * H + c];
+                out[c] = Sum.reference(column, 0, n) / n;
+            }
+        }
+        float norm = (float) Math.sqrt(Dot.reference(out, 0, out, 0, H));
+        float div = Math.max(norm, 1e-12f);
+        for (int c = 0; c < H; c++) out[c] = out[c] / div;
+        return out;
+    }
+}

@@ -1,0 +1,157 @@
+package dev.ledgermind.inference.encoder;
+
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.onnx.OnnxModel;
+import dev.ledgermind.inference.tokenizer.wordpiece.WordPieceTokenizer;
+import dev.ledgermind.inference.trace.Keccak256;
+import dev.ledgermind.inference.trace.TraceBuilder;
+import dev.ledgermind.inference.trace.TraceRoot;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A ready-to-run sentence encoder: weights, tokenizer, pooling, and the content hashes that identify it
+ * on chain (keccak256 of the ONNX file, of the tokenizer.json, and of a one-line architecture
+ * description). Loads the built-in models from the classpath by name, or any BERT-family ONNX export
+ * from a path (with {@code tokenizer.json} beside it).
+ */
+public final class EncoderModel {
+    /** A built-in model: where its resources are and how it pools. */
+    private record Known(String name, String onnxResource, String tokenizerResource, Pooling pooling, int heads, int maxLength) {}
+
+    private static final List<Known> KNOWN = List.of(
+            new Known("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", Pooling.MEAN, 12, 128));
+
+    /** Vectors for a list of texts, the trace root over all of them, and which texts were truncated. */
+    public record Embeddings(float[][] vectors, TraceRoot traceRoot, boolean[] truncated, int[] tokens) {}
+
+    private final String name;
+    private final BertEncoder encoder;
+    private final WordPieceTokenizer tokenizer;
+    private final Pooling pooling;
+    private final byte[] weightsHash, tokenizerHash, architectureHash;
+
+    private EncoderModel(String name, BertEncoder encoder, WordPieceTokenizer tokenizer, Pooling pooling,
+                         byte[] weightsHash, byte[] tokenizerHash, String architecture) {
+        this.name = name;
+        this.encoder = encoder;
+        this.tokenizer = tokenizer;
+        this.pooling = pooling;
+        this.weightsHash = weightsHash;
+        this.tokenizerHash = tokenizerHash;
+        this.architectureHash = Keccak256.hash(architecture.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The built-in model names. */
+    public static List<String> builtIn() {
+        return KNOWN.stream().map(Known::name).toList();
+    }
+
+    /** Loads a built-in model by name, or an ONNX file (or a directory holding model.onnx) from a path. */
+    public static EncoderModel load(String nameOrPath) {
+        for (Known k : KNOWN) {
+            if (k.name().equalsIgnoreCase(nameOrPath)) {
+                return build(k.name(), resource(k.onnxResource()), k.onnxResource(), resource(k.tokenizerResource()),
+                        k.tokenizerResource(), k.pooling(), k.heads(), k.maxLength());
+            }
+        }
+        Path p = Path.of(nameOrPath);
+        if (!Files.exists(p)) {
+            throw new IllegalArgumentException("unknown model '" + nameOrPath + "': not a built-in model " + builtIn()
+                    + " and no such file or directory");
+        }
+        Path onnx = Files.isDirectory(p) ? p.resolve("model.onnx") : p;
+        Path tok = onnx.resolveSibling("tokenizer.json");
+        if (!Files.exists(tok)) tok = onnx.resolveSibling(onnx.getFileName().toString().replaceFirst("\\.onnx$", "") + "-tokenizer.json");
+        try {
+            if (!Files.exists(tok)) throw new IllegalArgumentException("no tokenizer.json beside " + onnx);
+            return build(onnx.getFileName().toString().replaceFirst("\\.onnx$", ""), Files.readAllBytes(onnx), onnx.toString(),
+                    Files.readAllBytes(tok), tok.toString(), Pooling.MEAN, 12, 128);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read model " + onnx + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = EncoderModel.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("built-in model resource " + name + " is not on the classpath");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read built-in model resource " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static EncoderModel build(String name, byte[] onnxBytes, String onnxSource, byte[] tokBytes, String tokSource,
+                                      Pooling pooling, int heads, int maxLength) {
+        BertEncoder encoder = BertEncoder.fromOnnx(OnnxModel.parse(onnxBytes, onnxSource), heads, onnxSource);
+        WordPieceTokenizer tokenizer = WordPieceTokenizer.fromJson(tokBytes, tokSource, Math.min(maxLength, encoder.maxPositions()));
+        String architecture = "ledgermind/bert-encoder/v1 layers=" + encoder.layers() + " hidden=" + encoder.hidden()
+                + " heads=" + heads + " pooling=" + pooling.name().toLowerCase() + " maxLength=" + tokenizer.maxLength()
+                + " normalize=l2";
+        return new EncoderModel(name, encoder, tokenizer, pooling, Keccak256.hash(onnxBytes), Keccak256.hash(tokBytes), architecture);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int dimensions() {
+        return encoder.hidden();
+    }
+
+    public WordPieceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public byte[] weightsHash() {
+        return weightsHash.clone();
+    }
+
+    public byte[] tokenizerHash() {
+        return tokenizerHash.clone();
+    }
+
+    public byte[] architectureHash() {
+        return architectureHash.clone();
+    }
+
+    /**
+     * Embeds each text on its own (no padding: a text's bits do not depend on the batch) and returns
+     * the L2-normalised vectors and one trace root over every text's per-layer leaves, in text order.
+     */
+    public Embeddings embed(List<String> texts, KernelConfig cfg, Parallel par) {
+        if (texts.isEmpty()) throw new IllegalArgumentException("nothing to embed: the list of texts is empty");
+        TraceBuilder trace = new TraceBuilder();
+        float[][] vectors = new float[texts.size()][];
+        boolean[] truncated = new boolean[texts.size()];
+        int[] tokens = new int[texts.size()];
+        for (int t = 0; t < texts.size(); t++) {
+            String text = texts.get(t);
+            if (text == null) throw new IllegalArgumentException("text " + t + " is null");
+            WordPieceTokenizer.Encoding enc = tokenizer.encode(text);
+            truncated[t] = enc.truncated();
+            tokens[t] = enc.ids().length;
+            float[] states = encoder.forward(enc.ids(), cfg, par, trace);
+            vectors[t] = encoder.pool(states, enc.ids().length, pooling);
+        }
+        return new Embeddings(vectors, trace.root(), truncated, tokens);
+    }
+
+    /** Token ids of a text as this model sees it (with [CLS] and [SEP], truncated). */
+    public int[] tokenize(String text) {
+        return tokenizer.encode(text).ids();
+    }
+
+    /** For tests: the raw last hidden states of one text (n x H, flat). */
+    public float[] hiddenStates(String text, KernelConfig cfg, Parallel par) {
+        return encoder.forward(tokenizer.encode(text).ids(), cfg, par, null);
+    }
+
+}
