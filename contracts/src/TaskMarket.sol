@@ -14,7 +14,8 @@ import {ValidationRegistry} from "./ValidationRegistry.sol";
 ///         escrow. k staked nodes that serve the model are drawn, weighted by stake, from
 ///         block.prevrandao and the task id. Each commits to keccak256(abi.encode(taskId, node,
 ///         resultHash, traceRoot, salt)) before the commit deadline; once all k have committed they
-///         reveal before the reveal deadline. `finalize` then settles:
+///         reveal before the reveal deadline. The k-th reveal settles the task in the same
+///         transaction; `finalize` settles after a deadline (and handles commit timeouts):
 ///         - a result (resultHash and traceRoot both equal) revealed by a quorum of floor(k/2)+1
 ///           positions is accepted; its nodes share the fee; nodes that revealed anything else are
 ///           slashed `dissentSlash`; nodes that never revealed are slashed `absenceSlash`;
@@ -87,6 +88,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     /// @notice Task flag: call ILedgermindConsumer.onTaskFinalized on the requester at finalization.
     uint8 public constant FLAG_CALLBACK = 1;
     uint8 private constant FLAGS_MASK = FLAG_CALLBACK;
+    /// @dev Internal flag: `_bonus[taskId]` may be non-zero (set by a commit timeout), so settlement
+    ///      reads that word only when there can be something in it.
+    uint8 private constant FLAG_BONUS = 2;
     uint8 private constant NO_LEADER = 0xff;
     /// @notice The largest redundancy the storage layout holds (position bitmaps are one byte).
     uint256 public constant MAX_K = 7;
@@ -418,7 +422,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
     ///         reveal deadline. When `output` is non-empty (required for callback tasks) its keccak256
-    ///         must equal `resultHash`. Once all k have revealed, `finalize` settles the task.
+    ///         must equal `resultHash`. The k-th reveal settles the task in the same transaction
+    ///         (exactly what `finalize` would do), so its sender must leave gas for the consumer
+    ///         callback of a callback task.
     /// @param taskId the task
     /// @param agentId the assigned agent
     /// @param resultHash the result hash committed to
@@ -465,8 +471,14 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
             _traceRoot[taskId][pos] = traceRoot;
             if (callback && output.length != 0) _output[taskId][pos] = output;
         }
-        _tasks[taskId].header = _encodeHeader(t);
         emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
+        if (t.revealed == full) {
+            // the last reveal settles at once: no separate finalize transaction on the happy path
+            _loadTerms(taskId, t);
+            _settle(taskId, t, full);
+        } else {
+            _tasks[taskId].header = _encodeHeader(t);
+        }
     }
 
     /// @notice Advances a task past a deadline or settles it; anyone may call. In the reveal phase it
@@ -694,8 +706,11 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
                     taskId, old, t.nodes[pos], uint8(pos), t.round, t.deadline, uint256(t.deadline) + revealWindow
                 );
             }
-            _bonus[taskId] += honest;
-            pendingWithdrawals[treasury] += proceeds - honest;
+            if (honest != 0) {
+                _bonus[taskId] += honest;
+                t.flags |= FLAG_BONUS;
+            }
+            if (proceeds != honest) pendingWithdrawals[treasury] += proceeds - honest;
             Totals memory tot = _totals;
             tot.escrowed += uint96(honest);
             tot.unclaimed += uint96(proceeds - honest);
@@ -742,7 +757,8 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
             (ids, outcomes) = _winnerRecords(t, winners);
         }
         uint256 honest = proceeds * slashHonestBps / 10_000;
-        uint256 pool = uint256(t.fee) + _bonus[taskId] + honest;
+        uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
+        uint256 pool = uint256(t.fee) + bonus + honest;
         uint256 n = _popcount(winners);
         uint256 share = pool / n;
         uint256 dust = pool - share * n; // rounding remainder: paid to the accepted leader, no extra write
@@ -756,7 +772,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint256 toTreasury = proceeds - honest;
         if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
         Totals memory tot = _totals;
-        tot.escrowed -= uint96(uint256(t.fee) + _bonus[taskId]);
+        tot.escrowed -= uint96(uint256(t.fee) + bonus);
         tot.unclaimed += uint96(pool + proceeds - honest);
         _totals = tot;
 
@@ -784,7 +800,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes)
         private
     {
-        uint256 bonus = _bonus[taskId];
+        uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
         pendingWithdrawals[t.requester] += t.fee;
         if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
         Totals memory tot = _totals;

@@ -6,9 +6,11 @@ pragma solidity 0.8.37;
 ///         task market can pack several of them into one storage word.
 interface IAgentRegistry {
     /// @notice For each id, the stake that counts as selection weight: the bonded (not unbonding)
-    ///         stake when it is at least the minimum stake, and 0 otherwise (also 0 for unknown ids).
+    ///         stake in gwei (at least 1) when it is at least the minimum stake, and 0 otherwise
+    ///         (also 0 for unknown ids). Weights are only compared with each other, so the unit is
+    ///         free; gwei lets four of them share one storage word.
     /// @param agentIds the agents to weigh
-    /// @return weights one weight per id, in wei
+    /// @return weights one weight per id, in gwei
     function stakeWeights(uint32[] calldata agentIds) external view returns (uint256[] memory weights);
 
     /// @notice Whether `account` may act for `agentId` in the protocol: its owner or its agentWallet.

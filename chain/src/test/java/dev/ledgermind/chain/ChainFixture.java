@@ -104,6 +104,23 @@ final class ChainFixture implements AutoCloseable {
         BigInteger[] s = deployer.stakeTotals();
         assertEquals(s[0].add(s[1]), deployer.balanceOf(deployment.agentRegistry()),
                 "AgentRegistry balance != bonded + unbonding " + when);
+        assertWeights(when);
+    }
+
+    /** The packed selection weights agree with the bonded stakes (reference: stakeOf, minStake, gwei). */
+    void assertWeights(String when) {
+        List<BigInteger> ids = agentIds.stream().map(BigInteger::valueOf).toList();
+        try {
+            List<?> w = (List<?>) deployer.agentRegistry().stakeWeights(ids).send();
+            for (int i = 0; i < ids.size(); i++) {
+                BigInteger bonded = deployer.stakeOf(agentIds.get(i)).bonded();
+                BigInteger expect = bonded.compareTo(params.minStake()) < 0 ? BigInteger.ZERO
+                        : bonded.divide(BigInteger.TEN.pow(9)).max(BigInteger.ONE);
+                assertEquals(expect, w.get(i), "selection weight of agent " + agentIds.get(i) + " " + when);
+            }
+        } catch (Exception e) {
+            throw new AssertionError("stakeWeights " + when, e);
+        }
     }
 
     static byte[] h(String s) {

@@ -27,8 +27,13 @@ final class GasProfile {
             for (JsonNode c : res.path("calls")) {
                 sb.append(" | ").append(c.path("input").asText().substring(0, 10)).append(" ").append(Long.decode(c.path("gasUsed").asText("0")));
             }
-            if (true) return sb.toString();
-            JsonNode logs = res.path("structLogs");
+            String body2 = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"debug_traceTransaction\",\"params\":[\"" + txHash
+                    + "\",{\"enableMemory\":false,\"disableStack\":true,\"disableStorage\":true}]}";
+            HttpResponse<String> r2 = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(rpcUrl))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode logs = new ObjectMapper().readTree(r2.body()).path("result").path("structLogs");
+            if (logs.isEmpty()) sb.append(" RAW ").append(r2.body(), 0, Math.min(300, r2.body().length()));
             Map<String, long[]> by = new TreeMap<>();
             JsonNode prev = null;
             for (JsonNode l : logs) {
@@ -36,12 +41,12 @@ final class GasProfile {
                 long cost = l.path("gasCost").asLong();
                 // CALL-family gasCost includes the gas forwarded; charge only what the callee did not use
                 if (op.startsWith("CALL") || op.equals("STATICCALL") || op.equals("DELEGATECALL")) cost = Math.min(cost, 2700);
-                long[] a = by.computeIfAbsent(op, k -> new long[2]);
+                long[] a = by.computeIfAbsent(op + "@" + l.path("depth").asInt(), k -> new long[2]);
                 a[0] += cost;
                 a[1]++;
                 prev = l;
             }
-            return by.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(14)
+            return sb + " || " + by.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(18)
                     .map(e -> e.getKey() + "=" + e.getValue()[0] + "(" + e.getValue()[1] + ")")
                     .collect(Collectors.joining(" "));
         } catch (Exception e) {

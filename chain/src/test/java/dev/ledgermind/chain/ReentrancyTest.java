@@ -68,8 +68,7 @@ class ReentrancyTest {
         byte[] salt = Commitment.randomSalt();
         n.commit(taskId, agent, n.commitment(taskId, result, h("t"), salt));
         assertReverts("TaskMarket", "OutputHashMismatch", () -> n.reveal(taskId, agent, result, h("t"), salt, new byte[0]));
-        n.reveal(taskId, agent, result, h("t"), salt, output);
-        TransactionReceipt r = f.requester.finalizeTask(taskId);
+        TransactionReceipt r = n.reveal(taskId, agent, result, h("t"), salt, output);
 
         var cb = TaskMarket.getCallbackResultEvents(r).getFirst();
         assertEquals(behaviour == 0, cb.success);
@@ -127,7 +126,6 @@ class ReentrancyTest {
             long a = t.nodes().get(i);
             f.node(a).reveal(t.taskId(), a, h("r"), h("t"), salts[i], new byte[0]);
         }
-        f.requester.finalizeTask(t.taskId());
         BigInteger owed = f.requester.claimable(agent);
         assertTrue(owed.signum() > 0);
         f.node(agent).claim(agent);
@@ -151,7 +149,6 @@ class ReentrancyTest {
         byte[] salt = Commitment.randomSalt();
         f.node(a).commit(e.taskId, a, f.node(a).commitment(e.taskId, Hash.sha3(out), h("tr"), salt));
         f.node(a).reveal(e.taskId, a, Hash.sha3(out), h("tr"), salt, out);
-        f.requester.finalizeTask(e.taskId);
         assertEquals(BigInteger.ONE, big(c.deliveries().send()));
         assertEquals(e.taskId, big(c.lastTaskId().send()));
         assertTrue((Boolean) c.lastAccepted().send());

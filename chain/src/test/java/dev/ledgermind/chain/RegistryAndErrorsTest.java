@@ -252,8 +252,7 @@ class RegistryAndErrorsTest {
         LedgermindContracts n = f.node(a);
         byte[] salt = Commitment.randomSalt();
         n.commit(t.taskId(), a, n.commitment(t.taskId(), h("r"), h("t"), salt));
-        n.reveal(t.taskId(), a, h("r"), h("t"), salt, new byte[0]);
-        var rr = f.requester.finalizeTask(t.taskId());
+        var rr = n.reveal(t.taskId(), a, h("r"), h("t"), salt, new byte[0]);
         var fb = dev.ledgermind.chain.contracts.ReputationRegistry.getNewFeedbackEvents(rr);
         assertEquals(1, fb.size());
         assertEquals(BigInteger.valueOf(100), fb.getFirst().value);

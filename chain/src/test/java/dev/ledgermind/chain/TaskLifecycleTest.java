@@ -81,9 +81,7 @@ class TaskLifecycleTest {
         byte[] salt = Commitment.randomSalt();
         n.commit(t.taskId(), agent, n.commitment(t.taskId(), result, trace, salt));
         assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
-        n.reveal(t.taskId(), agent, result, trace, salt, output);
-        assertEquals(TaskPhase.FINALIZABLE, f.requester.phase(t.taskId()));
-        f.requester.finalizeTask(t.taskId());
+        n.reveal(t.taskId(), agent, result, trace, salt, output); // the last reveal settles the task
 
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
@@ -112,7 +110,6 @@ class TaskLifecycleTest {
         List<Runnable> reveals = new java.util.ArrayList<>();
         for (long a : t.nodes()) commitAndLater(t.taskId(), a, result, trace, reveals);
         reveals.forEach(Runnable::run);
-        f.requester.finalizeTask(t.taskId());
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b111, s.acceptedMask());
@@ -140,8 +137,7 @@ class TaskLifecycleTest {
         StakeInfo before = f.requester.stakeOf(liar);
         for (int i = 0; i < reveals.size() - 1; i++) reveals.get(i).run();
         assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
-        lastReveal(t, reveals);
-        TransactionReceipt fin = f.requester.finalizeTask(t.taskId());
+        TransactionReceipt fin = lastReveal(t, reveals);
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b101, s.acceptedMask());

@@ -89,7 +89,6 @@ class TaskTimeoutTest {
 
         done.add(commit(t.taskId(), fresh, h("r")));
         for (Committed c : done) reveal(t.taskId(), c);
-        f.requester.finalizeTask(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, f.requester.phase(t.taskId()));
         BigInteger honest = f.params.absenceSlash().multiply(BigInteger.valueOf(f.params.slashHonestBps()))
                 .divide(BigInteger.valueOf(10_000));
@@ -183,8 +182,6 @@ class TaskTimeoutTest {
         assertReverts("TaskMarket", "OutputTooLarge",
                 () -> n.reveal(t.taskId(), a, result, trace, salt, new byte[f.params.maxOutputBytes() + 1]));
         n.reveal(t.taskId(), a, result, trace, salt, output);
-        assertReverts("TaskMarket", "AlreadyRevealed", () -> n.reveal(t.taskId(), a, result, trace, salt, output));
-        f.requester.finalizeTask(t.taskId());
         assertReverts("TaskMarket", "TaskNotActive", () -> n.reveal(t.taskId(), a, result, trace, salt, output));
         assertNotEquals(TaskPhase.NONE, f.requester.phase(t.taskId()));
         assertTrue(f.requester.result(t.taskId()).accepted());
