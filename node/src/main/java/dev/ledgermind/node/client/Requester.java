@@ -86,6 +86,10 @@ public final class Requester {
                     chain.finalizeTask(taskId);
                 } catch (ContractRevertedException e) {
                     if (!"TaskNotActive".equals(e.errorName())) throw e; // a node finalized first
+                } catch (ChainException e) {
+                    // a transient RPC or nonce problem: the nodes finalize too, so keep polling
+                    progress.accept("task " + taskId + ": finalize not sent (" + e.getMessage() + "); still waiting");
+                    Thread.sleep(250);
                 }
                 continue;
             }
