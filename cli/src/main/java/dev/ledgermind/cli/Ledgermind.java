@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         description = "Verifiable off-chain AI: deterministic inference on independent nodes, settled on an EVM chain.",
         subcommands = {
                 DemoCommand.class,
+                AskCommand.class,
+                ReceiptCommand.class,
+                NodeCommand.class,
                 DevnetCommand.class,
                 CommandLine.HelpCommand.class,
         },

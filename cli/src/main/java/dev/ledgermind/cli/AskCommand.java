@@ -1,0 +1,96 @@
+package dev.ledgermind.cli;
+
+import dev.ledgermind.chain.SubmittedTask;
+import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.Requester;
+import dev.ledgermind.node.task.TaskInput;
+import dev.ledgermind.node.task.TaskOutput;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code ledgermind ask}: submit a task to the network, wait for consensus, print the answer and receipt. */
+@Command(name = "ask", mixinStandardHelpOptions = true,
+        description = {"Ask the network: submit a task, wait until it is settled on chain, print the verified answer and its receipt.",
+                "KIND is classify (TEXT --labels A,B,...), similarity (TEXT_A TEXT_B), embed (TEXT...) or generate (--prompt P)."})
+final class AskCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Mixin
+    NetworkOptions network;
+
+    @Parameters(index = "0", paramLabel = "KIND", description = "classify, similarity, embed or generate")
+    String kind;
+
+    @Parameters(index = "1..*", paramLabel = "TEXT", arity = "0..*", description = "The text(s).")
+    List<String> texts = List.of();
+
+    @Option(names = "--labels", split = ",", description = "classify: the candidate labels, comma-separated.")
+    List<String> labels = List.of();
+
+    @Option(names = "--prompt", description = "generate: the prompt.")
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "32", description = "generate: token limit (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "generate: temperature (default: ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--seed", defaultValue = "42", description = "generate: sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--model", defaultValue = "all-minilm-l6-v2", description = "Model name (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = {"-k", "--redundancy"}, defaultValue = "3", description = "Independent nodes that compute it (default: ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--fee-wei", defaultValue = "10000000000000000", description = "Fee held in escrow (default: 0.01 ETH).")
+    BigInteger fee;
+
+    @Option(names = "--timeout", defaultValue = "180", description = "Seconds to wait for finality (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        TaskInput input = switch (kind) {
+            case "classify" -> {
+                if (texts.size() != 1) throw new IllegalArgumentException("classify takes exactly one TEXT, got " + texts.size());
+                yield TaskInput.classify(model, texts.getFirst(), labels);
+            }
+            case "similarity" -> {
+                if (texts.size() != 2) throw new IllegalArgumentException("similarity takes two TEXTs, got " + texts.size());
+                yield TaskInput.similarity(model, texts.get(0), texts.get(1));
+            }
+            case "embed" -> TaskInput.embed(model, texts);
+            case "generate" -> TaskInput.generate(model, prompt, maxTokens, temperature, seed);
+            default -> throw new IllegalArgumentException("unknown KIND '" + kind + "'; expected classify, similarity, embed or generate");
+        };
+        try (NetworkOptions.Connection c = network.connect()) {
+            Integer modelId = c.models().get(model);
+            if (modelId == null) throw new IllegalArgumentException("model '" + model + "' is not registered on this network; it has " + c.models().keySet());
+            Requester requester = new Requester(c.contracts());
+            SubmittedTask task = requester.submit(input, modelId, k, fee);
+            common.progress("submitted task " + task.taskId() + " to agents " + task.nodes() + " (tx " + task.receipt().getTransactionHash() + ")");
+            Receipt receipt = requester.await(task.taskId(), Duration.ofSeconds(timeoutSeconds), common::progress);
+            if (common.json()) {
+                common.printJson(ReceiptView.json(receipt, model, input));
+            } else {
+                Map<String, Object> answer = TaskOutput.describe(input, receipt.output());
+                System.out.println("Answer: " + answer);
+                ReceiptView.print(System.out, receipt, model);
+            }
+            return receipt.accepted() ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.ledgermind.node.task;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The canonical bytes of a task's answer, which every honest node produces bit for bit and whose
+ * keccak256 is the result hash. All numbers are little-endian; floats are IEEE binary32.
+ * <ul>
+ *   <li>embed: {@code u32 count, u32 dim, count*dim f32}</li>
+ *   <li>similarity: {@code f32 cosine}</li>
+ *   <li>classify: {@code u32 n, then n x (u32 labelIndex, f32 score)}, best first</li>
+ *   <li>generate: {@code u32 n, n x u32 tokenId, then the UTF-8 text}</li>
+ *   <li>an input no engine can run: the UTF-8 text {@code error: REASON}</li>
+ * </ul>
+ */
+public final class TaskOutput {
+    private TaskOutput() {}
+
+    public static byte[] embeddings(float[][] vectors) {
+        int dim = vectors.length == 0 ? 0 : vectors[0].length;
+        ByteBuffer b = le(8 + 4 * vectors.length * dim);
+        b.putInt(vectors.length).putInt(dim);
+        for (float[] v : vectors) {
+            if (v.length != dim) throw new IllegalArgumentException("vectors of different sizes: " + dim + " and " + v.length);
+            for (float x : v) b.putFloat(x);
+        }
+        return b.array();
+    }
+
+    public static byte[] similarity(float cosine) {
+        return le(4).putFloat(cosine).array();
+    }
+
+    /** {@code ranked[i] = {labelIndex, score}} in rank order. */
+    public static byte[] classification(int[] labelIndex, float[] score) {
+        ByteBuffer b = le(4 + 8 * labelIndex.length);
+        b.putInt(labelIndex.length);
+        for (int i = 0; i < labelIndex.length; i++) b.putInt(labelIndex[i]).putFloat(score[i]);
+        return b.array();
+    }
+
+    public static byte[] generation(int[] tokens, String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = le(4 + 4 * tokens.length + utf8.length);
+        b.putInt(tokens.length);
+        for (int t : tokens) b.putInt(t);
+        return b.put(utf8).array();
+    }
+
+    /** A readable, JSON-friendly view of an answer, for printing. */
+    public static Map<String, Object> describe(TaskInput input, byte[] output) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (output == null || output.length == 0) {
+            out.put("note", "the nodes revealed no inline output; the result hash still identifies it");
+            return out;
+        }
+        String asText = new String(output, StandardCharsets.UTF_8);
+        if (asText.startsWith("error: ")) {
+            out.put("error", asText.substring(7));
+            return out;
+        }
+        ByteBuffer b = ByteBuffer.wrap(output).order(ByteOrder.LITTLE_ENDIAN);
+        switch (input.kind()) {
+            case EMBED -> {
+                int n = b.getInt(), dim = b.getInt();
+                List<List<Float>> vectors = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    List<Float> v = new ArrayList<>(dim);
+                    for (int j = 0; j < dim; j++) v.add(b.getFloat());
+                    vectors.add(v);
+                }
+                out.put("dimensions", dim);
+                out.put("embeddings", vectors);
+            }
+            case SIMILARITY -> out.put("cosine", b.getFloat());
+            case CLASSIFY -> {
+                int n = b.getInt();
+                List<Map<String, Object>> ranked = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    int label = b.getInt();
+                    float score = b.getFloat();
+                    ranked.add(Map.of("label", label < input.labels().size() ? input.labels().get(label) : "#" + label,
+                            "score", score));
+                }
+                out.put("label", ranked.isEmpty() ? null : ranked.getFirst().get("label"));
+                out.put("ranking", ranked);
+            }
+            case GENERATE -> {
+                int n = b.getInt();
+                int[] tokens = new int[n];
+                for (int i = 0; i < n; i++) tokens[i] = b.getInt();
+                byte[] rest = new byte[b.remaining()];
+                b.get(rest);
+                out.put("text", new String(rest, StandardCharsets.UTF_8));
+                out.put("tokens", tokens);
+            }
+        }
+        return out;
+    }
+
+    private static ByteBuffer le(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
