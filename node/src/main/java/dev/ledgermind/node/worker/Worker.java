@@ -312,7 +312,7 @@ public final class Worker implements AutoCloseable {
             log.warn("event=bad-input node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
         }
         long t0 = System.nanoTime();
-        TaskResult result = input == null ? TaskResults.error("invalid input") : runner.run(input);
+        TaskResult result = input == null ? TaskResult.error("invalid input") : runner.run(input);
         metrics.recordInference(Duration.ofNanos(System.nanoTime() - t0));
         if (config.dishonesty() == Dishonesty.WRONG_RESULT) result = TaskResults.perturbed(result);
         TaskRecord saved = store.saveComputed(task.taskId(), result.resultHash(), result.traceRoot(), result.output(),
