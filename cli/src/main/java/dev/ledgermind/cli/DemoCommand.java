@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
             List<String> texts = List.of(
                     "My order arrived broken and nobody answers my emails.",
                     "Thank you, the support team was quick and friendly!",
-                    "How do I change the delivery address of my order?");
+                    "What time does the store open on Sunday?");
             List<SubmittedTask> tasks = new ArrayList<>();
             List<TaskInput> inputs = new ArrayList<>();
             for (String text : texts) {
@@ -82,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
                 Receipt r = requester.await(tasks.get(i).taskId(), Duration.ofMinutes(2), this::progress);
                 Map<String, Object> answer = TaskOutput.describe(inputs.get(i), r.output());
                 say("   task " + r.taskId() + "  \"" + texts.get(i) + "\"");
-                say("           -> " + answer.get("label") + "   " + verdicts(r));
+                say("           -> " + answer.get("label") + "   (" + verdicts(r) + ")");
                 results.add(Map.of("taskId", r.taskId(), "text", texts.get(i), "answer", answer, "accepted", r.accepted()));
                 shown = r;
             }
@@ -93,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
             SubmittedTask simTask = requester.submit(sim, modelId, 4, FEE);
             Receipt simReceipt = requester.await(simTask.taskId(), Duration.ofMinutes(2), this::progress);
             say("   task " + simReceipt.taskId() + "  cosine similarity = " + TaskOutput.describe(sim, simReceipt.output()).get("cosine")
-                    + "   " + verdicts(simReceipt));
+                    + "   (" + verdicts(simReceipt) + ")");
             BigInteger stakeAfter = net.deployer().stakeOf(dishonestAgent).bonded();
             say("   node-3 (agent " + dishonestAgent + ") stake: " + ReceiptView.eth(stakeBefore) + " -> " + ReceiptView.eth(stakeAfter)
                     + (stakeAfter.compareTo(stakeBefore) < 0 ? "   <- slashed for revealing a wrong result" : ""));

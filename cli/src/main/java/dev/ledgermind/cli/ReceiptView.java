@@ -26,7 +26,8 @@ final class ReceiptView {
             out.println("  result hash  " + r.resultHash());
             out.println("  trace root   " + r.traceRoot());
         }
-        out.println("  fee          " + eth(r.feeWei()) + ", paid " + eth(r.rewardPerNodeWei()) + " to each agreeing node"
+        out.println("  fee          " + eth(r.feeWei()) + "; each agreeing node earned " + eth(r.rewardPerNodeWei())
+                + " (its fee share plus a share of any slashes)"
                 + (r.refundWei().signum() > 0 ? ", refunded " + eth(r.refundWei()) : ""));
         out.println("  nodes (k=" + r.k() + ")");
         for (Receipt.NodeVerdict n : r.nodes()) {

@@ -132,7 +132,7 @@ public final class LocalNetwork implements AutoCloseable {
             started.add(new NodeProcess("node-" + i, config, options.dir().resolve("node-" + i + ".log")).start());
         }
         say.accept("nodes: started " + options.nodes() + " worker processes (pids "
-                + started.stream().map(p -> Long.toString(p.pid())).toList() + "); each registers, stakes 1 ETH and loads the model");
+                + started.stream().map(p -> Long.toString(p.pid())).toList() + "); each registers, stakes 2 ETH and loads the model");
         for (int i = 0; i < started.size(); i++) {
             Dishonesty how = i == options.dishonestNode() ? options.dishonesty() : Dishonesty.HONEST;
             int[] ready = awaitReady(started.get(i));
@@ -151,7 +151,7 @@ public final class LocalNetwork implements AutoCloseable {
         c.put("privateKey", devnet.accounts().get(2 + i).privateKey());
         c.put("agentUri", "ledgermind://devnet/node-" + i);
         c.putArray("models").addAll(models.stream().map(json.getNodeFactory()::textNode).toList());
-        c.put("stakeWei", ETHER.toString());
+        c.put("stakeWei", ETHER.multiply(BigInteger.TWO).toString()); // twice the minimum: one slash does not eject a node
         c.put("store", "node-" + i + ".db");
         c.put("metricsPort", 0);
         c.put("pollMillis", 200);
