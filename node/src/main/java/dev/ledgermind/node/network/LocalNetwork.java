@@ -222,8 +222,26 @@ public final class LocalNetwork implements AutoCloseable {
         return List.copyOf(nodes);
     }
 
+    /** Stops node {@code index} (SIGKILL) and starts it again with another behaviour. */
+    public Node restartAs(int index, Dishonesty how) throws Exception {
+        Node node = nodes.get(index);
+        node.process().kill();
+        return restart(node, how);
+    }
+
     /** Restarts a node process (after {@link NodeProcess#kill()}) and waits until it is ready again. */
     public Node restart(Node node) throws Exception {
+        return restart(node, node.dishonesty());
+    }
+
+    /** Restarts a node with another behaviour (its config file is rewritten; its key and store stay). */
+    public Node restart(Node node, Dishonesty how) throws Exception {
+        if (how != node.dishonesty()) {
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode c = (ObjectNode) json.readTree(Files.readString(node.config()));
+            c.put("dishonesty", how.name().toLowerCase().replace('_', '-'));
+            Files.writeString(node.config(), json.writerWithDefaultPrettyPrinter().writeValueAsString(c));
+        }
         NodeProcess fresh = new NodeProcess(node.process().name(), node.config(), node.process().logFile());
         String before = Files.exists(fresh.logFile()) ? Files.readString(fresh.logFile()) : "";
         fresh.start();
@@ -234,7 +252,7 @@ public final class LocalNetwork implements AutoCloseable {
             Matcher m = READY.matcher(log.substring(Math.min(before.length(), log.length())));
             if (m.find()) {
                 Node restarted = new Node(node.index(), fresh, node.config(), Long.parseLong(m.group(1)),
-                        Integer.parseInt(m.group(2)), node.dishonesty());
+                        Integer.parseInt(m.group(2)), how);
                 nodes.set(nodes.indexOf(node), restarted);
                 return restarted;
             }
