@@ -170,40 +170,48 @@ class GasReport {
     private static final String WHERE = """
             - **submitTask**: two fresh storage words for the task (header: requester, status, k, bitmaps,
               deadline; terms: fee, model id, up to four node ids), one warm counter word (task count,
-              escrow, unclaimed), two view calls (the model's server list, the servers' stakes) for the
-              stake-weighted draw, and the TaskSubmitted event with the inline input.
+              escrow, unclaimed), three view calls (the model's modes, its server list, the servers'
+              selection weights) for the stake-weighted draw, and the TaskSubmitted event with the inline
+              input. Selection weights are packed four to a word in the AgentRegistry (gwei, 64 bits each),
+              so 7 servers cost 2 cold reads instead of 7.
             - **commit**: one fresh word for the commitment, the operator check (a view call to the
               AgentRegistry), the header's commit bit.
             - **reveal**: recomputes the commitment; the first revealer (the leader) stores its result
               hash over its commitment and its trace root in a fresh word; a revealer that agrees with
               the leader clears its commitment word (a gas refund) and sets one bit.
-            - **settlement** (in the last reveal): one warm word per paid node (earned, claimed, counters share it), the counter
-              word, the header, and the ERC-8004 writes as events: one NewFeedback per node from the
-              ReputationRegistry and one ValidationResponse from the ValidationRegistry. Those registries
-              answer ERC-8004 reads for the market's records from the market's own storage, so the
-              records cost no storage of their own.
+            - **settlement** (in the last reveal): one warm word per paid node (earned, claimed, counters
+              share it), the counter word, the header, and the ERC-8004 writes as events: one NewFeedback per
+              node from the ReputationRegistry (about 5,000 gas each: ERC-8004 fixes its eleven fields) and one
+              ValidationResponse from the ValidationRegistry. Those registries answer ERC-8004 reads for the
+              market's records from the market's own storage, so the records cost no storage of their own.
+              The task's slash-bonus word is read only when a commit timeout set it (a header flag).
 
             ## Status against the target, and what would close the gap
 
-            The k = 3 target (450,000) is **not met**. Eight transactions would cost 168,000 in intrinsic gas
-            alone; settling in the last reveal removed one. The remaining floor is six fresh storage words
-            (two for the task, one commitment per node, one trace root: about 132,000) plus cold reads, the
-            operator check per commit, the stake-weighted draw's reads, events and three cross-contract calls.
-            Measured ideas not built yet, with estimated savings at k = 3:
+            The k = 3 target (450,000) is **not met**. Measured by opcode trace (anvil --steps-tracing), the
+            k = 3 happy path is: 7 transactions x 21,000 intrinsic (147,000); six fresh storage words (task
+            header and terms, three commitments, the leader's trace root: about 132,000 with their cold
+            access); about 19 cold reads (40,000); the ERC-8004 events (about 20,000) and cross-contract
+            calls (about 25,000); the other events (about 20,000); the rest is warm writes and Solidity
+            overhead. Options not built, with estimated savings at k = 3 (the first two change the reveal
+            ABI, and the facade would have to read the task's Committed/Revealed events to fill it):
 
-            1. Commitments as one hash chain per task (`acc = keccak(acc, position, commitment)`, with the
-               committed mask in the same word) instead of one word per node; the reveal passes the task's
-               commitments in commit order (from the Committed events). About -40,000 (commits stop writing
-               a fresh word each and stop rewriting the header).
-            2. Store the accepted result as one digest `keccak(resultHash, traceRoot)` in the leader's
-               commitment word instead of a fresh trace-root word; the values stay in the Revealed events
-               and are checked against the digest. About -20,000.
-            3. Pay per task on claim (`claim(agentId, taskIds)`, claimed bits in the settled header) instead
-               of writing each winner's account word at settlement. About -15,000.
-            4. Trim Solidity overhead in settlement and submission (memory structs, ABI-encoded arrays to
-               the reputation registry). About -10,000 to -15,000.
+            1. Commitments as one hash chain per task (`acc = keccak(acc, position, commitment)`) instead of
+               one word per node; the reveal passes the task's commitments in commit order. Saves two fresh
+               words (about -34,000), but the leader then needs a word for its result hash that today
+               overwrites its commitment word, and finalize after a reveal timeout needs the accepted values
+               passed in (they would no longer all be stored): net about -8,000 if both result words stay
+               stored, about -28,000 if the trace root is kept as keccak(acc, traceRoot) until settlement.
+            2. Per-agent commitment lanes: a commitment stored as keccak(taskId, commitment) in a word of the
+               agent's own that is reused across tasks (nonzero to nonzero: 5,000 instead of 22,100). About
+               -51,000 at k = 3, but the node must choose a lane that no active task of its own uses
+               (a lane clobbered by the node itself only hurts that node).
+            3. Pay per task on claim instead of writing each winner's account word at settlement. About
+               -15,000, but `claimable(agentId)` and the ERC-8004 summary counters would need the task list.
+            4. Trim Solidity overhead in submission and settlement (memory structs, ABI-encoded arrays to
+               the reputation registry). About -10,000.
 
-            Items 1 to 3 change the reveal and claim signatures that the node issue builds on, so they are
-            left for a follow-up agreed with it.
+            Even all four together leave the k = 3 task near 440,000 to 460,000: the target needs the lane
+            scheme (2) or a protocol change (for example batching several tasks' settlements).
             """;
 }

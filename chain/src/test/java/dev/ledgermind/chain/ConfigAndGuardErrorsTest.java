@@ -1,0 +1,141 @@
+package dev.ledgermind.chain;
+
+import dev.ledgermind.chain.contracts.AgentRegistry;
+import dev.ledgermind.chain.contracts.ModelRegistry;
+import dev.ledgermind.chain.contracts.ReputationRegistry;
+import dev.ledgermind.chain.contracts.TaskMarket;
+import dev.ledgermind.chain.contracts.ValidationRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.generated.StaticArray11;
+import org.web3j.abi.datatypes.generated.StaticArray5;
+import org.web3j.abi.datatypes.generated.Uint256;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.ledgermind.chain.Reverts.assertReverts;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Constructor configuration checks, deployer-only binding, stake overflow and registry input checks. */
+class ConfigAndGuardErrorsTest {
+    static ChainFixture f;
+
+    @BeforeAll
+    static void up() {
+        f = new ChainFixture(2);
+    }
+
+    @AfterAll
+    static void down() {
+        f.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        f.reset();
+    }
+
+    /** Estimates a contract creation; a constructor revert surfaces as ContractRevertedException. */
+    private static void create(String contract, String binary, List<Type> args) {
+        f.deployer.sender().estimate(contract, null, binary + FunctionEncoder.encodeConstructor(args), BigInteger.ZERO);
+    }
+
+    private static Uint256 u(long v) {
+        return new Uint256(v);
+    }
+
+    @Test
+    void constructorsRejectBadConfigurationWithInvalidConfig() {
+        String agents = f.deployment.agentRegistry();
+        String models = f.deployment.modelRegistry();
+        String rep = f.deployment.reputationRegistry();
+        String val = f.deployment.validationRegistry();
+        String zero = "0x0000000000000000000000000000000000000000";
+
+        assertReverts("AgentRegistry", "InvalidConfig", () -> create("AgentRegistry", AgentRegistry.BINARY, List.of(u(0), u(60))));
+        assertReverts("ModelRegistry", "InvalidConfig", () -> create("ModelRegistry", ModelRegistry.BINARY,
+                List.of(new Address(zero), u(16))));
+        assertReverts("ModelRegistry", "InvalidConfig", () -> create("ModelRegistry", ModelRegistry.BINARY,
+                List.of(new Address(agents), u(0))));
+        assertReverts("ReputationRegistry", "InvalidConfig", () -> create("ReputationRegistry", ReputationRegistry.BINARY,
+                List.of(new Address(zero))));
+        assertReverts("ValidationRegistry", "InvalidConfig", () -> create("ValidationRegistry", ValidationRegistry.BINARY,
+                List.of(new Address(zero))));
+
+        // TaskMarket: one bad field at a time from a valid configuration
+        long[] good = {60, 60, 1024, 1024, 5, 2, 1, 1, 1, 5_000, 100_000};
+        List<long[]> bad = new ArrayList<>();
+        for (int[] fv : new int[][] {{0, 0}, {1, 0}, {4, 0}, {4, 8}, {9, 10_001}, {10, 5_000_001}}) {
+            long[] p = good.clone();
+            p[fv[0]] = fv[1];
+            bad.add(p);
+        }
+        for (long[] p : bad) {
+            List<Uint256> params = new ArrayList<>();
+            for (long v : p) params.add(u(v));
+            List<Type> args = List.of(
+                    new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(models), new Address(rep),
+                            new Address(val), new Address(f.deployer.address()))),
+                    new StaticArray11<>(Uint256.class, params));
+            assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, args));
+        }
+        List<Uint256> params = new ArrayList<>();
+        for (long v : good) params.add(u(v));
+        assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, List.of(
+                new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(zero), new Address(rep),
+                        new Address(val), new Address(f.deployer.address()))),
+                new StaticArray11<>(Uint256.class, params))));
+        // the valid configuration itself deploys (the checks above fail for their field only)
+        assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(List.of(
+                new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(models), new Address(rep),
+                        new Address(val), new Address(f.deployer.address()))),
+                new StaticArray11<>(Uint256.class, params))), BigInteger.ZERO).signum() > 0);
+    }
+
+    @Test
+    void onlyTheDeployerBindsTheTaskMarket() {
+        LedgermindContracts other = f.requester;
+        String market = f.deployment.taskMarket();
+        assertReverts("AgentRegistry", "NotDeployer", () -> other.sender().send("AgentRegistry", f.deployment.agentRegistry(),
+                other.agentRegistry().bindTaskMarket(market), BigInteger.ZERO));
+        assertReverts("ReputationRegistry", "NotDeployer", () -> other.sender().send("ReputationRegistry",
+                f.deployment.reputationRegistry(), other.reputationRegistry().bindTaskMarket(market), BigInteger.ZERO));
+        assertReverts("ValidationRegistry", "NotDeployer", () -> other.sender().send("ValidationRegistry",
+                f.deployment.validationRegistry(), other.validationRegistry().bindTaskMarket(market), BigInteger.ZERO));
+    }
+
+    @Test
+    void stakeAboveUint96IsRejectedWithAmountTooLarge() {
+        LedgermindContracts n = f.nodes.getFirst();
+        long id = f.agentIds.getFirst();
+        BigInteger max96 = BigInteger.ONE.shiftLeft(96).subtract(BigInteger.ONE);
+        f.anvil.setBalance(n.address(), max96.multiply(BigInteger.TWO));
+        BigInteger bonded = n.stakeOf(id).bonded();
+        // bonded + value overflows the 96-bit stake word by one wei
+        assertReverts("AgentRegistry", "AmountTooLarge", () -> n.stake(id, max96.subtract(bonded).add(BigInteger.ONE)));
+        f.assertInvariant("after the rejected stake");
+    }
+
+    @Test
+    void recordOutcomesRejectsArraysOfDifferentLength() throws Exception {
+        // a registry bound to an account of ours, so that the length check (not the caller check) is reached
+        LedgermindContracts me = f.requester;
+        var tm = me.sender().transactionManager();
+        ReputationRegistry r = ReputationRegistry.deploy(f.web3j, tm, new org.web3j.tx.gas.StaticGasProvider(
+                BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(8_000_000)), f.deployment.agentRegistry()).send();
+        me.sender().send("ReputationRegistry", r.getContractAddress(), r.bindTaskMarket(me.address()), BigInteger.ZERO);
+        assertReverts("ReputationRegistry", "LengthMismatch", () -> me.sender().send("ReputationRegistry",
+                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, List.of(BigInteger.ONE, BigInteger.TWO),
+                        List.of(BigInteger.ONE)), BigInteger.ZERO));
+        assertReverts("ReputationRegistry", "NotTaskMarket", () -> f.deployer.sender().send("ReputationRegistry",
+                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, List.of(BigInteger.ONE), List.of(BigInteger.ONE)),
+                BigInteger.ZERO));
+    }
+}
