@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 AskCommand.class,
                 ReceiptCommand.class,
                 NodeCommand.class,
+                BenchCommand.class,
                 DevnetCommand.class,
                 CommandLine.HelpCommand.class,
         },
