@@ -95,6 +95,52 @@ class WorkerProtocolTest {
     }
 
     @Test
+    void aWorkerRidesOutAnRpcOutageAndFinishesItsTask() throws Exception {
+        ModelIdentity solo = FakeHashRunner.identity("fake-outage-model");
+        int soloId = deployer.registerModel(new ModelSpec(solo.weightsHash(), solo.tokenizerHash(), solo.architectureHash(),
+                solo.name(), ModelSpec.MODE_REPLICATED));
+        int anvilPort = Integer.parseInt(devnet.rpcUrl().substring(devnet.rpcUrl().lastIndexOf(':') + 1));
+        try (RpcOutageProxy proxy = new RpcOutageProxy(anvilPort)) {
+            NodeConfig config = new NodeConfig("outage-node", proxy.url(), deploymentFile, devnet.accounts().get(7).privateKey(),
+                    "ledgermind://outage", List.of(solo.name()), ETHER, dir.resolve("outage.db"), 0, 50, Dishonesty.HONEST);
+            Web3j viaProxy = Web3j.build(new org.web3j.protocol.http.HttpService(proxy.url()));
+            Worker worker = new Worker(config, viaProxy, new FakeHashRunner(solo), NodeStore.open(config.store()), new NodeMetrics());
+            worker.join();
+            Thread loop = Thread.ofPlatform().start(() -> {
+                try {
+                    worker.run();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                proxy.down(); // the node's RPC endpoint disappears
+                Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+                SubmittedTask task = requester.submit(TaskInput.embed(solo.name(), List.of("outage")), soloId, 1,
+                        ETHER.divide(BigInteger.valueOf(100)));
+                Thread.sleep(1500); // the worker keeps polling, fails, backs off
+                assertFalse(requester.chain().task(task.taskId()).hasCommitted(worker.agentId()), "no RPC, no commit");
+                proxy.up(); // and comes back on the same address
+                Receipt receipt = requester.await(task.taskId(), Duration.ofSeconds(60), line -> { });
+                assertTrue(receipt.accepted(), "the worker must resume and finish once the RPC is back");
+                assertEquals("agreed", receipt.nodes().getFirst().verdict());
+            } finally {
+                worker.stop();
+                loop.join(10_000);
+                viaProxy.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void aNodeConfigNeverPrintsItsKey() {
+        String key = devnet.accounts().get(2).privateKey();
+        NodeConfig config = new NodeConfig("n", devnet.rpcUrl(), deploymentFile, key, "u", List.of("m"), ETHER,
+                dir.resolve("x.db"), 0, 50, Dishonesty.HONEST);
+        assertFalse(config.toString().contains(key.substring(2)), config.toString());
+    }
+
+    @Test
     void honestNodesAgreeAndALiarIsSlashed() throws Exception {
         List<Worker> workers = new ArrayList<>();
         workers.add(worker(2, Dishonesty.HONEST, "a.db"));
