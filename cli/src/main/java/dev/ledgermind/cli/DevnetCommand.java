@@ -71,7 +71,10 @@ final class DevnetCommand implements Callable<Integer> {
             if (!common.json()) System.out.println(line);
         });
         // Ctrl-C (SIGINT) or SIGTERM runs the shutdown hooks: this one stops every node by PID, then the chain.
-        Runtime.getRuntime().addShutdownHook(new Thread(net::close, "devnet-stop"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("stopping " + net.nodes().size() + " nodes and the chain...");
+            net.close();
+        }, "devnet-stop"));
         Path networkFile = dir.resolve("network.json");
         new NetworkFile(net.devnet().rpcUrl(), net.deploymentFile(), net.devnet().accounts().get(1).privateKey(),
                 net.modelIds()).write(networkFile);
