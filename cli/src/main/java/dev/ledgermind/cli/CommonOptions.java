@@ -36,8 +36,13 @@ public final class CommonOptions {
         }
     }
 
-    /** A progress line on stderr, shown only when stderr is a terminal and --json is off. */
+    /**
+     * A progress line on stderr, shown only on an interactive terminal and with --json off. (The JDK can
+     * only tell whether the console is a terminal, not stderr alone; redirecting output turns it off.)
+     */
     public void progress(String line) {
-        if (!json && System.console() != null) System.err.println(line);
+        if (!json && INTERACTIVE) System.err.println(line);
     }
+
+    private static final boolean INTERACTIVE = System.console() != null && System.console().isTerminal();
 }
