@@ -65,6 +65,11 @@ public final class BertEncoder {
         return layers.length;
     }
 
+    /** Rows of the word-embedding table: the vocabulary size the tokenizer must match. */
+    public int vocabSize() {
+        return vocab;
+    }
+
     public int maxPositions() {
         return maxPositions;
     }
@@ -159,7 +164,10 @@ public final class BertEncoder {
             if (w == null) throw new OnnxFormatException(source + ": no weight found for " + prefix + " (neither a named .weight nor a MatMul feeding its bias)");
         }
         if (w.length != out * in) throw new OnnxFormatException(source + ": weight of " + prefix + " has " + w.length + " values, expected " + out + "x" + in);
-        return MemorySegment.ofArray(w); // a heap segment: the kernels read weights as segments (GGUF maps them)
+        // off-heap, 64-byte aligned: vector loads from native memory are cheaper than from a heap segment
+        MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(4L * w.length, 64);
+        MemorySegment.copy(w, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
+        return seg;
     }
 
     /**
@@ -192,7 +200,7 @@ public final class BertEncoder {
             });
             linear(cfg, par, L.wi, L.bi, intermediate, H, a, n, mid);
             par.forRange(n, (from, to) -> {
-                Gelu.apply(mid, from * intermediate, (to - from) * intermediate);
+                Gelu.apply(cfg, mid, from * intermediate, (to - from) * intermediate);
             });
             linear(cfg, par, L.wo2, L.bo2, H, intermediate, mid, n, x);
             par.forRange(n, (from, to) -> {
@@ -210,22 +218,35 @@ public final class BertEncoder {
     private static void linear(KernelConfig cfg, Parallel par, MemorySegment w, float[] bias, int rows, int cols,
                                float[] x, int n, float[] y) {
         MatMul.matMul(cfg, par, w, 0, rows, cols, x, 0, cols, n, y, 0, rows);
-        for (int s = 0; s < n; s++) for (int r = 0; r < rows; r++) y[s * rows + r] += bias[r];
+        par.forRange(n, (from, to) -> {
+            for (int s = from; s < to; s++) for (int r = 0; r < rows; r++) y[s * rows + r] += bias[r];
+        });
     }
 
+    /**
+     * Self-attention, split across threads by head. Per head h (d = H/heads) the scores are one canonical
+     * matmul, {@code s[i][j] = Dot(k_h[j], q_h[i])}, then {@code / sqrt(d)} and Softmax per row; the context
+     * is another, {@code c[i][c] = Dot(vt_h[c], p[i])} with v transposed so the Dot runs over positions j.
+     * Same bits as one Dot per output: MatMul rows are canonical dots.
+     */
     private void attention(float[] q, float[] k, float[] v, float[] ctx, int n, KernelConfig cfg, Parallel par) {
         final int H = hidden, d = H / heads;
         final float sqrtD = (float) Math.sqrt(d);
-        // v transposed per head: vt[h][c][j] = v[j][h*d + c], so a context value is one canonical dot product
-        float[] vt = new float[heads * d * n];
-        for (int j = 0; j < n; j++) for (int c = 0; c < H; c++) vt[c * n + j] = v[j * H + c];
-        par.forRange(heads * n, (from, to) -> {
-            float[] s = new float[n];
-            for (int item = from; item < to; item++) {
-                int h = item / n, i = item % n;
-                for (int j = 0; j < n; j++) s[j] = Dot.dot(cfg, q, i * H + h * d, k, j * H + h * d, d) / sqrtD;
-                Softmax.apply(s, 0, n);
-                for (int c = 0; c < d; c++) ctx[i * H + h * d + c] = Dot.dot(cfg, s, 0, vt, (h * d + c) * n, n);
+        par.forRange(heads, (from, to) -> {
+            float[] qh = new float[n * d], kh = new float[n * d], vt = new float[d * n], p = new float[n * n], out = new float[n * d];
+            for (int h = from; h < to; h++) {
+                for (int j = 0; j < n; j++) {
+                    System.arraycopy(q, j * H + h * d, qh, j * d, d);
+                    System.arraycopy(k, j * H + h * d, kh, j * d, d);
+                    for (int c = 0; c < d; c++) vt[c * n + j] = v[j * H + h * d + c];
+                }
+                MatMul.matMul(cfg, Parallel.serial(), MemorySegment.ofArray(kh), 0, n, d, qh, 0, d, n, p, 0, n);
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) p[i * n + j] = p[i * n + j] / sqrtD;
+                    Softmax.apply(p, i * n, n);
+                }
+                MatMul.matMul(cfg, Parallel.serial(), MemorySegment.ofArray(vt), 0, d, n, p, 0, n, n, out, 0, d);
+                for (int i = 0; i < n; i++) System.arraycopy(out, i * d, ctx, i * H + h * d, d);
             }
         });
     }

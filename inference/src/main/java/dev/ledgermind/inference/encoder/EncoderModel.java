@@ -24,10 +24,20 @@ import java.util.List;
  */
 public final class EncoderModel {
     /** A built-in model: where its resources are and how it pools. */
-    private record Known(String name, String onnxResource, String tokenizerResource, Pooling pooling, int heads, int maxLength) {}
+    private record Known(String name, String onnxResource, String tokenizerResource, Pooling pooling, int heads,
+                         int maxLength, String prefix) {}
 
+    /**
+     * The models that ship on Maven Central (langchain4j's model jars, Xenova's fp32 ONNX exports). Pooling
+     * and prefixes follow each model card: all-MiniLM-L6-v2 mean-pools; bge-small-en-v1.5 uses the [CLS]
+     * state; e5-small-v2 mean-pools and expects every input to start with {@code "query: "} (symmetric
+     * tasks such as similarity and classification use "query: " on both sides, as its card advises).
+     * Maximum lengths: MiniLM's tokenizer.json truncates at 128 tokens; the other two at their 512 positions.
+     */
     private static final List<Known> KNOWN = List.of(
-            new Known("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", Pooling.MEAN, 12, 128));
+            new Known("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", Pooling.MEAN, 12, 128, ""),
+            new Known("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", Pooling.CLS, 12, 512, ""),
+            new Known("e5-small-v2", "e5-small-v2.onnx", "e5-small-v2-tokenizer.json", Pooling.MEAN, 12, 512, "query: "));
 
     /** Vectors for a list of texts, the trace root over all of them, and which texts were truncated. */
     public record Embeddings(float[][] vectors, TraceRoot traceRoot, boolean[] truncated, int[] tokens) {}
@@ -36,11 +46,15 @@ public final class EncoderModel {
     private final BertEncoder encoder;
     private final WordPieceTokenizer tokenizer;
     private final Pooling pooling;
+    private final String prefix;
+    private final String onnxResource;
     private final byte[] weightsHash, tokenizerHash, architectureHash;
 
-    private EncoderModel(String name, BertEncoder encoder, WordPieceTokenizer tokenizer, Pooling pooling,
-                         byte[] weightsHash, byte[] tokenizerHash, String architecture) {
+    private EncoderModel(String name, BertEncoder encoder, WordPieceTokenizer tokenizer, Pooling pooling, String prefix,
+                         String onnxResource, byte[] weightsHash, byte[] tokenizerHash, String architecture) {
         this.name = name;
+        this.prefix = prefix;
+        this.onnxResource = onnxResource;
         this.encoder = encoder;
         this.tokenizer = tokenizer;
         this.pooling = pooling;
@@ -59,7 +73,7 @@ public final class EncoderModel {
         for (Known k : KNOWN) {
             if (k.name().equalsIgnoreCase(nameOrPath)) {
                 return build(k.name(), resource(k.onnxResource()), k.onnxResource(), resource(k.tokenizerResource()),
-                        k.tokenizerResource(), k.pooling(), k.heads(), k.maxLength());
+                        k.tokenizerResource(), k.pooling(), k.heads(), k.maxLength(), k.prefix());
             }
         }
         Path p = Path.of(nameOrPath);
@@ -69,11 +83,15 @@ public final class EncoderModel {
         }
         Path onnx = Files.isDirectory(p) ? p.resolve("model.onnx") : p;
         Path tok = onnx.resolveSibling("tokenizer.json");
+        // a copy of a built-in model's file (e.g. e5-small-v2.onnx) keeps that model's pooling and prefix
+        Known pathKnown = null;
+        for (Known k : KNOWN) if (onnx.getFileName().toString().startsWith(k.name())) pathKnown = k;
         if (!Files.exists(tok)) tok = onnx.resolveSibling(onnx.getFileName().toString().replaceFirst("\\.onnx$", "") + "-tokenizer.json");
         try {
             if (!Files.exists(tok)) throw new IllegalArgumentException("no tokenizer.json beside " + onnx);
             return build(onnx.getFileName().toString().replaceFirst("\\.onnx$", ""), Files.readAllBytes(onnx), onnx.toString(),
-                    Files.readAllBytes(tok), tok.toString(), Pooling.MEAN, 12, 128);
+                    Files.readAllBytes(tok), tok.toString(), pathKnown == null ? Pooling.MEAN : pathKnown.pooling(), 12,
+                    pathKnown == null ? 512 : pathKnown.maxLength(), pathKnown == null ? "" : pathKnown.prefix());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read model " + onnx + ": " + e.getMessage(), e);
         }
@@ -89,17 +107,35 @@ public final class EncoderModel {
     }
 
     private static EncoderModel build(String name, byte[] onnxBytes, String onnxSource, byte[] tokBytes, String tokSource,
-                                      Pooling pooling, int heads, int maxLength) {
+                                      Pooling pooling, int heads, int maxLength, String prefix) {
         BertEncoder encoder = BertEncoder.fromOnnx(OnnxModel.parse(onnxBytes, onnxSource), heads, onnxSource);
         WordPieceTokenizer tokenizer = WordPieceTokenizer.fromJson(tokBytes, tokSource, Math.min(maxLength, encoder.maxPositions()));
+        if (tokenizer.vocabSize() != encoder.vocabSize()) {
+            throw new IllegalArgumentException("tokenizer " + tokSource + " does not match model " + onnxSource + ": its vocabulary has "
+                    + tokenizer.vocabSize() + " tokens, the model's word embeddings have " + encoder.vocabSize() + " rows");
+        }
         String architecture = "ledgermind/bert-encoder/v1 layers=" + encoder.layers() + " hidden=" + encoder.hidden()
                 + " heads=" + heads + " pooling=" + pooling.name().toLowerCase() + " maxLength=" + tokenizer.maxLength()
-                + " normalize=l2";
-        return new EncoderModel(name, encoder, tokenizer, pooling, Keccak256.hash(onnxBytes), Keccak256.hash(tokBytes), architecture);
+                + " normalize=l2" + (prefix.isEmpty() ? "" : " prefix=" + prefix.strip());
+        return new EncoderModel(name, encoder, tokenizer, pooling, prefix, onnxSource, Keccak256.hash(onnxBytes), Keccak256.hash(tokBytes), architecture);
     }
 
     public String name() {
         return name;
+    }
+
+    /** Where the ONNX weights came from: a classpath resource name or a file path. */
+    public String onnxResource() {
+        return onnxResource;
+    }
+
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    /** The text prepended to every input before tokenization (e5: {@code "query: "}); may be empty. */
+    public String prefix() {
+        return prefix;
     }
 
     public int dimensions() {
@@ -135,7 +171,7 @@ public final class EncoderModel {
         for (int t = 0; t < texts.size(); t++) {
             String text = texts.get(t);
             if (text == null) throw new IllegalArgumentException("text " + t + " is null");
-            WordPieceTokenizer.Encoding enc = tokenizer.encode(text);
+            WordPieceTokenizer.Encoding enc = tokenizer.encode(prefix + text);
             truncated[t] = enc.truncated();
             tokens[t] = enc.ids().length;
             float[] states = encoder.forward(enc.ids(), cfg, par, trace);
@@ -146,12 +182,12 @@ public final class EncoderModel {
 
     /** Token ids of a text as this model sees it (with [CLS] and [SEP], truncated). */
     public int[] tokenize(String text) {
-        return tokenizer.encode(text).ids();
+        return tokenizer.encode(prefix + text).ids();
     }
 
     /** For tests: the raw last hidden states of one text (n x H, flat). */
     public float[] hiddenStates(String text, KernelConfig cfg, Parallel par) {
-        return encoder.forward(tokenizer.encode(text).ids(), cfg, par, null);
+        return encoder.forward(tokenizer.encode(prefix + text).ids(), cfg, par, null);
     }
 
 }

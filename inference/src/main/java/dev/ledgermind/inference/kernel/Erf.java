@@ -17,9 +17,11 @@ package dev.ledgermind.inference.kernel;
  * </ul>
  */
 public final class Erf {
-    private static final int TERMS = 40;
+    static final int TERMS = 40;
+    /** Below this |z| the series applies (the vector path of {@link Gelu} evaluates it lanewise). */
+    static final double SERIES_LIMIT = 2.5;
     private static final int CF_DEPTH = 50;
-    private static final double[] C = new double[TERMS];
+    static final double[] C = new double[TERMS];
     private static final double SQRT_PI = Math.sqrt(Math.PI);
 
     static {
@@ -39,7 +41,7 @@ public final class Erf {
         if (Double.isNaN(v)) return v;
         double z = Math.abs(v);
         double r;
-        if (z < 2.5) {
+        if (z < SERIES_LIMIT) {
             double z2 = z * z;
             double p = C[TERMS - 1];
             for (int n = TERMS - 2; n >= 0; n--) p = p * z2 + C[n];

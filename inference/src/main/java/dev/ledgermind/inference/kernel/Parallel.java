@@ -24,6 +24,7 @@ public final class Parallel implements AutoCloseable {
     }
 
     private static final AtomicInteger POOL_ID = new AtomicInteger();
+    private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
     private final ExecutorService pool;
@@ -43,6 +44,11 @@ public final class Parallel implements AutoCloseable {
                 return t;
             });
         }
+    }
+
+    /** A shared one-thread instance: runs everything inline on the caller (for work already split by an outer loop). */
+    public static Parallel serial() {
+        return SERIAL;
     }
 
     public int threads() {

@@ -180,6 +180,27 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void vectorGeluEqualsScalarGeluAtEveryWidth() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        int n = 1001;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) ((rnd.nextDouble() * 2 - 1) * (i % 3 == 0 ? 10 : 3));
+        x[0] = Float.NaN;
+        x[1] = Float.POSITIVE_INFINITY;
+        x[2] = Float.NEGATIVE_INFINITY;
+        x[3] = -0.0f;
+        x[4] = 3.5355339f; // |z| = 2.5 exactly at the series limit, both sides
+        x[5] = -3.5355339f;
+        float[] expected = x.clone();
+        Gelu.apply(expected, 0, n);
+        for (int bits : WIDTHS) {
+            float[] y = x.clone();
+            Gelu.apply(KernelConfig.ofBits(bits), y, 0, n);
+            for (int i = 0; i < n; i++) assertBits(expected[i], y[i], "gelu " + bits + " at " + i + " x=" + x[i]);
+        }
+    }
+
+    @Test
     void layerNormAndRmsNormMatchTheirMathematicalDefinitionsClosely() {
         SplittableRandom rnd = new SplittableRandom(5);
         int n = 385;
