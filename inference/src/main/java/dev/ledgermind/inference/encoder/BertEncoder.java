@@ -12,7 +12,10 @@ import dev.ledgermind.inference.onnx.OnnxFormatException;
 import dev.ledgermind.inference.onnx.OnnxModel;
 import dev.ledgermind.inference.trace.TraceBuilder;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+
+import static dev.ledgermind.inference.kernel.Dot.F32_LE;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -165,8 +168,8 @@ public final class BertEncoder {
         }
         if (w.length != out * in) throw new OnnxFormatException(source + ": weight of " + prefix + " has " + w.length + " values, expected " + out + "x" + in);
         // off-heap, 64-byte aligned: vector loads from native memory are cheaper than from a heap segment
-        MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(4L * w.length, 64);
-        MemorySegment.copy(w, 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, w.length);
+        MemorySegment seg = Arena.ofAuto().allocate(4L * w.length, 64);
+        MemorySegment.copy(w, 0, seg, F32_LE, 0, w.length);
         return seg;
     }
 
@@ -234,19 +237,26 @@ public final class BertEncoder {
         final float sqrtD = (float) Math.sqrt(d);
         par.forRange(heads, (from, to) -> {
             float[] qh = new float[n * d], kh = new float[n * d], vt = new float[d * n], p = new float[n * n], out = new float[n * d];
-            for (int h = from; h < to; h++) {
-                for (int j = 0; j < n; j++) {
-                    System.arraycopy(q, j * H + h * d, qh, j * d, d);
-                    System.arraycopy(k, j * H + h * d, kh, j * d, d);
-                    for (int c = 0; c < d; c++) vt[c * n + j] = v[j * H + h * d + c];
+            // K and V^T go to native memory: the kernels read their "weight" operand as a MemorySegment, and
+            // vector loads from native segments are intrinsified where heap segments of float[] are not
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment kSeg = arena.allocate(4L * n * d, 64), vSeg = arena.allocate(4L * d * n, 64);
+                for (int h = from; h < to; h++) {
+                    for (int j = 0; j < n; j++) {
+                        System.arraycopy(q, j * H + h * d, qh, j * d, d);
+                        System.arraycopy(k, j * H + h * d, kh, j * d, d);
+                        for (int c = 0; c < d; c++) vt[c * n + j] = v[j * H + h * d + c];
+                    }
+                    MemorySegment.copy(kh, 0, kSeg, F32_LE, 0, n * d);
+                    MemorySegment.copy(vt, 0, vSeg, F32_LE, 0, n * d);
+                    MatMul.matMul(cfg, Parallel.serial(), kSeg, 0, n, d, qh, 0, d, n, p, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        for (int j = 0; j < n; j++) p[i * n + j] = p[i * n + j] / sqrtD;
+                        Softmax.apply(p, i * n, n);
+                    }
+                    MatMul.matMul(cfg, Parallel.serial(), vSeg, 0, d, n, p, 0, n, n, out, 0, d);
+                    for (int i = 0; i < n; i++) System.arraycopy(out, i * d, ctx, i * H + h * d, d);
                 }
-                MatMul.matMul(cfg, Parallel.serial(), MemorySegment.ofArray(kh), 0, n, d, qh, 0, d, n, p, 0, n);
-                for (int i = 0; i < n; i++) {
-                    for (int j = 0; j < n; j++) p[i * n + j] = p[i * n + j] / sqrtD;
-                    Softmax.apply(p, i * n, n);
-                }
-                MatMul.matMul(cfg, Parallel.serial(), MemorySegment.ofArray(vt), 0, d, n, p, 0, n, n, out, 0, d);
-                for (int i = 0; i < n; i++) System.arraycopy(out, i * d, ctx, i * H + h * d, d);
             }
         });
     }

@@ -79,13 +79,34 @@ public final class MatMul {
         final int bits = cfg.vectorBits();
         final long rowBytes = 4L * cols;
         final float[] s = new float[ROW_BLOCK * Dot.PARTIALS];
+        final float[] s4 = new float[4 * ROW_BLOCK * Dot.PARTIALS];
         for (int t0 = 0; t0 < batch; t0 += BATCH_TILE) {
             int t1 = Math.min(batch, t0 + BATCH_TILE);
             int r = from;
             if (bits != 0) {
                 for (; r + ROW_BLOCK <= to; r += ROW_BLOCK) {
                     long o = wOff + rowBytes * r;
-                    for (int t = t0; t < t1; t++) {
+                    int t = t0;
+                    if (bits == 512) {
+                        // 4 rows x 4 inputs per pass: 16 accumulators, 8 loads per 16 fmas
+                        for (; t + 4 <= t1; t += 4) {
+                            int xo = xOff + t * xStride;
+                            block512x4(w, o, rowBytes, x, xo, xStride, cols, s4);
+                            for (int u = 0; u < 4; u++) {
+                                int xu = xo + u * xStride;
+                                int yo = yOff + (t + u) * yStride + r;
+                                for (int k = 0; k < ROW_BLOCK; k++) {
+                                    long ro = o + rowBytes * k;
+                                    int so = (u * ROW_BLOCK + k) * Dot.PARTIALS;
+                                    for (int i = cols & ~15; i < cols; i++) {
+                                        s4[so + (i & 15)] = Math.fma(w.get(F32_LE, ro + 4L * i), x[xu + i], s4[so + (i & 15)]);
+                                    }
+                                    y[yo + k] = Dot.combine(s4, so);
+                                }
+                            }
+                        }
+                    }
+                    for (; t < t1; t++) {
                         int xo = xOff + t * xStride;
                         switch (bits) {
                             case 512 -> block512(w, o, rowBytes, x, xo, cols, s);
@@ -130,6 +151,62 @@ public final class MatMul {
         a1.intoArray(s, 16);
         a2.intoArray(s, 32);
         a3.intoArray(s, 48);
+    }
+
+    /**
+     * Four rows times four inputs (at {@code xo + u*xStride}): partial sums of (input u, row k) at
+     * {@code s[(4u + k) * 16 ..]}. Each accumulator is one (row, input) pair's canonical partial sums.
+     */
+    private static void block512x4(MemorySegment w, long o, long rowBytes, float[] x, int xo, int xStride, int n, float[] s) {
+        FloatVector z = FloatVector.zero(S512);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        long o1 = o + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+        int x1 = xo + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+        int upper = n & ~15;
+        for (int i = 0; i < upper; i += 16) {
+            long b = 4L * i;
+            FloatVector w0 = FloatVector.fromMemorySegment(S512, w, o + b, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(S512, w, o1 + b, LE);
+            FloatVector w2 = FloatVector.fromMemorySegment(S512, w, o2 + b, LE);
+            FloatVector w3 = FloatVector.fromMemorySegment(S512, w, o3 + b, LE);
+            FloatVector xv = FloatVector.fromArray(S512, x, xo + i);
+            a00 = w0.fma(xv, a00);
+            a01 = w1.fma(xv, a01);
+            a02 = w2.fma(xv, a02);
+            a03 = w3.fma(xv, a03);
+            xv = FloatVector.fromArray(S512, x, x1 + i);
+            a10 = w0.fma(xv, a10);
+            a11 = w1.fma(xv, a11);
+            a12 = w2.fma(xv, a12);
+            a13 = w3.fma(xv, a13);
+            xv = FloatVector.fromArray(S512, x, x2 + i);
+            a20 = w0.fma(xv, a20);
+            a21 = w1.fma(xv, a21);
+            a22 = w2.fma(xv, a22);
+            a23 = w3.fma(xv, a23);
+            xv = FloatVector.fromArray(S512, x, x3 + i);
+            a30 = w0.fma(xv, a30);
+            a31 = w1.fma(xv, a31);
+            a32 = w2.fma(xv, a32);
+            a33 = w3.fma(xv, a33);
+        }
+        a00.intoArray(s, 0);
+        a01.intoArray(s, 16);
+        a02.intoArray(s, 32);
+        a03.intoArray(s, 48);
+        a10.intoArray(s, 64);
+        a11.intoArray(s, 80);
+        a12.intoArray(s, 96);
+        a13.intoArray(s, 112);
+        a20.intoArray(s, 128);
+        a21.intoArray(s, 144);
+        a22.intoArray(s, 160);
+        a23.intoArray(s, 176);
+        a30.intoArray(s, 192);
+        a31.intoArray(s, 208);
+        a32.intoArray(s, 224);
+        a33.intoArray(s, 240);
     }
 
     private static void block256(MemorySegment w, long o, long rowBytes, float[] x, int xo, int n, float[] s) {
