@@ -1,22 +1,17 @@
 package dev.ledgermind.node.task;
 
 import dev.ledgermind.inference.encoder.EncoderModel;
-import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
-import dev.ledgermind.inference.trace.Keccak256;
+import dev.ledgermind.inference.task.EncoderTasks;
 
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
- * Runs embed, similarity and classify tasks on an encoder model with the deterministic engine.
- * Similarity is the canonical dot product of the two L2-normalised embeddings; classify scores the
- * text against each label the same way and ranks by score (ties: lower label index first). The output
- * is {@link TaskOutput}'s canonical bytes; the result hash is their keccak256; the trace root covers
- * every text the task embedded, in order (the text first, then the labels).
+ * Runs embed, similarity and classify tasks on an encoder model with the deterministic engine, through
+ * {@link EncoderTasks} (which defines the canonical output bytes, the result hash and the trace root).
+ * An input the engine refuses (an empty text, a model this node does not serve) gets the canonical
+ * {@link TaskResult#error error result}, so honest nodes still agree on an answer.
  */
 public final class EncoderTaskRunner implements TaskRunner, AutoCloseable {
     private final EncoderModel model;
@@ -29,10 +24,6 @@ public final class EncoderTaskRunner implements TaskRunner, AutoCloseable {
         this.parallel = new Parallel(threads);
     }
 
-    public EncoderModel model() {
-        return model;
-    }
-
     @Override
     public List<ModelIdentity> models() {
         return List.of(new ModelIdentity(model.name(), model.weightsHash(), model.tokenizerHash(), model.architectureHash()));
@@ -43,41 +34,19 @@ public final class EncoderTaskRunner implements TaskRunner, AutoCloseable {
         if (!model.name().equalsIgnoreCase(input.model())) {
             return TaskResult.error("task is for model " + input.model() + ", this runner serves " + model.name());
         }
-        byte[] output;
-        EncoderModel.Embeddings e;
-        switch (input.kind()) {
-            case EMBED -> {
-                e = model.embed(input.texts(), config, parallel);
-                output = TaskOutput.embeddings(e.vectors());
-            }
-            case SIMILARITY -> {
-                e = model.embed(input.texts(), config, parallel);
-                output = TaskOutput.similarity(Dot.dot(config, e.vectors()[0], 0, e.vectors()[1], 0, model.dimensions()));
-            }
-            case CLASSIFY -> {
-                List<String> texts = new ArrayList<>();
-                texts.add(input.texts().getFirst());
-                texts.addAll(input.labels());
-                e = model.embed(texts, config, parallel);
-                int n = input.labels().size();
-                float[] score = new float[n];
-                for (int i = 0; i < n; i++) score[i] = Dot.dot(config, e.vectors()[0], 0, e.vectors()[i + 1], 0, model.dimensions());
-                Integer[] order = new Integer[n];
-                for (int i = 0; i < n; i++) order[i] = i;
-                Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> -score[i]).thenComparingInt(i -> i));
-                int[] idx = new int[n];
-                float[] sorted = new float[n];
-                for (int i = 0; i < n; i++) {
-                    idx[i] = order[i];
-                    sorted[i] = score[order[i]];
-                }
-                output = TaskOutput.classification(idx, sorted);
-            }
-            default -> {
-                return TaskResult.error(input.kind().name().toLowerCase() + " is not an encoder task");
-            }
+        EncoderTasks.Commitment c;
+        try {
+            c = switch (input.kind()) {
+                case EMBED -> EncoderTasks.embed(model, input.texts(), config, parallel).commitment();
+                case SIMILARITY -> EncoderTasks.similarity(model, input.texts().get(0), input.texts().get(1), config, parallel).commitment();
+                case CLASSIFY -> EncoderTasks.classify(model, input.texts().getFirst(), input.labels(), config, parallel).commitment();
+                case GENERATE -> null;
+            };
+        } catch (IllegalArgumentException e) {
+            return TaskResult.error(e.getMessage());
         }
-        return new TaskResult(output, Keccak256.hash(output), e.traceRoot().bytes());
+        if (c == null) return TaskResult.error(input.kind().name().toLowerCase() + " is not an encoder task");
+        return new TaskResult(c.output(), c.resultHash(), c.traceRoot().bytes());
     }
 
     @Override

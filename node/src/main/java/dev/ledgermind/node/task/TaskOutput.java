@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The canonical bytes of a task's answer, which every honest node produces bit for bit and whose
- * keccak256 is the result hash. All numbers are little-endian; floats are IEEE binary32.
+ * Reads a task's answer for people. The canonical bytes, which every honest node produces bit for bit
+ * and whose keccak256 is the result hash, are defined by the engine ({@code EncoderTasks} for the encoder
+ * kinds); this class decodes them. All numbers are little-endian; floats are IEEE binary32.
  * <ul>
  *   <li>embed: {@code u32 count, u32 dim, count*dim f32}</li>
  *   <li>similarity: {@code f32 cosine}</li>
@@ -21,37 +22,6 @@ import java.util.Map;
  */
 public final class TaskOutput {
     private TaskOutput() {}
-
-    public static byte[] embeddings(float[][] vectors) {
-        int dim = vectors.length == 0 ? 0 : vectors[0].length;
-        ByteBuffer b = le(8 + 4 * vectors.length * dim);
-        b.putInt(vectors.length).putInt(dim);
-        for (float[] v : vectors) {
-            if (v.length != dim) throw new IllegalArgumentException("vectors of different sizes: " + dim + " and " + v.length);
-            for (float x : v) b.putFloat(x);
-        }
-        return b.array();
-    }
-
-    public static byte[] similarity(float cosine) {
-        return le(4).putFloat(cosine).array();
-    }
-
-    /** {@code ranked[i] = {labelIndex, score}} in rank order. */
-    public static byte[] classification(int[] labelIndex, float[] score) {
-        ByteBuffer b = le(4 + 8 * labelIndex.length);
-        b.putInt(labelIndex.length);
-        for (int i = 0; i < labelIndex.length; i++) b.putInt(labelIndex[i]).putFloat(score[i]);
-        return b.array();
-    }
-
-    public static byte[] generation(int[] tokens, String text) {
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = le(4 + 4 * tokens.length + utf8.length);
-        b.putInt(tokens.length);
-        for (int t : tokens) b.putInt(t);
-        return b.put(utf8).array();
-    }
 
     /** A readable, JSON-friendly view of an answer, for printing. */
     public static Map<String, Object> describe(TaskInput input, byte[] output) {
@@ -102,9 +72,5 @@ public final class TaskOutput {
             }
         }
         return out;
-    }
-
-    private static ByteBuffer le(int size) {
-        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 }
