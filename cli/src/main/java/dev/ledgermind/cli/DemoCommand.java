@@ -96,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
                     + "   (" + verdicts(simReceipt) + ")");
             BigInteger stakeAfter = net.deployer().stakeOf(dishonestAgent).bonded();
             say("   node-3 (agent " + dishonestAgent + ") stake: " + ReceiptView.eth(stakeBefore) + " -> " + ReceiptView.eth(stakeAfter)
-                    + (stakeAfter.compareTo(stakeBefore) < 0 ? "   <- slashed for revealing a wrong result" : ""));
+                    + (stakeAfter.compareTo(stakeBefore) < 0 ? "   <- slashed 0.1 ETH for each wrong result it revealed" : ""));
             results.add(Map.of("taskId", simReceipt.taskId(), "answer", TaskOutput.describe(sim, simReceipt.output()),
                     "accepted", simReceipt.accepted()));
 
