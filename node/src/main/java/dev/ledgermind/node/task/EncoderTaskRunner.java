@@ -50,6 +50,13 @@ public final class EncoderTaskRunner implements TaskRunner, AutoCloseable {
     }
 
     @Override
+    public void warmUp() {
+        for (int i = 0; i < 3; i++) {
+            EncoderTasks.classify(model, "Warming up the engine before the first task.", List.of("ready", "not ready"), config, parallel);
+        }
+    }
+
+    @Override
     public void close() {
         parallel.close();
     }

@@ -9,4 +9,11 @@ public interface TaskRunner {
 
     /** Runs the task; the result's hash is keccak256 of its output bytes. */
     TaskResult run(TaskInput input);
+
+    /**
+     * Runs a small task once so that the first real task is not slowed by class loading and JIT
+     * compilation (a cold first run can take seconds and miss a commit window).
+     */
+    default void warmUp() {
+    }
 }

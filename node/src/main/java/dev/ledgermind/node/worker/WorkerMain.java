@@ -53,6 +53,9 @@ public final class WorkerMain {
         }, "worker-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
+            long t0 = System.nanoTime();
+            runner.warmUp();
+            log.info("event=warmed-up node={} ms={}", config.name(), (System.nanoTime() - t0) / 1_000_000);
             worker.join();
             int port = metrics.serve(config.metricsPort());
             log.info("event=started node={} agent={} metrics=http://127.0.0.1:{}/metrics dishonesty={}",

@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The whole system on this machine: a real anvil chain with 1-second blocks, the contracts, and four
  * worker nodes as separate OS processes running the real all-MiniLM-L6-v2 on the deterministic engine.
  * The tests run in order on one network: honest consensus, a node killed with -9 mid-task and restarted,
- * (the reveal window is long, 90 s, because a restarted node reloads the model on a busy 2-core machine)
+ * (windows are generous, 20 s to commit and 90 s to reveal, because a restarted node reloads the model
+ * on a busy 2-core machine)
  * a dishonest node slashed, and finally every node gone, so the task is refunded.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -47,7 +48,7 @@ class NetworkEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         local = TaskRunners.defaultModels();
-        net = LocalNetwork.start(LocalNetwork.Options.defaults(dir).withWindows(10, 90), local, System.out::println);
+        net = LocalNetwork.start(LocalNetwork.Options.defaults(dir).withWindows(20, 90), local, System.out::println);
         requester = new Requester(net.requester());
     }
 
