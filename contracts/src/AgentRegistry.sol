@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {TaskMarketBinding} from "./TaskMarketBinding.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -22,7 +23,7 @@ import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
 ///      Unbonding. `requestUnstake` moves stake from bonded to unbonding and (re)starts the delay for
 ///      the whole unbonding amount. Unbonding stake earns no selection weight but can still be slashed,
 ///      so leaving does not escape a fault committed before it.
-contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, IAgentRegistry {
+contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IAgentRegistry {
     /// @notice An ERC-8004 metadata entry for `register`.
     struct MetadataEntry {
         string metadataKey;
@@ -46,10 +47,7 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, IAgentRegistry {
     uint256 public immutable minStake;
     /// @notice Seconds between `requestUnstake` and the earliest `withdraw`.
     uint256 public immutable unbondingDelay;
-    address private immutable _deployer;
 
-    /// @notice The task market allowed to slash; set once by the deployer.
-    address public taskMarket;
     /// @notice Sum of all bonded stake, in wei.
     uint256 public totalBonded;
     /// @notice Sum of all unbonding stake, in wei.
@@ -75,7 +73,6 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, IAgentRegistry {
     event UnstakeRequested(uint256 indexed agentId, uint256 amount, uint256 bonded, uint256 unbonding, uint256 readyAt);
     event Withdrawn(uint256 indexed agentId, address indexed to, uint256 amount);
     event Slashed(uint256 indexed agentId, address indexed by, uint256 requested, uint256 taken);
-    event TaskMarketBound(address indexed taskMarket);
 
     error NotAuthorized(uint256 agentId, address caller);
     error ReservedMetadataKey(string key);
@@ -88,12 +85,8 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, IAgentRegistry {
     error InsufficientBondedStake(uint256 agentId, uint256 requested, uint256 bonded);
     error NothingToWithdraw(uint256 agentId);
     error UnbondingNotFinished(uint256 agentId, uint256 readyAt, uint256 timestamp);
-    error NotTaskMarket(address caller);
-    error TaskMarketAlreadyBound(address taskMarket);
-    error NotDeployer(address caller);
     error AgentIdSpaceExhausted();
     error TransferFailed(address to, uint256 amount);
-    error InvalidConfig(string field);
 
     /// @param minStake_ minimum bonded stake for selection, in wei (must be > 0)
     /// @param unbondingDelay_ seconds between requestUnstake and withdraw
@@ -104,18 +97,8 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, IAgentRegistry {
         if (minStake_ == 0 || minStake_ > type(uint96).max) revert InvalidConfig("minStake");
         minStake = minStake_;
         unbondingDelay = unbondingDelay_;
-        _deployer = msg.sender;
     }
 
-    /// @notice Binds the task market, the only contract that may slash. Callable once, by the deployer.
-    /// @param market the TaskMarket address
-    function bindTaskMarket(address market) external {
-        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
-        if (taskMarket != address(0)) revert TaskMarketAlreadyBound(taskMarket);
-        if (market == address(0)) revert InvalidConfig("taskMarket");
-        taskMarket = market;
-        emit TaskMarketBound(market);
-    }
 
     // ------------------------------------------------------------------ ERC-8004 identity
 

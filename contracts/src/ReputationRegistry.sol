@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {TaskMarketBinding} from "./TaskMarketBinding.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 
@@ -15,7 +16,7 @@ import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 /// @dev Protocol feedback: value 100 (agreed) or 0 (dissented, absent), valueDecimals 0,
 ///      tag1 "ledgermind", tag2 "agreed" | "dissented" | "absent" | "inconclusive" (value 50),
 ///      feedbackHash = bytes32(taskId).
-contract ReputationRegistry {
+contract ReputationRegistry is TaskMarketBinding {
     struct Feedback {
         int128 value;
         uint8 valueDecimals;
@@ -28,9 +29,6 @@ contract ReputationRegistry {
     uint8 private constant MAX_DECIMALS = 18;
 
     address public immutable identityRegistry;
-    address private immutable _deployer;
-    /// @notice The task market whose protocol records this registry carries; set once.
-    address public taskMarket;
 
     mapping(uint256 agentId => mapping(address client => mapping(uint64 index => Feedback))) private _feedback;
     mapping(uint256 agentId => mapping(address client => uint64)) private _lastIndex;
@@ -62,7 +60,6 @@ contract ReputationRegistry {
         string responseURI,
         bytes32 responseHash
     );
-    event TaskMarketBound(address indexed taskMarket);
 
     error AgentNotFound(uint256 agentId);
     error SelfFeedback(uint256 agentId, address caller);
@@ -70,29 +67,15 @@ contract ReputationRegistry {
     error FeedbackIndexOutOfRange(uint256 agentId, address client, uint64 feedbackIndex, uint64 lastIndex);
     error AlreadyRevoked(uint256 agentId, address client, uint64 feedbackIndex);
     error EmptyResponseURI();
-    error NotTaskMarket(address caller);
-    error NotDeployer(address caller);
-    error TaskMarketAlreadyBound(address taskMarket);
     error ProtocolFeedbackIsReadOnly(address taskMarket);
     error LengthMismatch(uint256 ids, uint256 outcomes);
-    error InvalidConfig(string field);
 
     /// @param identityRegistry_ the ERC-8004 identity registry (AgentRegistry)
     constructor(address identityRegistry_) {
         if (identityRegistry_ == address(0)) revert InvalidConfig("identityRegistry");
         identityRegistry = identityRegistry_;
-        _deployer = msg.sender;
     }
 
-    /// @notice Binds the task market whose outcomes this registry records. Once, by the deployer.
-    /// @param market the TaskMarket
-    function bindTaskMarket(address market) external {
-        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
-        if (taskMarket != address(0)) revert TaskMarketAlreadyBound(taskMarket);
-        if (market == address(0)) revert InvalidConfig("taskMarket");
-        taskMarket = market;
-        emit TaskMarketBound(market);
-    }
 
     /// @notice ERC-8004: the identity registry this registry refers to.
     /// @return the identity registry

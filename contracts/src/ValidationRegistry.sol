@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {TaskMarketBinding} from "./TaskMarketBinding.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 
@@ -14,7 +15,7 @@ import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 /// @dev Protocol response: 0..100 = percentage of the k nodes that revealed the accepted result
 ///      (0 when refunded), responseHash = keccak256(abi.encode(resultHash, traceRoot)), tag
 ///      "ledgermind.replicated", validatorAddress = the task market.
-contract ValidationRegistry {
+contract ValidationRegistry is TaskMarketBinding {
     struct ValidationStatus {
         address validatorAddress;
         uint8 response;
@@ -29,9 +30,6 @@ contract ValidationRegistry {
     string private constant PROTOCOL_TAG = "ledgermind.replicated";
 
     address public immutable identityRegistry;
-    address private immutable _deployer;
-    /// @notice The task market whose verdicts this registry carries; set once.
-    address public taskMarket;
 
     mapping(bytes32 requestHash => ValidationStatus) private _validations;
     mapping(uint256 agentId => bytes32[]) private _agentValidations;
@@ -49,7 +47,6 @@ contract ValidationRegistry {
         bytes32 responseHash,
         string tag
     );
-    event TaskMarketBound(address indexed taskMarket);
 
     error InvalidValidator(address validator);
     error RequestExists(bytes32 requestHash);
@@ -58,27 +55,13 @@ contract ValidationRegistry {
     error NotValidator(bytes32 requestHash, address caller, address validator);
     error ResponseOutOfRange(uint8 response);
     error ReservedRequestHash(bytes32 requestHash);
-    error NotTaskMarket(address caller);
-    error NotDeployer(address caller);
-    error TaskMarketAlreadyBound(address taskMarket);
-    error InvalidConfig(string field);
 
     /// @param identityRegistry_ the ERC-8004 identity registry (AgentRegistry)
     constructor(address identityRegistry_) {
         if (identityRegistry_ == address(0)) revert InvalidConfig("identityRegistry");
         identityRegistry = identityRegistry_;
-        _deployer = msg.sender;
     }
 
-    /// @notice Binds the task market whose verdicts this registry records. Once, by the deployer.
-    /// @param market the TaskMarket
-    function bindTaskMarket(address market) external {
-        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
-        if (taskMarket != address(0)) revert TaskMarketAlreadyBound(taskMarket);
-        if (market == address(0)) revert InvalidConfig("taskMarket");
-        taskMarket = market;
-        emit TaskMarketBound(market);
-    }
 
     /// @notice ERC-8004: the identity registry this registry refers to.
     /// @return the identity registry
