@@ -1,0 +1,63 @@
+package dev.ledgermind.inference.llama;
+
+import dev.ledgermind.inference.gguf.GgufFile;
+import dev.ledgermind.inference.kernel.Rope;
+import dev.ledgermind.inference.tokenizer.GgufTokenizers;
+import dev.ledgermind.inference.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A llama-family model loaded from a GGUF file: configuration, memory-mapped weights and tokenizer.
+ * Immutable and shareable; each sequence runs in its own {@link LlamaState}. Closing unmaps the file.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final GgufFile file;
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Tokenizer tokenizer;
+
+    private LlamaModel(GgufFile file) {
+        this.file = file;
+        this.config = LlamaConfig.of(file);
+        this.weights = new LlamaWeights(file, config);
+        this.tokenizer = GgufTokenizers.of(file.metadata(), config.vocab());
+    }
+
+    public static LlamaModel load(Path path) throws IOException {
+        GgufFile f = GgufFile.open(path);
+        try {
+            return new LlamaModel(f);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    /** The RoPE tables for {@code positions} positions. */
+    Rope rope(int positions) {
+        return new Rope(config.ropeDim(), positions, config.ropeBase(), weights.ropeFactors, config.ropeLinearScale(), config.ropePairing());
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

@@ -1,0 +1,206 @@
+package dev.ledgermind.inference.llama;
+
+import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.kernel.RmsNorm;
+import dev.ledgermind.inference.kernel.Rope;
+import dev.ledgermind.inference.kernel.Silu;
+import dev.ledgermind.inference.kernel.Softmax;
+import dev.ledgermind.inference.kernel.WeightedSum;
+import dev.ledgermind.inference.trace.Keccak256;
+
+/**
+ * One sequence being run through a {@link LlamaModel}: its KV cache, scratch buffers and forward pass.
+ *
+ * <h2>The forward pass (canonical; every operation is a kernel with a scalar reference)</h2>
+ * For each position p with residual {@code x} (the token's embedding row, dequantized), for each layer:
+ * <pre>
+ *   h = RmsNorm(x, attn_norm)
+ *   q = Wq h (+ bq),  k = Wk h (+ bk),  v = Wv h (+ bv)       bias added by one binary32 addition
+ *   RoPE(q head by head, p);  RoPE(k head by head, p);  K[p] = k;  V[p] = v
+ *   for head i (kv head i / (heads / kvHeads)):
+ *     s[t] = Dot(q_i, K[t]_kv) * (float) (1 / StrictMath.sqrt(headDim))     for t = 0..p
+ *     Softmax(s);  o_i = WeightedSum(s, V[0..p]_kv)
+ *   x = x + Wo o                                           elementwise binary32 addition
+ *   h = RmsNorm(x, ffn_norm)
+ *   x = x + Wdown (Silu(Wgate h) * (Wup h))
+ *   leaf(p, layer) = keccak256(LE bytes of x || k || v)    (k after RoPE)
+ * </pre>
+ * then {@code logits = Woutput RmsNorm(x, output_norm)}.
+ *
+ * <p>Batching: {@link #forward} takes a run of consecutive positions. Matrix products go through
+ * {@link dev.ledgermind.inference.tensor.WeightTensor#matMul} (per-row results independent of the batch),
+ * and attention for position p reads exactly the cache rows 0..p, so each position's bits are those of
+ * decoding it alone (batch invariance). Threads split rows of each product and (position, head) pairs of
+ * attention, never a reduction.
+ */
+public final class LlamaState {
+    /** Positions per internal chunk: bounds the scratch (attention scores are chunk x heads x capacity). */
+    public static final int MAX_BATCH = 32;
+
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final LlamaWeights w;
+    private final KernelConfig cfg;
+    private final Parallel par;
+    private final int capacity;
+    private final Rope rope;
+    private final float attnScale;
+    private final float[][] keyCache;
+    private final float[][] valueCache;
+    private int position;
+
+    private int batchCapacity;
+    private float[] x, xb, q, k, v, att, o, hb, hb2;
+
+    public LlamaState(LlamaModel model, int capacity, KernelConfig cfg, Parallel par) {
+        this.model = model;
+        this.c = model.config();
+        this.w = model.weights();
+        this.cfg = cfg;
+        this.par = par;
+        if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1 position, found " + capacity);
+        this.capacity = capacity;
+        this.rope = model.rope(capacity);
+        this.attnScale = (float) (1.0 / StrictMath.sqrt(c.headDim()));
+        this.keyCache = new float[c.layers()][];
+        this.valueCache = new float[c.layers()][];
+        for (int l = 0; l < c.layers(); l++) {
+            keyCache[l] = new float[capacity * c.kvDim()];
+            valueCache[l] = new float[capacity * c.kvDim()];
+        }
+    }
+
+    /** Positions already in the KV cache (the next position to run). */
+    public int position() {
+        return position;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    private void ensureBatch(int n) {
+        if (n <= batchCapacity) return;
+        batchCapacity = n;
+        x = new float[n * c.dim()];
+        xb = new float[n * c.dim()];
+        q = new float[n * c.qDim()];
+        k = new float[n * c.kvDim()];
+        v = new float[n * c.kvDim()];
+        o = new float[n * c.qDim()];
+        att = new float[n * c.heads() * capacity];
+        hb = new float[n * c.ffnDim()];
+        hb2 = new float[n * c.ffnDim()];
+    }
+
+    /**
+     * Runs {@code n} positions starting at {@link #position()} on {@code tokens[off .. off+n)} and advances the
+     * position. For the positions with index {@code t >= logitsFrom} (relative to this call), writes the logits to
+     * {@code logits[(t - logitsFrom) * vocab ..]}. Leaf hashes go to {@code sink} (may be null) in (position, layer) order.
+     */
+    public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logits, LeafSink sink) {
+        if (n <= 0) return;
+        if (position + n > capacity) {
+            throw new IllegalStateException("sequence of " + (position + n) + " positions exceeds the context of " + capacity);
+        }
+        for (int done = 0; done < n; done += MAX_BATCH) {
+            int m = Math.min(MAX_BATCH, n - done);
+            int from = logitsFrom - done;
+            int logitsOff = Math.max(0, done - Math.max(0, logitsFrom)) * c.vocab();
+            forwardChunk(tokens, off + done, m, from, logits, logitsOff, sink);
+        }
+    }
+
+    private void forwardChunk(int[] tokens, int off, int n, int logitsFrom, float[] logits, int logitsOff, LeafSink sink) {
+        ensureBatch(n);
+        final int dim = c.dim(), kvDim = c.kvDim(), qDim = c.qDim(), ffn = c.ffnDim();
+        final int hd = c.headDim(), heads = c.heads(), group = c.heads() / c.kvHeads();
+        final int p0 = position;
+        for (int t = 0; t < n; t++) {
+            int tok = tokens[off + t];
+            if (tok < 0 || tok >= c.vocab()) throw new IllegalArgumentException("token id " + tok + " at index " + (off + t) + " is outside the vocabulary of " + c.vocab());
+            w.tokenEmbedding.dequantizeRow(tok, x, t * dim);
+        }
+        byte[][] leaves = sink != null ? new byte[n * c.layers()][] : null;
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaWeights.Layer L = w.layers[l];
+            for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.attnNorm(), c.rmsEps(), xb, t * dim, dim);
+            L.wq().matMul(cfg, par, xb, 0, dim, n, q, 0, qDim);
+            L.wk().matMul(cfg, par, xb, 0, dim, n, k, 0, kvDim);
+            L.wv().matMul(cfg, par, xb, 0, dim, n, v, 0, kvDim);
+            if (L.bq() != null) {
+                for (int t = 0; t < n; t++) {
+                    addInPlace(q, t * qDim, L.bq(), qDim);
+                    addInPlace(k, t * kvDim, L.bk(), kvDim);
+                    addInPlace(v, t * kvDim, L.bv(), kvDim);
+                }
+            }
+            final float[] kc = keyCache[l], vc = valueCache[l];
+            for (int t = 0; t < n; t++) {
+                int p = p0 + t;
+                for (int h = 0; h < heads; h++) rope.apply(q, t * qDim + h * hd, p);
+                for (int h = 0; h < c.kvHeads(); h++) rope.apply(k, t * kvDim + h * hd, p);
+                System.arraycopy(k, t * kvDim, kc, p * kvDim, kvDim);
+                System.arraycopy(v, t * kvDim, vc, p * kvDim, kvDim);
+            }
+            par.forRange(n * heads, (from, to) -> {
+                for (int th = from; th < to; th++) {
+                    int t = th / heads, h = th % heads;
+                    int p = p0 + t;
+                    int kvOff = (h / group) * hd;
+                    int qo = t * qDim + h * hd;
+                    int ao = th * capacity;
+                    for (int s = 0; s <= p; s++) {
+                        att[ao + s] = Dot.dot(cfg, q, qo, kc, s * kvDim + kvOff, hd) * attnScale;
+                    }
+                    Softmax.apply(att, ao, p + 1);
+                    WeightedSum.apply(cfg, att, ao, p + 1, vc, kvOff, kvDim, o, qo, hd);
+                }
+            });
+            L.wo().matMul(cfg, par, o, 0, qDim, n, xb, 0, dim);
+            for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
+            for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.ffnNorm(), c.rmsEps(), xb, t * dim, dim);
+            L.wGate().matMul(cfg, par, xb, 0, dim, n, hb, 0, ffn);
+            L.wUp().matMul(cfg, par, xb, 0, dim, n, hb2, 0, ffn);
+            for (int i = 0; i < n * ffn; i++) hb[i] = Silu.apply(hb[i]) * hb2[i];
+            L.wDown().matMul(cfg, par, hb, 0, ffn, n, xb, 0, dim);
+            for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
+            if (leaves != null) {
+                final int layer = l;
+                par.forRange(n, (from, to) -> {
+                    for (int t = from; t < to; t++) {
+                        leaves[t * c.layers() + layer] = new Keccak256().updateFloats(x, t * dim, dim)
+                                .updateFloats(k, t * kvDim, kvDim).updateFloats(v, t * kvDim, kvDim).digest();
+                    }
+                });
+            }
+        }
+        position += n;
+        if (leaves != null) {
+            for (int t = 0; t < n; t++) {
+                for (int l = 0; l < c.layers(); l++) sink.leaf(p0 + t, l, leaves[t * c.layers() + l]);
+            }
+        }
+        int first = Math.max(0, logitsFrom);
+        if (first < n && logits != null) {
+            int m = n - first;
+            for (int t = first; t < n; t++) RmsNorm.apply(cfg, x, t * dim, w.outputNorm, c.rmsEps(), xb, t * dim, dim);
+            w.output.matMul(cfg, par, xb, first * dim, dim, m, logits, logitsOff, c.vocab());
+        }
+    }
+
+    private static void addInPlace(float[] a, int off, float[] b, int n) {
+        for (int i = 0; i < n; i++) a[off + i] = a[off + i] + b[i];
+    }
+
+    /** Forgets every position (the cache is overwritten by the next run). */
+    public void reset() {
+        position = 0;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+}

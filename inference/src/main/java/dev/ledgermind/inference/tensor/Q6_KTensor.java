@@ -1,0 +1,68 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.KernelConfig;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
+
+/**
+ * Q6_K weights: super-blocks of 256 elements in 210 bytes: {@code ql[128]} (low 4 bits), {@code qh[64]}
+ * (high 2 bits), 16 signed 8-bit sub-block scales, then the f16 {@code d}. Element e of a super-block,
+ * with {@code n = e / 128}, {@code k = (e % 128) / 32}, {@code l = e % 32}: low bits from
+ * {@code ql[64n + l + 32(k & 1)]} (low nibble for k < 2, high nibble otherwise), high bits
+ * {@code (qh[32n + l] >> 2k) & 3}, scale {@code sc[8n + l/16 + 2k]}, as llama.cpp's {@code dequantize_row_q6_K}.
+ *
+ * <p>Element value: {@code (d * sc) * (q - 32)}, two binary32 multiplications. The dot product is
+ * {@link DequantDot}'s canonical F32 layout over these values.
+ */
+public final class Q6_KTensor extends WeightTensor {
+    private static final int BLOCK_BYTES = 210;
+
+    private final DequantDot.Chunks chunks = this::chunk;
+
+    public Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
+        super(name, GgmlType.Q6_K, data, rows, cols);
+    }
+
+    private int u8(long at) {
+        return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    }
+
+    private void chunk(long rowOffset, int c, float[] out) {
+        long blk = rowOffset + (long) (c / 16) * BLOCK_BYTES;
+        float d = Float.float16ToFloat(data.get(F16, blk + 208));
+        int e0 = (c % 16) * 16;
+        for (int i = 0; i < 16; i++) {
+            int e = e0 + i;
+            int n = e / 128, k = (e % 128) / 32, l = e % 32;
+            int lowByte = u8(blk + 64L * n + l + 32L * (k & 1));
+            int low = k < 2 ? lowByte & 0xF : lowByte >> 4;
+            int high = (u8(blk + 128 + 32L * n + l) >> (2 * k)) & 3;
+            int q = (low | (high << 4)) - 32;
+            int sc = data.get(ValueLayout.JAVA_BYTE, blk + 192 + 8L * n + l / 16 + 2L * k);
+            out[i] = (d * sc) * q;
+        }
+    }
+
+    @Override
+    public float dotReference(int row, float[] x, int xOff) {
+        return DequantDot.dot(0, chunks, row * rowBytes, cols, x, xOff);
+    }
+
+    @Override
+    public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
+        return DequantDot.dot(cfg.vectorBits(), chunks, row * rowBytes, cols, x, xOff);
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] out, int off) {
+        float[] w = new float[16];
+        for (int c = 0; c < cols / 16; c++) {
+            chunk(row * rowBytes, c, w);
+            System.arraycopy(w, 0, out, off + 16 * c, 16);
+        }
+    }
+}

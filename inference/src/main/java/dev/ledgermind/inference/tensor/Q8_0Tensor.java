@@ -1,0 +1,173 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Q8_0 weights: blocks of 32 elements, each an f16 scale {@code d} (2 bytes, LE) then 32 signed bytes
+ * {@code q[0..31]}; element j of the block is {@code d * q[j]}.
+ *
+ * <h2>Canonical dot product with F32 activations {@code x}</h2>
+ * <pre>
+ *   acc[0..15] = +0.0f
+ *   for each block b = 0, 1, ... (increasing), with xb = x[32b ..]:
+ *     for m = 0..15:
+ *       p      = q[m] * xb[m]                       (binary32 multiply; q[m] is exact as a float)
+ *       p      = fma(q[m+16], xb[m+16], p)
+ *       acc[m] = fma(p, d, acc[m])                   (d = f16 scale widened to binary32, exact)
+ *   dot = Dot.combine(acc)                           (the fixed 16-sum tree of {@link Dot})
+ * </pre>
+ * The block's scale is applied once per partial sum (as llama.cpp and llama3.java do), so the
+ * integer-valued weights are multiplied exactly; only the layout is fixed, which makes it independent of
+ * the vector width. A vector of L lanes holds partial sums {@code [jL, jL+L)} in accumulator j; every
+ * width issues the same lanewise multiplies and fmas per partial sum in the same order.
+ */
+public final class Q8_0Tensor extends WeightTensor {
+    static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int BLOCK_BYTES = 34;
+
+    public Q8_0Tensor(String name, MemorySegment data, int rows, int cols) {
+        super(name, GgmlType.Q8_0, data, rows, cols);
+    }
+
+    @Override
+    public float dotReference(int row, float[] x, int xOff) {
+        float[] acc = new float[16];
+        long o = row * rowBytes;
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++, o += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(data.get(F16, o));
+            int xb = xOff + 32 * b;
+            for (int m = 0; m < 16; m++) {
+                float q0 = data.get(ValueLayout.JAVA_BYTE, o + 2 + m);
+                float q1 = data.get(ValueLayout.JAVA_BYTE, o + 2 + m + 16);
+                float p = q0 * x[xb + m];
+                p = Math.fma(q1, x[xb + m + 16], p);
+                acc[m] = Math.fma(p, d, acc[m]);
+            }
+        }
+        return Dot.combine(acc, 0);
+    }
+
+    @Override
+    public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
+        return switch (cfg.vectorBits()) {
+            case 256 -> dot256(data, row * rowBytes, cols / 32, x, xOff);
+            case 512 -> dot512(data, row * rowBytes, cols / 32, x, xOff);
+            case 128 -> dot128(data, row * rowBytes, cols / 32, x, xOff);
+            default -> dotReference(row, x, xOff);
+        };
+    }
+
+    private static float dot256(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+        var F = FloatVector.SPECIES_256;
+        var B = ByteVector.SPECIES_64;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < blocks; b++, o += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(w.get(F16, o));
+            int xb = xOff + 32 * b;
+            FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 10, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q2 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q3 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 26, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p0 = q0.mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = q1.mul(FloatVector.fromArray(F, x, xb + 8));
+            p0 = q2.fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = q3.fma(FloatVector.fromArray(F, x, xb + 24), p1);
+            FloatVector dv = FloatVector.broadcast(F, d);
+            acc0 = p0.fma(dv, acc0);
+            acc1 = p1.fma(dv, acc1);
+        }
+        float[] s = new float[16];
+        acc0.intoArray(s, 0);
+        acc1.intoArray(s, 8);
+        return Dot.combine(s, 0);
+    }
+
+    private static float dot512(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+        var F = FloatVector.SPECIES_512;
+        var B = ByteVector.SPECIES_128;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++, o += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(w.get(F16, o));
+            int xb = xOff + 32 * b;
+            FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 2, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, w, o + 18, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p = q0.mul(FloatVector.fromArray(F, x, xb));
+            p = q1.fma(FloatVector.fromArray(F, x, xb + 16), p);
+            acc = p.fma(FloatVector.broadcast(F, d), acc);
+        }
+        float[] s = new float[16];
+        acc.intoArray(s, 0);
+        return Dot.combine(s, 0);
+    }
+
+    private static float dot128(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+        var F = FloatVector.SPECIES_128;
+        var B = ByteVector.SPECIES_64;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++, o += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(w.get(F16, o));
+            int xb = xOff + 32 * b;
+            ByteVector lo0 = ByteVector.fromMemorySegment(B, w, o + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo1 = ByteVector.fromMemorySegment(B, w, o + 10, ByteOrder.LITTLE_ENDIAN);
+            ByteVector hi0 = ByteVector.fromMemorySegment(B, w, o + 18, ByteOrder.LITTLE_ENDIAN);
+            ByteVector hi1 = ByteVector.fromMemorySegment(B, w, o + 26, ByteOrder.LITTLE_ENDIAN);
+            FloatVector p0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, x, xb + 4));
+            FloatVector p2 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb + 8));
+            FloatVector p3 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, x, xb + 12));
+            p0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 20), p1);
+            p2 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 24), p2);
+            p3 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 28), p3);
+            FloatVector dv = FloatVector.broadcast(F, d);
+            a0 = p0.fma(dv, a0);
+            a1 = p1.fma(dv, a1);
+            a2 = p2.fma(dv, a2);
+            a3 = p3.fma(dv, a3);
+        }
+        float[] s = new float[16];
+        a0.intoArray(s, 0);
+        a1.intoArray(s, 4);
+        a2.intoArray(s, 8);
+        a3.intoArray(s, 12);
+        return Dot.combine(s, 0);
+    }
+
+    @Override
+    public void dequantizeRow(int row, float[] out, int off) {
+        long o = row * rowBytes;
+        for (int b = 0; b < cols / 32; b++, o += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(data.get(F16, o));
+            for (int j = 0; j < 32; j++) out[off + 32 * b + j] = data.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
+        }
+    }
+
+    /** Quantizes one row of {@code cols} floats into Q8_0 blocks (round to nearest, scale = max|x| / 127), as llama.cpp does. */
+    public static void quantizeRow(float[] x, int off, int cols, byte[] out, int outOff) {
+        for (int b = 0; b < cols / 32; b++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + 32 * b + j]));
+            float d = amax / 127f;
+            short h = Float.floatToFloat16(d);
+            float dd = Float.float16ToFloat(h);
+            float id = dd != 0 ? 1f / dd : 0f;
+            int o = outOff + b * BLOCK_BYTES;
+            out[o] = (byte) h;
+            out[o + 1] = (byte) (h >> 8);
+            for (int j = 0; j < 32; j++) {
+                int q = Math.round(x[off + 32 * b + j] * id);
+                out[o + 2 + j] = (byte) Math.max(-127, Math.min(127, q));
+            }
+        }
+    }
+}

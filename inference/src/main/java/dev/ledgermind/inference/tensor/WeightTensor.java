@@ -1,0 +1,140 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.gguf.GgufFormatException;
+import dev.ledgermind.inference.gguf.GgufTensorInfo;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A row-major weight matrix of {@code rows x cols} in one GGUF storage type, read in place from a
+ * (memory-mapped) {@link MemorySegment}. Each type defines its canonical dot product of one row with F32
+ * activations by a scalar reference ({@link #dotReference}) whose operation order its class javadoc
+ * states; the vector paths of every width compute exactly the same operations, so results are
+ * bit-identical (DESIGN.md section 3).
+ *
+ * <p>{@link #matMul} computes {@code y[t][r] = dot(row r, x[t])} for a batch of inputs. Threads split the
+ * rows into contiguous chunks; the batch only changes the order in which independent outputs are
+ * computed, so a row computed in a batch has the same bits as computed alone (batch invariance).
+ */
+public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q6_KTensor {
+    /** Inputs processed per pass over a tile of rows, so a tile of weight rows stays in cache. */
+    static final int BATCH_TILE = 16;
+    static final int ROW_TILE = 8;
+
+    protected final String name;
+    protected final GgmlType type;
+    protected final MemorySegment data;
+    protected final int rows;
+    protected final int cols;
+    protected final long rowBytes;
+
+    protected WeightTensor(String name, GgmlType type, MemorySegment data, int rows, int cols) {
+        if (cols % type.blockSize != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + cols + " columns is not a multiple of the "
+                    + type + " block size " + type.blockSize);
+        }
+        this.name = name;
+        this.type = type;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.bytesFor(cols);
+        if (data.byteSize() < rowBytes * rows) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes hold fewer than "
+                    + rows + " rows of " + rowBytes + " bytes");
+        }
+    }
+
+    /** The tensor of a GGUF file as a matrix of {@code rows() x cols()}; a clear error for unsupported types. */
+    public static WeightTensor of(GgufTensorInfo t) {
+        MemorySegment d = t.data();
+        int rows = t.rows();
+        int cols = t.cols();
+        return switch (t.type()) {
+            case F32 -> new F32Tensor(t.name(), d, rows, cols);
+            case F16 -> new F16Tensor(t.name(), d, rows, cols);
+            case BF16 -> new BF16Tensor(t.name(), d, rows, cols);
+            case Q8_0 -> new Q8_0Tensor(t.name(), d, rows, cols);
+            case Q4_0 -> new Q4_0Tensor(t.name(), d, rows, cols);
+            case Q4_K -> new Q4_KTensor(t.name(), d, rows, cols);
+            case Q6_K -> new Q6_KTensor(t.name(), d, rows, cols);
+            default -> throw new GgufFormatException("tensor '" + t.name() + "': type " + t.type()
+                    + " is not supported by the engine (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K are)");
+        };
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    /** The scalar reference: the canonical dot product of row {@code row} with {@code x[xOff .. xOff+cols)}. */
+    public abstract float dotReference(int row, float[] x, int xOff);
+
+    /** The same dot product at the configured width (bit-identical to {@link #dotReference}). */
+    public abstract float dot(KernelConfig cfg, int row, float[] x, int xOff);
+
+    /** Row {@code row}, dequantized to F32 (each element as the type defines its value). */
+    public abstract void dequantizeRow(int row, float[] out, int off);
+
+    /** {@code y[yOff + r] = dot(row r, x[xOff ..])} for every row. */
+    public final void matVec(KernelConfig cfg, Parallel par, float[] x, int xOff, float[] y, int yOff) {
+        matMul(cfg, par, x, xOff, cols, 1, y, yOff, rows);
+    }
+
+    /** For {@code t} in {@code [0, batch)}: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}. */
+    public final void matMul(KernelConfig cfg, Parallel par, float[] x, int xOff, int xStride, int batch,
+                             float[] y, int yOff, int yStride) {
+        if (batch <= 0) return;
+        if (xOff < 0 || xOff + (long) (batch - 1) * xStride + cols > x.length) {
+            throw new IndexOutOfBoundsException(name + ": input of " + batch + "x" + cols + " at " + xOff + " exceeds " + x.length);
+        }
+        if (yOff < 0 || yOff + (long) (batch - 1) * yStride + rows > y.length) {
+            throw new IndexOutOfBoundsException(name + ": output of " + batch + "x" + rows + " at " + yOff + " exceeds " + y.length);
+        }
+        par.forRange(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
+    }
+
+    /** Rows {@code [from, to)} for the whole batch: tiles of rows, and within a tile a tile of inputs. */
+    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
+                             float[] y, int yOff, int yStride) {
+        if (batch == 1) {
+            for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+            return;
+        }
+        for (int r0 = from; r0 < to; r0 += ROW_TILE) {
+            int r1 = Math.min(to, r0 + ROW_TILE);
+            for (int t0 = 0; t0 < batch; t0 += BATCH_TILE) {
+                int t1 = Math.min(batch, t0 + BATCH_TILE);
+                for (int r = r0; r < r1; r++) {
+                    for (int t = t0; t < t1; t++) {
+                        y[yOff + t * yStride + r] = dot(cfg, r, x, xOff + t * xStride);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type + " " + rows + "x" + cols;
+    }
+}

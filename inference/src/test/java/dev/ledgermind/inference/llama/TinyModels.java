@@ -1,0 +1,46 @@
+package dev.ledgermind.inference.llama;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Tiny synthetic models written once per JVM into a temp directory (deleted on exit). */
+public final class TinyModels {
+    private static final Path DIR;
+    private static final ConcurrentHashMap<String, Path> CACHE = new ConcurrentHashMap<>();
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("ledgermind-tiny-models");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (var s = Files.list(DIR)) {
+                s.forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort
+            }
+            DIR.toFile().delete();
+        }));
+    }
+
+    private TinyModels() {
+    }
+
+    public static Path path(String family, GgmlType type) {
+        return CACHE.computeIfAbsent(family + "-" + type, k -> {
+            Path p = DIR.resolve(k + ".gguf");
+            try {
+                SyntheticModel.write(p, family, SyntheticModel.TINY, type, 7);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return p;
+        });
+    }
+}
