@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
                 EmbedCommand.class,
                 SimilarityCommand.class,
                 ClassifyCommand.class,
+                GenerateCommand.class,
+                ModelCommand.class,
                 CommandLine.HelpCommand.class,
         },
         exitCodeListHeading = "%nExit codes:%n",

@@ -1,0 +1,115 @@
+package dev.ledgermind.inference.llama;
+
+import dev.ledgermind.inference.generate.GenerationResult;
+import dev.ledgermind.inference.generate.Generator;
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.sampling.SamplingParams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The same model, prompt and seed give identical token ids, logits bits (hashed over every sampled step)
+ * and trace root at every vector width (scalar, 128, 256, 512 bits) and thread count (1, 2, 4), for every
+ * architecture family and weight type; and a batched prefill gives each position the bits of decoding it
+ * alone.
+ */
+class DecoderDeterminismTest {
+    static final String[] FAMILIES = {"llama2", "llama3", "mistral", "smollm", "qwen2"};
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    static final SamplingParams SAMPLING = new SamplingParams(0.9f, 40, 0.95f, 1234L);
+
+    private static Parallel[] pools;
+
+    @BeforeAll
+    static void start() {
+        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
+    }
+
+    @AfterAll
+    static void stop() {
+        for (Parallel p : pools) p.close();
+    }
+
+    private static GenerationResult run(LlamaModel m, int bits, Parallel par, SamplingParams s, int maxTokens) {
+        Generator g = new Generator(m, KernelConfig.ofBits(bits), par);
+        return g.generate(g.promptTokens("Why is the sky blue? Hello, world!"), maxTokens, s, null);
+    }
+
+    private static void assertSame(GenerationResult base, GenerationResult r, String what) {
+        assertArrayEquals(base.tokens(), r.tokens(), what + ": tokens");
+        assertArrayEquals(base.logitsHash(), r.logitsHash(), what + ": logits bits");
+        assertEquals(base.traceRoot(), r.traceRoot(), what + ": trace root");
+        assertArrayEquals(base.resultHash(), r.resultHash(), what + ": result hash");
+    }
+
+    @Test
+    void everyWidthAndThreadCountGivesIdenticalBits() throws Exception {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", GgmlType.Q8_0))) {
+            GenerationResult base = run(m, 0, pools[0], SAMPLING, 12);
+            assertTrue(base.leafCount() > 0);
+            for (int bits : new int[]{0, 128, 256, 512}) {
+                for (Parallel par : pools) {
+                    assertSame(base, run(m, bits, par, SAMPLING, 12), bits + " bits, " + par.threads() + " threads");
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> models() {
+        List<Arguments> a = new ArrayList<>();
+        for (String f : FAMILIES) for (GgmlType t : TYPES) a.add(Arguments.of(f, t));
+        return a.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("models")
+    void everyArchitectureAndWeightTypeIsBitExactAcrossConfigurations(String family, GgmlType type) throws Exception {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, type))) {
+            GenerationResult base = run(m, 0, pools[0], SAMPLING, 6);
+            assertSame(base, run(m, 128, pools[1], SAMPLING, 6), "128 bits, 2 threads");
+            assertSame(base, run(m, 256, pools[2], SAMPLING, 6), "256 bits, 4 threads");
+            assertSame(base, run(m, 512, pools[1], SAMPLING, 6), "512 bits, 2 threads");
+        }
+    }
+
+    @Test
+    void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone() throws Exception {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path("qwen2", GgmlType.Q4_0))) {
+            int vocab = m.config().vocab();
+            int[] tokens = new Generator(m, KernelConfig.defaults(), pools[0])
+                    .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");
+            int n = tokens.length;
+            assertTrue(n > LlamaState.MAX_BATCH, "the prompt spans more than one internal chunk");
+            KernelConfig cfg = KernelConfig.ofBits(256);
+            LlamaState batched = new LlamaState(m, n, cfg, pools[2]);
+            float[] all = new float[n * vocab];
+            List<byte[]> leavesBatched = new ArrayList<>();
+            batched.forward(tokens, 0, n, 0, all, (p, l, h) -> leavesBatched.add(h));
+            LlamaState single = new LlamaState(m, n, cfg, pools[0]);
+            float[] one = new float[vocab];
+            List<byte[]> leavesSingle = new ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                single.forward(tokens, t, 1, 0, one, (p, l, h) -> leavesSingle.add(h));
+                for (int i = 0; i < vocab; i++) {
+                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(all[t * vocab + i]), "position " + t + " logit " + i);
+                }
+            }
+            assertEquals(leavesSingle.size(), leavesBatched.size());
+            for (int i = 0; i < leavesSingle.size(); i++) assertArrayEquals(leavesSingle.get(i), leavesBatched.get(i), "leaf " + i);
+        }
+    }
+}
