@@ -67,6 +67,7 @@ public final class GgufFile implements AutoCloseable {
         // The smallest tensor info is 8 (name length) + 4 + 4 + 8 bytes; a kv is at least 8 + 4 + 1.
         checkCount("tensor_count", 8, tensorCount, 24);
         checkCount("metadata_kv_count", 16, kvCount, 13);
+        long kvStart = pos;
         Map<String, GgufMetadata.Entry> kv = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             long at = pos;
@@ -76,7 +77,7 @@ public final class GgufFile implements AutoCloseable {
             GgufMetadata.Entry e = value(key, type);
             if (kv.put(key, e) != null) throw error("metadata '" + key + "'", at, "duplicate key");
         }
-        this.metadata = new GgufMetadata(kv, source);
+        this.metadata = new GgufMetadata(kv, source, kvStart, pos);
         long alignAt = metadata.has("general.alignment") ? 0 : -1;
         int align = DEFAULT_ALIGNMENT;
         if (alignAt == 0) {
@@ -220,7 +221,7 @@ public final class GgufFile implements AutoCloseable {
     private void checkCount(String field, long at, long count, long minBytes) {
         long left = file.byteSize() - pos;
         if (count < 0 || count > left / minBytes) {
-            throw error(field, at, "count " + Long.toUnsignedString(count) + " cannot fit in the " + left + " bytes left");
+            throw error(field, at, "truncated file or corrupt count: " + Long.toUnsignedString(count) + " items cannot fit in the " + left + " bytes left");
         }
     }
 

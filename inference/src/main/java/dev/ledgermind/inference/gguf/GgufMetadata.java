@@ -17,10 +17,14 @@ public final class GgufMetadata {
 
     private final Map<String, Entry> entries;
     private final String source;
+    private final long start;
+    private final long end;
 
-    GgufMetadata(Map<String, Entry> entries, String source) {
+    GgufMetadata(Map<String, Entry> entries, String source, long start, long end) {
         this.entries = Collections.unmodifiableMap(entries);
         this.source = source;
+        this.start = start;
+        this.end = end;
     }
 
     public Map<String, Entry> entries() {
@@ -33,7 +37,10 @@ public final class GgufMetadata {
 
     public Entry entry(String key) {
         Entry e = entries.get(key);
-        if (e == null) throw new GgufFormatException(source + ": missing metadata key '" + key + "'");
+        if (e == null) {
+            throw new GgufFormatException(source + ": missing metadata key '" + key + "' (the metadata section, byte offsets "
+                    + start + " to " + end + ", has no such key)");
+        }
         return e;
     }
 

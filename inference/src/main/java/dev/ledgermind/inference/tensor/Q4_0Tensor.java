@@ -81,10 +81,7 @@ public final class Q4_0Tensor extends WeightTensor {
             acc0 = p0.fma(dv, acc0);
             acc1 = p1.fma(dv, acc1);
         }
-        float[] s = new float[16];
-        acc0.intoArray(s, 0);
-        acc1.intoArray(s, 8);
-        return Dot.combine(s, 0);
+        return Lanes.combine256(acc0, acc1);
     }
 
     private static float dot512(MemorySegment w, long o, int blocks, float[] x, int xOff) {
@@ -101,9 +98,7 @@ public final class Q4_0Tensor extends WeightTensor {
             p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p);
             acc = p.fma(FloatVector.broadcast(F, d), acc);
         }
-        float[] s = new float[16];
-        acc.intoArray(s, 0);
-        return Dot.combine(s, 0);
+        return Lanes.combine512(acc);
     }
 
     private static float dot128(MemorySegment w, long o, int blocks, float[] x, int xOff) {
@@ -130,12 +125,7 @@ public final class Q4_0Tensor extends WeightTensor {
             a2 = p2.fma(dv, a2);
             a3 = p3.fma(dv, a3);
         }
-        float[] s = new float[16];
-        a0.intoArray(s, 0);
-        a1.intoArray(s, 4);
-        a2.intoArray(s, 8);
-        a3.intoArray(s, 12);
-        return Dot.combine(s, 0);
+        return Lanes.combine128(a0, a1, a2, a3);
     }
 
     @Override

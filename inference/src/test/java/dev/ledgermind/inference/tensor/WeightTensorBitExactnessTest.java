@@ -1,0 +1,123 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.llama.IndependentDequant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * For every weight type: the vector paths (128, 256, 512 bits) and the row-parallel, batched product
+ * (1, 2, 4 threads; batch 1 and 7) equal the scalar reference bit for bit; the reference agrees with an
+ * independently written dequantization and double-precision dot product; dequantizeRow matches too.
+ */
+class WeightTensorBitExactnessTest {
+    private static Parallel[] pools;
+
+    @BeforeAll
+    static void start() {
+        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
+    }
+
+    @AfterAll
+    static void stop() {
+        for (Parallel p : pools) p.close();
+    }
+
+    /** Random bytes, with each block's f16 scales replaced by sane finite values. */
+    static MemorySegment randomWeights(GgmlType type, int rows, int cols, SplittableRandom r) {
+        long bytes = type.bytesFor((long) rows * cols);
+        byte[] b = new byte[(int) bytes];
+        r.nextBytes(b);
+        int blocks = (int) (bytes / type.blockBytes);
+        for (int k = 0; k < blocks; k++) {
+            int o = k * type.blockBytes;
+            switch (type) {
+                case Q8_0, Q4_0 -> putF16(b, o, (float) (r.nextDouble() * 0.02 + 0.001));
+                case Q4_K -> { putF16(b, o, (float) (r.nextDouble() * 0.01)); putF16(b, o + 2, (float) (r.nextDouble() * 0.01)); }
+                case Q6_K -> putF16(b, o + 208, (float) (r.nextDouble() * 0.001));
+                case F16 -> putF16(b, o, (float) r.nextGaussian());
+                case BF16 -> { int bits = Float.floatToRawIntBits((float) r.nextGaussian()) >>> 16; b[o] = (byte) bits; b[o + 1] = (byte) (bits >> 8); }
+                case F32 -> { int bits = Float.floatToRawIntBits((float) r.nextGaussian()); for (int i = 0; i < 4; i++) b[o + i] = (byte) (bits >>> (8 * i)); }
+                default -> throw new IllegalArgumentException(type.toString());
+            }
+        }
+        MemorySegment seg = Arena.ofAuto().allocate(bytes, 16);
+        MemorySegment.copy(b, 0, seg, ValueLayout.JAVA_BYTE, 0, b.length);
+        return seg;
+    }
+
+    private static void putF16(byte[] b, int o, float v) {
+        short h = Float.floatToFloat16(v);
+        b[o] = (byte) h;
+        b[o + 1] = (byte) (h >> 8);
+    }
+
+    private static WeightTensor tensor(GgmlType type, MemorySegment seg, int rows, int cols) {
+        return switch (type) {
+            case F32 -> new F32Tensor("w", seg, rows, cols);
+            case F16 -> new F16Tensor("w", seg, rows, cols);
+            case BF16 -> new BF16Tensor("w", seg, rows, cols);
+            case Q8_0 -> new Q8_0Tensor("w", seg, rows, cols);
+            case Q4_0 -> new Q4_0Tensor("w", seg, rows, cols);
+            case Q4_K -> new Q4_KTensor("w", seg, rows, cols);
+            case Q6_K -> new Q6_KTensor("w", seg, rows, cols);
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    void everyPathEqualsTheScalarReferenceBitForBit(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 31L + 5);
+        int cols = type.blockSize >= 256 ? 512 : 96;
+        int rows = 37;
+        int batch = 7;
+        WeightTensor w = tensor(type, randomWeights(type, rows, cols, r), rows, cols);
+        float[] x = new float[batch * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-2, 3)));
+        float[] ref = new float[batch * rows];
+        for (int t = 0; t < batch; t++) for (int row = 0; row < rows; row++) ref[t * rows + row] = w.dotReference(row, x, t * cols);
+        for (int bits : new int[]{0, 128, 256, 512}) {
+            KernelConfig cfg = KernelConfig.ofBits(bits);
+            for (Parallel par : pools) {
+                float[] y = new float[batch * rows];
+                w.matMul(cfg, par, x, 0, cols, batch, y, 0, rows);
+                for (int i = 0; i < y.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(y[i]),
+                            type + " " + bits + " bits " + par.threads() + " threads, output " + i);
+                }
+                float[] one = new float[rows];
+                w.matVec(cfg, par, x, 3 * cols, one, 0);
+                for (int row = 0; row < rows; row++) {
+                    assertEquals(Float.floatToRawIntBits(ref[3 * rows + row]), Float.floatToRawIntBits(one[row]), "batch 1 equals batch " + batch);
+                }
+            }
+        }
+        // Independent check of the values: a separately written dequantization and a double dot product.
+        float[] deq = new float[cols];
+        for (int row = 0; row < rows; row++) {
+            double[] ind = IndependentDequant.row(type, w.data(), row, cols);
+            w.dequantizeRow(row, deq, 0);
+            double dot = 0, mag = 0;
+            for (int i = 0; i < cols; i++) {
+                assertEquals(ind[i], deq[i], Math.abs(ind[i]) * 1e-6 + 1e-30, type + " element " + i + " of row " + row);
+                dot += ind[i] * x[i];
+                mag += Math.abs(ind[i] * x[i]);
+            }
+            float got = w.dotReference(row, x, 0);
+            assertTrue(Math.abs(got - dot) <= 1e-5 * mag + 1e-30, type + " row " + row + ": " + got + " vs " + dot);
+        }
+    }
+}
