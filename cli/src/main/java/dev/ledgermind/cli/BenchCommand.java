@@ -10,6 +10,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -50,7 +51,7 @@ final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             Path dir = Files.createTempDirectory("ledgermind-bench-");
             LocalNetwork.Options o = LocalNetwork.Options.defaults(dir).withNodes(nodes).withBlockTime(blockTime);
-            try (LocalNetwork net = LocalNetwork.start(o, TaskRunners.defaultModels(), common::progress)) {
+            try (LocalNetwork net = LocalNetwork.start(o, List.of(TaskRunners.DEFAULT_MODEL), TaskRunners.defaultModels(), common::progress)) {
                 NetworkBench.Result r = NetworkBench.run(net, TaskRunners.DEFAULT_MODEL, tasks, k, concurrency, common::progress);
                 if (common.json()) {
                     Map<String, Object> doc = new LinkedHashMap<>();

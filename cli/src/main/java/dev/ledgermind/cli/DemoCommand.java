@@ -55,7 +55,7 @@ final class DemoCommand implements Callable<Integer> {
         say("   node-3 is dishonest on purpose: it reports a slightly perturbed result. The network must catch it.");
         LocalNetwork.Options options = LocalNetwork.Options.defaults(dir.resolve("network"))
                 .withDishonest(3, Dishonesty.WRONG_RESULT);
-        try (LocalNetwork net = LocalNetwork.start(options, runner, line -> say("   " + line))) {
+        try (LocalNetwork net = LocalNetwork.start(options, List.of(MODEL), runner, line -> say("   " + line))) {
             int modelId = net.modelId(MODEL);
             Requester requester = new Requester(net.requester());
             long dishonestAgent = net.nodes().get(3).agentId();

@@ -37,6 +37,11 @@ final class DevnetCommand implements Callable<Integer> {
             description = "How the dishonest node cheats: wrong-result or withhold-reveal (default: ${DEFAULT-VALUE}).")
     String dishonestMode;
 
+    @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = "all-minilm-l6-v2",
+            description = {"A model every node serves (repeatable): a built-in encoder name, an ONNX path,",
+                    "or a GGUF decoder file (its name is the file name without .gguf). Default: ${DEFAULT-VALUE}."})
+    List<String> models;
+
     @Option(names = "--chain-only", description = "Start only the chain (no contracts, no nodes).")
     boolean chainOnly;
 
@@ -67,7 +72,7 @@ final class DevnetCommand implements Callable<Integer> {
         LocalNetwork.Options o = LocalNetwork.Options.defaults(dir).withNodes(nodes)
                 .withBlockTime(blockTime < 0 ? 1 : blockTime)
                 .withDishonest(dishonestNode, Dishonesty.parse(dishonestMode));
-        LocalNetwork net = LocalNetwork.start(o, TaskRunners.defaultModels(), line -> {
+        LocalNetwork net = LocalNetwork.start(o, models, TaskRunners.forModels(models), line -> {
             if (!common.json()) System.out.println(line);
         });
         // Ctrl-C (SIGINT) or SIGTERM runs the shutdown hooks: this one stops every node by PID, then the chain.

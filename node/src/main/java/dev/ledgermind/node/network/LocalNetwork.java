@@ -85,10 +85,11 @@ public final class LocalNetwork implements AutoCloseable {
     }
 
     /**
-     * Starts everything; {@code say} receives one line per step. The runner supplies the models'
-     * content identities (the same runner class the nodes build for themselves).
+     * Starts everything; {@code say} receives one line per step. {@code models} are what each node's
+     * config lists (built-in names or model paths); {@code runner}, built from the same list, supplies
+     * their content identities for registration.
      */
-    public static LocalNetwork start(Options o, TaskRunner runner, Consumer<String> say) throws Exception {
+    public static LocalNetwork start(Options o, List<String> models, TaskRunner runner, Consumer<String> say) throws Exception {
         Files.createDirectories(o.dir());
         Devnet devnet = Devnet.builder().blockTimeSeconds(o.blockTimeSeconds()).accounts(o.nodes() + 3)
                 .stateFile(null).start();
@@ -112,7 +113,7 @@ public final class LocalNetwork implements AutoCloseable {
                         + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18) + "...)");
             }
             net = new LocalNetwork(devnet, web3, deployer, deploymentFile, modelIds, o);
-            net.startNodes(runner, say);
+            net.startNodes(models, say);
             return net;
         } catch (Exception | Error e) {
             if (net != null) net.close();
@@ -121,8 +122,7 @@ public final class LocalNetwork implements AutoCloseable {
         }
     }
 
-    private void startNodes(TaskRunner runner, Consumer<String> say) throws Exception {
-        List<String> models = runner.models().stream().map(ModelIdentity::name).toList();
+    private void startNodes(List<String> models, Consumer<String> say) throws Exception {
         List<NodeProcess> started = processes;
         List<Path> configs = new ArrayList<>();
         for (int i = 0; i < options.nodes(); i++) {

@@ -16,7 +16,7 @@ import java.util.Map;
  *   <li>embed: {@code u32 count, u32 dim, count*dim f32}</li>
  *   <li>similarity: {@code f32 cosine}</li>
  *   <li>classify: {@code u32 n, then n x (u32 labelIndex, f32 score)}, best first</li>
- *   <li>generate: {@code u32 n, n x u32 tokenId, then the UTF-8 text}</li>
+ *   <li>generate: {@code u32 n, n x u32 tokenId} (the text is the model's tokenizer's business)</li>
  *   <li>an input no engine can run: the UTF-8 text {@code error: REASON}</li>
  * </ul>
  */
@@ -65,9 +65,6 @@ public final class TaskOutput {
                 int n = b.getInt();
                 int[] tokens = new int[n];
                 for (int i = 0; i < n; i++) tokens[i] = b.getInt();
-                byte[] rest = new byte[b.remaining()];
-                b.get(rest);
-                out.put("text", new String(rest, StandardCharsets.UTF_8));
                 out.put("tokens", tokens);
             }
         }

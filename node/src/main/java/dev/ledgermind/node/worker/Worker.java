@@ -100,8 +100,8 @@ public final class Worker implements AutoCloseable {
             chain.stake(agentId, config.stakeWei().subtract(bonded));
             log.info("event=staked node={} agent={} wei={}", config.name(), agentId, config.stakeWei().subtract(bonded));
         }
+        // the runner was built from config.models(): serve every model it runs
         for (ModelIdentity m : runner.models()) {
-            if (!config.models().contains(m.name())) continue;
             int modelId = chain.modelIdOf(m.weightsHash(), m.tokenizerHash(), m.architectureHash());
             if (modelId == 0) {
                 throw new IllegalStateException("model " + m.name() + " is not registered on chain (weights hash "
@@ -113,12 +113,6 @@ public final class Worker implements AutoCloseable {
                 log.info("event=serves node={} agent={} model={} modelId={}", config.name(), agentId, m.name(), modelId);
             } catch (ContractRevertedException e) {
                 if (!"AlreadyServing".equals(e.errorName())) throw e;
-            }
-        }
-        for (String wanted : config.models()) {
-            if (modelsById.values().stream().noneMatch(m -> m.name().equals(wanted))) {
-                throw new IllegalStateException("this node cannot serve model '" + wanted + "'; it has "
-                        + runner.models().stream().map(ModelIdentity::name).toList());
             }
         }
         follower = new LogFollower(web3, List.of(chain.deployment().taskMarket()), store, chain.deployment().deployBlock(), 2000);

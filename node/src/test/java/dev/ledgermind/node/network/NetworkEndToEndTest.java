@@ -48,7 +48,7 @@ class NetworkEndToEndTest {
     @BeforeAll
     static void start() throws Exception {
         local = TaskRunners.defaultModels();
-        net = LocalNetwork.start(LocalNetwork.Options.defaults(dir).withWindows(20, 90), local, System.out::println);
+        net = LocalNetwork.start(LocalNetwork.Options.defaults(dir).withWindows(20, 90), List.of(MODEL), local, System.out::println);
         requester = new Requester(net.requester());
     }
 

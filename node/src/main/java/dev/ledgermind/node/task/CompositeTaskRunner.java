@@ -1,0 +1,33 @@
+package dev.ledgermind.node.task;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Serves several models, each with its own runner; a task goes to the runner of its model. */
+public final class CompositeTaskRunner implements TaskRunner {
+    private final List<TaskRunner> runners;
+
+    public CompositeTaskRunner(List<TaskRunner> runners) {
+        this.runners = List.copyOf(runners);
+    }
+
+    @Override
+    public List<ModelIdentity> models() {
+        List<ModelIdentity> all = new ArrayList<>();
+        for (TaskRunner r : runners) all.addAll(r.models());
+        return all;
+    }
+
+    @Override
+    public TaskResult run(TaskInput input) {
+        for (TaskRunner r : runners) {
+            if (r.models().stream().anyMatch(m -> m.name().equalsIgnoreCase(input.model()))) return r.run(input);
+        }
+        return TaskResult.error("no engine on this node serves model " + input.model());
+    }
+
+    @Override
+    public void warmUp() {
+        runners.forEach(TaskRunner::warmUp);
+    }
+}

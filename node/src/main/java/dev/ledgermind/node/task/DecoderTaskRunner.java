@@ -1,0 +1,96 @@
+package dev.ledgermind.node.task;
+
+import dev.ledgermind.inference.generate.GenerationResult;
+import dev.ledgermind.inference.generate.Generator;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.sampling.SamplingParams;
+import dev.ledgermind.inference.trace.Keccak256;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Runs generate tasks on a GGUF decoder with the deterministic engine. The output is
+ * {@code u32le(n) || u32le(token_0) .. u32le(token_{n-1})}, exactly the preimage of the engine's result
+ * hash, so {@code keccak256(output) == resultHash} as the chain checks on reveal. The model is
+ * identified on chain by keccak256 of the whole GGUF file (which also carries the tokenizer) and of a
+ * one-line description of its architecture.
+ */
+public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
+    private final String name;
+    private final LlamaModel model;
+    private final Generator generator;
+    private final Parallel parallel;
+    private final ModelIdentity identity;
+
+    public DecoderTaskRunner(Path gguf, KernelConfig config, int threads) {
+        this.name = gguf.getFileName().toString().replaceFirst("\\.gguf$", "");
+        try {
+            this.model = LlamaModel.load(gguf);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot load GGUF model " + gguf + ": " + e.getMessage(), e);
+        }
+        this.parallel = new Parallel(threads);
+        this.generator = new Generator(model, config, parallel);
+        byte[] fileHash = fileHash(gguf);
+        byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + model.config()).getBytes(StandardCharsets.UTF_8));
+        this.identity = new ModelIdentity(name, fileHash, fileHash, arch);
+    }
+
+    private static byte[] fileHash(Path file) {
+        Keccak256 k = new Keccak256();
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) k.update(buf, 0, n);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return k.digest();
+    }
+
+    @Override
+    public List<ModelIdentity> models() {
+        return List.of(identity);
+    }
+
+    @Override
+    public TaskResult run(TaskInput input) {
+        if (!name.equalsIgnoreCase(input.model())) return TaskResult.error("task is for model " + input.model() + ", this runner serves " + name);
+        if (input.kind() != TaskKind.GENERATE) return TaskResult.error(input.kind().name().toLowerCase() + " is not a decoder task");
+        GenerationResult r;
+        try {
+            r = generator.generate(generator.promptTokens(input.prompt()), input.maxTokens(),
+                    new SamplingParams(input.temperature(), 0, 1f, input.seed()), null);
+        } catch (IllegalArgumentException e) {
+            return TaskResult.error(e.getMessage());
+        }
+        ByteBuffer out = ByteBuffer.allocate(4 + 4 * r.tokens().length).order(ByteOrder.LITTLE_ENDIAN);
+        out.putInt(r.tokens().length);
+        for (int t : r.tokens()) out.putInt(t);
+        return new TaskResult(out.array(), r.resultHash(), r.traceRoot().bytes());
+    }
+
+    /** The text of generated tokens, with this model's tokenizer. */
+    public String decode(int[] tokens) {
+        return model.tokenizer().decode(tokens);
+    }
+
+    @Override
+    public void warmUp() {
+        generator.generate(generator.promptTokens("warm up"), 4, SamplingParams.greedy(), null);
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+        model.close();
+    }
+}

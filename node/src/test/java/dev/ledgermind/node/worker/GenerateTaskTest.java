@@ -1,0 +1,79 @@
+package dev.ledgermind.node.worker;
+
+import dev.ledgermind.chain.DeployParams;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.SubmittedTask;
+import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.llama.SyntheticModel;
+import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.Requester;
+import dev.ledgermind.node.metrics.NodeMetrics;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.task.DecoderTaskRunner;
+import dev.ledgermind.node.task.ModelIdentity;
+import dev.ledgermind.node.task.TaskInput;
+import dev.ledgermind.node.task.TaskResult;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Hash;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A generation task settled on a real anvil chain by two in-process workers running a GGUF decoder
+ * (a tiny llama-shaped model with random weights, written by the project's GGUF writer): the same
+ * receipt format and settlement as the encoder tasks, and the output hashes to the result hash.
+ */
+class GenerateTaskTest {
+    static final BigInteger ETHER = BigInteger.TEN.pow(18);
+
+    @Test
+    void twoNodesAgreeOnAGenerationAndTheReceiptMatchesALocalRun(@TempDir Path dir) throws Exception {
+        Path gguf = dir.resolve("tiny-llama.gguf");
+        SyntheticModel.write(gguf, "llama3", SyntheticModel.TINY, GgmlType.Q8_0, 7);
+        try (Devnet devnet = Devnet.builder().accounts(5).start();
+             DecoderTaskRunner local = new DecoderTaskRunner(gguf, KernelConfig.defaults(), 1)) {
+            Web3j web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
+            LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
+            Path deploymentFile = dir.resolve("deployment.json");
+            deployer.deployment().write(deploymentFile);
+            ModelIdentity m = local.models().getFirst();
+            int modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
+                    ModelSpec.MODE_REPLICATED));
+            Worker[] workers = new Worker[2];
+            for (int i = 0; i < 2; i++) {
+                NodeConfig c = new NodeConfig("gen" + i, devnet.rpcUrl(), deploymentFile, devnet.accounts().get(2 + i).privateKey(),
+                        "ledgermind://gen" + i, List.of(gguf.toString()), ETHER, dir.resolve("gen" + i + ".db"), 0, 50, Dishonesty.HONEST);
+                workers[i] = new Worker(c, web3, new DecoderTaskRunner(gguf, KernelConfig.ofBits(i == 0 ? 0 : 256), 1 + i),
+                        NodeStore.open(c.store()), new NodeMetrics());
+                workers[i].join();
+            }
+            Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+            TaskInput input = TaskInput.generate(m.name(), "Once upon a time", 8, 0.8f, 1234);
+            SubmittedTask task = requester.submit(input, modelId, 2, ETHER.divide(BigInteger.valueOf(100)));
+            for (int round = 0; round < 100 && !requester.chain().task(task.taskId()).phase().isFinal(); round++) {
+                for (Worker w : workers) w.pollOnce();
+            }
+            Receipt r = requester.await(task.taskId(), Duration.ofSeconds(30), line -> { });
+            TaskResult expected = local.run(input);
+            assertTrue(r.accepted(), "the two nodes (scalar path, 1 thread; 256-bit, 2 threads) must agree bit for bit");
+            assertEquals(2, r.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+            assertEquals(Numeric.toHexString(expected.resultHash()), r.resultHash());
+            assertEquals(Numeric.toHexString(expected.traceRoot()), r.traceRoot());
+            assertArrayEquals(expected.output(), r.output());
+            assertEquals(r.resultHash(), Numeric.toHexString(Hash.sha3(r.output())), "the chain's output check: keccak(output) == resultHash");
+            web3.shutdown();
+        }
+    }
+}
