@@ -1,6 +1,7 @@
 package dev.ledgermind.cli;
 
 import dev.ledgermind.chain.SubmittedTask;
+import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.node.client.Receipt;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.task.TaskInput;
@@ -12,6 +13,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -84,13 +87,36 @@ final class AskCommand implements Callable<Integer> {
             common.progress("submitted task " + task.taskId() + " to agents " + task.nodes() + " (tx " + task.receipt().getTransactionHash() + ")");
             Receipt receipt = requester.await(task.taskId(), Duration.ofSeconds(timeoutSeconds), common::progress);
             if (common.json()) {
-                common.printJson(ReceiptView.json(receipt, model, input));
+                Map<String, Object> doc = ReceiptView.json(receipt, model, input);
+                String text = generatedText(TaskOutput.describe(input, receipt.output()), c.sourceOf(model));
+                if (text != null) doc.put("text", text);
+                common.printJson(doc);
             } else {
                 Map<String, Object> answer = TaskOutput.describe(input, receipt.output());
-                System.out.println("Answer: " + answer);
+                String text = generatedText(answer, c.sourceOf(model));
+                if (text != null) System.out.println("Answer: " + text);
+                System.out.println((text != null ? "Tokens: " : "Answer: ") + answer);
                 ReceiptView.print(System.out, receipt, model);
             }
             return receipt.accepted() ? 0 : 1;
+        }
+    }
+
+    /**
+     * The text of generated tokens, decoded with the model's own tokenizer when the model is a GGUF file on
+     * this machine; null for other answers, or when the model file is not here (the token ids still are).
+     */
+    @SuppressWarnings("unchecked")
+    private static String generatedText(Map<String, Object> answer, String source) {
+        if (!(answer.get("tokens") instanceof List<?> list) || !source.endsWith(".gguf") || !Files.isRegularFile(Path.of(source))) {
+            return null;
+        }
+        int[] tokens = ((List<Integer>) list).stream().mapToInt(Integer::intValue).toArray();
+        try (LlamaModel m = LlamaModel.load(Path.of(source))) {
+            return m.tokenizer().decode(tokens);
+        } catch (Exception e) {
+            System.err.println("cannot decode the tokens with " + source + ": " + e.getMessage());
+            return null;
         }
     }
 }

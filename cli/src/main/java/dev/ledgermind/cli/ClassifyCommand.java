@@ -19,8 +19,8 @@ import java.util.concurrent.Callable;
 
 /** {@code ledgermind classify TEXT --label A --label B ...}: zero-shot classification by embedding similarity. */
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = {"Zero-shot classification: rank labels (or label descriptions) by the cosine similarity",
-                "of their embeddings with the text's."})
+        description = {"Zero-shot classification of a text against labels, on the deterministic engine.",
+                "Labels (or label descriptions) are ranked by the cosine similarity of their embeddings with the text's."})
 final class ClassifyCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;

@@ -30,8 +30,9 @@ import java.util.concurrent.Callable;
  * real tasks on a real model, consensus and slashing on a real chain, receipts, then a clean shutdown.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run Ledgermind end to end on this machine: a local chain, the contracts, 4 nodes (one of them",
-                "dishonest), verified classification and similarity tasks, slashing, receipts; then stop everything."})
+        description = {"Run the whole system once on this machine, then stop everything.",
+                "A local chain, the contracts, 4 nodes (one of them dishonest), verified classification and",
+                "similarity tasks, consensus and slashing, receipts checked against the chain."})
 final class DemoCommand implements Callable<Integer> {
     private static final String MODEL = "all-minilm-l6-v2";
     private static final BigInteger FEE = BigInteger.TEN.pow(16); // 0.01 ETH

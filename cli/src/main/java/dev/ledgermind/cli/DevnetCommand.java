@@ -4,6 +4,7 @@ import dev.ledgermind.chain.devnet.DevAccount;
 import dev.ledgermind.chain.devnet.Devnet;
 import dev.ledgermind.node.network.LocalNetwork;
 import dev.ledgermind.node.network.NetworkFile;
+import dev.ledgermind.node.task.TaskRunner;
 import dev.ledgermind.node.task.TaskRunners;
 import dev.ledgermind.node.worker.Dishonesty;
 import picocli.CommandLine.Command;
@@ -19,8 +20,8 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code ledgermind devnet}: a local network (chain, contracts, models, nodes) that runs until Ctrl-C. */
 @Command(name = "devnet", mixinStandardHelpOptions = true,
-        description = {"Start a local Ledgermind network and keep it running until Ctrl-C:",
-                "an anvil chain, the contracts, the default models, and N worker node processes.",
+        description = {"Start a local Ledgermind network; it runs until Ctrl-C.",
+                "An anvil chain, the contracts, the default models, and N worker node processes.",
                 "With --chain-only, just the chain."})
 final class DevnetCommand implements Callable<Integer> {
     @Mixin
@@ -72,7 +73,8 @@ final class DevnetCommand implements Callable<Integer> {
         LocalNetwork.Options o = LocalNetwork.Options.defaults(dir).withNodes(nodes)
                 .withBlockTime(blockTime < 0 ? 1 : blockTime)
                 .withDishonest(dishonestNode, Dishonesty.parse(dishonestMode));
-        LocalNetwork net = LocalNetwork.start(o, models, TaskRunners.forModels(models), line -> {
+        TaskRunner runner = TaskRunners.forModels(models);
+        LocalNetwork net = LocalNetwork.start(o, models, runner, line -> {
             if (!common.json()) System.out.println(line);
         });
         // Ctrl-C (SIGINT) or SIGTERM runs the shutdown hooks: this one stops every node by PID, then the chain.
@@ -81,8 +83,9 @@ final class DevnetCommand implements Callable<Integer> {
             net.close();
         }, "devnet-stop"));
         Path networkFile = dir.resolve("network.json");
+        Map<String, String> sources = TaskRunners.sources(models, runner);
         new NetworkFile(net.devnet().rpcUrl(), net.deploymentFile(), net.devnet().accounts().get(1).privateKey(),
-                net.modelIds()).write(networkFile);
+                net.modelIds(), sources).write(networkFile);
         if (common.json()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("rpcUrl", net.devnet().rpcUrl());
@@ -96,8 +99,15 @@ final class DevnetCommand implements Callable<Integer> {
             common.printJson(doc);
         } else {
             System.out.println("Ledgermind devnet is running. Try, in another terminal:");
-            System.out.println("  ./ledgermind ask classify \"The package arrived broken\" --labels complaint,praise,question");
-            System.out.println("  ./ledgermind ask similarity \"A cat sits on the mat\" \"A kitten rests on a rug\"");
+            sources.forEach((name, source) -> {
+                String m = name.equals(TaskRunners.DEFAULT_MODEL) ? "" : " --model " + name;
+                if (source.endsWith(".gguf")) {
+                    System.out.println("  ./ledgermind ask generate" + m + " --prompt \"Once upon a time\" --max-tokens 16");
+                } else {
+                    System.out.println("  ./ledgermind ask classify" + m + " \"The package arrived broken\" --labels complaint,praise,question");
+                    System.out.println("  ./ledgermind ask similarity" + m + " \"A cat sits on the mat\" \"A kitten rests on a rug\"");
+                }
+            });
             System.out.println("  ./ledgermind receipt verify TASK_ID");
             System.out.println("Network file: " + networkFile.toAbsolutePath() + "   Press Ctrl-C to stop everything.");
         }

@@ -27,7 +27,14 @@ final class NetworkOptions {
     @Option(names = "--deployment", paramLabel = "FILE", description = "Deployment JSON (instead of the network file).")
     Path deployment;
 
-    record Connection(Web3j web3, LedgermindContracts contracts, Map<String, Integer> models) implements AutoCloseable {
+    /** {@code sources}: where each model came from (a built-in name or a file), when the network file says. */
+    record Connection(Web3j web3, LedgermindContracts contracts, Map<String, Integer> models, Map<String, String> sources)
+            implements AutoCloseable {
+        /** What to load to run {@code model} locally: its recorded source, else its name. */
+        String sourceOf(String model) {
+            return sources.getOrDefault(model, model);
+        }
+
         @Override
         public void close() {
             web3.shutdown();
@@ -39,6 +46,7 @@ final class NetworkOptions {
         Path deploymentPath;
         String key;
         Map<String, Integer> models;
+        Map<String, String> sources;
         if (rpcUrl != null || deployment != null) {
             if (rpcUrl == null || deployment == null) throw new IllegalArgumentException("--rpc-url and --deployment go together");
             url = rpcUrl;
@@ -46,12 +54,14 @@ final class NetworkOptions {
             key = System.getenv("LEDGERMIND_REQUESTER_KEY");
             if (key == null) throw new IllegalArgumentException("set LEDGERMIND_REQUESTER_KEY to the requester's private key");
             models = Map.of();
+            sources = Map.of();
         } else {
             NetworkFile nf = NetworkFile.read(networkFile);
             url = nf.rpcUrl();
             deploymentPath = nf.deployment();
             key = nf.requesterKey();
             models = nf.models();
+            sources = nf.sources();
         }
         Web3j web3 = Web3j.build(new HttpService(url));
         try {
@@ -61,6 +71,6 @@ final class NetworkOptions {
             throw new IllegalStateException("the chain at " + url + " does not answer (" + e.getMessage()
                     + "); is `ledgermind devnet` still running?");
         }
-        return new Connection(web3, LedgermindContracts.at(web3, Deployment.read(deploymentPath), Credentials.create(key)), models);
+        return new Connection(web3, LedgermindContracts.at(web3, Deployment.read(deploymentPath), Credentials.create(key)), models, sources);
     }
 }

@@ -83,7 +83,7 @@ final class ReceiptCommand implements Runnable {
                 }
                 String model = modelName(c.models(), r.modelId());
                 TaskInput input = TaskInput.parse(inputBytes);
-                String modelToRun = model != null ? model : input.model();
+                String modelToRun = c.sourceOf(model != null ? model : input.model());
                 common.progress("recomputing task " + taskId + " locally with " + modelToRun + "...");
                 var local = TaskRunners.forModels(List.of(modelToRun)).run(input);
                 check(checks, "local recomputation gives the same result hash",

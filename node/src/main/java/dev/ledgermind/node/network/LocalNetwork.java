@@ -127,6 +127,10 @@ public final class LocalNetwork implements AutoCloseable {
         List<Path> configs = new ArrayList<>();
         for (int i = 0; i < options.nodes(); i++) {
             Dishonesty how = i == options.dishonestNode() ? options.dishonesty() : Dishonesty.HONEST;
+            // The chain is new: an earlier network's node stores and logs in this directory are stale.
+            for (String stale : List.of(".db", ".db-wal", ".db-shm", ".log")) {
+                Files.deleteIfExists(options.dir().resolve("node-" + i + stale));
+            }
             Path config = writeConfig(i, models, how);
             configs.add(config);
             started.add(new NodeProcess("node-" + i, config, options.dir().resolve("node-" + i + ".log")).start());

@@ -63,8 +63,8 @@ public final class TaskOutput {
             }
             case GENERATE -> {
                 int n = b.getInt();
-                int[] tokens = new int[n];
-                for (int i = 0; i < n; i++) tokens[i] = b.getInt();
+                List<Integer> tokens = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) tokens.add(b.getInt());
                 out.put("tokens", tokens);
             }
         }

@@ -3,9 +3,12 @@ package dev.ledgermind.node.task;
 import dev.ledgermind.inference.encoder.EncoderModel;
 import dev.ledgermind.inference.kernel.KernelConfig;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Builds the runner that serves a node's configured models. */
 public final class TaskRunners {
@@ -26,6 +29,25 @@ public final class TaskRunners {
                     : new EncoderTaskRunner(EncoderModel.load(m), KernelConfig.defaults(), KernelConfig.defaultThreads()));
         }
         return runners.size() == 1 ? runners.getFirst() : new CompositeTaskRunner(runners);
+    }
+
+    /**
+     * Where each model of {@code runner} came from: its name mapped to the spec in {@code models} it was
+     * loaded from (a file path made absolute, or a built-in name). {@code runner} must have been built by
+     * {@link #forModels} from the same list.
+     */
+    public static Map<String, String> sources(List<String> models, TaskRunner runner) {
+        List<ModelIdentity> ids = runner.models();
+        if (ids.size() != models.size()) {
+            throw new IllegalArgumentException(models.size() + " model specs but the runner serves " + ids.size() + " models");
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < ids.size(); i++) {
+            String spec = models.get(i);
+            Path p = Path.of(spec);
+            out.put(ids.get(i).name(), Files.exists(p) ? p.toAbsolutePath().toString() : spec);
+        }
+        return out;
     }
 
     /** The runner for the model a local devnet serves by default. */

@@ -86,8 +86,31 @@ public final class Worker implements AutoCloseable {
         return agentId;
     }
 
+    /**
+     * A store belongs to one deployment: the chain id, the task market's address and the hash of the block
+     * that deployed it (a fresh anvil reuses the same addresses, so the address alone would not tell two
+     * devnets apart). Opening a store that another deployment wrote fails rather than acting on its agent id
+     * and tasks.
+     */
+    private void bindStoreToDeployment() throws IOException {
+        var block = web3.ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())), false).send();
+        if (block.hasError() || block.getBlock() == null) {
+            throw new IOException("cannot read the deployment block " + chain.deployment().deployBlock() + " from the chain"
+                    + (block.hasError() ? ": " + block.getError().getMessage() : ""));
+        }
+        String here = chain.deployment().chainId() + ":" + chain.deployment().taskMarket().toLowerCase() + ":" + block.getBlock().getHash();
+        String stored = store.get("deployment").orElse(null);
+        if (stored == null) {
+            store.put("deployment", here);
+        } else if (!stored.equals(here)) {
+            throw new IllegalStateException("the node store " + store.file() + " belongs to another deployment (" + stored
+                    + ") than the configured one (" + here + "); give this node a new store file");
+        }
+    }
+
     /** Registers, stakes and declares models where the chain does not have them yet. Idempotent. */
     public void join() throws IOException {
+        bindStoreToDeployment();
         String me = chain.sender().address();
         agentId = store.get("agentId").map(Long::parseLong).orElseGet(() -> findOwnAgent(me));
         if (agentId == 0) {

@@ -133,6 +133,29 @@ class WorkerProtocolTest {
     }
 
     @Test
+    void aStoreWrittenForAnotherDeploymentIsRefused() throws Exception {
+        // a model of its own, so that this node is never drawn for the other tests' tasks
+        ModelIdentity own = FakeHashRunner.identity("fake-bound-model");
+        deployer.registerModel(new ModelSpec(own.weightsHash(), own.tokenizerHash(), own.architectureHash(), own.name(),
+                ModelSpec.MODE_REPLICATED));
+        worker(8, Dishonesty.HONEST, "bound.db", own); // binds bound.db to this deployment
+
+        // a second deployment on the same chain; with a fresh anvil it could even have the same addresses
+        LedgermindContracts other = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
+        Path otherFile = dir.resolve("other-deployment.json");
+        other.deployment().write(otherFile);
+        NodeConfig config = new NodeConfig("node8", devnet.rpcUrl(), otherFile, devnet.accounts().get(8).privateKey(),
+                "ledgermind://node8", List.of(own.name()), ETHER, dir.resolve("bound.db"), 0, 50, Dishonesty.HONEST);
+        try (NodeStore store = NodeStore.open(config.store())) {
+            Worker w = new Worker(config, web3, new FakeHashRunner(own), store, new NodeMetrics());
+            IllegalStateException e = assertThrows(IllegalStateException.class, w::join);
+            assertTrue(e.getMessage().contains("belongs to another deployment"), e.getMessage());
+            assertEquals(BigInteger.ZERO, other.agentRegistry().balanceOf(devnet.accounts().get(8).address()).send(),
+                    "nothing may be registered on the other deployment");
+        }
+    }
+
+    @Test
     void aNodeConfigNeverPrintsItsKey() {
         String key = devnet.accounts().get(2).privateKey();
         NodeConfig config = new NodeConfig("n", devnet.rpcUrl(), deploymentFile, key, "u", List.of("m"), ETHER,
