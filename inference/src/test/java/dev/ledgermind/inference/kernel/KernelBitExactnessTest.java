@@ -112,6 +112,47 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void packedMatMulAtEveryWidthThreadCountAndBatchEqualsReference() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        // rows around the 16-row panel; batches around the 3/6/12-input tiles
+        int[][] shapes = {{1, 1}, {16, 7}, {17, 33}, {15, 384}, {40, 385}, {48, 16}};
+        int[] batches = {1, 2, 3, 6, 7, 12, 13, 37};
+        try (Arena arena = Arena.ofShared()) {
+            for (int[] shape : shapes) {
+                int rows = shape[0], cols = shape[1];
+                float[] wArr = random(rnd, rows * cols);
+                MemorySegment w = segment(arena, wArr);
+                PackedMatMul.Packed packed = PackedMatMul.pack(w, 3, rows, cols);
+                for (int batch : batches) {
+                    int xStride = cols + 2, yStride = rows + 1;
+                    float[] x = random(rnd, 1 + batch * xStride);
+                    float[] expected = new float[1 + batch * yStride];
+                    for (int t = 0; t < batch; t++) {
+                        PackedMatMul.reference(w, 3, rows, cols, x, 1 + t * xStride, expected, 1 + t * yStride);
+                        // the definition, written out once more on the plain arrays: one fma chain per output
+                        for (int r = 0; r < rows; r++) {
+                            float chain = 0f;
+                            for (int i = 0; i < cols; i++) chain = Math.fma(wArr[r * cols + i], x[1 + t * xStride + i], chain);
+                            assertBits(chain, expected[1 + t * yStride + r], "packed reference vs plain chain, row " + r);
+                        }
+                    }
+                    for (int bits : WIDTHS) {
+                        for (Parallel par : pools) {
+                            KernelConfig cfg = KernelConfig.ofBits(bits);
+                            float[] y = new float[expected.length];
+                            PackedMatMul.matMul(cfg, par, packed, x, 1, xStride, batch, y, 1, yStride);
+                            for (int i = 0; i < y.length; i++) {
+                                assertBits(expected[i], y[i], "packed matMul " + rows + "x" + cols + " batch " + batch
+                                        + " " + cfg + " threads " + par.threads() + " at " + i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void matMulAtEveryWidthThreadCountAndBatchEqualsReference() {
         SplittableRandom rnd = new SplittableRandom(3);
         int[][] shapes = {{1, 1}, {3, 17}, {5, 33}, {13, 384}, {9, 385}, {37, 31}};
