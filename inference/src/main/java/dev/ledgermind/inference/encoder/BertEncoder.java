@@ -4,7 +4,6 @@ import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.Gelu;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.LayerNorm;
-import dev.ledgermind.inference.kernel.MatMul;
 import dev.ledgermind.inference.kernel.PackedMatMul;
 import dev.ledgermind.inference.kernel.PackedMatMul.Packed;
 import dev.ledgermind.inference.kernel.Parallel;
@@ -16,9 +15,6 @@ import dev.ledgermind.inference.trace.TraceBuilder;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-
-import static dev.ledgermind.inference.kernel.Dot.F32_LE;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -228,33 +224,31 @@ public final class BertEncoder {
 
     /**
      * Self-attention, split across threads by head. Per head h (d = H/heads) the scores are one canonical
-     * matmul, {@code s[i][j] = Dot(k_h[j], q_h[i])}, then {@code / sqrt(d)} and Softmax per row; the context
-     * is another, {@code c[i][c] = Dot(vt_h[c], p[i])} with v transposed so the Dot runs over positions j.
-     * Same bits as one Dot per output: MatMul rows are canonical dots.
+     * packed matmul, {@code s[i][j] = chain(k_h[j], q_h[i])}, then {@code / sqrt(d)} and Softmax per row; the
+     * context is another, {@code c[i][c] = chain(vt_h[c], p[i])} with v transposed so the chain runs over
+     * positions j. Same bits at any width, thread count or batch: each output is one fma chain.
      */
     private void attention(float[] q, float[] k, float[] v, float[] ctx, int n, KernelConfig cfg, Parallel par) {
         final int H = hidden, d = H / heads;
         final float sqrtD = (float) Math.sqrt(d);
         par.forRange(heads, (from, to) -> {
             float[] qh = new float[n * d], kh = new float[n * d], vt = new float[d * n], p = new float[n * n], out = new float[n * d];
-            // K and V^T go to native memory: the kernels read their "weight" operand as a MemorySegment, and
-            // vector loads from native segments are intrinsified where heap segments of float[] are not
+            // K and V^T are packed into native memory: the kernel reads its "weight" operand as 16-row panels
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment kSeg = arena.allocate(4L * n * d, 64), vSeg = arena.allocate(4L * d * n, 64);
+                MemorySegment kSeg = arena.allocate(PackedMatMul.packedBytes(n, d), 64);
+                MemorySegment vSeg = arena.allocate(PackedMatMul.packedBytes(d, n), 64);
                 for (int h = from; h < to; h++) {
                     for (int j = 0; j < n; j++) {
                         System.arraycopy(q, j * H + h * d, qh, j * d, d);
                         System.arraycopy(k, j * H + h * d, kh, j * d, d);
                         for (int c = 0; c < d; c++) vt[c * n + j] = v[j * H + h * d + c];
                     }
-                    MemorySegment.copy(kh, 0, kSeg, F32_LE, 0, n * d);
-                    MemorySegment.copy(vt, 0, vSeg, F32_LE, 0, n * d);
-                    MatMul.matMul(cfg, Parallel.serial(), kSeg, 0, n, d, qh, 0, d, n, p, 0, n);
+                    PackedMatMul.matMul(cfg, Parallel.serial(), PackedMatMul.pack(kh, n, d, kSeg), qh, 0, d, n, p, 0, n);
                     for (int i = 0; i < n; i++) {
                         for (int j = 0; j < n; j++) p[i * n + j] = p[i * n + j] / sqrtD;
-                        Softmax.apply(p, i * n, n);
+                        Softmax.apply(cfg, p, i * n, n);
                     }
-                    MatMul.matMul(cfg, Parallel.serial(), vSeg, 0, d, n, p, 0, n, n, out, 0, d);
+                    PackedMatMul.matMul(cfg, Parallel.serial(), PackedMatMul.pack(vt, d, n, vSeg), p, 0, n, n, out, 0, d);
                     for (int i = 0; i < n; i++) System.arraycopy(out, i * d, ctx, i * H + h * d, d);
                 }
             }

@@ -65,6 +65,32 @@ public final class PackedMatMul {
         return new Packed(data, rows, cols);
     }
 
+    /** Bytes a packed {@code rows x cols} matrix takes. */
+    public static long packedBytes(int rows, int cols) {
+        return 4L * ((rows + PANEL - 1) / PANEL) * PANEL * cols;
+    }
+
+    /**
+     * Packs row-major values held in an array ({@code rows x cols} from index 0) into {@code into}, which
+     * needs {@link #packedBytes} bytes and may be reused: for operands that change every call (attention's
+     * keys and values). The padding rows of the last panel are left as they are: they only feed outputs
+     * that are never written.
+     */
+    public static Packed pack(float[] w, int rows, int cols, MemorySegment into) {
+        if (w.length < (long) rows * cols) {
+            throw new IndexOutOfBoundsException("values of " + rows + "x" + cols + " exceed the array of " + w.length);
+        }
+        if (into.byteSize() < packedBytes(rows, cols)) {
+            throw new IndexOutOfBoundsException("a packed " + rows + "x" + cols + " matrix needs " + packedBytes(rows, cols)
+                    + " bytes, the segment has " + into.byteSize());
+        }
+        for (int r = 0; r < rows; r++) {
+            long dst = 4L * (((long) (r / PANEL) * cols) * PANEL + r % PANEL);
+            for (int i = 0; i < cols; i++) into.set(F32_LE, dst + 64L * i, w[r * cols + i]);
+        }
+        return new Packed(into, rows, cols);
+    }
+
     /** Packs row-major weights held in an array ({@code rows x cols} from index 0). */
     public static Packed pack(float[] w, int rows, int cols) {
         if (w.length < (long) rows * cols) {

@@ -266,6 +266,91 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void erfsOwnExpIsAccurateAndItsVectorFormHasTheSameBits() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        var sp = jdk.incubator.vector.DoubleVector.SPECIES_256;
+        for (int i = 0; i < 20_000; i++) {
+            double x = -40 + 80 * rnd.nextDouble();
+            double e = Erf.exp(x);
+            assertEquals(StrictMath.exp(x), e, 3e-13 * StrictMath.exp(x), "exp(" + x + ")");
+            double[] lanes = {x, -x, x / 3, 0.0};
+            double[] out = new double[4];
+            Erf.exp(jdk.incubator.vector.DoubleVector.fromArray(sp, lanes, 0)).intoArray(out, 0);
+            for (int k = 0; k < 4; k++) {
+                assertEquals(Double.doubleToRawLongBits(Erf.exp(lanes[k])), Double.doubleToRawLongBits(out[k]), "vector exp(" + lanes[k] + ")");
+            }
+        }
+        assertEquals(1.0, Erf.exp(0.0), 0.0);
+    }
+
+    @Test
+    void erfAgreesWithAnIndependentSeriesAndContinuedFraction() {
+        // independent reference: the Maclaurin series (60 terms, double) below 2, Laplace's continued
+        // fraction (depth 200) with StrictMath.exp from 2 on (the series loses digits to cancellation beyond)
+        for (int i = 0; i <= 6000; i++) {
+            double z = i * 0.001;
+            double ref;
+            if (z < 2) {
+                double term = z, sum = z;
+                for (int n = 1; n < 60; n++) {
+                    term *= -z * z / n;
+                    sum += term / (2 * n + 1);
+                }
+                ref = 2 / Math.sqrt(Math.PI) * sum;
+            } else {
+                double t = z;
+                for (int k = 200; k >= 1; k--) t = z + (k * 0.5) / t;
+                ref = 1 - StrictMath.exp(-z * z) / (Math.sqrt(Math.PI) * t);
+            }
+            assertEquals(ref, Erf.erf(z), 1e-14, "erf(" + z + ")");
+            assertEquals(-ref, Erf.erf(-z), 1e-14, "erf(-" + z + ")");
+        }
+    }
+
+    @Test
+    void vectorSoftmaxEqualsTheScalarReferenceAtEveryWidth() {
+        SplittableRandom rnd = new SplittableRandom(10);
+        for (int n : LENGTHS) {
+            float[] x = new float[n + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) ((rnd.nextDouble() * 2 - 1) * (i % 4 == 0 ? 200 : 8));
+            if (n > 2) x[3] = Float.NEGATIVE_INFINITY; // a masked position
+            float[] expected = x.clone();
+            Softmax.apply(expected, 2, n);
+            double sum = 0;
+            for (int i = 2; i < n + 2; i++) sum += expected[i];
+            assertEquals(1.0, sum, 1e-5, "softmax sums to one, n=" + n);
+            for (int bits : WIDTHS) {
+                float[] y = x.clone();
+                Softmax.apply(KernelConfig.ofBits(bits), y, 2, n);
+                for (int i = 0; i < y.length; i++) assertBits(expected[i], y[i], "softmax " + bits + " n=" + n + " at " + i);
+            }
+        }
+    }
+
+    @Test
+    void vectorGeluCoversEveryErfBranchWithTheScalarBits() {
+        // inputs chosen to land in the series (|z| < 2.5), the continued fraction (2.5 <= |z| < 6) and the
+        // saturated branch (|z| >= 6), mixed within one vector, plus the special values
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 4099;
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) ((rnd.nextDouble() * 2 - 1) * (i % 3 == 0 ? 3 : i % 3 == 1 ? 8 : 12));
+        x[5] = Float.NaN;
+        x[17] = Float.POSITIVE_INFINITY;
+        x[18] = Float.NEGATIVE_INFINITY;
+        x[19] = -0.0f;
+        x[20] = (float) (2.5 / Math.sqrt(0.5));
+        x[21] = (float) (-6 / Math.sqrt(0.5));
+        float[] expected = x.clone();
+        Gelu.apply(expected, 0, n);
+        for (int bits : WIDTHS) {
+            float[] y = x.clone();
+            Gelu.apply(KernelConfig.ofBits(bits), y, 0, n);
+            for (int i = 0; i < n; i++) assertBits(expected[i], y[i], "gelu " + bits + " at " + i + " x=" + x[i]);
+        }
+    }
+
+    @Test
     void erfGeluSiluAndSoftmaxAgreeWithTabulatedValues() {
         // erf values from Abramowitz & Stegun / high-precision tables
         assertEquals(0.0, Erf.erf(0.0), 0.0);
