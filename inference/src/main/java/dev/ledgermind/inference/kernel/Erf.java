@@ -1,14 +1,9 @@
 package dev.ledgermind.inference.kernel;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorOperators;
-
 /**
  * The error function in binary64, built only from + - * / and integer bit operations, so it is
- * bit-identical on every JVM and CPU, and every step has a lanewise vector form that rounds the same
- * ({@code StrictMath} has no erf, {@code Math} functions may differ between platforms, and neither has a
- * vector form with the same bits). Accuracy: about 4e-15 absolute, far below binary32 resolution.
+ * bit-identical on every JVM and CPU, and every step has a lanewise form that would round the same
+ * ({@code StrictMath} has no erf, and {@code Math} functions may differ between platforms). Accuracy: about 4e-15 absolute, far below binary32 resolution.
  *
  * <p>Definition, with {@code z = |v|} and the sign restored at the end ({@code erf(-v) = -erf(v)}):
  * <ul>
@@ -109,20 +104,5 @@ public final class Erf {
         // k sits in the low bits of the shifted value: its bits minus the shifter's bits are k, exactly
         long kBits = Double.doubleToRawLongBits(shifted) - SHIFTER_BITS;
         return p * Double.longBitsToDouble((kBits + 1023) << 52);
-    }
-
-    /**
-     * {@link #exp} lanewise, same operations in the same order; lanes must be in [-700, 700]. (k's integer
-     * value comes from the shifted value's bits, as in the scalar code: a double-to-long vector conversion
-     * needs AVX-512DQ, and without it runs as Java code.)
-     */
-    static DoubleVector exp(DoubleVector x) {
-        DoubleVector shifted = x.mul(INV_LN2).add(SHIFTER);
-        DoubleVector k = shifted.sub(SHIFTER);
-        DoubleVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
-        DoubleVector p = DoubleVector.broadcast(x.species(), E[EXP_TERMS - 1]);
-        for (int n = EXP_TERMS - 2; n >= 0; n--) p = p.mul(r).add(E[n]);
-        LongVector kBits = ((LongVector) shifted.reinterpretAsLongs()).sub(SHIFTER_BITS);
-        return p.mul(kBits.add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles());
     }
 }

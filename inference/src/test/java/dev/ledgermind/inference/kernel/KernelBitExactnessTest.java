@@ -266,19 +266,11 @@ class KernelBitExactnessTest {
     }
 
     @Test
-    void erfsOwnExpIsAccurateAndItsVectorFormHasTheSameBits() {
+    void erfsOwnExpIsAccurate() {
         SplittableRandom rnd = new SplittableRandom(8);
-        var sp = jdk.incubator.vector.DoubleVector.SPECIES_256;
         for (int i = 0; i < 20_000; i++) {
-            double x = -40 + 80 * rnd.nextDouble();
-            double e = Erf.exp(x);
-            assertEquals(StrictMath.exp(x), e, 3e-13 * StrictMath.exp(x), "exp(" + x + ")");
-            double[] lanes = {x, -x, x / 3, 0.0};
-            double[] out = new double[4];
-            Erf.exp(jdk.incubator.vector.DoubleVector.fromArray(sp, lanes, 0)).intoArray(out, 0);
-            for (int k = 0; k < 4; k++) {
-                assertEquals(Double.doubleToRawLongBits(Erf.exp(lanes[k])), Double.doubleToRawLongBits(out[k]), "vector exp(" + lanes[k] + ")");
-            }
+            double x = -110 + 220 * rnd.nextDouble();
+            assertEquals(StrictMath.exp(x), Erf.exp(x), 3e-13 * StrictMath.exp(x), "exp(" + x + ")");
         }
         assertEquals(1.0, Erf.exp(0.0), 0.0);
     }
