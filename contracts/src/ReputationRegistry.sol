@@ -68,7 +68,7 @@ contract ReputationRegistry is TaskMarketBinding {
     error AlreadyRevoked(uint256 agentId, address client, uint64 feedbackIndex);
     error EmptyResponseURI();
     error ProtocolFeedbackIsReadOnly(address taskMarket);
-    error LengthMismatch(uint256 ids, uint256 outcomes);
+    error InvalidOutcome(uint256 outcome);
 
     /// @param identityRegistry_ the ERC-8004 identity registry (AgentRegistry)
     constructor(address identityRegistry_) {
@@ -160,15 +160,17 @@ contract ReputationRegistry is TaskMarketBinding {
 
     /// @notice Records the outcome of each node of a finalized task. Task market only; events only.
     /// @param taskId the task (used as feedbackIndex and feedbackHash)
-    /// @param agentIds the nodes
-    /// @param outcomes one ITaskRecords.NodeOutcome per node
-    function recordOutcomes(uint256 taskId, uint256[] calldata agentIds, uint8[] calldata outcomes) external {
+    /// @param records up to seven packed (agent id, outcome) entries: entry i occupies bits
+    ///        [36i, 36i + 36), the agent id in its low 32 bits and the ITaskRecords.NodeOutcome in its
+    ///        high 4; the list ends at the first entry whose agent id is 0 (agent ids start at 1)
+    function recordOutcomes(uint256 taskId, uint256 records) external {
         if (msg.sender != taskMarket) revert NotTaskMarket(msg.sender);
-        if (agentIds.length != outcomes.length) revert LengthMismatch(agentIds.length, outcomes.length);
-        for (uint256 i; i < agentIds.length; ++i) {
-            (int128 value, string memory tag2) = _protocolValue(ITaskRecords.NodeOutcome(outcomes[i]));
+        for (; uint32(records) != 0; records >>= 36) {
+            uint256 outcome = (records >> 32) & 0xf;
+            if (outcome == 0 || outcome > uint256(type(ITaskRecords.NodeOutcome).max)) revert InvalidOutcome(outcome);
+            (int128 value, string memory tag2) = _protocolValue(ITaskRecords.NodeOutcome(outcome));
             emit NewFeedback(
-                agentIds[i], msg.sender, uint64(taskId), value, 0, PROTOCOL_TAG1, PROTOCOL_TAG1, tag2, "", "", bytes32(taskId)
+                uint32(records), msg.sender, uint64(taskId), value, 0, PROTOCOL_TAG1, PROTOCOL_TAG1, tag2, "", "", bytes32(taskId)
             );
         }
     }

@@ -33,14 +33,25 @@ import {ValidationRegistry} from "./ValidationRegistry.sol";
 ///        Accepted | Refunded                                    : final (deadline := finalization time)
 ///      Invariant: committed ⊇ revealed, and revealed != 0 only when committed == full.
 ///
-///      Storage, designed for the gas target (one k=3 task in <= 450k gas): a task is two words
-///      (three when k > 4): `header` = requester | status | k | committed | revealed | agreed | leader |
-///      flags | round | deadline, and `terms` = fee | modelId | node ids 0..3 (uint32 each). Each
-///      position owns one word in `_slot`: the commitment, overwritten at reveal by the revealed
-///      result hash for the first revealer (the "leader") and for every revealer that differs from
-///      it, and cleared (gas refund) for a revealer that agrees with the leader, whose agreement is
-///      one bit in `agreed`. Trace roots are stored only for the leader and the differing revealers.
-///      At settlement `leader` becomes the accepted position and `agreed` the accepted-position mask.
+///      Storage, designed for the gas target (one k=3 task in <= 450k gas). A task is two words (three
+///      when k > 4): `state` = status | k | committed | revealed | agreed | leader | flags | round |
+///      deadline | modelId | node ids 0..3 (uint32 each), the only word that commit and reveal read;
+///      `payment` = requester | fee, read at settlement; `extra` = node ids 4..6.
+///
+///      Commitments live in per-agent lanes, not per task: `_lanes[agentId][lane]` holds
+///      keccak256(abi.encode(taskId, commitment)) from the agent's commit until its reveal, and the node
+///      reuses the lane for a later task (a rewrite of a non-zero word costs 5,000 gas instead of the
+///      22,100 of a fresh one). The node picks the lane and names it again when it reveals. Binding the
+///      lane value to the task id of the commit call means a commitment can only be opened in the task
+///      it was committed to: a node cannot plant a second commitment for task A through a commit to task
+///      B and later pick the one it likes. A node that reuses a lane before revealing the task that held
+///      it destroys its own commitment (it can no longer reveal and is slashed as absent); it cannot
+///      touch another agent's lanes (commit checks the operator).
+///
+///      Reveals: the first revealer (the "leader") and every revealer that differs from it store their
+///      (result hash, trace root) in `_results[taskId][position]`; a revealer that agrees with the
+///      leader only sets its bit in `agreed`. At settlement `leader` becomes the accepted position and
+///      `agreed` the accepted-position mask, so `_results[taskId][leader]` is the accepted result.
 ///      The ERC-8004 reputation and validation records are events emitted by the registries plus
 ///      the counters already kept here; the registries answer reads from this contract
 ///      (ITaskRecords), so no per-record storage is written.
@@ -92,15 +103,29 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     ///      reads that word only when there can be something in it.
     uint8 private constant FLAG_BONUS = 2;
     uint8 private constant NO_LEADER = 0xff;
+    /// @notice Commitment lanes per agent (lane indexes 0..255).
+    uint256 public constant LANES = 256;
+
+    // bit offsets in TaskWords.state
+    uint256 private constant S_K = 8;
+    uint256 private constant S_COMMITTED = 16;
+    uint256 private constant S_REVEALED = 24;
+    uint256 private constant S_AGREED = 32;
+    uint256 private constant S_LEADER = 40;
+    uint256 private constant S_FLAGS = 48;
+    uint256 private constant S_ROUND = 56;
+    uint256 private constant S_DEADLINE = 64;
+    uint256 private constant S_MODEL = 96;
+    uint256 private constant S_NODES = 128;
     /// @notice The largest redundancy the storage layout holds (position bitmaps are one byte).
     uint256 public constant MAX_K = 7;
     uint8 private constant MODE_BIT_REPLICATED = 1;
     uint256 private constant CALLBACK_GAS_RESERVE = 20_000;
 
     /// @notice A decoded task. `deadline` is the commit deadline while active and the finalization
-    ///         time once final. `nodes` holds k agent ids.
+    ///         time once final. `nodes` holds k agent ids. `requester` and `fee` are only filled by
+    ///         `_loadPayment`.
     struct Task {
-        address requester;
         Status status;
         uint8 k;
         uint8 committed;
@@ -110,9 +135,10 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint8 flags;
         uint8 round;
         uint32 deadline;
-        uint96 fee;
         uint32 modelId;
         uint32[7] nodes;
+        address requester;
+        uint96 fee;
     }
 
     /// @notice A task as the view functions return it.
@@ -135,9 +161,15 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     }
 
     struct TaskWords {
-        uint256 header;
-        uint256 terms;
+        uint256 state;
+        uint256 payment;
         uint256 extra;
+    }
+
+    /// @dev A revealed (result hash, trace root), stored for the leader and for revealers that differ from it.
+    struct Result {
+        bytes32 resultHash;
+        bytes32 traceRoot;
     }
 
     /// @dev One word: global counters.
@@ -180,8 +212,8 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
 
     Totals private _totals;
     mapping(uint256 taskId => TaskWords) private _tasks;
-    mapping(uint256 taskId => bytes32[7]) private _slot;
-    mapping(uint256 taskId => bytes32[7]) private _traceRoot;
+    mapping(uint256 agentId => bytes32[LANES]) private _lanes;
+    mapping(uint256 taskId => Result[7]) private _results;
     mapping(uint256 taskId => mapping(uint256 position => bytes)) private _output;
     mapping(uint256 taskId => uint256) private _bonus;
     mapping(uint256 agentId => Account) private _accounts;
@@ -208,7 +240,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint256 revealDeadline,
         uint32[] nodes
     );
-    event Committed(uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 position, bytes32 commitment);
+    event Committed(
+        uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 position, uint8 lane, bytes32 commitment
+    );
     event Revealed(
         uint256 indexed taskId,
         uint256 indexed agentId,
@@ -236,8 +270,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         bytes32 traceRoot,
         uint8 acceptedMask,
         uint256 rewardPerNode,
-        uint256 refund,
-        uint32[] nodes
+        uint256 refund
     );
     event CallbackResult(uint256 indexed taskId, address indexed consumer, bool success);
     event RewardClaimed(uint256 indexed agentId, address indexed to, uint256 amount);
@@ -402,22 +435,26 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     /// @notice Commits an assigned node to its result:
     ///         commitment = keccak256(abi.encode(taskId, msg.sender, resultHash, traceRoot, salt)).
     ///         The caller must be the agent's owner or agent wallet, and must reveal from the same address.
+    ///         The commitment is kept in one of the agent's lanes (see the contract notes) until the
+    ///         reveal, which names the same lane; the node must not reuse that lane for another commit
+    ///         before it has revealed here.
     /// @param taskId the task
     /// @param agentId the assigned agent
+    /// @param lane the agent's lane to keep the commitment in (0..255)
     /// @param commitment the commitment
-    function commit(uint256 taskId, uint256 agentId, bytes32 commitment) external nonReentrant {
-        Task memory t = _loadHeader(taskId);
-        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
-        if (block.timestamp > t.deadline) revert CommitWindowClosed(taskId, t.deadline);
-        uint256 pos = _positionOf(taskId, t, agentId);
-        uint8 bit = uint8(1 << pos);
-        if (t.committed & bit != 0) revert AlreadyCommitted(taskId, agentId);
+    function commit(uint256 taskId, uint256 agentId, uint8 lane, bytes32 commitment) external nonReentrant {
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
+        uint256 deadline = uint32(s >> S_DEADLINE);
+        if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
+        uint256 pos = _positionIn(taskId, s, agentId);
+        uint256 bit = 1 << (S_COMMITTED + pos);
+        if (s & bit != 0) revert AlreadyCommitted(taskId, agentId);
         if (commitment == 0) revert ZeroCommitment(taskId);
         if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
-        t.committed |= bit;
-        _slot[taskId][pos] = commitment;
-        _tasks[taskId].header = _encodeHeader(t);
-        emit Committed(taskId, agentId, msg.sender, uint8(pos), commitment);
+        _lanes[agentId][lane] = _laneValue(taskId, commitment);
+        _tasks[taskId].state = s | bit;
+        emit Committed(taskId, agentId, msg.sender, uint8(pos), lane, commitment);
     }
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
@@ -427,6 +464,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     ///         callback of a callback task.
     /// @param taskId the task
     /// @param agentId the assigned agent
+    /// @param lane the lane the commitment was made in
     /// @param resultHash the result hash committed to
     /// @param traceRoot the trace root committed to
     /// @param salt the salt committed with
@@ -434,50 +472,50 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     function reveal(
         uint256 taskId,
         uint256 agentId,
+        uint8 lane,
         bytes32 resultHash,
         bytes32 traceRoot,
         bytes32 salt,
         bytes calldata output
     ) external nonReentrant {
-        Task memory t = _loadHeader(taskId);
-        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
-        uint8 full = _fullMask(t.k);
-        if (t.committed != full) revert RevealNotOpen(taskId, t.committed);
-        uint256 revealDeadline = uint256(t.deadline) + revealWindow;
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
+        uint256 full = (1 << uint8(s >> S_K)) - 1;
+        if (uint8(s >> S_COMMITTED) != full) revert RevealNotOpen(taskId, uint8(s >> S_COMMITTED));
+        uint256 revealDeadline = uint256(uint32(s >> S_DEADLINE)) + revealWindow;
         if (block.timestamp > revealDeadline) revert RevealWindowClosed(taskId, revealDeadline);
-        uint256 pos = _positionOf(taskId, t, agentId);
-        uint8 bit = uint8(1 << pos);
-        if (t.revealed & bit != 0) revert AlreadyRevealed(taskId, agentId);
-        if (_slot[taskId][pos] != commitmentOf(taskId, msg.sender, resultHash, traceRoot, salt)) {
+        uint256 pos = _positionIn(taskId, s, agentId);
+        if (s & (1 << (S_REVEALED + pos)) != 0) revert AlreadyRevealed(taskId, agentId);
+        if (_lanes[agentId][lane] != _laneValue(taskId, commitmentOf(taskId, msg.sender, resultHash, traceRoot, salt))) {
             revert CommitmentMismatch(taskId, agentId);
         }
-        bool callback = t.flags & FLAG_CALLBACK != 0;
+        bool callback = (s >> S_FLAGS) & FLAG_CALLBACK != 0;
         if (output.length > maxOutputBytes) revert OutputTooLarge(taskId, output.length, maxOutputBytes);
         if (output.length != 0 || callback) {
             bytes32 outputHash = keccak256(output);
             if (outputHash != resultHash) revert OutputHashMismatch(taskId, resultHash, outputHash);
         }
 
-        t.revealed |= bit;
+        s |= 1 << (S_REVEALED + pos);
+        uint256 leader = uint8(s >> S_LEADER);
         if (
-            t.leader != NO_LEADER && _slot[taskId][t.leader] == resultHash
-                && _traceRoot[taskId][t.leader] == traceRoot
+            leader != NO_LEADER && _results[taskId][leader].resultHash == resultHash
+                && _results[taskId][leader].traceRoot == traceRoot
         ) {
-            t.agreed |= bit;
-            delete _slot[taskId][pos];
+            s |= 1 << (S_AGREED + pos);
         } else {
-            if (t.leader == NO_LEADER) t.leader = uint8(pos);
-            _slot[taskId][pos] = resultHash;
-            _traceRoot[taskId][pos] = traceRoot;
+            if (leader == NO_LEADER) s = (s & ~(uint256(0xff) << S_LEADER)) | (pos << S_LEADER);
+            _results[taskId][pos] = Result(resultHash, traceRoot);
             if (callback && output.length != 0) _output[taskId][pos] = output;
         }
         emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
-        if (t.revealed == full) {
+        if (uint8(s >> S_REVEALED) == full) {
             // the last reveal settles at once: no separate finalize transaction on the happy path
-            _loadTerms(taskId, t);
-            _settle(taskId, t, full);
+            Task memory t = _decode(taskId, s);
+            _loadPayment(taskId, t);
+            _settle(taskId, t, uint8(full));
         } else {
-            _tasks[taskId].header = _encodeHeader(t);
+            _tasks[taskId].state = s;
         }
     }
 
@@ -487,10 +525,10 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     ///         For callback tasks the caller must leave at least callbackGasLimit for the consumer.
     /// @param taskId the task
     function finalize(uint256 taskId) external nonReentrant {
-        Task memory t = _loadHeader(taskId);
+        Task memory t = _load(taskId);
         if (t.status == Status.None) revert UnknownTask(taskId);
         if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
-        _loadTerms(taskId, t);
+        _loadPayment(taskId, t);
         uint8 full = _fullMask(t.k);
         if (t.committed != full) {
             if (block.timestamp <= t.deadline) revert TooEarly(taskId, uint256(t.deadline) + 1);
@@ -548,8 +586,8 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     /// @param taskId the task
     /// @return v the task (status 0 for an unknown id)
     function getTask(uint256 taskId) external view returns (TaskView memory v) {
-        Task memory t = _loadHeader(taskId);
-        _loadTerms(taskId, t);
+        Task memory t = _load(taskId);
+        _loadPayment(taskId, t);
         v.requester = t.requester;
         v.status = uint8(t.status);
         v.phase = uint8(_phase(t));
@@ -574,16 +612,14 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     /// @param taskId the task
     /// @return the phase
     function phaseOf(uint256 taskId) external view returns (Phase) {
-        return _phase(_loadHeader(taskId));
+        return _phase(_load(taskId));
     }
 
     /// @notice The agent ids assigned to a task, by position (replacements included).
     /// @param taskId the task
     /// @return nodes k agent ids
     function taskNodes(uint256 taskId) external view returns (uint32[] memory nodes) {
-        Task memory t = _loadHeader(taskId);
-        _loadTerms(taskId, t);
-        nodes = _nodeList(t);
+        nodes = _nodeList(_load(taskId));
     }
 
     /// @notice The accepted result of a task.
@@ -597,16 +633,19 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         view
         returns (bool accepted, bytes32 resultHash, bytes32 traceRoot, bytes memory output)
     {
-        Task memory t = _loadHeader(taskId);
-        if (t.status != Status.Accepted) return (false, 0, 0, "");
-        return (true, _slot[taskId][t.leader], _traceRoot[taskId][t.leader], _output[taskId][t.leader]);
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) != uint8(Status.Accepted)) return (false, 0, 0, "");
+        uint256 leader = uint8(s >> S_LEADER);
+        Result storage r = _results[taskId][leader];
+        return (true, r.resultHash, r.traceRoot, _output[taskId][leader]);
     }
 
     /// @notice The position of an agent in a task (reverts NotAssigned when it is not assigned).
     /// @return the position, 0..k-1
     function positionOf(uint256 taskId, uint256 agentId) external view returns (uint256) {
-        Task memory t = _loadHeader(taskId);
-        return _positionOf(taskId, t, agentId);
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) == uint8(Status.None)) revert UnknownTask(taskId);
+        return _positionIn(taskId, s, agentId);
     }
 
     /// @notice An agent's reward account.
@@ -641,9 +680,8 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
 
     /// @inheritdoc ITaskRecords
     function outcomeOf(uint256 taskId, uint256 agentId) external view returns (NodeOutcome) {
-        Task memory t = _loadHeader(taskId);
+        Task memory t = _load(taskId);
         if (t.status != Status.Accepted && t.status != Status.Refunded) return NodeOutcome.None;
-        _loadTerms(taskId, t);
         for (uint256 pos; pos < t.k; ++pos) {
             if (t.nodes[pos] != agentId) continue;
             uint8 bit = uint8(1 << pos);
@@ -663,15 +701,15 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         view
         returns (bool finalized, uint256 agentId, uint8 response, bytes32 responseHash, uint256 lastUpdate)
     {
-        Task memory t = _loadHeader(taskId);
+        Task memory t = _load(taskId);
         if (t.status != Status.Accepted && t.status != Status.Refunded) return (false, 0, 0, 0, 0);
         if (t.status == Status.Refunded) return (true, 0, 0, 0, t.deadline);
-        _loadTerms(taskId, t);
+        Result storage r = _results[taskId][t.leader];
         return (
             true,
             t.nodes[t.leader],
             uint8(_popcount(t.agreed) * 100 / t.k),
-            keccak256(abi.encode(_slot[taskId][t.leader], _traceRoot[taskId][t.leader])),
+            keccak256(abi.encode(r.resultHash, r.traceRoot)),
             t.deadline
         );
     }
@@ -683,12 +721,15 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     }
 
     // ---------------------------------------------------------------- settlement
+    //
+    // Reputation records go to the ReputationRegistry packed in one word: entry i occupies bits
+    // [36i, 36i + 36): the agent id in the low 32 bits, the ITaskRecords.NodeOutcome in the high 4.
+    // Agent ids start at 1, so an all-zero entry ends the list; k <= 7 entries fit in 252 bits.
 
     /// @dev Commit deadline passed with positions missing: slash them, then replace or refund.
     function _commitTimeout(uint256 taskId, Task memory t, uint8 full) private {
         uint8 missing = full & ~t.committed;
-        (uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes) =
-            _slashPositions(taskId, t, missing, 0, absenceSlash, SlashReason.NoCommit);
+        (uint256 proceeds, uint256 records,) = _slashPositions(taskId, t, missing, absenceSlash, SlashReason.NoCommit, 0, 0);
         uint256 honest = proceeds * slashHonestBps / 10_000;
         uint256 missingCount = _popcount(missing);
 
@@ -715,11 +756,11 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
             tot.escrowed += uint96(honest);
             tot.unclaimed += uint96(proceeds - honest);
             _totals = tot;
-            _storeAll(taskId, t);
-            reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+            _storeNodes(taskId, t);
+            reputationRegistry.recordOutcomes(taskId, records);
             return;
         }
-        _refund(taskId, t, proceeds, ids, outcomes);
+        _refund(taskId, t, proceeds, records);
     }
 
     /// @dev All revealed, or the reveal deadline passed: find a quorum, pay, slash, record.
@@ -733,63 +774,58 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         }
         if (winners == 0) {
             // no quorum: refund; non-revealers are still at fault
-            (uint256 lost, uint256[] memory absentIds, uint8[] memory absentOutcomes) =
-                _slashPositions(taskId, t, full & ~t.revealed, 0, absenceSlash, SlashReason.NoReveal);
-            _refund(taskId, t, lost, absentIds, absentOutcomes);
+            (uint256 lost, uint256 absentRecords,) =
+                _slashPositions(taskId, t, full & ~t.revealed, absenceSlash, SlashReason.NoReveal, 0, 0);
+            _refund(taskId, t, lost, absentRecords);
             return;
         }
 
+        uint256 records;
+        uint256 n; // entries in records
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            records |= (uint256(t.nodes[pos]) | (uint256(uint8(NodeOutcome.Agreed)) << 32)) << (36 * n++);
+        }
+        uint256 winnerCount = n;
         uint8 dissenters = t.revealed & ~winners;
         uint256 proceeds;
-        uint256[] memory ids;
-        uint8[] memory outcomes;
         if (dissenters | (full & ~t.revealed) != 0) {
             uint256 p1;
             uint256 p2;
-            uint256[] memory ids2;
-            uint8[] memory out2;
-            (p1, ids, outcomes) = _slashPositions(taskId, t, full & ~t.revealed, winners, absenceSlash, SlashReason.NoReveal);
-            (p2, ids2, out2) = _slashPositions(taskId, t, dissenters, 0, dissentSlash, SlashReason.Dissent);
+            (p1, records, n) = _slashPositions(taskId, t, full & ~t.revealed, absenceSlash, SlashReason.NoReveal, records, n);
+            (p2, records, n) = _slashPositions(taskId, t, dissenters, dissentSlash, SlashReason.Dissent, records, n);
             proceeds = p1 + p2;
-            // ids (and outcomes) already hold the winners' entries; append the dissenters'
-            (ids, outcomes) = _concat(ids, outcomes, ids2, out2);
-        } else {
-            (ids, outcomes) = _winnerRecords(t, winners);
         }
         uint256 honest = proceeds * slashHonestBps / 10_000;
         uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
         uint256 pool = uint256(t.fee) + bonus + honest;
-        uint256 n = _popcount(winners);
-        uint256 share = pool / n;
-        uint256 dust = pool - share * n; // rounding remainder: paid to the accepted leader, no extra write
+        uint256 share = pool / winnerCount;
+        uint256 dust = pool - share * winnerCount; // rounding remainder: paid to the accepted leader, no extra write
         for (uint256 pos; pos < t.k; ++pos) {
             if (winners & (1 << pos) == 0) continue;
-            Account memory a = _accounts[t.nodes[pos]];
+            Account storage a = _accounts[t.nodes[pos]];
             a.earned += uint96(pos == t.leader ? share + dust : share);
             a.agreed += 1;
-            _accounts[t.nodes[pos]] = a;
         }
         uint256 toTreasury = proceeds - honest;
         if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
         Totals memory tot = _totals;
         tot.escrowed -= uint96(uint256(t.fee) + bonus);
-        tot.unclaimed += uint96(pool + proceeds - honest);
+        tot.unclaimed += uint96(pool + toTreasury);
         _totals = tot;
 
         t.status = Status.Accepted;
         t.agreed = winners;
         t.deadline = uint32(block.timestamp);
-        _tasks[taskId].header = _encodeHeader(t);
+        _tasks[taskId].state = _encodeState(t);
 
-        bytes32 resultHash = _slot[taskId][t.leader];
-        bytes32 traceRoot = _traceRoot[taskId][t.leader];
-        emit TaskFinalized(taskId, t.requester, true, resultHash, traceRoot, winners, share, 0, _nodeList(t));
-        reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+        Result storage r = _results[taskId][t.leader];
+        bytes32 resultHash = r.resultHash;
+        bytes32 traceRoot = r.traceRoot;
+        emit TaskFinalized(taskId, t.requester, true, resultHash, traceRoot, winners, share, 0);
+        reputationRegistry.recordOutcomes(taskId, records);
         validationRegistry.recordTaskValidation(
-            taskId,
-            t.nodes[t.leader],
-            uint8(n * 100 / t.k),
-            keccak256(abi.encode(resultHash, traceRoot))
+            taskId, t.nodes[t.leader], uint8(winnerCount * 100 / t.k), keccak256(abi.encode(resultHash, traceRoot))
         );
         if (t.flags & FLAG_CALLBACK != 0) {
             _deliver(taskId, t.requester, true, resultHash, traceRoot, _output[taskId][t.leader]);
@@ -797,9 +833,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     }
 
     /// @dev Refunds the fee to the requester (pull); held bonus and slash proceeds go to the treasury.
-    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes)
-        private
-    {
+    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256 records) private {
         uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
         pendingWithdrawals[t.requester] += t.fee;
         if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
@@ -812,68 +846,36 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         t.agreed = 0;
         t.leader = NO_LEADER;
         t.deadline = uint32(block.timestamp);
-        _tasks[taskId].header = _encodeHeader(t);
+        _tasks[taskId].state = _encodeState(t);
 
-        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee, _nodeList(t));
-        if (ids.length != 0) reputationRegistry.recordOutcomes(taskId, ids, outcomes);
+        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee);
+        if (records != 0) reputationRegistry.recordOutcomes(taskId, records);
         validationRegistry.recordTaskValidation(taskId, t.nodes[0], 0, 0);
         if (t.flags & FLAG_CALLBACK != 0) _deliver(taskId, t.requester, false, 0, 0, "");
     }
 
-    /// @dev Slashes each position in `mask` by `amount`; returns the proceeds and the reputation
-    ///      records for the slashed nodes, preceded by Agreed records for the positions in `winners`.
+    /// @dev Slashes each position in `mask` by `amount`; returns the proceeds and `records` (holding `n`
+    ///      entries) with one packed reputation record appended per slashed node.
     function _slashPositions(
         uint256 taskId,
         Task memory t,
         uint8 mask,
-        uint8 winners,
         uint256 amount,
-        SlashReason reason
-    ) private returns (uint256 proceeds, uint256[] memory ids, uint8[] memory outcomes) {
-        uint256 w = _popcount(winners);
-        uint256 n = w + _popcount(mask);
-        ids = new uint256[](n);
-        outcomes = new uint8[](n);
-        uint256 i;
-        for (uint256 pos; pos < t.k; ++pos) {
-            if (winners & (1 << pos) == 0) continue;
-            ids[i] = t.nodes[pos];
-            outcomes[i++] = uint8(NodeOutcome.Agreed);
-        }
-        uint8 outcome = uint8(reason == SlashReason.Dissent ? NodeOutcome.Dissented : NodeOutcome.Absent);
+        SlashReason reason,
+        uint256 records,
+        uint256 n
+    ) private returns (uint256 proceeds, uint256, uint256) {
+        uint256 outcome = uint256(uint8(reason == SlashReason.Dissent ? NodeOutcome.Dissented : NodeOutcome.Absent));
         for (uint256 pos; pos < t.k; ++pos) {
             if (mask & (1 << pos) == 0) continue;
             uint256 agentId = t.nodes[pos];
             _accounts[agentId].faults += 1;
             uint256 taken = amount == 0 ? 0 : agentRegistry.slash(agentId, amount);
             proceeds += taken;
-            ids[i] = agentId;
-            outcomes[i++] = outcome;
+            records |= (agentId | (outcome << 32)) << (36 * n++);
             emit NodeSlashed(taskId, agentId, uint8(pos), uint8(reason), taken);
         }
-    }
-
-    function _winnerRecords(Task memory t, uint8 winners) private pure returns (uint256[] memory ids, uint8[] memory outcomes) {
-        uint256 n = _popcount(winners);
-        ids = new uint256[](n);
-        outcomes = new uint8[](n);
-        uint256 i;
-        for (uint256 pos; pos < t.k; ++pos) {
-            if (winners & (1 << pos) == 0) continue;
-            ids[i] = t.nodes[pos];
-            outcomes[i++] = uint8(NodeOutcome.Agreed);
-        }
-    }
-
-    function _concat(uint256[] memory a, uint8[] memory ao, uint256[] memory b, uint8[] memory bo)
-        private
-        pure
-        returns (uint256[] memory ids, uint8[] memory outcomes)
-    {
-        ids = new uint256[](a.length + b.length);
-        outcomes = new uint8[](a.length + b.length);
-        for (uint256 i; i < a.length; ++i) (ids[i], outcomes[i]) = (a[i], ao[i]);
-        for (uint256 i; i < b.length; ++i) (ids[a.length + i], outcomes[a.length + i]) = (b[i], bo[i]);
+        return (proceeds, records, n);
     }
 
     /// @dev Among revealed positions that differ from the leader, finds a group of equal results
@@ -881,11 +883,11 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     function _findQuorum(uint256 taskId, uint8 rest, uint256 quorum) private view returns (uint8, uint8) {
         for (uint256 p; p < MAX_K; ++p) {
             if (rest & (1 << p) == 0) continue;
-            bytes32 r = _slot[taskId][p];
-            bytes32 tr = _traceRoot[taskId][p];
+            bytes32 r = _results[taskId][p].resultHash;
+            bytes32 tr = _results[taskId][p].traceRoot;
             uint8 group = uint8(1 << p);
             for (uint256 q = p + 1; q < MAX_K; ++q) {
-                if (rest & (1 << q) != 0 && _slot[taskId][q] == r && _traceRoot[taskId][q] == tr) group |= uint8(1 << q);
+                if (rest & (1 << q) != 0 && _results[taskId][q].resultHash == r && _results[taskId][q].traceRoot == tr) group |= uint8(1 << q);
             }
             if (_popcount(group) >= quorum) return (uint8(p), group);
             rest &= ~group;
@@ -975,12 +977,12 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         return Phase.Finalizable;
     }
 
-    function _positionOf(uint256 taskId, Task memory t, uint256 agentId) private view returns (uint256) {
-        if (t.status == Status.None) revert UnknownTask(taskId);
-        uint256 terms = _tasks[taskId].terms;
-        uint256 k = t.k;
-        for (uint256 pos; pos < k && pos < 4; ++pos) {
-            if (uint32(terms >> (128 + 32 * pos)) == agentId) return pos;
+    /// @dev The position of `agentId` in the task whose state word is `s`; reverts NotAssigned.
+    function _positionIn(uint256 taskId, uint256 s, uint256 agentId) private view returns (uint256) {
+        uint256 k = uint8(s >> S_K);
+        uint256 n = k < 4 ? k : 4;
+        for (uint256 pos; pos < n; ++pos) {
+            if (uint32(s >> (S_NODES + 32 * pos)) == agentId) return pos;
         }
         if (k > 4) {
             uint256 extra = _tasks[taskId].extra;
@@ -991,26 +993,34 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         revert NotAssigned(taskId, agentId);
     }
 
-    function _loadHeader(uint256 taskId) private view returns (Task memory t) {
-        uint256 h = _tasks[taskId].header;
-        t.requester = address(uint160(h));
-        t.status = Status(uint8(h >> 160));
-        t.k = uint8(h >> 168);
-        t.committed = uint8(h >> 176);
-        t.revealed = uint8(h >> 184);
-        t.agreed = uint8(h >> 192);
-        t.leader = uint8(h >> 200);
-        t.flags = uint8(h >> 208);
-        t.round = uint8(h >> 216);
-        t.deadline = uint32(h >> 224);
+    /// @dev What a lane holds for a commitment made in `taskId`: binds the commitment to the task of the
+    ///      commit call, so that it can only be opened in that task.
+    function _laneValue(uint256 taskId, bytes32 commitment) private pure returns (bytes32 v) {
+        assembly ("memory-safe") {
+            mstore(0x00, taskId)
+            mstore(0x20, commitment)
+            v := keccak256(0x00, 0x40)
+        }
     }
 
-    function _loadTerms(uint256 taskId, Task memory t) private view {
-        uint256 terms = _tasks[taskId].terms;
-        t.fee = uint96(terms);
-        t.modelId = uint32(terms >> 96);
+    /// @dev Decodes the state word (and the extra word for k > 4); requester and fee are not loaded.
+    function _load(uint256 taskId) private view returns (Task memory t) {
+        return _decode(taskId, _tasks[taskId].state);
+    }
+
+    function _decode(uint256 taskId, uint256 s) private view returns (Task memory t) {
+        t.status = Status(uint8(s));
+        t.k = uint8(s >> S_K);
+        t.committed = uint8(s >> S_COMMITTED);
+        t.revealed = uint8(s >> S_REVEALED);
+        t.agreed = uint8(s >> S_AGREED);
+        t.leader = uint8(s >> S_LEADER);
+        t.flags = uint8(s >> S_FLAGS);
+        t.round = uint8(s >> S_ROUND);
+        t.deadline = uint32(s >> S_DEADLINE);
+        t.modelId = uint32(s >> S_MODEL);
         for (uint256 pos; pos < 4; ++pos) {
-            t.nodes[pos] = uint32(terms >> (128 + 32 * pos));
+            t.nodes[pos] = uint32(s >> (S_NODES + 32 * pos));
         }
         if (t.k > 4) {
             uint256 extra = _tasks[taskId].extra;
@@ -1020,33 +1030,41 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         }
     }
 
-    function _encodeHeader(Task memory t) private pure returns (uint256 h) {
-        h = uint256(uint160(t.requester)) | (uint256(uint8(t.status)) << 160) | (uint256(t.k) << 168)
-            | (uint256(t.committed) << 176) | (uint256(t.revealed) << 184) | (uint256(t.agreed) << 192)
-            | (uint256(t.leader) << 200) | (uint256(t.flags) << 208) | (uint256(t.round) << 216)
-            | (uint256(t.deadline) << 224);
+    function _loadPayment(uint256 taskId, Task memory t) private view {
+        uint256 p = _tasks[taskId].payment;
+        t.requester = address(uint160(p));
+        t.fee = uint96(p >> 160);
     }
 
-    function _encodeTerms(Task memory t) private pure returns (uint256 terms, uint256 extra) {
-        terms = uint256(t.fee) | (uint256(t.modelId) << 96);
+    function _encodeState(Task memory t) private pure returns (uint256 s) {
+        s = uint256(uint8(t.status)) | (uint256(t.k) << S_K) | (uint256(t.committed) << S_COMMITTED)
+            | (uint256(t.revealed) << S_REVEALED) | (uint256(t.agreed) << S_AGREED) | (uint256(t.leader) << S_LEADER)
+            | (uint256(t.flags) << S_FLAGS) | (uint256(t.round) << S_ROUND) | (uint256(t.deadline) << S_DEADLINE)
+            | (uint256(t.modelId) << S_MODEL);
         for (uint256 pos; pos < 4; ++pos) {
-            terms |= uint256(t.nodes[pos]) << (128 + 32 * pos);
+            s |= uint256(t.nodes[pos]) << (S_NODES + 32 * pos);
         }
+    }
+
+    function _encodeExtra(Task memory t) private pure returns (uint256 extra) {
         for (uint256 pos = 4; pos < MAX_K; ++pos) {
             extra |= uint256(t.nodes[pos]) << (32 * (pos - 4));
         }
     }
 
+    /// @dev Writes all of a new task's words.
     function _storeNew(uint256 taskId, Task memory t) private {
         TaskWords storage w = _tasks[taskId];
-        (uint256 terms, uint256 extra) = _encodeTerms(t);
-        w.header = _encodeHeader(t);
-        w.terms = terms;
-        if (t.k > 4) w.extra = extra;
+        w.state = _encodeState(t);
+        w.payment = uint256(uint160(t.requester)) | (uint256(t.fee) << 160);
+        if (t.k > 4) w.extra = _encodeExtra(t);
     }
 
-    function _storeAll(uint256 taskId, Task memory t) private {
-        _storeNew(taskId, t);
+    /// @dev Writes the state word, and the extra word when k > 4 (replacements change node ids).
+    function _storeNodes(uint256 taskId, Task memory t) private {
+        TaskWords storage w = _tasks[taskId];
+        w.state = _encodeState(t);
+        if (t.k > 4) w.extra = _encodeExtra(t);
     }
 
     function _nodeList(Task memory t) private pure returns (uint32[] memory nodes) {

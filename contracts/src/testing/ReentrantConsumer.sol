@@ -49,8 +49,8 @@ contract ReentrantConsumer is ILedgermindConsumer {
         _attempt(abi.encodeCall(TaskMarket.finalize, (taskId)));
         _attempt(abi.encodeCall(TaskMarket.claim, (targetAgentId)));
         _attempt(abi.encodeCall(TaskMarket.withdrawBalance, ()));
-        _attempt(abi.encodeCall(TaskMarket.commit, (taskId, targetAgentId, bytes32(uint256(1)))));
-        _attempt(abi.encodeCall(TaskMarket.reveal, (taskId, targetAgentId, 0, 0, 0, "")));
+        _attempt(abi.encodeCall(TaskMarket.commit, (taskId, targetAgentId, 0, bytes32(uint256(1)))));
+        _attempt(abi.encodeCall(TaskMarket.reveal, (taskId, targetAgentId, 0, 0, 0, 0, "")));
         if (behaviour == Behaviour.Revert) revert("hostile consumer");
         if (behaviour == Behaviour.BurnGas) {
             while (true) {}

@@ -5,19 +5,27 @@ import dev.ledgermind.chain.contracts.ModelRegistry;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import dev.ledgermind.chain.contracts.ValidationRegistry;
+import org.web3j.abi.EventEncoder;
 import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.RemoteFunctionCall;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tx.Contract;
 import org.web3j.tx.gas.ContractGasProvider;
 import org.web3j.tx.gas.StaticGasProvider;
+import org.web3j.utils.Numeric;
 
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +57,11 @@ public final class LedgermindContracts {
     private final ReputationRegistry reputation;
     private final ValidationRegistry validation;
     private final Map<String, TransactionReceipt> deployReceipts;
+    /** Lanes this facade committed in and has not revealed yet: agent id -> (lane -> task id). */
+    private final Map<Long, Map<Integer, BigInteger>> openLanes = new HashMap<>();
+
+    /** Commitment lanes per agent (TaskMarket.LANES). */
+    public static final int LANES = 256;
 
     private LedgermindContracts(Web3j web3j, Deployment deployment, TransactionSender sender,
                                 Map<String, TransactionReceipt> deployReceipts) {
@@ -255,15 +268,103 @@ public final class LedgermindContracts {
         return Commitment.of(taskId, address(), resultHash, traceRoot, salt);
     }
 
+    /**
+     * Commits in the lowest lane that this facade has not committed in without revealing yet (see
+     * {@link #commit(BigInteger, long, int, byte[])}); {@link #reveal(BigInteger, long, byte[], byte[], byte[], byte[])}
+     * finds the lane again. A process that keeps commitments across restarts must choose and persist
+     * lanes itself.
+     */
     public TransactionReceipt commit(BigInteger taskId, long agentId, byte[] commitment) {
-        Commitment.require32("commitment", commitment);
-        return sendMarket(market.commit(taskId, BigInteger.valueOf(agentId), commitment), BigInteger.ZERO);
+        int lane;
+        synchronized (openLanes) {
+            Map<Integer, BigInteger> open = openLanes.computeIfAbsent(agentId, a -> new HashMap<>());
+            lane = 0;
+            while (open.containsKey(lane)) lane++;
+            if (lane >= LANES) throw new ChainException("agent " + agentId + " has " + LANES + " unrevealed commitments");
+            open.put(lane, taskId); // held while the transaction is in flight; released below if it fails
+        }
+        try {
+            return commit(taskId, agentId, lane, commitment);
+        } catch (RuntimeException e) {
+            releaseLane(agentId, lane, taskId);
+            throw e;
+        }
     }
 
+    /**
+     * Commits to a task, keeping the commitment in the agent's {@code lane} (0..255) until the reveal.
+     * The lane must not hold a commitment of this agent that is still to be revealed: committing over it
+     * makes that earlier task impossible to reveal (its node is then slashed as absent).
+     */
+    public TransactionReceipt commit(BigInteger taskId, long agentId, int lane, byte[] commitment) {
+        Commitment.require32("commitment", commitment);
+        requireLane(lane);
+        TransactionReceipt r = sendMarket(market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
+                commitment), BigInteger.ZERO);
+        synchronized (openLanes) {
+            openLanes.computeIfAbsent(agentId, a -> new HashMap<>()).put(lane, taskId);
+        }
+        return r;
+    }
+
+    /**
+     * Reveals in the lane this facade committed in, or else in the lane named by the agent's Committed
+     * event for the task.
+     */
     public TransactionReceipt reveal(BigInteger taskId, long agentId, byte[] resultHash, byte[] traceRoot, byte[] salt,
                                      byte[] output) {
-        return sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), resultHash, traceRoot, salt,
-                output == null ? new byte[0] : output), BigInteger.ZERO);
+        Integer lane = null;
+        synchronized (openLanes) {
+            for (var e : openLanes.getOrDefault(agentId, Map.of()).entrySet()) {
+                if (e.getValue().equals(taskId)) lane = e.getKey();
+            }
+        }
+        return reveal(taskId, agentId, lane != null ? lane : laneOf(taskId, agentId), resultHash, traceRoot, salt, output);
+    }
+
+    /** Reveals a commitment kept in the agent's {@code lane}. */
+    public TransactionReceipt reveal(BigInteger taskId, long agentId, int lane, byte[] resultHash, byte[] traceRoot,
+                                     byte[] salt, byte[] output) {
+        requireLane(lane);
+        TransactionReceipt r = sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
+                resultHash, traceRoot, salt, output == null ? new byte[0] : output), BigInteger.ZERO);
+        releaseLane(agentId, lane, taskId);
+        return r;
+    }
+
+    /**
+     * The lane in which {@code agentId} committed to {@code taskId}, from its Committed event.
+     *
+     * @throws ChainException when the agent has not committed to the task
+     */
+    public int laneOf(BigInteger taskId, long agentId) {
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deployment.deployBlock())),
+                    DefaultBlockParameterName.LATEST, deployment.taskMarket());
+            f.addSingleTopic(EventEncoder.encode(TaskMarket.COMMITTED_EVENT));
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(taskId, 64));
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(agentId), 64));
+            EthLog logs = web3j.ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            for (EthLog.LogResult<?> r : logs.getLogs()) {
+                return TaskMarket.getCommittedEventFromLog((Log) r.get()).lane.intValueExact();
+            }
+            throw new ChainException("agent " + agentId + " has not committed to task " + taskId);
+        } catch (IOException e) {
+            throw new ChainException("cannot read the Committed event of agent " + agentId + " in task " + taskId
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void releaseLane(long agentId, int lane, BigInteger taskId) {
+        synchronized (openLanes) {
+            Map<Integer, BigInteger> open = openLanes.get(agentId);
+            if (open != null) open.remove(lane, taskId);
+        }
+    }
+
+    private static void requireLane(int lane) {
+        if (lane < 0 || lane >= LANES) throw new IllegalArgumentException("lane must be 0.." + (LANES - 1) + ", was " + lane);
     }
 
     /** Settles a task or handles its timeout (see TaskMarket.finalize). */

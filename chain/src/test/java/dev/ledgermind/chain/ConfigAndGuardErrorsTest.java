@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static dev.ledgermind.chain.Reverts.assertReverts;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Constructor configuration checks, deployer-only binding, stake overflow and registry input checks. */
@@ -124,18 +125,32 @@ class ConfigAndGuardErrorsTest {
     }
 
     @Test
-    void recordOutcomesRejectsArraysOfDifferentLength() throws Exception {
-        // a registry bound to an account of ours, so that the length check (not the caller check) is reached
+    void recordOutcomesDecodesPackedRecordsAndRejectsUnknownOutcomes() throws Exception {
+        // a registry bound to an account of ours, so that the record checks (not the caller check) are reached
         LedgermindContracts me = f.requester;
         var tm = me.sender().transactionManager();
         ReputationRegistry r = ReputationRegistry.deploy(f.web3j, tm, new org.web3j.tx.gas.StaticGasProvider(
                 BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(8_000_000)), f.deployment.agentRegistry()).send();
         me.sender().send("ReputationRegistry", r.getContractAddress(), r.bindTaskMarket(me.address()), BigInteger.ZERO);
-        assertReverts("ReputationRegistry", "LengthMismatch", () -> me.sender().send("ReputationRegistry",
-                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, List.of(BigInteger.ONE, BigInteger.TWO),
-                        List.of(BigInteger.ONE)), BigInteger.ZERO));
-        assertReverts("ReputationRegistry", "NotTaskMarket", () -> f.deployer.sender().send("ReputationRegistry",
-                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, List.of(BigInteger.ONE), List.of(BigInteger.ONE)),
+        // entries of 36 bits: agent id (32) | outcome (4); agent 7 agreed (1), agent 9 dissented (2), agent 4 absent (3)
+        BigInteger packed = record(7, 1).or(record(9, 2).shiftLeft(36)).or(record(4, 3).shiftLeft(72));
+        var rcpt = me.sender().send("ReputationRegistry", r.getContractAddress(), r.recordOutcomes(BigInteger.valueOf(42), packed),
+                BigInteger.ZERO);
+        var events = ReputationRegistry.getNewFeedbackEvents(rcpt);
+        assertEquals(List.of(7L, 9L, 4L), events.stream().map(e -> e.agentId.longValueExact()).toList());
+        assertEquals(List.of("agreed", "dissented", "absent"), events.stream().map(e -> e.tag2).toList());
+        assertEquals(List.of(100L, 0L, 0L), events.stream().map(e -> e.value.longValueExact()).toList());
+        assertEquals(42L, events.getFirst().feedbackIndex.longValueExact());
+        assertReverts("ReputationRegistry", "InvalidOutcome", () -> me.sender().send("ReputationRegistry",
+                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, record(7, 1).or(record(8, 0).shiftLeft(36))),
                 BigInteger.ZERO));
+        assertReverts("ReputationRegistry", "InvalidOutcome", () -> me.sender().send("ReputationRegistry",
+                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, record(7, 5)), BigInteger.ZERO));
+        assertReverts("ReputationRegistry", "NotTaskMarket", () -> f.deployer.sender().send("ReputationRegistry",
+                r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, record(7, 1)), BigInteger.ZERO));
+    }
+
+    private static BigInteger record(long agentId, int outcome) {
+        return BigInteger.valueOf(agentId).or(BigInteger.valueOf(outcome).shiftLeft(32));
     }
 }

@@ -46,6 +46,15 @@ final class GasProfile {
                 a[1]++;
                 prev = l;
             }
+            long other = 0;
+            for (var e : by.entrySet()) {
+                String op = e.getKey().substring(0, e.getKey().indexOf('@'));
+                if (!op.equals("SLOAD") && !op.equals("SSTORE") && !op.startsWith("LOG") && !op.startsWith("CALL")
+                        && !op.equals("STATICCALL") && !op.equals("EXTCODESIZE") && !op.equals("KECCAK256")) {
+                    other += e.getValue()[0];
+                }
+            }
+            sb.append(" other=").append(other);
             return sb + " || " + by.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(18)
                     .map(e -> e.getKey() + "=" + e.getValue()[0] + "(" + e.getValue()[1] + ")")
                     .collect(Collectors.joining(" "));

@@ -291,7 +291,7 @@ class RegistryAndErrorsTest {
                 "ipfs://reply", new byte[32]), BigInteger.ZERO);
         assertEquals(BigInteger.ONE, rep.getResponseCount(BigInteger.valueOf(a), client.address(), BigInteger.ONE, List.of()).send());
         assertReverts("ReputationRegistry", "NotTaskMarket", () -> client.sender().send("ReputationRegistry", raddr,
-                rep.recordOutcomes(t.taskId(), List.of(BigInteger.ONE), List.of(BigInteger.ONE)), BigInteger.ZERO));
+                rep.recordOutcomes(t.taskId(), BigInteger.ONE.shiftLeft(32).or(BigInteger.ONE)), BigInteger.ZERO));
 
         String vaddr = f.deployment.validationRegistry();
         byte[] own = h("my-request");

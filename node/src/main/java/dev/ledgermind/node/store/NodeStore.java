@@ -22,6 +22,10 @@ import java.util.Optional;
  * <ul>
  *   <li>A task's salt is written once and never replaced ({@link #saveComputed} on a task that already
  *       has one keeps the stored salt and result, and returns them).</li>
+ *   <li>A task's commitment lane (the TaskMarket lane that holds its commitment from commit to reveal)
+ *       is chosen together with the salt and never changes; no two tasks that are between COMPUTED and
+ *       REVEAL_SENT hold the same lane, so the node never commits over a commitment it has yet to
+ *       reveal. A lane is free again once its task is revealed, finalized or failed.</li>
  *   <li>State only moves forward along {@link TaskState}'s order; a backwards move is refused.</li>
  *   <li>The event cursor only moves forward.</li>
  * </ul>
@@ -56,7 +60,12 @@ public final class NodeStore implements AutoCloseable {
                           model_id INTEGER, input BLOB,
                           result_hash BLOB, trace_root BLOB, output BLOB, salt BLOB,
                           commit_tx TEXT, reveal_tx TEXT, error TEXT,
-                          updated_at INTEGER NOT NULL)""");
+                          updated_at INTEGER NOT NULL, lane INTEGER)""");
+                boolean hasLane = false;
+                try (ResultSet rs = s.executeQuery("PRAGMA table_info(task)")) {
+                    while (rs.next()) hasLane |= "lane".equals(rs.getString("name"));
+                }
+                if (!hasLane) s.execute("ALTER TABLE task ADD COLUMN lane INTEGER"); // a store from before lanes
                 s.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
             }
             db.setAutoCommit(true);
@@ -110,26 +119,49 @@ public final class NodeStore implements AutoCloseable {
     }
 
     /**
-     * Stores the computed result and the salt the node will commit with. If the task already has a
+     * Stores the computed result, the salt the node will commit with, and the commitment lane: the lowest
+     * of {@code 0..lanes-1} that no task between COMPUTED and REVEAL_SENT holds. If the task already has a
      * salt (a restart after computing), nothing is replaced and the stored record is returned: the node
      * must commit with what is stored.
+     *
+     * @throws StoreException when all {@code lanes} lanes are held by unrevealed tasks
      */
-    public synchronized TaskRecord saveComputed(BigInteger taskId, byte[] resultHash, byte[] traceRoot, byte[] output, byte[] salt) {
-        if (find(taskId).isEmpty()) throw new StoreException("task " + taskId + " was never assigned");
+    public synchronized TaskRecord saveComputed(BigInteger taskId, byte[] resultHash, byte[] traceRoot, byte[] output,
+                                                byte[] salt, int lanes) {
+        TaskRecord current = find(taskId).orElseThrow(() -> new StoreException("task " + taskId + " was never assigned"));
+        if (current.salt() != null || current.state() != TaskState.ASSIGNED) return current;
+        int lane = freeLane(lanes);
         try (PreparedStatement ps = db.prepareStatement("""
-                UPDATE task SET state = 'COMPUTED', result_hash = ?, trace_root = ?, output = ?, salt = ?, updated_at = ?
-                WHERE task_id = ? AND salt IS NULL AND state = 'ASSIGNED'""")) {
+                UPDATE task SET state = 'COMPUTED', result_hash = ?, trace_root = ?, output = ?, salt = ?, lane = ?,
+                updated_at = ? WHERE task_id = ? AND salt IS NULL AND state = 'ASSIGNED'""")) {
             ps.setBytes(1, resultHash);
             ps.setBytes(2, traceRoot);
             ps.setBytes(3, output);
             ps.setBytes(4, salt);
-            ps.setLong(5, System.currentTimeMillis());
-            ps.setString(6, taskId.toString());
+            ps.setInt(5, lane);
+            ps.setLong(6, System.currentTimeMillis());
+            ps.setString(7, taskId.toString());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw fail("save the result of task " + taskId, e);
         }
         return find(taskId).orElseThrow();
+    }
+
+    /** The lowest lane below {@code lanes} that no task between COMPUTED and REVEAL_SENT holds. */
+    private int freeLane(int lanes) {
+        java.util.BitSet held = new java.util.BitSet();
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT lane FROM task WHERE lane IS NOT NULL AND state IN ('COMPUTED','COMMIT_SENT','COMMITTED','REVEAL_SENT')")) {
+            while (rs.next()) held.set(rs.getInt(1));
+        } catch (SQLException e) {
+            throw fail("list the commitment lanes in use", e);
+        }
+        int lane = held.nextClearBit(0);
+        if (lane >= lanes) {
+            throw new StoreException("all " + lanes + " commitment lanes hold commitments this node has yet to reveal");
+        }
+        return lane;
     }
 
     public synchronized void markCommitSent(BigInteger taskId, String txHash) {
@@ -232,7 +264,8 @@ public final class NodeStore implements AutoCloseable {
     private static TaskRecord read(ResultSet rs) throws SQLException {
         return new TaskRecord(new BigInteger(rs.getString("task_id")), TaskState.valueOf(rs.getString("state")),
                 rs.getInt("model_id"), rs.getBytes("input"), rs.getBytes("result_hash"), rs.getBytes("trace_root"), rs.getBytes("output"), rs.getBytes("salt"),
-                rs.getString("commit_tx"), rs.getString("reveal_tx"), rs.getString("error"), rs.getLong("updated_at"));
+                rs.getString("commit_tx"), rs.getString("reveal_tx"), rs.getString("error"), rs.getLong("updated_at"),
+                rs.getObject("lane") == null ? null : rs.getInt("lane"));
     }
 
     private StoreException fail(String what, SQLException e) {

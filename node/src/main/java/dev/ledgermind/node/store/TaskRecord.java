@@ -4,7 +4,8 @@ import java.math.BigInteger;
 
 /**
  * What a worker has stored about one task. Byte arrays are 32-byte hashes except {@code input} and {@code output}.
- * Fields that a state has not reached yet are null.
+ * Fields that a state has not reached yet are null. {@code lane} is the TaskMarket commitment lane chosen
+ * with the salt (null before COMPUTED).
  */
 public record TaskRecord(
         BigInteger taskId,
@@ -18,5 +19,6 @@ public record TaskRecord(
         String commitTx,
         String revealTx,
         String error,
-        long updatedAtMillis) {
+        long updatedAtMillis,
+        Integer lane) {
 }

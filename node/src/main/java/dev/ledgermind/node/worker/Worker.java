@@ -221,7 +221,9 @@ public final class Worker implements AutoCloseable {
             }
         } else if (topic.equals(TASK_FINALIZED)) {
             var e = TaskMarket.getTaskFinalizedEventFromLog(l);
-            store.find(e.taskId).ifPresent(t -> settle(e.taskId, e.accepted, e.acceptedMask.intValue(), e.nodes));
+            store.find(e.taskId).filter(t -> t.state() != dev.ledgermind.node.store.TaskState.FINALIZED)
+                    .ifPresent(t -> settle(e.taskId, e.accepted, e.acceptedMask.intValue(),
+                            chain.taskNodes(e.taskId).stream().map(BigInteger::valueOf).toList()));
         }
     }
 
@@ -273,7 +275,7 @@ public final class Worker implements AutoCloseable {
                 } else if (onChain.phase() == TaskPhase.COMMITTING) {
                     long t0 = System.nanoTime();
                     byte[] commitment = Commitment.of(id, chain.sender().address(), task.resultHash(), task.traceRoot(), task.salt());
-                    TransactionReceipt r = chain.commit(id, agentId, commitment);
+                    TransactionReceipt r = chain.commit(id, agentId, task.lane(), commitment);
                     metrics.recordTx("commit", Duration.ofNanos(System.nanoTime() - t0));
                     store.markCommitSent(id, r.getTransactionHash());
                     store.markCommitted(id);
@@ -289,7 +291,8 @@ public final class Worker implements AutoCloseable {
                 } else if (onChain.phase() == TaskPhase.REVEALING) {
                     if (config.dishonesty() == Dishonesty.WITHHOLD_REVEAL) return; // the test's no-show
                     long t0 = System.nanoTime();
-                    TransactionReceipt r = chain.reveal(id, agentId, task.resultHash(), task.traceRoot(), task.salt(), task.output());
+                    TransactionReceipt r = chain.reveal(id, agentId, task.lane(), task.resultHash(), task.traceRoot(),
+                            task.salt(), task.output());
                     metrics.recordTx("reveal", Duration.ofNanos(System.nanoTime() - t0));
                     store.markRevealSent(id, r.getTransactionHash());
                     store.markRevealed(id);
@@ -333,7 +336,7 @@ public final class Worker implements AutoCloseable {
         metrics.recordInference(Duration.ofNanos(System.nanoTime() - t0));
         if (config.dishonesty() == Dishonesty.WRONG_RESULT) result = TaskResults.perturbed(result);
         TaskRecord saved = store.saveComputed(task.taskId(), result.resultHash(), result.traceRoot(), result.output(),
-                Commitment.randomSalt());
+                Commitment.randomSalt(), LedgermindContracts.LANES);
         metrics.computed.increment();
         log.info("event=computed node={} task={} resultHash={} ms={}", config.name(), task.taskId(),
                 Numeric.toHexString(saved.resultHash()), (System.nanoTime() - t0) / 1_000_000);

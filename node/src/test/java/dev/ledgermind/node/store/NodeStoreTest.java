@@ -21,13 +21,13 @@ class NodeStoreTest {
     void saltIsWrittenOnceAndNeverReplaced(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             byte[] salt = bytes(0x11), other = bytes(0x22);
-            assertThrows(StoreException.class, () -> store.saveComputed(T1, bytes(1), bytes(2), new byte[0], salt),
+            assertThrows(StoreException.class, () -> store.saveComputed(T1, bytes(1), bytes(2), new byte[0], salt, 256),
                     "a task that was never assigned cannot have a result");
             assertTrue(store.recordAssigned(T1, 1, new byte[] {7}));
             assertFalse(store.recordAssigned(T1, 1, new byte[] {7}), "a second assignment event is a no-op");
-            TaskRecord first = store.saveComputed(T1, bytes(1), bytes(2), new byte[] {9}, salt);
+            TaskRecord first = store.saveComputed(T1, bytes(1), bytes(2), new byte[] {9}, salt, 256);
             assertArrayEquals(salt, first.salt());
-            TaskRecord again = store.saveComputed(T1, bytes(3), bytes(4), new byte[] {8}, other);
+            TaskRecord again = store.saveComputed(T1, bytes(3), bytes(4), new byte[] {8}, other, 256);
             assertArrayEquals(salt, again.salt(), "a second save must keep the first salt");
             assertArrayEquals(bytes(1), again.resultHash(), "and the first result");
             assertEquals(TaskState.COMPUTED, again.state());
@@ -38,7 +38,7 @@ class NodeStoreTest {
     void stateMovesOnlyForwardAndRetriesAreIdempotent(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             store.recordAssigned(T1, 1, new byte[0]);
-            store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3));
+            store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3), 256);
             store.markCommitSent(T1, "0xabc");
             store.markCommitSent(T1, "0xabc");
             store.markCommitted(T1);
@@ -50,6 +50,38 @@ class NodeStoreTest {
             store.markRevealed(T1);
             store.markFinalized(T1);
             assertTrue(store.unfinished().isEmpty());
+        }
+    }
+
+    @Test
+    void eachUnrevealedTaskHoldsItsOwnLaneAndARevealedTaskFreesIt(@TempDir Path dir) {
+        BigInteger t2 = BigInteger.TWO, t3 = BigInteger.valueOf(3), t4 = BigInteger.valueOf(4);
+        try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            for (BigInteger t : List.of(T1, t2, t3, t4)) store.recordAssigned(t, 1, new byte[0]);
+            assertNull(store.find(T1).orElseThrow().lane(), "no lane before the result is saved");
+            assertEquals(0, store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3), 2).lane());
+            assertEquals(0, store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(4), 2).lane(),
+                    "a second save keeps the lane");
+            store.markCommitSent(T1, "0x1");
+            store.markCommitted(T1);
+            assertEquals(1, store.saveComputed(t2, bytes(1), bytes(2), new byte[0], bytes(3), 2).lane(),
+                    "lane 0 holds task 1's unrevealed commitment");
+            StoreException full = assertThrows(StoreException.class,
+                    () -> store.saveComputed(t3, bytes(1), bytes(2), new byte[0], bytes(3), 2));
+            assertTrue(full.getMessage().contains("2 commitment lanes"), full.getMessage());
+            assertEquals(TaskState.ASSIGNED, store.find(t3).orElseThrow().state(), "a refused save changes nothing");
+            store.markRevealSent(T1, "0x2");
+            assertThrows(StoreException.class, () -> store.saveComputed(t3, bytes(1), bytes(2), new byte[0], bytes(3), 2),
+                    "a sent reveal may still fail: its lane stays held");
+            store.markRevealed(T1);
+            assertEquals(0, store.saveComputed(t3, bytes(1), bytes(2), new byte[0], bytes(3), 2).lane(),
+                    "task 1 is revealed: its lane is free again");
+            store.markFailed(t2, "window closed");
+            assertEquals(1, store.saveComputed(t4, bytes(1), bytes(2), new byte[0], bytes(3), 2).lane(),
+                    "a failed task frees its lane");
+        }
+        try (NodeStore reopened = NodeStore.open(dir.resolve("node.db"))) {
+            assertEquals(1, reopened.find(t4).orElseThrow().lane(), "the lane is durable");
         }
     }
 
@@ -104,7 +136,7 @@ class NodeStoreTest {
         public static void main(String[] args) {
             NodeStore store = NodeStore.open(Path.of(args[0]));
             store.recordAssigned(T1, 1, new byte[] {1});
-            store.saveComputed(T1, bytes(1), bytes(2), new byte[] {1, 2, 3}, SALT);
+            store.saveComputed(T1, bytes(1), bytes(2), new byte[] {1, 2, 3}, SALT, 256);
             store.markCommitSent(T1, "0xfeed");
             for (long block = 1; ; block++) {
                 store.advanceCursor(block);
