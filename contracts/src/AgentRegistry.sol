@@ -7,6 +7,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
+import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
 
 /// @title Ledgermind agent identity and stake.
 /// @notice An ERC-8004 Identity Registry (ERC-721 agent ids, agentURI, on-chain metadata, an
@@ -208,6 +209,7 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
         }
         _agentWallet[agentId] = newWallet;
         emit MetadataSet(agentId, "agentWallet", "agentWallet", abi.encodePacked(newWallet));
+        _operatorsChanged(agentId);
     }
 
     /// @notice Clears the agent wallet (payments then go to the owner).
@@ -216,6 +218,7 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
         _requireAuthorized(agentId);
         delete _agentWallet[agentId];
         emit MetadataSet(agentId, "agentWallet", "agentWallet", "");
+        _operatorsChanged(agentId);
     }
 
     /// @notice The EIP-712 digest a wallet signs for `setAgentWallet` (for clients and tests).
@@ -404,5 +407,13 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
             delete _agentWallet[tokenId];
             emit MetadataSet(tokenId, "agentWallet", "agentWallet", "");
         }
+        if (from != address(0)) _operatorsChanged(tokenId); // a new owner: the old one is no operator any more
+    }
+
+    /// @dev The owner or the wallet of `agentId` changed: the bound task market must forget the operator
+    ///      it remembered for the agent (IOperatorCache). Skipped while no market contract is bound.
+    function _operatorsChanged(uint256 agentId) private {
+        address market = taskMarket;
+        if (market.code.length != 0) IOperatorCache(market).forgetOperator(agentId);
     }
 }

@@ -26,6 +26,8 @@ contract ReputationRegistry is TaskMarketBinding {
     }
 
     string private constant PROTOCOL_TAG1 = "ledgermind";
+    bytes32 private constant PROTOCOL_TAG1_HASH = keccak256(bytes(PROTOCOL_TAG1));
+    bytes32 private constant PROTOCOL_TAG1_WORD = "ledgermind";
     uint8 private constant MAX_DECIMALS = 18;
 
     address public immutable identityRegistry;
@@ -168,10 +170,7 @@ contract ReputationRegistry is TaskMarketBinding {
         for (; uint32(records) != 0; records >>= 36) {
             uint256 outcome = (records >> 32) & 0xf;
             if (outcome == 0 || outcome > uint256(type(ITaskRecords.NodeOutcome).max)) revert InvalidOutcome(outcome);
-            (int128 value, string memory tag2) = _protocolValue(ITaskRecords.NodeOutcome(outcome));
-            emit NewFeedback(
-                uint32(records), msg.sender, uint64(taskId), value, 0, PROTOCOL_TAG1, PROTOCOL_TAG1, tag2, "", "", bytes32(taskId)
-            );
+            _emitProtocolFeedback(uint32(records), taskId, ITaskRecords.NodeOutcome(outcome));
         }
     }
 
@@ -277,6 +276,39 @@ contract ReputationRegistry is TaskMarketBinding {
         if (o == ITaskRecords.NodeOutcome.Dissented) return (0, "dissented");
         if (o == ITaskRecords.NodeOutcome.Inconclusive) return (50, "inconclusive");
         return (0, "absent");
+    }
+
+    /// @dev Emits exactly what `emit NewFeedback(agentId, msg.sender, uint64(taskId), value, 0, PROTOCOL_TAG1,
+    ///      PROTOCOL_TAG1, tag2, "", "", bytes32(taskId))` emits, with the ABI encoding written out (the
+    ///      strings are constants of at most 32 bytes), because the compiler's generic encoding of four
+    ///      strings cost about 1,500 gas per record on the settlement path. The layout (14 words):
+    ///      heads feedbackIndex, value, valueDecimals, offsets of tag1/tag2/endpoint/feedbackURI
+    ///      (0x100, 0x140, 0x180, 0x1a0), feedbackHash; then tag1 (length, data), tag2 (length, data),
+    ///      endpoint (length 0), feedbackURI (length 0). Tested against the decoded event.
+    function _emitProtocolFeedback(uint256 agentId, uint256 taskId, ITaskRecords.NodeOutcome o) private {
+        (int128 value, string memory tag2) = _protocolValue(o);
+        bytes32 sig = NewFeedback.selector;
+        bytes32 tag1Hash = PROTOCOL_TAG1_HASH;
+        bytes32 tag1Word = PROTOCOL_TAG1_WORD;
+        uint256 tag1Len = bytes(PROTOCOL_TAG1).length;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, and(taskId, 0xffffffffffffffff))
+            mstore(add(p, 0x20), signextend(15, value))
+            mstore(add(p, 0x40), 0)
+            mstore(add(p, 0x60), 0x100)
+            mstore(add(p, 0x80), 0x140)
+            mstore(add(p, 0xa0), 0x180)
+            mstore(add(p, 0xc0), 0x1a0)
+            mstore(add(p, 0xe0), taskId)
+            mstore(add(p, 0x100), tag1Len)
+            mstore(add(p, 0x120), tag1Word)
+            mstore(add(p, 0x140), mload(tag2))
+            mstore(add(p, 0x160), mload(add(tag2, 0x20)))
+            mstore(add(p, 0x180), 0)
+            mstore(add(p, 0x1a0), 0)
+            log4(p, 0x1c0, sig, agentId, caller(), tag1Hash)
+        }
     }
 
     function _ownerOf(uint256 agentId) private view returns (address owner) {

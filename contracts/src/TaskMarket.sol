@@ -6,6 +6,7 @@ import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {ILedgermindConsumer} from "./interfaces/ILedgermindConsumer.sol";
 import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
+import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
 import {ReputationRegistry} from "./ReputationRegistry.sol";
 import {ValidationRegistry} from "./ValidationRegistry.sol";
 
@@ -61,7 +62,7 @@ import {ValidationRegistry} from "./ValidationRegistry.sol";
 ///      unclaimed = agent rewards not yet claimed plus address balances (refunds, treasury) not yet
 ///      withdrawn. Stake lives in the AgentRegistry. Payouts are pull-only (`claim`,
 ///      `withdrawBalance`); the only push is the gas-capped consumer callback, which carries no value.
-contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
+contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
     // ---------------------------------------------------------------- constants and types
 
     /// @notice Verification modes; only Replicated is built, the others are reserved.
@@ -217,6 +218,10 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     mapping(uint256 taskId => mapping(uint256 position => bytes)) private _output;
     mapping(uint256 taskId => uint256) private _bonus;
     mapping(uint256 agentId => Account) private _accounts;
+    /// @dev Per agent, the last address the AgentRegistry confirmed as its operator in a commit. The
+    ///      registry clears it whenever the agent's owner or wallet changes (forgetOperator), so a match
+    ///      is as good as asking the registry, and a node's steady-state commit makes no external call.
+    mapping(uint256 agentId => address) private _knownOperator;
     /// @notice Refunds and treasury proceeds waiting for `withdrawBalance`, by address.
     mapping(address account => uint256) public pendingWithdrawals;
 
@@ -309,6 +314,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
     error NothingToWithdraw(address account);
     error TransferFailed(address to, uint256 amount);
     error UnexpectedPayment(address from);
+    error NotAgentRegistry(address caller);
 
     // ---------------------------------------------------------------- construction
 
@@ -451,7 +457,10 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         uint256 bit = 1 << (S_COMMITTED + pos);
         if (s & bit != 0) revert AlreadyCommitted(taskId, agentId);
         if (commitment == 0) revert ZeroCommitment(taskId);
-        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        if (_knownOperator[agentId] != msg.sender) {
+            if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+            _knownOperator[agentId] = msg.sender;
+        }
         _lanes[agentId][lane] = _laneValue(taskId, commitment);
         _tasks[taskId].state = s | bit;
         emit Committed(taskId, agentId, msg.sender, uint8(pos), lane, commitment);
@@ -556,6 +565,12 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords {
         emit RewardClaimed(agentId, to, amount);
         (bool ok,) = to.call{value: amount}("");
         if (!ok) revert TransferFailed(to, amount);
+    }
+
+    /// @inheritdoc IOperatorCache
+    function forgetOperator(uint256 agentId) external {
+        if (msg.sender != address(agentRegistry)) revert NotAgentRegistry(msg.sender);
+        delete _knownOperator[agentId];
     }
 
     /// @notice Pays the caller's pending refunds or treasury proceeds.

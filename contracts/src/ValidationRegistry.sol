@@ -28,6 +28,7 @@ contract ValidationRegistry is TaskMarketBinding {
 
     uint8 public constant MAX_RESPONSE = 100;
     string private constant PROTOCOL_TAG = "ledgermind.replicated";
+    bytes32 private constant PROTOCOL_TAG_WORD = "ledgermind.replicated";
 
     address public immutable identityRegistry;
 
@@ -126,7 +127,25 @@ contract ValidationRegistry is TaskMarketBinding {
     /// @param responseHash keccak256(abi.encode(resultHash, traceRoot)), zero when refunded
     function recordTaskValidation(uint256 taskId, uint256 agentId, uint8 response, bytes32 responseHash) external {
         if (msg.sender != taskMarket) revert NotTaskMarket(msg.sender);
-        emit ValidationResponse(msg.sender, agentId, protocolRequestHash(taskId), response, "", responseHash, PROTOCOL_TAG);
+        // Exactly `emit ValidationResponse(msg.sender, agentId, protocolRequestHash(taskId), response, "",
+        // responseHash, PROTOCOL_TAG)` with the ABI encoding written out (7 words: response, offset of
+        // responseURI 0x80, responseHash, offset of tag 0xa0, responseURI length 0, tag length, tag data):
+        // the generic encoding of two strings cost about 500 gas more on every settlement.
+        bytes32 sig = ValidationResponse.selector;
+        bytes32 requestHash = protocolRequestHash(taskId);
+        bytes32 tagWord = PROTOCOL_TAG_WORD;
+        uint256 tagLen = bytes(PROTOCOL_TAG).length;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, and(response, 0xff))
+            mstore(add(p, 0x20), 0x80)
+            mstore(add(p, 0x40), responseHash)
+            mstore(add(p, 0x60), 0xa0)
+            mstore(add(p, 0x80), 0)
+            mstore(add(p, 0xa0), tagLen)
+            mstore(add(p, 0xc0), tagWord)
+            log4(p, 0xe0, sig, caller(), agentId, requestHash)
+        }
     }
 
     /// @notice The requestHash under which the task market's verdict on `taskId` is recorded.
