@@ -147,6 +147,11 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function drawPool(uint32 modelId) external view returns (uint8 modes, uint32[] memory agentIds) {
+        return (_models[modelId].modes, _servers[modelId]);
+    }
+
+    /// @inheritdoc IModelRegistry
     function modesOf(uint32 modelId) external view returns (uint8) {
         return _models[modelId].modes;
     }

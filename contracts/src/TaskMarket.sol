@@ -394,28 +394,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         }
         if (msg.value == 0 || msg.value < minFee) revert FeeTooLow(msg.value, minFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max);
-        uint8 modes = modelRegistry.modesOf(modelId);
-        if (modes & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, modes);
-
-        Totals memory tot = _totals;
-        taskId = uint256(tot.taskCount) + 1;
-        Task memory t;
-        t.requester = msg.sender;
-        t.status = Status.Active;
-        t.k = k;
-        t.leader = NO_LEADER;
-        t.flags = flags | (mode << 4);
-        t.deadline = uint32(block.timestamp + commitWindow);
-        t.fee = uint96(msg.value);
-        t.modelId = modelId;
-        uint32[] memory drawn = _draw(t, k, _seed(taskId, 0));
-        if (drawn.length < k) revert NotEnoughNodes(modelId, drawn.length, k);
-        for (uint256 i; i < k; ++i) t.nodes[i] = drawn[i];
-
-        tot.taskCount = uint64(taskId);
-        tot.escrowed += uint96(msg.value);
-        _totals = tot;
-        _storeNew(taskId, t);
+        uint32[] memory drawn;
+        uint256 deadline;
+        (taskId, deadline, drawn) = _open(modelId, k, flags | (mode << 4));
         emit TaskSubmitted(
             taskId,
             msg.sender,
@@ -430,10 +411,38 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             mode,
             flags,
             msg.value,
-            t.deadline,
-            uint256(t.deadline) + revealWindow,
+            deadline,
+            deadline + revealWindow,
             drawn
         );
+    }
+
+    /// @dev Checks the model, draws the nodes, counts the fee into escrow and writes the new task.
+    function _open(uint32 modelId, uint8 k, uint8 flagsAndMode)
+        private
+        returns (uint256 taskId, uint256 deadline, uint32[] memory drawn)
+    {
+        uint256 tot = _totalsWord();
+        taskId = uint64(tot) + 1;
+        uint32[7] memory none;
+        drawn = _draw(modelId, none, k, _seed(taskId, 0), true);
+        if (drawn.length < k) revert NotEnoughNodes(modelId, drawn.length, k);
+        uint256 escrowed = uint96(tot >> 64) + msg.value;
+        if (escrowed > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max - uint96(tot >> 64));
+        _setTotalsWord((tot & ~(uint256(type(uint160).max))) | taskId | (escrowed << 64));
+
+        deadline = uint32(block.timestamp + commitWindow);
+        uint256 state = uint256(uint8(Status.Active)) | (uint256(k) << S_K) | (uint256(NO_LEADER) << S_LEADER)
+            | (uint256(flagsAndMode) << S_FLAGS) | (deadline << S_DEADLINE) | (uint256(modelId) << S_MODEL);
+        uint256 extra;
+        for (uint256 i; i < k; ++i) {
+            if (i < 4) state |= uint256(drawn[i]) << (S_NODES + 32 * i);
+            else extra |= uint256(drawn[i]) << (32 * (i - 4));
+        }
+        TaskWords storage w = _tasks[taskId];
+        w.state = state;
+        w.payment = uint256(uint160(msg.sender)) | (msg.value << 160);
+        if (k > 4) w.extra = extra;
     }
 
     // ---------------------------------------------------------------- nodes
@@ -520,9 +529,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
         if (uint8(s >> S_REVEALED) == full) {
             // the last reveal settles at once: no separate finalize transaction on the happy path
-            Task memory t = _decode(taskId, s);
-            _loadPayment(taskId, t);
-            _settle(taskId, t, uint8(full));
+            _settleLastReveal(taskId, s, full);
         } else {
             _tasks[taskId].state = s;
         }
@@ -749,7 +756,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         uint256 missingCount = _popcount(missing);
 
         uint32[] memory drawn;
-        if (t.round < maxRounds) drawn = _draw(t, missingCount, _seed(taskId, uint256(t.round) + 1));
+        if (t.round < maxRounds) drawn = _draw(t.modelId, t.nodes, missingCount, _seed(taskId, uint256(t.round) + 1), false);
         if (drawn.length == missingCount && missingCount != 0) {
             t.round += 1;
             t.deadline = uint32(block.timestamp + commitWindow);
@@ -767,10 +774,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
                 t.flags |= FLAG_BONUS;
             }
             if (proceeds != honest) pendingWithdrawals[treasury] += proceeds - honest;
-            Totals memory tot = _totals;
-            tot.escrowed += uint96(honest);
-            tot.unclaimed += uint96(proceeds - honest);
-            _totals = tot;
+            _addTotals(honest, proceeds - honest);
             _storeNodes(taskId, t);
             reputationRegistry.recordOutcomes(taskId, records);
             return;
@@ -818,16 +822,11 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         uint256 dust = pool - share * winnerCount; // rounding remainder: paid to the accepted leader, no extra write
         for (uint256 pos; pos < t.k; ++pos) {
             if (winners & (1 << pos) == 0) continue;
-            Account storage a = _accounts[t.nodes[pos]];
-            a.earned += uint96(pos == t.leader ? share + dust : share);
-            a.agreed += 1;
+            _creditAgreed(t.nodes[pos], pos == t.leader ? share + dust : share);
         }
         uint256 toTreasury = proceeds - honest;
         if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
-        Totals memory tot = _totals;
-        tot.escrowed -= uint96(uint256(t.fee) + bonus);
-        tot.unclaimed += uint96(pool + toTreasury);
-        _totals = tot;
+        _releaseEscrow(uint256(t.fee) + bonus, pool + toTreasury);
 
         t.status = Status.Accepted;
         t.agreed = winners;
@@ -847,15 +846,107 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         }
     }
 
+    /// @dev The k-th reveal. The common case (all k revealed the leader's result and no slash bonus is
+    ///      held from a commit timeout) is settled here straight from the state word, with the same
+    ///      effects as `_settle` would have; anything else goes through `_settle`.
+    function _settleLastReveal(uint256 taskId, uint256 s, uint256 full) private {
+        uint256 leader = uint8(s >> S_LEADER);
+        if ((uint8(s >> S_AGREED) | (1 << leader)) != full || (s >> S_FLAGS) & FLAG_BONUS != 0) {
+            Task memory t = _decode(taskId, s);
+            _loadPayment(taskId, t);
+            _settle(taskId, t, uint8(full));
+            return;
+        }
+        uint256 k = uint8(s >> S_K);
+        uint256 p = _tasks[taskId].payment;
+        uint256 fee = p >> 160;
+        uint256 share = fee / k;
+        uint256 extra = k > 4 ? _tasks[taskId].extra : 0;
+        uint256 records;
+        uint256 leaderId;
+        for (uint256 pos; pos < k; ++pos) {
+            uint256 agentId = pos < 4 ? uint32(s >> (S_NODES + 32 * pos)) : uint32(extra >> (32 * (pos - 4)));
+            // the fee's rounding remainder goes to the leader
+            _creditAgreed(agentId, pos == leader ? fee - share * (k - 1) : share);
+            records |= (agentId | (uint256(uint8(NodeOutcome.Agreed)) << 32)) << (36 * pos);
+            if (pos == leader) leaderId = agentId;
+        }
+        _releaseEscrow(fee, fee);
+        s = (s & ~(uint256(0xff) | (uint256(0xff) << S_AGREED) | (uint256(type(uint32).max) << S_DEADLINE)))
+            | uint256(uint8(Status.Accepted)) | (full << S_AGREED) | (uint256(uint32(block.timestamp)) << S_DEADLINE);
+        _tasks[taskId].state = s;
+
+        Result storage r = _results[taskId][leader];
+        bytes32 resultHash = r.resultHash;
+        bytes32 traceRoot = r.traceRoot;
+        address requester = address(uint160(p));
+        emit TaskFinalized(taskId, requester, true, resultHash, traceRoot, uint8(full), share, 0);
+        reputationRegistry.recordOutcomes(taskId, records);
+        validationRegistry.recordTaskValidation(taskId, leaderId, 100, keccak256(abi.encode(resultHash, traceRoot)));
+        if ((s >> S_FLAGS) & FLAG_CALLBACK != 0) {
+            _deliver(taskId, requester, true, resultHash, traceRoot, _output[taskId][leader]);
+        }
+    }
+
+    // The Totals and Account structs are also read and written as whole words below, so that a
+    // settlement updates each with one SSTORE: Totals = taskCount (bits 0..63) | escrowed (64..159) |
+    // unclaimed (160..255); Account = earned (0..95) | claimed (96..191) | agreed (192..223) |
+    // faults (224..255). Amounts stay below 2^96 wei because they are bounded by this contract's
+    // balance; counters below 2^32 because each needs a task.
+
+    function _totalsWord() private view returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := sload(_totals.slot)
+        }
+    }
+
+    function _setTotalsWord(uint256 w) private {
+        assembly ("memory-safe") {
+            sstore(_totals.slot, w)
+        }
+    }
+
+    /// @dev escrowed += addEscrowed; unclaimed += addUnclaimed.
+    function _addTotals(uint256 addEscrowed, uint256 addUnclaimed) private {
+        uint256 w = _totalsWord();
+        uint256 escrowed = uint96(w >> 64) + addEscrowed;
+        uint256 unclaimed = (w >> 160) + addUnclaimed;
+        assert(escrowed <= type(uint96).max && unclaimed <= type(uint96).max);
+        _setTotalsWord(uint64(w) | (escrowed << 64) | (unclaimed << 160));
+    }
+
+    /// @dev escrowed -= released (reverts on underflow: escrow never pays out more than it holds);
+    ///      unclaimed += addUnclaimed.
+    function _releaseEscrow(uint256 released, uint256 addUnclaimed) private {
+        uint256 w = _totalsWord();
+        uint256 escrowed = uint96(w >> 64) - released;
+        uint256 unclaimed = (w >> 160) + addUnclaimed;
+        assert(unclaimed <= type(uint96).max);
+        _setTotalsWord(uint64(w) | (escrowed << 64) | (unclaimed << 160));
+    }
+
+    /// @dev Credits `amount` to the agent's earned rewards and counts one agreed outcome, in one SSTORE.
+    function _creditAgreed(uint256 agentId, uint256 amount) private {
+        assert(amount <= type(uint96).max);
+        assembly ("memory-safe") {
+            mstore(0x00, agentId)
+            mstore(0x20, _accounts.slot)
+            let slot := keccak256(0x00, 0x40)
+            let w := sload(slot)
+            let earned := add(and(w, 0xffffffffffffffffffffffff), amount)
+            let agreed := add(and(shr(192, w), 0xffffffff), 1)
+            if or(gt(earned, 0xffffffffffffffffffffffff), gt(agreed, 0xffffffff)) { revert(0, 0) }
+            w := or(and(w, not(or(0xffffffffffffffffffffffff, shl(192, 0xffffffff)))), or(earned, shl(192, agreed)))
+            sstore(slot, w)
+        }
+    }
+
     /// @dev Refunds the fee to the requester (pull); held bonus and slash proceeds go to the treasury.
     function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256 records) private {
         uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
         pendingWithdrawals[t.requester] += t.fee;
         if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
-        Totals memory tot = _totals;
-        tot.escrowed -= uint96(uint256(t.fee) + bonus);
-        tot.unclaimed += uint96(uint256(t.fee) + bonus + proceeds);
-        _totals = tot;
+        _releaseEscrow(uint256(t.fee) + bonus, uint256(t.fee) + bonus + proceeds);
 
         t.status = Status.Refunded;
         t.agreed = 0;
@@ -935,23 +1026,30 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         return uint256(keccak256(abi.encode(block.prevrandao, taskId, round)));
     }
 
-    /// @dev Draws `count` distinct agents serving t.modelId, excluding t's current nodes, without
-    ///      replacement, each with probability proportional to its eligible stake. Returns fewer
-    ///      than `count` ids when fewer agents are eligible. Reads the whole server list: O(servers).
-    function _draw(Task memory t, uint256 count, uint256 seed) private view returns (uint32[] memory picked) {
-        uint32[] memory candidates = modelRegistry.servers(t.modelId);
+    /// @dev Draws `count` distinct agents among the model's servers (checking first, when `checkMode`,
+    ///      that the model supports replicated mode), skipping the ids in
+    ///      `exclude` (a task's current nodes; zero entries are ignored), without replacement, each with
+    ///      probability proportional to its selection weight. Returns fewer than `count` ids when fewer
+    ///      agents are eligible. O(servers) reads.
+    function _draw(uint32 modelId, uint32[7] memory exclude, uint256 count, uint256 seed, bool checkMode)
+        private
+        view
+        returns (uint32[] memory picked)
+    {
+        (uint8 modes, uint32[] memory candidates) = modelRegistry.drawPool(modelId);
+        if (checkMode && modes & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, modes);
         uint256[] memory weights = agentRegistry.stakeWeights(candidates);
         uint256 total;
         uint256 eligible;
         uint256 n = candidates.length;
-        bool exclude = t.nodes[0] != 0; // only replacements must skip the task's current nodes
+        bool excluding = exclude[0] != 0; // only replacements must skip the task's current nodes
         unchecked {
             for (uint256 i; i < n; ++i) {
                 uint256 w = weights[i];
                 if (w == 0) continue;
-                if (exclude) {
-                    for (uint256 j; j < t.k; ++j) {
-                        if (t.nodes[j] == candidates[i]) {
+                if (excluding) {
+                    for (uint256 j; j < MAX_K; ++j) {
+                        if (exclude[j] == candidates[i]) {
                             w = 0;
                             weights[i] = 0;
                             break;

@@ -14,4 +14,11 @@ interface IModelRegistry {
     /// @param modelId the model
     /// @return modes the bitmask
     function modesOf(uint32 modelId) external view returns (uint8 modes);
+
+    /// @notice What the task market needs to draw a task's nodes, in one call: the model's modes
+    ///         (as `modesOf`) and its servers (as `servers`).
+    /// @param modelId the model
+    /// @return modes the bitmask (0 for an unknown model)
+    /// @return agentIds the serving agents
+    function drawPool(uint32 modelId) external view returns (uint8 modes, uint32[] memory agentIds);
 }

@@ -46,15 +46,16 @@ final class GasProfile {
                 a[1]++;
                 prev = l;
             }
-            long other = 0;
+            long other = 0, other2 = 0;
             for (var e : by.entrySet()) {
                 String op = e.getKey().substring(0, e.getKey().indexOf('@'));
                 if (!op.equals("SLOAD") && !op.equals("SSTORE") && !op.startsWith("LOG") && !op.startsWith("CALL")
                         && !op.equals("STATICCALL") && !op.equals("EXTCODESIZE") && !op.equals("KECCAK256")) {
-                    other += e.getValue()[0];
+                    if (e.getKey().endsWith("@1")) other += e.getValue()[0];
+                    else other2 += e.getValue()[0];
                 }
             }
-            sb.append(" other=").append(other);
+            sb.append(" other@1=").append(other).append(" other@2+=").append(other2);
             return sb + " || " + by.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0])).limit(18)
                     .map(e -> e.getKey() + "=" + e.getValue()[0] + "(" + e.getValue()[1] + ")")
                     .collect(Collectors.joining(" "));
