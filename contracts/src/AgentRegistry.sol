@@ -91,9 +91,11 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
 
     /// @param minStake_ minimum bonded stake for selection, in wei (must be > 0)
     /// @param unbondingDelay_ seconds between requestUnstake and withdraw
-    constructor(uint256 minStake_, uint256 unbondingDelay_)
+    /// @param taskMarket_ the task market that may slash (see TaskMarketBinding)
+    constructor(uint256 minStake_, uint256 unbondingDelay_, address taskMarket_)
         ERC721("Ledgermind Agent", "AGENT")
         EIP712("ERC8004IdentityRegistry", "1")
+        TaskMarketBinding(taskMarket_)
     {
         if (minStake_ == 0 || minStake_ > type(uint96).max) revert InvalidConfig("minStake");
         minStake = minStake_;
@@ -299,7 +301,7 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
 
     /// @inheritdoc IAgentRegistry
     function slash(uint256 agentId, uint256 amount) external nonReentrant returns (uint256 taken) {
-        if (msg.sender != taskMarket || msg.sender == address(0)) revert NotTaskMarket(msg.sender);
+        if (msg.sender != taskMarket) revert NotTaskMarket(msg.sender);
         StakeInfo memory s = _stakes[agentId];
         uint256 fromBonded = amount < s.bonded ? amount : s.bonded;
         uint256 rest = amount - fromBonded;
@@ -410,8 +412,9 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
         if (from != address(0)) _operatorsChanged(tokenId); // a new owner: the old one is no operator any more
     }
 
-    /// @dev The owner or the wallet of `agentId` changed: the bound task market must forget the operator
-    ///      it remembered for the agent (IOperatorCache). Skipped while no market contract is bound.
+    /// @dev The owner or the wallet of `agentId` changed: the task market must forget the operator it
+    ///      remembered for the agent (IOperatorCache). Skipped while no contract is at the market's
+    ///      address (before the market is deployed: it has remembered nothing yet).
     function _operatorsChanged(uint256 agentId) private {
         address market = taskMarket;
         if (market.code.length != 0) IOperatorCache(market).forgetOperator(agentId);

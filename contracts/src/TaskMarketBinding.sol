@@ -1,34 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-/// @title The one-time link from a registry to the TaskMarket it trusts.
+/// @title The fixed link from a registry to the TaskMarket it trusts.
 /// @notice AgentRegistry (slashing), ReputationRegistry and ValidationRegistry (protocol records) each
-///         accept calls from exactly one task market. The deployer binds it once after deploying the
-///         market; nobody can change it afterwards, and the deployer has no other power.
+///         accept calls from exactly one task market, fixed at construction and never changeable.
+/// @dev The market is deployed after the registries (its constructor needs their addresses), so the
+///      deployer passes the market's future address: the CREATE address of the deployer at the nonce
+///      it will deploy the market with. The deployment tool checks that the market landed there
+///      (LedgermindContracts.deploy). An immutable costs nothing to read, where a bound storage word
+///      cost a cold SLOAD (2,100 gas) in every protocol call of every task's settlement.
 abstract contract TaskMarketBinding {
-    address private immutable _deployer;
+    /// @notice The task market this contract trusts.
+    address public immutable taskMarket;
 
-    /// @notice The task market this contract trusts; zero until bound.
-    address public taskMarket;
-
-    event TaskMarketBound(address indexed taskMarket);
-
-    error NotDeployer(address caller);
-    error TaskMarketAlreadyBound(address taskMarket);
     error NotTaskMarket(address caller);
     error InvalidConfig(string field);
 
-    constructor() {
-        _deployer = msg.sender;
-    }
-
-    /// @notice Binds the task market. Callable once, by the deployer.
-    /// @param market the TaskMarket address
-    function bindTaskMarket(address market) external {
-        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
-        if (taskMarket != address(0)) revert TaskMarketAlreadyBound(taskMarket);
-        if (market == address(0)) revert InvalidConfig("taskMarket");
-        taskMarket = market;
-        emit TaskMarketBound(market);
+    /// @param taskMarket_ the TaskMarket address (possibly not deployed yet)
+    constructor(address taskMarket_) {
+        if (taskMarket_ == address(0)) revert InvalidConfig("taskMarket");
+        taskMarket = taskMarket_;
     }
 }

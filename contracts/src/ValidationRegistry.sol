@@ -58,7 +58,8 @@ contract ValidationRegistry is TaskMarketBinding {
     error ReservedRequestHash(bytes32 requestHash);
 
     /// @param identityRegistry_ the ERC-8004 identity registry (AgentRegistry)
-    constructor(address identityRegistry_) {
+    /// @param taskMarket_ the task market whose records this registry holds (see TaskMarketBinding)
+    constructor(address identityRegistry_, address taskMarket_) TaskMarketBinding(taskMarket_) {
         if (identityRegistry_ == address(0)) revert InvalidConfig("identityRegistry");
         identityRegistry = identityRegistry_;
     }

@@ -8,6 +8,7 @@ import dev.ledgermind.chain.contracts.ValidationRegistry;
 import org.web3j.abi.EventEncoder;
 import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Type;
+import org.web3j.crypto.ContractUtils;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
@@ -34,8 +35,8 @@ import java.util.Map;
  * Typed access to one Ledgermind deployment, acting as one account.
  *
  * <p>{@link #deploy} deploys and wires the five contracts (AgentRegistry, ModelRegistry,
- * ReputationRegistry, ValidationRegistry, TaskMarket; then binds the market in the three registries
- * that trust it). {@link #at} attaches to an existing {@link Deployment}, and {@link #as} switches the
+ * ReputationRegistry, ValidationRegistry, TaskMarket; the three registries that trust the market are
+ * given its address, predicted from the deployer's nonce, at construction). {@link #at} attaches to an existing {@link Deployment}, and {@link #as} switches the
  * signing account. Every transaction goes through a {@link TransactionSender}: reverts surface as
  * {@link ContractRevertedException} naming the custom error. The generated web3j wrappers
  * ({@code dev.ledgermind.chain.contracts}) are used to encode calls and decode events; they are
@@ -90,17 +91,22 @@ public final class LedgermindContracts {
         Map<String, TransactionReceipt> receipts = new LinkedHashMap<>();
         try {
             long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
+            // The registries hold the market's address as an immutable, but the market is deployed last
+            // (it needs theirs): it is the deployer's CREATE address at the fifth nonce from here.
+            BigInteger nonce = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
+                    .send().getTransactionCount();
+            String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(), nonce.add(BigInteger.valueOf(4)));
             AgentRegistry agents = AgentRegistry.deploy(web3j, tm, DEPLOY_GAS, p.minStake(),
-                    BigInteger.valueOf(p.unbondingDelay())).send();
+                    BigInteger.valueOf(p.unbondingDelay()), predictedMarket).send();
             receipts.put("AgentRegistry", receipt(agents));
             ModelRegistry models = ModelRegistry.deploy(web3j, tm, DEPLOY_GAS, agents.getContractAddress(),
                     BigInteger.valueOf(p.maxServersPerModel())).send();
             receipts.put("ModelRegistry", receipt(models));
             ReputationRegistry reputation = ReputationRegistry.deploy(web3j, tm, DEPLOY_GAS,
-                    agents.getContractAddress()).send();
+                    agents.getContractAddress(), predictedMarket).send();
             receipts.put("ReputationRegistry", receipt(reputation));
             ValidationRegistry validation = ValidationRegistry.deploy(web3j, tm, DEPLOY_GAS,
-                    agents.getContractAddress()).send();
+                    agents.getContractAddress(), predictedMarket).send();
             receipts.put("ValidationRegistry", receipt(validation));
             String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
             TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS,
@@ -113,12 +119,11 @@ public final class LedgermindContracts {
                             BigInteger.valueOf(p.callbackGasLimit()))).send();
             receipts.put("TaskMarket", receipt(market));
             String m = market.getContractAddress();
-            receipts.put("AgentRegistry.bindTaskMarket",
-                    s.send("AgentRegistry", agents.getContractAddress(), agents.bindTaskMarket(m), BigInteger.ZERO));
-            receipts.put("ReputationRegistry.bindTaskMarket",
-                    s.send("ReputationRegistry", reputation.getContractAddress(), reputation.bindTaskMarket(m), BigInteger.ZERO));
-            receipts.put("ValidationRegistry.bindTaskMarket",
-                    s.send("ValidationRegistry", validation.getContractAddress(), validation.bindTaskMarket(m), BigInteger.ZERO));
+            if (!m.equalsIgnoreCase(predictedMarket)) {
+                throw new ChainException("the TaskMarket was deployed at " + m + " but the registries trust "
+                        + predictedMarket + " (did the deployer " + deployer.getAddress()
+                        + " send another transaction during the deployment?)");
+            }
             Deployment d = new Deployment(chainId, deployBlock, agents.getContractAddress(), models.getContractAddress(),
                     m, reputation.getContractAddress(), validation.getContractAddress(), treasury);
             return new LedgermindContracts(web3j, d, s, receipts);

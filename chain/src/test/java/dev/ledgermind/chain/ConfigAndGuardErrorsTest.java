@@ -60,15 +60,20 @@ class ConfigAndGuardErrorsTest {
         String val = f.deployment.validationRegistry();
         String zero = "0x0000000000000000000000000000000000000000";
 
-        assertReverts("AgentRegistry", "InvalidConfig", () -> create("AgentRegistry", AgentRegistry.BINARY, List.of(u(0), u(60))));
+        String market = f.deployment.taskMarket();
+        assertReverts("AgentRegistry", "InvalidConfig", () -> create("AgentRegistry", AgentRegistry.BINARY,
+                List.of(u(0), u(60), new Address(market))));
+        assertReverts("AgentRegistry", "InvalidConfig", () -> create("AgentRegistry", AgentRegistry.BINARY,
+                List.of(u(1), u(60), new Address(zero))));
         assertReverts("ModelRegistry", "InvalidConfig", () -> create("ModelRegistry", ModelRegistry.BINARY,
                 List.of(new Address(zero), u(16))));
         assertReverts("ModelRegistry", "InvalidConfig", () -> create("ModelRegistry", ModelRegistry.BINARY,
                 List.of(new Address(agents), u(0))));
-        assertReverts("ReputationRegistry", "InvalidConfig", () -> create("ReputationRegistry", ReputationRegistry.BINARY,
-                List.of(new Address(zero))));
-        assertReverts("ValidationRegistry", "InvalidConfig", () -> create("ValidationRegistry", ValidationRegistry.BINARY,
-                List.of(new Address(zero))));
+        for (List<Type> args : List.<List<Type>>of(List.of(new Address(zero), new Address(market)),
+                List.of(new Address(agents), new Address(zero)))) {
+            assertReverts("ReputationRegistry", "InvalidConfig", () -> create("ReputationRegistry", ReputationRegistry.BINARY, args));
+            assertReverts("ValidationRegistry", "InvalidConfig", () -> create("ValidationRegistry", ValidationRegistry.BINARY, args));
+        }
 
         // TaskMarket: one bad field at a time from a valid configuration
         long[] good = {60, 60, 1024, 1024, 5, 2, 1, 1, 1, 5_000, 100_000};
@@ -101,15 +106,12 @@ class ConfigAndGuardErrorsTest {
     }
 
     @Test
-    void onlyTheDeployerBindsTheTaskMarket() {
-        LedgermindContracts other = f.requester;
+    void theRegistriesTrustExactlyTheDeployedMarket() throws Exception {
+        LedgermindContracts d = f.deployer;
         String market = f.deployment.taskMarket();
-        assertReverts("AgentRegistry", "NotDeployer", () -> other.sender().send("AgentRegistry", f.deployment.agentRegistry(),
-                other.agentRegistry().bindTaskMarket(market), BigInteger.ZERO));
-        assertReverts("ReputationRegistry", "NotDeployer", () -> other.sender().send("ReputationRegistry",
-                f.deployment.reputationRegistry(), other.reputationRegistry().bindTaskMarket(market), BigInteger.ZERO));
-        assertReverts("ValidationRegistry", "NotDeployer", () -> other.sender().send("ValidationRegistry",
-                f.deployment.validationRegistry(), other.validationRegistry().bindTaskMarket(market), BigInteger.ZERO));
+        assertTrue(market.equalsIgnoreCase(d.agentRegistry().taskMarket().send()));
+        assertTrue(market.equalsIgnoreCase(d.reputationRegistry().taskMarket().send()));
+        assertTrue(market.equalsIgnoreCase(d.validationRegistry().taskMarket().send()));
     }
 
     @Test
@@ -130,8 +132,8 @@ class ConfigAndGuardErrorsTest {
         LedgermindContracts me = f.requester;
         var tm = me.sender().transactionManager();
         ReputationRegistry r = ReputationRegistry.deploy(f.web3j, tm, new org.web3j.tx.gas.StaticGasProvider(
-                BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(8_000_000)), f.deployment.agentRegistry()).send();
-        me.sender().send("ReputationRegistry", r.getContractAddress(), r.bindTaskMarket(me.address()), BigInteger.ZERO);
+                BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(8_000_000)), f.deployment.agentRegistry(),
+                me.address()).send();
         // entries of 36 bits: agent id (32) | outcome (4); agent 7 agreed (1), agent 9 dissented (2), agent 4 absent (3)
         BigInteger packed = record(7, 1).or(record(9, 2).shiftLeft(36)).or(record(4, 3).shiftLeft(72));
         var rcpt = me.sender().send("ReputationRegistry", r.getContractAddress(), r.recordOutcomes(BigInteger.valueOf(42), packed),

@@ -142,10 +142,6 @@ class RegistryAndErrorsTest {
         assertEquals(before.add(ETHER).add(BigInteger.ONE).subtract(gas), n.balanceOf(n.address()));
         assertReverts("AgentRegistry", "NotTaskMarket", () -> n.sender().send("AgentRegistry", addr,
                 reg.slash(BigInteger.valueOf(id), ETHER), BigInteger.ZERO));
-        assertReverts("AgentRegistry", "NotDeployer", () -> n.sender().send("AgentRegistry", addr,
-                reg.bindTaskMarket(n.address()), BigInteger.ZERO));
-        assertReverts("AgentRegistry", "TaskMarketAlreadyBound", () -> f.deployer.sender().send("AgentRegistry", addr,
-                reg.bindTaskMarket(n.address()), BigInteger.ZERO));
         f.assertInvariant("after withdraw");
     }
 
