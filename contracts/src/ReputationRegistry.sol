@@ -279,6 +279,15 @@ contract ReputationRegistry is TaskMarketBinding {
         return (0, "absent");
     }
 
+    /// @dev `_protocolValue` as ABI words: the (non-negative) value, and tag2 as one left-aligned word
+    ///      and its length; no memory is allocated on the settlement path.
+    function _protocolWords(ITaskRecords.NodeOutcome o) private pure returns (uint256, bytes32, uint256) {
+        if (o == ITaskRecords.NodeOutcome.Agreed) return (100, "agreed", 6);
+        if (o == ITaskRecords.NodeOutcome.Dissented) return (0, "dissented", 9);
+        if (o == ITaskRecords.NodeOutcome.Inconclusive) return (50, "inconclusive", 12);
+        return (0, "absent", 6);
+    }
+
     /// @dev Emits exactly what `emit NewFeedback(agentId, msg.sender, uint64(taskId), value, 0, PROTOCOL_TAG1,
     ///      PROTOCOL_TAG1, tag2, "", "", bytes32(taskId))` emits, with the ABI encoding written out (the
     ///      strings are constants of at most 32 bytes), because the compiler's generic encoding of four
@@ -287,7 +296,7 @@ contract ReputationRegistry is TaskMarketBinding {
     ///      (0x100, 0x140, 0x180, 0x1a0), feedbackHash; then tag1 (length, data), tag2 (length, data),
     ///      endpoint (length 0), feedbackURI (length 0). Tested against the decoded event.
     function _emitProtocolFeedback(uint256 agentId, uint256 taskId, ITaskRecords.NodeOutcome o) private {
-        (int128 value, string memory tag2) = _protocolValue(o);
+        (uint256 value, bytes32 tag2Word, uint256 tag2Len) = _protocolWords(o);
         bytes32 sig = NewFeedback.selector;
         bytes32 tag1Hash = PROTOCOL_TAG1_HASH;
         bytes32 tag1Word = PROTOCOL_TAG1_WORD;
@@ -295,7 +304,7 @@ contract ReputationRegistry is TaskMarketBinding {
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore(p, and(taskId, 0xffffffffffffffff))
-            mstore(add(p, 0x20), signextend(15, value))
+            mstore(add(p, 0x20), value)
             mstore(add(p, 0x40), 0)
             mstore(add(p, 0x60), 0x100)
             mstore(add(p, 0x80), 0x140)
@@ -304,8 +313,8 @@ contract ReputationRegistry is TaskMarketBinding {
             mstore(add(p, 0xe0), taskId)
             mstore(add(p, 0x100), tag1Len)
             mstore(add(p, 0x120), tag1Word)
-            mstore(add(p, 0x140), mload(tag2))
-            mstore(add(p, 0x160), mload(add(tag2, 0x20)))
+            mstore(add(p, 0x140), tag2Len)
+            mstore(add(p, 0x160), tag2Word)
             mstore(add(p, 0x180), 0)
             mstore(add(p, 0x1a0), 0)
             log4(p, 0x1c0, sig, agentId, caller(), tag1Hash)

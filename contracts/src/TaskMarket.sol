@@ -242,12 +242,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         uint8 flags,
         uint256 fee,
         uint256 commitDeadline,
-        uint256 revealDeadline,
         uint32[] nodes
     );
-    event Committed(
-        uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 position, uint8 lane, bytes32 commitment
-    );
+    event Committed(uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 lane, bytes32 commitment);
     event Revealed(
         uint256 indexed taskId,
         uint256 indexed agentId,
@@ -412,7 +409,6 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             flags,
             msg.value,
             deadline,
-            deadline + revealWindow,
             drawn
         );
     }
@@ -472,7 +468,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         }
         _lanes[agentId][lane] = _laneValue(taskId, commitment);
         _tasks[taskId].state = s | bit;
-        emit Committed(taskId, agentId, msg.sender, uint8(pos), lane, commitment);
+        emit Committed(taskId, agentId, msg.sender, lane, commitment);
     }
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
@@ -504,7 +500,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         if (block.timestamp > revealDeadline) revert RevealWindowClosed(taskId, revealDeadline);
         uint256 pos = _positionIn(taskId, s, agentId);
         if (s & (1 << (S_REVEALED + pos)) != 0) revert AlreadyRevealed(taskId, agentId);
-        if (_lanes[agentId][lane] != _laneValue(taskId, commitmentOf(taskId, msg.sender, resultHash, traceRoot, salt))) {
+        if (_lanes[agentId][lane] != _laneValue(taskId, _commitmentOf(taskId, resultHash, traceRoot, salt))) {
             revert CommitmentMismatch(taskId, agentId);
         }
         bool callback = (s >> S_FLAGS) & FLAG_CALLBACK != 0;
@@ -1104,6 +1100,23 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             }
         }
         revert NotAssigned(taskId, agentId);
+    }
+
+    /// @dev commitmentOf(taskId, msg.sender, ...), hashed in scratch memory (no allocation).
+    function _commitmentOf(uint256 taskId, bytes32 resultHash, bytes32 traceRoot, bytes32 salt)
+        private
+        view
+        returns (bytes32 c)
+    {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, taskId)
+            mstore(add(p, 0x20), caller())
+            mstore(add(p, 0x40), resultHash)
+            mstore(add(p, 0x60), traceRoot)
+            mstore(add(p, 0x80), salt)
+            c := keccak256(p, 0xa0)
+        }
     }
 
     /// @dev What a lane holds for a commitment made in `taskId`: binds the commitment to the task of the

@@ -60,6 +60,8 @@ public final class LedgermindContracts {
     private final Map<String, TransactionReceipt> deployReceipts;
     /** Lanes this facade committed in and has not revealed yet: agent id -> (lane -> task id). */
     private final Map<Long, Map<Integer, BigInteger>> openLanes = new HashMap<>();
+    /** TaskMarket.revealWindow once read (-1 before). */
+    private volatile long revealWindow = -1;
 
     /** Commitment lanes per agent (TaskMarket.LANES). */
     public static final int LANES = 256;
@@ -265,7 +267,17 @@ public final class LedgermindContracts {
                 BigInteger.ZERO, BigInteger.valueOf(req.callback() ? 1 : 0), req.fee()), req.fee());
         var e = TaskMarket.getTaskSubmittedEvents(r).getFirst();
         return new SubmittedTask(e.taskId, e.nodes.stream().map(BigInteger::longValueExact).toList(),
-                e.commitDeadline.longValueExact(), e.revealDeadline.longValueExact(), r);
+                e.commitDeadline.longValueExact(), e.commitDeadline.longValueExact() + revealWindow(), r);
+    }
+
+    /** TaskMarket.revealWindow (seconds), read once: a task's reveal deadline is its commit deadline plus this. */
+    public long revealWindow() {
+        long w = revealWindow;
+        if (w < 0) {
+            w = big(sender.call("TaskMarket", deployment.taskMarket(), market.revealWindow()).getFirst()).longValueExact();
+            revealWindow = w;
+        }
+        return w;
     }
 
     /** The commitment this account must submit (node = this account's address). */

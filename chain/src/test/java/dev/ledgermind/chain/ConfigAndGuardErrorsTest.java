@@ -134,15 +134,25 @@ class ConfigAndGuardErrorsTest {
         ReputationRegistry r = ReputationRegistry.deploy(f.web3j, tm, new org.web3j.tx.gas.StaticGasProvider(
                 BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(8_000_000)), f.deployment.agentRegistry(),
                 me.address()).send();
-        // entries of 36 bits: agent id (32) | outcome (4); agent 7 agreed (1), agent 9 dissented (2), agent 4 absent (3)
-        BigInteger packed = record(7, 1).or(record(9, 2).shiftLeft(36)).or(record(4, 3).shiftLeft(72));
+        // entries of 36 bits: agent id (32) | outcome (4); agent 7 agreed (1), agent 9 dissented (2), agent 4 absent (3),
+        // agent 5 inconclusive (4)
+        BigInteger packed = record(7, 1).or(record(9, 2).shiftLeft(36)).or(record(4, 3).shiftLeft(72))
+                .or(record(5, 4).shiftLeft(108));
         var rcpt = me.sender().send("ReputationRegistry", r.getContractAddress(), r.recordOutcomes(BigInteger.valueOf(42), packed),
                 BigInteger.ZERO);
         var events = ReputationRegistry.getNewFeedbackEvents(rcpt);
-        assertEquals(List.of(7L, 9L, 4L), events.stream().map(e -> e.agentId.longValueExact()).toList());
-        assertEquals(List.of("agreed", "dissented", "absent"), events.stream().map(e -> e.tag2).toList());
-        assertEquals(List.of(100L, 0L, 0L), events.stream().map(e -> e.value.longValueExact()).toList());
-        assertEquals(42L, events.getFirst().feedbackIndex.longValueExact());
+        assertEquals(List.of(7L, 9L, 4L, 5L), events.stream().map(e -> e.agentId.longValueExact()).toList());
+        assertEquals(List.of("agreed", "dissented", "absent", "inconclusive"), events.stream().map(e -> e.tag2).toList());
+        assertEquals(List.of(100L, 0L, 0L, 50L), events.stream().map(e -> e.value.longValueExact()).toList());
+        for (var e : events) {
+            assertEquals(42L, e.feedbackIndex.longValueExact());
+            assertEquals("ledgermind", e.tag1);
+            assertEquals("", e.endpoint);
+            assertEquals("", e.feedbackURI);
+            assertEquals(BigInteger.ZERO, e.valueDecimals);
+            assertEquals(BigInteger.valueOf(42), new BigInteger(1, e.feedbackHash));
+            assertTrue(me.address().equalsIgnoreCase(e.clientAddress));
+        }
         assertReverts("ReputationRegistry", "InvalidOutcome", () -> me.sender().send("ReputationRegistry",
                 r.getContractAddress(), r.recordOutcomes(BigInteger.ONE, record(7, 1).or(record(8, 0).shiftLeft(36))),
                 BigInteger.ZERO));
