@@ -23,7 +23,7 @@ final class GasProfile {
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
             JsonNode res = new ObjectMapper().readTree(r.body()).path("result");
-            StringBuilder sb = new StringBuilder("gasUsed=" + Long.decode(res.path("gasUsed").asText("0")));
+            StringBuilder sb = new StringBuilder("tx=" + txHash + " gasUsed=" + Long.decode(res.path("gasUsed").asText("0")));
             for (JsonNode c : res.path("calls")) {
                 sb.append(" | ").append(c.path("input").asText().substring(0, 10)).append(" ").append(Long.decode(c.path("gasUsed").asText("0")));
             }
@@ -32,6 +32,9 @@ final class GasProfile {
             HttpResponse<String> r2 = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(rpcUrl))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body2)).build(),
                     HttpResponse.BodyHandlers.ofString());
+            if (System.getProperty("gas.dump") != null) {
+                java.nio.file.Files.writeString(java.nio.file.Path.of(System.getProperty("gas.dump"), txHash + ".json"), r2.body());
+            }
             JsonNode logs = new ObjectMapper().readTree(r2.body()).path("result").path("structLogs");
             if (logs.isEmpty()) sb.append(" RAW ").append(r2.body(), 0, Math.min(300, r2.body().length()));
             Map<String, long[]> by = new TreeMap<>();
