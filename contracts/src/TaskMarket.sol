@@ -245,15 +245,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         uint32[] nodes
     );
     event Committed(uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 lane, bytes32 commitment);
-    event Revealed(
-        uint256 indexed taskId,
-        uint256 indexed agentId,
-        address indexed node,
-        uint8 position,
-        bytes32 resultHash,
-        bytes32 traceRoot,
-        bytes output
-    );
+    /// @dev The revealing address is the one in the agent's Committed event (the commitment binds it), and
+    ///      the position follows from the agent id; neither is repeated here.
+    event Revealed(uint256 indexed taskId, uint256 indexed agentId, bytes32 resultHash, bytes32 traceRoot, bytes output);
     event NodeSlashed(uint256 indexed taskId, uint256 indexed agentId, uint8 position, uint8 reason, uint256 amount);
     event NodeReplaced(
         uint256 indexed taskId,
@@ -473,13 +467,14 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
     ///         reveal deadline. When `output` is non-empty (required for callback tasks) its keccak256
-    ///         must equal `resultHash`. The k-th reveal settles the task in the same transaction
+    ///         must equal `resultHash`; pass resultHash = 0 with a non-empty output to have it computed
+    ///         from the output (32 calldata bytes fewer). The k-th reveal settles the task in the same transaction
     ///         (exactly what `finalize` would do), so its sender must leave gas for the consumer
     ///         callback of a callback task.
     /// @param taskId the task
     /// @param agentId the assigned agent
     /// @param lane the lane the commitment was made in
-    /// @param resultHash the result hash committed to
+    /// @param resultHash the result hash committed to (0: keccak256(output), when output is non-empty)
     /// @param traceRoot the trace root committed to
     /// @param salt the salt committed with
     /// @param output the inline output (at most maxOutputBytes)
@@ -500,14 +495,15 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
         if (block.timestamp > revealDeadline) revert RevealWindowClosed(taskId, revealDeadline);
         uint256 pos = _positionIn(taskId, s, agentId);
         if (s & (1 << (S_REVEALED + pos)) != 0) revert AlreadyRevealed(taskId, agentId);
-        if (_lanes[agentId][lane] != _laneValue(taskId, _commitmentOf(taskId, resultHash, traceRoot, salt))) {
-            revert CommitmentMismatch(taskId, agentId);
-        }
-        bool callback = (s >> S_FLAGS) & FLAG_CALLBACK != 0;
         if (output.length > maxOutputBytes) revert OutputTooLarge(taskId, output.length, maxOutputBytes);
+        bool callback = (s >> S_FLAGS) & FLAG_CALLBACK != 0;
         if (output.length != 0 || callback) {
             bytes32 outputHash = keccak256(output);
-            if (outputHash != resultHash) revert OutputHashMismatch(taskId, resultHash, outputHash);
+            if (resultHash == 0 && output.length != 0) resultHash = outputHash;
+            else if (outputHash != resultHash) revert OutputHashMismatch(taskId, resultHash, outputHash);
+        }
+        if (_lanes[agentId][lane] != _laneValue(taskId, _commitmentOf(taskId, resultHash, traceRoot, salt))) {
+            revert CommitmentMismatch(taskId, agentId);
         }
 
         s |= 1 << (S_REVEALED + pos);
@@ -522,7 +518,7 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             _results[taskId][pos] = Result(resultHash, traceRoot);
             if (callback && output.length != 0) _output[taskId][pos] = output;
         }
-        emit Revealed(taskId, agentId, msg.sender, uint8(pos), resultHash, traceRoot, output);
+        emit Revealed(taskId, agentId, resultHash, traceRoot, output);
         if (uint8(s >> S_REVEALED) == full) {
             // the last reveal settles at once: no separate finalize transaction on the happy path
             _settleLastReveal(taskId, s, full);

@@ -339,12 +339,18 @@ public final class LedgermindContracts {
         return reveal(taskId, agentId, lane != null ? lane : laneOf(taskId, agentId), resultHash, traceRoot, salt, output);
     }
 
-    /** Reveals a commitment kept in the agent's {@code lane}. */
+    /**
+     * Reveals a commitment kept in the agent's {@code lane}. When the output is inline and hashes to the
+     * result hash, the result hash is sent as zero and the contract recomputes it (cheaper calldata).
+     */
     public TransactionReceipt reveal(BigInteger taskId, long agentId, int lane, byte[] resultHash, byte[] traceRoot,
                                      byte[] salt, byte[] output) {
         requireLane(lane);
+        byte[] out = output == null ? new byte[0] : output;
+        byte[] sentHash = out.length != 0 && java.util.Arrays.equals(org.web3j.crypto.Hash.sha3(out), resultHash)
+                ? new byte[32] : resultHash;
         TransactionReceipt r = sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
-                resultHash, traceRoot, salt, output == null ? new byte[0] : output), BigInteger.ZERO);
+                sentHash, traceRoot, salt, out), BigInteger.ZERO);
         releaseLane(agentId, lane, taskId);
         return r;
     }

@@ -128,8 +128,9 @@ public final class Requester {
                 agent = e.agentId.longValue();
             } else if (topic.equals(REVEALED)) {
                 var e = TaskMarket.getRevealedEventFromLog(l);
-                revealedHash.put(e.position.intValue(), Numeric.toHexString(e.resultHash));
-                revealedOutput.put(e.position.intValue(), e.output);
+                int pos = nodes.indexOf(e.agentId.longValue()); // the agent's position at the time of its reveal
+                revealedHash.put(pos, Numeric.toHexString(e.resultHash));
+                revealedOutput.put(pos, e.output);
                 kind = "reveal";
                 agent = e.agentId.longValue();
             } else if (topic.equals(SLASHED)) {
