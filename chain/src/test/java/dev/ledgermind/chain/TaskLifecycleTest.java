@@ -121,6 +121,16 @@ class TaskLifecycleTest {
             sum = sum.add(c);
         }
         assertEquals(FEE, sum, "the whole fee is paid out");
+        assertEquals(share.add(FEE.mod(BigInteger.valueOf(3))), f.requester.claimable(t.nodes().getFirst()),
+                "the rounding remainder goes to the leader, the first revealer");
+        for (long a : t.nodes()) {
+            var acct = f.requester.taskMarket().accountOf(BigInteger.valueOf(a)).sendAsync().join();
+            assertEquals(BigInteger.ONE, acct.component3(), "one agreed outcome counted for " + a);
+            assertEquals(BigInteger.ZERO, acct.component4(), "no fault for " + a);
+        }
+        var totals = f.requester.marketTotals();
+        assertEquals(BigInteger.ZERO, totals[1], "nothing left in escrow");
+        assertEquals(FEE, totals[2], "the fee is now unclaimed rewards");
         f.assertInvariant("after k=3 finalize");
     }
 

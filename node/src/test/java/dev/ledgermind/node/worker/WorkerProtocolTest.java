@@ -222,4 +222,32 @@ class WorkerProtocolTest {
         assertArrayEquals(salt, after.find(task.taskId()).orElseThrow().salt(), "the resumed node revealed with its stored salt");
         after.close();
     }
+
+    @Test
+    void overlappingTasksCommitInDifferentLanesAndBothSettle() throws Exception {
+        ModelIdentity model = FakeHashRunner.identity("fake-overlap-model");
+        int id = deployer.registerModel(new ModelSpec(model.weightsHash(), model.tokenizerHash(), model.architectureHash(),
+                model.name(), ModelSpec.MODE_REPLICATED));
+        List<Worker> workers = List.of(worker(6, Dishonesty.HONEST, "o6.db", model), worker(8, Dishonesty.HONEST, "o8.db", model),
+                worker(9, Dishonesty.HONEST, "o9.db", model));
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        SubmittedTask first = requester.submit(TaskInput.embed(model.name(), List.of("one")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
+        SubmittedTask second = requester.submit(TaskInput.embed(model.name(), List.of("two")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
+        for (Worker w : workers) w.pollOnce(); // sees both assignments
+        for (Worker w : workers) w.pollOnce(); // computes both: each gets a lane
+        Receipt r2 = drive(requester, second, workers);
+        Receipt r1 = drive(requester, first, workers);
+        assertTrue(r1.accepted() && r2.accepted());
+        assertEquals(3, r1.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+        assertEquals(3, r2.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+        for (String store : List.of("o6.db", "o8.db", "o9.db")) {
+            try (NodeStore st = NodeStore.open(dir.resolve(store))) {
+                int lane1 = st.find(first.taskId()).orElseThrow().lane();
+                int lane2 = st.find(second.taskId()).orElseThrow().lane();
+                assertNotEquals(lane1, lane2, "two tasks open at once must not share a lane (" + store + ")");
+                assertEquals(lane1, requester.chain().laneOf(first.taskId(), requester.chain().taskNodes(first.taskId())
+                        .stream().filter(a -> st.get("agentId").map(Long::parseLong).orElseThrow().equals(a)).findFirst().orElseThrow()));
+            }
+        }
+    }
 }
