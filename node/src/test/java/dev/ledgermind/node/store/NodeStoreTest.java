@@ -86,6 +86,28 @@ class NodeStoreTest {
     }
 
     @Test
+    void aStoreFromBeforeLanesGainsTheLaneColumnAndKeepsItsTasks(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("old.db");
+        try (var db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+             var st = db.createStatement()) {
+            st.execute("""
+                    CREATE TABLE task (task_id TEXT PRIMARY KEY, state TEXT NOT NULL, model_id INTEGER, input BLOB,
+                      result_hash BLOB, trace_root BLOB, output BLOB, salt BLOB, commit_tx TEXT, reveal_tx TEXT,
+                      error TEXT, updated_at INTEGER NOT NULL)""");
+            st.execute("INSERT INTO task (task_id, state, model_id, updated_at) VALUES ('1', 'ASSIGNED', 3, 0)");
+        }
+        try (NodeStore store = NodeStore.open(file)) {
+            TaskRecord old = store.find(T1).orElseThrow();
+            assertEquals(3, old.modelId());
+            assertNull(old.lane());
+            assertEquals(0, store.saveComputed(T1, bytes(1), bytes(2), new byte[0], bytes(3), 256).lane());
+        }
+        try (NodeStore again = NodeStore.open(file)) {
+            assertEquals(0, again.find(T1).orElseThrow().lane(), "opening a migrated store again changes nothing");
+        }
+    }
+
+    @Test
     void cursorNeverMovesBackwards(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             assertEquals(7, store.nextBlock(7));
