@@ -12,7 +12,7 @@ import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 ///         those protocol records are events only: their feedbackIndex is the task id (not a dense
 ///         counter), and reads for clientAddress == taskMarket are answered from the market's own
 ///         records (ITaskRecords): readFeedback(agentId, taskMarket, taskId) returns the outcome of
-///         agentId in taskId, and getSummary over the market counts its agreed and faulted outcomes.
+///         agentId in taskId, and getSummary over the market counts its agreed, inconclusive and faulted outcomes.
 /// @dev Protocol feedback: value 100 (agreed) or 0 (dissented, absent), valueDecimals 0,
 ///      tag1 "ledgermind", tag2 "agreed" | "dissented" | "absent" | "inconclusive" (value 50),
 ///      feedbackHash = bytes32(taskId).
@@ -221,10 +221,17 @@ contract ReputationRegistry is TaskMarketBinding {
             address client = clientAddresses[c];
             if (client == taskMarket && client != address(0)) {
                 if (!any1 && t1 != keccak256(bytes(PROTOCOL_TAG1))) continue;
-                (uint32 agreed, uint32 faults) = ITaskRecords(client).outcomeCounts(agentId);
+                // one count per protocol record: agreed (value 100), inconclusive (50), faults (0; the
+                // market keeps dissent and absence in one counter, so a tag2 filter of "dissented" or
+                // "absent" matches none of them)
+                (uint32 agreed, uint32 faults, uint32 inconclusive) = ITaskRecords(client).outcomeCounts(agentId);
                 if (any2 || t2 == keccak256("agreed")) {
                     count += agreed;
                     sum += int256(uint256(agreed)) * 100 * 1e18;
+                }
+                if (any2 || t2 == keccak256("inconclusive")) {
+                    count += inconclusive;
+                    sum += int256(uint256(inconclusive)) * 50 * 1e18;
                 }
                 if (any2) count += faults;
                 continue;

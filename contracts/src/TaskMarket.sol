@@ -20,7 +20,8 @@ import {ValidationRegistry} from "./ValidationRegistry.sol";
 ///         - a result (resultHash and traceRoot both equal) revealed by a quorum of floor(k/2)+1
 ///           positions is accepted; its nodes share the fee; nodes that revealed anything else are
 ///           slashed `dissentSlash`; nodes that never revealed are slashed `absenceSlash`;
-///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed;
+///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed, and each
+///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
 ///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
 ///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
@@ -224,6 +225,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
     mapping(uint256 agentId => address) private _knownOperator;
     /// @notice Refunds and treasury proceeds waiting for `withdrawBalance`, by address.
     mapping(address account => uint256) public pendingWithdrawals;
+    /// @dev Per agent, the tasks in which it revealed but no result reached the quorum. Kept apart from
+    ///      the (full) Account word and written only on that rare path, so that the happy path is unchanged.
+    mapping(uint256 agentId => uint32) private _inconclusive;
 
     // ---------------------------------------------------------------- events
 
@@ -729,9 +733,9 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
     }
 
     /// @inheritdoc ITaskRecords
-    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults) {
+    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults, uint32 inconclusive) {
         Account memory a = _accounts[agentId];
-        return (a.agreed, a.faults);
+        return (a.agreed, a.faults, _inconclusive[agentId]);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -784,10 +788,12 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             else (t.leader, winners) = _findQuorum(taskId, t.revealed & ~group, quorum);
         }
         if (winners == 0) {
-            // no quorum: refund; non-revealers are still at fault
-            (uint256 lost, uint256 absentRecords,) =
-                _slashPositions(taskId, t, full & ~t.revealed, absenceSlash, SlashReason.NoReveal, 0, 0);
-            _refund(taskId, t, lost, absentRecords);
+            // no quorum: refund; revealers get an inconclusive record, non-revealers are still at fault
+            (uint256 inconclusiveRecords, uint256 entries) = _recordInconclusive(t);
+            (uint256 lost, uint256 allRecords,) = _slashPositions(
+                taskId, t, full & ~t.revealed, absenceSlash, SlashReason.NoReveal, inconclusiveRecords, entries
+            );
+            _refund(taskId, t, lost, allRecords);
             return;
         }
 
@@ -974,6 +980,17 @@ contract TaskMarket is ReentrancyGuardTransient, ITaskRecords, IOperatorCache {
             emit NodeSlashed(taskId, agentId, uint8(pos), uint8(reason), taken);
         }
         return (proceeds, records, n);
+    }
+
+    /// @dev No quorum: counts an inconclusive outcome for each revealer and returns their packed
+    ///      reputation records and how many there are.
+    function _recordInconclusive(Task memory t) private returns (uint256 records, uint256 n) {
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (t.revealed & (1 << pos) == 0) continue;
+            uint256 agentId = t.nodes[pos];
+            _inconclusive[agentId] += 1;
+            records |= (agentId | (uint256(uint8(NodeOutcome.Inconclusive)) << 32)) << (36 * n++);
+        }
     }
 
     /// @dev Among revealed positions that differ from the leader, finds a group of equal results

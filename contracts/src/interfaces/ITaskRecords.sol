@@ -29,6 +29,7 @@ interface ITaskRecords {
         view
         returns (bool finalized, uint256 agentId, uint8 response, bytes32 responseHash, uint256 lastUpdate);
 
-    /// @notice Counts of an agent's protocol outcomes: tasks agreed, and faults (dissent or absence).
-    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults);
+    /// @notice Counts of an agent's protocol outcomes, one per reputation record the market wrote for it:
+    ///         tasks agreed, faults (dissent or absence), and inconclusive tasks (revealed, no quorum).
+    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults, uint32 inconclusive);
 }
