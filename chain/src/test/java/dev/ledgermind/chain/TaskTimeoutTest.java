@@ -1,5 +1,6 @@
 package dev.ledgermind.chain;
 
+import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,16 +12,22 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static dev.ledgermind.chain.ChainFixture.h;
 import static dev.ledgermind.chain.Reverts.assertReverts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every timeout path: missing commits (replacement, refund), missing reveals (quorum kept, no quorum). */
+/**
+ * Every timeout path: missing commits (replacement, refund), missing reveals (quorum kept, no quorum), and the
+ * ERC-8004 records of a task without a majority.
+ */
 class TaskTimeoutTest {
     static final BigInteger FEE = BigInteger.TEN.pow(15);
     static ChainFixture f;
@@ -160,6 +167,119 @@ class TaskTimeoutTest {
         assertEquals(s0, f.requester.stakeOf(cs.get(0).agent()), "a revealer without quorum keeps its stake");
         assertEquals(FEE, f.requester.pendingWithdrawal(f.requester.address()));
         f.assertInvariant("after no-quorum refund");
+    }
+
+    @Test
+    void noMajorityGivesEveryRevealerAnInconclusiveRecordAndEveryAbsenteeAnAbsentOne() throws Exception {
+        SubmittedTask t = submit(5); // quorum 3
+        List<Committed> cs = new ArrayList<>();
+        String[] results = {"a", "a", "b", "-", "-"}; // two agree, one differs, two never reveal
+        for (int pos = 0; pos < 5; pos++) cs.add(commit(t.taskId(), t.nodes().get(pos), h(results[pos])));
+        for (int pos = 0; pos < 3; pos++) reveal(t.taskId(), cs.get(pos));
+        f.anvil.increaseTime(f.params.commitWindow() + f.params.revealWindow() + 1);
+        List<StakeInfo> before = t.nodes().stream().map(f.requester::stakeOf).toList();
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(t.taskId()));
+
+        Map<Long, String> expected = new HashMap<>();
+        for (int pos = 0; pos < 5; pos++) expected.put(t.nodes().get(pos), pos < 3 ? "inconclusive" : "absent");
+        assertRecords(t.taskId(), r, expected);
+        for (int pos = 0; pos < 5; pos++) {
+            BigInteger slash = pos < 3 ? BigInteger.ZERO : f.params.absenceSlash();
+            assertEquals(before.get(pos).bonded().subtract(slash), f.requester.stakeOf(t.nodes().get(pos)).bonded(),
+                    "stake of position " + pos);
+        }
+        assertEquals(FEE, f.requester.pendingWithdrawal(f.requester.address()));
+        f.assertInvariant("after the no-majority refund");
+    }
+
+    @Test
+    void threeDifferentResultsSettleInTheLastRevealWithThreeInconclusiveRecords() throws Exception {
+        SubmittedTask t = submit(3);
+        List<Committed> cs = new ArrayList<>();
+        int i = 0;
+        for (long a : t.nodes()) cs.add(commit(t.taskId(), a, h("r" + i++)));
+        reveal(t.taskId(), cs.get(0));
+        reveal(t.taskId(), cs.get(1));
+        TransactionReceipt last = reveal(t.taskId(), cs.get(2)); // the k-th reveal settles: no quorum
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(t.taskId()));
+        assertEquals(0, TaskMarket.getNodeSlashedEvents(last).size(), "nobody is slashed when all revealed");
+        Map<Long, String> expected = new HashMap<>();
+        for (long a : t.nodes()) expected.put(a, "inconclusive");
+        assertRecords(t.taskId(), last, expected);
+        f.assertInvariant("after the all-revealed no-majority refund");
+    }
+
+    @Test
+    void summariesCountInconclusiveRecordsBesideAgreedOnes() throws Exception {
+        // task 1: all three agree; task 2: the same three nodes reveal three different results
+        SubmittedTask agreed = submit(3);
+        List<Committed> cs = new ArrayList<>();
+        for (long a : agreed.nodes()) cs.add(commit(agreed.taskId(), a, h("same")));
+        for (Committed c : cs) reveal(agreed.taskId(), c);
+        SubmittedTask split = submit(3);
+        cs.clear();
+        int i = 0;
+        for (long a : split.nodes()) cs.add(commit(split.taskId(), a, h("r" + i++)));
+        for (Committed c : cs) reveal(split.taskId(), c);
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(split.taskId()));
+
+        var rep = f.requester.reputationRegistry();
+        List<String> market = List.of(f.deployment.taskMarket());
+        BigInteger e18 = BigInteger.TEN.pow(18);
+        for (long a : f.agentIds) {
+            // expected from the records readable one by one
+            int n = 0;
+            BigInteger sum = BigInteger.ZERO;
+            int inconclusive = 0;
+            for (SubmittedTask t : List.of(agreed, split)) {
+                if (!t.nodes().contains(a)) continue;
+                var fb = rep.readFeedback(BigInteger.valueOf(a), market.getFirst(), t.taskId()).send();
+                n++;
+                sum = sum.add(fb.component1().multiply(e18));
+                if (fb.component4().equals("inconclusive")) inconclusive++;
+            }
+            var all = rep.getSummary(BigInteger.valueOf(a), market, "", "").send();
+            assertEquals(BigInteger.valueOf(n), all.component1(), "record count of agent " + a);
+            assertEquals(n == 0 ? BigInteger.ZERO : sum.divide(BigInteger.valueOf(n)), all.component2(),
+                    "average value of agent " + a);
+            var inc = rep.getSummary(BigInteger.valueOf(a), market, "ledgermind", "inconclusive").send();
+            assertEquals(BigInteger.valueOf(inconclusive), inc.component1(), "inconclusive count of agent " + a);
+            assertEquals(inconclusive == 0 ? BigInteger.ZERO : BigInteger.valueOf(50).multiply(e18), inc.component2());
+            var counts = f.requester.taskMarket().outcomeCounts(BigInteger.valueOf(a)).send();
+            assertEquals(BigInteger.valueOf(inconclusive), counts.component3(), "outcomeCounts.inconclusive of agent " + a);
+        }
+        // nodes on both tasks: one agreed (100) and one inconclusive (50) record, average 75
+        long both = split.nodes().stream().filter(agreed.nodes()::contains).findFirst().orElseThrow();
+        var s = rep.getSummary(BigInteger.valueOf(both), market, "", "").send();
+        assertEquals(BigInteger.TWO, s.component1());
+        assertEquals(BigInteger.valueOf(75).multiply(e18), s.component2());
+        f.assertInvariant("after an agreed and a split task");
+    }
+
+    /**
+     * The settlement receipt holds exactly one ERC-8004 NewFeedback per node (agent -> tag2 in
+     * {@code expected}), from the market, indexed by the task id, and readFeedback answers the same.
+     */
+    static void assertRecords(BigInteger taskId, TransactionReceipt r, Map<Long, String> expected) throws Exception {
+        var events = ReputationRegistry.getNewFeedbackEvents(r);
+        Map<Long, String> got = new HashMap<>();
+        for (var e : events) {
+            long agent = e.agentId.longValueExact();
+            assertNull(got.put(agent, e.tag2), "one record per node, agent " + agent);
+            assertTrue(f.deployment.taskMarket().equalsIgnoreCase(e.clientAddress));
+            assertEquals(taskId, e.feedbackIndex);
+            assertEquals("ledgermind", e.tag1);
+            assertEquals(e.tag2.equals("inconclusive") ? BigInteger.valueOf(50) : BigInteger.ZERO, e.value);
+        }
+        assertEquals(expected, got);
+        var rep = f.requester.reputationRegistry();
+        for (var x : expected.entrySet()) {
+            var fb = rep.readFeedback(BigInteger.valueOf(x.getKey()), f.deployment.taskMarket(), taskId).send();
+            assertEquals(x.getValue(), fb.component4(), "readFeedback tag2 of agent " + x.getKey());
+            assertEquals(x.getValue().equals("inconclusive") ? BigInteger.valueOf(50) : BigInteger.ZERO, fb.component1());
+            assertFalse(fb.component5());
+        }
     }
 
     @Test
