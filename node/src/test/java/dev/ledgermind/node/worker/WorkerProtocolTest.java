@@ -64,6 +64,17 @@ class WorkerProtocolTest {
         devnet.close();
     }
 
+    /**
+     * Registers a model from account 0 through a fresh facade: aStoreWrittenForAnotherDeploymentIsRefused
+     * deploys from account 0 too, which leaves {@code deployer}'s cached nonce behind, so a test that ran
+     * after it and used {@code deployer} failed with "nonce too low" depending on the method order.
+     */
+    static int registerModel(ModelIdentity m) {
+        return LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(0).credentials())
+                .registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
+                        ModelSpec.MODE_REPLICATED));
+    }
+
     Worker worker(int account, Dishonesty dishonesty, String storeName) throws Exception {
         return worker(account, dishonesty, storeName, FakeHashRunner.MODEL);
     }
@@ -97,8 +108,7 @@ class WorkerProtocolTest {
     @Test
     void aWorkerRidesOutAnRpcOutageAndFinishesItsTask() throws Exception {
         ModelIdentity solo = FakeHashRunner.identity("fake-outage-model");
-        int soloId = deployer.registerModel(new ModelSpec(solo.weightsHash(), solo.tokenizerHash(), solo.architectureHash(),
-                solo.name(), ModelSpec.MODE_REPLICATED));
+        int soloId = registerModel(solo);
         int anvilPort = Integer.parseInt(devnet.rpcUrl().substring(devnet.rpcUrl().lastIndexOf(':') + 1));
         try (RpcOutageProxy proxy = new RpcOutageProxy(anvilPort)) {
             NodeConfig config = new NodeConfig("outage-node", proxy.url(), deploymentFile, devnet.accounts().get(7).privateKey(),
@@ -136,8 +146,7 @@ class WorkerProtocolTest {
     void aStoreWrittenForAnotherDeploymentIsRefused() throws Exception {
         // a model of its own, so that this node is never drawn for the other tests' tasks
         ModelIdentity own = FakeHashRunner.identity("fake-bound-model");
-        deployer.registerModel(new ModelSpec(own.weightsHash(), own.tokenizerHash(), own.architectureHash(), own.name(),
-                ModelSpec.MODE_REPLICATED));
+        registerModel(own);
         worker(8, Dishonesty.HONEST, "bound.db", own); // binds bound.db to this deployment
 
         // a second deployment on the same chain; with a fresh anvil it could even have the same addresses
@@ -191,11 +200,35 @@ class WorkerProtocolTest {
     }
 
     @Test
+    void withoutAMajorityTheReceiptAndTheErc8004RecordsSayInconclusiveAndAbsent() throws Exception {
+        // a model only these three agents serve, so that the market must draw all three
+        ModelIdentity split = FakeHashRunner.identity("fake-split-model");
+        int splitId = registerModel(split);
+        List<Worker> workers = List.of(worker(2, Dishonesty.HONEST, "split-honest.db", split),
+                worker(3, Dishonesty.WRONG_RESULT, "split-wrong.db", split),
+                worker(4, Dishonesty.WITHHOLD_REVEAL, "split-withhold.db", split));
+        long withheld = workers.get(2).agentId();
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        SubmittedTask task = requester.submit(TaskInput.embed(split.name(), List.of("no majority")), splitId, 3,
+                ETHER.divide(BigInteger.valueOf(100)));
+        Receipt receipt = drive(requester, task, workers); // one true result, one perturbed, one withheld: no quorum of 2
+
+        assertFalse(receipt.accepted());
+        var rep = requester.chain().reputationRegistry();
+        String market = deployer.deployment().taskMarket();
+        assertEquals(3, receipt.nodes().size());
+        for (Receipt.NodeVerdict v : receipt.nodes()) {
+            assertEquals(v.agentId() == withheld ? "absent" : "inconclusive", v.verdict(), "verdict of agent " + v.agentId());
+            var fb = rep.readFeedback(BigInteger.valueOf(v.agentId()), market, task.taskId()).send();
+            assertEquals(v.verdict(), fb.component4(), "the receipt's verdict is the ERC-8004 record's tag2");
+        }
+    }
+
+    @Test
     void aWorkerStoppedAfterCommittingIsResumedFromItsStoreAndReveals() throws Exception {
         // a model only this worker serves, so that the market must draw it
         ModelIdentity solo = FakeHashRunner.identity("fake-solo-model");
-        int soloId = deployer.registerModel(new ModelSpec(solo.weightsHash(), solo.tokenizerHash(), solo.architectureHash(),
-                solo.name(), ModelSpec.MODE_REPLICATED));
+        int soloId = registerModel(solo);
         Worker chosen = worker(5, Dishonesty.HONEST, "d.db", solo);
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
         SubmittedTask task = requester.submit(TaskInput.embed(solo.name(), List.of("resume me")), soloId, 1,
@@ -226,8 +259,7 @@ class WorkerProtocolTest {
     @Test
     void overlappingTasksCommitInDifferentLanesAndBothSettle() throws Exception {
         ModelIdentity model = FakeHashRunner.identity("fake-overlap-model");
-        int id = deployer.registerModel(new ModelSpec(model.weightsHash(), model.tokenizerHash(), model.architectureHash(),
-                model.name(), ModelSpec.MODE_REPLICATED));
+        int id = registerModel(model);
         List<Worker> workers = List.of(worker(6, Dishonesty.HONEST, "o6.db", model), worker(8, Dishonesty.HONEST, "o8.db", model),
                 worker(9, Dishonesty.HONEST, "o9.db", model));
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
