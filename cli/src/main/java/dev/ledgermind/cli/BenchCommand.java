@@ -1,5 +1,8 @@
 package dev.ledgermind.cli;
 
+import dev.ledgermind.inference.generate.DecoderBench;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.node.bench.NetworkBench;
 import dev.ledgermind.node.network.LocalNetwork;
 import dev.ledgermind.node.task.TaskRunners;
@@ -16,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** {@code ledgermind bench ...}: benchmarks that print figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = BenchCommand.Network.class)
+        subcommands = {BenchCommand.Network.class, BenchCommand.Decoder.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -75,6 +78,67 @@ final class BenchCommand implements Runnable {
                     System.out.printf("  gas per task           %.0f (all transactions of the task)%n", r.meanGasPerTask());
                 }
                 return r.accepted() == r.tasks() ? 0 : 1;
+            }
+        }
+    }
+
+    @Command(name = "decoder", mixinStandardHelpOptions = true,
+            description = {"Decode, prefill and replay tokens/s of a GGUF decoder on the deterministic engine, and peak",
+                    "resident memory against the file size. Each figure is the median of --repeats runs after a warm-up."})
+    static final class Decoder implements Callable<Integer> {
+        @Mixin CommonOptions common;
+
+        @Option(names = "--model", required = true, description = "The GGUF model file.")
+        Path model;
+
+        @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 means ledgermind.threads or all cores.")
+        int threads;
+
+        @Option(names = "--prompt-tokens", defaultValue = "32", description = "Prompt positions, run as one batched prefill (default: ${DEFAULT-VALUE}).")
+        int promptTokens;
+
+        @Option(names = "--decode-tokens", defaultValue = "32", description = "Tokens generated one at a time, then replayed (default: ${DEFAULT-VALUE}).")
+        int decodeTokens;
+
+        @Option(names = "--repeats", defaultValue = "3", description = "Measured runs; figures are their medians (default: ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Override
+        public Integer call() throws Exception {
+            int n = KernelConfig.threads(threads);
+            KernelConfig cfg = KernelConfig.defaults();
+            try (LlamaModel m = LlamaModel.load(model)) {
+                DecoderBench.Figures f = DecoderBench.run(m, n, cfg, promptTokens, decodeTokens, repeats,
+                        common.json() ? null : System.err::println);
+                double mib = 1024.0 * 1024.0;
+                if (common.json()) {
+                    Map<String, Object> doc = new LinkedHashMap<>();
+                    doc.put("model", model.toString());
+                    doc.put("threads", f.threads());
+                    doc.put("vectorBits", f.vectorBits());
+                    doc.put("promptTokens", f.promptTokens());
+                    doc.put("decodeTokens", f.decodeTokens());
+                    doc.put("repeats", f.repeats());
+                    doc.put("prefillTokensPerSecond", f.prefillTokensPerSecond());
+                    doc.put("decodeTokensPerSecond", f.decodeTokensPerSecond());
+                    doc.put("replayTokensPerSecond", f.replayTokensPerSecond());
+                    doc.put("replayOverDecode", f.replayOverDecode());
+                    doc.put("replayAccepted", f.replayAccepted());
+                    doc.put("peakRssBytes", f.peakRssBytes());
+                    doc.put("fileBytes", f.fileBytes());
+                    doc.put("peakRssOverFileBytes", f.peakRssBytes() < 0 ? null : f.peakRssBytes() - f.fileBytes());
+                    common.printJson(doc);
+                } else {
+                    System.out.printf("decoder bench: %s, %d threads, %s, %d prompt + %d decoded tokens, median of %d runs%n",
+                            model.getFileName(), f.threads(), cfg, f.promptTokens(), f.decodeTokens(), f.repeats());
+                    System.out.printf("  decode   %8.2f tokens/s%n", f.decodeTokensPerSecond());
+                    System.out.printf("  prefill  %8.2f tokens/s%n", f.prefillTokensPerSecond());
+                    System.out.printf("  replay   %8.2f tokens/s  (%.2fx decode, %s)%n", f.replayTokensPerSecond(), f.replayOverDecode(),
+                            f.replayAccepted() ? "accepted" : "REJECTED");
+                    System.out.printf("  peak RSS %8.0f MiB  (file %.0f MiB, %+.0f MiB)%n", f.peakRssBytes() / mib, f.fileBytes() / mib,
+                            (f.peakRssBytes() - f.fileBytes()) / mib);
+                }
+                return f.replayAccepted() ? 0 : 1;
             }
         }
     }

@@ -11,37 +11,52 @@ import dev.ledgermind.inference.trace.TraceBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Decode, prefill and replay speed of a model, as the engine runs them for real (trace leaves hashed,
  * logits sampled greedily). Decode: one position at a time after a prompt. Prefill: a prompt of
  * {@code promptTokens} positions in one batched forward (logits for the last). Replay: {@link Replay} of the
  * decoded output (one batched forward over prompt + output with logits at every output position, then the
- * sampling check). Each figure is the best of {@code repeats} runs after one warm-up run. Also reports the
- * process's peak resident memory ({@code VmHWM}).
+ * sampling check). Each figure is the median of {@code repeats} runs after one shorter warm-up run (the
+ * machines this runs on are often shared, so a median says more than a best). Also reports the process's
+ * peak resident memory ({@code VmHWM}): the weights are memory-mapped, so it counts the pages of the file
+ * that were touched (all of them) plus the heap and the JVM.
  */
 public final class DecoderBench {
-    public record Figures(int threads, int vectorBits, int promptTokens, int decodeTokens, double prefillTokensPerSecond,
-                          double decodeTokensPerSecond, double replayTokensPerSecond, boolean replayAccepted,
-                          long peakRssBytes, long fileBytes) {
+    /** Figures of one bench: medians over the repeats; {@code replayAccepted} holds for every repeat. */
+    public record Figures(int threads, int vectorBits, int promptTokens, int decodeTokens, int repeats,
+                          double prefillTokensPerSecond, double decodeTokensPerSecond, double replayTokensPerSecond,
+                          boolean replayAccepted, long peakRssBytes, long fileBytes) {
+        /** How many times faster replay is per token than decode. */
+        public double replayOverDecode() {
+            return decodeTokensPerSecond == 0 ? 0 : replayTokensPerSecond / decodeTokensPerSecond;
+        }
     }
 
     private DecoderBench() {
     }
 
-    public static Figures run(LlamaModel model, int threads, KernelConfig cfg, int promptTokens, int decodeTokens, int repeats) {
+    /** Runs the bench; {@code progress} (may be null) gets one line per repeat. */
+    public static Figures run(LlamaModel model, int threads, KernelConfig cfg, int promptTokens, int decodeTokens, int repeats,
+                              Consumer<String> progress) {
+        if (promptTokens < 1 || decodeTokens < 2 || repeats < 1) {
+            throw new IllegalArgumentException("need promptTokens >= 1, decodeTokens >= 2 and repeats >= 1, found "
+                    + promptTokens + ", " + decodeTokens + ", " + repeats);
+        }
         int[] prompt = new int[promptTokens];
         int[] body = model.tokenizer().encode(
                 "The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, so that anyone can check it later. "
                         .repeat(1 + promptTokens / 16), false);
         for (int i = 0; i < promptTokens; i++) prompt[i] = body[i % body.length];
         int vocab = model.config().vocab();
-        double bestPrefill = 0, bestDecode = 0, bestReplay = 0;
+        double[] prefill = new double[repeats], decode = new double[repeats], replay = new double[repeats];
         boolean accepted = true;
         try (Parallel par = new Parallel(threads)) {
-            for (int rep = 0; rep <= repeats; rep++) {
-                boolean warm = rep == 0;
+            for (int rep = -1; rep < repeats; rep++) {
+                boolean warm = rep < 0;
                 int nDecode = warm ? Math.min(4, decodeTokens) : decodeTokens;
                 LlamaState state = new LlamaState(model, promptTokens + nDecode, cfg, par);
                 TraceBuilder trace = new TraceBuilder();
@@ -61,15 +76,26 @@ public final class DecoderBench {
                 ReplayResult r = new Replay(model, cfg, par).replay(prompt, out, nDecode, SamplingParams.greedy());
                 accepted &= r.accepted() || r.firstMismatch() == nDecode; // the bench ignores end tokens: a full-length run is honest
                 if (!warm) {
-                    bestPrefill = Math.max(bestPrefill, promptTokens / ((t1 - t0) / 1e9));
-                    bestDecode = Math.max(bestDecode, (nDecode - 1) / ((t2 - t1) / 1e9));
-                    bestReplay = Math.max(bestReplay, r.tokensPerSecond(nDecode));
+                    prefill[rep] = promptTokens / ((t1 - t0) / 1e9);
+                    decode[rep] = (nDecode - 1) / ((t2 - t1) / 1e9);
+                    replay[rep] = r.tokensPerSecond(nDecode);
+                    if (progress != null) {
+                        progress.accept(String.format("run %d/%d: prefill %.2f, decode %.2f, replay %.2f tokens/s",
+                                rep + 1, repeats, prefill[rep], decode[rep], replay[rep]));
+                    }
                 }
             }
         }
         long fileBytes = model.file().fileSize();
-        return new Figures(threads, cfg.vectorBits(), promptTokens, decodeTokens, bestPrefill, bestDecode, bestReplay, accepted,
-                peakRss(), fileBytes);
+        return new Figures(threads, cfg.vectorBits(), promptTokens, decodeTokens, repeats, median(prefill), median(decode),
+                median(replay), accepted, peakRss(), fileBytes);
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     }
 
     /** Peak resident set size of this process (Linux {@code VmHWM}), or -1 where unknown. */

@@ -128,6 +128,35 @@ public final class Q4_0Tensor extends WeightTensor {
         return Lanes.combine128(a0, a1, a2, a3);
     }
 
+    /** Batched products at 256 and 512 bits decode each row once for all inputs ({@link BlockQ8Batch}). */
+    @Override
+    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
+                             float[] y, int yOff, int yStride) {
+        int bits = cfg.vectorBits();
+        if (batch >= 2 && (bits == 256 || bits == 512)) {
+            BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+        } else {
+            super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+        }
+    }
+
+    /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
+    void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
+        var F = FloatVector.SPECIES_256;
+        var B = ByteVector.SPECIES_128;
+        long o = row * rowBytes + (long) b0 * BLOCK_BYTES;
+        for (int b = b0, j = qOff; b < b1; b++, j += 32, o += BLOCK_BYTES) {
+            d[dOff + b - b0] = Float.float16ToFloat(data.get(F16, o));
+            ByteVector qs = ByteVector.fromMemorySegment(B, data, o + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = qs.and((byte) 15).sub((byte) 8);
+            ByteVector hi = qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j);
+            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).intoArray(q, j + 8);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j + 16);
+            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).intoArray(q, j + 24);
+        }
+    }
+
     @Override
     public void dequantizeRow(int row, float[] out, int off) {
         long o = row * rowBytes;

@@ -77,6 +77,36 @@ class WeightTensorBitExactnessTest {
         };
     }
 
+    /**
+     * The batched Q8_0 / Q4_0 kernels unpack rows in chunks of rows and of columns and keep partial sums in
+     * scratch between column chunks: shapes with several column chunks, a partial last chunk, a partial row
+     * chunk and odd batches must still give the reference's bits.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void batchedBlockKernelsSplitIntoChunksEqualTheScalarReference(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 17L + 3);
+        int cols = 32 * (2 * BlockQ8Batch.BLOCK_CHUNK + 3);
+        int rows = 2 * BlockQ8Batch.ROW_CHUNK + 5;
+        for (int batch : new int[]{2, 3, 33}) {
+            WeightTensor w = tensor(type, randomWeights(type, rows, cols, r), rows, cols);
+            float[] x = new float[batch * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-2, 3)));
+            float[] ref = new float[batch * rows];
+            for (int t = 0; t < batch; t++) for (int row = 0; row < rows; row++) ref[t * rows + row] = w.dotReference(row, x, t * cols);
+            for (int bits : new int[]{256, 512}) {
+                for (Parallel par : pools) {
+                    float[] y = new float[batch * rows];
+                    w.matMul(KernelConfig.ofBits(bits), par, x, 0, cols, batch, y, 0, rows);
+                    for (int i = 0; i < y.length; i++) {
+                        assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(y[i]),
+                                type + " " + bits + " bits, " + par.threads() + " threads, batch " + batch + ", output " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
     void everyPathEqualsTheScalarReferenceBitForBit(GgmlType type) {
