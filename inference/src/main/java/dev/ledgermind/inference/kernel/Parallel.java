@@ -100,6 +100,87 @@ public final class Parallel implements AutoCloseable {
         if (failure != null) throw new IllegalStateException("parallel kernel failed", failure);
     }
 
+    /**
+     * Runs {@code task} over {@code [0, n)} in chunks handed out on demand: chunk starts are multiples of
+     * {@code grain}, there are about {@value #CHUNKS_PER_THREAD} per thread, and each thread (the caller
+     * included) takes the next chunk until none is left, so a thread that the OS runs late simply takes fewer
+     * chunks instead of holding up the others. A pool thread that starts after every chunk has been taken
+     * does nothing, and the caller never waits for one that has not started. Which thread computes a chunk
+     * changes no result: chunks are ranges of independent outputs.
+     */
+    public void forChunks(int n, int grain, RangeTask task) {
+        if (n <= 0) return;
+        if (grain < 1) grain = 1;
+        int blocks = (n + grain - 1) / grain;
+        if (pool == null || blocks == 1) {
+            task.run(0, n);
+            return;
+        }
+        int chunkBlocks = Math.max(1, blocks / (threads * CHUNKS_PER_THREAD));
+        ChunkJob job = new ChunkJob(n, grain * chunkBlocks, task);
+        int helpers = Math.min(threads - 1, (blocks + chunkBlocks - 1) / chunkBlocks - 1);
+        for (int i = 0; i < helpers; i++) pool.execute(job::help);
+        job.work();
+        job.closeAndAwaitHelpers();
+        Throwable failure = job.failure.get();
+        if (failure instanceof RuntimeException re) throw re;
+        if (failure instanceof Error err) throw err;
+        if (failure != null) throw new IllegalStateException("parallel kernel failed", failure);
+    }
+
+    /** Chunks per thread in {@link #forChunks}: enough to even out a late thread, few enough to cost nothing. */
+    static final int CHUNKS_PER_THREAD = 8;
+
+    /** One {@link #forChunks} call: the next chunk to take, and the helpers that have joined (or closed). */
+    private static final class ChunkJob {
+        private static final int CLOSED = 1 << 30;
+        final int n, chunk;
+        final RangeTask task;
+        final AtomicInteger next = new AtomicInteger();
+        /** Helpers inside {@link #help}, plus {@link #CLOSED} once the caller has finished its own share. */
+        final AtomicInteger active = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+
+        ChunkJob(int n, int chunk, RangeTask task) {
+            this.n = n;
+            this.chunk = chunk;
+            this.task = task;
+        }
+
+        void work() {
+            try {
+                for (int from = next.getAndAdd(chunk); from < n; from = next.getAndAdd(chunk)) {
+                    task.run(from, Math.min(n, from + chunk));
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                next.set(n); // the others stop taking chunks
+            }
+        }
+
+        void help() {
+            int a;
+            do {
+                a = active.get();
+                if ((a & CLOSED) != 0) return; // started after the caller finished: nothing left to do
+            } while (!active.compareAndSet(a, a + 1));
+            try {
+                work();
+            } finally {
+                active.decrementAndGet();
+            }
+        }
+
+        void closeAndAwaitHelpers() {
+            int a = active.getAndAdd(CLOSED);
+            // Helpers still inside are running their last chunk (no chunk is left to take): wait for them.
+            for (int spins = 0; (a = active.get()) != CLOSED; spins++) {
+                if (spins < 1000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+        }
+    }
+
     /** {@link #forRange(int, int, RangeTask)} with a grain of 1. */
     public void forRange(int n, RangeTask task) {
         forRange(n, 1, task);

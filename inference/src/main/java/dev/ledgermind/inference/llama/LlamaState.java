@@ -145,7 +145,7 @@ public final class LlamaState {
                 System.arraycopy(k, t * kvDim, kc, p * kvDim, kvDim);
                 System.arraycopy(v, t * kvDim, vc, p * kvDim, kvDim);
             }
-            par.forRange(n * heads, (from, to) -> {
+            par.forChunks(n * heads, 1, (from, to) -> {
                 for (int th = from; th < to; th++) {
                     int t = th / heads, h = th % heads;
                     int p = p0 + t;

@@ -110,7 +110,7 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         if (yOff < 0 || yOff + (long) (batch - 1) * yStride + rows > y.length) {
             throw new IndexOutOfBoundsException(name + ": output of " + batch + "x" + rows + " at " + yOff + " exceeds " + y.length);
         }
-        par.forRange(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
+        par.forChunks(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
     }
 
     /** Rows {@code [from, to)} for the whole batch: tiles of rows, and within a tile a tile of inputs. */

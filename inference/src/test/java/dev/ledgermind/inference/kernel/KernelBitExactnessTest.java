@@ -387,6 +387,25 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void chunkedParallelLoopCoversEveryIndexExactlyOnceInGrainAlignedChunksAndPropagatesFailures() {
+        for (Parallel par : pools) {
+            for (int n : new int[]{0, 1, 5, 64, 1001, 40_000}) {
+                int[] hits = new int[n];
+                par.forChunks(n, 8, (from, to) -> {
+                    org.junit.jupiter.api.Assertions.assertEquals(0, from % 8, "chunk start " + from);
+                    for (int i = from; i < to; i++) hits[i]++;
+                });
+                for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i + " of " + n);
+            }
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> par.forChunks(1000, 1, (from, to) -> {
+                        if (to == 1000) throw new IllegalStateException("boom at " + from);
+                    }));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("boom"));
+        }
+    }
+
+    @Test
     void configRejectsUnknownWidths() {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> KernelConfig.ofBits(64));
         assertEquals(4, KernelConfig.threads(4));
