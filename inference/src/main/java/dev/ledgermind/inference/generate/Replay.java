@@ -18,7 +18,7 @@ import dev.ledgermind.inference.trace.TraceBuilder;
  */
 public final class Replay {
     /** Positions per forward call: bounds the logits buffer (chunk x vocab floats). */
-    private static final int CHUNK = 64;
+    private static final int CHUNK = LlamaState.MAX_BATCH;
 
     private final LlamaModel model;
     private final KernelConfig cfg;

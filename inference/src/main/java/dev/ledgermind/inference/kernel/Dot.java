@@ -105,6 +105,7 @@ public final class Dot {
         for (int i = 0; i < upper; i += 16) {
             acc = FloatVector.fromArray(S512, a, aOff + i).fma(FloatVector.fromArray(S512, b, bOff + i), acc);
         }
+        if (upper == n) return Lanes.combine512(acc); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc.intoArray(s, 0);
         for (int i = upper; i < n; i++) s[i & 15] = Math.fma(a[aOff + i], b[bOff + i], s[i & 15]);
@@ -119,6 +120,7 @@ public final class Dot {
             acc0 = FloatVector.fromArray(S256, a, aOff + i).fma(FloatVector.fromArray(S256, b, bOff + i), acc0);
             acc1 = FloatVector.fromArray(S256, a, aOff + i + 8).fma(FloatVector.fromArray(S256, b, bOff + i + 8), acc1);
         }
+        if (upper == n) return Lanes.combine256(acc0, acc1); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc0.intoArray(s, 0);
         acc1.intoArray(s, 8);
@@ -138,6 +140,7 @@ public final class Dot {
             acc2 = FloatVector.fromArray(S128, a, aOff + i + 8).fma(FloatVector.fromArray(S128, b, bOff + i + 8), acc2);
             acc3 = FloatVector.fromArray(S128, a, aOff + i + 12).fma(FloatVector.fromArray(S128, b, bOff + i + 12), acc3);
         }
+        if (upper == n) return Lanes.combine128(acc0, acc1, acc2, acc3); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc0.intoArray(s, 0);
         acc1.intoArray(s, 4);
@@ -156,6 +159,7 @@ public final class Dot {
             acc = FloatVector.fromMemorySegment(S512, w, wOff + 4L * i, LE)
                     .fma(FloatVector.fromArray(S512, x, xOff + i), acc);
         }
+        if (upper == n) return Lanes.combine512(acc); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc.intoArray(s, 0);
         for (int i = upper; i < n; i++) s[i & 15] = Math.fma(w.get(F32_LE, wOff + 4L * i), x[xOff + i], s[i & 15]);
@@ -171,6 +175,7 @@ public final class Dot {
             acc0 = FloatVector.fromMemorySegment(S256, w, o, LE).fma(FloatVector.fromArray(S256, x, xOff + i), acc0);
             acc1 = FloatVector.fromMemorySegment(S256, w, o + 32, LE).fma(FloatVector.fromArray(S256, x, xOff + i + 8), acc1);
         }
+        if (upper == n) return Lanes.combine256(acc0, acc1); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc0.intoArray(s, 0);
         acc1.intoArray(s, 8);
@@ -191,6 +196,7 @@ public final class Dot {
             acc2 = FloatVector.fromMemorySegment(S128, w, o + 32, LE).fma(FloatVector.fromArray(S128, x, xOff + i + 8), acc2);
             acc3 = FloatVector.fromMemorySegment(S128, w, o + 48, LE).fma(FloatVector.fromArray(S128, x, xOff + i + 12), acc3);
         }
+        if (upper == n) return Lanes.combine128(acc0, acc1, acc2, acc3); // no tail: combine in registers, allocation-free
         float[] s = new float[PARTIALS];
         acc0.intoArray(s, 0);
         acc1.intoArray(s, 4);

@@ -1,5 +1,6 @@
 package dev.ledgermind.inference.tensor;
 
+import dev.ledgermind.inference.kernel.Lanes;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
