@@ -16,7 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code generate --json} on a synthetic model: one JSON object, identical across thread counts; inspect names the tensors. */
+/**
+ * {@code generate --json} on a synthetic model: one JSON object, identical across thread counts; inspect names
+ * the tensors; {@code bench decoder --json} reports positive speeds, an accepted replay and the file size.
+ */
 class GenerateCommandTest {
     private static String capture(String... args) {
         PrintStream old = System.out;
@@ -48,5 +51,22 @@ class GenerateCommandTest {
         assertNotEquals(a.get("resultHash"), c.get("resultHash"), "another seed samples other tokens");
         String inspect = capture("model", "inspect", model.toString());
         assertTrue(inspect.contains("architecture qwen2") && inspect.contains("Q8_0"), inspect);
+    }
+
+    @Test
+    void benchDecoderJsonReportsSpeedsAnAcceptedReplayAndMemoryAgainstTheFileSize(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("tiny.gguf");
+        SyntheticModel.write(model, "llama3", SyntheticModel.TINY, GgmlType.Q4_0, 5);
+        JsonNode r = new ObjectMapper().readTree(capture("bench", "decoder", "--model", model.toString(), "--threads", "2",
+                "--prompt-tokens", "8", "--decode-tokens", "6", "--repeats", "2", "--json"));
+        assertEquals(2, r.get("threads").asInt());
+        assertEquals(8, r.get("promptTokens").asInt());
+        assertEquals(6, r.get("decodeTokens").asInt());
+        for (String k : new String[]{"prefillTokensPerSecond", "decodeTokensPerSecond", "replayTokensPerSecond", "replayOverDecode"}) {
+            assertTrue(r.get(k).asDouble() > 0, k + " = " + r.get(k));
+        }
+        assertTrue(r.get("replayAccepted").asBoolean());
+        assertEquals(java.nio.file.Files.size(model), r.get("fileBytes").asLong());
+        assertTrue(r.get("peakRssBytes").asLong() > r.get("fileBytes").asLong(), "the process holds more than the file: " + r);
     }
 }

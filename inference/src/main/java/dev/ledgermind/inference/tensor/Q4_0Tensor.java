@@ -64,20 +64,21 @@ public final class Q4_0Tensor extends WeightTensor {
         };
     }
 
+    // Two 8-byte loads, each converted with part 0 only: C2 intrinsifies B2F from a 64-bit byte vector to a
+    // 256-bit float vector, but not the part-1 conversion of a 128-bit one, which then boxes every vector.
     private static float dot256(MemorySegment w, long o, int blocks, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
-        var B = ByteVector.SPECIES_128;
+        var B = ByteVector.SPECIES_64;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         for (int b = 0; b < blocks; b++, o += BLOCK_BYTES) {
             float d = Float.float16ToFloat(w.get(F16, o));
             int xb = xOff + 32 * b;
-            ByteVector qs = ByteVector.fromMemorySegment(B, w, o + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = qs.and((byte) 15).sub((byte) 8);
-            ByteVector hi = qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            FloatVector p0 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
-            FloatVector p1 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(FloatVector.fromArray(F, x, xb + 8));
-            p0 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
-            p1 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 24), p1);
+            ByteVector qa = ByteVector.fromMemorySegment(B, w, o + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector qb = ByteVector.fromMemorySegment(B, w, o + 10, ByteOrder.LITTLE_ENDIAN);
+            FloatVector p0 = ((FloatVector) qa.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = ((FloatVector) qb.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb + 8));
+            p0 = ((FloatVector) qa.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = ((FloatVector) qb.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 24), p1);
             FloatVector dv = FloatVector.broadcast(F, d);
             acc0 = p0.fma(dv, acc0);
             acc1 = p1.fma(dv, acc1);
@@ -144,17 +145,16 @@ public final class Q4_0Tensor extends WeightTensor {
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
-        var B = ByteVector.SPECIES_128;
+        var B = ByteVector.SPECIES_64;
         long o = row * rowBytes + (long) b0 * BLOCK_BYTES;
         for (int b = b0, j = qOff; b < b1; b++, j += 32, o += BLOCK_BYTES) {
             d[dOff + b - b0] = Float.float16ToFloat(data.get(F16, o));
-            ByteVector qs = ByteVector.fromMemorySegment(B, data, o + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = qs.and((byte) 15).sub((byte) 8);
-            ByteVector hi = qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j);
-            ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).intoArray(q, j + 8);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j + 16);
-            ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).intoArray(q, j + 24);
+            ByteVector qa = ByteVector.fromMemorySegment(B, data, o + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector qb = ByteVector.fromMemorySegment(B, data, o + 10, ByteOrder.LITTLE_ENDIAN);
+            ((FloatVector) qa.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j);
+            ((FloatVector) qb.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j + 8);
+            ((FloatVector) qa.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j + 16);
+            ((FloatVector) qb.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).intoArray(q, j + 24);
         }
     }
 
