@@ -15,9 +15,10 @@ import java.lang.foreign.MemorySegment;
  * states; the vector paths of every width compute exactly the same operations, so results are
  * bit-identical (DESIGN.md section 3).
  *
- * <p>{@link #matMul} computes {@code y[t][r] = dot(row r, x[t])} for a batch of inputs. Threads split the
- * rows into contiguous chunks; the batch only changes the order in which independent outputs are
- * computed, so a row computed in a batch has the same bits as computed alone (batch invariance).
+ * <p>{@link #matMul} computes {@code y[t][r] = dot(row r, x[t])} for a batch of inputs. Threads take
+ * contiguous chunks of rows on demand ({@link Parallel#forChunks}); the batch only changes the order in which
+ * independent outputs are computed, so a row computed in a batch has the same bits as computed alone (batch
+ * invariance). Q8_0 and Q4_0 decode each row once for the whole batch ({@code BlockQ8Batch}).
  */
 public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_KTensor, Q6_KTensor {
     /** Inputs processed per pass over a tile of rows, so a tile of weight rows stays in cache. */

@@ -88,7 +88,7 @@ class WeightTensorBitExactnessTest {
         SplittableRandom r = new SplittableRandom(type.id * 17L + 3);
         int cols = 32 * (2 * BlockQ8Batch.BLOCK_CHUNK + 3);
         int rows = 2 * BlockQ8Batch.ROW_CHUNK + 5;
-        for (int batch : new int[]{2, 3, 33}) {
+        for (int batch : new int[]{2, 3, 4, 5, 33}) {
             WeightTensor w = tensor(type, randomWeights(type, rows, cols, r), rows, cols);
             float[] x = new float[batch * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-2, 3)));
