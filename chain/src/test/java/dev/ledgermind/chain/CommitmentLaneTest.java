@@ -2,10 +2,8 @@ package dev.ledgermind.chain;
 
 import dev.ledgermind.chain.contracts.AgentRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
@@ -29,20 +27,9 @@ class CommitmentLaneTest {
     static final BigInteger FEE = BigInteger.TEN.pow(15);
     static ChainFixture f;
 
-    @BeforeAll
-    static void up() {
-        f = new ChainFixture(3);
-    }
-
-    @AfterAll
-    static void down() {
-        f.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        f.reset();
-    }
+    /** A devnet with 3 staked nodes for this class, reset to its snapshot before each test. */
+    @RegisterExtension
+    static final SharedChain chain = new SharedChain(() -> f = new ChainFixture(3));
 
     static long now() throws Exception {
         return f.web3j.ethGetBlockByNumber(org.web3j.protocol.core.DefaultBlockParameterName.LATEST, false).send()

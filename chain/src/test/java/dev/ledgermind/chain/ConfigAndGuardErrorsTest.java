@@ -5,10 +5,8 @@ import dev.ledgermind.chain.contracts.ModelRegistry;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import dev.ledgermind.chain.contracts.ValidationRegistry;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.Address;
 import org.web3j.abi.datatypes.Type;
@@ -28,20 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConfigAndGuardErrorsTest {
     static ChainFixture f;
 
-    @BeforeAll
-    static void up() {
-        f = new ChainFixture(2);
-    }
-
-    @AfterAll
-    static void down() {
-        f.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        f.reset();
-    }
+    /** A devnet with 2 staked nodes for this class, reset to its snapshot before each test. */
+    @RegisterExtension
+    static final SharedChain chain = new SharedChain(() -> f = new ChainFixture(2));
 
     /** Estimates a contract creation; a constructor revert surfaces as ContractRevertedException. */
     private static void create(String contract, String binary, List<Type> args) {

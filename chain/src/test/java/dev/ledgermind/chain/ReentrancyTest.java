@@ -4,12 +4,10 @@ import dev.ledgermind.chain.contracts.ReentrantConsumer;
 import dev.ledgermind.chain.contracts.ReentrantWallet;
 import dev.ledgermind.chain.contracts.RecordingConsumer;
 import dev.ledgermind.chain.contracts.TaskMarket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tx.gas.StaticGasProvider;
@@ -29,20 +27,9 @@ class ReentrancyTest {
     static final StaticGasProvider GAS = new StaticGasProvider(BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(10_000_000));
     static ChainFixture f;
 
-    @BeforeAll
-    static void up() {
-        f = new ChainFixture(5);
-    }
-
-    @AfterAll
-    static void down() {
-        f.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        f.reset();
-    }
+    /** A devnet with 5 staked nodes for this class, reset to its snapshot before each test. */
+    @RegisterExtension
+    static final SharedChain chain = new SharedChain(() -> f = new ChainFixture(5));
 
     static BigInteger big(Object o) {
         return (BigInteger) o;

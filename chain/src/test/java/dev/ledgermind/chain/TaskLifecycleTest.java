@@ -1,9 +1,7 @@
 package dev.ledgermind.chain;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -22,20 +20,9 @@ class TaskLifecycleTest {
     static final BigInteger FEE = BigInteger.TEN.pow(15).multiply(BigInteger.valueOf(3));
     static ChainFixture f;
 
-    @BeforeAll
-    static void up() {
-        f = new ChainFixture(5);
-    }
-
-    @AfterAll
-    static void down() {
-        f.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        f.reset();
-    }
+    /** A devnet with 5 staked nodes for this class, reset to its snapshot before each test. */
+    @RegisterExtension
+    static final SharedChain chain = new SharedChain(() -> f = new ChainFixture(5));
 
     /** Runs the last queued reveal through a wrapper that keeps its receipt. */
     static TransactionReceipt lastReveal(SubmittedTask t, List<Runnable> reveals) {

@@ -2,10 +2,8 @@ package dev.ledgermind.chain;
 
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -32,20 +30,9 @@ class TaskTimeoutTest {
     static final BigInteger FEE = BigInteger.TEN.pow(15);
     static ChainFixture f;
 
-    @BeforeAll
-    static void up() {
-        f = new ChainFixture(5);
-    }
-
-    @AfterAll
-    static void down() {
-        f.close();
-    }
-
-    @BeforeEach
-    void reset() {
-        f.reset();
-    }
+    /** A devnet with 5 staked nodes for this class, reset to its snapshot before each test. */
+    @RegisterExtension
+    static final SharedChain chain = new SharedChain(() -> f = new ChainFixture(5));
 
     record Committed(long agent, byte[] result, byte[] trace, byte[] salt) {}
 
