@@ -63,6 +63,11 @@ public final class MatMul {
             throw new IndexOutOfBoundsException("weights of " + rows + "x" + cols + " F32 at byte " + wOff
                     + " exceed the segment of " + w.byteSize() + " bytes");
         }
+        checkBatch(rows, cols, x, xOff, xStride, batch, y, yOff, yStride);
+    }
+
+    /** Checks that a batch of inputs ({@code batch x cols}) and outputs ({@code batch x rows}) fit their arrays. */
+    static void checkBatch(int rows, int cols, float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (batch > 0 && (xOff < 0 || xOff + (long) (batch - 1) * xStride + cols > x.length)) {
             throw new IndexOutOfBoundsException("input of " + batch + "x" + cols + " at " + xOff
                     + " (stride " + xStride + ") exceeds its array of " + x.length);

@@ -117,15 +117,7 @@ public final class PackedMatMul {
      */
     public static void matMul(KernelConfig cfg, Parallel par, Packed w, float[] x, int xOff, int xStride, int batch,
                               float[] y, int yOff, int yStride) {
-        int rows = w.rows(), cols = w.cols();
-        if (batch > 0 && (xOff < 0 || xOff + (long) (batch - 1) * xStride + cols > x.length)) {
-            throw new IndexOutOfBoundsException("input of " + batch + "x" + cols + " at " + xOff
-                    + " (stride " + xStride + ") exceeds its array of " + x.length);
-        }
-        if (batch > 0 && (yOff < 0 || yOff + (long) (batch - 1) * yStride + rows > y.length)) {
-            throw new IndexOutOfBoundsException("output of " + batch + "x" + rows + " at " + yOff
-                    + " (stride " + yStride + ") exceeds its array of " + y.length);
-        }
+        MatMul.checkBatch(w.rows(), w.cols(), x, xOff, xStride, batch, y, yOff, yStride);
         if (batch <= 0) return;
         par.forRange(w.panels(), (from, to) -> panels(cfg, w, x, xOff, xStride, batch, y, yOff, yStride, from, to));
     }
