@@ -28,7 +28,7 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * The low nibbles are the block's first 16 elements and the high nibbles the last 16, so one 16-byte load
  * gives both halves of the partial sums.
  */
-public final class Q4_0Tensor extends WeightTensor {
+public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
 
     public Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
@@ -130,19 +130,8 @@ public final class Q4_0Tensor extends WeightTensor {
         return Lanes.combine128(a0, a1, a2, a3);
     }
 
-    /** Batched products at 256 and 512 bits decode each row once for all inputs ({@link BlockQ8Batch}). */
-    @Override
-    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
-                             float[] y, int yOff, int yStride) {
-        int bits = cfg.vectorBits();
-        if (batch >= 2 && (bits == 256 || bits == 512)) {
-            BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        } else {
-            super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        }
-    }
-
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
+    @Override
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;

@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  * the vector width. A vector of L lanes holds partial sums {@code [jL, jL+L)} in accumulator j; every
  * width issues the same lanewise multiplies and fmas per partial sum in the same order.
  */
-public final class Q8_0Tensor extends WeightTensor {
+public final class Q8_0Tensor extends BlockQ8Tensor {
     static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK_BYTES = 34;
 
@@ -134,19 +134,8 @@ public final class Q8_0Tensor extends WeightTensor {
         return Lanes.combine128(a0, a1, a2, a3);
     }
 
-    /** Batched products at 256 and 512 bits decode each row once for all inputs ({@link BlockQ8Batch}). */
-    @Override
-    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
-                             float[] y, int yOff, int yStride) {
-        int bits = cfg.vectorBits();
-        if (batch >= 2 && (bits == 256 || bits == 512)) {
-            BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        } else {
-            super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        }
-    }
-
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-128, 127]) and block scales from {@code d[dOff]}. */
+    @Override
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
