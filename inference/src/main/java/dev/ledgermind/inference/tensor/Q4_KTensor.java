@@ -1,7 +1,6 @@
 package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
-import dev.ledgermind.inference.kernel.KernelConfig;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,10 +16,9 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * operation one binary32 rounding (multiply, multiply, multiply, subtract; no fma). The dot product is
  * {@link DequantDot}'s canonical F32 layout over these values.
  */
-public final class Q4_KTensor extends WeightTensor {
+public final class Q4_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 144;
 
-    private final DequantDot.Chunks chunks = this::chunk;
 
     public Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, GgmlType.Q4_K, data, rows, cols);
@@ -30,7 +28,8 @@ public final class Q4_KTensor extends WeightTensor {
         return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
-    private void chunk(long rowOffset, int c, float[] out) {
+    @Override
+    public void chunk(long rowOffset, int c, float[] out) {
         long blk = rowOffset + (long) (c / 16) * BLOCK_BYTES;
         int e0 = (c % 16) * 16;
         int j = e0 / 32;          // sub-block
@@ -55,25 +54,6 @@ public final class Q4_KTensor extends WeightTensor {
             int v = u8(qs + l0 + i);
             int q = high ? v >> 4 : v & 0xF;
             out[i] = d1 * q - m1;
-        }
-    }
-
-    @Override
-    public float dotReference(int row, float[] x, int xOff) {
-        return DequantDot.dot(0, chunks, row * rowBytes, cols, x, xOff);
-    }
-
-    @Override
-    public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
-        return DequantDot.dot(cfg.vectorBits(), chunks, row * rowBytes, cols, x, xOff);
-    }
-
-    @Override
-    public void dequantizeRow(int row, float[] out, int off) {
-        float[] w = new float[16];
-        for (int c = 0; c < cols / 16; c++) {
-            chunk(row * rowBytes, c, w);
-            System.arraycopy(w, 0, out, off + 16 * c, 16);
         }
     }
 }

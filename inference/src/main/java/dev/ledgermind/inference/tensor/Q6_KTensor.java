@@ -1,7 +1,6 @@
 package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
-import dev.ledgermind.inference.kernel.KernelConfig;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,10 +17,9 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * <p>Element value: {@code (d * sc) * (q - 32)}, two binary32 multiplications. The dot product is
  * {@link DequantDot}'s canonical F32 layout over these values.
  */
-public final class Q6_KTensor extends WeightTensor {
+public final class Q6_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 210;
 
-    private final DequantDot.Chunks chunks = this::chunk;
 
     public Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, GgmlType.Q6_K, data, rows, cols);
@@ -31,7 +29,8 @@ public final class Q6_KTensor extends WeightTensor {
         return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
-    private void chunk(long rowOffset, int c, float[] out) {
+    @Override
+    public void chunk(long rowOffset, int c, float[] out) {
         long blk = rowOffset + (long) (c / 16) * BLOCK_BYTES;
         float d = Float.float16ToFloat(data.get(F16, blk + 208));
         int e0 = (c % 16) * 16;
@@ -44,25 +43,6 @@ public final class Q6_KTensor extends WeightTensor {
             int q = (low | (high << 4)) - 32;
             int sc = data.get(ValueLayout.JAVA_BYTE, blk + 192 + 8L * n + l / 16 + 2L * k);
             out[i] = (d * sc) * q;
-        }
-    }
-
-    @Override
-    public float dotReference(int row, float[] x, int xOff) {
-        return DequantDot.dot(0, chunks, row * rowBytes, cols, x, xOff);
-    }
-
-    @Override
-    public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
-        return DequantDot.dot(cfg.vectorBits(), chunks, row * rowBytes, cols, x, xOff);
-    }
-
-    @Override
-    public void dequantizeRow(int row, float[] out, int off) {
-        float[] w = new float[16];
-        for (int c = 0; c < cols / 16; c++) {
-            chunk(row * rowBytes, c, w);
-            System.arraycopy(w, 0, out, off + 16 * c, 16);
         }
     }
 }

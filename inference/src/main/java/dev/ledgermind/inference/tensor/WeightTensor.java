@@ -20,7 +20,7 @@ import java.lang.foreign.MemorySegment;
  * independent outputs are computed, so a row computed in a batch has the same bits as computed alone (batch
  * invariance). Q8_0 and Q4_0 decode each row once for the whole batch ({@code BlockQ8Batch}).
  */
-public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, BlockQ8Tensor, Q4_KTensor, Q6_KTensor {
+public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, BlockQ8Tensor {
     /** Inputs processed per pass over a tile of rows, so a tile of weight rows stays in cache. */
     static final int BATCH_TILE = 16;
     static final int ROW_TILE = 8;
