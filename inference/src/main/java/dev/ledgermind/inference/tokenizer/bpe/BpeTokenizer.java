@@ -1,6 +1,6 @@
 package dev.ledgermind.inference.tokenizer.bpe;
 
-import dev.ledgermind.inference.tokenizer.Tokenizer;
+import dev.ledgermind.inference.tokenizer.VocabularyTokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * merges are applied lowest rank first (leftmost on ties) until none applies. With {@code ignoreMerges}
  * (llama-bpe) a piece that is itself a token is taken whole, as Llama 3's tokenizer does.
  */
-public final class BpeTokenizer implements Tokenizer {
+public final class BpeTokenizer extends VocabularyTokenizer {
     /** Llama 3 (llama.cpp {@code llama-bpe}). */
     public static final String LLAMA3_PATTERN =
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -32,20 +32,15 @@ public final class BpeTokenizer implements Tokenizer {
     public static final String GPT2_PATTERN =
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-    private final String[] tokens;
-    private final Map<String, Integer> ids = new HashMap<>();
     private final Map<String, Integer> mergeRank = new HashMap<>();
     private final int[] tokenType;
     private final List<String> specials = new ArrayList<>();
     private final Pattern pattern;
     private final boolean ignoreMerges;
-    private final int bos, eos, eot;
-    private final boolean addBos;
 
     public BpeTokenizer(String[] tokens, String[] merges, int[] tokenType, String pre, int bos, int eos, int eot, boolean addBos) {
-        this.tokens = tokens;
+        super(tokens, bos, eos, eot, addBos);
         this.tokenType = tokenType;
-        for (int i = 0; i < tokens.length; i++) ids.putIfAbsent(tokens[i], i);
         for (int i = 0; i < merges.length; i++) mergeRank.putIfAbsent(merges[i], i);
         if (tokenType != null) {
             for (int i = 0; i < tokens.length; i++) if (tokenType[i] == 3 || tokenType[i] == 4) specials.add(tokens[i]);
@@ -59,10 +54,6 @@ public final class BpeTokenizer implements Tokenizer {
         };
         this.pattern = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
         this.ignoreMerges = regex.equals(LLAMA3_PATTERN);
-        this.bos = bos;
-        this.eos = eos;
-        this.eot = eot;
-        this.addBos = addBos;
     }
 
     @Override
@@ -153,36 +144,5 @@ public final class BpeTokenizer implements Tokenizer {
             if (b != null) return b;
         }
         return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public int vocabularySize() {
-        return tokens.length;
-    }
-
-    @Override
-    public int bos() {
-        return bos;
-    }
-
-    @Override
-    public int eos() {
-        return eos;
-    }
-
-    @Override
-    public boolean isEndOfGeneration(int token) {
-        return token == eos || (eot >= 0 && token == eot);
-    }
-
-    @Override
-    public boolean addBos() {
-        return addBos;
-    }
-
-    @Override
-    public int tokenId(String piece) {
-        Integer id = ids.get(piece);
-        return id == null ? -1 : id;
     }
 }

@@ -1,14 +1,12 @@
 package dev.ledgermind.inference.tokenizer.sentencepiece;
 
-import dev.ledgermind.inference.tokenizer.Tokenizer;
+import dev.ledgermind.inference.tokenizer.VocabularyTokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * SentencePiece-style BPE as GGUF stores it ({@code tokenizer.ggml.model = llama}): pieces with scores,
@@ -19,24 +17,21 @@ import java.util.Map;
  * piece with the highest score is merged (leftmost on ties) until no pair is a piece. A final symbol that
  * is not a piece is emitted as its UTF-8 bytes through the {@code <0xNN>} tokens (or unknown).
  */
-public final class SentencePieceTokenizer implements Tokenizer {
-    private final String[] pieces;
+public final class SentencePieceTokenizer extends VocabularyTokenizer {
     private final float[] scores;
     private final int[] tokenType;
-    private final Map<String, Integer> ids = new HashMap<>();
     private final int[] byteTokens = new int[256];
     private final List<String> specials = new ArrayList<>();
-    private final int bos, eos, eot, unk;
-    private final boolean addBos, addSpacePrefix;
+    private final int unk;
+    private final boolean addSpacePrefix;
 
     public SentencePieceTokenizer(String[] pieces, float[] scores, int[] tokenType, int bos, int eos, int eot, int unk,
                                   boolean addBos, boolean addSpacePrefix) {
-        this.pieces = pieces;
+        super(pieces, bos, eos, eot, addBos);
         this.scores = scores;
         this.tokenType = tokenType;
         java.util.Arrays.fill(byteTokens, -1);
         for (int i = 0; i < pieces.length; i++) {
-            ids.putIfAbsent(pieces[i], i);
             String p = pieces[i];
             if (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")) {
                 try {
@@ -48,11 +43,7 @@ public final class SentencePieceTokenizer implements Tokenizer {
             if (tokenType != null && (tokenType[i] == 3 || tokenType[i] == 4) && !p.isEmpty()) specials.add(p);
         }
         specials.sort(Comparator.comparingInt(String::length).reversed());
-        this.bos = bos;
-        this.eos = eos;
-        this.eot = eot;
         this.unk = unk;
-        this.addBos = addBos;
         this.addSpacePrefix = addSpacePrefix;
     }
 
@@ -120,11 +111,11 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     @Override
     public byte[] tokenBytes(int token) {
-        if (token < 0 || token >= pieces.length) throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + pieces.length);
+        if (token < 0 || token >= tokens.length) throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + tokens.length);
         for (int b = 0; b < 256; b++) if (byteTokens[b] == token) return new byte[]{(byte) b};
         boolean control = tokenType != null && tokenType[token] == 3;
         if (control) return new byte[0];
-        return pieces[token].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+        return tokens[token].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -137,36 +128,5 @@ public final class SentencePieceTokenizer implements Tokenizer {
             else out.writeBytes(b);
         }
         return out.toString(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public int vocabularySize() {
-        return pieces.length;
-    }
-
-    @Override
-    public int bos() {
-        return bos;
-    }
-
-    @Override
-    public int eos() {
-        return eos;
-    }
-
-    @Override
-    public boolean isEndOfGeneration(int token) {
-        return token == eos || (eot >= 0 && token == eot);
-    }
-
-    @Override
-    public boolean addBos() {
-        return addBos;
-    }
-
-    @Override
-    public int tokenId(String piece) {
-        Integer id = ids.get(piece);
-        return id == null ? -1 : id;
     }
 }
