@@ -1,16 +1,17 @@
 package dev.ledgermind.inference.encoder;
 
 import dev.ledgermind.inference.kernel.Dot;
-import dev.ledgermind.inference.kernel.Gelu;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.LayerNorm;
 import dev.ledgermind.inference.kernel.PackedMatMul;
+import dev.ledgermind.inference.kernel.PackedMatMul.Activation;
 import dev.ledgermind.inference.kernel.PackedMatMul.Packed;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.kernel.Sum;
 import dev.ledgermind.inference.onnx.OnnxFormatException;
 import dev.ledgermind.inference.onnx.OnnxModel;
+import dev.ledgermind.inference.trace.Keccak256;
 import dev.ledgermind.inference.trace.TraceBuilder;
 
 import java.lang.foreign.Arena;
@@ -31,13 +32,15 @@ import java.util.Map;
  * </pre>
  * Every sequence is computed on its own (no padding), so a batch gives each text exactly the bits it
  * gets alone. Threads split by positions, heads and output rows only. The trace has one leaf per layer:
- * keccak256 of x' for the whole sequence, little-endian binary32.
+ * keccak256 of the concatenated keccak256 hashes of each position's row of x' (little-endian binary32),
+ * so rows are hashed in parallel, and a dispute inside a layer can go straight to the first differing row.
  */
 public final class BertEncoder {
     private static final float LN_EPS = 1e-12f;
 
-    private record Layer(Packed wq, float[] bq, Packed wk, float[] bk, Packed wv, float[] bv, Packed wo, float[] bo,
-                         float[] ln1g, float[] ln1b, Packed wi, float[] bi, Packed wo2, float[] bo2, float[] ln2g, float[] ln2b) {}
+    /** One block's weights; {@code wqkv} stacks the query, key and value rows (3H x H) so one kernel call computes all three. */
+    private record Layer(Packed wqkv, float[] bqkv, Packed wo, float[] bo, float[] ln1g, float[] ln1b,
+                         Packed wi, float[] bi, Packed wo2, float[] bo2, float[] ln2g, float[] ln2b) {}
 
     private final int hidden, heads, intermediate, maxPositions, vocab;
     private final float[] word, position, tokenType, lnEg, lnEb;
@@ -95,10 +98,13 @@ public final class BertEncoder {
         int inter = need(named, "encoder.layer.0.intermediate.dense.bias", source).data().length;
         for (int l = 0; l < layerCount; l++) {
             String p = "encoder.layer." + l + ".";
-            layers[l] = new Layer(
-                    weight(named, linear, p + "attention.self.query", hidden, hidden, source), bias(named, p + "attention.self.query", hidden, source),
-                    weight(named, linear, p + "attention.self.key", hidden, hidden, source), bias(named, p + "attention.self.key", hidden, source),
-                    weight(named, linear, p + "attention.self.value", hidden, hidden, source), bias(named, p + "attention.self.value", hidden, source),
+            String[] qkv = {p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"};
+            float[] wqkv = new float[3 * hidden * hidden], bqkv = new float[3 * hidden];
+            for (int part = 0; part < 3; part++) {
+                System.arraycopy(rowMajor(named, linear, qkv[part], hidden, hidden, source), 0, wqkv, part * hidden * hidden, hidden * hidden);
+                System.arraycopy(bias(named, qkv[part], hidden, source), 0, bqkv, part * hidden, hidden);
+            }
+            layers[l] = new Layer(PackedMatMul.pack(wqkv, 3 * hidden, hidden), bqkv,
                     weight(named, linear, p + "attention.output.dense", hidden, hidden, source), bias(named, p + "attention.output.dense", hidden, source),
                     vec(named, p + "attention.output.LayerNorm.weight", hidden, source), vec(named, p + "attention.output.LayerNorm.bias", hidden, source),
                     weight(named, linear, p + "intermediate.dense", inter, hidden, source), bias(named, p + "intermediate.dense", inter, source),
@@ -156,6 +162,13 @@ public final class BertEncoder {
 
     private static Packed weight(Map<String, OnnxModel.Tensor> named, Map<String, float[]> linear, String prefix, int out, int in,
                                   String source) {
+        // packed in 16-row panels, off-heap and 64-byte aligned, for the batched kernel
+        return PackedMatMul.pack(rowMajor(named, linear, prefix, out, in, source), out, in);
+    }
+
+    /** A linear layer's weight as {@code out} rows of {@code in} values. */
+    private static float[] rowMajor(Map<String, OnnxModel.Tensor> named, Map<String, float[]> linear, String prefix, int out, int in,
+                                    String source) {
         float[] w;
         OnnxModel.Tensor t = named.get(prefix + ".weight");
         if (t != null && t.dims().length == 2) {
@@ -165,16 +178,17 @@ public final class BertEncoder {
             if (w == null) throw new OnnxFormatException(source + ": no weight found for " + prefix + " (neither a named .weight nor a MatMul feeding its bias)");
         }
         if (w.length != out * in) throw new OnnxFormatException(source + ": weight of " + prefix + " has " + w.length + " values, expected " + out + "x" + in);
-        // packed in 16-row panels, off-heap and 64-byte aligned, for the batched kernel
-        return PackedMatMul.pack(w, out, in);
+        return w;
     }
 
     /**
      * Runs the encoder on one token sequence; returns the final hidden states (n x H, flat) and adds one
-     * trace leaf per layer to {@code trace}.
+     * trace leaf per layer to {@code trace}: keccak256 of the n row hashes of the layer's output, in
+     * position order, where a row hash is keccak256 of that position's H values (little-endian binary32).
+     * Rows are hashed by the thread that has just normalised them, in parallel.
      */
     public float[] forward(int[] ids, KernelConfig cfg, Parallel par, TraceBuilder trace) {
-        final int n = ids.length, H = hidden;
+        final int n = ids.length, H = hidden, H3 = 3 * hidden;
         if (n > maxPositions) throw new IllegalArgumentException("sequence of " + n + " tokens exceeds the model's " + maxPositions + " positions");
         float[] x = new float[n * H];
         for (int i = 0; i < n; i++) {
@@ -183,55 +197,45 @@ public final class BertEncoder {
             for (int c = 0; c < H; c++) x[i * H + c] = (word[id * H + c] + position[i * H + c]) + tokenType[c];
             LayerNorm.apply(cfg, x, i * H, lnEg, lnEb, LN_EPS, x, i * H, H);
         }
-        float[] q = new float[n * H], k = new float[n * H], v = new float[n * H], ctx = new float[n * H], a = new float[n * H];
-        float[] mid = new float[n * intermediate];
+        float[] qkv = new float[n * H3], ctx = new float[n * H], a = new float[n * H], mid = new float[n * intermediate];
+        byte[] rowHashes = trace == null ? null : new byte[n * Keccak256.SIZE];
         for (Layer L : layers) {
-            linear(cfg, par, L.wq, L.bq, H, H, x, n, q);
-            linear(cfg, par, L.wk, L.bk, H, H, x, n, k);
-            linear(cfg, par, L.wv, L.bv, H, H, x, n, v);
-            attention(q, k, v, ctx, n, cfg, par);
-            linear(cfg, par, L.wo, L.bo, H, H, ctx, n, a);
+            PackedMatMul.linear(cfg, par, L.wqkv, L.bqkv, Activation.NONE, x, 0, H, n, qkv, 0, H3);
+            attention(qkv, ctx, n, cfg, par);
+            PackedMatMul.linear(cfg, par, L.wo, L.bo, Activation.NONE, ctx, 0, H, n, a, 0, H);
             par.forRange(n, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     for (int c = 0; c < H; c++) a[i * H + c] += x[i * H + c];
                     LayerNorm.apply(cfg, a, i * H, L.ln1g, L.ln1b, LN_EPS, a, i * H, H);
                 }
             });
-            linear(cfg, par, L.wi, L.bi, intermediate, H, a, n, mid);
-            par.forRange(n, (from, to) -> {
-                Gelu.apply(cfg, mid, from * intermediate, (to - from) * intermediate);
-            });
-            linear(cfg, par, L.wo2, L.bo2, H, intermediate, mid, n, x);
+            PackedMatMul.linear(cfg, par, L.wi, L.bi, Activation.GELU, a, 0, H, n, mid, 0, intermediate);
+            PackedMatMul.linear(cfg, par, L.wo2, L.bo2, Activation.NONE, mid, 0, intermediate, n, x, 0, H);
             par.forRange(n, (from, to) -> {
                 for (int i = from; i < to; i++) {
                     for (int c = 0; c < H; c++) x[i * H + c] += a[i * H + c];
                     LayerNorm.apply(cfg, x, i * H, L.ln2g, L.ln2b, LN_EPS, x, i * H, H);
+                    if (rowHashes != null) {
+                        System.arraycopy(Keccak256.hashFloats(x, i * H, H), 0, rowHashes, i * Keccak256.SIZE, Keccak256.SIZE);
+                    }
                 }
             });
-            if (trace != null) trace.addFloats(x, 0, n * H);
+            if (trace != null) trace.addBytes(rowHashes);
         }
         return x;
     }
 
-    /** {@code y[s][r] = chain(W[r], x[s]) + bias[r]}: the canonical packed matmul, then one rounded bias add. */
-    private static void linear(KernelConfig cfg, Parallel par, Packed w, float[] bias, int rows, int cols,
-                               float[] x, int n, float[] y) {
-        PackedMatMul.matMul(cfg, par, w, x, 0, cols, n, y, 0, rows);
-        par.forRange(n, (from, to) -> {
-            for (int s = from; s < to; s++) for (int r = 0; r < rows; r++) y[s * rows + r] += bias[r];
-        });
-    }
-
     /**
-     * Self-attention, split across threads by head. Per head h (d = H/heads) the scores are one canonical
-     * packed matmul, {@code s[i][j] = chain(k_h[j], q_h[i])}, then {@code / sqrt(d)} and Softmax per row; the
-     * context is another, {@code c[i][c] = chain(vt_h[c], p[i])} with v transposed so the chain runs over
-     * positions j. Same bits at any width, thread count or batch: each output is one fma chain.
+     * Self-attention over {@code qkv} (per position: the H query, H key and H value values), split across
+     * threads by head. Per head h (d = H/heads) the scores are one canonical packed matmul,
+     * {@code s[i][j] = chain(k_h[j], q_h[i])}, then {@code / sqrt(d)} and Softmax per row; the context is
+     * another, {@code c[i][c] = chain(vt_h[c], p[i])} with v transposed so the chain runs over positions j.
+     * Same bits at any width, thread count or batch: each output is one fma chain.
      */
-    private void attention(float[] q, float[] k, float[] v, float[] ctx, int n, KernelConfig cfg, Parallel par) {
-        final int H = hidden, d = H / heads;
+    private void attention(float[] qkv, float[] ctx, int n, KernelConfig cfg, Parallel par) {
+        final int H = hidden, H3 = 3 * hidden, d = H / heads;
         final float sqrtD = (float) Math.sqrt(d);
-        par.forRange(heads, (from, to) -> {
+        par.forChunks(heads, 1, (from, to) -> {
             float[] qh = new float[n * d], kh = new float[n * d], vt = new float[d * n], p = new float[n * n], out = new float[n * d];
             // K and V^T are packed into native memory: the kernel reads its "weight" operand as 16-row panels
             try (Arena arena = Arena.ofConfined()) {
@@ -239,9 +243,10 @@ public final class BertEncoder {
                 MemorySegment vSeg = arena.allocate(PackedMatMul.packedBytes(d, n), 64);
                 for (int h = from; h < to; h++) {
                     for (int j = 0; j < n; j++) {
-                        System.arraycopy(q, j * H + h * d, qh, j * d, d);
-                        System.arraycopy(k, j * H + h * d, kh, j * d, d);
-                        for (int c = 0; c < d; c++) vt[c * n + j] = v[j * H + h * d + c];
+                        int row = j * H3 + h * d;
+                        System.arraycopy(qkv, row, qh, j * d, d);
+                        System.arraycopy(qkv, row + H, kh, j * d, d);
+                        for (int c = 0; c < d; c++) vt[c * n + j] = qkv[row + 2 * H + c];
                     }
                     PackedMatMul.matMul(cfg, Parallel.serial(), PackedMatMul.pack(kh, n, d, kSeg), qh, 0, d, n, p, 0, n);
                     for (int i = 0; i < n; i++) {

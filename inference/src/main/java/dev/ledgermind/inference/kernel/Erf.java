@@ -1,5 +1,8 @@
 package dev.ledgermind.inference.kernel;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * The error function in binary64, built only from + - * / and integer bit operations, so it is
  * bit-identical on every JVM and CPU, and every step has a lanewise form that would round the same
@@ -104,5 +107,20 @@ public final class Erf {
         // k sits in the low bits of the shifted value: its bits minus the shifter's bits are k, exactly
         long kBits = Double.doubleToRawLongBits(shifted) - SHIFTER_BITS;
         return p * Double.longBitsToDouble((kBits + 1023) << 52);
+    }
+
+    /**
+     * {@link #exp(double)} on the lanes of {@code x}: the same multiplications, additions and bit
+     * operations in the same order (no fused multiply-add), so every lane has the scalar bits.
+     */
+    static DoubleVector exp(DoubleVector x) {
+        var shifted = x.mul(INV_LN2).add(SHIFTER);
+        var k = shifted.sub(SHIFTER);
+        var r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+        var p = DoubleVector.broadcast(x.species(), E[EXP_TERMS - 1]);
+        for (int n = EXP_TERMS - 2; n >= 0; n--) p = p.mul(r).add(E[n]);
+        var kBits = shifted.viewAsIntegralLanes().sub(SHIFTER_BITS);
+        var scale = kBits.add(1023L).lanewise(VectorOperators.LSHL, 52).viewAsFloatingLanes();
+        return p.mul((DoubleVector) scale);
     }
 }

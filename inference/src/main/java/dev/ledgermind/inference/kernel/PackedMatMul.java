@@ -26,7 +26,8 @@ import static dev.ledgermind.inference.kernel.Dot.LE;
  * encoder sizes). A tile is 16 rows by 12 (512-bit), 6 (256-bit) or 3 (128-bit) inputs: 12
  * accumulator registers.
  *
- * <p>Threads split the panels (outputs' rows), never a chain.
+ * <p>Threads split the panels (outputs' rows), never a chain. {@link #linear} adds a bias and an activation
+ * to each output in the same pass.
  */
 public final class PackedMatMul {
     /** Rows per panel; fixed by the layout, not by the vector width. */
@@ -111,19 +112,38 @@ public final class PackedMatMul {
         }
     }
 
+    /** What happens to each output after its chain: nothing, or GELU (after the bias, if any). */
+    public enum Activation { NONE, GELU }
+
     /**
      * For {@code t} in {@code [0, batch)} and every row r: {@code y[yOff + t*yStride + r]} = the canonical
      * chain of {@code W[r]} and {@code x[xOff + t*xStride ..]}. Threads split the panels.
      */
     public static void matMul(KernelConfig cfg, Parallel par, Packed w, float[] x, int xOff, int xStride, int batch,
                               float[] y, int yOff, int yStride) {
-        MatMul.checkBatch(w.rows(), w.cols(), x, xOff, xStride, batch, y, yOff, yStride);
-        if (batch <= 0) return;
-        par.forRange(w.panels(), (from, to) -> panels(cfg, w, x, xOff, xStride, batch, y, yOff, yStride, from, to));
+        linear(cfg, par, w, null, Activation.NONE, x, xOff, xStride, batch, y, yOff, yStride);
     }
 
-    private static void panels(KernelConfig cfg, Packed w, float[] x, int xOff, int xStride, int batch,
-                               float[] y, int yOff, int yStride, int from, int to) {
+    /**
+     * A linear layer: {@code y[t][r] = act(chain(W[r], x[t]) + bias[r])}, each step rounded to binary32 on
+     * its own (the chain, then one addition, then {@link Gelu} when asked), so it equals {@link #matMul}
+     * followed by a separate bias pass and activation pass, bit for bit. The bias ({@code rows} values)
+     * may be null. The additions and the activation run on each tile of outputs as soon as it is stored,
+     * while it is in cache, inside the same parallel loop. Threads take panels on demand
+     * ({@link Parallel#forChunks}), so a core that the OS slows down holds up no one.
+     */
+    public static void linear(KernelConfig cfg, Parallel par, Packed w, float[] bias, Activation act,
+                              float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
+        MatMul.checkBatch(w.rows(), w.cols(), x, xOff, xStride, batch, y, yOff, yStride);
+        if (bias != null && bias.length < w.rows()) {
+            throw new IndexOutOfBoundsException("bias of " + bias.length + " values for " + w.rows() + " rows");
+        }
+        if (batch <= 0) return;
+        par.forChunks(w.panels(), 1, (from, to) -> panels(cfg, w, bias, act, x, xOff, xStride, batch, y, yOff, yStride, from, to));
+    }
+
+    private static void panels(KernelConfig cfg, Packed w, float[] bias, Activation act, float[] x, int xOff, int xStride,
+                               int batch, float[] y, int yOff, int yStride, int from, int to) {
         final int cols = w.cols(), bits = cfg.vectorBits();
         final int tile = switch (bits) {
             case 512 -> 12;
@@ -141,18 +161,31 @@ public final class PackedMatMul {
             long po = 64L * p * cols;
             int r0 = p * PANEL, valid = Math.min(PANEL, w.rows() - r0);
             for (int t = 0; t < full; t += tile) {
-                int xo = xOff + t * xStride;
+                int xo = xOff + t * xStride, yo = yOff + t * yStride + r0;
                 if (valid == PANEL) {
-                    tile(bits, w.data(), po, cols, x, xo, xStride, y, yOff + t * yStride + r0, yStride);
+                    tile(bits, w.data(), po, cols, x, xo, xStride, y, yo, yStride);
                 } else {
                     tile(bits, w.data(), po, cols, x, xo, xStride, tmp, 0, PANEL);
-                    for (int u = 0; u < tile; u++) System.arraycopy(tmp, u * PANEL, y, yOff + (t + u) * yStride + r0, valid);
+                    for (int u = 0; u < tile; u++) System.arraycopy(tmp, u * PANEL, y, yo + u * yStride, valid);
                 }
+                finish(cfg, bias, act, r0, valid, y, yo, yStride, tile);
             }
             if (rest > 0) {
+                int yo = yOff + full * yStride + r0;
                 tile(bits, w.data(), po, cols, restX, 0, cols, tmp, 0, PANEL);
-                for (int u = 0; u < rest; u++) System.arraycopy(tmp, u * PANEL, y, yOff + (full + u) * yStride + r0, valid);
+                for (int u = 0; u < rest; u++) System.arraycopy(tmp, u * PANEL, y, yo + u * yStride, valid);
+                finish(cfg, bias, act, r0, valid, y, yo, yStride, rest);
             }
+        }
+    }
+
+    /** Bias and activation over the {@code count x valid} outputs just stored at {@code y[yo ..]}. */
+    private static void finish(KernelConfig cfg, float[] bias, Activation act, int r0, int valid, float[] y, int yo,
+                               int yStride, int count) {
+        for (int u = 0; u < count; u++) {
+            int o = yo + u * yStride;
+            if (bias != null) for (int j = 0; j < valid; j++) y[o + j] += bias[r0 + j];
+            if (act == Activation.GELU) Gelu.apply(cfg, y, o, valid);
         }
     }
 

@@ -1,5 +1,10 @@
 package dev.ledgermind.inference.kernel;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Softmax in place over {@code x[off .. off+n)}, defined by this operation order:
  * <pre>
@@ -10,7 +15,9 @@ package dev.ledgermind.inference.kernel;
  *   s    = Sum(e)                             (the canonical 16-partial sum, scalar reference order)
  *   x[i] = e[i] / s
  * </pre>
- * One scalar implementation serves every configuration (a lanewise exp measured no faster here). With
+ * From 256 bits on, the exponentials run 4 lanes at a time in binary64 ({@link Erf#exp(DoubleVector)}: the
+ * scalar operations lanewise, same bits) and the sum takes the vector path of {@link Sum}; narrower
+ * configurations run the scalar reference. Every width gives the same bits. With
  * {@code n == 0} nothing happens. Elements equal to {@code -Infinity} (masked positions) get exactly 0;
  * if every element is {@code -Infinity} the result is all zeros (defined, rather than NaN).
  */
@@ -20,18 +27,45 @@ public final class Softmax {
     private Softmax() {
     }
 
-    /** For any configuration: the one implementation. */
+    /** At the configured width; bit-identical to {@link #apply(float[], int, int)}. */
     public static void apply(KernelConfig cfg, float[] x, int off, int n) {
-        apply(x, off, n);
+        if (cfg.vectorBits() < 256) {
+            apply(x, off, n);
+            return;
+        }
+        if (n <= 0) return;
+        float m = max(x, off, n);
+        if (m == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(x, off, off + n, 0.0f);
+            return;
+        }
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            FloatVector diff = FloatVector.fromArray(F128, x, off + i).sub(m);
+            DoubleVector d = (DoubleVector) diff.convertShape(VectorOperators.F2D, D256, 0);
+            DoubleVector e = Erf.exp(d).blend(0.0, d.compare(VectorOperators.LT, ZERO_BELOW));
+            ((FloatVector) e.convertShape(VectorOperators.D2F, F128, 0)).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] = exp(x[off + i] - m);
+        float s = Sum.sum(cfg, x, off, n);
+        for (int j = 0; j < n; j++) x[off + j] = x[off + j] / s;
     }
 
-    public static void apply(float[] x, int off, int n) {
-        if (n <= 0) return;
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
+
+    private static float max(float[] x, int off, int n) {
         float m = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             float v = x[off + i];
             if (v > m) m = v;
         }
+        return m;
+    }
+
+    public static void apply(float[] x, int off, int n) {
+        if (n <= 0) return;
+        float m = max(x, off, n);
         if (m == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(x, off, off + n, 0.0f);
             return;

@@ -2,6 +2,9 @@ package dev.ledgermind.inference.trace;
 
 import org.bouncycastle.crypto.digests.KeccakDigest;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
@@ -14,6 +17,8 @@ import java.util.HexFormat;
 public final class Keccak256 {
     /** Digest size in bytes. */
     public static final int SIZE = 32;
+
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final KeccakDigest digest = new KeccakDigest(256);
     private final byte[] buf = new byte[4096];
@@ -52,17 +57,11 @@ public final class Keccak256 {
 
     /** Appends each float as 4 little-endian bytes of its raw IEEE 754 bits. */
     public Keccak256 updateFloats(float[] x, int off, int n) {
-        int i = 0;
-        while (i < n) {
+        java.util.Objects.checkFromIndexSize(off, n, x.length);
+        MemorySegment bytes = MemorySegment.ofArray(buf);
+        for (int i = 0; i < n; ) {
             int chunk = Math.min(n - i, buf.length / 4);
-            for (int j = 0; j < chunk; j++) {
-                int bits = Float.floatToRawIntBits(x[off + i + j]);
-                int p = 4 * j;
-                buf[p] = (byte) bits;
-                buf[p + 1] = (byte) (bits >>> 8);
-                buf[p + 2] = (byte) (bits >>> 16);
-                buf[p + 3] = (byte) (bits >>> 24);
-            }
+            MemorySegment.copy(x, off + i, bytes, FLOAT_LE, 0, chunk); // a bit copy: NaN payloads and -0 kept
             digest.update(buf, 0, 4 * chunk);
             i += chunk;
         }

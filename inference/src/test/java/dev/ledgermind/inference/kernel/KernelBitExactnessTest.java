@@ -153,6 +153,47 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void packedLinearWithBiasAndGeluEqualsSeparatePasses() {
+        // the fused epilogue (bias, then GELU, on each tile as it is stored) against the plain chain followed
+        // by a separate scalar bias pass and the scalar GELU; also bias only, and untouched outputs stay zero
+        SplittableRandom rnd = new SplittableRandom(15);
+        int[][] shapes = {{17, 33}, {40, 385}, {48, 16}};
+        int[] batches = {1, 5, 13, 37};
+        for (int[] shape : shapes) {
+            int rows = shape[0], cols = shape[1];
+            float[] wArr = random(rnd, rows * cols), bias = random(rnd, rows);
+            for (int i = 0; i < rows; i++) bias[i] *= 4; // pushes some outputs into GELU's far branches
+            PackedMatMul.Packed packed = PackedMatMul.pack(wArr, rows, cols);
+            for (int batch : batches) {
+                int xStride = cols + 1, yStride = rows + 3;
+                float[] x = random(rnd, 2 + batch * xStride);
+                for (PackedMatMul.Activation act : PackedMatMul.Activation.values()) {
+                    float[] expected = new float[2 + batch * yStride];
+                    for (int t = 0; t < batch; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            float chain = 0f;
+                            for (int i = 0; i < cols; i++) chain = Math.fma(wArr[r * cols + i], x[2 + t * xStride + i], chain);
+                            float v = chain + bias[r];
+                            expected[2 + t * yStride + r] = act == PackedMatMul.Activation.GELU ? Gelu.apply(v) : v;
+                        }
+                    }
+                    for (int bits : WIDTHS) {
+                        for (Parallel par : pools) {
+                            KernelConfig cfg = KernelConfig.ofBits(bits);
+                            float[] y = new float[expected.length];
+                            PackedMatMul.linear(cfg, par, packed, bias, act, x, 2, xStride, batch, y, 2, yStride);
+                            for (int i = 0; i < y.length; i++) {
+                                assertBits(expected[i], y[i], "packed linear " + act + " " + rows + "x" + cols + " batch " + batch
+                                        + " " + cfg + " threads " + par.threads() + " at " + i);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void matMulAtEveryWidthThreadCountAndBatchEqualsReference() {
         SplittableRandom rnd = new SplittableRandom(3);
         int[][] shapes = {{1, 1}, {3, 17}, {5, 33}, {13, 384}, {9, 385}, {37, 31}};
