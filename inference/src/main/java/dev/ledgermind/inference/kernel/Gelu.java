@@ -42,24 +42,59 @@ public final class Gelu {
     private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
 
-    /** The series branch 4 lanes at a time (constant species: compiled to vector instructions); returns the count done. */
+    /**
+     * The series branch 4 lanes at a time (constant species: compiled to vector instructions); returns the
+     * count done. Two groups run side by side (two independent Horner chains: one chain alone waits on the
+     * latency of each multiply and add); a pair with a lane out of range goes group by group.
+     */
     private static int series256(float[] x, int off, int n) {
-        double[] c = Erf.C;
         int i = 0;
-        for (; i + 4 <= n; i += 4) {
-            FloatVector f = FloatVector.fromArray(F128, x, off + i);
-            DoubleVector v = (DoubleVector) f.convertShape(VectorOperators.F2D, D256, 0);
-            DoubleVector zs = v.mul(SQRT_HALF);
-            if (!zs.abs().compare(VectorOperators.LT, Erf.SERIES_LIMIT).allTrue()) { // also catches NaN
-                for (int k = 0; k < 4; k++) x[off + i + k] = apply(x[off + i + k]);
-                continue;
+        for (; i + 8 <= n; i += 8) {
+            DoubleVector v0 = load(x, off + i), v1 = load(x, off + i + 4);
+            DoubleVector z0 = v0.mul(SQRT_HALF), z1 = v1.mul(SQRT_HALF);
+            if (inSeriesRange(z0) && inSeriesRange(z1)) {
+                double[] c = Erf.C;
+                DoubleVector q0 = z0.mul(z0), q1 = z1.mul(z1);
+                DoubleVector p0 = DoubleVector.broadcast(D256, c[Erf.TERMS - 1]), p1 = p0;
+                for (int t = Erf.TERMS - 2; t >= 0; t--) {
+                    p0 = p0.mul(q0).add(c[t]);
+                    p1 = p1.mul(q1).add(c[t]);
+                }
+                store(v0.mul(0.5).mul(z0.mul(p0).add(1.0)), x, off + i);
+                store(v1.mul(0.5).mul(z1.mul(p1).add(1.0)), x, off + i + 4);
+            } else {
+                group(x, off + i);
+                group(x, off + i + 4);
             }
-            DoubleVector z2 = zs.mul(zs);
-            DoubleVector p = DoubleVector.broadcast(D256, c[Erf.TERMS - 1]);
-            for (int t = Erf.TERMS - 2; t >= 0; t--) p = p.mul(z2).add(c[t]);
-            DoubleVector g = v.mul(0.5).mul(zs.mul(p).add(1.0));
-            ((FloatVector) g.convertShape(VectorOperators.D2F, F128, 0)).intoArray(x, off + i);
         }
+        for (; i + 4 <= n; i += 4) group(x, off + i);
         return i;
+    }
+
+    /** One group of 4: lanewise if every lane is in the series range, else the scalar code. */
+    private static void group(float[] x, int at) {
+        DoubleVector v = load(x, at);
+        DoubleVector zs = v.mul(SQRT_HALF);
+        if (!inSeriesRange(zs)) {
+            for (int k = 0; k < 4; k++) x[at + k] = apply(x[at + k]);
+            return;
+        }
+        double[] c = Erf.C;
+        DoubleVector z2 = zs.mul(zs);
+        DoubleVector p = DoubleVector.broadcast(D256, c[Erf.TERMS - 1]);
+        for (int t = Erf.TERMS - 2; t >= 0; t--) p = p.mul(z2).add(c[t]);
+        store(v.mul(0.5).mul(zs.mul(p).add(1.0)), x, at);
+    }
+
+    private static boolean inSeriesRange(DoubleVector z) {
+        return z.abs().compare(VectorOperators.LT, Erf.SERIES_LIMIT).allTrue(); // false for NaN too
+    }
+
+    private static DoubleVector load(float[] x, int at) {
+        return (DoubleVector) FloatVector.fromArray(F128, x, at).convertShape(VectorOperators.F2D, D256, 0);
+    }
+
+    private static void store(DoubleVector g, float[] x, int at) {
+        ((FloatVector) g.convertShape(VectorOperators.D2F, F128, 0)).intoArray(x, at);
     }
 }
