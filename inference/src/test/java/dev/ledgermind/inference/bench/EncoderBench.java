@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <pre>
  *   ./mvnw -B -q -pl inference test -Dtest=EncoderBench -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
- * {@code -Dbench.model=NAME} picks another built-in model; {@code -Dbench.seconds=N} the time per figure.
+ * {@code -Dbench.model=NAME} picks another built-in model; {@code -Dbench.seconds=N} the time per engine and
+ * figure, split into {@code -Dbench.rounds=R} (6) alternating rounds.
  * Results go to stdout (target/surefire-reports/...EncoderBench-output.txt).
  */
 class EncoderBench {
@@ -40,27 +41,79 @@ class EncoderBench {
         }
         System.out.printf("model %s, vector width %s, JDK %s, %d processors%n", name, KernelConfig.defaults(),
                 Runtime.version(), Runtime.getRuntime().availableProcessors());
-        System.out.println("| tokens | threads | Ledgermind sentences/s | ONNX Runtime sentences/s | ratio |");
-        System.out.println("|---:|---:|---:|---:|---:|");
+        int rounds = Integer.getInteger("bench.rounds", 6);
+        System.out.printf("each figure: %d rounds of %.2f s per engine, alternating which engine goes first%n", rounds, seconds / rounds);
+        System.out.println("| tokens | threads | Ledgermind sentences/s | ONNX Runtime sentences/s | ratio of the totals | median round ratio (min-max) |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|");
         for (int tokens : new int[] {16, 128}) {
             List<String> texts = new ArrayList<>();
             for (int i = 0; i < 8; i++) texts.add(text(tokens - 2, i));
             for (String t : texts) assertEquals(tokens, model.tokenize(t).length, "bench input must be exactly " + tokens + " tokens");
+            List<long[][]> ids = new ArrayList<>();
+            for (String t : texts) {
+                int[] tok = model.tokenize(t);
+                long[][] a = new long[1][tok.length];
+                for (int i = 0; i < tok.length; i++) a[0][i] = tok[i];
+                ids.add(a);
+            }
             for (int threads : new int[] {1, 2}) {
-                double ours;
-                try (Parallel par = new Parallel(threads)) {
-                    ours = measure(seconds, () -> model.embed(List.of(texts.get(0)), KernelConfig.defaults(), par), texts, model, par);
-                }
                 OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
                 opts.setIntraOpNumThreads(threads);
                 opts.setInterOpNumThreads(1);
-                double ort;
-                try (OrtSession session = env.createSession(onnx, opts)) {
-                    ort = measureOrt(seconds, env, session, texts, model);
+                try (Parallel par = new Parallel(threads); OrtSession session = env.createSession(onnx, opts)) {
+                    Engine ours = () -> {
+                        for (String t : texts) model.embed(List.of(t), KernelConfig.defaults(), par);
+                        return texts.size();
+                    };
+                    Engine ort = () -> {
+                        for (long[][] a : ids) runOrt(env, session, a);
+                        return ids.size();
+                    };
+                    for (int i = 0; i < 3; i++) { // warm-up (JIT, ORT's arenas)
+                        ours.run();
+                        ort.run();
+                    }
+                    // The host's speed drifts over seconds (other guests): short alternating rounds see the same drift
+                    double slice = seconds / rounds, oursDone = 0, oursTime = 0, ortDone = 0, ortTime = 0;
+                    double[] ratios = new double[rounds];
+                    for (int r = 0; r < rounds; r++) {
+                        double[] a, b;
+                        if (r % 2 == 0) {
+                            a = measure(slice, ours);
+                            b = measure(slice, ort);
+                        } else {
+                            b = measure(slice, ort);
+                            a = measure(slice, ours);
+                        }
+                        oursDone += a[0];
+                        oursTime += a[1];
+                        ortDone += b[0];
+                        ortTime += b[1];
+                        ratios[r] = (a[0] / a[1]) / (b[0] / b[1]);
+                    }
+                    java.util.Arrays.sort(ratios);
+                    double median = rounds % 2 == 1 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
+                    System.out.printf("| %d | %d | %.1f | %.1f | %.2f | %.2f (%.2f-%.2f) |%n", tokens, threads, oursDone / oursTime,
+                            ortDone / ortTime, (oursDone / oursTime) / (ortDone / ortTime), median, ratios[0], ratios[rounds - 1]);
                 }
-                System.out.printf("| %d | %d | %.1f | %.1f | %.2f |%n", tokens, threads, ours, ort, ours / ort);
             }
         }
+    }
+
+    /** One pass over the bench inputs; returns how many sentences it ran. */
+    @FunctionalInterface
+    private interface Engine {
+        int run() throws Exception;
+    }
+
+    /** Runs whole passes until {@code seconds} have gone by; returns {sentences, seconds}. */
+    private static double[] measure(double seconds, Engine engine) throws Exception {
+        long start = System.nanoTime(), deadline = start + (long) (seconds * 1e9);
+        int done = 0;
+        do {
+            done += engine.run();
+        } while (System.nanoTime() < deadline);
+        return new double[] {done, (System.nanoTime() - start) / 1e9};
     }
 
     /** Words that are single tokens in the BERT uncased vocabulary, varied so no two inputs are equal. */
@@ -70,42 +123,6 @@ class EncoderBench {
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < words; i++) sb.append(vocab[(i * 7 + seed * 3) % vocab.length]).append(' ');
         return sb.toString().trim();
-    }
-
-    private static double measure(double seconds, Runnable warm, List<String> texts, EncoderModel model, Parallel par) {
-        for (int i = 0; i < 3; i++) model.embed(texts, KernelConfig.defaults(), par); // warm-up (JIT)
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        int done = 0;
-        while (System.nanoTime() < deadline) {
-            for (String t : texts) {
-                model.embed(List.of(t), KernelConfig.defaults(), par);
-                done++;
-            }
-        }
-        return done / ((System.nanoTime() - start) / 1e9);
-    }
-
-    private static double measureOrt(double seconds, OrtEnvironment env, OrtSession session, List<String> texts,
-                                     EncoderModel model) throws Exception {
-        List<long[][]> ids = new ArrayList<>();
-        for (String t : texts) {
-            int[] tok = model.tokenize(t);
-            long[][] a = new long[1][tok.length];
-            for (int i = 0; i < tok.length; i++) a[0][i] = tok[i];
-            ids.add(a);
-        }
-        for (int i = 0; i < 3; i++) for (long[][] a : ids) runOrt(env, session, a);
-        long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        long start = System.nanoTime();
-        int done = 0;
-        while (System.nanoTime() < deadline) {
-            for (long[][] a : ids) {
-                runOrt(env, session, a);
-                done++;
-            }
-        }
-        return done / ((System.nanoTime() - start) / 1e9);
     }
 
     private static void runOrt(OrtEnvironment env, OrtSession session, long[][] ids) throws Exception {
