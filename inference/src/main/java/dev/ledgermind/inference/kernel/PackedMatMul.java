@@ -74,8 +74,8 @@ public final class PackedMatMul {
     /**
      * Packs row-major values held in an array ({@code rows x cols} from index 0) into {@code into}, which
      * needs {@link #packedBytes} bytes and may be reused: for operands that change every call (attention's
-     * keys and values). The padding rows of the last panel are left as they are: they only feed outputs
-     * that are never written.
+     * keys and values). The padding rows of the last panel hold whatever the buffer held: they only feed
+     * outputs that are never written.
      */
     public static Packed pack(float[] w, int rows, int cols, MemorySegment into) {
         if (w.length < (long) rows * cols) {
@@ -85,9 +85,15 @@ public final class PackedMatMul {
             throw new IndexOutOfBoundsException("a packed " + rows + "x" + cols + " matrix needs " + packedBytes(rows, cols)
                     + " bytes, the segment has " + into.byteSize());
         }
-        for (int r = 0; r < rows; r++) {
-            long dst = 4L * (((long) (r / PANEL) * cols) * PANEL + r % PANEL);
-            for (int i = 0; i < cols; i++) into.set(F32_LE, dst + 64L * i, w[r * cols + i]);
+        // panel by panel through a heap buffer: strided writes to an array are cheap, to a segment they are not
+        float[] panel = new float[PANEL * cols];
+        for (int p = 0, panels = (rows + PANEL - 1) / PANEL; p < panels; p++) {
+            int valid = Math.min(PANEL, rows - p * PANEL);
+            for (int j = 0; j < valid; j++) {
+                int src = (p * PANEL + j) * cols;
+                for (int i = 0; i < cols; i++) panel[i * PANEL + j] = w[src + i];
+            }
+            MemorySegment.copy(panel, 0, into, F32_LE, 4L * p * PANEL * cols, PANEL * cols);
         }
         return new Packed(into, rows, cols);
     }
