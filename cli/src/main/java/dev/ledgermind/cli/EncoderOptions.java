@@ -8,7 +8,8 @@ import picocli.CommandLine.Option;
 final class EncoderOptions {
     @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = "all-minilm-l6-v2",
             description = "A built-in model (all-minilm-l6-v2, bge-small-en-v1.5, e5-small-v2) or an .onnx file "
-                    + "with tokenizer.json (or NAME-tokenizer.json) beside it (default: ${DEFAULT-VALUE}).")
+                    + "with tokenizer.json (or NAME-tokenizer.json) beside it, and the model's config.json beside it or one "
+                    + "directory up, for its head count (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

@@ -1,5 +1,7 @@
 package dev.ledgermind.inference.encoder;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.onnx.OnnxModel;
@@ -68,7 +70,11 @@ public final class EncoderModel {
         return KNOWN.stream().map(Known::name).toList();
     }
 
-    /** Loads a built-in model by name, or an ONNX file (or a directory holding model.onnx) from a path. */
+    /**
+     * Loads a built-in model by name, or an ONNX file (or a directory holding model.onnx) from a path, with
+     * the tokenizer.json beside it and, unless the file is named after a built-in model, the config.json that
+     * gives its head count ({@link #headsFromConfig}).
+     */
     public static EncoderModel load(String nameOrPath) {
         for (Known k : KNOWN) {
             if (k.name().equalsIgnoreCase(nameOrPath)) {
@@ -89,12 +95,39 @@ public final class EncoderModel {
         if (!Files.exists(tok)) tok = onnx.resolveSibling(onnx.getFileName().toString().replaceFirst("\\.onnx$", "") + "-tokenizer.json");
         try {
             if (!Files.exists(tok)) throw new IllegalArgumentException("no tokenizer.json beside " + onnx);
+            int heads = pathKnown != null ? pathKnown.heads() : headsFromConfig(onnx);
             return build(onnx.getFileName().toString().replaceFirst("\\.onnx$", ""), Files.readAllBytes(onnx), onnx.toString(),
-                    Files.readAllBytes(tok), tok.toString(), pathKnown == null ? Pooling.MEAN : pathKnown.pooling(), 12,
+                    Files.readAllBytes(tok), tok.toString(), pathKnown == null ? Pooling.MEAN : pathKnown.pooling(), heads,
                     pathKnown == null ? 512 : pathKnown.maxLength(), pathKnown == null ? "" : pathKnown.prefix());
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read model " + onnx + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The attention head count of a model loaded from a path, which the ONNX weights do not tell: the
+     * {@code num_attention_heads} of the Hugging Face {@code config.json} beside the file or in its parent
+     * directory (where exports put it). Without one, loading stops with an error rather than guess: a wrong
+     * head count would give wrong embeddings without any other sign.
+     */
+    static int headsFromConfig(Path onnx) throws IOException {
+        Path dir = onnx.toAbsolutePath().getParent();
+        for (Path candidate : new Path[] {dir.resolve("config.json"), dir.getParent() == null ? null : dir.getParent().resolve("config.json")}) {
+            if (candidate == null || !Files.isRegularFile(candidate)) continue;
+            JsonNode root;
+            try {
+                root = new ObjectMapper().readTree(candidate.toFile());
+            } catch (IOException e) {
+                throw new IllegalArgumentException(candidate + " is not valid JSON: " + e.getMessage(), e);
+            }
+            JsonNode heads = root == null ? null : root.get("num_attention_heads");
+            if (heads == null || !heads.canConvertToInt() || heads.asInt() < 1) {
+                throw new IllegalArgumentException(candidate + " has no positive integer num_attention_heads");
+            }
+            return heads.asInt();
+        }
+        throw new IllegalArgumentException("cannot tell how many attention heads " + onnx + " has: put the model's config.json"
+                + " (with num_attention_heads) beside it, or load a built-in model " + builtIn() + " by name");
     }
 
     private static byte[] resource(String name) {

@@ -137,6 +137,7 @@ class EncoderTasksTest {
         Path corrupt = dir.resolve("corrupt.onnx");
         Files.write(corrupt, Arrays.copyOf(onnx, onnx.length / 3)); // cut in the middle of the weights
         Files.write(dir.resolve("tokenizer.json"), tokenizer);
+        Files.writeString(dir.resolve("config.json"), "{\"num_attention_heads\": 12}");
         RuntimeException c = assertThrows(RuntimeException.class, () -> EncoderModel.load(corrupt.toString()));
         assertTrue(c instanceof OnnxFormatException || c instanceof IllegalArgumentException, c.toString());
         assertTrue(c.getMessage().contains("corrupt.onnx"), c.getMessage());
@@ -150,6 +151,7 @@ class EncoderTasksTest {
     @Test
     void aTokenizerThatDoesNotMatchTheModelIsAClearError(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("model.onnx"), resource("all-minilm-l6-v2.onnx"));
+        Files.writeString(dir.resolve("config.json"), "{\"num_attention_heads\": 12}");
         String tiny = "{\"model\":{\"type\":\"WordPiece\",\"unk_token\":\"[UNK]\",\"continuing_subword_prefix\":\"##\","
                 + "\"vocab\":{\"[PAD]\":0,\"[UNK]\":1,\"[CLS]\":2,\"[SEP]\":3,\"hello\":4}}}";
         Files.writeString(dir.resolve("tokenizer.json"), tiny);
@@ -158,6 +160,32 @@ class EncoderTasksTest {
         Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\"");
         RuntimeException j = assertThrows(RuntimeException.class, () -> EncoderModel.load(dir.resolve("model.onnx").toString()));
         assertTrue(j.getMessage().contains("tokenizer.json"), j.getMessage());
+    }
+
+    @Test
+    void aModelLoadedFromAPathTakesItsHeadCountFromConfigJson(@TempDir Path dir) throws Exception {
+        Path sub = Files.createDirectories(dir.resolve("onnx"));
+        Files.write(sub.resolve("model.onnx"), resource("all-minilm-l6-v2.onnx"));
+        Files.write(sub.resolve("tokenizer.json"), resource("all-minilm-l6-v2-tokenizer.json"));
+        String model = sub.resolve("model.onnx").toString();
+        var none = assertThrows(IllegalArgumentException.class, () -> EncoderModel.load(model));
+        assertTrue(none.getMessage().contains("config.json") && none.getMessage().contains("attention heads"), none.getMessage());
+
+        Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 384}"); // in the parent, as exports lay it out
+        var noKey = assertThrows(IllegalArgumentException.class, () -> EncoderModel.load(model));
+        assertTrue(noKey.getMessage().contains("num_attention_heads"), noKey.getMessage());
+        Files.writeString(dir.resolve("config.json"), "{\"num_attention_heads\": 5}");
+        var wrong = assertThrows(RuntimeException.class, () -> EncoderModel.load(model));
+        assertTrue(wrong.getMessage().contains("not divisible by 5 heads"), wrong.getMessage());
+
+        Files.writeString(dir.resolve("config.json"), "{\"num_attention_heads\": 12, \"hidden_size\": 384}");
+        EncoderModel fromPath = EncoderModel.load(model);
+        EncoderModel builtIn = EncoderModel.load("all-minilm-l6-v2");
+        float[] a = fromPath.embed(List.of("a path-loaded copy computes the same bits"), KernelConfig.defaults(), Parallel.serial()).vectors()[0];
+        float[] b = builtIn.embed(List.of("a path-loaded copy computes the same bits"), KernelConfig.defaults(), Parallel.serial()).vectors()[0];
+        assertArrayEquals(b, a);
+        assertEquals(fromPath.embed(List.of("x"), KernelConfig.defaults(), Parallel.serial()).traceRoot(),
+                builtIn.embed(List.of("x"), KernelConfig.defaults(), Parallel.serial()).traceRoot());
     }
 
     private static byte[] resource(String name) throws Exception {
