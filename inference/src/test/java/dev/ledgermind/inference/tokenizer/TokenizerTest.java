@@ -52,6 +52,18 @@ class TokenizerTest {
     }
 
     @Test
+    void anEmptyControlTokenIsNeverMatchedAsASpecialString() {
+        // vocabulary: three plain byte-level tokens, a control token and an empty control token
+        String[] tokens = {"a", "b", "c", "<|x|>", ""};
+        int[] types = {1, 1, 1, 3, 3};
+        BpeTokenizer t = new BpeTokenizer(tokens, new String[0], types, "default", 3, 3, 3, false);
+        assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+            assertArrayEquals(new int[]{0, 1, 3, 2}, t.encode("ab<|x|>c", true));
+            assertArrayEquals(new int[]{2}, t.encode("c", true));
+        });
+    }
+
+    @Test
     void sentencePieceRoundTripsWithByteFallback() throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path("llama2", GgmlType.Q8_0))) {
             Tokenizer t = m.tokenizer();

@@ -43,7 +43,11 @@ public final class BpeTokenizer extends VocabularyTokenizer {
         this.tokenType = tokenType;
         for (int i = 0; i < merges.length; i++) mergeRank.putIfAbsent(merges[i], i);
         if (tokenType != null) {
-            for (int i = 0; i < tokens.length; i++) if (tokenType[i] == 3 || tokenType[i] == 4) specials.add(tokens[i]);
+            // an empty control token (some vocabularies have one) matches nowhere: as a special string it
+            // would match at every position without consuming any text
+            for (int i = 0; i < tokens.length; i++) {
+                if ((tokenType[i] == 3 || tokenType[i] == 4) && !tokens[i].isEmpty()) specials.add(tokens[i]);
+            }
         }
         specials.sort(Comparator.comparingInt(String::length).reversed());
         String regex = switch (pre == null ? "default" : pre) {
