@@ -1,16 +1,23 @@
 package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
 
 import java.lang.foreign.MemorySegment;
 
 /**
- * Weight types whose dot product is {@link DequantDot}'s: a subclass only says how to decode 16 weights
- * ({@link #chunk}); the reference, the vector dot product and (by default) row dequantization follow.
+ * Weight types whose dot product is {@link DequantDot}'s: a subclass says how to decode 16 weights
+ * ({@link #chunk}, used by the scalar reference) and a whole row ({@link #dequantizeRow}, used by the fast
+ * paths); the two must give the same values, which the bit-exactness tests check for every type.
+ *
+ * <p>Fast path: the row is decoded once into a per-thread buffer, then {@link Dot#dot} (the width's vector
+ * kernel of the same canonical layout) runs over it, once per input of the batch.
  */
 abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.Chunks
         permits F16Tensor, BF16Tensor, Q4_KTensor, Q6_KTensor {
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+
     ChunkedTensor(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         super(name, type, data, rows, cols);
     }
@@ -21,12 +28,25 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
 
     @Override
     public float dotReference(int row, float[] x, int xOff) {
-        return DequantDot.dot(0, this, row * rowBytes, cols, x, xOff);
+        return DequantDot.reference(this, row * rowBytes, cols, x, xOff);
     }
 
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
-        return DequantDot.dot(cfg.vectorBits(), this, row * rowBytes, cols, x, xOff);
+        float[] w = rowBuffer();
+        dequantizeRow(row, w, 0);
+        return Dot.dot(cfg, w, 0, x, xOff, cols);
+    }
+
+    /** Each row is decoded once for the whole batch. */
+    @Override
+    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
+                             float[] y, int yOff, int yStride) {
+        float[] w = rowBuffer();
+        for (int r = from; r < to; r++) {
+            dequantizeRow(r, w, 0);
+            for (int t = 0; t < batch; t++) y[yOff + t * yStride + r] = Dot.dot(cfg, w, 0, x, xOff + t * xStride, cols);
+        }
     }
 
     @Override
@@ -36,5 +56,11 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
             chunk(row * rowBytes, c, w);
             System.arraycopy(w, 0, out, off + 16 * c, 16);
         }
+    }
+
+    private float[] rowBuffer() {
+        float[][] holder = ROW.get();
+        if (holder[0].length < cols) holder[0] = new float[cols];
+        return holder[0];
     }
 }

@@ -29,6 +29,31 @@ public final class Q6_KTensor extends ChunkedTensor {
         return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
+    /** The row a super-block at a time: plain loops over the 16 runs of 16 values that share a scale. */
+    @Override
+    public void dequantizeRow(int row, float[] out, int off) {
+        byte[] b = new byte[BLOCK_BYTES];
+        for (int sb = 0; sb < cols / 256; sb++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * BLOCK_BYTES, b, 0, BLOCK_BYTES);
+            float d = Float.float16ToFloat((short) ((b[208] & 0xFF) | (b[209] << 8)));
+            int o = off + 256 * sb;
+            for (int n = 0; n < 2; n++) {
+                for (int k = 0; k < 4; k++) {
+                    int ql = 64 * n + 32 * (k & 1), qh = 128 + 32 * n, shift = 4 * (k >> 1), hshift = 2 * k;
+                    for (int half = 0; half < 2; half++) {
+                        float dsc = d * b[192 + 8 * n + half + 2 * k];
+                        int e = o + 128 * n + 32 * k + 16 * half;
+                        for (int i = 0; i < 16; i++) {
+                            int l = 16 * half + i;
+                            int q = ((((b[ql + l] & 0xFF) >> shift) & 0xF) | ((((b[qh + l] & 0xFF) >> hshift) & 3) << 4)) - 32;
+                            out[e + i] = dsc * q;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Override
     public void chunk(long rowOffset, int c, float[] out) {
         long blk = rowOffset + (long) (c / 16) * BLOCK_BYTES;
