@@ -46,6 +46,11 @@ public final class Q4_KTensor extends ChunkedTensor {
      */
     @Override
     public void dequantizeRow(int row, float[] out, int off) {
+        dequantizeRow(row, out, off, VECTOR);
+    }
+
+    /** {@link #dequantizeRow} with the vector loop on or off (tests compare the two). */
+    void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
         int[] scale = new int[8], min = new int[8];
         for (int sb = 0; sb < cols / 256; sb++) {
@@ -67,7 +72,7 @@ public final class Q4_KTensor extends ChunkedTensor {
                 float d1 = d * scale[2 * g], m1 = dmin * min[2 * g];
                 float d2 = d * scale[2 * g + 1], m2 = dmin * min[2 * g + 1];
                 int q = 16 + 32 * g, lo = o + 64 * g, hi = lo + 32;
-                if (VECTOR) {
+                if (vector) {
                     for (int l = 0; l < 32; l += 8) {
                         ByteVector v = ByteVector.fromArray(B64, b, q + l);
                         ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F256, 0)).mul(d1).sub(m1).intoArray(out, lo + l);

@@ -6,6 +6,7 @@ import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.IndependentDequant;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -148,6 +149,21 @@ class WeightTensorBitExactnessTest {
             }
             float got = w.dotReference(row, x, 0);
             assertTrue(Math.abs(got - dot) <= 1e-5 * mag + 1e-30, type + " row " + row + ": " + got + " vs " + dot);
+        }
+    }
+
+    @Test
+    void q4kRowDecodingGivesTheSameBitsWithAndWithoutVectors() {
+        SplittableRandom r = new SplittableRandom(44);
+        int rows = 9, cols = 1024;
+        Q4_KTensor w = (Q4_KTensor) tensor(GgmlType.Q4_K, randomWeights(GgmlType.Q4_K, rows, cols, r), rows, cols);
+        float[] scalar = new float[cols + 3], vector = new float[cols + 3];
+        for (int row = 0; row < rows; row++) {
+            w.dequantizeRow(row, scalar, 3, false);
+            w.dequantizeRow(row, vector, 3, true);
+            for (int i = 0; i < scalar.length; i++) {
+                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "row " + row + " element " + i);
+            }
         }
     }
 }
