@@ -38,10 +38,14 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
         return Dot.dot(cfg, w, 0, x, xOff, cols);
     }
 
-    /** Each row is decoded once for the whole batch. */
+    /** Each row is decoded once for the whole batch (one input: {@link #dot} per row). */
     @Override
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
+        if (batch == 1) { // one input: the type's dot product (which may decode and multiply in one pass)
+            for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+            return;
+        }
         float[] w = rowBuffer();
         for (int r = from; r < to; r++) {
             dequantizeRow(r, w, 0);

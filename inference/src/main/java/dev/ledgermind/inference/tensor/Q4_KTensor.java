@@ -2,6 +2,9 @@ package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
 
+import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -58,14 +61,8 @@ public final class Q4_KTensor extends ChunkedTensor {
             float d = Float.float16ToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
             float dmin = Float.float16ToFloat((short) ((b[2] & 0xFF) | (b[3] << 8)));
             for (int j = 0; j < 8; j++) {
-                int sc = 4; // the 12 packed bytes start at 4
-                if (j < 4) {
-                    scale[j] = b[sc + j] & 63;
-                    min[j] = b[sc + j + 4] & 63;
-                } else {
-                    scale[j] = (b[sc + j + 4] & 0xF) | (((b[sc + j - 4] & 0xFF) >> 6) << 4);
-                    min[j] = ((b[sc + j + 4] & 0xFF) >> 4) | (((b[sc + j] & 0xFF) >> 6) << 4);
-                }
+                scale[j] = scale(b, j);
+                min[j] = min(b, j);
             }
             int o = off + 256 * sb;
             for (int g = 0; g < 4; g++) {
@@ -75,9 +72,8 @@ public final class Q4_KTensor extends ChunkedTensor {
                 if (vector) {
                     for (int l = 0; l < 32; l += 8) {
                         ByteVector v = ByteVector.fromArray(B64, b, q + l);
-                        ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F256, 0)).mul(d1).sub(m1).intoArray(out, lo + l);
-                        ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F256, 0)).mul(d2).sub(m2)
-                                .intoArray(out, hi + l);
+                        lowValues(v, d1, m1).intoArray(out, lo + l);
+                        highValues(v, d2, m2).intoArray(out, hi + l);
                     }
                 } else {
                     for (int l = 0; l < 32; l++) out[lo + l] = d1 * (b[q + l] & 0xF) - m1;
@@ -85,6 +81,58 @@ public final class Q4_KTensor extends ChunkedTensor {
                 }
             }
         }
+    }
+
+    /**
+     * At 256 bits the decode step (one input) decodes and multiplies in one pass, without the row buffer:
+     * partial sums 0..7 and 8..15 in two accumulators, each receiving its elements in increasing order, as
+     * {@link Dot}'s 256-bit kernel does over a decoded row (so the same bits).
+     */
+    @Override
+    public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
+        if (cfg.vectorBits() != 256 || !VECTOR) return super.dot(cfg, row, x, xOff);
+        byte[] b = new byte[BLOCK_BYTES];
+        FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
+        for (int sb = 0; sb < cols / 256; sb++) {
+            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * BLOCK_BYTES, b, 0, BLOCK_BYTES);
+            float d = Float.float16ToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
+            float dmin = Float.float16ToFloat((short) ((b[2] & 0xFF) | (b[3] << 8)));
+            int xb = xOff + 256 * sb;
+            for (int g = 0; g < 4; g++) {
+                int j = 2 * g;
+                float d1 = d * scale(b, j), m1 = dmin * min(b, j), d2 = d * scale(b, j + 1), m2 = dmin * min(b, j + 1);
+                int q = 16 + 32 * g, xl = xb + 64 * g, xh = xl + 32;
+                for (int l = 0; l < 32; l += 16) { // low nibbles: elements 64g + l ..
+                    ByteVector v0 = ByteVector.fromArray(B64, b, q + l), v1 = ByteVector.fromArray(B64, b, q + l + 8);
+                    acc0 = lowValues(v0, d1, m1).fma(FloatVector.fromArray(F256, x, xl + l), acc0);
+                    acc1 = lowValues(v1, d1, m1).fma(FloatVector.fromArray(F256, x, xl + l + 8), acc1);
+                }
+                for (int l = 0; l < 32; l += 16) { // then high nibbles: elements 64g + 32 + l ..
+                    ByteVector v0 = ByteVector.fromArray(B64, b, q + l), v1 = ByteVector.fromArray(B64, b, q + l + 8);
+                    acc0 = highValues(v0, d2, m2).fma(FloatVector.fromArray(F256, x, xh + l), acc0);
+                    acc1 = highValues(v1, d2, m2).fma(FloatVector.fromArray(F256, x, xh + l + 8), acc1);
+                }
+            }
+        }
+        return Lanes.combine256(acc0, acc1);
+    }
+
+    private static FloatVector lowValues(ByteVector v, float scale, float min) {
+        return ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F256, 0)).mul(scale).sub(min);
+    }
+
+    private static FloatVector highValues(ByteVector v, float scale, float min) {
+        return ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F256, 0)).mul(scale).sub(min);
+    }
+
+    /** The 6-bit scale of sub-block {@code j} from a super-block's bytes (packed at byte 4). */
+    private static int scale(byte[] b, int j) {
+        return j < 4 ? b[4 + j] & 63 : (b[8 + j] & 0xF) | (((b[j] & 0xFF) >> 6) << 4);
+    }
+
+    /** The 6-bit min of sub-block {@code j}. */
+    private static int min(byte[] b, int j) {
+        return j < 4 ? b[8 + j] & 63 : ((b[8 + j] & 0xFF) >> 4) | (((b[4 + j] & 0xFF) >> 6) << 4);
     }
 
     @Override
