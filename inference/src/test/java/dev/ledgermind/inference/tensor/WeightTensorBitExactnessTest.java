@@ -152,17 +152,23 @@ class WeightTensorBitExactnessTest {
         }
     }
 
-    @Test
-    void q4kRowDecodingGivesTheSameBitsWithAndWithoutVectors() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
+    void kQuantRowDecodingGivesTheSameBitsWithAndWithoutVectors(GgmlType type) {
         SplittableRandom r = new SplittableRandom(44);
         int rows = 9, cols = 1024;
-        Q4_KTensor w = (Q4_KTensor) tensor(GgmlType.Q4_K, randomWeights(GgmlType.Q4_K, rows, cols, r), rows, cols);
+        WeightTensor w = tensor(type, randomWeights(type, rows, cols, r), rows, cols);
         float[] scalar = new float[cols + 3], vector = new float[cols + 3];
         for (int row = 0; row < rows; row++) {
-            w.dequantizeRow(row, scalar, 3, false);
-            w.dequantizeRow(row, vector, 3, true);
+            if (w instanceof Q4_KTensor q) {
+                q.dequantizeRow(row, scalar, 3, false);
+                q.dequantizeRow(row, vector, 3, true);
+            } else {
+                ((Q6_KTensor) w).dequantizeRow(row, scalar, 3, false);
+                ((Q6_KTensor) w).dequantizeRow(row, vector, 3, true);
+            }
             for (int i = 0; i < scalar.length; i++) {
-                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), "row " + row + " element " + i);
+                assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), type + " row " + row + " element " + i);
             }
         }
     }
