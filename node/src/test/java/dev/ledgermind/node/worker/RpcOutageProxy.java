@@ -54,9 +54,17 @@ final class RpcOutageProxy implements AutoCloseable {
         while (!s.isClosed()) {
             try {
                 Socket client = s.accept();
-                Socket upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
-                open.add(client);
-                open.add(upstream);
+                Socket upstream;
+                synchronized (this) {
+                    // a connection accepted just as down() ran must not outlive the outage
+                    if (server != s) {
+                        client.close();
+                        return;
+                    }
+                    upstream = new Socket(InetAddress.getLoopbackAddress(), targetPort);
+                    open.add(client);
+                    open.add(upstream);
+                }
                 Thread.ofVirtual().start(() -> pipe(client, upstream));
                 Thread.ofVirtual().start(() -> pipe(upstream, client));
             } catch (IOException e) {
