@@ -74,8 +74,7 @@ public final class PackedMatMul {
     /**
      * Packs row-major values held in an array ({@code rows x cols} from index 0) into {@code into}, which
      * needs {@link #packedBytes} bytes and may be reused: for operands that change every call (attention's
-     * keys and values). The padding rows of the last panel hold whatever the buffer held: they only feed
-     * outputs that are never written.
+     * keys and values). The padding rows of the last panel are zero, as in every packed matrix.
      */
     public static Packed pack(float[] w, int rows, int cols, MemorySegment into) {
         if (w.length < (long) rows * cols) {
@@ -89,6 +88,7 @@ public final class PackedMatMul {
         float[] panel = new float[PANEL * cols];
         for (int p = 0, panels = (rows + PANEL - 1) / PANEL; p < panels; p++) {
             int valid = Math.min(PANEL, rows - p * PANEL);
+            if (valid < PANEL) java.util.Arrays.fill(panel, 0f); // the last panel's padding rows are zero
             for (int j = 0; j < valid; j++) {
                 int src = (p * PANEL + j) * cols;
                 for (int i = 0; i < cols; i++) panel[i * PANEL + j] = w[src + i];
@@ -98,14 +98,10 @@ public final class PackedMatMul {
         return new Packed(into, rows, cols);
     }
 
-    /** Packs row-major weights held in an array ({@code rows x cols} from index 0). */
+    /** Packs row-major weights held in an array ({@code rows x cols} from index 0) into new native memory. */
     public static Packed pack(float[] w, int rows, int cols) {
-        if (w.length < (long) rows * cols) {
-            throw new IndexOutOfBoundsException("weights of " + rows + "x" + cols + " exceed the array of " + w.length);
-        }
-        MemorySegment le = Arena.ofAuto().allocate(4L * rows * cols, 64);
-        MemorySegment.copy(w, 0, le, F32_LE, 0, rows * cols);
-        return pack(le, 0, rows, cols);
+        if (rows < 1 || cols < 1) throw new IllegalArgumentException("a packed matrix needs rows and columns, got " + rows + "x" + cols);
+        return pack(w, rows, cols, Arena.ofAuto().allocate(packedBytes(rows, cols), 64));
     }
 
     /** The reference: one fma chain per output over row-major weights, one thread, batch 1. */

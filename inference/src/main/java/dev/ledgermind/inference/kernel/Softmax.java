@@ -29,16 +29,32 @@ public final class Softmax {
 
     /** At the configured width; bit-identical to {@link #apply(float[], int, int)}. */
     public static void apply(KernelConfig cfg, float[] x, int off, int n) {
-        if (cfg.vectorBits() < 256) {
-            apply(x, off, n);
-            return;
-        }
         if (n <= 0) return;
-        float m = max(x, off, n);
+        float m = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (v > m) m = v;
+        }
         if (m == Float.NEGATIVE_INFINITY) {
             java.util.Arrays.fill(x, off, off + n, 0.0f);
             return;
         }
+        int i = cfg.vectorBits() >= 256 ? exp256(x, off, n, m) : 0;
+        for (; i < n; i++) x[off + i] = exp(x[off + i] - m);
+        float s = Sum.sum(cfg, x, off, n);
+        for (int j = 0; j < n; j++) x[off + j] = x[off + j] / s;
+    }
+
+    /** The scalar reference. */
+    public static void apply(float[] x, int off, int n) {
+        apply(KernelConfig.scalar(), x, off, n);
+    }
+
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
+    private static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
+
+    /** {@code x[i] = exp(x[i] - m)} 4 lanes at a time, as far as whole groups go; returns the count done. */
+    private static int exp256(float[] x, int off, int n, float m) {
         int i = 0;
         for (; i + 4 <= n; i += 4) {
             FloatVector diff = FloatVector.fromArray(F128, x, off + i).sub(m);
@@ -46,33 +62,7 @@ public final class Softmax {
             DoubleVector e = Erf.exp(d).blend(0.0, d.compare(VectorOperators.LT, ZERO_BELOW));
             ((FloatVector) e.convertShape(VectorOperators.D2F, F128, 0)).intoArray(x, off + i);
         }
-        for (; i < n; i++) x[off + i] = exp(x[off + i] - m);
-        float s = Sum.sum(cfg, x, off, n);
-        for (int j = 0; j < n; j++) x[off + j] = x[off + j] / s;
-    }
-
-    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
-    private static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
-
-    private static float max(float[] x, int off, int n) {
-        float m = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            float v = x[off + i];
-            if (v > m) m = v;
-        }
-        return m;
-    }
-
-    public static void apply(float[] x, int off, int n) {
-        if (n <= 0) return;
-        float m = max(x, off, n);
-        if (m == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(x, off, off + n, 0.0f);
-            return;
-        }
-        for (int i = 0; i < n; i++) x[off + i] = exp(x[off + i] - m);
-        float s = Sum.reference(x, off, n);
-        for (int j = 0; j < n; j++) x[off + j] = x[off + j] / s;
+        return i;
     }
 
     private static float exp(float diff) {

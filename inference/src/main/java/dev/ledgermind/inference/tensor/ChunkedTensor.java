@@ -17,6 +17,11 @@ import java.lang.foreign.MemorySegment;
 abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.Chunks
         permits F16Tensor, BF16Tensor, Q4_KTensor, Q6_KTensor {
     private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+    /**
+     * Row decoders (Q4_K, Q6_K) go 8 values per vector operation where the CPU has 256-bit vectors, with the
+     * same operations per value as their scalar loops (so the same bits); elsewhere the scalar loops.
+     */
+    static final boolean VECTOR_ROWS = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8;
 
     ChunkedTensor(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         super(name, type, data, rows, cols);
@@ -42,8 +47,8 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
     @Override
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
-        if (batch == 1) { // one input: the type's dot product (which may decode and multiply in one pass)
-            for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+        if (batch == 1) { // one input: the type's dot product per row (which may decode and multiply in one pass)
+            super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
             return;
         }
         float[] w = rowBuffer();
@@ -60,6 +65,16 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
             chunk(row * rowBytes, c, w);
             System.arraycopy(w, 0, out, off + 16 * c, 16);
         }
+    }
+
+    /** Super-block {@code sb} of row {@code row} ({@code b.length} bytes each), copied out of the mapped file. */
+    final void copyBlock(int row, int sb, byte[] b) {
+        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * b.length, b, 0, b.length);
+    }
+
+    /** The little-endian f16 at {@code b[at]}, widened (exactly) to binary32. */
+    static float f16(byte[] b, int at) {
+        return Float.float16ToFloat((short) ((b[at] & 0xFF) | (b[at + 1] << 8)));
     }
 
     private float[] rowBuffer() {

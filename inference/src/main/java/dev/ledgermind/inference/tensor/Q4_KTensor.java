@@ -1,7 +1,6 @@
 package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
-
 import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Lanes;
@@ -12,8 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-
-import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
 
 /**
  * Q4_K weights: super-blocks of 256 elements in 144 bytes: f16 {@code d}, f16 {@code dmin}, 12 bytes of
@@ -28,11 +25,6 @@ public final class Q4_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 144;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
-    /**
-     * Row decoding 8 values at a time where the CPU has 256-bit vectors: the same multiply and subtract per
-     * value as the scalar loop (no fma), so the same bits; elsewhere the scalar loop.
-     */
-    static final boolean VECTOR = FloatVector.SPECIES_PREFERRED.length() >= 8;
 
 
     public Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
@@ -45,29 +37,23 @@ public final class Q4_KTensor extends ChunkedTensor {
 
     /**
      * The row a super-block at a time (copied out of the mapped file once): its scales and mins are unpacked
-     * once, then 256 values, 8 at a time where {@link #VECTOR}.
+     * once, then 256 values, 8 at a time where {@link #VECTOR_ROWS}.
      */
     @Override
     public void dequantizeRow(int row, float[] out, int off) {
-        dequantizeRow(row, out, off, VECTOR);
+        dequantizeRow(row, out, off, VECTOR_ROWS);
     }
 
     /** {@link #dequantizeRow} with the vector loop on or off (tests compare the two). */
     void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
-        int[] scale = new int[8], min = new int[8];
         for (int sb = 0; sb < cols / 256; sb++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * BLOCK_BYTES, b, 0, BLOCK_BYTES);
-            float d = Float.float16ToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
-            float dmin = Float.float16ToFloat((short) ((b[2] & 0xFF) | (b[3] << 8)));
-            for (int j = 0; j < 8; j++) {
-                scale[j] = scale(b, j);
-                min[j] = min(b, j);
-            }
+            copyBlock(row, sb, b);
+            float d = f16(b, 0), dmin = f16(b, 2);
             int o = off + 256 * sb;
             for (int g = 0; g < 4; g++) {
-                float d1 = d * scale[2 * g], m1 = dmin * min[2 * g];
-                float d2 = d * scale[2 * g + 1], m2 = dmin * min[2 * g + 1];
+                int j = 2 * g; // sub-blocks j (low nibbles) and j + 1 (high nibbles) share 32 bytes
+                float d1 = d * scale(b, j), m1 = dmin * min(b, j), d2 = d * scale(b, j + 1), m2 = dmin * min(b, j + 1);
                 int q = 16 + 32 * g, lo = o + 64 * g, hi = lo + 32;
                 if (vector) {
                     for (int l = 0; l < 32; l += 8) {
@@ -90,13 +76,12 @@ public final class Q4_KTensor extends ChunkedTensor {
      */
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
-        if (cfg.vectorBits() != 256 || !VECTOR) return super.dot(cfg, row, x, xOff);
+        if (cfg.vectorBits() != 256 || !VECTOR_ROWS) return super.dot(cfg, row, x, xOff);
         byte[] b = new byte[BLOCK_BYTES];
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         for (int sb = 0; sb < cols / 256; sb++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * BLOCK_BYTES, b, 0, BLOCK_BYTES);
-            float d = Float.float16ToFloat((short) ((b[0] & 0xFF) | (b[1] << 8)));
-            float dmin = Float.float16ToFloat((short) ((b[2] & 0xFF) | (b[3] << 8)));
+            copyBlock(row, sb, b);
+            float d = f16(b, 0), dmin = f16(b, 2);
             int xb = xOff + 256 * sb;
             for (int g = 0; g < 4; g++) {
                 int j = 2 * g;
@@ -143,17 +128,10 @@ public final class Q4_KTensor extends ChunkedTensor {
         int g = e0 / 64;          // group of two sub-blocks sharing 32 bytes
         boolean high = (e0 % 64) >= 32;
         int l0 = e0 % 32;
-        float d = Float.float16ToFloat(data.get(F16, blk));
-        float dmin = Float.float16ToFloat(data.get(F16, blk + 2));
-        long sc = blk + 4;
-        int scale, min;
-        if (j < 4) {
-            scale = u8(sc + j) & 63;
-            min = u8(sc + j + 4) & 63;
-        } else {
-            scale = (u8(sc + j + 4) & 0xF) | ((u8(sc + j - 4) >> 6) << 4);
-            min = (u8(sc + j + 4) >> 4) | ((u8(sc + j) >> 6) << 4);
-        }
+        byte[] head = new byte[16]; // d, dmin and the 12 bytes of packed scales and mins
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, blk, head, 0, 16);
+        float d = f16(head, 0), dmin = f16(head, 2);
+        int scale = scale(head, j), min = min(head, j);
         float d1 = d * scale;
         float m1 = dmin * min;
         long qs = blk + 16 + 32L * g;

@@ -36,18 +36,18 @@ public final class Q6_KTensor extends ChunkedTensor {
         return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
-    /** The row a super-block at a time: plain loops over the 16 runs of 16 values that share a scale. */
+    /** The row a super-block at a time, over the 16 runs of 16 values that share a scale (8 values per vector op where {@link #VECTOR_ROWS}). */
     @Override
     public void dequantizeRow(int row, float[] out, int off) {
-        dequantizeRow(row, out, off, Q4_KTensor.VECTOR);
+        dequantizeRow(row, out, off, VECTOR_ROWS);
     }
 
     /** {@link #dequantizeRow} with the vector loop (8 values at a time, same operations) on or off. */
     void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
         for (int sb = 0; sb < cols / 256; sb++) {
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * BLOCK_BYTES, b, 0, BLOCK_BYTES);
-            float d = Float.float16ToFloat((short) ((b[208] & 0xFF) | (b[209] << 8)));
+            copyBlock(row, sb, b);
+            float d = f16(b, 208);
             int o = off + 256 * sb;
             for (int n = 0; n < 2; n++) {
                 for (int k = 0; k < 4; k++) {
