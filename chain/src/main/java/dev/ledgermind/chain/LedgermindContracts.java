@@ -314,10 +314,19 @@ public final class LedgermindContracts {
      * makes that earlier task impossible to reveal (its node is then slashed as absent).
      */
     public TransactionReceipt commit(BigInteger taskId, long agentId, int lane, byte[] commitment) {
+        return commit(taskId, agentId, lane, commitment, null);
+    }
+
+    /**
+     * {@link #commit(BigInteger, long, int, byte[])} that hands the signed transaction's hash to
+     * {@code beforeBroadcast} before it is sent (see {@link TransactionSender#send(String, String, String, BigInteger, java.util.function.Consumer)}).
+     */
+    public TransactionReceipt commit(BigInteger taskId, long agentId, int lane, byte[] commitment,
+                                     java.util.function.Consumer<String> beforeBroadcast) {
         Commitment.require32("commitment", commitment);
         requireLane(lane);
         TransactionReceipt r = sendMarket(market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
-                commitment), BigInteger.ZERO);
+                commitment), BigInteger.ZERO, beforeBroadcast);
         synchronized (openLanes) {
             openLanes.computeIfAbsent(agentId, a -> new HashMap<>()).put(lane, taskId);
         }
@@ -345,12 +354,18 @@ public final class LedgermindContracts {
      */
     public TransactionReceipt reveal(BigInteger taskId, long agentId, int lane, byte[] resultHash, byte[] traceRoot,
                                      byte[] salt, byte[] output) {
+        return reveal(taskId, agentId, lane, resultHash, traceRoot, salt, output, null);
+    }
+
+    /** {@link #reveal(BigInteger, long, int, byte[], byte[], byte[], byte[])} with a hook that sees the signed transaction's hash before it is sent. */
+    public TransactionReceipt reveal(BigInteger taskId, long agentId, int lane, byte[] resultHash, byte[] traceRoot,
+                                     byte[] salt, byte[] output, java.util.function.Consumer<String> beforeBroadcast) {
         requireLane(lane);
         byte[] out = output == null ? new byte[0] : output;
         byte[] sentHash = out.length != 0 && java.util.Arrays.equals(org.web3j.crypto.Hash.sha3(out), resultHash)
                 ? new byte[32] : resultHash;
         TransactionReceipt r = sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
-                sentHash, traceRoot, salt, out), BigInteger.ZERO);
+                sentHash, traceRoot, salt, out), BigInteger.ZERO, beforeBroadcast);
         releaseLane(agentId, lane, taskId);
         return r;
     }
@@ -415,6 +430,21 @@ public final class LedgermindContracts {
                 v.revealDeadline.longValueExact(), v.finalizedAt.longValueExact(), v.flags.testBit(0));
     }
 
+    /**
+     * How {@code agentId} fared in {@code taskId}, by the contract's own rule ({@code TaskMarket.outcomeOf}):
+     * {@link NodeOutcome#NONE} while the task is open, and for an agent that is not (or no longer) one of
+     * its nodes. Workers and requesters read verdicts here rather than re-deriving them.
+     */
+    public NodeOutcome outcomeOf(BigInteger taskId, long agentId) {
+        return NodeOutcome.of(big(sender.call("TaskMarket", deployment.taskMarket(),
+                market.outcomeOf(taskId, BigInteger.valueOf(agentId))).getFirst()).intValueExact());
+    }
+
+    /** Whether a transaction this facade's account signed is still waiting in the node's mempool. */
+    public boolean pending(String txHash) {
+        return sender.pending(txHash);
+    }
+
     public TaskPhase phase(BigInteger taskId) {
         return TaskPhase.of(big(sender.call("TaskMarket", deployment.taskMarket(), market.phaseOf(taskId)).getFirst())
                 .intValueExact());
@@ -470,6 +500,11 @@ public final class LedgermindContracts {
 
     private TransactionReceipt sendMarket(RemoteFunctionCall<?> call, BigInteger value) {
         return sender.send("TaskMarket", deployment.taskMarket(), call, value);
+    }
+
+    private TransactionReceipt sendMarket(RemoteFunctionCall<?> call, BigInteger value,
+                                          java.util.function.Consumer<String> beforeBroadcast) {
+        return sender.send("TaskMarket", deployment.taskMarket(), call.encodeFunctionCall(), value, beforeBroadcast);
     }
 
     private TransactionReceipt sendAgents(RemoteFunctionCall<?> call, BigInteger value) {

@@ -39,6 +39,12 @@ public record TaskState(BigInteger taskId, String requester, TaskPhase phase, in
         return p >= 0 && (committedMask & (1 << p)) != 0;
     }
 
+    /** Whether all k positions have committed: the contract's condition for the reveal phase to open. */
+    public boolean allCommitted() {
+        int full = (1 << k) - 1;
+        return (committedMask & full) == full;
+    }
+
     public boolean hasRevealed(long agentId) {
         int p = positionOf(agentId);
         return p >= 0 && (revealedMask & (1 << p)) != 0;

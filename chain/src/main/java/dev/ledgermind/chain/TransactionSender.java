@@ -11,7 +11,10 @@ import org.web3j.protocol.core.methods.response.EthCall;
 import org.web3j.protocol.core.methods.response.EthEstimateGas;
 import org.web3j.protocol.core.methods.response.EthSendTransaction;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.RawTransaction;
 import org.web3j.tx.FastRawTransactionManager;
+import org.web3j.utils.Numeric;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 import org.web3j.tx.response.TransactionReceiptProcessor;
 import org.web3j.protocol.exceptions.TransactionException;
@@ -20,6 +23,7 @@ import org.web3j.abi.datatypes.Type;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Sends signed transactions for one account and decodes reverts.
@@ -41,13 +45,24 @@ public final class TransactionSender {
     private final long chainId;
     private final FastRawTransactionManager txManager;
     private final TransactionReceiptProcessor receipts;
+    /** Called with the hash of the signed transaction just before it is broadcast (see {@link #send(String, String, String, BigInteger, Consumer)}). */
+    private final ThreadLocal<Consumer<String>> beforeBroadcast = new ThreadLocal<>();
 
     public TransactionSender(Web3j web3j, Credentials credentials, long chainId) {
         this.web3j = web3j;
         this.credentials = credentials;
         this.chainId = chainId;
         this.receipts = new PollingTransactionReceiptProcessor(web3j, 20, 3000);
-        this.txManager = new FastRawTransactionManager(web3j, credentials, chainId, receipts);
+        this.txManager = new FastRawTransactionManager(web3j, credentials, chainId, receipts) {
+            @Override
+            public EthSendTransaction signAndSend(RawTransaction raw) throws IOException {
+                Consumer<String> hook = beforeBroadcast.get();
+                if (hook == null) return super.signAndSend(raw);
+                String signed = sign(raw);
+                hook.accept(Numeric.toHexString(Hash.sha3(Numeric.hexStringToByteArray(signed))));
+                return web3j.ethSendRawTransaction(signed).send();
+            }
+        };
     }
 
     public String address() {
@@ -75,11 +90,32 @@ public final class TransactionSender {
      * @throws ChainException when the RPC fails
      */
     public TransactionReceipt send(String contract, String to, String data, BigInteger value) {
+        return send(contract, to, data, value, null);
+    }
+
+    /**
+     * Like {@link #send(String, String, String, BigInteger)}, but hands the signed transaction's hash to
+     * {@code beforeBroadcast} before the transaction leaves this process, so that a caller can make the
+     * hash durable first: after a crash it can then ask the chain about exactly that transaction
+     * ({@link #pending}) instead of guessing whether it was sent. If {@code beforeBroadcast} throws,
+     * nothing is broadcast.
+     */
+    public TransactionReceipt send(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast) {
         BigInteger gas = estimate(contract, to, data, value);
         BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000));
         try {
             BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
-            EthSendTransaction sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
+            EthSendTransaction sent;
+            this.beforeBroadcast.set(beforeBroadcast);
+            try {
+                sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
+            } catch (RuntimeException hookFailed) {
+                // the hook refused (nothing was broadcast), but the manager has already counted the nonce
+                resetNonceQuietly();
+                throw hookFailed;
+            } finally {
+                this.beforeBroadcast.remove();
+            }
             if (sent.hasError()) {
                 txManager.resetNonce();
                 throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
@@ -93,6 +129,27 @@ public final class TransactionSender {
         } catch (IOException | TransactionException e) {
             resetNonceQuietly();
             throw new ChainException(contract + ": transaction to " + to + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether the transaction {@code txHash} is waiting in the node's mempool as this account's next
+     * transaction to be mined. False when it was mined (successfully or not), when the node does not know
+     * it (never arrived, or dropped), or when it waits behind a nonce gap.
+     */
+    public boolean pending(String txHash) {
+        try {
+            var tx = web3j.ethGetTransactionByHash(txHash).send();
+            if (tx.hasError()) throw new ChainException("eth_getTransactionByHash " + txHash + " failed: " + tx.getError().getMessage());
+            var found = tx.getTransaction();
+            if (found.isEmpty() || found.get().getBlockHash() != null) return false;
+            // waiting in the pool, but only worth waiting for when it is next in line: a transaction behind a
+            // nonce gap (an earlier one was dropped) is never mined, and the caller must send anew
+            BigInteger next = web3j.ethGetTransactionCount(credentials.getAddress(), DefaultBlockParameterName.LATEST)
+                    .send().getTransactionCount();
+            return found.get().getNonce().equals(next);
+        } catch (IOException e) {
+            throw new ChainException("cannot look up transaction " + txHash + ": " + e.getMessage(), e);
         }
     }
 

@@ -65,7 +65,12 @@ public final class NodeStore implements AutoCloseable {
                 try (ResultSet rs = s.executeQuery("PRAGMA table_info(task)")) {
                     while (rs.next()) hasLane |= "lane".equals(rs.getString("name"));
                 }
+                boolean hasOutcome = false;
+                try (ResultSet rs = s.executeQuery("PRAGMA table_info(task)")) {
+                    while (rs.next()) hasOutcome |= "outcome".equals(rs.getString("name"));
+                }
                 if (!hasLane) s.execute("ALTER TABLE task ADD COLUMN lane INTEGER"); // a store from before lanes
+                if (!hasOutcome) s.execute("ALTER TABLE task ADD COLUMN outcome TEXT"); // a store from before outcomes
                 s.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
             }
             db.setAutoCommit(true);
@@ -90,6 +95,7 @@ public final class NodeStore implements AutoCloseable {
 
     /** Records that every block below {@code nextBlock} has been processed. Never moves backwards. */
     public synchronized void advanceCursor(long nextBlock) {
+        assert nextBlock >= 0 : "a block number is never negative: " + nextBlock;
         try (PreparedStatement ps = db.prepareStatement("""
                 INSERT INTO cursor (id, next_block) VALUES (1, ?)
                 ON CONFLICT(id) DO UPDATE SET next_block = max(next_block, excluded.next_block)""")) {
@@ -145,7 +151,10 @@ public final class NodeStore implements AutoCloseable {
         } catch (SQLException e) {
             throw fail("save the result of task " + taskId, e);
         }
-        return find(taskId).orElseThrow();
+        TaskRecord saved = find(taskId).orElseThrow();
+        assert saved.state() == TaskState.COMPUTED && java.util.Arrays.equals(saved.salt(), salt) && saved.lane() == lane
+                : "task " + taskId + ": the salt and lane just stored must be the ones read back";
+        return saved;
     }
 
     /** The lowest lane below {@code lanes} that no task between COMPUTED and REVEAL_SENT holds. */
@@ -164,6 +173,7 @@ public final class NodeStore implements AutoCloseable {
         return lane;
     }
 
+    /** Stores the hash of the signed commit transaction; called before that transaction is broadcast. */
     public synchronized void markCommitSent(BigInteger taskId, String txHash) {
         advance(taskId, TaskState.COMMIT_SENT, "commit_tx", txHash);
     }
@@ -172,6 +182,7 @@ public final class NodeStore implements AutoCloseable {
         advance(taskId, TaskState.COMMITTED, null, null);
     }
 
+    /** Stores the hash of the signed reveal transaction; called before that transaction is broadcast. */
     public synchronized void markRevealSent(BigInteger taskId, String txHash) {
         advance(taskId, TaskState.REVEAL_SENT, "reveal_tx", txHash);
     }
@@ -180,14 +191,33 @@ public final class NodeStore implements AutoCloseable {
         advance(taskId, TaskState.REVEALED, null, null);
     }
 
-    public synchronized void markFinalized(BigInteger taskId) {
-        advance(taskId, TaskState.FINALIZED, null, null);
+    /**
+     * Records the chain's settlement of a task: its verdict on this node ({@code outcome}, for example
+     * "agreed" or "absent"). Total over every stored state, because the chain can settle a task whatever
+     * this node did: a task in progress becomes FINALIZED; a FAILED task stays FAILED (with its reason)
+     * and gets the outcome; a task already settled is left as it is. Returns true if anything changed.
+     * Only an unknown task id is an error.
+     */
+    public synchronized boolean markSettled(BigInteger taskId, String outcome) {
+        TaskRecord current = find(taskId).orElseThrow(() -> new StoreException("task " + taskId + " is not in the store"));
+        if (current.outcome() != null) return false; // idempotent: the same TaskFinalized event read twice
+        String state = current.state() == TaskState.FAILED ? "FAILED" : "FINALIZED";
+        try (PreparedStatement ps = db.prepareStatement(
+                "UPDATE task SET state = ?, outcome = ?, updated_at = ? WHERE task_id = ? AND outcome IS NULL")) {
+            ps.setString(1, state);
+            ps.setString(2, outcome);
+            ps.setLong(3, System.currentTimeMillis());
+            ps.setString(4, taskId.toString());
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("record the settlement of task " + taskId, e);
+        }
     }
 
     /** Gives up on a task (the window closed, or the chain refused it for good), keeping the reason. */
     public synchronized void markFailed(BigInteger taskId, String reason) {
         try (PreparedStatement ps = db.prepareStatement(
-                "UPDATE task SET state = 'FAILED', error = ?, updated_at = ? WHERE task_id = ? AND state <> 'FINALIZED'")) {
+                "UPDATE task SET state = 'FAILED', error = ?, updated_at = ? WHERE task_id = ? AND state NOT IN ('FINALIZED','FAILED')")) {
             ps.setString(1, reason);
             ps.setLong(2, System.currentTimeMillis());
             ps.setString(3, taskId.toString());
@@ -200,6 +230,7 @@ public final class NodeStore implements AutoCloseable {
     private void advance(BigInteger taskId, TaskState to, String column, String value) {
         TaskRecord current = find(taskId).orElseThrow(() -> new StoreException("task " + taskId + " is not in the store"));
         if (current.state() == to) return; // idempotent: a retry after a crash
+        if (current.state().isTerminal()) return; // settled or given up meanwhile: nothing to move
         if (!to.isAtLeast(current.state())) {
             throw new StoreException("task " + taskId + " cannot move from " + current.state() + " back to " + to);
         }
@@ -265,7 +296,7 @@ public final class NodeStore implements AutoCloseable {
         return new TaskRecord(new BigInteger(rs.getString("task_id")), TaskState.valueOf(rs.getString("state")),
                 rs.getInt("model_id"), rs.getBytes("input"), rs.getBytes("result_hash"), rs.getBytes("trace_root"), rs.getBytes("output"), rs.getBytes("salt"),
                 rs.getString("commit_tx"), rs.getString("reveal_tx"), rs.getString("error"), rs.getLong("updated_at"),
-                rs.getObject("lane") == null ? null : rs.getInt("lane"));
+                rs.getObject("lane") == null ? null : rs.getInt("lane"), rs.getString("outcome"));
     }
 
     private StoreException fail(String what, SQLException e) {

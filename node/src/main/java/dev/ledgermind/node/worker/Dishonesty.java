@@ -12,6 +12,16 @@ public enum Dishonesty {
     /** Commits honestly but never reveals. */
     WITHHOLD_REVEAL;
 
+    /** The runner a node with this conduct computes with: the honest one, or a {@link LyingRunner} around it. */
+    public dev.ledgermind.node.task.TaskRunner decorate(dev.ledgermind.node.task.TaskRunner honest) {
+        return this == WRONG_RESULT ? new LyingRunner(honest) : honest;
+    }
+
+    /** Whether a node with this conduct reveals what it committed to. */
+    public boolean reveals() {
+        return this != WITHHOLD_REVEAL;
+    }
+
     public static Dishonesty parse(String s) {
         return switch (s.trim().toLowerCase().replace('_', '-')) {
             case "none", "honest" -> HONEST;

@@ -5,6 +5,7 @@ import dev.ledgermind.chain.Commitment;
 import dev.ledgermind.chain.ContractRevertedException;
 import dev.ledgermind.chain.Deployment;
 import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.NodeOutcome;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.contracts.AgentRegistry;
@@ -75,7 +76,7 @@ public final class Worker implements AutoCloseable {
     public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
         this.config = config;
         this.web3 = web3;
-        this.runner = runner;
+        this.runner = config.dishonesty().decorate(runner);
         this.store = store;
         this.metrics = metrics;
         Deployment deployment = Deployment.read(config.deployment());
@@ -221,22 +222,24 @@ public final class Worker implements AutoCloseable {
             }
         } else if (topic.equals(TASK_FINALIZED)) {
             var e = TaskMarket.getTaskFinalizedEventFromLog(l);
-            store.find(e.taskId).filter(t -> t.state() != dev.ledgermind.node.store.TaskState.FINALIZED)
-                    .ifPresent(t -> settle(e.taskId, e.accepted, e.acceptedMask.intValue(),
-                            chain.taskNodes(e.taskId).stream().map(BigInteger::valueOf).toList()));
+            // total over every stored state: a task this node gave up on (FAILED) is settled too
+            store.find(e.taskId).filter(t -> t.outcome() == null).ifPresent(t -> settle(e.taskId));
         }
     }
 
-    private void settle(BigInteger taskId, boolean accepted, int acceptedMask, List<BigInteger> nodes) {
-        if (store.find(taskId).map(t -> t.state() == dev.ledgermind.node.store.TaskState.FINALIZED).orElse(true)) return;
-        int pos = -1;
-        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).longValue() == agentId) pos = i;
-        boolean won = accepted && pos >= 0 && (acceptedMask & (1 << pos)) != 0;
-        if (won) metrics.won.increment();
-        else if (accepted) metrics.slashed.increment();
-        store.markFinalized(taskId);
-        log.info("event=finalized node={} task={} accepted={} outcome={}", config.name(), taskId, accepted,
-                won ? "agreed" : accepted ? "slashed" : "refunded");
+    /**
+     * Records a final task's outcome for this node, as the contract rules it ({@code outcomeOf}: the one
+     * outcome rule, shared with the requester's receipt). Safe in every stored state and when repeated.
+     */
+    private void settle(BigInteger taskId) {
+        NodeOutcome outcome = chain.outcomeOf(taskId, agentId);
+        String verdict = outcome != NodeOutcome.NONE ? outcome.verdict()
+                : chain.taskNodes(taskId).contains(agentId) ? "refunded" : "replaced";
+        TaskRecord before = store.find(taskId).orElseThrow();
+        if (!store.markSettled(taskId, verdict)) return;
+        if (outcome == NodeOutcome.AGREED) metrics.won.increment();
+        else if (outcome == NodeOutcome.DISSENTED || outcome == NodeOutcome.ABSENT) metrics.slashed.increment();
+        log.info("event=finalized node={} task={} outcome={} localState={}", config.name(), taskId, verdict, before.state());
     }
 
     private byte[] submittedInput(BigInteger taskId) {
@@ -253,13 +256,18 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** Moves one task one step forward, according to what is stored and what the chain says. */
+    /**
+     * Moves one task one step forward, according to what is stored and what the chain says. The chain's
+     * own phase and bitmaps decide what is still possible; the node never gives up on a step that the
+     * chain would still accept. In particular a commit timeout of <em>another</em> node (phase FINALIZABLE
+     * with commitments missing) does not close this node's reveal: the chain replaces the missing nodes,
+     * opens a new commit window and, once all have committed, the reveal window after it.
+     */
     private void advance(TaskRecord task) {
         BigInteger id = task.taskId();
         TaskState onChain = chain.task(id);
         if (onChain.phase().isFinal()) {
-            settle(id, onChain.phase() == TaskPhase.ACCEPTED, onChain.acceptedMask(),
-                    onChain.nodes().stream().map(BigInteger::valueOf).toList());
+            settle(id);
             return;
         }
         if (onChain.positionOf(agentId) < 0) {
@@ -269,50 +277,67 @@ public final class Worker implements AutoCloseable {
         }
         switch (task.state()) {
             case ASSIGNED -> compute(task);
-            case COMPUTED, COMMIT_SENT -> {
-                if (onChain.hasCommitted(agentId)) {
-                    store.markCommitted(id);
-                } else if (onChain.phase() == TaskPhase.COMMITTING) {
-                    long t0 = System.nanoTime();
-                    byte[] commitment = Commitment.of(id, chain.sender().address(), task.resultHash(), task.traceRoot(), task.salt());
-                    TransactionReceipt r = chain.commit(id, agentId, task.lane(), commitment);
-                    metrics.recordTx("commit", Duration.ofNanos(System.nanoTime() - t0));
-                    store.markCommitSent(id, r.getTransactionHash());
-                    store.markCommitted(id);
-                    metrics.committed.increment();
-                    log.info("event=committed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
-                } else {
-                    store.markFailed(id, "commit window closed before this node committed");
-                }
-            }
-            case COMMITTED, REVEAL_SENT -> {
-                if (onChain.hasRevealed(agentId)) {
-                    store.markRevealed(id);
-                } else if (onChain.phase() == TaskPhase.REVEALING) {
-                    if (config.dishonesty() == Dishonesty.WITHHOLD_REVEAL) return; // the test's no-show
-                    long t0 = System.nanoTime();
-                    TransactionReceipt r = chain.reveal(id, agentId, task.lane(), task.resultHash(), task.traceRoot(),
-                            task.salt(), task.output());
-                    metrics.recordTx("reveal", Duration.ofNanos(System.nanoTime() - t0));
-                    store.markRevealSent(id, r.getTransactionHash());
-                    store.markRevealed(id);
-                    metrics.revealed.increment();
-                    log.info("event=revealed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
-                } else if (onChain.phase() == TaskPhase.FINALIZABLE) {
-                    store.markFailed(id, "reveal window closed before this node revealed");
-                }
-            }
+            case COMPUTED, COMMIT_SENT -> commitStep(task, onChain);
+            case COMMITTED, REVEAL_SENT -> revealStep(task, onChain);
             case REVEALED -> {
-                if (onChain.phase() == TaskPhase.FINALIZABLE) {
-                    try {
-                        TransactionReceipt r = chain.finalizeTask(id);
-                        log.info("event=finalize-sent node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
-                    } catch (ContractRevertedException e) {
-                        if (!"TaskNotActive".equals(e.errorName())) throw e; // someone else finalized first
-                    }
-                }
+                if (onChain.phase() == TaskPhase.FINALIZABLE) finalizeQuietly(id);
             }
             default -> { }
+        }
+    }
+
+    private void commitStep(TaskRecord task, TaskState onChain) {
+        BigInteger id = task.taskId();
+        if (onChain.hasCommitted(agentId)) {
+            store.markCommitted(id);
+        } else if (task.commitTx() != null && chain.pending(task.commitTx())) {
+            log.info("event=commit-pending node={} task={} tx={}", config.name(), id, task.commitTx()); // sent before a restart
+        } else if (onChain.phase() == TaskPhase.COMMITTING) {
+            long t0 = System.nanoTime();
+            byte[] commitment = Commitment.of(id, chain.sender().address(), task.resultHash(), task.traceRoot(), task.salt());
+            TransactionReceipt r = chain.commit(id, agentId, task.lane(), commitment, tx -> store.markCommitSent(id, tx));
+            metrics.recordTx("commit", Duration.ofNanos(System.nanoTime() - t0));
+            store.markCommitted(id);
+            metrics.committed.increment();
+            log.info("event=committed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+        } else {
+            store.markFailed(id, "commit window closed before this node committed");
+        }
+    }
+
+    private void revealStep(TaskRecord task, TaskState onChain) {
+        BigInteger id = task.taskId();
+        if (onChain.hasRevealed(agentId)) {
+            store.markRevealed(id);
+        } else if (task.revealTx() != null && chain.pending(task.revealTx())) {
+            log.info("event=reveal-pending node={} task={} tx={}", config.name(), id, task.revealTx());
+        } else if (onChain.phase() == TaskPhase.REVEALING) {
+            if (!config.dishonesty().reveals()) return; // the tests' no-show
+            long t0 = System.nanoTime();
+            TransactionReceipt r = chain.reveal(id, agentId, task.lane(), task.resultHash(), task.traceRoot(),
+                    task.salt(), task.output(), tx -> store.markRevealSent(id, tx));
+            metrics.recordTx("reveal", Duration.ofNanos(System.nanoTime() - t0));
+            store.markRevealed(id);
+            metrics.revealed.increment();
+            log.info("event=revealed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+        } else if (onChain.phase() == TaskPhase.FINALIZABLE) {
+            if (onChain.allCommitted()) {
+                store.markFailed(id, "reveal window closed before this node revealed");
+            } else {
+                // another node missed its commit: have it replaced (anyone may), then reveal in the new round
+                finalizeQuietly(id);
+            }
+        }
+        // COMMITTING: waiting for the other (or replacement) nodes' commitments
+    }
+
+    /** Sends {@code finalize}; a task someone else advanced first is not an error. */
+    private void finalizeQuietly(BigInteger id) {
+        try {
+            TransactionReceipt r = chain.finalizeTask(id);
+            log.info("event=finalize-sent node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+        } catch (ContractRevertedException e) {
+            if (!"TaskNotActive".equals(e.errorName()) && !"TooEarly".equals(e.errorName())) throw e;
         }
     }
 
@@ -334,7 +359,6 @@ public final class Worker implements AutoCloseable {
         long t0 = System.nanoTime();
         TaskResult result = input == null ? TaskResult.error("invalid input") : runner.run(input);
         metrics.recordInference(Duration.ofNanos(System.nanoTime() - t0));
-        if (config.dishonesty() == Dishonesty.WRONG_RESULT) result = TaskResults.perturbed(result);
         TaskRecord saved = store.saveComputed(task.taskId(), result.resultHash(), result.traceRoot(), result.output(),
                 Commitment.randomSalt(), LedgermindContracts.LANES);
         metrics.computed.increment();

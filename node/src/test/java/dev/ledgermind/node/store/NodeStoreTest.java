@@ -48,8 +48,46 @@ class NodeStoreTest {
             assertEquals(List.of(T1), store.unfinished().stream().map(TaskRecord::taskId).toList());
             store.markRevealSent(T1, "0x123");
             store.markRevealed(T1);
-            store.markFinalized(T1);
+            store.markSettled(T1, "agreed");
             assertTrue(store.unfinished().isEmpty());
+            assertEquals(TaskState.FINALIZED, store.find(T1).orElseThrow().state());
+        }
+    }
+
+    /**
+     * The chain can settle a task whatever this node did with it, so recording the settlement must work
+     * from every stored state (it used to throw "cannot move from FAILED back to FINALIZED", which stopped
+     * the event cursor for good), must keep a FAILED task's reason, and must be idempotent.
+     */
+    @Test
+    void aSettlementIsRecordedFromEveryStoredStateAndOnlyOnce(@TempDir Path dir) {
+        try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
+            int n = 0;
+            for (TaskState state : TaskState.values()) {
+                BigInteger t = BigInteger.valueOf(100 + n++);
+                store.recordAssigned(t, 1, new byte[0]);
+                if (state != TaskState.ASSIGNED && state != TaskState.FAILED) {
+                    store.saveComputed(t, bytes(1), bytes(2), new byte[0], bytes(3), 256);
+                }
+                switch (state) {
+                    case COMMIT_SENT -> store.markCommitSent(t, "0x1");
+                    case COMMITTED -> store.markCommitted(t);
+                    case REVEAL_SENT -> { store.markCommitted(t); store.markRevealSent(t, "0x2"); }
+                    case REVEALED -> { store.markCommitted(t); store.markRevealed(t); }
+                    case FINALIZED -> store.markSettled(t, "agreed");
+                    case FAILED -> store.markFailed(t, "reveal window closed");
+                    default -> { }
+                }
+                assertEquals(state, store.find(t).orElseThrow().state(), "set-up of " + state);
+                boolean changed = store.markSettled(t, "absent");
+                TaskRecord after = store.find(t).orElseThrow();
+                assertEquals(state != TaskState.FINALIZED, changed, "first settlement from " + state);
+                assertFalse(store.markSettled(t, "dissented"), "a second settlement from " + state + " changes nothing");
+                assertEquals(state == TaskState.FAILED ? TaskState.FAILED : TaskState.FINALIZED, store.find(t).orElseThrow().state());
+                assertEquals(state == TaskState.FINALIZED ? "agreed" : "absent", after.outcome());
+                if (state == TaskState.FAILED) assertEquals("reveal window closed", after.error(), "the reason is kept");
+                assertTrue(store.unfinished().stream().noneMatch(r -> r.taskId().equals(t)), state + " is finished once settled");
+            }
         }
     }
 
