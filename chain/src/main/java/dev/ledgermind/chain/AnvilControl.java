@@ -43,6 +43,35 @@ public final class AnvilControl {
         if (!Boolean.TRUE.equals(ok)) throw new ChainException("evm_revert(" + snapshotId + ") answered " + ok);
     }
 
+    /** Removes a transaction from anvil's pool before it is mined, as a lossy RPC path or a node restart would. */
+    public void dropTransaction(String txHash) {
+        call("anvil_dropTransaction", List.of(txHash));
+    }
+
+    /**
+     * The hashes of the transactions waiting in anvil's pool ({@code txpool_content}, pending and queued),
+     * by sender address in lower case.
+     */
+    @SuppressWarnings("unchecked")
+    public java.util.Map<String, List<String>> poolTransactions() {
+        Object content = call("txpool_content", List.of());
+        java.util.Map<String, List<String>> out = new java.util.HashMap<>();
+        if (!(content instanceof java.util.Map<?, ?> pools)) return out;
+        for (String pool : List.of("pending", "queued")) {
+            Object bySender = pools.get(pool);
+            if (!(bySender instanceof java.util.Map<?, ?> senders)) continue;
+            for (var e : senders.entrySet()) {
+                if (!(e.getValue() instanceof java.util.Map<?, ?> byNonce)) continue;
+                for (Object tx : byNonce.values()) {
+                    if (tx instanceof java.util.Map<?, ?> t && t.get("hash") instanceof String h) {
+                        out.computeIfAbsent(String.valueOf(e.getKey()).toLowerCase(), k -> new java.util.ArrayList<>()).add(h);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** Sets an account's balance (wei). */
     public void setBalance(String address, BigInteger wei) {
         call("anvil_setBalance", List.of(address, "0x" + wei.toString(16)));

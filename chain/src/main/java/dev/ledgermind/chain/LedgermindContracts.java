@@ -365,7 +365,7 @@ public final class LedgermindContracts {
         byte[] sentHash = out.length != 0 && java.util.Arrays.equals(org.web3j.crypto.Hash.sha3(out), resultHash)
                 ? new byte[32] : resultHash;
         TransactionReceipt r = sendMarket(market.reveal(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
-                sentHash, traceRoot, salt, out), BigInteger.ZERO, beforeBroadcast);
+                sentHash, traceRoot, salt, out).encodeFunctionCall(), BigInteger.ZERO, beforeBroadcast, REVEAL_GAS_FLOOR);
         releaseLane(agentId, lane, taskId);
         return r;
     }
@@ -506,6 +506,19 @@ public final class LedgermindContracts {
                                           java.util.function.Consumer<String> beforeBroadcast) {
         return sender.send("TaskMarket", deployment.taskMarket(), call.encodeFunctionCall(), value, beforeBroadcast);
     }
+
+    private TransactionReceipt sendMarket(String data, BigInteger value, java.util.function.Consumer<String> beforeBroadcast,
+                                          BigInteger minGas) {
+        return sender.send("TaskMarket", deployment.taskMarket(), data, value, beforeBroadcast, minGas);
+    }
+
+    /**
+     * The least gas a reveal is sent with. Whether a reveal settles the task (the k-th one pays, slashes and
+     * records) is decided by the order in which reveals are mined, after the estimate: a reveal estimated at
+     * ~41k that landed last needed ~99k and reverted out of gas (found by the chaos run). The floor covers
+     * settlement at k = 7 plus the consumer callback's allowance; only the gas used is paid.
+     */
+    static final BigInteger REVEAL_GAS_FLOOR = BigInteger.valueOf(600_000);
 
     private TransactionReceipt sendAgents(RemoteFunctionCall<?> call, BigInteger value) {
         return sender.send("AgentRegistry", deployment.agentRegistry(), call, value);

@@ -47,6 +47,8 @@ public final class TransactionSender {
     private final TransactionReceiptProcessor receipts;
     /** Called with the hash of the signed transaction just before it is broadcast (see {@link #send(String, String, String, BigInteger, Consumer)}). */
     private final ThreadLocal<Consumer<String>> beforeBroadcast = new ThreadLocal<>();
+    /** The nonce of the transaction this thread signed last. */
+    private final ThreadLocal<BigInteger> sentNonce = new ThreadLocal<>();
 
     public TransactionSender(Web3j web3j, Credentials credentials, long chainId) {
         this.web3j = web3j;
@@ -56,6 +58,7 @@ public final class TransactionSender {
         this.txManager = new FastRawTransactionManager(web3j, credentials, chainId, receipts) {
             @Override
             public EthSendTransaction signAndSend(RawTransaction raw) throws IOException {
+                sentNonce.set(raw.getNonce());
                 Consumer<String> hook = beforeBroadcast.get();
                 if (hook == null) return super.signAndSend(raw);
                 String signed = sign(raw);
@@ -101,34 +104,108 @@ public final class TransactionSender {
      * nothing is broadcast.
      */
     public TransactionReceipt send(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast) {
+        return send(contract, to, data, value, beforeBroadcast, BigInteger.ZERO);
+    }
+
+    /**
+     * Like {@link #send(String, String, String, BigInteger, Consumer)}, with a gas limit of at least
+     * {@code minGas}: for calls whose cost depends on what other transactions land first (a reveal that
+     * turns out to be the k-th one settles the task, which costs more than the estimate made while it was
+     * not). Unused gas is not charged, so a generous floor costs nothing.
+     */
+    public TransactionReceipt send(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast,
+                                   BigInteger minGas) {
         BigInteger gas = estimate(contract, to, data, value);
-        BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000));
+        BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000)).max(minGas);
         try {
-            BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
-            EthSendTransaction sent;
-            this.beforeBroadcast.set(beforeBroadcast);
-            try {
-                sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
-            } catch (RuntimeException hookFailed) {
-                // the hook refused (nothing was broadcast), but the manager has already counted the nonce
-                resetNonceQuietly();
-                throw hookFailed;
-            } finally {
-                this.beforeBroadcast.remove();
+            for (int attempt = 1; ; attempt++) {
+                BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
+                EthSendTransaction sent;
+                this.beforeBroadcast.set(beforeBroadcast);
+                try {
+                    sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
+                } catch (RuntimeException hookFailed) {
+                    // the hook refused (nothing was broadcast), but the manager has already counted the nonce
+                    resetNonceQuietly();
+                    throw hookFailed;
+                } finally {
+                    this.beforeBroadcast.remove();
+                }
+                if (sent.hasError()) {
+                    txManager.resetNonce();
+                    throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
+                }
+                TransactionReceipt receipt = awaitReceipt(sent.getTransactionHash(), sentNonce.get());
+                if (receipt == null) {
+                    // dropped from the pool before it was mined: send it again with a fresh nonce
+                    resetNonceQuietly();
+                    if (attempt < MAX_SENDS) continue;
+                    throw new ChainException(contract + ": transaction to " + to + " was dropped by the node " + MAX_SENDS
+                            + " times (last " + sent.getTransactionHash() + ")");
+                }
+                if (!receipt.isStatusOK()) {
+                    String revert = replay(to, data, value, receipt.getBlockNumber());
+                    throw RevertDecoder.instance().decode(contract, revert, receipt.getTransactionHash());
+                }
+                return receipt;
             }
-            if (sent.hasError()) {
-                txManager.resetNonce();
-                throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
-            }
-            TransactionReceipt receipt = receipts.waitForTransactionReceipt(sent.getTransactionHash());
-            if (!receipt.isStatusOK()) {
-                String revert = replay(to, data, value, receipt.getBlockNumber());
-                throw RevertDecoder.instance().decode(contract, revert, receipt.getTransactionHash());
-            }
-            return receipt;
         } catch (IOException | TransactionException e) {
             resetNonceQuietly();
             throw new ChainException(contract + ": transaction to " + to + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static final int MAX_SENDS = 3;
+    private static final long RECEIPT_POLL_MILLIS = 20;
+    private static final long DROP_CHECK_MILLIS = 1_000;
+    /** How long a transaction must stay unknown (and unmined) to count as dropped: longer than writing a block. */
+    private static final long DROP_CONFIRM_MILLIS = 3_000;
+    private static final long RECEIPT_TIMEOUT_MILLIS = 60_000;
+
+    /**
+     * Waits for the receipt of {@code txHash}; returns null when the transaction was dropped from the
+     * node's pool (for example by {@code anvil_dropTransaction}, or a restart of the node) so that the caller
+     * sends it again instead of waiting out the timeout. "Dropped" needs both signs: the node does not know
+     * the transaction, and the account's mined nonce has not passed it, on two looks at least
+     * {@link #DROP_CONFIRM_MILLIS} apart (a transaction in a block that is being written can be briefly
+     * unknown to {@code eth_getTransactionByHash} on anvil; taking that for a drop made a worker send a
+     * second reveal, which the chaos run caught).
+     */
+    private TransactionReceipt awaitReceipt(String txHash, BigInteger nonce) throws IOException, TransactionException {
+        long start = System.currentTimeMillis();
+        long nextDropCheck = start + DROP_CHECK_MILLIS;
+        long unknownSince = -1;
+        while (true) {
+            var r = web3j.ethGetTransactionReceipt(txHash).send();
+            if (r.hasError()) throw new TransactionException("eth_getTransactionReceipt " + txHash + ": " + r.getError().getMessage());
+            if (r.getTransactionReceipt().isPresent()) return r.getTransactionReceipt().get();
+            long now = System.currentTimeMillis();
+            if (now >= nextDropCheck && nonce != null) {
+                var tx = web3j.ethGetTransactionByHash(txHash).send();
+                if (!tx.hasError() && tx.getTransaction().isEmpty()) {
+                    BigInteger mined = web3j.ethGetTransactionCount(credentials.getAddress(), DefaultBlockParameterName.LATEST)
+                            .send().getTransactionCount();
+                    if (mined.compareTo(nonce) > 0) {
+                        unknownSince = -1; // the nonce is used: this transaction was mined; its receipt follows
+                    } else if (unknownSince < 0) {
+                        unknownSince = now; // unknown once: it may be in a block being written; look again later
+                    } else if (now - unknownSince >= DROP_CONFIRM_MILLIS) {
+                        return null; // unknown for longer than a block takes, and not mined: dropped
+                    }
+                } else {
+                    unknownSince = -1;
+                }
+                nextDropCheck = now + DROP_CHECK_MILLIS;
+            }
+            if (now - start > RECEIPT_TIMEOUT_MILLIS) {
+                throw new TransactionException("no receipt for " + txHash + " after " + RECEIPT_TIMEOUT_MILLIS / 1000 + " s");
+            }
+            try {
+                Thread.sleep(RECEIPT_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransactionException("interrupted while waiting for " + txHash);
+            }
         }
     }
 

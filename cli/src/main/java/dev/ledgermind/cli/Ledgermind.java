@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 ReceiptCommand.class,
                 NodeCommand.class,
                 BenchCommand.class,
+                ChaosCommand.class,
                 DevnetCommand.class,
                 EmbedCommand.class,
                 SimilarityCommand.class,

@@ -29,7 +29,11 @@ public record Receipt(
         List<NodeVerdict> nodes,
         List<Tx> transactions) {
 
-    /** How one node fared. {@code verdict}: agreed, dissented, absent (slashed), replaced, or pending. */
+    /**
+     * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,
+     * dissented (slashed), absent (slashed), inconclusive (revealed, no quorum), refunded (committed, but the
+     * task was refunded before the reveal phase), replaced (missed its commit and was slashed), or pending.
+     */
     public record NodeVerdict(long agentId, int position, String address, String verdict, String resultHash,
                               BigInteger slashedWei) {}
 

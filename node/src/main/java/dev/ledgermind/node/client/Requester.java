@@ -3,6 +3,7 @@ package dev.ledgermind.node.client;
 import dev.ledgermind.chain.ChainException;
 import dev.ledgermind.chain.ContractRevertedException;
 import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.NodeOutcome;
 import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskRequest;
@@ -154,15 +155,16 @@ public final class Requester {
         }
         if (submitted == null) throw new ChainException("task " + taskId + " has no TaskSubmitted event");
         boolean accepted = finalized != null && finalized.accepted;
-        int acceptedMask = finalized == null ? 0 : finalized.acceptedMask.intValue();
         byte[] output = new byte[0];
         for (int pos = 0; pos < nodes.size(); pos++) {
             long agentId = nodes.get(pos);
+            // the contract's own outcome rule (TaskMarket.outcomeOf), the one the worker records too
             String verdict;
             if (finalized == null) verdict = "pending";
-            else if ((acceptedMask & (1 << pos)) != 0) verdict = "agreed";
-            else if (revealedHash.containsKey(pos)) verdict = accepted ? "dissented" : "inconclusive";
-            else verdict = "absent";
+            else {
+                NodeOutcome outcome = chain.outcomeOf(taskId, agentId);
+                verdict = outcome == NodeOutcome.NONE ? "refunded" : outcome.verdict();
+            }
             if (verdict.equals("agreed") && output.length == 0 && revealedOutput.get(pos) != null) output = revealedOutput.get(pos);
             byPosition.put(pos, new Receipt.NodeVerdict(agentId, pos, agentAddress(agentId), verdict,
                     revealedHash.get(pos), slashed.getOrDefault((int) agentId, BigInteger.ZERO)));

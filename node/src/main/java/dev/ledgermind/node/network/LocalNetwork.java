@@ -1,5 +1,6 @@
 package dev.ledgermind.node.network;
 
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ledgermind.chain.DeployParams;
@@ -37,27 +38,42 @@ public final class LocalNetwork implements AutoCloseable {
     private static final Pattern READY = Pattern.compile("READY agent=(\\d+) metricsPort=(\\d+)");
     private static final BigInteger ETHER = BigInteger.TEN.pow(18);
 
-    /** What to start. {@code dishonestNode} is a node index, or -1 for none. */
+    /**
+     * What to start. {@code dishonestNode} is a node index, or -1 for none. With {@code rpcProxies} each
+     * node reaches the chain through its own {@link RpcProxy}, which the chaos run cuts to simulate an
+     * RPC outage of that node alone.
+     */
     public record Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
-                          long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout) {
+                          long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout,
+                          boolean rpcProxies) {
+        public Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
+                       long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout) {
+            this(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, false);
+        }
+
         public static Options defaults(Path dir) {
             return new Options(4, -1, Dishonesty.HONEST, 1, 20, 20, dir, Duration.ofMinutes(3));
         }
 
+        public Options withRpcProxies() {
+            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir,
+                    startTimeout, true);
+        }
+
         public Options withNodes(int n) {
-            return new Options(n, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+            return new Options(n, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
         }
 
         public Options withDishonest(int node, Dishonesty how) {
-            return new Options(nodes, node, how, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+            return new Options(nodes, node, how, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
         }
 
         public Options withBlockTime(int seconds) {
-            return new Options(nodes, dishonestNode, dishonesty, seconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout);
+            return new Options(nodes, dishonestNode, dishonesty, seconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
         }
 
         public Options withWindows(long commit, long reveal) {
-            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commit, reveal, dir, startTimeout);
+            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commit, reveal, dir, startTimeout, rpcProxies);
         }
     }
 
@@ -69,9 +85,11 @@ public final class LocalNetwork implements AutoCloseable {
     private final LedgermindContracts deployer;
     private final Path deploymentFile;
     private final Map<String, Integer> modelIds;
-    private final List<Node> nodes = new ArrayList<>();
+    private final List<Node> nodes = new java.util.concurrent.CopyOnWriteArrayList<>(); // the chaos run restarts nodes from several threads
     /** every process ever started, so that close() stops them even after a failed start-up */
-    private final List<NodeProcess> processes = new ArrayList<>();
+    private final List<NodeProcess> processes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** node index -> the proxy in front of the chain for that node (with {@link Options#rpcProxies()}) */
+    private final Map<Integer, RpcProxy> proxies = new LinkedHashMap<>();
     private final Options options;
 
     private LocalNetwork(Devnet devnet, Web3j web3, LedgermindContracts deployer, Path deploymentFile,
@@ -150,7 +168,7 @@ public final class LocalNetwork implements AutoCloseable {
         ObjectMapper json = new ObjectMapper();
         ObjectNode c = json.createObjectNode();
         c.put("name", "node-" + i);
-        c.put("rpcUrl", devnet.rpcUrl());
+        c.put("rpcUrl", rpcUrlFor(i));
         c.put("deployment", deploymentFile.getFileName().toString());
         c.put("privateKey", devnet.accounts().get(2 + i).privateKey());
         c.put("agentUri", "ledgermind://devnet/node-" + i);
@@ -165,6 +183,24 @@ public final class LocalNetwork implements AutoCloseable {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(c));
         return file;
+    }
+
+    private String rpcUrlFor(int node) throws IOException {
+        if (!options.rpcProxies()) return devnet.rpcUrl();
+        RpcProxy proxy = proxies.get(node);
+        if (proxy == null) {
+            String url = devnet.rpcUrl();
+            proxy = new RpcProxy(Integer.parseInt(url.substring(url.lastIndexOf(':') + 1)));
+            proxies.put(node, proxy);
+        }
+        return proxy.url();
+    }
+
+    /** The RPC proxy in front of node {@code index}'s chain connection ({@link Options#rpcProxies()}). */
+    public RpcProxy proxy(int index) {
+        RpcProxy p = proxies.get(index);
+        if (p == null) throw new IllegalStateException("node " + index + " has no RPC proxy; start the network withRpcProxies()");
+        return p;
     }
 
     private int[] awaitReady(NodeProcess p) throws Exception {
@@ -269,6 +305,13 @@ public final class LocalNetwork implements AutoCloseable {
     @Override
     public void close() {
         for (NodeProcess p : processes) p.close();
+        for (RpcProxy p : proxies.values()) {
+            try {
+                p.close();
+            } catch (IOException ignored) {
+                // its sockets are gone with it
+            }
+        }
         web3.shutdown();
         devnet.close();
     }

@@ -68,9 +68,35 @@ public final class NodeProcess implements AutoCloseable {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /**
+     * SIGSTOP by PID: the process is frozen (as by a long GC pause, a suspended VM or a stalled disk) and
+     * keeps its sockets; {@link #resume()} continues it.
+     */
+    public synchronized void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** SIGCONT by PID, after {@link #pause()}. */
+    public synchronized void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        if (process == null || !process.isAlive()) return;
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+        }
+    }
+
     /** SIGTERM, then SIGKILL after 10 s. */
     public synchronized void stop() throws InterruptedException {
         if (process == null || !process.isAlive()) return;
+        try {
+            signal("CONT"); // a paused process cannot act on SIGTERM
+        } catch (IOException ignored) {
+            // it is killed below if it does not stop
+        }
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -229,9 +229,10 @@ public final class NodeStore implements AutoCloseable {
 
     private void advance(BigInteger taskId, TaskState to, String column, String value) {
         TaskRecord current = find(taskId).orElseThrow(() -> new StoreException("task " + taskId + " is not in the store"));
-        if (current.state() == to) return; // idempotent: a retry after a crash
+        if (current.state() == to && column == null) return; // idempotent: a retry after a crash
+        // the same state again with a transaction hash: a re-sent transaction (the first was dropped); keep the latest
         if (current.state().isTerminal()) return; // settled or given up meanwhile: nothing to move
-        if (!to.isAtLeast(current.state())) {
+        if (current.state() != to && !to.isAtLeast(current.state())) {
             throw new StoreException("task " + taskId + " cannot move from " + current.state() + " back to " + to);
         }
         String sql = "UPDATE task SET state = ?, updated_at = ?" + (column != null ? ", " + column + " = ?" : "") + " WHERE task_id = ?";

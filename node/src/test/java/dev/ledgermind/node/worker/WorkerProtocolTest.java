@@ -6,6 +6,7 @@ import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.ModelSpec;
 import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.node.network.RpcProxy;
 import dev.ledgermind.node.client.Receipt;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.metrics.NodeMetrics;
@@ -110,7 +111,7 @@ class WorkerProtocolTest {
         ModelIdentity solo = FakeHashRunner.identity("fake-outage-model");
         int soloId = registerModel(solo);
         int anvilPort = Integer.parseInt(devnet.rpcUrl().substring(devnet.rpcUrl().lastIndexOf(':') + 1));
-        try (RpcOutageProxy proxy = new RpcOutageProxy(anvilPort)) {
+        try (RpcProxy proxy = new RpcProxy(anvilPort)) {
             NodeConfig config = new NodeConfig("outage-node", proxy.url(), deploymentFile, devnet.accounts().get(7).privateKey(),
                     "ledgermind://outage", List.of(solo.name()), ETHER, dir.resolve("outage.db"), 0, 50, Dishonesty.HONEST);
             Web3j viaProxy = Web3j.build(new org.web3j.protocol.http.HttpService(proxy.url()));

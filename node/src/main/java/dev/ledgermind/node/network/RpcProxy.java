@@ -1,4 +1,4 @@
-package dev.ledgermind.node.worker;
+package dev.ledgermind.node.network;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,17 +11,17 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP forwarder between a node and anvil that a test can cut and restore, to simulate the RPC
+ * A TCP forwarder between a node and anvil that a test or the chaos run can cut and restore, to simulate the RPC
  * endpoint disappearing and coming back on the same address. While down it accepts nothing and drops
  * open connections. It forwards bytes unchanged: the node still talks to the real anvil.
  */
-final class RpcOutageProxy implements AutoCloseable {
+public final class RpcProxy implements AutoCloseable {
     private final int targetPort;
     private final int port;
     private volatile ServerSocket server;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
 
-    RpcOutageProxy(int targetPort) throws IOException {
+    public RpcProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
         try (ServerSocket probe = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             this.port = probe.getLocalPort();
@@ -29,11 +29,11 @@ final class RpcOutageProxy implements AutoCloseable {
         up();
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + port;
     }
 
-    synchronized void up() throws IOException {
+    public synchronized void up() throws IOException {
         if (server != null) return;
         ServerSocket s = new ServerSocket();
         s.setReuseAddress(true);
@@ -42,7 +42,7 @@ final class RpcOutageProxy implements AutoCloseable {
         Thread.ofVirtual().start(() -> acceptLoop(s));
     }
 
-    synchronized void down() throws IOException {
+    public synchronized void down() throws IOException {
         if (server == null) return;
         server.close();
         server = null;
@@ -86,6 +86,10 @@ final class RpcOutageProxy implements AutoCloseable {
                 // already closed
             }
         }
+    }
+
+    public synchronized boolean isUp() {
+        return server != null;
     }
 
     @Override
