@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * expected ids come from llama.cpp itself (vectors.json, written by inference/scripts/llamacpp-vectors).
  */
 class LlamaCppParityTest {
-    private static final JsonNode VECTORS = LlamaCppVectors.json("vectors.json");
-    private static final List<String> CORPUS = LlamaCppVectors.corpus();
+    private static final JsonNode VECTORS = LlamaCppReference.json("vectors.json");
+    private static final List<String> CORPUS = LlamaCppReference.corpus();
 
     @Test
     void theCorpusIsTheOneTheVectorsWereMadeFrom() {
@@ -39,13 +39,13 @@ class LlamaCppParityTest {
         for (JsonNode v : VECTORS.get("vocabularies")) {
             String name = v.get("name").asText();
             tests.add(DynamicTest.dynamicTest(name, () -> {
-                Tokenizer t = LlamaCppVectors.tokenizer(v.get("file").asText(), v.get("pre").isNull() ? null : v.get("pre").asText());
+                Tokenizer t = LlamaCppReference.tokenizer(v.get("file").asText(), v.get("pre").isNull() ? null : v.get("pre").asText());
                 List<String> wrong = new ArrayList<>();
                 int[] agree = new int[2];
                 for (int mode = 0; mode < 2; mode++) {
                     JsonNode expected = v.get(mode == 0 ? "plain" : "special");
                     for (int i = 0; i < CORPUS.size(); i++) {
-                        int[] want = LlamaCppVectors.ids(expected.get(i));
+                        int[] want = LlamaCppReference.ids(expected.get(i));
                         int[] got = t.encode(CORPUS.get(i), mode == 1);
                         if (Arrays.equals(want, got)) agree[mode]++;
                         else if (wrong.size() < 8) wrong.add((mode == 1 ? "special " : "plain ") + "#" + i + " " + quote(CORPUS.get(i))
@@ -65,12 +65,12 @@ class LlamaCppParityTest {
         for (JsonNode v : VECTORS.get("vocabularies")) {
             String name = v.get("name").asText();
             tests.add(DynamicTest.dynamicTest(name, () -> {
-                Tokenizer t = LlamaCppVectors.tokenizer(v.get("file").asText(), v.get("pre").isNull() ? null : v.get("pre").asText());
+                Tokenizer t = LlamaCppReference.tokenizer(v.get("file").asText(), v.get("pre").isNull() ? null : v.get("pre").asText());
                 assertEquals(v.get("addBos").asBoolean(), t.addBos(), name + ": add BOS");
                 assertEquals(v.get("bos").asInt(), t.bos(), name + ": BOS id");
                 assertEquals(v.get("eos").asInt(), t.eos(), name + ": EOS id");
                 int[] eog = IntStream.range(0, t.vocabularySize()).filter(t::isEndOfGeneration).toArray();
-                assertArrayEquals(LlamaCppVectors.ids(v.get("eog")), eog, name + ": end-of-generation set");
+                assertArrayEquals(LlamaCppReference.ids(v.get("eog")), eog, name + ": end-of-generation set");
             }));
         }
         return tests.stream();
@@ -81,7 +81,7 @@ class LlamaCppParityTest {
         for (JsonNode r : VECTORS.get("refused")) {
             String pre = r.get("pre").asText();
             assertTrue(r.get("llamacpp").asText().contains(pre), "llama.cpp refused it: " + r.get("llamacpp").asText());
-            GgufFormatException e = assertThrows(GgufFormatException.class, () -> LlamaCppVectors.tokenizer(r.get("file").asText(), pre));
+            GgufFormatException e = assertThrows(GgufFormatException.class, () -> LlamaCppReference.tokenizer(r.get("file").asText(), pre));
             assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains(pre), e.getMessage());
         }
     }

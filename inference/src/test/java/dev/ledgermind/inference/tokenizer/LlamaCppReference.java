@@ -23,15 +23,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * 3.22.1): the corpus, the vocabulary-only GGUF files (xz), llama.cpp's token ids for every string with special
  * parsing off and on, its add-BOS decision and end-of-generation set, and its chat-template renderings.
  */
-final class LlamaCppVectors {
+public final class LlamaCppReference {
     static final String DIR = "/dev/ledgermind/inference/tokenizer/llamacpp/";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, byte[]> GGUF = new ConcurrentHashMap<>();
 
-    private LlamaCppVectors() {
+    private LlamaCppReference() {
     }
 
-    static JsonNode json(String name) {
+    public static JsonNode json(String name) {
         try (InputStream in = resource(name)) {
             return JSON.readTree(in);
         } catch (IOException e) {
@@ -39,20 +39,20 @@ final class LlamaCppVectors {
         }
     }
 
-    static List<String> corpus() {
+    public static List<String> corpus() {
         List<String> out = new ArrayList<>();
         json("corpus.json").forEach(n -> out.add(n.asText()));
         return out;
     }
 
-    static int[] ids(JsonNode array) {
+    public static int[] ids(JsonNode array) {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) out[i] = array.get(i).asInt();
         return out;
     }
 
     /** The metadata of a committed vocabulary file, with {@code tokenizer.ggml.pre} replaced when {@code pre} is not null. */
-    static GgufMetadata metadata(String file, String pre) {
+    public static GgufMetadata metadata(String file, String pre) {
         byte[] image = GGUF.computeIfAbsent(file, f -> {
             try (InputStream in = new XZInputStream(resource(f + ".xz"))) {
                 return in.readAllBytes();
@@ -76,13 +76,13 @@ final class LlamaCppVectors {
         return GgufFile.parse(MemorySegment.ofArray(out.toByteArray()), file + " (pre " + pre + ")").metadata();
     }
 
-    static Tokenizer tokenizer(String file, String pre) {
+    public static Tokenizer tokenizer(String file, String pre) {
         GgufMetadata m = metadata(file, pre);
         return GgufTokenizers.of(m, m.getStringArray("tokenizer.ggml.tokens").length);
     }
 
     private static InputStream resource(String name) {
-        InputStream in = LlamaCppVectors.class.getResourceAsStream(DIR + name);
+        InputStream in = LlamaCppReference.class.getResourceAsStream(DIR + name);
         if (in == null) throw new IllegalStateException("test resource " + DIR + name + " is missing (inference/scripts/llamacpp-vectors/run.sh writes it)");
         return in;
     }
