@@ -128,9 +128,9 @@ public final class PreTokenizer {
 
     private static Split step(String pattern) {
         return switch (pattern) {
-            case GPT2 -> PreTokenizer::gpt2;
-            case LLAMA3 -> (cps, t, in, n, out) -> llama3(cps, in, n, out, 3);
-            case QWEN2 -> (cps, t, in, n, out) -> llama3(cps, in, n, out, 1);
+            case GPT2 -> scan(PreTokenizer::gpt2);
+            case LLAMA3 -> scan((cps, pos, end) -> llama3(cps, pos, end, 3));
+            case QWEN2 -> scan((cps, pos, end) -> llama3(cps, pos, end, 1));
             default -> regex(pattern);
         };
     }
@@ -168,94 +168,88 @@ public final class PreTokenizer {
         return (a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l') ? 3 : 0;
     }
 
-    /** GPT-2: {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+}. */
-    private static void gpt2(int[] cps, Text text, int[] in, int n, IntList out) {
-        int start = 0;
-        for (int k = 0; k < n; k++) {
-            int end = start + in[k];
-            int pos = start;
-            while (pos < end) {
-                int from = pos;
-                int cp = cps[pos];
-                int c = contraction(cps, pos, end, false);
-                if (c > 0) {
-                    pos += c;
-                } else {
-                    int p2 = cp == ' ' ? pos + 1 : pos;
-                    if (letter(cps, p2, end)) {
-                        pos = p2;
-                        while (letter(cps, pos, end)) pos++;
-                    } else if (number(cps, p2, end)) {
-                        pos = p2;
-                        while (number(cps, pos, end)) pos++;
-                    } else if (other(cps, p2, end)) {
-                        pos = p2;
-                        while (other(cps, pos, end)) pos++;
-                    } else {
-                        int w = 0;
-                        while (ws(cps, pos + w, end)) w++;
-                        if (w > 1 && pos + w < end) pos += w - 1; // \s+(?!\S): leave the last space to the next piece
-                        else if (w > 0) pos += w;
-                        else pos++;
-                    }
+    /** The end of the piece that starts at {@code pos} ({@code pos < end}) of a hand-written split. */
+    private interface PieceEnd {
+        int at(int[] cps, int pos, int end);
+    }
+
+    /** A hand-written split: pieces one after the other, each ending where {@code piece} says. */
+    private static Split scan(PieceEnd piece) {
+        return (cps, text, in, n, out) -> {
+            int start = 0;
+            for (int k = 0; k < n; k++) {
+                int end = start + in[k];
+                for (int pos = start; pos < end; ) {
+                    int next = piece.at(cps, pos, end);
+                    assert next > pos && next <= end;
+                    out.add(next - pos);
+                    pos = next;
                 }
-                out.add(pos - from);
+                start = end;
             }
-            start = end;
+        };
+    }
+
+    /** GPT-2: {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+}. */
+    private static int gpt2(int[] cps, int pos, int end) {
+        int c = contraction(cps, pos, end, false);
+        if (c > 0) return pos + c;
+        int p2 = cps[pos] == ' ' ? pos + 1 : pos;
+        if (letter(cps, p2, end)) {
+            pos = p2;
+            while (letter(cps, pos, end)) pos++;
+            return pos;
         }
+        if (number(cps, p2, end)) {
+            pos = p2;
+            while (number(cps, pos, end)) pos++;
+            return pos;
+        }
+        if (other(cps, p2, end)) {
+            pos = p2;
+            while (other(cps, pos, end)) pos++;
+            return pos;
+        }
+        int w = 0;
+        while (ws(cps, pos + w, end)) w++;
+        if (w > 1 && pos + w < end) return pos + w - 1; // \s+(?!\S): the last space goes with what follows
+        return pos + Math.max(w, 1);
     }
 
     /**
      * Llama 3 ({@code digits} = 3) and Qwen2 ({@code digits} = 1):
      * {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+}.
      */
-    private static void llama3(int[] cps, int[] in, int n, IntList out, int digits) {
-        int start = 0;
-        for (int k = 0; k < n; k++) {
-            int end = start + in[k];
-            int pos = start;
-            while (pos < end) {
-                int from = pos;
-                int cp = cps[pos];
-                int c = contraction(cps, pos, end, true);
-                if (c > 0) {
-                    out.add(c);
-                    pos += c;
-                    continue;
-                }
-                if (!(cp == '\r' || cp == '\n' || number(cps, pos, end)) && (letter(cps, pos, end) || letter(cps, pos + 1, end))) {
-                    pos++;
-                    while (letter(cps, pos, end)) pos++;
-                    out.add(pos - from);
-                    continue;
-                }
-                if (number(cps, pos, end)) {
-                    while (number(cps, pos, end) && pos - from < digits) pos++;
-                    out.add(pos - from);
-                    continue;
-                }
-                int p2 = cp == ' ' ? pos + 1 : pos;
-                // as llama.cpp: past the piece's end counts as "not whitespace, letter or number" here
-                if (!ws(cps, p2, end) && !letter(cps, p2, end) && !number(cps, p2, end)) {
-                    pos = p2;
-                    while (other(cps, pos, end)) pos++;
-                    while (pos < end && (cps[pos] == '\r' || cps[pos] == '\n')) pos++;
-                    out.add(pos - from);
-                    continue;
-                }
-                int w = 0, lastNewline = -1;
-                while (ws(cps, pos + w, end)) {
-                    if (cps[pos + w] == '\r' || cps[pos + w] == '\n') lastNewline = pos + w + 1;
-                    w++;
-                }
-                if (lastNewline > 0) pos = lastNewline;          // \s*[\r\n]+
-                else if (w > 1 && pos + w < end) pos += w - 1;    // \s+(?!\S)
-                else if (w > 0) pos += w;                         // \s+
-                else pos++;
-                out.add(pos - from);
-            }
-            start = end;
+    private static int llama3(int[] cps, int pos, int end, int digits) {
+        int from = pos;
+        int cp = cps[pos];
+        int c = contraction(cps, pos, end, true);
+        if (c > 0) return pos + c;
+        if (!(cp == '\r' || cp == '\n' || number(cps, pos, end)) && (letter(cps, pos, end) || letter(cps, pos + 1, end))) {
+            pos++;
+            while (letter(cps, pos, end)) pos++;
+            return pos;
         }
+        if (number(cps, pos, end)) {
+            while (number(cps, pos, end) && pos - from < digits) pos++;
+            return pos;
+        }
+        int p2 = cp == ' ' ? pos + 1 : pos;
+        // as llama.cpp: past the piece's end counts as "not whitespace, letter or number" here
+        if (!ws(cps, p2, end) && !letter(cps, p2, end) && !number(cps, p2, end)) {
+            pos = p2;
+            while (other(cps, pos, end)) pos++;
+            while (pos < end && (cps[pos] == '\r' || cps[pos] == '\n')) pos++;
+            return pos;
+        }
+        int w = 0, lastNewline = -1;
+        while (ws(cps, pos + w, end)) {
+            if (cps[pos + w] == '\r' || cps[pos + w] == '\n') lastNewline = pos + w + 1;
+            w++;
+        }
+        if (lastNewline > 0) return lastNewline;            // \s*[\r\n]+
+        if (w > 1 && pos + w < end) return pos + w - 1;     // \s+(?!\S)
+        return pos + Math.max(w, 1);                        // \s+, or one character no alternative takes
     }
 
     // ---- regex splits ---------------------------------------------------------------------------
