@@ -99,18 +99,30 @@ public final class ChatTemplate {
         return r.getOutput();
     }
 
-    /** The prompt's token ids: BOS when the vocabulary adds one, then the rendered conversation, special tokens parsed. */
-    public int[] promptTokens(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    /**
+     * The rendered conversation as the text to tokenize after BOS: without the BOS the template wrote first when
+     * the vocabulary adds one itself. {@code Generator.promptTokens(promptText(...))} (BOS, then the text with special
+     * tokens parsed) gives {@link #promptTokens}; a front-end that sends text to nodes sends this.
+     */
+    public String promptText(List<ChatMessage> messages, boolean addGenerationPrompt) {
         String text = render(messages, addGenerationPrompt);
-        boolean bos = tokenizer.addBos() && tokenizer.bos() >= 0;
         String bosText = text(tokenizer.bos());
-        if (bos && !bosText.isEmpty() && text.startsWith(bosText)) text = text.substring(bosText.length());
-        int[] body = tokenizer.encode(text, true);
-        if (!bos) return body;
+        if (addsBos() && !bosText.isEmpty() && text.startsWith(bosText)) text = text.substring(bosText.length());
+        return text;
+    }
+
+    /** The prompt's token ids: BOS when the vocabulary adds one, then {@link #promptText}, special tokens parsed. */
+    public int[] promptTokens(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        int[] body = tokenizer.encode(promptText(messages, addGenerationPrompt), true);
+        if (!addsBos()) return body;
         int[] out = new int[body.length + 1];
         out[0] = tokenizer.bos();
         System.arraycopy(body, 0, out, 1, body.length);
         return out;
+    }
+
+    private boolean addsBos() {
+        return tokenizer.addBos() && tokenizer.bos() >= 0;
     }
 
     private String text(int id) {

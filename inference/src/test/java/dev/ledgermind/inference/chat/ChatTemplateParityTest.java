@@ -59,6 +59,10 @@ class ChatTemplateParityTest {
                     int[] want = LlamaCppReference.ids(k.get("ids"));
                     int[] got = template.promptTokens(messages, gen);
                     assertArrayEquals(want, got, "prompt ids\n  llama.cpp  " + Arrays.toString(want) + "\n  ledgermind " + Arrays.toString(got));
+                    // the text a front-end sends to nodes, tokenized as Generator.promptTokens does, gives the same ids
+                    int[] body = tok.encode(template.promptText(messages, gen), true);
+                    int[] viaText = tok.addBos() ? java.util.stream.IntStream.concat(java.util.stream.IntStream.of(tok.bos()), Arrays.stream(body)).toArray() : body;
+                    assertArrayEquals(want, viaText, "promptText then BOS + encode");
                 }));
             }
         }
