@@ -85,9 +85,9 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SamplingParams sampling = new SamplingParams(temperature, topK, topP, seed);
         int n = KernelConfig.threads(threads);
+        List<ChatMessage> conversation = conversation(); // usage errors before the model is loaded
         try (LlamaModel m = LlamaModel.load(model); Parallel par = new Parallel(n)) {
             Generator g = new Generator(m, KernelConfig.defaults(), par);
-            List<ChatMessage> conversation = conversation();
             ChatTemplate template = conversation == null ? null : ChatTemplate.forModel(m);
             if (template != null && template.isBuiltIn()) System.err.println("note: chat template: " + template.origin());
             int[] promptTokens = template == null ? g.promptTokens(prompt) : template.promptTokens(conversation, true);
@@ -128,7 +128,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     /** The conversation the options give, or null for a raw --prompt; a usage error names what was wrong. */
-    private List<ChatMessage> conversation() throws IOException {
+    private List<ChatMessage> conversation() {
         boolean turns = !users.isEmpty() || !assistants.isEmpty();
         int sources = (prompt != null ? 1 : 0) + (turns ? 1 : 0) + (messagesFile != null ? 1 : 0);
         if (sources != 1) {
@@ -141,8 +141,14 @@ final class GenerateCommand implements Callable<Integer> {
         List<ChatMessage> out = new ArrayList<>();
         if (messagesFile != null) {
             if (system != null) throw new ParameterException(spec.commandLine(), "--system with --messages: put the system message in the file");
+            String json;
             try {
-                out.addAll(ChatMessages.fromJson(Files.readString(messagesFile), messagesFile.toString()));
+                json = Files.readString(messagesFile);
+            } catch (IOException e) {
+                throw new ParameterException(spec.commandLine(), "--messages " + messagesFile + ": cannot read it (" + e + ")");
+            }
+            try {
+                out.addAll(ChatMessages.fromJson(json, messagesFile.toString()));
             } catch (IllegalArgumentException e) {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
