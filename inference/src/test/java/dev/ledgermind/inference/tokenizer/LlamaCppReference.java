@@ -27,6 +27,8 @@ public final class LlamaCppReference {
     static final String DIR = "/dev/ledgermind/inference/tokenizer/llamacpp/";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, byte[]> GGUF = new ConcurrentHashMap<>();
+    private static final Map<String, GgufMetadata> METADATA = new ConcurrentHashMap<>();
+    private static final Map<String, Tokenizer> TOKENIZERS = new ConcurrentHashMap<>();
 
     private LlamaCppReference() {
     }
@@ -53,6 +55,10 @@ public final class LlamaCppReference {
 
     /** The metadata of a committed vocabulary file, with {@code tokenizer.ggml.pre} replaced when {@code pre} is not null. */
     public static GgufMetadata metadata(String file, String pre) {
+        return METADATA.computeIfAbsent(file + "|" + pre, k -> read(file, pre));
+    }
+
+    private static GgufMetadata read(String file, String pre) {
         byte[] image = GGUF.computeIfAbsent(file, f -> {
             try (InputStream in = new XZInputStream(resource(f + ".xz"))) {
                 return in.readAllBytes();
@@ -76,9 +82,16 @@ public final class LlamaCppReference {
         return GgufFile.parse(MemorySegment.ofArray(out.toByteArray()), file + " (pre " + pre + ")").metadata();
     }
 
+    /** The tokenizer of a committed vocabulary file (built once per file and pre-tokenizer: tokenizers are immutable). */
     public static Tokenizer tokenizer(String file, String pre) {
-        GgufMetadata m = metadata(file, pre);
-        return GgufTokenizers.of(m, m.getStringArray("tokenizer.ggml.tokens").length);
+        String key = file + "|" + pre;
+        Tokenizer t = TOKENIZERS.get(key);
+        if (t == null) {
+            GgufMetadata m = metadata(file, pre);
+            t = GgufTokenizers.of(m, m.getStringArray("tokenizer.ggml.tokens").length); // may throw: nothing is cached then
+            TOKENIZERS.put(key, t);
+        }
+        return t;
     }
 
     private static InputStream resource(String name) {
