@@ -1,45 +1,45 @@
 package dev.ledgermind.inference.tokenizer;
 
-import java.util.HashMap;
-import java.util.Map;
-
 /**
- * What the GGUF tokenizers share: the vocabulary (token text to id, first occurrence wins), the special
- * ids and whether a BOS is added. Subclasses do the encoding and decoding.
+ * What the GGUF tokenizers share: the {@link Vocabulary} (texts, attributes, special ids, end-of-generation
+ * set, special-token splitting) and whether a BOS is added. Subclasses encode the text fragments and decode.
  */
 public abstract class VocabularyTokenizer implements Tokenizer {
-    protected final String[] tokens;
-    protected final Map<String, Integer> ids = new HashMap<>();
-    protected final int bos, eos, eot;
+    protected final Vocabulary vocab;
     private final boolean addBos;
 
-    protected VocabularyTokenizer(String[] tokens, int bos, int eos, int eot, boolean addBos) {
-        this.tokens = tokens;
-        for (int i = 0; i < tokens.length; i++) ids.putIfAbsent(tokens[i], i);
-        this.bos = bos;
-        this.eos = eos;
-        this.eot = eot;
+    protected VocabularyTokenizer(Vocabulary vocab, boolean addBos) {
+        this.vocab = vocab;
         this.addBos = addBos;
+    }
+
+    public Vocabulary vocabulary() {
+        return vocab;
     }
 
     @Override
     public int vocabularySize() {
-        return tokens.length;
+        return vocab.size();
     }
 
     @Override
     public int bos() {
-        return bos;
+        return vocab.special().bos();
     }
 
     @Override
     public int eos() {
-        return eos;
+        return vocab.special().eos();
     }
 
     @Override
     public boolean isEndOfGeneration(int token) {
-        return token == eos || (eot >= 0 && token == eot);
+        return vocab.isEndOfGeneration(token);
+    }
+
+    @Override
+    public int[] endOfGenerationTokens() {
+        return vocab.endOfGeneration();
     }
 
     @Override
@@ -49,7 +49,11 @@ public abstract class VocabularyTokenizer implements Tokenizer {
 
     @Override
     public int tokenId(String piece) {
-        Integer id = ids.get(piece);
-        return id == null ? -1 : id;
+        return vocab.id(piece);
+    }
+
+    @Override
+    public String tokenText(int token) {
+        return vocab.text(token);
     }
 }

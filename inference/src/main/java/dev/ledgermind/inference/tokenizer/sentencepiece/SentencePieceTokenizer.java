@@ -1,83 +1,60 @@
 package dev.ledgermind.inference.tokenizer.sentencepiece;
 
+import dev.ledgermind.inference.tokenizer.Vocabulary;
 import dev.ledgermind.inference.tokenizer.VocabularyTokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
 /**
  * SentencePiece-style BPE as GGUF stores it ({@code tokenizer.ggml.model = llama}): pieces with scores,
- * {@code ▁} (U+2581) for spaces, and byte fallback tokens {@code <0xNN>}.
+ * {@code ▁} (U+2581) for spaces, and byte fallback tokens {@code <0xNN>}; encoded as llama.cpp does.
  *
- * <p>Encoding: spaces become {@code ▁} and one {@code ▁} is prepended (when {@code addSpacePrefix}); the text
- * starts as one symbol per Unicode code point; repeatedly, the adjacent pair whose concatenation is a
- * piece with the highest score is merged (leftmost on ties) until no pair is a piece. A final symbol that
- * is not a piece is emitted as its UTF-8 bytes through the {@code <0xNN>} tokens (or unknown).
+ * <p>Encoding: special tokens are split out first ({@link Vocabulary#partition}; {@code <unk>}, {@code <s>} and
+ * {@code </s>} only with special parsing on). Every text fragment that follows a special token, or starts the
+ * text, gets one {@code ▁} in front (when {@code addSpacePrefix}), so {@code </s><s>[INST] Hi} tokenizes its
+ * second turn as the first; spaces become {@code ▁}; the fragment starts as one symbol per code point;
+ * repeatedly, the adjacent pair whose concatenation is a piece with the highest score is merged (leftmost on
+ * ties) until no pair is a piece. A final symbol that is not a piece is emitted as its UTF-8 bytes through the
+ * {@code <0xNN>} tokens (or the unknown token where a byte token is missing).
  */
 public final class SentencePieceTokenizer extends VocabularyTokenizer {
     private final float[] scores;
-    private final int[] tokenType;
     private final int[] byteTokens = new int[256];
-    private final List<String> specials = new ArrayList<>();
-    private final int unk;
     private final boolean addSpacePrefix;
 
-    public SentencePieceTokenizer(String[] pieces, float[] scores, int[] tokenType, int bos, int eos, int eot, int unk,
-                                  boolean addBos, boolean addSpacePrefix) {
-        super(pieces, bos, eos, eot, addBos);
+    public SentencePieceTokenizer(Vocabulary vocab, float[] scores, boolean addBos, boolean addSpacePrefix) {
+        super(vocab, addBos);
         this.scores = scores;
-        this.tokenType = tokenType;
         java.util.Arrays.fill(byteTokens, -1);
-        for (int i = 0; i < pieces.length; i++) {
-            String p = pieces[i];
-            if (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">")) {
-                try {
-                    byteTokens[Integer.parseInt(p.substring(3, 5), 16)] = i;
-                } catch (NumberFormatException ignored) {
-                    // not a byte token
-                }
-            }
-            if (tokenType != null && (tokenType[i] == 3 || tokenType[i] == 4) && !p.isEmpty()) specials.add(p);
+        for (int b = 0; b < 256; b++) {
+            int id = vocab.id(String.format("<0x%02X>", b));
+            // llama.cpp falls back to the byte itself as a token text (only ASCII can be one)
+            byteTokens[b] = id >= 0 ? id : b < 0x80 ? vocab.id(String.valueOf((char) b)) : -1;
         }
-        specials.sort(Comparator.comparingInt(String::length).reversed());
-        this.unk = unk;
         this.addSpacePrefix = addSpacePrefix;
     }
 
     @Override
     public int[] encode(String text, boolean parseSpecial) {
         List<Integer> out = new ArrayList<>();
-        int i = 0, start = 0;
-        boolean first = true;
-        while (parseSpecial && i < text.length()) {
-            String hit = null;
-            for (String s : specials) {
-                if (text.startsWith(s, i)) {
-                    hit = s;
-                    break;
-                }
-            }
-            if (hit != null) {
-                if (i > start) {
-                    encodeOrdinary(text.substring(start, i), first, out);
-                    first = false;
-                }
-                out.add(ids.get(hit));
-                i += hit.length();
-                start = i;
+        boolean afterSpecial = true; // the text's start counts as one
+        for (Vocabulary.Fragment f : vocab.partition(text, parseSpecial)) {
+            if (f.isText()) {
+                encodeOrdinary(text.substring(f.start(), f.end()), addSpacePrefix && afterSpecial, out);
+                afterSpecial = false;
             } else {
-                i++;
+                out.add(f.token());
+                afterSpecial = true;
             }
         }
-        if (start < text.length()) encodeOrdinary(text.substring(start), first, out);
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private void encodeOrdinary(String text, boolean first, List<Integer> out) {
-        String s = ((addSpacePrefix && first) ? " " : "") + text;
+    private void encodeOrdinary(String text, boolean prefix, List<Integer> out) {
+        String s = (prefix ? " " : "") + text;
         s = s.replace(' ', '\u2581');
         List<String> sym = new ArrayList<>();
         s.codePoints().forEach(cp -> sym.add(new String(Character.toChars(cp))));
@@ -85,8 +62,8 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
             int best = -1;
             float bestScore = Float.NEGATIVE_INFINITY;
             for (int k = 0; k + 1 < sym.size(); k++) {
-                Integer id = ids.get(sym.get(k) + sym.get(k + 1));
-                if (id != null && (best < 0 || scores[id] > bestScore)) {
+                int id = vocab.id(sym.get(k) + sym.get(k + 1));
+                if (id >= 0 && (best < 0 || scores[id] > bestScore)) {
                     bestScore = scores[id];
                     best = k;
                 }
@@ -96,11 +73,12 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
             sym.remove(best + 1);
         }
         for (String p : sym) {
-            Integer id = ids.get(p);
-            if (id != null) {
+            int id = vocab.id(p);
+            if (id >= 0) {
                 out.add(id);
                 continue;
             }
+            int unk = vocab.special().unk();
             for (byte b : p.getBytes(StandardCharsets.UTF_8)) {
                 int t = byteTokens[b & 0xFF];
                 if (t < 0 && unk < 0) throw new IllegalArgumentException("no byte-fallback token <0x" + String.format("%02X", b & 0xFF) + "> and no unknown token");
@@ -111,11 +89,14 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
 
     @Override
     public byte[] tokenBytes(int token) {
-        if (token < 0 || token >= tokens.length) throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + tokens.length);
-        for (int b = 0; b < 256; b++) if (byteTokens[b] == token) return new byte[]{(byte) b};
-        boolean control = tokenType != null && tokenType[token] == 3;
-        if (control) return new byte[0];
-        return tokens[token].replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
+        if (token < 0 || token >= vocab.size()) throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + vocab.size());
+        String t = vocab.text(token);
+        if (t.length() == 6 && t.startsWith("<0x") && t.endsWith(">")) {
+            int b = Character.digit(t.charAt(3), 16) << 4 | Character.digit(t.charAt(4), 16);
+            if (b >= 0 && Character.digit(t.charAt(4), 16) >= 0 && Character.digit(t.charAt(3), 16) >= 0) return new byte[]{(byte) b};
+        }
+        if (vocab.is(token, Vocabulary.ATTR_CONTROL)) return new byte[0];
+        return t.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
