@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 NodeCommand.class,
                 BenchCommand.class,
                 DevnetCommand.class,
+                ServeCommand.class,
                 EmbedCommand.class,
                 SimilarityCommand.class,
                 ClassifyCommand.class,
