@@ -99,8 +99,11 @@ final class McpServer {
                 case "prompts/list" -> json.createObjectNode().set("prompts", json.createArrayNode());
                 default -> null;
             };
-        } catch (ApiError e) {
+        } catch (ApiError | IllegalArgumentException e) {
             reply(ctx, error(id, -32602, e.getMessage(), null));
+            return;
+        } catch (RuntimeException e) {
+            reply(ctx, error(id, -32603, "internal error: " + e, null));
             return;
         }
         if (result == null) {
@@ -221,8 +224,9 @@ final class McpServer {
             return toolResult(json.valueToTree(structured), false);
         } catch (ApiError e) {
             if ("name".equals(e.param)) throw e; // an unknown tool is a protocol error
-            ObjectNode err = json.createObjectNode().put("error", e.getMessage());
-            return toolResult(err, true); // tool errors go back to the model, as the spec asks
+            return toolResult(json.createObjectNode().put("error", e.getMessage()), true); // tool errors go back to the model
+        } catch (IllegalArgumentException e) {
+            return toolResult(json.createObjectNode().put("error", e.getMessage()), true);
         }
     }
 

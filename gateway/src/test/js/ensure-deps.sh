@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the pinned JavaScript clients the gateway's tests drive, with `npm ci`, when node_modules is
+# missing or older than package-lock.json. Quick when up to date.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v npm >/dev/null 2>&1; then
+  echo "error: npm not found; the gateway's client tests need Node.js 20+ with npm" >&2
+  exit 1
+fi
+stamp=node_modules/.ledgermind-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+echo "installing the pinned JavaScript test clients (npm ci)..."
+npm ci --no-audit --no-fund --loglevel=error
+echo "$want" > "$stamp"
