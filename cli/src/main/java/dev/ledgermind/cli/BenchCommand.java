@@ -158,16 +158,19 @@ final class BenchCommand implements Runnable {
         @Option(names = "--texts", defaultValue = "1", description = "Texts per request (default: ${DEFAULT-VALUE}).")
         int texts;
 
-        @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds, each side (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds on each side, split over the rounds (default: ${DEFAULT-VALUE}).")
         int seconds;
 
-        @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds, each side (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds (default: ${DEFAULT-VALUE}).")
         int warmup;
+
+        @Option(names = "--rounds", defaultValue = "4", description = "Alternating rounds, engine then gateway (default: ${DEFAULT-VALUE}).")
+        int rounds;
 
         @Override
         public Integer call() throws Exception {
             var r = dev.ledgermind.gateway.bench.EmbeddingsBench.run(model, clients, texts, java.time.Duration.ofSeconds(warmup),
-                    java.time.Duration.ofSeconds(seconds));
+                    java.time.Duration.ofSeconds(seconds), rounds);
             if (common.json()) {
                 common.printJson(r);
             } else {
@@ -175,8 +178,8 @@ final class BenchCommand implements Runnable {
                         model, texts, clients, r.seconds(), r.requests(), r.errors());
                 System.out.printf("  %.1f requests/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                         r.requestsPerSecond(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.maxMs());
-                System.out.printf("  engine called directly: %.1f calls/s (%.2f ms each); gateway overhead %.2f ms per request%n",
-                        r.directPerSecond(), r.directMeanMs(), r.overheadMs());
+                System.out.printf("  engine called directly: %.1f calls/s, p50 %.2f ms, p90 %.2f ms; gateway p50 minus engine p50: %.2f ms%n",
+                        r.directPerSecond(), r.directP50Ms(), r.directP90Ms(), r.overheadP50Ms());
             }
             return r.errors() == 0 ? 0 : 1;
         }

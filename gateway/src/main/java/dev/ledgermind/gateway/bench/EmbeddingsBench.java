@@ -22,80 +22,77 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A closed-loop load generator on loopback for {@code POST /v1/embeddings} on the local backend: C
  * clients, each sending the next request as soon as the last answered, for a fixed time after a warm-up.
  * It reports requests/s and latency percentiles, and the same work done by calling the engine directly
- * (EncoderTasks.embed, one caller), so the gateway's overhead is the difference per request.
+ * (EncoderTasks.embed, one caller), measured in alternating rounds; with one client the gateway's overhead
+ * is the difference of the two medians.
  */
 public final class EmbeddingsBench {
     public record Result(int clients, int texts, double seconds, int requests, int errors, double requestsPerSecond,
-                         double p50Ms, double p90Ms, double p99Ms, double maxMs, double directPerSecond, double directMeanMs,
-                         double overheadMs) {}
+                         double p50Ms, double p90Ms, double p99Ms, double maxMs, double directPerSecond, double directP50Ms,
+                         double directP90Ms, double overheadP50Ms) {}
 
     private EmbeddingsBench() {}
 
-    public static Result run(String model, int clients, int texts, Duration warmup, Duration measure) throws Exception {
+    /**
+     * Measures in {@code rounds} alternating rounds (engine directly, then through the gateway), so that a
+     * change in the machine's load during the run falls on both sides alike.
+     */
+    public static Result run(String model, int clients, int texts, Duration warmup, Duration measure, int rounds) throws Exception {
         List<String> batch = new ArrayList<>();
         for (int i = 0; i < texts; i++) batch.add("Sentence number " + i + " about ledgers, receipts and verifiable answers.");
         StringBuilder body = new StringBuilder("{\"model\":\"" + model + "\",\"input\":[");
         for (int i = 0; i < texts; i++) body.append(i > 0 ? "," : "").append('"').append(batch.get(i)).append('"');
         body.append("]}");
-
-        // direct: the engine alone, the same texts, one caller at a time (the gateway serialises a model too)
         EncoderModel enc = EncoderModel.load(model);
-        double directMean;
-        double directRate;
-        try (Parallel par = new Parallel(KernelConfig.defaultThreads())) {
-            long until = System.nanoTime() + warmup.toNanos();
-            while (System.nanoTime() < until) EncoderTasks.embed(enc, batch, KernelConfig.defaults(), par);
-            int n = 0;
-            long t0 = System.nanoTime(), end = t0 + measure.toNanos();
-            while (System.nanoTime() < end) {
-                EncoderTasks.embed(enc, batch, KernelConfig.defaults(), par);
-                n++;
-            }
-            double secs = (System.nanoTime() - t0) / 1e9;
-            directRate = n / secs;
-            directMean = secs * 1000 / n;
-        }
-
-        try (Gateway g = Gateway.start(GatewayConfig.defaults(), List.of(LocalModel.load(model)), null)) {
+        Duration slice = measure.dividedBy(rounds);
+        List<Long> direct = new ArrayList<>(), viaGateway = new ArrayList<>();
+        double directSecs = 0, gatewaySecs = 0;
+        AtomicInteger errors = new AtomicInteger();
+        try (Parallel par = new Parallel(KernelConfig.defaultThreads());
+             Gateway g = Gateway.start(GatewayConfig.defaults(), List.of(LocalModel.load(model)), null)) {
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             HttpRequest req = HttpRequest.newBuilder(URI.create(g.url() + "/v1/embeddings")).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
             long warmEnd = System.nanoTime() + warmup.toNanos();
-            while (System.nanoTime() < warmEnd) http.send(req, HttpResponse.BodyHandlers.discarding());
-            AtomicInteger errors = new AtomicInteger();
-            List<long[]> perClient = new ArrayList<>();
-            List<Thread> threads = new ArrayList<>();
-            long t0 = System.nanoTime(), end = t0 + measure.toNanos();
-            for (int c = 0; c < clients; c++) {
-                long[] lat = new long[1 << 20];
-                perClient.add(lat);
-                int idx = c;
-                threads.add(Thread.ofPlatform().name("load-" + c).start(() -> {
-                    int n = 0;
-                    while (System.nanoTime() < end && n < lat.length - 1) {
-                        long s = System.nanoTime();
-                        try {
-                            if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) errors.incrementAndGet();
-                        } catch (Exception e) {
-                            errors.incrementAndGet();
-                        }
-                        lat[++n] = System.nanoTime() - s;
-                    }
-                    lat[0] = n;
-                    perClient.set(idx, lat);
-                }));
+            while (System.nanoTime() < warmEnd) {
+                EncoderTasks.embed(enc, batch, KernelConfig.defaults(), par);
+                http.send(req, HttpResponse.BodyHandlers.discarding());
             }
-            for (Thread t : threads) t.join();
-            double secs = (System.nanoTime() - t0) / 1e9;
-            int total = perClient.stream().mapToInt(l -> (int) l[0]).sum();
-            long[] all = new long[total];
-            int k = 0;
-            for (long[] l : perClient) for (int i = 1; i <= l[0]; i++) all[k++] = l[i];
-            Arrays.sort(all);
-            double rate = total / secs;
-            return new Result(clients, texts, secs, total, errors.get(), rate, pct(all, 0.50), pct(all, 0.90), pct(all, 0.99),
-                    all.length == 0 ? 0 : all[all.length - 1] / 1e6, directRate, directMean, 1000 / rate - directMean);
+            for (int round = 0; round < rounds; round++) {
+                long t0 = System.nanoTime(), end = t0 + slice.toNanos();
+                while (System.nanoTime() < end) {
+                    long s = System.nanoTime();
+                    EncoderTasks.embed(enc, batch, KernelConfig.defaults(), par);
+                    direct.add(System.nanoTime() - s);
+                }
+                directSecs += (System.nanoTime() - t0) / 1e9;
+                long g0 = System.nanoTime(), gEnd = g0 + slice.toNanos();
+                List<Thread> threads = new ArrayList<>();
+                List<List<Long>> perClient = new ArrayList<>();
+                for (int c = 0; c < clients; c++) {
+                    List<Long> lat = new ArrayList<>();
+                    perClient.add(lat);
+                    threads.add(Thread.ofPlatform().name("load-" + c).start(() -> {
+                        while (System.nanoTime() < gEnd) {
+                            long s = System.nanoTime();
+                            try {
+                                if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) errors.incrementAndGet();
+                            } catch (Exception e) {
+                                errors.incrementAndGet();
+                            }
+                            lat.add(System.nanoTime() - s);
+                        }
+                    }));
+                }
+                for (Thread t : threads) t.join();
+                gatewaySecs += (System.nanoTime() - g0) / 1e9;
+                perClient.forEach(viaGateway::addAll);
+            }
         }
+        long[] d = direct.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] all = viaGateway.stream().mapToLong(Long::longValue).sorted().toArray();
+        return new Result(clients, texts, gatewaySecs, all.length, errors.get(), all.length / gatewaySecs, pct(all, 0.50), pct(all, 0.90),
+                pct(all, 0.99), all.length == 0 ? 0 : all[all.length - 1] / 1e6, d.length / directSecs, pct(d, 0.50), pct(d, 0.90),
+                pct(all, 0.50) - pct(d, 0.50));
     }
 
     private static double pct(long[] sorted, double p) {
