@@ -35,6 +35,7 @@ public final class Gateway implements AutoCloseable {
     private final Javalin app;
     private final OpenAiApi api;
     private final McpServer mcp;
+    private final Explorer explorer;
 
     private Gateway(GatewayConfig config, List<LocalModel> localModels, NetworkConnection connection) {
         this.config = config;
@@ -45,6 +46,7 @@ public final class Gateway implements AutoCloseable {
         ReceiptStore receipts = new ReceiptStore(10_000);
         this.api = new OpenAiApi(config, models, network, receipts, metrics, json);
         this.mcp = new McpServer(api, models, json, config);
+        this.explorer = new Explorer(network, json);
         this.app = Javalin.create(c -> {
             c.useVirtualThreads = true;
             c.showJavalinBanner = false;
@@ -98,6 +100,11 @@ public final class Gateway implements AutoCloseable {
         app.post("/mcp", mcp::post);
         app.get("/mcp", mcp::get);
         app.delete("/mcp", mcp::delete);
+        app.get("/", ctx -> ctx.redirect("/explorer"));
+        app.get("/explorer", explorer::page);
+        app.get("/explorer/api/network", explorer::networkInfo);
+        app.get("/explorer/api/nodes", explorer::nodes);
+        app.get("/explorer/api/tasks", explorer::tasks);
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
         app.exception(ApiError.class, (e, ctx) -> error(ctx, e));
         app.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, ApiError.invalid(null, e.getMessage())));

@@ -126,6 +126,29 @@ class NetworkBackendTest {
     }
 
     @Test
+    void aStreamFromTheNetworkCarriesProgressAsHeartbeatsThenTheTokensAndTheReceipt() throws Exception {
+        HttpRequestsLocal http = new HttpRequestsLocal(gateway.url());
+        var r = http.post("/v1/chat/completions", "{\"model\":\"tiny\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                + "\"temperature\":0,\"seed\":5,\"max_tokens\":6,\"messages\":[{\"role\":\"user\",\"content\":\"Hello network\"}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        String id = r.headers().firstValue("Ledgermind-Receipt").orElseThrow();
+        assertTrue(r.body().contains("\n: task " + id.substring(5) + ": "), "progress as SSE comments: " + r.body());
+        StringBuilder text = new StringBuilder();
+        String receiptInStream = null;
+        for (String line : r.body().split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode c = TestGateway.JSON.readTree(line.substring(6));
+            if (!c.path("choices").isEmpty()) text.append(c.path("choices").path(0).path("delta").path("content").asText(""));
+            if (c.has("ledgermind") && !c.path("choices").isEmpty()) receiptInStream = c.path("ledgermind").path("receipts").path(0).path("id").asText();
+        }
+        assertEquals(id, receiptInStream);
+        JsonNode local = new HttpRequestsLocal(gateway.url()).chat("{\"model\":\"tiny\",\"temperature\":0,\"seed\":5,\"max_tokens\":6,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello network\"}],\"ledgermind\":{\"backend\":\"local\"}}");
+        assertEquals(local.path("choices").path(0).path("message").path("content").asText(), text.toString());
+        assertTrue(r.body().endsWith("data: [DONE]\n\n"));
+    }
+
+    @Test
     void embeddingsAnsweredByTheNetworkVerify() throws Exception {
         OpenAiEmbeddingModel model = OpenAiEmbeddingModel.builder().baseUrl(gateway.url() + "/v1").apiKey("unused")
                 .modelName(TestGateway.ENCODER).timeout(java.time.Duration.ofMinutes(3)).build();
@@ -147,6 +170,25 @@ class NetworkBackendTest {
         var r = http.post("/v1/embeddings", "{\"model\":\"bge-small-en-v1.5\",\"input\":\"x\"}");
         assertEquals(404, r.statusCode(), r.body());
         assertTrue(r.body().contains("not registered on this network"), r.body());
+    }
+
+    @Test
+    void theExplorerShowsATaskLiveAndVerifiesItsReceiptInChromium() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(Path.of("/usr/bin/chromium")),
+                "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)");
+        Path shot = Path.of("target", "explorer-screenshots").toAbsolutePath();
+        java.nio.file.Files.createDirectories(shot);
+        JsonNode out = NodeScript.run("explorer.mjs", gateway.url(), shot.resolve("explorer-receipt-verified.png").toString());
+        assertFalse(out.path("newBefore").asBoolean(), "the task was not in the table before the ask");
+        assertTrue(out.path("row").asText().contains("accepted"), out.toString());
+        assertTrue(out.path("nodes").asInt() >= 2, out.toString());
+        assertTrue(out.path("evidence").asText().contains("replicated"), out.toString());
+        assertTrue(out.path("transactions").asInt() >= 5, out.toString());
+        assertEquals("verified", out.path("verdict").asText(), out.toString());
+        assertTrue(out.path("checks").asInt() >= 5, out.toString());
+        assertEquals(0, out.path("errors").size(), "no script errors: " + out.path("errors"));
+        assertEquals(0, out.path("external").size(), "no request left this gateway: " + out.path("external"));
+        assertTrue(java.nio.file.Files.size(shot.resolve("explorer-receipt-verified.png")) > 10_000, "the screenshot is kept");
     }
 
     static int count(JsonNode nodes, String verdict) {

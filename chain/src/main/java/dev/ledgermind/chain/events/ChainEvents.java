@@ -88,6 +88,43 @@ public final class ChainEvents {
         return out;
     }
 
+    /** Every registered agent with its stake, served models and reputation summary. */
+    public List<AgentView> agents() {
+        int count = ((BigInteger) chain.sender().call("AgentRegistry", chain.deployment().agentRegistry(),
+                chain.agentRegistry().totalAgents()).getFirst().getValue()).intValueExact();
+        List<RegisteredModel> models = models();
+        List<AgentView> out = new ArrayList<>(count);
+        for (long id = 1; id <= count; id++) {
+            BigInteger agent = BigInteger.valueOf(id);
+            List<Integer> serves = new ArrayList<>();
+            for (RegisteredModel m : models) {
+                Boolean s = (Boolean) chain.sender().call("ModelRegistry", chain.deployment().modelRegistry(),
+                        chain.modelRegistry().serves(agent, BigInteger.valueOf(m.id()))).getFirst().getValue();
+                if (Boolean.TRUE.equals(s)) serves.add(m.id());
+            }
+            List<Type> rep = chain.sender().call("ReputationRegistry", chain.deployment().reputationRegistry(),
+                    chain.reputationRegistry().getSummary(agent, List.of(chain.deployment().taskMarket()), "", ""));
+            out.add(new AgentView(id, agentOwner(id), chain.stakeOf(id).bonded(), serves,
+                    ((BigInteger) rep.get(0).getValue()).longValueExact(), (BigInteger) rep.get(1).getValue()));
+        }
+        return out;
+    }
+
+    /** A block's timestamp, in seconds. */
+    public long blockTimestamp(long block) {
+        try {
+            var b = chain.web3j().ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)), false).send().getBlock();
+            if (b == null) throw new ChainException("no block " + block);
+            return b.getTimestamp().longValueExact();
+        } catch (IOException e) {
+            throw new ChainException("eth_getBlockByNumber(" + block + ") failed: " + e.getMessage(), e);
+        }
+    }
+
+    public long chainId() {
+        return chain.deployment().chainId();
+    }
+
     private List<Log> logs(BigInteger from, BigInteger to, String taskTopic) {
         try {
             EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(from),
