@@ -180,6 +180,9 @@ final class BenchCommand implements Runnable {
                         r.requestsPerSecond(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.maxMs());
                 System.out.printf("  engine called directly: %.1f calls/s, p50 %.2f ms, p90 %.2f ms; gateway p50 minus engine p50: %.2f ms%n",
                         r.directPerSecond(), r.directP50Ms(), r.directP90Ms(), r.overheadP50Ms());
+                System.out.printf("  bare HTTP round trip on loopback (GET /health): p50 %.2f ms%n", r.healthP50Ms());
+                System.out.printf("  inside the gateway the engine took %.2f ms per request on average (requests: %.2f ms on average)%n",
+                        r.engineInGatewayMeanMs(), r.gatewayMeanMs());
             }
             return r.errors() == 0 ? 0 : 1;
         }

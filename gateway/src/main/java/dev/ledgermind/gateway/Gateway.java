@@ -48,7 +48,8 @@ public final class Gateway implements AutoCloseable {
         this.mcp = new McpServer(api, models, json, config);
         this.explorer = new Explorer(network, json);
         this.app = Javalin.create(c -> {
-            c.useVirtualThreads = true;
+            // -Dledgermind.gateway.virtualThreads=false serves requests on Jetty's platform thread pool instead (for comparison)
+            c.useVirtualThreads = Boolean.parseBoolean(System.getProperty("ledgermind.gateway.virtualThreads", "true"));
             c.showJavalinBanner = false;
             c.http.maxRequestSize = config.maxBodyBytes();
             c.startupWatcherEnabled = false;

@@ -13,7 +13,7 @@ import java.time.Duration;
  * conventions (base units, {@code _total} counters, {@code _seconds} durations):
  * {@code ledgermind_gateway_requests_total{endpoint,status}}, {@code ledgermind_gateway_request_duration_seconds},
  * {@code ledgermind_gateway_generated_tokens_total{backend}}, {@code ledgermind_gateway_decode_tokens_per_second},
- * {@code ledgermind_gateway_receipts_issued_total{backend}}, {@code ledgermind_gateway_receipts_verified_total{result}}.
+ * {@code ledgermind_gateway_engine_duration_seconds{model}}, {@code ledgermind_gateway_receipts_issued_total{backend}}, {@code ledgermind_gateway_receipts_verified_total{result}}.
  */
 final class GatewayMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -35,6 +35,12 @@ final class GatewayMetrics {
     void embedded(int texts, String backend) {
         Counter.builder("ledgermind.gateway.embedded.texts").description("texts embedded")
                 .tag("backend", backend).register(registry).increment(texts);
+    }
+
+    /** Time the engine spent on one request's work, waiting for the model excluded. */
+    void engine(String model, long nanos) {
+        Timer.builder("ledgermind.gateway.engine.duration").description("time the engine computed for one request")
+                .tag("model", model).register(registry).record(Duration.ofNanos(nanos));
     }
 
     void receiptIssued(String backend) {

@@ -114,8 +114,12 @@ final class OpenAiApi {
             LocalModel.Encoder enc = encoder(req.model());
             checkDimensions(req, enc.model().dimensions());
             input = TaskInput.embed(enc.name(), req.input());
-            EncoderTasks.EmbedResult r = enc.exclusive(config.requestTimeout(),
-                    () -> EncoderTasks.embed(enc.model(), req.input(), KernelConfig.defaults(), enc.parallel()));
+            EncoderTasks.EmbedResult r = enc.exclusive(config.requestTimeout(), () -> {
+                long t0 = System.nanoTime();
+                EncoderTasks.EmbedResult e = EncoderTasks.embed(enc.model(), req.input(), KernelConfig.defaults(), enc.parallel());
+                metrics.engine(enc.name(), System.nanoTime() - t0);
+                return e;
+            });
             vectors = r.vectors();
             promptTokens = java.util.Arrays.stream(r.tokens()).sum();
             LocalTask task = new LocalTask(input, 1f);
@@ -136,7 +140,7 @@ final class OpenAiApi {
             checkDimensions(req, vectors[0].length);
             LocalModel local = models.get(name.toLowerCase());
             promptTokens = local instanceof LocalModel.Encoder e
-                    ? req.input().stream().mapToInt(t -> Math.min(e.model().tokenize(t).length, 512)).sum() : 0;
+                    ? e.exclusive(config.requestTimeout(), () -> req.input().stream().mapToInt(t -> e.model().tokenize(t).length).sum()) : 0;
             receipt = net.document(r);
             receipts.noteNetwork((String) receipt.get("id"), receipt);
         }
@@ -200,7 +204,8 @@ final class OpenAiApi {
         GatewayConfig.Backend backend = backend(ctx, body);
         LocalModel.Decoder model = decoder(req.model(), backend);
         String promptText = chat ? ChatTemplate.forModel(model.model()).format(req.messages(), true) : req.prompt();
-        int[] promptTokens = model.generator().promptTokens(promptText);
+        // tokenize holding the model, like generation: the engine promises no thread safety beyond its runners
+        int[] promptTokens = model.exclusive(config.requestTimeout(), () -> model.generator().promptTokens(promptText));
         int context = model.model().config().contextLength();
         if (promptTokens.length >= context) {
             throw new ApiError(400, "invalid_request_error", "context_length_exceeded", chat ? "messages" : "prompt",

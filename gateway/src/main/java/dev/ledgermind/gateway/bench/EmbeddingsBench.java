@@ -23,12 +23,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * clients, each sending the next request as soon as the last answered, for a fixed time after a warm-up.
  * It reports requests/s and latency percentiles, and the same work done by calling the engine directly
  * (EncoderTasks.embed, one caller), measured in alternating rounds; with one client the gateway's overhead
- * is the difference of the two medians.
+ * is the difference of the two medians, and {@code GET /health} gives the bare HTTP round trip on loopback.
  */
 public final class EmbeddingsBench {
     public record Result(int clients, int texts, double seconds, int requests, int errors, double requestsPerSecond,
                          double p50Ms, double p90Ms, double p99Ms, double maxMs, double directPerSecond, double directP50Ms,
-                         double directP90Ms, double overheadP50Ms) {}
+                         double directP90Ms, double overheadP50Ms, double healthP50Ms,
+                         double engineInGatewayMeanMs, double gatewayMeanMs) {}
 
     private EmbeddingsBench() {}
 
@@ -44,8 +45,9 @@ public final class EmbeddingsBench {
         body.append("]}");
         EncoderModel enc = EncoderModel.load(model);
         Duration slice = measure.dividedBy(rounds);
-        List<Long> direct = new ArrayList<>(), viaGateway = new ArrayList<>();
+        List<Long> direct = new ArrayList<>(), viaGateway = new ArrayList<>(), health = new ArrayList<>();
         double directSecs = 0, gatewaySecs = 0;
+        double engineInGateway;
         AtomicInteger errors = new AtomicInteger();
         try (Parallel par = new Parallel(KernelConfig.defaultThreads());
              Gateway g = Gateway.start(GatewayConfig.defaults(), List.of(LocalModel.load(model)), null)) {
@@ -57,7 +59,13 @@ public final class EmbeddingsBench {
                 EncoderTasks.embed(enc, batch, KernelConfig.defaults(), par);
                 http.send(req, HttpResponse.BodyHandlers.discarding());
             }
+            HttpRequest ping = HttpRequest.newBuilder(URI.create(g.url() + "/health")).GET().build();
             for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < 50; i++) {
+                    long s = System.nanoTime();
+                    http.send(ping, HttpResponse.BodyHandlers.discarding());
+                    health.add(System.nanoTime() - s);
+                }
                 long t0 = System.nanoTime(), end = t0 + slice.toNanos();
                 while (System.nanoTime() < end) {
                     long s = System.nanoTime();
@@ -87,12 +95,25 @@ public final class EmbeddingsBench {
                 gatewaySecs += (System.nanoTime() - g0) / 1e9;
                 perClient.forEach(viaGateway::addAll);
             }
+            String m = http.send(HttpRequest.newBuilder(URI.create(g.url() + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+            engineInGateway = 1000 * metric(m, "ledgermind_gateway_engine_duration_seconds_sum") / metric(m, "ledgermind_gateway_engine_duration_seconds_count");
         }
         long[] d = direct.stream().mapToLong(Long::longValue).sorted().toArray();
         long[] all = viaGateway.stream().mapToLong(Long::longValue).sorted().toArray();
+        long[] h = health.stream().mapToLong(Long::longValue).sorted().toArray();
         return new Result(clients, texts, gatewaySecs, all.length, errors.get(), all.length / gatewaySecs, pct(all, 0.50), pct(all, 0.90),
                 pct(all, 0.99), all.length == 0 ? 0 : all[all.length - 1] / 1e6, d.length / directSecs, pct(d, 0.50), pct(d, 0.90),
-                pct(all, 0.50) - pct(d, 0.50));
+                pct(all, 0.50) - pct(d, 0.50), pct(h, 0.50), engineInGateway,
+                viaGateway.stream().mapToLong(Long::longValue).average().orElse(0) / 1e6);
+    }
+
+    /** One series' value (summed over labels) from Prometheus text. */
+    private static double metric(String text, String name) {
+        double sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + "{") || line.startsWith(name + " ")) sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        return sum;
     }
 
     private static double pct(long[] sorted, double p) {
