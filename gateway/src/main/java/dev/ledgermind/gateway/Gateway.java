@@ -36,16 +36,17 @@ public final class Gateway implements AutoCloseable {
     private final OpenAiApi api;
     private final McpServer mcp;
     private final Explorer explorer;
+    private final ObjectMapper json;
 
     private Gateway(GatewayConfig config, List<LocalModel> localModels, NetworkConnection connection) {
         this.config = config;
         for (LocalModel m : localModels) models.put(m.name().toLowerCase(), m);
         this.network = connection == null ? null
                 : new NetworkBackend(connection, config.redundancy(), config.feeWei(), config.requestTimeout());
-        ObjectMapper json = new ObjectMapper();
+        this.json = new ObjectMapper();
         ReceiptStore receipts = new ReceiptStore(10_000);
         this.api = new OpenAiApi(config, models, network, receipts, metrics, json);
-        this.mcp = new McpServer(api, models, json, config);
+        this.mcp = new McpServer(api, json);
         this.explorer = new Explorer(network, json);
         this.app = Javalin.create(c -> {
             // -Dledgermind.gateway.virtualThreads=false serves requests on Jetty's platform thread pool instead (for comparison)
@@ -155,7 +156,7 @@ public final class Gateway implements AutoCloseable {
         ctx.status(e.status);
         ctx.contentType("application/json");
         try {
-            ctx.result(new ObjectMapper().writeValueAsString(e.body()));
+            ctx.result(json.writeValueAsString(e.body()));
         } catch (Exception x) {
             ctx.result("{\"error\":{\"message\":\"error\",\"type\":\"server_error\",\"param\":null,\"code\":null}}");
         }

@@ -36,7 +36,7 @@ final class McpServer {
     private final OpenAiApi api;
     private final ObjectMapper json;
 
-    McpServer(OpenAiApi api, Map<String, LocalModel> models, ObjectMapper json, GatewayConfig config) {
+    McpServer(OpenAiApi api, ObjectMapper json) {
         this.api = api;
         this.json = json;
     }
