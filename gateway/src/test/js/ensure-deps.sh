@@ -4,6 +4,10 @@
 # (LEDGERMIND_NO_APT=1 turns that off). Quick when up to date.
 set -euo pipefail
 cd "$(dirname "$0")"
+# Maven passes skipTests and maven.test.skip: a build that runs no test (./ledgermind's) installs nothing.
+for skip in "$@"; do
+  if [ "$skip" = true ] || [ -z "$skip" ]; then exit 0; fi
+done
 if ! command -v npm >/dev/null 2>&1; then
   echo "error: npm not found; the gateway's client tests need Node.js 20+ with npm" >&2
   exit 1
