@@ -1,9 +1,8 @@
 package dev.ledgermind.cli;
 
-import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.node.client.Receipt;
-import dev.ledgermind.node.client.Requester;
+import dev.ledgermind.node.client.NetworkConnection;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskOutput;
 import picocli.CommandLine.ArgGroup;
@@ -79,21 +78,15 @@ final class AskCommand implements Callable<Integer> {
             case "generate" -> TaskInput.generate(model, prompt, maxTokens, temperature, seed);
             default -> throw new IllegalArgumentException("unknown KIND '" + kind + "'; expected classify, similarity, embed or generate");
         };
-        try (NetworkOptions.Connection c = network.connect()) {
-            Integer modelId = c.models().get(model);
-            if (modelId == null) throw new IllegalArgumentException("model '" + model + "' is not registered on this network; it has " + c.models().keySet());
-            Requester requester = new Requester(c.contracts());
-            SubmittedTask task = requester.submit(input, modelId, k, fee);
-            common.progress("submitted task " + task.taskId() + " to agents " + task.nodes() + " (tx " + task.receipt().getTransactionHash() + ")");
-            Receipt receipt = requester.await(task.taskId(), Duration.ofSeconds(timeoutSeconds), common::progress);
+        try (NetworkConnection c = network.connect()) {
+            Receipt receipt = c.requester().ask(input, k, fee, Duration.ofSeconds(timeoutSeconds), common::progress);
+            Map<String, Object> answer = TaskOutput.describe(input, receipt.output());
+            String text = generatedText(answer, c.sourceOf(model));
             if (common.json()) {
                 Map<String, Object> doc = ReceiptView.json(receipt, model, input);
-                String text = generatedText(TaskOutput.describe(input, receipt.output()), c.sourceOf(model));
                 if (text != null) doc.put("text", text);
                 common.printJson(doc);
             } else {
-                Map<String, Object> answer = TaskOutput.describe(input, receipt.output());
-                String text = generatedText(answer, c.sourceOf(model));
                 if (text != null) System.out.println("Answer: " + text);
                 System.out.println((text != null ? "Tokens: " : "Answer: ") + answer);
                 ReceiptView.print(System.out, receipt, model);

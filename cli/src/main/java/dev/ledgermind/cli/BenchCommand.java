@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
 
 /** {@code ledgermind bench ...}: benchmarks that print figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks that print figures.",
-        subcommands = {BenchCommand.Network.class, BenchCommand.Decoder.class})
+        subcommands = {BenchCommand.Network.class, BenchCommand.Decoder.class, BenchCommand.Gateway.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -140,6 +140,51 @@ final class BenchCommand implements Runnable {
                 }
                 return f.replayAccepted() ? 0 : 1;
             }
+        }
+    }
+
+    @Command(name = "gateway", mixinStandardHelpOptions = true,
+            description = {"Requests/s and latency percentiles of POST /v1/embeddings on the local backend, from a closed-loop",
+                    "load generator on loopback, beside the same embeddings computed by calling the engine directly."})
+    static final class Gateway implements Callable<Integer> {
+        @Mixin CommonOptions common;
+
+        @Option(names = "--model", defaultValue = "all-minilm-l6-v2", description = "Encoder (default: ${DEFAULT-VALUE}).")
+        String model;
+
+        @Option(names = "--clients", defaultValue = "4", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+        int clients;
+
+        @Option(names = "--texts", defaultValue = "1", description = "Texts per request (default: ${DEFAULT-VALUE}).")
+        int texts;
+
+        @Option(names = "--seconds", defaultValue = "20", description = "Measured seconds on each side, split over the rounds (default: ${DEFAULT-VALUE}).")
+        int seconds;
+
+        @Option(names = "--warmup", defaultValue = "5", description = "Warm-up seconds (default: ${DEFAULT-VALUE}).")
+        int warmup;
+
+        @Option(names = "--rounds", defaultValue = "4", description = "Alternating rounds, engine then gateway (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Override
+        public Integer call() throws Exception {
+            var r = dev.ledgermind.gateway.bench.EmbeddingsBench.run(model, clients, texts, java.time.Duration.ofSeconds(warmup),
+                    java.time.Duration.ofSeconds(seconds), rounds);
+            if (common.json()) {
+                common.printJson(r);
+            } else {
+                System.out.printf("POST /v1/embeddings (%s, %d text(s) per request, %d clients, %.1f s): %d requests, %d errors%n",
+                        model, texts, clients, r.seconds(), r.requests(), r.errors());
+                System.out.printf("  %.1f requests/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms%n",
+                        r.requestsPerSecond(), r.p50Ms(), r.p90Ms(), r.p99Ms(), r.maxMs());
+                System.out.printf("  engine called directly: %.1f calls/s, p50 %.2f ms, p90 %.2f ms; gateway p50 minus engine p50: %.2f ms%n",
+                        r.directPerSecond(), r.directP50Ms(), r.directP90Ms(), r.overheadP50Ms());
+                System.out.printf("  bare HTTP round trip on loopback (GET /health): p50 %.2f ms%n", r.healthP50Ms());
+                System.out.printf("  inside the gateway the engine took %.2f ms per request on average (requests: %.2f ms on average)%n",
+                        r.engineInGatewayMeanMs(), r.gatewayMeanMs());
+            }
+            return r.errors() == 0 ? 0 : 1;
         }
     }
 }

@@ -2,6 +2,10 @@ package dev.ledgermind.cli;
 
 import dev.ledgermind.chain.devnet.DevAccount;
 import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.gateway.Gateway;
+import dev.ledgermind.gateway.GatewayConfig;
+import dev.ledgermind.gateway.LocalModel;
+import dev.ledgermind.node.client.NetworkConnection;
 import dev.ledgermind.node.network.LocalNetwork;
 import dev.ledgermind.node.network.NetworkFile;
 import dev.ledgermind.node.task.TaskRunner;
@@ -65,6 +69,16 @@ final class DevnetCommand implements Callable<Integer> {
             description = "Where node configs, stores, logs and network.json go (default: ${DEFAULT-VALUE}).")
     Path dir;
 
+    @Mixin
+    GatewayOptions http;
+
+    @Option(names = "--gateway-port", defaultValue = "8080",
+            description = "Port of the gateway (OpenAI-compatible API, MCP, metrics) the devnet starts; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int gatewayPort;
+
+    @Option(names = "--no-gateway", description = "Do not start the gateway.")
+    boolean noGateway;
+
     @Override
     public Integer call() throws Exception {
         if (chainOnly) return chainOnly();
@@ -84,8 +98,10 @@ final class DevnetCommand implements Callable<Integer> {
         }, "devnet-stop"));
         Path networkFile = dir.resolve("network.json");
         Map<String, String> sources = TaskRunners.sources(models, runner);
-        new NetworkFile(net.devnet().rpcUrl(), net.deploymentFile(), net.devnet().accounts().get(1).privateKey(),
-                net.modelIds(), sources).write(networkFile);
+        NetworkFile nf = new NetworkFile(net.devnet().rpcUrl(), net.deploymentFile(), net.devnet().accounts().get(1).privateKey(),
+                net.modelIds(), sources);
+        nf.write(networkFile);
+        Gateway gateway = noGateway ? null : startGateway(nf);
         if (common.json()) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("rpcUrl", net.devnet().rpcUrl());
@@ -93,6 +109,7 @@ final class DevnetCommand implements Callable<Integer> {
             doc.put("networkFile", networkFile.toAbsolutePath().toString());
             doc.put("deployment", net.deployer().deployment());
             doc.put("models", net.modelIds());
+            doc.put("gatewayUrl", gateway == null ? null : gateway.url());
             doc.put("nodes", net.nodes().stream().map(n -> Map.of("index", n.index(), "agentId", n.agentId(),
                     "pid", n.process().pid(), "metricsPort", n.metricsPort(), "log", n.process().logFile().toString(),
                     "dishonesty", n.dishonesty().name())).toList());
@@ -109,11 +126,23 @@ final class DevnetCommand implements Callable<Integer> {
                 }
             });
             System.out.println("  ./ledgermind receipt verify TASK_ID");
+            if (gateway != null) {
+                System.out.println("Gateway: " + gateway.url() + "  (OpenAI base URL " + gateway.url() + "/v1, MCP " + gateway.url()
+                        + "/mcp, metrics " + gateway.url() + "/metrics; answers are tasks on this network)");
+            }
             System.out.println("Network file: " + networkFile.toAbsolutePath() + "   Press Ctrl-C to stop everything.");
         }
         System.out.flush();
         new CountDownLatch(1).await(); // until Ctrl-C
         return 0;
+    }
+
+    /** The gateway over this network: its answers are tasks settled here; the models are loaded too, to verify and decode. */
+    private Gateway startGateway(NetworkFile nf) {
+        List<LocalModel> loaded = models.stream().map(LocalModel::load).toList();
+        Gateway g = Gateway.start(http.config(gatewayPort, GatewayConfig.Backend.NETWORK), loaded, NetworkConnection.connect(nf));
+        Runtime.getRuntime().addShutdownHook(new Thread(g::close, "gateway-stop"));
+        return g;
     }
 
     private int chainOnly() throws Exception {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ChaosCommand.class,
                 DevnetCommand.class,
+                ServeCommand.class,
                 EmbedCommand.class,
                 SimilarityCommand.class,
                 ClassifyCommand.class,

@@ -1,21 +1,20 @@
 package dev.ledgermind.cli;
 
-import dev.ledgermind.chain.TaskResult;
+import dev.ledgermind.chain.events.RegisteredModel;
+import dev.ledgermind.node.client.NetworkConnection;
 import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.ReceiptDocument;
+import dev.ledgermind.node.client.ReceiptVerification;
+import dev.ledgermind.node.client.ReceiptVerifier;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskRunners;
-import org.web3j.crypto.Hash;
-import org.web3j.utils.Numeric;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code ledgermind receipt show|verify TASK_ID}. */
@@ -30,8 +29,9 @@ final class ReceiptCommand implements Runnable {
         spec.commandLine().usage(System.err);
     }
 
-    static String modelName(Map<String, Integer> models, int id) {
-        return models.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey).findFirst().orElse(null);
+    /** The model's name as the ModelRegistry records it, or null. */
+    static String modelName(Requester requester, int id) {
+        return requester.models().byId(id).map(RegisteredModel::name).orElse(null);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a task's receipt, built from the chain's events.")
@@ -42,10 +42,10 @@ final class ReceiptCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            try (NetworkOptions.Connection c = network.connect()) {
-                Requester requester = new Requester(c.contracts());
+            try (NetworkConnection c = network.connect()) {
+                Requester requester = c.requester();
                 Receipt r = requester.receipt(taskId);
-                String model = modelName(c.models(), r.modelId());
+                String model = modelName(requester, r.modelId());
                 TaskInput input = TaskInput.parse(requester.input(taskId));
                 if (common.json()) common.printJson(ReceiptView.json(r, model, input));
                 else ReceiptView.print(System.out, r, model);
@@ -64,53 +64,18 @@ final class ReceiptCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            try (NetworkOptions.Connection c = network.connect()) {
-                Requester requester = new Requester(c.contracts());
-                Receipt r = requester.receipt(taskId);
-                byte[] inputBytes = requester.input(taskId);
-                TaskResult stored = c.contracts().result(taskId);
-                List<Map<String, Object>> checks = new ArrayList<>();
-                check(checks, "task is final and accepted", r.accepted(), r.accepted() ? "accepted" : "not accepted");
-                check(checks, "input hash matches the inline input",
-                        Numeric.toHexString(Hash.sha3(inputBytes)).equals(r.inputHash()), r.inputHash());
-                check(checks, "contract storage holds the receipt's result",
-                        stored.accepted() && Numeric.toHexString(stored.resultHash()).equals(r.resultHash())
-                                && Numeric.toHexString(stored.traceRoot()).equals(r.traceRoot()),
-                        Numeric.toHexString(stored.resultHash()));
-                if (r.output().length > 0) {
-                    check(checks, "revealed output hashes to the result hash",
-                            Numeric.toHexString(Hash.sha3(r.output())).equals(r.resultHash()), Numeric.toHexString(Hash.sha3(r.output())));
-                }
-                String model = modelName(c.models(), r.modelId());
-                TaskInput input = TaskInput.parse(inputBytes);
-                String modelToRun = c.sourceOf(model != null ? model : input.model());
-                common.progress("recomputing task " + taskId + " locally with " + modelToRun + "...");
-                var local = TaskRunners.forModels(List.of(modelToRun)).run(input);
-                check(checks, "local recomputation gives the same result hash",
-                        Numeric.toHexString(local.resultHash()).equals(r.resultHash()), Numeric.toHexString(local.resultHash()));
-                check(checks, "local recomputation gives the same trace root",
-                        Numeric.toHexString(local.traceRoot()).equals(r.traceRoot()), Numeric.toHexString(local.traceRoot()));
-                boolean ok = checks.stream().allMatch(m -> (Boolean) m.get("ok"));
+            try (NetworkConnection c = network.connect()) {
+                ReceiptVerifier verifier = new ReceiptVerifier(c.requester(),
+                        model -> TaskRunners.forModels(List.of(c.sourceOf(model))));
+                ReceiptVerification v = verifier.verify(taskId, common::progress);
                 if (common.json()) {
-                    Map<String, Object> doc = new LinkedHashMap<>();
-                    doc.put("taskId", taskId);
-                    doc.put("verified", ok);
-                    doc.put("checks", checks);
-                    common.printJson(doc);
+                    common.printJson(ReceiptDocument.of(v));
                 } else {
-                    for (var m : checks) System.out.println(((Boolean) m.get("ok") ? "  ok    " : "  FAIL  ") + m.get("check") + "  (" + m.get("value") + ")");
-                    System.out.println(ok ? "Receipt of task " + taskId + " verified." : "Receipt of task " + taskId + " did NOT verify.");
+                    for (var m : v.checks()) System.out.println((m.ok() ? "  ok    " : "  FAIL  ") + m.check() + "  (" + m.value() + ")");
+                    System.out.println(v.verified() ? "Receipt of task " + taskId + " verified." : "Receipt of task " + taskId + " did NOT verify.");
                 }
-                return ok ? 0 : 1;
+                return v.verified() ? 0 : 1;
             }
-        }
-
-        private static void check(List<Map<String, Object>> checks, String what, boolean ok, String value) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("check", what);
-            m.put("ok", ok);
-            m.put("value", value);
-            checks.add(m);
         }
     }
 }

@@ -1,13 +1,12 @@
 package dev.ledgermind.cli;
 
 import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.ReceiptDocument;
 import dev.ledgermind.node.task.TaskInput;
-import dev.ledgermind.node.task.TaskOutput;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Prints a receipt for people, or turns it into the JSON document of {@code --json}. */
@@ -21,6 +20,8 @@ final class ReceiptView {
     static void print(PrintStream out, Receipt r, String modelName) {
         out.println("Receipt for task " + r.taskId() + (r.accepted() ? " (accepted)" : " (refunded: no result reached the quorum)"));
         out.println("  model        " + (modelName != null ? modelName + " " : "") + "(id " + r.modelId() + ")");
+        out.println("  model hash   " + r.modelHash());
+        out.println("  mode         " + r.mode().label() + " (trust: " + r.mode().trustAssumption + ")");
         out.println("  input hash   " + r.inputHash());
         if (r.accepted()) {
             out.println("  result hash  " + r.resultHash());
@@ -42,40 +43,6 @@ final class ReceiptView {
     }
 
     static Map<String, Object> json(Receipt r, String modelName, TaskInput input) {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("taskId", r.taskId());
-        doc.put("model", modelName);
-        doc.put("modelId", r.modelId());
-        doc.put("requester", r.requester());
-        doc.put("inputHash", r.inputHash());
-        doc.put("accepted", r.accepted());
-        doc.put("resultHash", r.resultHash());
-        doc.put("traceRoot", r.traceRoot());
-        if (input != null) doc.put("answer", TaskOutput.describe(input, r.output()));
-        doc.put("k", r.k());
-        doc.put("feeWei", r.feeWei().toString());
-        doc.put("rewardPerNodeWei", r.rewardPerNodeWei().toString());
-        doc.put("refundWei", r.refundWei().toString());
-        doc.put("nodes", r.nodes().stream().map(n -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("agentId", n.agentId());
-            m.put("position", n.position());
-            m.put("address", n.address());
-            m.put("verdict", n.verdict());
-            m.put("resultHash", n.resultHash());
-            m.put("slashedWei", n.slashedWei().toString());
-            return m;
-        }).toList());
-        doc.put("transactions", r.transactions().stream().map(t -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("kind", t.kind());
-            m.put("hash", t.hash());
-            m.put("block", t.block());
-            m.put("gasUsed", t.gasUsed());
-            m.put("agentId", t.agentId());
-            return m;
-        }).toList());
-        doc.put("totalGas", r.totalGas());
-        return doc;
+        return ReceiptDocument.of(r, modelName, input);
     }
 }

@@ -12,6 +12,8 @@ import java.util.List;
  * @param output        the accepted inline output bytes (empty if the nodes revealed none)
  * @param nodes         one entry per assigned position, in order, including replaced nodes
  * @param transactions  the task's transactions in chain order
+ * @param modelHash     the model's content hash on chain: keccak256(abi.encode(weights, tokenizer, architecture))
+ * @param mode          how the task was settled; {@link VerificationMode#trustAssumption} says what it rests on
  */
 public record Receipt(
         BigInteger taskId,
@@ -27,7 +29,9 @@ public record Receipt(
         BigInteger rewardPerNodeWei,
         BigInteger refundWei,
         List<NodeVerdict> nodes,
-        List<Tx> transactions) {
+        List<Tx> transactions,
+        String modelHash,
+        VerificationMode mode) {
 
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,

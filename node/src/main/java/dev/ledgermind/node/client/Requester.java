@@ -8,19 +8,12 @@ import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskRequest;
 import dev.ledgermind.chain.TaskState;
-import dev.ledgermind.chain.contracts.TaskMarket;
+import dev.ledgermind.chain.events.ChainEvents;
+import dev.ledgermind.chain.events.TaskEvent;
 import dev.ledgermind.node.task.TaskInput;
-import org.web3j.abi.EventEncoder;
 import org.web3j.crypto.Hash;
-import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.DefaultBlockParameterName;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
-import org.web3j.protocol.core.methods.response.Log;
-import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.utils.Numeric;
 
-import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,24 +26,30 @@ import java.util.function.Consumer;
 /**
  * The requester client: submits a task, waits for it to become final (finalizing it itself once the
  * chain allows, so that a requester never depends on the nodes to settle), and builds its
- * {@link Receipt} from the chain's own events.
+ * {@link Receipt} from the contract's own events, read through {@link ChainEvents}.
  */
 public final class Requester {
-    private static final String TASK_SUBMITTED = EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT);
-    private static final String COMMITTED = EventEncoder.encode(TaskMarket.COMMITTED_EVENT);
-    private static final String REVEALED = EventEncoder.encode(TaskMarket.REVEALED_EVENT);
-    private static final String SLASHED = EventEncoder.encode(TaskMarket.NODESLASHED_EVENT);
-    private static final String REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
-    private static final String FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
-
     private final LedgermindContracts chain;
+    private final ChainEvents events;
+    private final ModelDirectory models;
 
     public Requester(LedgermindContracts chain) {
         this.chain = chain;
+        this.events = new ChainEvents(chain);
+        this.models = new ModelDirectory(events);
     }
 
     public LedgermindContracts chain() {
         return chain;
+    }
+
+    public ChainEvents events() {
+        return events;
+    }
+
+    /** The network's models, by name, from the ModelRegistry. */
+    public ModelDirectory models() {
+        return models;
     }
 
     /** Submits {@code input} for model {@code modelId} to {@code k} nodes with {@code fee} wei in escrow. */
@@ -59,6 +58,19 @@ public final class Requester {
         TaskRequest request = new TaskRequest(modelId, Hash.sha3(bytes), bytes, input.seed(),
                 Math.round(input.temperature() * 1000), input.maxTokens(), input.kind().code, k, fee, false);
         return chain.submitTask(request);
+    }
+
+    /**
+     * Submits {@code input} for the model its {@code model} field names (resolved on chain), waits until the
+     * task is final and returns its receipt.
+     */
+    public Receipt ask(TaskInput input, int k, BigInteger fee, Duration timeout, Consumer<String> progress)
+            throws InterruptedException {
+        int modelId = models.resolve(input.model()).id();
+        SubmittedTask task = submit(input, modelId, k, fee);
+        progress.accept("submitted task " + task.taskId() + " to agents " + task.nodes() + " (tx "
+                + task.receipt().getTransactionHash() + ")");
+        return await(task.taskId(), timeout, progress);
     }
 
     /**
@@ -102,60 +114,58 @@ public final class Requester {
         }
     }
 
-    /** Builds the receipt of a task from the chain's events and transaction receipts. */
+    /** Builds the receipt of a task from the contract's events and the transactions' receipts. */
     public Receipt receipt(BigInteger taskId) {
-        List<Log> logs = taskLogs(taskId);
-        if (logs.isEmpty()) throw new ChainException("task " + taskId + " does not exist on this chain");
-        TaskMarket.TaskSubmittedEventResponse submitted = null;
-        TaskMarket.TaskFinalizedEventResponse finalized = null;
-        Map<Integer, Receipt.NodeVerdict> byPosition = new LinkedHashMap<>();
+        List<TaskEvent> log = events.task(taskId);
+        if (log.isEmpty()) throw new ChainException("task " + taskId + " does not exist on this chain");
+        TaskEvent.Submitted submitted = null;
+        TaskEvent.Finalized finalized = null;
         List<Receipt.NodeVerdict> replaced = new ArrayList<>();
         Map<Integer, String> revealedHash = new HashMap<>();
         Map<Integer, byte[]> revealedOutput = new HashMap<>();
-        Map<Integer, BigInteger> slashed = new HashMap<>();
+        Map<Long, BigInteger> slashed = new HashMap<>();
         Map<String, Receipt.Tx> txs = new LinkedHashMap<>(); // by hash: a finalize may emit several events
         List<Long> nodes = new ArrayList<>();
-        for (Log l : logs) {
-            String topic = l.getTopics().getFirst();
+        for (TaskEvent e : log) {
             String kind = null;
             Long agent = null;
-            if (topic.equals(TASK_SUBMITTED)) {
-                submitted = TaskMarket.getTaskSubmittedEventFromLog(l);
-                submitted.nodes.forEach(n -> nodes.add(n.longValue()));
-                kind = "submit";
-            } else if (topic.equals(COMMITTED)) {
-                var e = TaskMarket.getCommittedEventFromLog(l);
-                kind = "commit";
-                agent = e.agentId.longValue();
-            } else if (topic.equals(REVEALED)) {
-                var e = TaskMarket.getRevealedEventFromLog(l);
-                int pos = nodes.indexOf(e.agentId.longValue()); // the agent's position at the time of its reveal
-                revealedHash.put(pos, Numeric.toHexString(e.resultHash));
-                revealedOutput.put(pos, e.output);
-                kind = "reveal";
-                agent = e.agentId.longValue();
-            } else if (topic.equals(SLASHED)) {
-                var e = TaskMarket.getNodeSlashedEventFromLog(l);
-                slashed.merge(e.agentId.intValue(), e.amount, BigInteger::add);
-            } else if (topic.equals(REPLACED)) {
-                var e = TaskMarket.getNodeReplacedEventFromLog(l);
-                int pos = e.position.intValue();
-                replaced.add(new Receipt.NodeVerdict(e.oldAgentId.longValue(), pos, agentAddress(e.oldAgentId.longValue()),
-                        "replaced", null, slashed.getOrDefault(e.oldAgentId.intValue(), BigInteger.ZERO)));
-                nodes.set(pos, e.newAgentId.longValue());
-                kind = "replace";
-            } else if (topic.equals(FINALIZED)) {
-                finalized = TaskMarket.getTaskFinalizedEventFromLog(l);
-                kind = "finalize";
+            switch (e) {
+                case TaskEvent.Submitted s -> {
+                    submitted = s;
+                    nodes.addAll(s.nodes());
+                    kind = "submit";
+                }
+                case TaskEvent.Committed c -> {
+                    kind = "commit";
+                    agent = c.agentId();
+                }
+                case TaskEvent.Revealed r -> {
+                    int pos = nodes.indexOf(r.agentId()); // the agent's position at the time of its reveal
+                    revealedHash.put(pos, Numeric.toHexString(r.resultHash()));
+                    revealedOutput.put(pos, r.output());
+                    kind = "reveal";
+                    agent = r.agentId();
+                }
+                case TaskEvent.Slashed s -> slashed.merge(s.agentId(), s.amount(), BigInteger::add);
+                case TaskEvent.Replaced r -> {
+                    replaced.add(new Receipt.NodeVerdict(r.oldAgentId(), r.position(), events.agentOwner(r.oldAgentId()),
+                            "replaced", null, slashed.getOrDefault(r.oldAgentId(), BigInteger.ZERO)));
+                    nodes.set(r.position(), r.newAgentId());
+                    kind = "replace";
+                }
+                case TaskEvent.Finalized f -> {
+                    finalized = f;
+                    kind = "finalize";
+                }
             }
-            if (kind != null && !txs.containsKey(l.getTransactionHash())) {
-                txs.put(l.getTransactionHash(), new Receipt.Tx(kind, l.getTransactionHash(), l.getBlockNumber().longValue(),
-                        gasUsed(l.getTransactionHash()), agent));
+            if (kind != null && !txs.containsKey(e.txHash())) {
+                txs.put(e.txHash(), new Receipt.Tx(kind, e.txHash(), e.block(), events.gasUsed(e.txHash()), agent));
             }
         }
         if (submitted == null) throw new ChainException("task " + taskId + " has no TaskSubmitted event");
-        boolean accepted = finalized != null && finalized.accepted;
+        boolean accepted = finalized != null && finalized.accepted();
         byte[] output = new byte[0];
+        List<Receipt.NodeVerdict> verdicts = new ArrayList<>();
         for (int pos = 0; pos < nodes.size(); pos++) {
             long agentId = nodes.get(pos);
             // the contract's own outcome rule (TaskMarket.outcomeOf), the one the worker records too
@@ -166,54 +176,24 @@ public final class Requester {
                 verdict = outcome == NodeOutcome.NONE ? "refunded" : outcome.verdict();
             }
             if (verdict.equals("agreed") && output.length == 0 && revealedOutput.get(pos) != null) output = revealedOutput.get(pos);
-            byPosition.put(pos, new Receipt.NodeVerdict(agentId, pos, agentAddress(agentId), verdict,
-                    revealedHash.get(pos), slashed.getOrDefault((int) agentId, BigInteger.ZERO)));
+            verdicts.add(new Receipt.NodeVerdict(agentId, pos, events.agentOwner(agentId), verdict,
+                    revealedHash.get(pos), slashed.getOrDefault(agentId, BigInteger.ZERO)));
         }
-        List<Receipt.NodeVerdict> verdicts = new ArrayList<>(byPosition.values());
         verdicts.addAll(replaced);
-        return new Receipt(taskId, submitted.modelId.intValue(), submitted.requester, Numeric.toHexString(submitted.inputHash),
-                accepted, accepted ? Numeric.toHexString(finalized.resultHash) : null,
-                accepted ? Numeric.toHexString(finalized.traceRoot) : null, output, submitted.k.intValue(), submitted.fee,
-                finalized == null ? BigInteger.ZERO : finalized.rewardPerNode,
-                finalized == null ? BigInteger.ZERO : finalized.refund, verdicts, List.copyOf(txs.values()));
+        String modelHash = models.byId(submitted.modelId()).map(ModelDirectory::contentHash).orElse(null);
+        return new Receipt(taskId, submitted.modelId(), submitted.requester(), Numeric.toHexString(submitted.inputHash()),
+                accepted, accepted ? Numeric.toHexString(finalized.resultHash()) : null,
+                accepted ? Numeric.toHexString(finalized.traceRoot()) : null, output, submitted.k(), submitted.fee(),
+                finalized == null ? BigInteger.ZERO : finalized.rewardPerNode(),
+                finalized == null ? BigInteger.ZERO : finalized.refund(), verdicts, List.copyOf(txs.values()),
+                modelHash, VerificationMode.ofCode(submitted.mode()));
     }
 
     /** The inline input the task was submitted with. */
     public byte[] input(BigInteger taskId) {
-        for (Log l : taskLogs(taskId)) {
-            if (l.getTopics().getFirst().equals(TASK_SUBMITTED)) return TaskMarket.getTaskSubmittedEventFromLog(l).input;
+        for (TaskEvent e : events.task(taskId)) {
+            if (e instanceof TaskEvent.Submitted s) return s.input();
         }
         throw new ChainException("task " + taskId + " does not exist on this chain");
-    }
-
-    private List<Log> taskLogs(BigInteger taskId) {
-        try {
-            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
-                    DefaultBlockParameterName.LATEST, chain.deployment().taskMarket());
-            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED);
-            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(taskId, 64));
-            EthLog response = chain.web3j().ethGetLogs(f).send();
-            if (response.hasError()) throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
-            List<Log> logs = new ArrayList<>();
-            for (EthLog.LogResult<?> r : response.getLogs()) logs.add((Log) r.get());
-            return logs;
-        } catch (IOException e) {
-            throw new ChainException("cannot read the events of task " + taskId + ": " + e.getMessage(), e);
-        }
-    }
-
-    private BigInteger gasUsed(String txHash) {
-        try {
-            return chain.web3j().ethGetTransactionReceipt(txHash).send().getTransactionReceipt()
-                    .map(TransactionReceipt::getGasUsed).orElse(BigInteger.ZERO);
-        } catch (IOException e) {
-            throw new ChainException("cannot read the receipt of " + txHash + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** The owner address of an agent (its ERC-721 owner). */
-    private String agentAddress(long agentId) {
-        return (String) chain.sender().call("AgentRegistry", chain.deployment().agentRegistry(),
-                chain.agentRegistry().ownerOf(BigInteger.valueOf(agentId))).getFirst().getValue();
     }
 }

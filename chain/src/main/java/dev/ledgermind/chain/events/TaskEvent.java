@@ -1,0 +1,35 @@
+package dev.ledgermind.chain.events;
+
+import java.math.BigInteger;
+import java.util.List;
+
+/**
+ * One TaskMarket event of a task, decoded: what the requester client, the receipt and the explorer read.
+ * Every event carries where it happened: the transaction hash and block number. Hashes are 32-byte arrays.
+ */
+public sealed interface TaskEvent {
+    BigInteger taskId();
+
+    String txHash();
+
+    long block();
+
+    /** The task entered the market: its requester, model, inline input, redundancy, fee and drawn nodes. */
+    record Submitted(BigInteger taskId, String txHash, long block, String requester, int modelId, byte[] inputHash,
+                     byte[] input, int k, int mode, BigInteger fee, List<Long> nodes) implements TaskEvent {}
+
+    record Committed(BigInteger taskId, String txHash, long block, long agentId) implements TaskEvent {}
+
+    record Revealed(BigInteger taskId, String txHash, long block, long agentId, byte[] resultHash, byte[] traceRoot,
+                    byte[] output) implements TaskEvent {}
+
+    record Slashed(BigInteger taskId, String txHash, long block, long agentId, BigInteger amount) implements TaskEvent {}
+
+    /** A node that missed a deadline was replaced at {@code position} by a newly drawn one. */
+    record Replaced(BigInteger taskId, String txHash, long block, int position, long oldAgentId, long newAgentId)
+            implements TaskEvent {}
+
+    /** The task settled: accepted with a result, or refunded. {@code acceptedMask} bit i: position i agreed. */
+    record Finalized(BigInteger taskId, String txHash, long block, boolean accepted, int acceptedMask, byte[] resultHash,
+                     byte[] traceRoot, BigInteger rewardPerNode, BigInteger refund) implements TaskEvent {}
+}
