@@ -15,10 +15,10 @@ import java.lang.foreign.MemorySegment;
  * kernel of the same canonical layout) runs over it, once per input of the batch.
  */
 abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.Chunks
-        permits F16Tensor, BF16Tensor, Q4_KTensor, Q6_KTensor {
+        permits F16Tensor, BF16Tensor, Q4_1Tensor, Q5_1Tensor, Q4_KTensor, Q5_KTensor, Q6_KTensor {
     private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
     /**
-     * Row decoders (Q4_K, Q6_K) go 8 values per vector operation where the CPU has 256-bit vectors, with the
+     * Row decoders (Q4_1, Q5_1, Q4_K, Q5_K, Q6_K) go 8 values per vector operation where the CPU has 256-bit vectors, with the
      * same operations per value as their scalar loops (so the same bits); elsewhere the scalar loops.
      */
     static final boolean VECTOR_ROWS = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() >= 8;
@@ -65,6 +65,14 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
             chunk(row * rowBytes, c, w);
             System.arraycopy(w, 0, out, off + 16 * c, 16);
         }
+    }
+
+    /**
+     * {@link #dequantizeRow} with the type's vector row loop on or off (tests compare the two); types without one
+     * decode with their only loop.
+     */
+    void dequantizeRow(int row, float[] out, int off, boolean vector) {
+        dequantizeRow(row, out, off);
     }
 
     /** Super-block {@code sb} of row {@code row} ({@code b.length} bytes each), copied out of the mapped file. */

@@ -45,6 +45,7 @@ public final class Q4_KTensor extends ChunkedTensor {
     }
 
     /** {@link #dequantizeRow} with the vector loop on or off (tests compare the two). */
+    @Override
     void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
         for (int sb = 0; sb < cols / 256; sb++) {
@@ -110,13 +111,13 @@ public final class Q4_KTensor extends ChunkedTensor {
         return ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F256, 0)).mul(scale).sub(min);
     }
 
-    /** The 6-bit scale of sub-block {@code j} from a super-block's bytes (packed at byte 4). */
-    private static int scale(byte[] b, int j) {
+    /** The 6-bit scale of sub-block {@code j} from a super-block's bytes (packed at byte 4; Q5_K packs them alike). */
+    static int scale(byte[] b, int j) {
         return j < 4 ? b[4 + j] & 63 : (b[8 + j] & 0xF) | (((b[j] & 0xFF) >> 6) << 4);
     }
 
     /** The 6-bit min of sub-block {@code j}. */
-    private static int min(byte[] b, int j) {
+    static int min(byte[] b, int j) {
         return j < 4 ? b[8 + j] & 63 : ((b[8 + j] & 0xFF) >> 4) | (((b[4 + j] & 0xFF) >> 6) << 4);
     }
 

@@ -43,6 +43,7 @@ public final class Q6_KTensor extends ChunkedTensor {
     }
 
     /** {@link #dequantizeRow} with the vector loop (8 values at a time, same operations) on or off. */
+    @Override
     void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
         for (int sb = 0; sb < cols / 256; sb++) {
