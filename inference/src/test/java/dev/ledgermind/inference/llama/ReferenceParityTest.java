@@ -1,6 +1,5 @@
 package dev.ledgermind.inference.llama;
 
-import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.gguf.GgufFile;
 import dev.ledgermind.inference.gguf.GgufTensorInfo;
 import dev.ledgermind.inference.generate.Generator;
@@ -11,8 +10,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,15 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReferenceParityTest {
     static Stream<Arguments> models() {
-        List<Arguments> a = new ArrayList<>();
-        for (String f : DecoderDeterminismTest.FAMILIES) for (GgmlType t : DecoderDeterminismTest.TYPES) a.add(Arguments.of(f, t));
-        return a.stream();
+        return DecoderDeterminismTest.models();
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("models")
-    void logitsMatchAPlainDoublePrecisionForwardPass(String family, GgmlType type) throws Exception {
-        Path path = TinyModels.path(family, type);
+    void logitsMatchAPlainDoublePrecisionForwardPass(String family, QuantMix type, String shape) throws Exception {
+        Path path = TinyModels.path(family, type, shape);
         try (LlamaModel m = LlamaModel.load(path); Parallel par = new Parallel(2); GgufFile f = GgufFile.open(path)) {
             int[] tokens = new Generator(m, KernelConfig.defaults(), par).promptTokens("Hello, world! Why is the sky blue?");
             int vocab = m.config().vocab();
