@@ -38,6 +38,11 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
 
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
+        return decodedDot(cfg, row, x, xOff);
+    }
+
+    /** The generic fast path: the row decoded into this thread's buffer, then {@link Dot#dot} over it. */
+    final float decodedDot(KernelConfig cfg, int row, float[] x, int xOff) {
         float[] w = rowBuffer();
         dequantizeRow(row, w, 0);
         return Dot.dot(cfg, w, 0, x, xOff, cols);
@@ -75,9 +80,17 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
         dequantizeRow(row, out, off);
     }
 
-    /** Super-block {@code sb} of row {@code row} ({@code b.length} bytes each), copied out of the mapped file. */
+    /** Super-block {@code sb} of row {@code row}, copied out of the mapped file into {@code b[0 .. blockBytes)}. */
     final void copyBlock(int row, int sb, byte[] b) {
-        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * b.length, b, 0, b.length);
+        int n = type.blockBytes;
+        MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, row * rowBytes + (long) sb * n, b, 0, n);
+    }
+
+    private static final ThreadLocal<byte[][]> BLOCKS = ThreadLocal.withInitial(() -> new byte[4][256]);
+
+    /** This thread's four super-block buffers (256 bytes each), so that the decode step does not allocate. */
+    static byte[][] blockBuffers() {
+        return BLOCKS.get();
     }
 
     /** The little-endian f16 at {@code b[at]}, widened (exactly) to binary32. */

@@ -118,11 +118,21 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
         par.forChunks(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
     }
 
+    /**
+     * Rows {@code [from, to)} for one input (the decode step): {@code y[yOff + r] = dot(row r, x)}. A type may
+     * compute two rows at once: each row's partial sums are one chain of dependent fmas (the canonical order), so
+     * a second, independent row fills the fma unit while the first waits on its latency. Each row still gets
+     * exactly its own operations in its own order.
+     */
+    protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+    }
+
     /** Rows {@code [from, to)} for the whole batch: tiles of rows, and within a tile a tile of inputs. */
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
         if (batch == 1) {
-            for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+            rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
         for (int r0 = from; r0 < to; r0 += ROW_TILE) {
