@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * shape of a Llama-3.2-1B ffn_gate), as a paired A/B in one JVM: A is the path the engine took before this
  * kernel (at 512 bits: decode the row into a buffer, then Dot; at 256 bits: Q4_K's one-row fused pass, Q6_K's
  * decode + Dot), B is {@link WeightTensor#matVec} now (two rows side by side, decoded and multiplied in one
- * pass). Rounds alternate A and B, and which one goes first; it prints the median round ratio (B over A, in
+ * pass); and the same for a batch of 16 inputs (prefill, replay), where A multiplies each decoded row with each
+ * input in turn and B takes four inputs per pass ({@link dev.ledgermind.inference.kernel.Dot#dot4}). Rounds alternate A and B, and which one goes first; it prints the median round ratio (B over A, in
  * rows per second) with its range, and checks that A and B agree bit for bit. Run with
  * <pre>
  *   ./mvnw -B -q -pl inference test -Dtest=DecodeKernelBench -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false
@@ -33,7 +34,7 @@ class DecodeKernelBench {
         KernelConfig cfg = KernelConfig.ofBits(bits);
         int rows = 8192, cols = 2048;
         System.out.printf("%d x %d, %d bits, 1 thread, %d rounds of A and B, JDK %s%n", rows, cols, bits, rounds, Runtime.version());
-        System.out.println("| type | A rows/s (median) | B rows/s (median) | B / A, median round (min-max) |");
+        System.out.println("| type, step | A rows/s (median) | B rows/s (median) | B / A, median round (min-max) |");
         System.out.println("|---|---:|---:|---:|");
         SplittableRandom r = new SplittableRandom(1);
         try (Parallel one = new Parallel(1)) {
@@ -62,7 +63,28 @@ class DecodeKernelBench {
                 for (int i = 0; i < rows; i++) assertEquals(Float.floatToRawIntBits(ya[i]), Float.floatToRawIntBits(yb[i]), type + " row " + i);
                 double[] s = ratio.clone();
                 Arrays.sort(s);
-                System.out.printf("| %s | %.0f | %.0f | %.2f (%.2f-%.2f) |%n", type, median(ra), median(rb), median(ratio), s[0], s[rounds - 1]);
+                System.out.printf("| %s, decode | %.0f | %.0f | %.2f (%.2f-%.2f) |%n", type, median(ra), median(rb), median(ratio), s[0], s[rounds - 1]);
+                // Prefill / replay: a batch of 16 inputs. A: each decoded row times each input with Dot (the previous
+                // path); B: matMul now (four inputs per pass over the decoded row). Rates in row-input products per second.
+                int batch = 16;
+                float[] xs = new float[batch * cols], za = new float[batch * rows], zb = new float[batch * rows], buf = new float[cols];
+                for (int i = 0; i < xs.length; i++) xs[i] = (float) r.nextGaussian();
+                Runnable pa = () -> {
+                    for (int row = 0; row < rows; row++) {
+                        w.dequantizeRow(row, buf, 0);
+                        for (int t = 0; t < batch; t++) za[t * rows + row] = dev.ledgermind.inference.kernel.Dot.dot(cfg, buf, 0, xs, t * cols, cols);
+                    }
+                };
+                Runnable pb = () -> w.matMul(cfg, one, xs, 0, cols, batch, zb, 0, rows);
+                for (int i = 0; i < 3; i++) { pa.run(); pb.run(); }
+                for (int k = 0; k < rounds; k++) {
+                    if (k % 2 == 0) { ra[k] = rate(pa, rows * batch); rb[k] = rate(pb, rows * batch); } else { rb[k] = rate(pb, rows * batch); ra[k] = rate(pa, rows * batch); }
+                    ratio[k] = rb[k] / ra[k];
+                }
+                for (int i = 0; i < za.length; i++) assertEquals(Float.floatToRawIntBits(za[i]), Float.floatToRawIntBits(zb[i]), type + " batch output " + i);
+                s = ratio.clone();
+                Arrays.sort(s);
+                System.out.printf("| %s, batch of 16 | %.0f | %.0f | %.2f (%.2f-%.2f) |%n", type, median(ra), median(rb), median(ratio), s[0], s[rounds - 1]);
             }
         }
     }
