@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <pre>
  *   ./mvnw -B -q -pl inference test -Dtest=DecodeKernelBench -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
- * ({@code -Dbench.rounds=N}, {@code -Dbench.bits=256|512}, default the preferred width; {@code -Dbench.types=Q4_K,Q6_K}).
+ * ({@code -Dbench.rounds=N}, {@code -Dbench.bits=256|512}, default the preferred width; {@code -Dbench.types=Q4_K,Q6_K};
+ * {@code -Dbench.rows=65536} for a matrix far larger than the caches).
  */
 class DecodeKernelBench {
     @Test
@@ -32,7 +33,7 @@ class DecodeKernelBench {
         int rounds = Integer.getInteger("bench.rounds", 10);
         int bits = Integer.getInteger("bench.bits", KernelConfig.defaults().vectorBits());
         KernelConfig cfg = KernelConfig.ofBits(bits);
-        int rows = 8192, cols = 2048;
+        int rows = Integer.getInteger("bench.rows", 8192), cols = 2048;
         System.out.printf("%d x %d, %d bits, 1 thread, %d rounds of A and B, JDK %s%n", rows, cols, bits, rounds, Runtime.version());
         System.out.println("| type, step | A rows/s (median) | B rows/s (median) | B / A, median round (min-max) |");
         System.out.println("|---|---:|---:|---:|");
