@@ -6,6 +6,7 @@ import dev.ledgermind.inference.gguf.GgufMetadata;
 import dev.ledgermind.inference.gguf.GgufTensorInfo;
 import dev.ledgermind.inference.gguf.GgufValueType;
 import dev.ledgermind.inference.llama.LlamaConfig;
+import dev.ledgermind.inference.llama.QuantMix;
 import dev.ledgermind.inference.llama.SyntheticModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -131,10 +132,11 @@ final class ModelCommand implements Runnable {
         @Option(names = "--arch", defaultValue = "llama3", description = "llama2, llama3, mistral, smollm or qwen2 (default: ${DEFAULT-VALUE}).")
         String family;
 
-        @Option(names = "--shape", defaultValue = "tiny", description = "tiny, or 1b (Llama-3.2-1B's shapes) (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--shape", defaultValue = "tiny", description = "tiny, tiny-unaligned (dim 288: K_M mixtures fall back to Q5_0/Q5_1/Q8_0), or 1b (Llama-3.2-1B's shapes) (default: ${DEFAULT-VALUE}).")
         String shape;
 
-        @Option(names = "--type", defaultValue = "q8_0", description = "Weight type: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--type", defaultValue = "q8_0", description = "Weight type for every matrix (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q4_k, q5_k, q6_k), "
+                + "or llama.cpp's mixture q4_k_m or q5_k_m (Q6_K output and some attn_v/ffn_down layers) (default: ${DEFAULT-VALUE}).")
         String type;
 
         @Option(names = "--seed", defaultValue = "1", description = "Weight seed (default: ${DEFAULT-VALUE}).")
@@ -145,14 +147,9 @@ final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            GgmlType t;
-            try {
-                t = GgmlType.valueOf(type.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown weight type '" + type + "' (f32, f16, bf16, q8_0, q4_0, q4_k, q6_k)");
-            }
+            QuantMix mix = QuantMix.parse(type);
             long t0 = System.nanoTime();
-            SyntheticModel.write(out, family, SyntheticModel.shape(shape), t, seed);
+            SyntheticModel.write(out, family, SyntheticModel.shape(shape), mix, seed);
             System.out.printf(Locale.ROOT, "wrote %s (%,d bytes) in %.1f s%n", out, Files.size(out), (System.nanoTime() - t0) / 1e9);
             return 0;
         }

@@ -153,6 +153,17 @@ class GenerateCommandTest {
     }
 
     @Test
+    void modelSynthWritesAQ4KmMixtureThatInspectShowsAndGenerateRuns(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("km.gguf");
+        capture("model", "synth", "--arch", "llama3", "--shape", "tiny-unaligned", "--type", "q4_k_m", "--out", model.toString());
+        String inspect = capture("model", "inspect", model.toString());
+        // dim 288: most matrices fall back to Q5_0, the output and layer 1's attn_v to Q8_0; ffn_down keeps Q4_K / Q6_K
+        for (String t : new String[]{"Q5_0", "Q8_0", "Q4_K", "Q6_K", "general.file_type = 15"}) assertTrue(inspect.contains(t), t + " in " + inspect);
+        JsonNode g = new ObjectMapper().readTree(capture("generate", "--model", model.toString(), "--prompt", "Hello", "--max-tokens", "4", "--json"));
+        assertEquals(4, g.get("tokens").size(), g.toString());
+    }
+
+    @Test
     void benchDecoderJsonReportsSpeedsAnAcceptedReplayAndMemoryAgainstTheFileSize(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("tiny.gguf");
         SyntheticModel.write(model, "llama3", SyntheticModel.TINY, GgmlType.Q4_0, 5);

@@ -97,6 +97,59 @@ public final class Dot {
         };
     }
 
+    /**
+     * Four dot products of one row {@code w[wOff .. wOff+n)} with inputs {@code x[x0 + t*xStride ..]}, {@code t < 4},
+     * into {@code y[y0 + t*yStride]}: each exactly {@link #dot(KernelConfig, float[], int, float[], int, int)}'s
+     * operations. At 256 and 512 bits with {@code n % 16 == 0} the four run side by side (one row load serves all
+     * four, and four independent fma chains hide each other's latency); otherwise one after another.
+     */
+    public static void dot4(KernelConfig cfg, float[] w, int wOff, float[] x, int x0, int xStride, int n, float[] y, int y0, int yStride) {
+        int bits = cfg.vectorBits();
+        if ((n & 15) == 0 && bits == 512) {
+            dot4x512(w, wOff, x, x0, xStride, n, y, y0, yStride);
+        } else if ((n & 15) == 0 && bits == 256) {
+            dot4x256(w, wOff, x, x0, xStride, n, y, y0, yStride);
+        } else {
+            for (int t = 0; t < 4; t++) y[y0 + t * yStride] = dot(cfg, w, wOff, x, x0 + t * xStride, n);
+        }
+    }
+
+    private static void dot4x512(float[] w, int wOff, float[] x, int x0, int xs, int n, float[] y, int y0, int ys) {
+        FloatVector a0 = FloatVector.zero(S512), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int i = 0; i < n; i += 16) {
+            FloatVector wv = FloatVector.fromArray(S512, w, wOff + i);
+            a0 = wv.fma(FloatVector.fromArray(S512, x, x0 + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(S512, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(S512, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(S512, x, x3 + i), a3);
+        }
+        y[y0] = Lanes.combine512(a0);
+        y[y0 + ys] = Lanes.combine512(a1);
+        y[y0 + 2 * ys] = Lanes.combine512(a2);
+        y[y0 + 3 * ys] = Lanes.combine512(a3);
+    }
+
+    private static void dot4x256(float[] w, int wOff, float[] x, int x0, int xs, int n, float[] y, int y0, int ys) {
+        FloatVector a0 = FloatVector.zero(S256), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        int x1 = x0 + xs, x2 = x1 + xs, x3 = x2 + xs;
+        for (int i = 0; i < n; i += 16) {
+            FloatVector wa = FloatVector.fromArray(S256, w, wOff + i), wb = FloatVector.fromArray(S256, w, wOff + i + 8);
+            a0 = wa.fma(FloatVector.fromArray(S256, x, x0 + i), a0);
+            b0 = wb.fma(FloatVector.fromArray(S256, x, x0 + i + 8), b0);
+            a1 = wa.fma(FloatVector.fromArray(S256, x, x1 + i), a1);
+            b1 = wb.fma(FloatVector.fromArray(S256, x, x1 + i + 8), b1);
+            a2 = wa.fma(FloatVector.fromArray(S256, x, x2 + i), a2);
+            b2 = wb.fma(FloatVector.fromArray(S256, x, x2 + i + 8), b2);
+            a3 = wa.fma(FloatVector.fromArray(S256, x, x3 + i), a3);
+            b3 = wb.fma(FloatVector.fromArray(S256, x, x3 + i + 8), b3);
+        }
+        y[y0] = Lanes.combine256(a0, b0);
+        y[y0 + ys] = Lanes.combine256(a1, b1);
+        y[y0 + 2 * ys] = Lanes.combine256(a2, b2);
+        y[y0 + 3 * ys] = Lanes.combine256(a3, b3);
+    }
+
     // ---------------------------------------------------------------- float[] x float[]
 
     private static float dot512(float[] a, int aOff, float[] b, int bOff, int n) {

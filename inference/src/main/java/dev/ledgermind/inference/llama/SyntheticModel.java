@@ -3,6 +3,9 @@ package dev.ledgermind.inference.llama;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.gguf.GgufWriter;
 import dev.ledgermind.inference.tensor.Q4_0Tensor;
+import dev.ledgermind.inference.tensor.Q4_1Tensor;
+import dev.ledgermind.inference.tensor.Q5_0Tensor;
+import dev.ledgermind.inference.tensor.Q5_1Tensor;
 import dev.ledgermind.inference.tensor.Q8_0Tensor;
 
 import java.io.IOException;
@@ -15,7 +18,10 @@ import java.util.SplittableRandom;
  * tests and benchmarks (no generative model ships in any package registry). Families: {@code llama2} and
  * {@code mistral} (SentencePiece vocabulary), {@code llama3} and {@code smollm} (byte-level BPE; NORM RoPE),
  * {@code qwen2} (byte-level BPE, NEOX RoPE, q/k/v biases). Shapes: {@code tiny} (a few MB at most) or
- * {@code 1b} (Llama-3.2-1B's: dim 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, vocab 128256, tied).
+ * {@code 1b} (Llama-3.2-1B's: dim 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, vocab 128256, tied), or
+ * {@code tiny-unaligned} (dim 288, which is not a multiple of 256, as Qwen2.5-0.5B's 896 is not: the K_M
+ * mixtures then fall back to Q5_0, Q5_1 and Q8_0 for most matrices, as llama.cpp's quantizer does).
+ * Matrices get their types from a {@link QuantMix}: one type for all, or llama.cpp's Q4_K_M / Q5_K_M rule.
  * Weights are uniform with standard deviation {@code 1/sqrt(cols)} (embeddings: 1), from a seeded
  * {@link SplittableRandom} per tensor, so a file is a pure function of its parameters.
  */
@@ -26,6 +32,7 @@ public final class SyntheticModel {
 
     public static final Shape TINY = new Shape(256, 2, 4, 2, 512, 512, 512, false);
     public static final Shape ONE_B = new Shape(2048, 16, 32, 8, 8192, 128256, 8192, true);
+    public static final Shape TINY_UNALIGNED = new Shape(288, 2, 6, 2, 768, 512, 512, false);
 
     private SyntheticModel() {
     }
@@ -34,12 +41,18 @@ public final class SyntheticModel {
         return switch (name) {
             case "tiny" -> TINY;
             case "1b" -> ONE_B;
-            default -> throw new IllegalArgumentException("unknown shape '" + name + "' (tiny or 1b)");
+            case "tiny-unaligned" -> TINY_UNALIGNED;
+            default -> throw new IllegalArgumentException("unknown shape '" + name + "' (tiny, tiny-unaligned or 1b)");
         };
     }
 
-    /** Writes a model of {@code family} and {@code shape} with matrices in {@code type} to {@code out}. */
+    /** Writes a model of {@code family} and {@code shape} with every matrix in {@code type} to {@code out}. */
     public static void write(Path out, String family, Shape s, GgmlType type, long seed) throws IOException {
+        write(out, family, s, new QuantMix.Pure(type), seed);
+    }
+
+    /** Writes a model of {@code family} and {@code shape} with matrices typed by {@code mix} to {@code out}. */
+    public static void write(Path out, String family, Shape s, QuantMix mix, long seed) throws IOException {
         GgufWriter w = new GgufWriter();
         String arch = switch (family) {
             case "llama2", "llama3", "smollm", "mistral" -> "llama";
@@ -47,8 +60,9 @@ public final class SyntheticModel {
             default -> throw new IllegalArgumentException("unknown family '" + family + "' (llama2, llama3, mistral, smollm, qwen2)");
         };
         w.putString("general.architecture", arch);
-        w.putString("general.name", "synthetic-" + family + "-" + s.dim() + "x" + s.layers() + "-" + type);
-        w.putUInt32("general.file_type", type.id);
+        w.putString("general.name", "synthetic-" + family + "-" + s.dim() + "x" + s.layers() + "-" + mix.label());
+        w.putUInt32("general.file_type", mix.fileType());
+        w.putUInt32("general.quantization_version", 2);
         String p = arch + ".";
         w.putUInt32(p + "context_length", s.context());
         w.putUInt32(p + "embedding_length", s.dim());
@@ -80,28 +94,35 @@ public final class SyntheticModel {
 
         int hd = s.dim() / s.heads();
         int kv = s.kvHeads() * hd;
-        // Embeddings must stay in a row-quantizable type: K-quants need 256-wide rows, which every shape has.
-        matrix(w, "token_embd.weight", type, s.vocab(), s.dim(), 1.0f, seed);
+        Types types = new Types(mix, s);
+        matrix(w, "token_embd.weight", types.of("token_embd.weight", -1, s.dim()), s.vocab(), s.dim(), 1.0f, seed);
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             vector(w, b + "attn_norm.weight", s.dim(), 1.0f, 0.1f, seed);
-            matrix(w, b + "attn_q.weight", type, s.dim(), s.dim(), -1, seed);
-            matrix(w, b + "attn_k.weight", type, kv, s.dim(), -1, seed);
-            matrix(w, b + "attn_v.weight", type, kv, s.dim(), -1, seed);
+            matrix(w, b + "attn_q.weight", types.of(b + "attn_q.weight", l, s.dim()), s.dim(), s.dim(), -1, seed);
+            matrix(w, b + "attn_k.weight", types.of(b + "attn_k.weight", l, s.dim()), kv, s.dim(), -1, seed);
+            matrix(w, b + "attn_v.weight", types.of(b + "attn_v.weight", l, s.dim()), kv, s.dim(), -1, seed);
             if (arch.equals("qwen2")) {
                 vector(w, b + "attn_q.bias", s.dim(), 0f, 0.1f, seed);
                 vector(w, b + "attn_k.bias", kv, 0f, 0.1f, seed);
                 vector(w, b + "attn_v.bias", kv, 0f, 0.1f, seed);
             }
-            matrix(w, b + "attn_output.weight", type, s.dim(), s.dim(), -1, seed);
+            matrix(w, b + "attn_output.weight", types.of(b + "attn_output.weight", l, s.dim()), s.dim(), s.dim(), -1, seed);
             vector(w, b + "ffn_norm.weight", s.dim(), 1.0f, 0.1f, seed);
-            matrix(w, b + "ffn_gate.weight", type, s.ffn(), s.dim(), -1, seed);
-            matrix(w, b + "ffn_up.weight", type, s.ffn(), s.dim(), -1, seed);
-            matrix(w, b + "ffn_down.weight", type, s.dim(), s.ffn(), -1, seed);
+            matrix(w, b + "ffn_gate.weight", types.of(b + "ffn_gate.weight", l, s.dim()), s.ffn(), s.dim(), -1, seed);
+            matrix(w, b + "ffn_up.weight", types.of(b + "ffn_up.weight", l, s.dim()), s.ffn(), s.dim(), -1, seed);
+            matrix(w, b + "ffn_down.weight", types.of(b + "ffn_down.weight", l, s.ffn()), s.dim(), s.ffn(), -1, seed);
         }
         vector(w, "output_norm.weight", s.dim(), 1.0f, 0.1f, seed);
-        if (!s.tied()) matrix(w, "output.weight", type, s.vocab(), s.dim(), -1, seed);
+        if (!s.tied()) matrix(w, "output.weight", types.of("output.weight", -1, s.dim()), s.vocab(), s.dim(), -1, seed);
         w.write(out);
+    }
+
+    /** The mix applied to this shape's tensors. */
+    private record Types(QuantMix mix, Shape s) {
+        GgmlType of(String tensor, int layer, int cols) {
+            return mix.typeOf(tensor, layer, s.layers(), cols, s.tied());
+        }
     }
 
     private static SplittableRandom rng(String name, long seed) {
@@ -131,7 +152,7 @@ public final class SyntheticModel {
         byte[] buf = new byte[(int) type.bytesFor(cols)];
         for (int i = 0; i < rows; i++) {
             switch (type) {
-                case Q4_K, Q6_K -> randomKQuant(r, type, cols, amp, buf);
+                case Q4_K, Q5_K, Q6_K -> randomKQuant(r, type, cols, amp, buf);
                 default -> {
                     for (int j = 0; j < cols; j++) row[j] = amp * (float) (2 * r.nextDouble() - 1);
                     encode(type, row, cols, buf);
@@ -158,6 +179,9 @@ public final class SyntheticModel {
             }
             case Q8_0 -> Q8_0Tensor.quantizeRow(row, 0, cols, buf, 0);
             case Q4_0 -> Q4_0Tensor.quantizeRow(row, 0, cols, buf, 0);
+            case Q5_0 -> Q5_0Tensor.quantizeRow(row, 0, cols, buf, 0);
+            case Q4_1 -> Q4_1Tensor.quantizeRow(row, 0, cols, buf, 0);
+            case Q5_1 -> Q5_1Tensor.quantizeRow(row, 0, cols, buf, 0);
             default -> throw new IllegalArgumentException("cannot write weights of type " + type);
         }
     }
@@ -169,10 +193,12 @@ public final class SyntheticModel {
     private static void randomKQuant(SplittableRandom r, GgmlType type, int cols, float amp, byte[] buf) {
         for (int i = 0; i < buf.length; i++) buf[i] = (byte) r.nextInt(256);
         for (int b = 0; b < cols / 256; b++) {
-            if (type == GgmlType.Q4_K) {
-                int o = b * 144;
-                short d = Float.floatToFloat16(amp / 240f);
-                short dmin = Float.floatToFloat16(amp / 240f * 7.5f);
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) { // codes 0..15 or 0..31, centred by the mins
+                boolean five = type == GgmlType.Q5_K;
+                int o = b * (five ? 176 : 144);
+                float step = five ? amp / 480f : amp / 240f;
+                short d = Float.floatToFloat16(step);
+                short dmin = Float.floatToFloat16(step * (five ? 15.5f : 7.5f));
                 buf[o] = (byte) d;
                 buf[o + 1] = (byte) (d >> 8);
                 buf[o + 2] = (byte) dmin;

@@ -6,11 +6,11 @@ import dev.ledgermind.inference.kernel.KernelConfig;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The 32-weight block formats with one F16 scale per block (Q8_0, Q4_0): at 256 and 512 bits a batch of
+ * The 32-weight block formats with one F16 scale per block and integer codes (Q8_0, Q4_0, Q5_0): at 256 and 512 bits a batch of
  * inputs goes through {@link BlockQ8Batch}, which decodes each row once for all of them; a subclass says
  * how a row's blocks unpack.
  */
-abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_0Tensor {
+abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_0Tensor, Q5_0Tensor {
     BlockQ8Tensor(String name, GgmlType type, MemorySegment data, int rows, int cols) {
         super(name, type, data, rows, cols);
     }

@@ -4,7 +4,7 @@ import dev.ledgermind.inference.kernel.Dot;
 
 /**
  * The canonical dot product for types whose element values are defined by dequantization (F16, BF16,
- * Q4_K, Q6_K): each element's F32 value {@code w[i]} is computed exactly as the type defines it, then
+ * Q4_1, Q5_1, Q4_K, Q5_K, Q6_K): each element's F32 value {@code w[i]} is computed exactly as the type defines it, then
  * the product is the F32 {@link Dot} layout: {@code acc[i mod 16] = fma(w[i], x[i], acc[i mod 16])} in
  * increasing i, combined by {@link Dot#combine}. This class holds the scalar reference, which decodes
  * 16 elements at a time ({@link Chunks}); the fast paths ({@link ChunkedTensor}) decode a whole row with

@@ -24,7 +24,9 @@ import java.lang.foreign.ValueLayout;
 public final class Q4_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 144;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
 
     public Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
@@ -45,6 +47,7 @@ public final class Q4_KTensor extends ChunkedTensor {
     }
 
     /** {@link #dequantizeRow} with the vector loop on or off (tests compare the two). */
+    @Override
     void dequantizeRow(int row, float[] out, int off, boolean vector) {
         byte[] b = new byte[BLOCK_BYTES];
         for (int sb = 0; sb < cols / 256; sb++) {
@@ -70,14 +73,20 @@ public final class Q4_KTensor extends ChunkedTensor {
     }
 
     /**
-     * At 256 bits the decode step (one input) decodes and multiplies in one pass, without the row buffer:
-     * partial sums 0..7 and 8..15 in two accumulators, each receiving its elements in increasing order, as
-     * {@link Dot}'s 256-bit kernel does over a decoded row (so the same bits).
+     * At 256 and 512 bits the decode step (one input) decodes and multiplies in one pass, without the row buffer:
+     * at 256 bits partial sums 0..7 and 8..15 in two accumulators, at 512 bits all 16 in one, each receiving its
+     * elements in increasing order, as {@link Dot}'s kernel of that width does over a decoded row (so the same
+     * bits). At 512 bits {@link #rowsOfOne} runs two rows side by side ({@link #pair512}).
      */
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
+        if (cfg.vectorBits() == 512) {
+            float[] y = new float[2];
+            pair512(row, row, x, xOff, y, 0, 1);
+            return y[0];
+        }
         if (cfg.vectorBits() != 256 || !VECTOR_ROWS) return super.dot(cfg, row, x, xOff);
-        byte[] b = new byte[BLOCK_BYTES];
+        byte[] b = blockBuffers()[0];
         FloatVector acc0 = FloatVector.zero(F256), acc1 = acc0;
         for (int sb = 0; sb < cols / 256; sb++) {
             copyBlock(row, sb, b);
@@ -102,6 +111,59 @@ public final class Q4_KTensor extends ChunkedTensor {
         return Lanes.combine256(acc0, acc1);
     }
 
+    @Override
+    protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        if (cfg.vectorBits() != 512) { // at 256 bits two rows side by side exceed C2's inlining budget (measured 4x slower)
+            super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
+            return;
+        }
+        int r = from;
+        for (; r + 2 <= to; r += 2) pair512(r, r + 1, x, xOff, y, yOff + r, yOff + r + 1);
+        if (r < to) y[yOff + r] = dot(cfg, r, x, xOff);
+    }
+
+    /**
+     * Rows {@code ra} and {@code rb} at 512 bits: 16 values per vector (16 bytes of nibbles), all 16 partial sums
+     * of a row in one accumulator, elements in increasing order (Dot's 512-bit layout).
+     */
+    private void pair512(int ra, int rb, float[] x, int xOff, float[] y, int ya, int yb) {
+        byte[][] bufs = blockBuffers();
+        byte[] a = bufs[0], b = bufs[1];
+        FloatVector accA = FloatVector.zero(F512), accB = accA;
+        for (int sb = 0; sb < cols / 256; sb++) {
+            copyBlock(ra, sb, a);
+            copyBlock(rb, sb, b);
+            float da = f16(a, 0), ma = f16(a, 2), db = f16(b, 0), mb = f16(b, 2);
+            int xb = xOff + 256 * sb;
+            for (int g = 0; g < 4; g++) {
+                int j = 2 * g, q = 16 + 32 * g, xl = xb + 64 * g;
+                float ad1 = da * scale(a, j), am1 = ma * min(a, j), ad2 = da * scale(a, j + 1), am2 = ma * min(a, j + 1);
+                float bd1 = db * scale(b, j), bm1 = mb * min(b, j), bd2 = db * scale(b, j + 1), bm2 = mb * min(b, j + 1);
+                // Small loop bodies: a fully unrolled group exceeds C2's inlining budget and boxes the vectors.
+                for (int h = 0; h < 32; h += 16) { // low nibbles: elements 64g + h ..
+                    FloatVector xv = FloatVector.fromArray(F512, x, xl + h);
+                    accA = low512(ByteVector.fromArray(B128, a, q + h), ad1, am1).fma(xv, accA);
+                    accB = low512(ByteVector.fromArray(B128, b, q + h), bd1, bm1).fma(xv, accB);
+                }
+                for (int h = 0; h < 32; h += 16) { // then high nibbles: elements 64g + 32 + h ..
+                    FloatVector xv = FloatVector.fromArray(F512, x, xl + 32 + h);
+                    accA = high512(ByteVector.fromArray(B128, a, q + h), ad2, am2).fma(xv, accA);
+                    accB = high512(ByteVector.fromArray(B128, b, q + h), bd2, bm2).fma(xv, accB);
+                }
+            }
+        }
+        y[ya] = Lanes.combine512(accA);
+        y[yb] = Lanes.combine512(accB);
+    }
+
+    private static FloatVector low512(ByteVector v, float scale, float min) {
+        return ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F512, 0)).mul(scale).sub(min);
+    }
+
+    private static FloatVector high512(ByteVector v, float scale, float min) {
+        return ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F512, 0)).mul(scale).sub(min);
+    }
+
     private static FloatVector lowValues(ByteVector v, float scale, float min) {
         return ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F256, 0)).mul(scale).sub(min);
     }
@@ -110,13 +172,13 @@ public final class Q4_KTensor extends ChunkedTensor {
         return ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F256, 0)).mul(scale).sub(min);
     }
 
-    /** The 6-bit scale of sub-block {@code j} from a super-block's bytes (packed at byte 4). */
-    private static int scale(byte[] b, int j) {
+    /** The 6-bit scale of sub-block {@code j} from a super-block's bytes (packed at byte 4; Q5_K packs them alike). */
+    static int scale(byte[] b, int j) {
         return j < 4 ? b[4 + j] & 63 : (b[8 + j] & 0xF) | (((b[j] & 0xFF) >> 6) << 4);
     }
 
     /** The 6-bit min of sub-block {@code j}. */
-    private static int min(byte[] b, int j) {
+    static int min(byte[] b, int j) {
         return j < 4 ? b[8 + j] & 63 : ((b[8 + j] & 0xFF) >> 4) | (((b[4 + j] & 0xFF) >> 6) << 4);
     }
 

@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * <p>{@link #matMul} computes {@code y[t][r] = dot(row r, x[t])} for a batch of inputs. Threads take
  * contiguous chunks of rows on demand ({@link Parallel#forChunks}); the batch only changes the order in which
  * independent outputs are computed, so a row computed in a batch has the same bits as computed alone (batch
- * invariance). Q8_0 and Q4_0 decode each row once for the whole batch ({@code BlockQ8Batch}).
+ * invariance). Q8_0, Q4_0 and Q5_0 decode each row once for the whole batch ({@code BlockQ8Batch}).
  */
 public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, BlockQ8Tensor {
     /** Inputs processed per pass over a tile of rows, so a tile of weight rows stays in cache. */
@@ -60,10 +60,14 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
             case BF16 -> new BF16Tensor(t.name(), d, rows, cols);
             case Q8_0 -> new Q8_0Tensor(t.name(), d, rows, cols);
             case Q4_0 -> new Q4_0Tensor(t.name(), d, rows, cols);
+            case Q5_0 -> new Q5_0Tensor(t.name(), d, rows, cols);
+            case Q4_1 -> new Q4_1Tensor(t.name(), d, rows, cols);
+            case Q5_1 -> new Q5_1Tensor(t.name(), d, rows, cols);
             case Q4_K -> new Q4_KTensor(t.name(), d, rows, cols);
+            case Q5_K -> new Q5_KTensor(t.name(), d, rows, cols);
             case Q6_K -> new Q6_KTensor(t.name(), d, rows, cols);
             default -> throw new GgufFormatException("tensor '" + t.name() + "': type " + t.type()
-                    + " is not supported by the engine (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K are)");
+                    + " is not supported by the engine (" + GgmlType.supportedNames() + " are)");
         };
     }
 
@@ -114,11 +118,21 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
         par.forChunks(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
     }
 
+    /**
+     * Rows {@code [from, to)} for one input (the decode step): {@code y[yOff + r] = dot(row r, x)}. A type may
+     * compute two rows at once: each row's partial sums are one chain of dependent fmas (the canonical order), so
+     * a second, independent row fills the fma unit while the first waits on its latency. Each row still gets
+     * exactly its own operations in its own order.
+     */
+    protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+    }
+
     /** Rows {@code [from, to)} for the whole batch: tiles of rows, and within a tile a tile of inputs. */
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
         if (batch == 1) {
-            for (int r = from; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+            rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
         for (int r0 = from; r0 < to; r0 += ROW_TILE) {

@@ -1,9 +1,9 @@
 package dev.ledgermind.inference.generate;
 
-import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.llama.QuantMix;
 import dev.ledgermind.inference.llama.TinyModels;
 import dev.ledgermind.inference.sampling.SamplingParams;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,12 +20,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * naming that position; an output cut short without an end token is rejected too.
  */
 class ReplayTest {
-    @ParameterizedTest(name = "{0} {1} temperature {2}")
-    @CsvSource({"llama3, Q8_0, 0.9", "qwen2, Q4_K, 0", "llama2, Q4_0, 1.2"})
-    void acceptsHonestOutputAndRejectsAnySingleChangedToken(String family, GgmlType type, float temperature) throws Exception {
+    @ParameterizedTest(name = "{0} {1} {2} temperature {3}")
+    @CsvSource({"llama3, q8_0, tiny, 0.9", "qwen2, q4_k, tiny, 0", "llama2, q4_0, tiny, 1.2",
+            "llama3, q4_k_m, tiny-unaligned, 0.9", "qwen2, q5_k_m, tiny-unaligned, 0", "mistral, q5_k_m, tiny, 0.9"})
+    void acceptsHonestOutputAndRejectsAnySingleChangedToken(String family, String mix, String shape, float temperature) throws Exception {
         int max = 10;
         SamplingParams sp = new SamplingParams(temperature, 50, 0.95f, 99L);
-        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, type)); Parallel one = new Parallel(1); Parallel two = new Parallel(2)) {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, QuantMix.parse(mix), shape)); Parallel one = new Parallel(1); Parallel two = new Parallel(2)) {
             Generator g = new Generator(m, KernelConfig.ofBits(256), two);
             int[] prompt = g.promptTokens("What is the capital of France?");
             GenerationResult gen = g.generate(prompt, max, sp, null);

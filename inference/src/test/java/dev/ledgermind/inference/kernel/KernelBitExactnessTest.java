@@ -112,6 +112,22 @@ class KernelBitExactnessTest {
     }
 
     @Test
+    void fourDotsOfOneRowAtEveryWidthEqualTheReference() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int n : new int[]{16, 48, 256, 2048, 40, 7}) {
+            int stride = n + 3;
+            float[] w = random(rnd, n + 5), x = random(rnd, 2 + 4 * stride);
+            float[] ref = new float[4];
+            for (int t = 0; t < 4; t++) ref[t] = Dot.reference(w, 5, x, 2 + t * stride, n);
+            for (int bits : WIDTHS) {
+                float[] y = new float[1 + 4 * 3];
+                Dot.dot4(KernelConfig.ofBits(bits), w, 5, x, 2, stride, n, y, 1, 3);
+                for (int t = 0; t < 4; t++) assertBits(ref[t], y[1 + 3 * t], "dot4 input " + t + " " + bits + " bits, n=" + n);
+            }
+        }
+    }
+
+    @Test
     void packedMatMulAtEveryWidthThreadCountAndBatchEqualsReference() {
         SplittableRandom rnd = new SplittableRandom(5);
         // rows around the 16-row panel; batches around the 3/6/12-input tiles

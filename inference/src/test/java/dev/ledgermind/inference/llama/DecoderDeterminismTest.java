@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
@@ -29,7 +30,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DecoderDeterminismTest {
     static final String[] FAMILIES = {"llama2", "llama3", "mistral", "smollm", "qwen2"};
-    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0,
+            GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+
+    /** Every weight type alone, then llama.cpp's K_M mixtures (Q6_K output, some attn_v/ffn_down layers Q6_K). */
+    static List<QuantMix> mixes() {
+        List<QuantMix> m = new ArrayList<>();
+        for (GgmlType t : TYPES) m.add(new QuantMix.Pure(t));
+        m.add(QuantMix.KMix.Q4_K_M);
+        m.add(QuantMix.KMix.Q5_K_M);
+        return m;
+    }
     static final SamplingParams SAMPLING = new SamplingParams(0.9f, 40, 0.95f, 1234L);
 
     private static Parallel[] pools;
@@ -69,16 +80,23 @@ class DecoderDeterminismTest {
         }
     }
 
+    /**
+     * Every family with every type and mixture on the tiny shape, plus the K_M mixtures on the 288-wide shape,
+     * where most matrices fall back to Q5_0 / Q5_1 / Q8_0 as llama.cpp's quantizer makes them.
+     */
     static Stream<Arguments> models() {
         List<Arguments> a = new ArrayList<>();
-        for (String f : FAMILIES) for (GgmlType t : TYPES) a.add(Arguments.of(f, t));
+        for (String f : FAMILIES) for (QuantMix t : mixes()) a.add(Arguments.of(f, t, "tiny"));
+        for (String f : new String[]{"llama3", "qwen2"}) {
+            for (QuantMix t : new QuantMix[]{QuantMix.KMix.Q4_K_M, QuantMix.KMix.Q5_K_M}) a.add(Arguments.of(f, t, "tiny-unaligned"));
+        }
         return a.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("models")
-    void everyArchitectureAndWeightTypeIsBitExactAcrossConfigurations(String family, GgmlType type) throws Exception {
-        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, type))) {
+    void everyArchitectureAndWeightTypeIsBitExactAcrossConfigurations(String family, QuantMix mix, String shape) throws Exception {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, mix, shape))) {
             GenerationResult base = run(m, 0, pools[0], SAMPLING, 6);
             assertSame(base, run(m, 128, pools[1], SAMPLING, 6), "128 bits, 2 threads");
             assertSame(base, run(m, 256, pools[2], SAMPLING, 6), "256 bits, 4 threads");
@@ -86,9 +104,10 @@ class DecoderDeterminismTest {
         }
     }
 
-    @Test
-    void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone() throws Exception {
-        try (LlamaModel m = LlamaModel.load(TinyModels.path("qwen2", GgmlType.Q4_0))) {
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({"qwen2, q4_0, tiny", "llama3, q4_k_m, tiny-unaligned", "qwen2, q5_k_m, tiny-unaligned", "smollm, q5_k_m, tiny"})
+    void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone(String family, String mix, String shape) throws Exception {
+        try (LlamaModel m = LlamaModel.load(TinyModels.path(family, QuantMix.parse(mix), shape))) {
             int vocab = m.config().vocab();
             int[] tokens = new Generator(m, KernelConfig.defaults(), pools[0])
                     .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");

@@ -55,6 +55,50 @@ public final class IndependentDequant {
                     }
                 }
             }
+            case Q4_1 -> {
+                for (int blk = 0; blk < cols / 32; blk++) {
+                    int o = blk * 20;
+                    double d = f16(b, o), m = f16(b, o + 2);
+                    for (int j = 0; j < 16; j++) {
+                        y[blk * 32 + j] = (u8(b, o + 4 + j) & 0x0F) * d + m;
+                        y[blk * 32 + j + 16] = (u8(b, o + 4 + j) >> 4) * d + m;
+                    }
+                }
+            }
+            case Q5_0, Q5_1 -> {
+                boolean one = type == GgmlType.Q5_1;
+                int bytes = one ? 24 : 22, qhAt = one ? 4 : 2, qsAt = qhAt + 4;
+                for (int blk = 0; blk < cols / 32; blk++) {
+                    int o = blk * bytes;
+                    double d = f16(b, o), m = one ? f16(b, o + 2) : 0;
+                    long qh = u8(b, o + qhAt) | u8(b, o + qhAt + 1) << 8 | u8(b, o + qhAt + 2) << 16 | (long) u8(b, o + qhAt + 3) << 24;
+                    for (int j = 0; j < 16; j++) {
+                        long xh0 = ((qh >> j) << 4) & 0x10;
+                        long xh1 = (qh >> (j + 12)) & 0x10;
+                        long x0 = (u8(b, o + qsAt + j) & 0x0F) | xh0;
+                        long x1 = (u8(b, o + qsAt + j) >> 4) | xh1;
+                        y[blk * 32 + j] = one ? x0 * d + m : (x0 - 16) * d;
+                        y[blk * 32 + j + 16] = one ? x1 * d + m : (x1 - 16) * d;
+                    }
+                }
+            }
+            case Q5_K -> {
+                for (int blk = 0; blk < cols / 256; blk++) {
+                    int o = blk * 176;
+                    double d = f16(b, o), dmin = f16(b, o + 2);
+                    int sc = o + 4, qh = o + 16, ql = o + 48;
+                    int out = blk * 256;
+                    int u1 = 1, u2 = 2;
+                    for (int j = 0, is = 0; j < 256; j += 64, is += 2) {
+                        int[] s1 = scaleMin(b, sc, is), s2 = scaleMin(b, sc, is + 1);
+                        for (int l = 0; l < 32; l++) y[out++] = d * s1[0] * ((u8(b, ql + l) & 0xF) + ((u8(b, qh + l) & u1) != 0 ? 16 : 0)) - dmin * s1[1];
+                        for (int l = 0; l < 32; l++) y[out++] = d * s2[0] * ((u8(b, ql + l) >> 4) + ((u8(b, qh + l) & u2) != 0 ? 16 : 0)) - dmin * s2[1];
+                        ql += 32;
+                        u1 <<= 2;
+                        u2 <<= 2;
+                    }
+                }
+            }
             case Q4_K -> {
                 for (int blk = 0; blk < cols / 256; blk++) {
                     int o = blk * 144;

@@ -1,6 +1,5 @@
 package dev.ledgermind.inference.llama;
 
-import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.gguf.GgufFile;
 import dev.ledgermind.inference.gguf.GgufTensorInfo;
 import dev.ledgermind.inference.generate.Generator;
@@ -11,8 +10,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,15 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReferenceParityTest {
     static Stream<Arguments> models() {
-        List<Arguments> a = new ArrayList<>();
-        for (String f : DecoderDeterminismTest.FAMILIES) for (GgmlType t : DecoderDeterminismTest.TYPES) a.add(Arguments.of(f, t));
-        return a.stream();
+        return DecoderDeterminismTest.models();
     }
 
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("models")
-    void logitsMatchAPlainDoublePrecisionForwardPass(String family, GgmlType type) throws Exception {
-        Path path = TinyModels.path(family, type);
+    void logitsMatchAPlainDoublePrecisionForwardPass(String family, QuantMix type, String shape) throws Exception {
+        Path path = TinyModels.path(family, type, shape);
         try (LlamaModel m = LlamaModel.load(path); Parallel par = new Parallel(2); GgufFile f = GgufFile.open(path)) {
             int[] tokens = new Generator(m, KernelConfig.defaults(), par).promptTokens("Hello, world! Why is the sky blue?");
             int vocab = m.config().vocab();
@@ -57,6 +52,16 @@ class ReferenceParityTest {
         final String arch;
         final int dim, layers, heads, kvHeads, ffn, hd;
         final double eps, base;
+
+        /**
+         * What a matrix product's input goes through first, given the matrix's type (null: nothing, the exact
+         * model). {@code FidelityBench} uses it to model engines that round activations before integer dot products.
+         */
+        java.util.function.BiFunction<dev.ledgermind.inference.gguf.GgmlType, double[], double[]> activations;
+
+        double[] in(String tensor, double[] x) {
+            return activations == null ? x : activations.apply(f.tensor(tensor).type(), x);
+        }
 
         PlainForward(GgufFile f) {
             this.f = f;
@@ -127,9 +132,9 @@ class ReferenceParityTest {
                 double[][] k = new double[n][], v = new double[n][], q = new double[n][];
                 for (int t = 0; t < n; t++) {
                     double[] h = rmsNorm(x[t], an);
-                    q[t] = mul(wq, h);
-                    k[t] = mul(wk, h);
-                    v[t] = mul(wv, h);
+                    q[t] = mul(wq, in(p + "attn_q.weight", h));
+                    k[t] = mul(wk, in(p + "attn_k.weight", h));
+                    v[t] = mul(wv, in(p + "attn_v.weight", h));
                     if (bq != null) {
                         for (int i = 0; i < q[t].length; i++) q[t][i] += bq[i];
                         for (int i = 0; i < k[t].length; i++) { k[t][i] += bk[i]; v[t][i] += bv[i]; }
@@ -154,19 +159,20 @@ class ReferenceParityTest {
                         for (int u = 0; u <= t; u++) sum += (s[u] = Math.exp(s[u] - mx));
                         for (int u = 0; u <= t; u++) for (int i = 0; i < hd; i++) o[h2 * hd + i] += s[u] / sum * v[u][kvh * hd + i];
                     }
-                    double[] a = mul(wo, o);
+                    double[] a = mul(wo, in(p + "attn_output.weight", o));
                     for (int i = 0; i < dim; i++) x[t][i] += a[i];
                     double[] h = rmsNorm(x[t], fn);
-                    double[] g = mul(wg, h), up = mul(wu, h);
+                    double[] g = mul(wg, in(p + "ffn_gate.weight", h)), up = mul(wu, in(p + "ffn_up.weight", h));
                     for (int i = 0; i < ffn; i++) g[i] = g[i] / (1 + Math.exp(-g[i])) * up[i];
-                    double[] d = mul(wd, g);
+                    double[] d = mul(wd, in(p + "ffn_down.weight", g));
                     for (int i = 0; i < dim; i++) x[t][i] += d[i];
                 }
             }
             double[][] out = f.hasTensor("output.weight") ? matrix("output.weight") : emb;
             double[] on = vector("output_norm.weight");
             double[][] logits = new double[n][];
-            for (int t = 0; t < n; t++) logits[t] = mul(out, rmsNorm(x[t], on));
+            String outName = f.hasTensor("output.weight") ? "output.weight" : "token_embd.weight";
+            for (int t = 0; t < n; t++) logits[t] = mul(out, in(outName, rmsNorm(x[t], on)));
             return logits;
         }
     }

@@ -33,10 +33,19 @@ public final class TinyModels {
     }
 
     public static Path path(String family, GgmlType type) {
-        return CACHE.computeIfAbsent(family + "-" + type, k -> {
+        return path(family, new QuantMix.Pure(type));
+    }
+
+    public static Path path(String family, QuantMix mix) {
+        return path(family, mix, "tiny");
+    }
+
+    /** The model of {@code family}, {@code mix} and shape {@code shape} ({@link SyntheticModel#shape}), seed 7. */
+    public static Path path(String family, QuantMix mix, String shape) {
+        return CACHE.computeIfAbsent(family + "-" + mix.label() + "-" + shape, k -> {
             Path p = DIR.resolve(k + ".gguf");
             try {
-                SyntheticModel.write(p, family, SyntheticModel.TINY, type, 7);
+                SyntheticModel.write(p, family, SyntheticModel.shape(shape), mix, 7);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -45,7 +45,9 @@ class WeightTensorBitExactnessTest {
         for (int k = 0; k < blocks; k++) {
             int o = k * type.blockBytes;
             switch (type) {
-                case Q8_0, Q4_0 -> putF16(b, o, (float) (r.nextDouble() * 0.02 + 0.001));
+                case Q8_0, Q4_0, Q5_0 -> putF16(b, o, (float) (r.nextDouble() * 0.02 + 0.001));
+                case Q4_1, Q5_1 -> { putF16(b, o, (float) (r.nextDouble() * 0.02 + 0.001)); putF16(b, o + 2, (float) (r.nextGaussian() * 0.1)); }
+                case Q5_K -> { putF16(b, o, (float) (r.nextDouble() * 0.01)); putF16(b, o + 2, (float) (r.nextDouble() * 0.01)); }
                 case Q4_K -> { putF16(b, o, (float) (r.nextDouble() * 0.01)); putF16(b, o + 2, (float) (r.nextDouble() * 0.01)); }
                 case Q6_K -> putF16(b, o + 208, (float) (r.nextDouble() * 0.001));
                 case F16 -> putF16(b, o, (float) r.nextGaussian());
@@ -72,19 +74,23 @@ class WeightTensorBitExactnessTest {
             case BF16 -> new BF16Tensor("w", seg, rows, cols);
             case Q8_0 -> new Q8_0Tensor("w", seg, rows, cols);
             case Q4_0 -> new Q4_0Tensor("w", seg, rows, cols);
+            case Q5_0 -> new Q5_0Tensor("w", seg, rows, cols);
+            case Q4_1 -> new Q4_1Tensor("w", seg, rows, cols);
+            case Q5_1 -> new Q5_1Tensor("w", seg, rows, cols);
             case Q4_K -> new Q4_KTensor("w", seg, rows, cols);
+            case Q5_K -> new Q5_KTensor("w", seg, rows, cols);
             case Q6_K -> new Q6_KTensor("w", seg, rows, cols);
             default -> throw new IllegalArgumentException(type.toString());
         };
     }
 
     /**
-     * The batched Q8_0 / Q4_0 kernels unpack rows in chunks of rows and of columns and keep partial sums in
+     * The batched Q8_0 / Q4_0 / Q5_0 kernels unpack rows in chunks of rows and of columns and keep partial sums in
      * scratch between column chunks: shapes with several column chunks, a partial last chunk, a partial row
      * chunk and odd batches must still give the reference's bits.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q5_0"})
     void batchedBlockKernelsSplitIntoChunksEqualTheScalarReference(GgmlType type) {
         SplittableRandom r = new SplittableRandom(type.id * 17L + 3);
         int cols = 32 * (2 * BlockQ8Batch.BLOCK_CHUNK + 3);
@@ -109,7 +115,7 @@ class WeightTensorBitExactnessTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void everyPathEqualsTheScalarReferenceBitForBit(GgmlType type) {
         SplittableRandom r = new SplittableRandom(type.id * 31L + 5);
         int cols = type.blockSize >= 256 ? 512 : 96;
@@ -137,13 +143,17 @@ class WeightTensorBitExactnessTest {
             }
         }
         // Independent check of the values: a separately written dequantization and a double dot product.
+        // Types with an offset (Q4_1, Q5_1, the K-quants' mins) can cancel to values near 0: the tolerance also
+        // scales with the row's largest value (a wrong code or scale is off by at least one step of d).
         float[] deq = new float[cols];
         for (int row = 0; row < rows; row++) {
             double[] ind = IndependentDequant.row(type, w.data(), row, cols);
             w.dequantizeRow(row, deq, 0);
+            double rowMax = 0;
+            for (double v : ind) rowMax = Math.max(rowMax, Math.abs(v));
             double dot = 0, mag = 0;
             for (int i = 0; i < cols; i++) {
-                assertEquals(ind[i], deq[i], Math.abs(ind[i]) * 1e-6 + 1e-30, type + " element " + i + " of row " + row);
+                assertEquals(ind[i], deq[i], Math.abs(ind[i]) * 1e-6 + rowMax * 1e-6 + 1e-30, type + " element " + i + " of row " + row);
                 dot += ind[i] * x[i];
                 mag += Math.abs(ind[i] * x[i]);
             }
@@ -153,20 +163,15 @@ class WeightTensorBitExactnessTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q6_K"})
-    void kQuantRowDecodingGivesTheSameBitsWithAndWithoutVectors(GgmlType type) {
+    @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void rowDecodingGivesTheSameBitsWithAndWithoutVectors(GgmlType type) {
         SplittableRandom r = new SplittableRandom(44);
         int rows = 9, cols = 1024;
-        WeightTensor w = tensor(type, randomWeights(type, rows, cols, r), rows, cols);
+        ChunkedTensor w = (ChunkedTensor) tensor(type, randomWeights(type, rows, cols, r), rows, cols);
         float[] scalar = new float[cols + 3], vector = new float[cols + 3];
         for (int row = 0; row < rows; row++) {
-            if (w instanceof Q4_KTensor q) {
-                q.dequantizeRow(row, scalar, 3, false);
-                q.dequantizeRow(row, vector, 3, true);
-            } else {
-                ((Q6_KTensor) w).dequantizeRow(row, scalar, 3, false);
-                ((Q6_KTensor) w).dequantizeRow(row, vector, 3, true);
-            }
+            w.dequantizeRow(row, scalar, 3, false);
+            w.dequantizeRow(row, vector, 3, true);
             for (int i = 0; i < scalar.length; i++) {
                 assertEquals(Float.floatToRawIntBits(scalar[i]), Float.floatToRawIntBits(vector[i]), type + " row " + row + " element " + i);
             }
