@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {Binary32} from "./Binary32.sol";
+import {Binary64} from "./Binary64.sol";
+
+/**
+ * @title CanonicalExp
+ * @notice The engine's own exponential, bit for bit: `Erf.exp(double)` in binary64 and softmax's
+ * element function `Softmax.exp(float)` (inference/.../kernel/Erf.java and Softmax.java):
+ * <pre>
+ *   shifted = x * INV_LN2 + SHIFTER                 (SHIFTER = 1.5 * 2^52: rounds k to nearest)
+ *   k       = shifted - SHIFTER
+ *   r       = (x - k * LN2_HI) - k * LN2_LO
+ *   p       = Horner over 1/n!, n = 10 .. 0, at r     (p = p * r + 1/n!, separate multiply and add)
+ *   kBits   = bits(shifted) - bits(SHIFTER)           (64-bit integer, wrapping)
+ *   exp(x)  = p * double((kBits + 1023) << 52)        (64-bit shift: the bits above 63 drop)
+ *
+ *   softmaxExp(d) = (double) d < -104 ? +0 : (float) exp((double) d)
+ * </pre>
+ * Every step is one binary64 operation from {Binary64} and the integer steps wrap exactly as Java's
+ * long arithmetic, so the result matches on every input, including those outside the range the
+ * engine feeds it (above about 709 the scale's bits wrap and Java returns what they make, and so
+ * does this). NaN results are canonical; NaN never reaches the integer steps with its payload
+ * mattering (a NaN `shifted` makes p NaN, and the product NaN).
+ */
+library CanonicalExp {
+    uint64 private constant INV_LN2 = 0x3ff71547652b82fe; // 1.4426950408889634
+    uint64 private constant LN2_HI = 0x3fe62e42fee00000; // 6.93147180369123816490e-01
+    uint64 private constant LN2_LO = 0x3dea39ef35793c76; // 1.90821492927058770002e-10
+    uint64 private constant SHIFTER = 0x4338000000000000; // 6755399441055744.0
+    /// @dev -104.0f: below it softmax's exponential is 0 without computing it
+    uint32 private constant MINUS_104 = 0xc2d00000;
+
+    /// @notice Erf.exp(x) on binary64 bit patterns.
+    function exp(uint64 x) internal pure returns (uint64) {
+        uint64 shifted = Binary64.add(Binary64.mul(x, INV_LN2), SHIFTER);
+        uint64 k = Binary64.sub(shifted, SHIFTER);
+        uint64 r = Binary64.sub(Binary64.sub(x, Binary64.mul(k, LN2_HI)), Binary64.mul(k, LN2_LO));
+        // 1/n! for n = 10 .. 0, as Java computes them: 1.0 / factorial, factorial exact in binary64
+        uint64 p = 0x3e927e4fb7789f5c;
+        p = Binary64.add(Binary64.mul(p, r), 0x3ec71de3a556c734);
+        p = Binary64.add(Binary64.mul(p, r), 0x3efa01a01a01a01a);
+        p = Binary64.add(Binary64.mul(p, r), 0x3f2a01a01a01a01a);
+        p = Binary64.add(Binary64.mul(p, r), 0x3f56c16c16c16c17);
+        p = Binary64.add(Binary64.mul(p, r), 0x3f81111111111111);
+        p = Binary64.add(Binary64.mul(p, r), 0x3fa5555555555555);
+        p = Binary64.add(Binary64.mul(p, r), 0x3fc5555555555555);
+        p = Binary64.add(Binary64.mul(p, r), 0x3fe0000000000000);
+        p = Binary64.add(Binary64.mul(p, r), 0x3ff0000000000000);
+        p = Binary64.add(Binary64.mul(p, r), 0x3ff0000000000000);
+        uint64 scale;
+        unchecked {
+            scale = ((shifted - SHIFTER) + 1023) << 52;
+        }
+        return Binary64.mul(p, scale);
+    }
+
+    /// @notice Softmax's exponential of one binary32 difference x[i] - max.
+    function softmaxExp(uint32 d) internal pure returns (uint32) {
+        // (double) d < -104 exactly when d is a negative non-NaN beyond -104 (including -infinity)
+        if (d > MINUS_104 && d <= 0xff800000) return 0;
+        return Binary64.toBinary32(exp(Binary64.fromBinary32(d)));
+    }
+}
