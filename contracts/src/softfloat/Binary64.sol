@@ -17,9 +17,68 @@ library Binary64 {
 
     /// @notice a + b.
     function add(uint64 a, uint64 b) internal pure returns (uint64 r) {
+        bool fast;
+        assembly ("memory-safe") {
+            a := and(a, 0xffffffffffffffff)
+            b := and(b, 0xffffffffffffffff)
+            let ea := and(shr(52, a), 0x7ff)
+            let eb := and(shr(52, b), 0x7ff)
+            // fast path: both normal, no cancellation, a normal result (as Binary32.add, with 53 bits)
+            if and(lt(sub(ea, 1), 2046), lt(sub(eb, 1), 2046)) {
+                let ma := or(and(a, 0xfffffffffffff), 0x10000000000000)
+                let mb := or(and(b, 0xfffffffffffff), 0x10000000000000)
+                let sa := shr(63, a)
+                let same := eq(sa, shr(63, b))
+                if lt(ea, eb) {
+                    let t := ea
+                    ea := eb
+                    eb := t
+                    t := ma
+                    ma := mb
+                    mb := t
+                    sa := xor(sa, iszero(same))
+                }
+                let d := sub(ea, eb)
+                let base := eb
+                if gt(d, 64) {
+                    mb := 1
+                    d := 3
+                    base := sub(ea, 3)
+                }
+                ma := shl(d, ma)
+                let m
+                let n
+                switch same
+                case 1 {
+                    m := add(ma, mb)
+                    n := add(add(53, d), shr(add(53, d), m))
+                }
+                default {
+                    m := sub(ma, mb)
+                    n := add(add(52, d), shr(add(52, d), m))
+                }
+                if or(same, gt(d, 1)) { r, fast := roundNormal(sa, m, base, n) }
+            }
+
+            // m * 2^(base - 1075) rounded to nearest even, when the result is a normal binary64 (n = m's bit
+            // length, at least 54); ok = 0 sends the caller to the general path (subnormal or overflow)
+            function roundNormal(sg, mm, bs, nn) -> bits, ok {
+                let be := add(bs, sub(nn, 53))
+                ok := and(sgt(be, 0), slt(be, 2047))
+                let sh := sub(nn, 53)
+                let q := shr(sh, add(add(mm, sub(shl(sub(sh, 1), 1), 1)), and(shr(sh, mm), 1)))
+                bits := or(add(shl(52, sub(be, 1)), q), shl(63, sg))
+            }
+        }
+        if (!fast) r = _add(a, b);
+    }
+
+    /// @dev a + b, every case (the fast path's fallback).
+    function _add(uint64 a, uint64 b) private pure returns (uint64 r) {
         uint256 sign;
         uint256 m;
         int256 e;
+        uint256 n;
         bool done;
         assembly ("memory-safe") {
             a := and(a, 0xffffffffffffffff)
@@ -56,6 +115,9 @@ library Binary64 {
                     }
                 }
                 default {
+                    // both normal: the leading bits are at 2^52 and the result's length is known but for
+                    // a cancelling difference (n stays 0 then, and for subnormal operands)
+                    let normal := and(iszero(iszero(ea)), iszero(iszero(eb)))
                     let ma := or(and(a, 0xfffffffffffff), shl(52, iszero(iszero(ea))))
                     let mb := or(and(b, 0xfffffffffffff), shl(52, iszero(iszero(eb))))
                     if iszero(ea) { ea := 1 }
@@ -78,6 +140,7 @@ library Binary64 {
                         ma := shl(3, ma)
                         mb := 1
                         e := sub(ea, 1078)
+                        d := 3
                     }
                     default {
                         ma := shl(d, ma)
@@ -87,8 +150,12 @@ library Binary64 {
                     case 1 {
                         m := add(ma, mb)
                         sign := sa
+                        // the leading bit of ma is at 52 + d; a sum has it there or one higher
+                        if normal { n := add(add(53, d), shr(add(53, d), m)) }
                     }
                     default {
+                        // a difference, for d >= 2, there or one lower (mb < 2^53 <= 2^(51 + d))
+                        if and(normal, gt(d, 1)) { n := add(add(52, d), shr(add(52, d), sub(ma, mb))) }
                         switch lt(ma, mb)
                         case 1 {
                             m := sub(mb, ma)
@@ -103,7 +170,7 @@ library Binary64 {
                 }
             }
         }
-        if (!done) r = Rounding.round64(sign, m, e);
+        if (!done) r = Rounding.round64(sign, m, e, n);
     }
 
     /// @notice a - b.
@@ -113,9 +180,37 @@ library Binary64 {
 
     /// @notice a * b.
     function mul(uint64 a, uint64 b) internal pure returns (uint64 r) {
+        bool fast;
+        assembly ("memory-safe") {
+            a := and(a, 0xffffffffffffffff)
+            b := and(b, 0xffffffffffffffff)
+            let ea := and(shr(52, a), 0x7ff)
+            let eb := and(shr(52, b), 0x7ff)
+            // fast path: both normal, a normal result; the significands' product has 105 or 106 bits
+            if and(lt(sub(ea, 1), 2046), lt(sub(eb, 1), 2046)) {
+                let m := mul(or(and(a, 0xfffffffffffff), 0x10000000000000), or(and(b, 0xfffffffffffff), 0x10000000000000))
+                r, fast := roundNormal(xor(shr(63, a), shr(63, b)), m, sub(add(ea, eb), 1075), add(105, shr(105, m)))
+            }
+
+            // m * 2^(base - 1075) rounded to nearest even, when the result is a normal binary64 (n = m's bit
+            // length, at least 54); ok = 0 sends the caller to the general path (subnormal or overflow)
+            function roundNormal(sg, mm, bs, nn) -> bits, ok {
+                let be := add(bs, sub(nn, 53))
+                ok := and(sgt(be, 0), slt(be, 2047))
+                let sh := sub(nn, 53)
+                let q := shr(sh, add(add(mm, sub(shl(sub(sh, 1), 1), 1)), and(shr(sh, mm), 1)))
+                bits := or(add(shl(52, sub(be, 1)), q), shl(63, sg))
+            }
+        }
+        if (!fast) r = _mul(a, b);
+    }
+
+    /// @dev a * b, every case.
+    function _mul(uint64 a, uint64 b) private pure returns (uint64 r) {
         uint256 sign;
         uint256 m;
         int256 e;
+        uint256 n;
         bool done;
         assembly ("memory-safe") {
             a := and(a, 0xffffffffffffffff)
@@ -142,14 +237,17 @@ library Binary64 {
                 default {
                     let ma := or(and(a, 0xfffffffffffff), shl(52, iszero(iszero(ea))))
                     let mb := or(and(b, 0xfffffffffffff), shl(52, iszero(iszero(eb))))
+                    // both normal: the product has 105 or 106 bits
+                    if and(iszero(iszero(ea)), iszero(iszero(eb))) { n := 105 }
                     if iszero(ea) { ea := 1 }
                     if iszero(eb) { eb := 1 }
                     m := mul(ma, mb)
                     e := sub(add(ea, eb), 2150)
+                    if n { n := add(105, shr(105, m)) }
                 }
             }
         }
-        if (!done) r = Rounding.round64(sign, m, e);
+        if (!done) r = Rounding.round64(sign, m, e, n);
     }
 
     /// @notice (double) a: exact.
@@ -186,9 +284,28 @@ library Binary64 {
 
     /// @notice (float) a: rounded to nearest even once, as Java's double-to-float conversion.
     function toBinary32(uint64 a) internal pure returns (uint32 r) {
+        bool fast;
+        assembly ("memory-safe") {
+            a := and(a, 0xffffffffffffffff)
+            let ea := and(shr(52, a), 0x7ff)
+            // fast path: a normal binary32 result (biased exponent ea - 896 in 1..254, 253 before a carry)
+            let be := sub(ea, 896)
+            if lt(sub(be, 1), 253) {
+                let m := or(and(a, 0xfffffffffffff), 0x10000000000000)
+                let q := shr(29, add(add(m, 0xfffffff), and(shr(29, m), 1)))
+                r := or(add(shl(23, sub(be, 1)), q), shl(31, shr(63, a)))
+                fast := 1
+            }
+        }
+        if (!fast) r = _toBinary32(a);
+    }
+
+    /// @dev (float) a, every case.
+    function _toBinary32(uint64 a) private pure returns (uint32 r) {
         uint256 sign;
         uint256 m;
         int256 e;
+        uint256 n;
         bool done;
         assembly ("memory-safe") {
             a := and(a, 0xffffffffffffffff)
@@ -204,10 +321,11 @@ library Binary64 {
             }
             default {
                 m := or(and(a, 0xfffffffffffff), shl(52, iszero(iszero(ea))))
+                if ea { n := 53 }
                 if iszero(ea) { ea := 1 }
                 e := sub(ea, 1075)
             }
         }
-        if (!done) r = Rounding.round32(sign, m, e);
+        if (!done) r = Rounding.round32(sign, m, e, n);
     }
 }

@@ -28,10 +28,12 @@ pragma solidity ^0.8.28;
  * interval between grid points and midpoints as the exact value, so the result is the same.
  */
 library Rounding {
-    /// @dev m * 2^e rounded to binary32 with sign bit `sign` (0 or 1); requires 0 < m < 2^255.
-    function round32(uint256 sign, uint256 m, int256 e) internal pure returns (uint32 r) {
+    /// @dev m * 2^e rounded to binary32 with sign bit `sign` (0 or 1); requires 0 < m < 2^255. n is m's bit
+    /// length when the caller knows it (its fast paths do), or 0 to have it computed.
+    function round32(uint256 sign, uint256 m, int256 e, uint256 n) internal pure returns (uint32 r) {
         assembly ("memory-safe") {
-            let b := add(add(e, bitLength(m)), 126)
+            if iszero(n) { n := bitLength(m) }
+            let b := add(add(e, n), 126)
             if slt(b, 1) { b := 1 }
             let shift := sub(sub(b, 150), e)
             let q
@@ -44,23 +46,24 @@ library Rounding {
             if gt(bits, 0x7f7fffff) { bits := 0x7f800000 }
             r := or(bits, shl(31, sign))
 
-            function bitLength(x) -> n {
-                n := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
-                n := or(n, shl(6, lt(0xffffffffffffffff, shr(n, x))))
-                n := or(n, shl(5, lt(0xffffffff, shr(n, x))))
-                n := or(n, shl(4, lt(0xffff, shr(n, x))))
-                n := or(n, shl(3, lt(0xff, shr(n, x))))
-                n := or(n, shl(2, lt(0xf, shr(n, x))))
-                n := or(n, shl(1, lt(0x3, shr(n, x))))
-                n := add(or(n, lt(0x1, shr(n, x))), 1)
+            function bitLength(x) -> k {
+                k := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
+                k := or(k, shl(6, lt(0xffffffffffffffff, shr(k, x))))
+                k := or(k, shl(5, lt(0xffffffff, shr(k, x))))
+                k := or(k, shl(4, lt(0xffff, shr(k, x))))
+                k := or(k, shl(3, lt(0xff, shr(k, x))))
+                k := or(k, shl(2, lt(0xf, shr(k, x))))
+                k := or(k, shl(1, lt(0x3, shr(k, x))))
+                k := add(or(k, lt(0x1, shr(k, x))), 1)
             }
         }
     }
 
-    /// @dev m * 2^e rounded to binary64 with sign bit `sign` (0 or 1); requires 0 < m < 2^255.
-    function round64(uint256 sign, uint256 m, int256 e) internal pure returns (uint64 r) {
+    /// @dev m * 2^e rounded to binary64, as {round32}.
+    function round64(uint256 sign, uint256 m, int256 e, uint256 n) internal pure returns (uint64 r) {
         assembly ("memory-safe") {
-            let b := add(add(e, bitLength(m)), 1022)
+            if iszero(n) { n := bitLength(m) }
+            let b := add(add(e, n), 1022)
             if slt(b, 1) { b := 1 }
             let shift := sub(sub(b, 1075), e)
             let q
@@ -73,15 +76,15 @@ library Rounding {
             if gt(bits, 0x7fefffffffffffff) { bits := 0x7ff0000000000000 }
             r := or(bits, shl(63, sign))
 
-            function bitLength(x) -> n {
-                n := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
-                n := or(n, shl(6, lt(0xffffffffffffffff, shr(n, x))))
-                n := or(n, shl(5, lt(0xffffffff, shr(n, x))))
-                n := or(n, shl(4, lt(0xffff, shr(n, x))))
-                n := or(n, shl(3, lt(0xff, shr(n, x))))
-                n := or(n, shl(2, lt(0xf, shr(n, x))))
-                n := or(n, shl(1, lt(0x3, shr(n, x))))
-                n := add(or(n, lt(0x1, shr(n, x))), 1)
+            function bitLength(x) -> k {
+                k := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
+                k := or(k, shl(6, lt(0xffffffffffffffff, shr(k, x))))
+                k := or(k, shl(5, lt(0xffffffff, shr(k, x))))
+                k := or(k, shl(4, lt(0xffff, shr(k, x))))
+                k := or(k, shl(3, lt(0xff, shr(k, x))))
+                k := or(k, shl(2, lt(0xf, shr(k, x))))
+                k := or(k, shl(1, lt(0x3, shr(k, x))))
+                k := add(or(k, lt(0x1, shr(k, x))), 1)
             }
         }
     }
