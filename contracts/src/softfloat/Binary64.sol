@@ -250,6 +250,103 @@ library Binary64 {
         if (!done) r = Rounding.round64(sign, m, e, n);
     }
 
+    /// @notice a / b.
+    function div(uint64 a, uint64 b) internal pure returns (uint64 r) {
+        uint256 sign;
+        uint256 m;
+        int256 e;
+        uint256 n;
+        bool done;
+        assembly ("memory-safe") {
+            a := and(a, 0xffffffffffffffff)
+            b := and(b, 0xffffffffffffffff)
+            let ea := and(shr(52, a), 0x7ff)
+            let eb := and(shr(52, b), 0x7ff)
+            let aa := and(a, 0x7fffffffffffffff)
+            let ab := and(b, 0x7fffffffffffffff)
+            sign := xor(shr(63, a), shr(63, b))
+            switch or(or(eq(ea, 0x7ff), eq(eb, 0x7ff)), or(iszero(aa), iszero(ab)))
+            case 1 {
+                done := 1
+                switch or(
+                    or(gt(aa, 0x7ff0000000000000), gt(ab, 0x7ff0000000000000)),
+                    or(and(eq(aa, 0x7ff0000000000000), eq(ab, 0x7ff0000000000000)), and(iszero(aa), iszero(ab)))
+                )
+                case 1 { r := 0x7ff8000000000000 }
+                default {
+                    // inf / finite and finite / 0 are infinite; 0 / x and finite / inf are zero
+                    r := shl(63, sign)
+                    if or(eq(aa, 0x7ff0000000000000), iszero(ab)) { r := or(r, 0x7ff0000000000000) }
+                }
+            }
+            default {
+                // significands normalised to [2^52, 2^53): (ma << 55) / mb lies in (2^54, 2^56), so the
+                // quotient, one more bit and a sticky bit for a nonzero remainder make 56 or 57 bits
+                let ma := or(and(a, 0xfffffffffffff), 0x10000000000000)
+                let mb := or(and(b, 0xfffffffffffff), 0x10000000000000)
+                if iszero(ea) {
+                    let k := sub(53, bitLength(aa))
+                    ma := shl(k, aa)
+                    ea := sub(1, k)
+                }
+                if iszero(eb) {
+                    let k := sub(53, bitLength(ab))
+                    mb := shl(k, ab)
+                    eb := sub(1, k)
+                }
+                let num := shl(55, ma)
+                m := or(shl(1, div(num, mb)), iszero(iszero(mod(num, mb))))
+                e := sub(sub(ea, eb), 56)
+                n := add(56, shr(56, m))
+            }
+
+            function bitLength(v) -> k {
+                k := shl(5, lt(0xffffffff, v))
+                k := or(k, shl(4, lt(0xffff, shr(k, v))))
+                k := or(k, shl(3, lt(0xff, shr(k, v))))
+                k := or(k, shl(2, lt(0xf, shr(k, v))))
+                k := or(k, shl(1, lt(0x3, shr(k, v))))
+                k := add(or(k, lt(0x1, shr(k, v))), 1)
+            }
+        }
+        if (!done) r = Rounding.round64(sign, m, e, n);
+    }
+
+    /// @notice (int) a, Java's narrowing conversion: toward zero, NaN to 0, saturating at the int range.
+    function toInt32(uint64 a) internal pure returns (int256 r) {
+        assembly ("memory-safe") {
+            a := and(a, 0xffffffffffffffff)
+            let ea := and(shr(52, a), 0x7ff)
+            let aa := and(a, 0x7fffffffffffffff)
+            switch gt(aa, 0x7ff0000000000000)
+            case 1 { r := 0 }
+            default {
+                switch lt(ea, 1023)
+                case 1 { r := 0 } // |a| < 1
+                default {
+                    switch gt(ea, 1053) // |a| >= 2^31
+                    case 1 { r := 0x80000000 }
+                    default { r := shr(sub(1075, ea), or(and(a, 0xfffffffffffff), 0x10000000000000)) }
+                    if shr(63, a) {
+                        r := sub(0, r)
+                    }
+                    if eq(r, 0x80000000) { r := 0x7fffffff } // positive saturation
+                }
+            }
+        }
+    }
+
+    /// @notice (double) k for |k| < 2^53: exact.
+    function fromInt(int256 k) internal pure returns (uint64 r) {
+        if (k == 0) return 0;
+        uint256 sign = k < 0 ? 1 : 0;
+        uint256 mag;
+        unchecked {
+            mag = k < 0 ? uint256(-k) : uint256(k);
+        }
+        r = Rounding.round64(sign, mag, 0, 0);
+    }
+
     /// @notice (double) a: exact.
     function fromBinary32(uint32 a) internal pure returns (uint64 r) {
         assembly ("memory-safe") {

@@ -39,16 +39,15 @@ library CanonicalExp {
         uint64 r = Binary64.sub(Binary64.sub(x, Binary64.mul(k, LN2_HI)), Binary64.mul(k, LN2_LO));
         // 1/n! for n = 10 .. 0, as Java computes them: 1.0 / factorial, factorial exact in binary64
         uint64 p = 0x3e927e4fb7789f5c;
-        p = Binary64.add(Binary64.mul(p, r), 0x3ec71de3a556c734);
-        p = Binary64.add(Binary64.mul(p, r), 0x3efa01a01a01a01a);
-        p = Binary64.add(Binary64.mul(p, r), 0x3f2a01a01a01a01a);
-        p = Binary64.add(Binary64.mul(p, r), 0x3f56c16c16c16c17);
-        p = Binary64.add(Binary64.mul(p, r), 0x3f81111111111111);
-        p = Binary64.add(Binary64.mul(p, r), 0x3fa5555555555555);
-        p = Binary64.add(Binary64.mul(p, r), 0x3fc5555555555555);
-        p = Binary64.add(Binary64.mul(p, r), 0x3fe0000000000000);
-        p = Binary64.add(Binary64.mul(p, r), 0x3ff0000000000000);
-        p = Binary64.add(Binary64.mul(p, r), 0x3ff0000000000000);
+        // 1/9! .. 1/0!, four to a word, highest n first
+        uint256[3] memory es = [
+            uint256(0x3ec71de3a556c7343efa01a01a01a01a3f2a01a01a01a01a3f56c16c16c16c17),
+            0x3f811111111111113fa55555555555553fc55555555555553fe0000000000000,
+            0x3ff00000000000003ff000000000000000000000000000000000000000000000
+        ];
+        for (uint256 n = 0; n < 10; ++n) {
+            p = Binary64.add(Binary64.mul(p, r), uint64(es[n >> 2] >> (192 - 64 * (n & 3))));
+        }
         uint64 scale;
         unchecked {
             scale = ((shifted - SHIFTER) + 1023) << 52;

@@ -17,11 +17,15 @@ import java.util.function.LongUnaryOperator;
  * <p>Input i of a stream is a function of splitmix64(seed + (i+1) * golden): {@link #softmaxInput} maps it
  * to a binary32 difference (mostly in softmax's range [-104, 0], also its edges, positives that
  * overflow, any bit pattern), {@link #expInput} to a binary64 argument of Erf.exp (mostly in
- * [-745, 710], also huge, tiny and special values).
+ * [-745, 710], also huge, tiny and special values), {@link #siluInput} to a binary32 SiLU argument
+ * (mostly in [-20, 20], also large, tiny, any bit pattern), {@link #geluInput} to a binary32 GELU argument
+ * (mostly in [-10, 10], which covers erf's series, continued-fraction and saturated ranges).
  */
 final class ExpInputs {
     static final long SOFTMAX_SEED = 0x5EED0001L;
     static final long EXP64_SEED = 0x5EED0002L;
+    static final long SILU_SEED = 0x5EED0003L;
+    static final long GELU_SEED = 0x5EED0004L;
     static final int COUNT = 1_000_000;
 
     private ExpInputs() {
@@ -72,12 +76,64 @@ final class ExpInputs {
         }
     }
 
+    /** Input i of the SiLU stream, as binary32 bits. */
+    static int siluInput(int i) {
+        long z = mix(SILU_SEED, i);
+        float u = (z >>> 40) * 0x1p-24f; // [0, 1)
+        switch ((int) (z & 7)) {
+            case 0, 1, 2, 3:
+                return Float.floatToRawIntBits(40f * u - 20f);
+            case 4:
+                return (int) (z >>> 32);
+            case 5:
+                return Float.floatToRawIntBits(200f * u - 100f);
+            case 6:
+                return (int) (z >>> 63) << 31 | (90 + (int) ((z >>> 8) % 37)) << 23 | (int) (z >>> 16) & 0x7fffff;
+            default:
+                return (int) (z >>> 63) << 31 | Float.floatToRawIntBits(80f + 20f * u);
+        }
+    }
+
+    /** Input i of the GELU stream, as binary32 bits. */
+    static int geluInput(int i) {
+        long z = mix(GELU_SEED, i);
+        float u = (z >>> 40) * 0x1p-24f; // [0, 1)
+        switch ((int) (z & 7)) {
+            case 0, 1, 2:
+                return Float.floatToRawIntBits(20f * u - 10f);
+            case 3:
+                return (int) (z >>> 63) << 31 | Float.floatToRawIntBits(3.4f + 0.4f * u); // erf's branch edge 2.5
+            case 4:
+                return (int) (z >>> 32);
+            case 5:
+                return Float.floatToRawIntBits(200f * u - 100f);
+            case 6:
+                return (int) (z >>> 63) << 31 | (90 + (int) ((z >>> 8) % 37)) << 23 | (int) (z >>> 16) & 0x7fffff;
+            default:
+                return (int) (z >>> 63) << 31 | Float.floatToRawIntBits(8.2f + 0.8f * u); // erf's edge 6
+        }
+    }
+
+    /** SHA-256 over (input, floatToIntBits(f(input))) for the first n inputs of the GELU stream, as hex. */
+    static String geluDigest(IntUnaryOperator f, int n) {
+        return digest32(ExpInputs::geluInput, f, n);
+    }
+
     /** SHA-256 over (input, floatToIntBits(f(input))) for the first n inputs of the softmax stream, as hex. */
     static String softmaxDigest(IntUnaryOperator f, int n) {
+        return digest32(ExpInputs::softmaxInput, f, n);
+    }
+
+    /** SHA-256 over (input, floatToIntBits(f(input))) for the first n inputs of the SiLU stream, as hex. */
+    static String siluDigest(IntUnaryOperator f, int n) {
+        return digest32(ExpInputs::siluInput, f, n);
+    }
+
+    private static String digest32(IntUnaryOperator input, IntUnaryOperator f, int n) {
         MessageDigest md = sha256();
         ByteBuffer b = ByteBuffer.allocate(8);
         for (int i = 0; i < n; i++) {
-            int x = softmaxInput(i);
+            int x = input.applyAsInt(i);
             b.clear();
             md.update(b.putInt(x).putInt(Float.floatToIntBits(Float.intBitsToFloat(f.applyAsInt(x)))).array());
         }

@@ -55,7 +55,9 @@ class SoftfloatGasReport {
     static final String[] NAMES = {
             "binary32 add", "binary32 sub", "binary32 mul", "binary32 fma", "binary32 div", "binary32 sqrt",
             "softmax exp (binary32 in and out, binary64 inside)", "binary64 add", "binary64 sub", "binary64 mul",
-            "exp (Erf.exp, binary64)", "binary32 to binary64", "binary64 to binary32",
+            "exp (Erf.exp, binary64)", "binary32 to binary64", "binary64 to binary32", "binary64 div",
+            "StrictMath.exp (fdlibm, binary64)", "SiLU (binary32, StrictMath.exp inside)",
+            "GELU (binary32, Erf.erf in binary64 inside)",
     };
 
     private static int normal32(FloatInputs in) {
@@ -68,6 +70,18 @@ class SoftfloatGasReport {
 
     private static VectorWriter typical(Op op, FloatInputs in) {
         return switch (op) {
+            case STRICT_EXP64 -> (i, out) -> {
+                double d = -20.0 * in.nextInt(1 << 30) * 0x1p-30;
+                out.putDouble(d).putLong(bits(StrictMath.exp(d)));
+            };
+            case SILU32 -> (i, out) -> {
+                float x = 16f * in.nextInt(1 << 24) * 0x1p-24f - 8f;
+                out.putFloat(x).putInt(bits(CanonicalExpReference.silu(x)));
+            };
+            case GELU32 -> (i, out) -> {
+                float x = 6f * in.nextInt(1 << 24) * 0x1p-24f - 3f; // the series range of erf
+                out.putFloat(x).putInt(bits(CanonicalExpReference.gelu(x)));
+            };
             case SOFTMAX_EXP32 -> (i, out) -> {
                 float d = -20f * in.nextInt(1 << 24) * 0x1p-24f;
                 out.putFloat(d).putInt(bits(CanonicalExpReference.softmaxExp(d)));
@@ -94,6 +108,18 @@ class SoftfloatGasReport {
 
     private static VectorWriter mixed(Op op, FloatInputs in) {
         return switch (op) {
+            case STRICT_EXP64 -> (i, out) -> {
+                long x = ExpInputs.expInput(i);
+                out.putLong(x).putLong(bits(StrictMath.exp(Double.longBitsToDouble(x))));
+            };
+            case SILU32 -> (i, out) -> {
+                int x = ExpInputs.siluInput(i);
+                out.putInt(x).putInt(bits(CanonicalExpReference.silu(Float.intBitsToFloat(x))));
+            };
+            case GELU32 -> (i, out) -> {
+                int x = ExpInputs.geluInput(i);
+                out.putInt(x).putInt(bits(CanonicalExpReference.gelu(Float.intBitsToFloat(x))));
+            };
             case SOFTMAX_EXP32 -> (i, out) -> {
                 int x = ExpInputs.softmaxInput(i);
                 out.putInt(x).putInt(bits(CanonicalExpReference.softmaxExp(Float.intBitsToFloat(x))));
@@ -143,6 +169,7 @@ class SoftfloatGasReport {
                     double r = switch (op) {
                         case ADD64 -> x + y;
                         case SUB64 -> x - y;
+                        case DIV64 -> x / y;
                         default -> x * y;
                     };
                     out.putLong(a).putLong(b).putLong(bits(r));

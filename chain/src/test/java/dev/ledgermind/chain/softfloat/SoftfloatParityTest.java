@@ -19,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * binary32 add, sub, mul, fma, div and sqrt against Java's own {@code a + b}, {@code a - b}, {@code a * b},
  * {@code Math.fma}, {@code a / b} and {@code (float) Math.sqrt}; the binary64 operations softmax's exp is
  * built from against Java's double arithmetic; and the engine's exponential against chain's
- * transcription of it, which {@link ExpInputs}' digest ties to the engine itself.
+ * transcription of it, which {@link ExpInputs}' digest ties to the engine itself; binary64 division and
+ * fdlibm's exp against Java's {@code /} and {@code StrictMath.exp}; and the engine's SiLU and GELU (with
+ * its erf) as the exp.
  *
  * <p>NaN results compare as Java's {@code floatToIntBits} / {@code doubleToLongBits} (the canonical quiet
  * NaN): the library always returns that pattern, and Java's own NaN bits depend on the CPU.
@@ -134,6 +136,49 @@ class SoftfloatParityTest {
     @Test
     void binary64MulMatchesJavaBitForBit() {
         binary64(Op.MUL64, 9, true, (a, b) -> a * b);
+    }
+
+    @Test
+    void binary64DivMatchesJavaBitForBit() {
+        binary64(Op.DIV64, 11, false, (a, b) -> a / b);
+    }
+
+    @Test
+    void strictExpMatchesStrictMathExp() {
+        FloatInputs in = new FloatInputs(12);
+        Mismatch m = chain.check(Op.STRICT_EXP64, N, (i, out) -> {
+            long x = switch (in.nextInt(4)) {
+                case 0 -> in.float64();
+                case 1 -> ExpInputs.expInput(i);
+                default -> bits((in.nextLong() >>> 11) * 0x1p-53 * 1460.0 - 748.0); // the whole finite range and its edges
+            };
+            out.putLong(x).putLong(bits(StrictMath.exp(Double.longBitsToDouble(x))));
+        });
+        assertNull(m, () -> "StrictExp differs from StrictMath.exp: " + m);
+    }
+
+    @Test
+    void siluMatchesTheEngine() throws IOException {
+        assertEquals(committedDigest("silu32"),
+                ExpInputs.siluDigest(x -> bits(CanonicalExpReference.silu(Float.intBitsToFloat(x))), ExpInputs.COUNT),
+                "chain's transcription of Silu.apply no longer hashes to docs/vectors/canonical-exp.txt");
+        Mismatch m = chain.check(Op.SILU32, Math.min(N, ExpInputs.COUNT), (i, out) -> {
+            int x = ExpInputs.siluInput(i);
+            out.putInt(x).putInt(bits(CanonicalExpReference.silu(Float.intBitsToFloat(x))));
+        });
+        assertNull(m, () -> "silu differs from the engine: " + m);
+    }
+
+    @Test
+    void geluMatchesTheEngine() throws IOException {
+        assertEquals(committedDigest("gelu32"),
+                ExpInputs.geluDigest(x -> bits(CanonicalExpReference.gelu(Float.intBitsToFloat(x))), ExpInputs.COUNT),
+                "chain's transcription of Gelu.apply no longer hashes to docs/vectors/canonical-exp.txt");
+        Mismatch m = chain.check(Op.GELU32, Math.min(N, ExpInputs.COUNT), (i, out) -> {
+            int x = ExpInputs.geluInput(i);
+            out.putInt(x).putInt(bits(CanonicalExpReference.gelu(Float.intBitsToFloat(x))));
+        });
+        assertNull(m, () -> "gelu differs from the engine: " + m);
     }
 
     @Test

@@ -9,13 +9,13 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The engine's exponentials ({@link Softmax#exp(float)} and {@link Erf#exp(double)}) hash, over
- * {@link ExpInputs}' 1,000,000 inputs each, to the digests in docs/vectors/canonical-exp.txt. Chain's
+ * The engine's exponentials ({@link Softmax#exp(float)} and {@link Erf#exp(double)}) its SiLU
+ * ({@link Silu#apply(float)}) and GELU ({@link Gelu#apply(float)}, with {@link Erf#erf}) hash, over {@link ExpInputs}' 1,000,000 inputs each, to the digests in docs/vectors/canonical-exp.txt. Chain's
  * softfloat parity test checks its transcription against the same digests and the Solidity exp
  * against that transcription, element by element: together they show the contract computes the
  * engine's exp (chain and inference never import each other).
  *
- * <p>If this fails, the engine's exp changed: the on-chain referee (contracts/src/softfloat/CanonicalExp.sol)
+ * <p>If this fails, the engine's exp changed: the on-chain referee (contracts/src/softfloat/CanonicalExp.sol, Silu.sol, Erf.sol, Gelu.sol)
  * and chain's CanonicalExpReference must change with it, and the digests be rewritten. The test prints
  * the digests it computed.
  */
@@ -32,6 +32,20 @@ class CanonicalExpVectorsTest {
         String got = ExpInputs.expDigest(x -> Double.doubleToLongBits(Erf.exp(Double.longBitsToDouble(x))), ExpInputs.COUNT);
         System.out.println("exp64 " + ExpInputs.COUNT + " " + got);
         assertEquals(committed("exp64"), got, "Erf.exp over ExpInputs no longer matches docs/vectors/canonical-exp.txt");
+    }
+
+    @Test
+    void siluHashesToTheCommittedDigest() throws IOException {
+        String got = ExpInputs.siluDigest(x -> Float.floatToIntBits(Silu.apply(Float.intBitsToFloat(x))), ExpInputs.COUNT);
+        System.out.println("silu32 " + ExpInputs.COUNT + " " + got);
+        assertEquals(committed("silu32"), got, "Silu.apply over ExpInputs no longer matches docs/vectors/canonical-exp.txt");
+    }
+
+    @Test
+    void geluHashesToTheCommittedDigest() throws IOException {
+        String got = ExpInputs.geluDigest(x -> Float.floatToIntBits(Gelu.apply(Float.intBitsToFloat(x))), ExpInputs.COUNT);
+        System.out.println("gelu32 " + ExpInputs.COUNT + " " + got);
+        assertEquals(committed("gelu32"), got, "Gelu.apply over ExpInputs no longer matches docs/vectors/canonical-exp.txt");
     }
 
     @Test
