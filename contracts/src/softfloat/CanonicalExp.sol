@@ -29,6 +29,10 @@ library CanonicalExp {
     uint64 private constant LN2_HI = 0x3fe62e42fee00000; // 6.93147180369123816490e-01
     uint64 private constant LN2_LO = 0x3dea39ef35793c76; // 1.90821492927058770002e-10
     uint64 private constant SHIFTER = 0x4338000000000000; // 6755399441055744.0
+    /// @dev 1/n! as Java computes them (1.0 / factorial, factorial exact in binary64), packed highest n first
+    uint256 private constant E_9_6 = 0x3ec71de3a556c7343efa01a01a01a01a3f2a01a01a01a01a3f56c16c16c16c17;
+    uint256 private constant E_5_2 = 0x3f811111111111113fa55555555555553fc55555555555553fe0000000000000;
+    uint256 private constant E_1_0 = 0x3ff00000000000003ff000000000000000000000000000000000000000000000;
     /// @dev -104.0f: below it softmax's exponential is 0 without computing it
     uint32 private constant MINUS_104 = 0xc2d00000;
 
@@ -39,14 +43,15 @@ library CanonicalExp {
         uint64 r = Binary64.sub(Binary64.sub(x, Binary64.mul(k, LN2_HI)), Binary64.mul(k, LN2_LO));
         // 1/n! for n = 10 .. 0, as Java computes them: 1.0 / factorial, factorial exact in binary64
         uint64 p = 0x3e927e4fb7789f5c;
-        // 1/9! .. 1/0!, four to a word, highest n first
-        uint256[3] memory es = [
-            uint256(0x3ec71de3a556c7343efa01a01a01a01a3f2a01a01a01a01a3f56c16c16c16c17),
-            0x3f811111111111113fa55555555555553fc55555555555553fe0000000000000,
-            0x3ff00000000000003ff000000000000000000000000000000000000000000000
-        ];
-        for (uint256 n = 0; n < 10; ++n) {
-            p = Binary64.add(Binary64.mul(p, r), uint64(es[n >> 2] >> (192 - 64 * (n & 3))));
+        // 1/9! .. 1/0!, four to a word, highest n first, read off the top of the word
+        unchecked {
+            uint256 word = E_9_6;
+            for (uint256 n = 0; n < 10; ++n) {
+                if (n == 4) word = E_5_2;
+                else if (n == 8) word = E_1_0;
+                p = Binary64.add(Binary64.mul(p, r), uint64(word >> 192));
+                word <<= 64;
+            }
         }
         uint64 scale;
         unchecked {
