@@ -65,7 +65,8 @@ public final class Softmax {
         return i;
     }
 
-    private static float exp(float diff) {
+    /** Softmax's exponential of one difference {@code x[i] - m}; package-private for the referee's parity vectors. */
+    static float exp(float diff) {
         double d = diff;
         return d < ZERO_BELOW ? 0f : (float) Erf.exp(d);
     }
