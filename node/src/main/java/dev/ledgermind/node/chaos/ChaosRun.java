@@ -12,6 +12,7 @@ import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.llama.SyntheticModel;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.network.LocalNetwork;
+import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskRunners;
 import org.web3j.protocol.http.HttpService;
@@ -53,8 +54,8 @@ import java.util.function.Consumer;
  *       settlement revealed;</li>
  *   <li><b>unexplained slash</b>: every slash of these honest nodes falls on a node that was faulted during
  *       that task (a node that was never faulted, or whose fault ended in time, is never slashed);</li>
- *   <li><b>stalled</b>: after the faults, one task with every node drawn (k = nodes) is accepted with all of
- *       them agreeing, so no node stopped following the chain;</li>
+ *   <li><b>stalled</b>: after the faults, one task with k = nodes seats is accepted with every seat agreeing,
+ *       and every node's own event cursor has reached the chain's last blocks;</li>
  *   <li><b>balances</b>: each contract's balance equals its accounting (escrow + unclaimed; bonded + unbonding).</li>
  * </ul>
  * Faulted time is taken with a margin of {@link #MARGIN_SECONDS} on both sides (block timestamps and the
@@ -62,6 +63,8 @@ import java.util.function.Consumer;
  */
 public final class ChaosRun {
     static final long MARGIN_SECONDS = 3;
+    /** How far behind the chain's head a node's event cursor may be, a few seconds after the last task. */
+    static final long CURSOR_LAG_BLOCKS = 10;
     private static final BigInteger FEE = BigInteger.TEN.pow(16);
 
     /**
@@ -179,6 +182,21 @@ public final class ChaosRun {
             var probeReceipt = requester.await(probe.taskId(), Duration.ofMinutes(2), line -> { });
             int stalled = (int) probeReceipt.nodes().stream().filter(n -> !n.verdict().equals("agreed")).count();
             if (stalled > 0) details.add("stalled: probe task " + probe.taskId() + " verdicts " + probeReceipt.nodes());
+            // and every node's own event cursor has followed the chain to its last blocks (seats are drawn by
+            // stake, so the probe may not draw every node; the cursor is what a stalled node cannot move)
+            Thread.sleep(3_000);
+            long head = net.web3().ethBlockNumber().send().getBlockNumber().longValueExact();
+            for (LocalNetwork.Node n : net.nodes()) {
+                long cursor;
+                try (NodeStore store = NodeStore.open(plan.dir().resolve("node-" + n.index() + ".db"))) {
+                    cursor = store.nextBlock(0);
+                }
+                if (cursor < head - CURSOR_LAG_BLOCKS) {
+                    stalled++;
+                    details.add("stalled: node-" + n.index() + " (agent " + n.agentId() + ") has read events up to block "
+                            + (cursor - 1) + ", the chain is at " + head);
+                }
+            }
 
             return check(net, requesterChain, firstBlock, taskIds, stalled, (System.currentTimeMillis() - t0) / 1000);
         }
