@@ -128,9 +128,12 @@ public final class Requester {
                 agent = e.agentId.longValue();
             } else if (topic.equals(REVEALED)) {
                 var e = TaskMarket.getRevealedEventFromLog(l);
-                int pos = nodes.indexOf(e.agentId.longValue()); // the agent's position at the time of its reveal
-                revealedHash.put(pos, Numeric.toHexString(e.resultHash));
-                revealedOutput.put(pos, e.output);
+                // every seat the agent holds at the time of its reveal (seats are drawn with replacement)
+                for (int pos = 0; pos < nodes.size(); pos++) {
+                    if (nodes.get(pos) != e.agentId.longValue()) continue;
+                    revealedHash.put(pos, Numeric.toHexString(e.resultHash));
+                    revealedOutput.put(pos, e.output);
+                }
                 kind = "reveal";
                 agent = e.agentId.longValue();
             } else if (topic.equals(SLASHED)) {

@@ -61,14 +61,20 @@ class GenerateTaskTest {
             }
             Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
             TaskInput input = TaskInput.generate(m.name(), "Once upon a time", 8, 0.8f, 1234);
-            SubmittedTask task = requester.submit(input, modelId, 2, ETHER.divide(BigInteger.valueOf(100)));
+            // k = 3 (k = 2 is refused): seats are drawn with replacement, so resubmit until both nodes hold a seat
+            SubmittedTask task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+            for (int attempt = 0; task.nodes().stream().distinct().count() < 2; attempt++) {
+                assertTrue(attempt < 50, "50 draws in a row gave one node all seats");
+                task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+            }
             for (int round = 0; round < 100 && !requester.chain().task(task.taskId()).phase().isFinal(); round++) {
                 for (Worker w : workers) w.pollOnce();
             }
             Receipt r = requester.await(task.taskId(), Duration.ofSeconds(30), line -> { });
             TaskResult expected = local.run(input);
             assertTrue(r.accepted(), "the two nodes (scalar path, 1 thread; 256-bit, 2 threads) must agree bit for bit");
-            assertEquals(2, r.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+            assertEquals(3, r.nodes().stream().filter(n -> n.verdict().equals("agreed")).count(), "every seat agreed");
+            assertEquals(2, r.nodes().stream().map(Receipt.NodeVerdict::agentId).distinct().count(), "both nodes took part");
             assertEquals(Numeric.toHexString(expected.resultHash()), r.resultHash());
             assertEquals(Numeric.toHexString(expected.traceRoot()), r.traceRoot());
             assertArrayEquals(expected.output(), r.output());
