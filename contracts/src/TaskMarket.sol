@@ -170,8 +170,12 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             | (uint256(flagsAndMode) << S_FLAGS) | (deadline << S_DEADLINE) | (uint256(modelId) << S_MODEL);
         uint256 extra;
         for (uint256 i; i < k; ++i) {
-            if (i < 4) state |= uint256(drawn[i]) << (S_NODES + 32 * i);
-            else extra |= uint256(drawn[i]) << (32 * (i - 4));
+            uint256 id = drawn[i];
+            if (i < 4) state |= id << (S_NODES + 32 * i);
+            else extra |= id << (32 * (i - 4));
+            for (uint256 j; j < i; ++j) {
+                if (drawn[j] == id) state |= uint256(FLAG_MULTISEAT) << S_FLAGS;
+            }
         }
         TaskWords storage w = _tasks[taskId];
         w.state = state;

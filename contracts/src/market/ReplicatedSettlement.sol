@@ -81,6 +81,7 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
             }
             if (proceeds != honest) pendingWithdrawals[treasury] += proceeds - honest;
             _addTotals(honest, proceeds - honest);
+            t.flags |= _multiSeatFlag(t.nodes, t.k);
             _storeNodes(taskId, t);
             reputationRegistry.recordOutcomes(taskId, records);
             return;

@@ -55,6 +55,9 @@ abstract contract TaskMarketBase {
     /// @dev Internal flag: `_bonus[taskId]` may be non-zero (set by a commit timeout), so settlement
     ///      reads that word only when there can be something in it.
     uint8 internal constant FLAG_BONUS = 2;
+    /// @dev Internal flag: some agent holds more than one seat of the task, so finding an agent's seats
+    ///      must look at every position (without it, the first match is the only one).
+    uint8 internal constant FLAG_MULTISEAT = 4;
     uint8 internal constant NO_LEADER = 0xff;
     /// @notice Commitment lanes per agent (lane indexes 0..255).
     uint256 public constant LANES = 256;
@@ -532,17 +535,34 @@ abstract contract TaskMarketBase {
     ///      NotAssigned when it holds none.
     function _seatsIn(uint256 taskId, uint256 s, uint256 agentId) internal view returns (uint256 seats) {
         uint256 k = uint8(s >> S_K);
+        bool multi = (s >> S_FLAGS) & FLAG_MULTISEAT != 0;
         uint256 n = k < 4 ? k : 4;
         for (uint256 pos; pos < n; ++pos) {
-            if (uint32(s >> (S_NODES + 32 * pos)) == agentId) seats |= 1 << pos;
+            if (uint32(s >> (S_NODES + 32 * pos)) == agentId) {
+                seats |= 1 << pos;
+                if (!multi) return seats;
+            }
         }
         if (k > 4) {
             uint256 extra = _tasks[taskId].extra;
             for (uint256 pos = 4; pos < k; ++pos) {
-                if (uint32(extra >> (32 * (pos - 4))) == agentId) seats |= 1 << pos;
+                if (uint32(extra >> (32 * (pos - 4))) == agentId) {
+                    seats |= 1 << pos;
+                    if (!multi) return seats;
+                }
             }
         }
         if (seats == 0) revert NotAssigned(taskId, agentId);
+    }
+
+    /// @dev FLAG_MULTISEAT when two of the task's k positions hold the same agent, else 0.
+    function _multiSeatFlag(uint32[7] memory nodes, uint256 k) internal pure returns (uint8) {
+        for (uint256 i = 1; i < k; ++i) {
+            for (uint256 j; j < i; ++j) {
+                if (nodes[i] == nodes[j]) return FLAG_MULTISEAT;
+            }
+        }
+        return 0;
     }
 
     function _lowestBit(uint256 x) internal pure returns (uint256 pos) {
