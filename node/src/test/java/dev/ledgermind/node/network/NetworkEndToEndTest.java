@@ -138,7 +138,7 @@ class NetworkEndToEndTest {
     void aTaskWhoseNodesAllVanishIsRefunded() throws Exception {
         for (LocalNetwork.Node n : net.nodes()) n.process().kill();
         BigInteger pendingBefore = requester.chain().pendingWithdrawal(requester.chain().sender().address());
-        Receipt r = ask(TaskInput.classify(MODEL, "Is anybody there?", LABELS), 2);
+        Receipt r = ask(TaskInput.classify(MODEL, "Is anybody there?", LABELS), 3); // k = 2 is refused
         assertFalse(r.accepted(), "no node answered, so no result can be accepted");
         assertEquals(FEE, r.refundWei(), "the whole fee comes back");
         assertTrue(r.nodes().stream().allMatch(n -> n.verdict().equals("absent") || n.verdict().equals("replaced")), r.nodes().toString());

@@ -278,8 +278,11 @@ class WorkerProtocolTest {
         List<Worker> workers = List.of(worker(6, Dishonesty.HONEST, "o6.db", model), worker(8, Dishonesty.HONEST, "o8.db", model),
                 worker(9, Dishonesty.HONEST, "o9.db", model));
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
-        SubmittedTask first = requester.submit(TaskInput.embed(model.name(), List.of("one")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
-        SubmittedTask second = requester.submit(TaskInput.embed(model.name(), List.of("two")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
+        // every worker must hold a seat of both tasks (seats are drawn with replacement)
+        SubmittedTask first = submitUntil(requester, TaskInput.embed(model.name(), List.of("one")), id, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
+        SubmittedTask second = submitUntil(requester, TaskInput.embed(model.name(), List.of("two")), id, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
         for (Worker w : workers) w.pollOnce(); // sees both assignments
         for (Worker w : workers) w.pollOnce(); // computes both: each gets a lane
         Receipt r2 = drive(requester, second, workers);
