@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Compiles every contracts/src/**/*.sol through solc's standard-json API (the npm solc pinned in
-// package-lock.json) and writes, for each contract defined under src/, NAME.abi and NAME.bin into
-// OUT_DIR, plus artifacts.json (name -> {abi, bytecode, source}). A compile error exits 1 with
-// solc's own formatted message. Re-running with unchanged sources and settings is a no-op.
+// Compiles every contracts/src/**/*.sol (and, when given, the test-only contracts of TEST_SRC_DIR)
+// through solc's standard-json API (the npm solc pinned in package-lock.json) in one compilation, and
+// writes, for each contract defined under SRC_DIR, NAME.abi and NAME.bin into OUT_DIR, plus
+// artifacts.json (name -> {abi, bytecode, source, deployedSize}); the test-only contracts go to
+// TEST_OUT_DIR the same way (test classes: they are not in the contracts jar). A compile error exits 1
+// with solc's own formatted message. Re-running with unchanged sources and settings is a no-op.
 //
-// usage: node scripts/compile.js SRC_DIR OUT_DIR
+// usage: node scripts/compile.js SRC_DIR OUT_DIR [TEST_SRC_DIR TEST_OUT_DIR]
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 
-const [srcDir, outDir] = process.argv.slice(2);
+const [srcDir, outDir, testSrcDir, testOutDir] = process.argv.slice(2);
 if (!srcDir || !outDir) {
   console.error('usage: compile.js SRC_DIR OUT_DIR');
   process.exit(2);
@@ -28,10 +30,20 @@ function listSol(dir) {
   return out.sort();
 }
 
+// Source units are named by their path from the contracts folder (src/TaskMarket.sol,
+// test/testing/RecordingConsumer.sol), so relative imports between the two trees resolve.
+const unitOf = (f) => path.relative(root, f).split(path.sep).join('/');
 const files = fs.existsSync(srcDir) ? listSol(path.resolve(srcDir)) : [];
+const testFiles = testSrcDir && fs.existsSync(testSrcDir) ? listSol(path.resolve(testSrcDir)) : [];
 const sources = {};
+const exportTo = {};
 for (const f of files) {
-  sources[path.relative(path.resolve(srcDir), f).split(path.sep).join('/')] = { content: fs.readFileSync(f, 'utf8') };
+  sources[unitOf(f)] = { content: fs.readFileSync(f, 'utf8') };
+  exportTo[unitOf(f)] = outDir;
+}
+for (const f of testFiles) {
+  sources[unitOf(f)] = { content: fs.readFileSync(f, 'utf8') };
+  exportTo[unitOf(f)] = testOutDir;
 }
 
 const settings = {
@@ -53,13 +65,14 @@ const stamp = crypto.createHash('sha256')
   .update(JSON.stringify({ sources, settings, solcVersion }))
   .digest('hex');
 const stampFile = path.join(outDir, '.solc-stamp');
-if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
+const testStampOk = !testOutDir || fs.existsSync(path.join(testOutDir, 'artifacts.json'));
+if (testStampOk && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) {
   console.log(`contracts up to date (${files.length} sources, solc ${solcVersion})`);
   process.exit(0);
 }
 
 function findImports(importPath) {
-  const candidates = [path.join(nodeModules, importPath), path.join(path.resolve(srcDir), importPath)];
+  const candidates = [path.join(nodeModules, importPath), path.join(root, importPath)];
   for (const c of candidates) {
     if (fs.existsSync(c)) return { contents: fs.readFileSync(c, 'utf8') };
   }
@@ -90,20 +103,28 @@ if (failed) {
   process.exit(1);
 }
 
-fs.mkdirSync(outDir, { recursive: true });
-const artifacts = {};
+const artifactsByDir = new Map([[outDir, {}]]);
+if (testOutDir) artifactsByDir.set(testOutDir, {});
+const seen = {};
 for (const [source, contracts] of Object.entries(output.contracts || {})) {
-  if (!sources[source]) continue; // library sources (OpenZeppelin) are compiled but not exported
+  const dir = exportTo[source];
+  if (!dir) continue; // library sources (OpenZeppelin) are compiled but not exported
+  fs.mkdirSync(dir, { recursive: true });
+  const artifacts = artifactsByDir.get(dir);
   for (const [name, c] of Object.entries(contracts)) {
-    if (artifacts[name]) {
-      console.error(`two contracts are named ${name} (${artifacts[name].source} and ${source}); names must be unique`);
+    if (seen[name]) {
+      console.error(`two contracts are named ${name} (${seen[name]} and ${source}); names must be unique`);
       process.exit(1);
     }
+    seen[name] = source;
     artifacts[name] = { source, abi: c.abi, bytecode: c.evm.bytecode.object, deployedSize: c.evm.deployedBytecode.object.length / 2 };
-    fs.writeFileSync(path.join(outDir, `${name}.abi`), JSON.stringify(c.abi));
-    fs.writeFileSync(path.join(outDir, `${name}.bin`), c.evm.bytecode.object);
+    fs.writeFileSync(path.join(dir, `${name}.abi`), JSON.stringify(c.abi));
+    fs.writeFileSync(path.join(dir, `${name}.bin`), c.evm.bytecode.object);
   }
 }
-fs.writeFileSync(path.join(outDir, 'artifacts.json'), JSON.stringify(artifacts));
+for (const [dir, artifacts] of artifactsByDir) {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'artifacts.json'), JSON.stringify(artifacts));
+}
 fs.writeFileSync(stampFile, stamp);
-console.log(`compiled ${files.length} sources into ${Object.keys(artifacts).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);
+console.log(`compiled ${files.length + testFiles.length} sources into ${Object.keys(seen).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);

@@ -8,6 +8,7 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {IAgentRegistry} from "./interfaces/IAgentRegistry.sol";
 import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
+import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 
 /// @title Ledgermind agent identity and stake.
 /// @notice An ERC-8004 Identity Registry (ERC-721 agent ids, agentURI, on-chain metadata, an
@@ -88,6 +89,7 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
     error UnbondingNotFinished(uint256 agentId, uint256 readyAt, uint256 timestamp);
     error AgentIdSpaceExhausted();
     error TransferFailed(address to, uint256 amount);
+    error StakeBacksOpenTask(uint256 agentId, uint256 openCommitments);
 
     /// @param minStake_ minimum bonded stake for selection, in wei (must be > 0)
     /// @param unbondingDelay_ seconds between requestUnstake and withdraw
@@ -279,8 +281,9 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
         emit UnstakeRequested(agentId, amount, s.bonded, s.unbonding, s.unbondingReadyAt);
     }
 
-    /// @notice Pays the agent's unbonded stake to its owner once the delay has passed.
-    ///         Owner or ERC-721 approved address only.
+    /// @notice Pays the agent's unbonded stake to its owner once the delay has passed and no task the
+    ///         agent committed to is still open (the task market's openCommitments: stake that backs an
+    ///         open task stays slashable). Owner or ERC-721 approved address only.
     /// @param agentId the agent
     function withdraw(uint256 agentId) external nonReentrant {
         address owner = _requireOwnerOrApproved(agentId);
@@ -289,6 +292,8 @@ contract AgentRegistry is ERC721, EIP712, ReentrancyGuard, TaskMarketBinding, IA
         if (block.timestamp < s.unbondingReadyAt) {
             revert UnbondingNotFinished(agentId, s.unbondingReadyAt, block.timestamp);
         }
+        uint256 open = IStakeLocks(taskMarket).openCommitments(agentId);
+        if (open != 0) revert StakeBacksOpenTask(agentId, open);
         uint256 amount = s.unbonding;
         s.unbonding = 0;
         s.unbondingReadyAt = 0;

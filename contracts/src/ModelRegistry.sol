@@ -6,11 +6,17 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 
 /// @title Ledgermind model registry.
 /// @notice A model is identified by its content: the keccak256 hashes of its weights, its tokenizer
-///         and its architecture description. Registering the same three hashes twice is refused, so a
-///         content hash names exactly one model id. Each model lists the verification modes it
-///         supports. Agents declare which models they serve; the task market samples among them.
+///         and its architecture description. Registrations are per registrant: one registrant cannot
+///         register the same three hashes twice, but another registrant's entry for the same content
+///         (with other modes, say) neither blocks nor changes it, so nobody can squat a model by
+///         registering it first. A requester names the model id, so it chooses whose entry it trusts
+///         (modelIdOf(registrant, contentHash)). Each model lists the verification modes it supports.
+///         Agents with stake declare which models they serve; the task market samples among them.
 /// @dev The server list of a model is a packed uint32[] (eight ids per storage word), capped at
-///      `maxServersPerModel`, because the task market reads it whole when it samples nodes.
+///      `maxServersPerModel`, because the task market reads it whole when it samples nodes. Declaring
+///      needs a selection weight (bonded stake >= the minimum), and anyone may evict an entry whose
+///      agent has lost it (unstaked, slashed below the minimum), so the cap cannot be filled by
+///      agents that risk nothing.
 contract ModelRegistry is IModelRegistry {
     /// @notice Verification mode bits.
     uint8 public constant MODE_REPLICATED = 1;
@@ -34,7 +40,8 @@ contract ModelRegistry is IModelRegistry {
 
     uint32 private _lastModelId;
     mapping(uint32 modelId => Model) private _models;
-    mapping(bytes32 contentHash => uint32 modelId) private _byContentHash;
+    /// @dev keyed by keccak256(abi.encode(registrant, contentHash))
+    mapping(bytes32 registrantContent => uint32 modelId) private _byContentHash;
     mapping(uint32 modelId => uint32[]) private _servers;
     /// @dev 1-based index into _servers[modelId]; 0 means "not serving".
     mapping(uint32 modelId => mapping(uint256 agentId => uint256)) private _serverIndex;
@@ -51,6 +58,7 @@ contract ModelRegistry is IModelRegistry {
     );
     event ServingDeclared(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
     event ServingWithdrawn(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
+    event ServerEvicted(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
 
     error ZeroHash(string field);
     error InvalidModes(uint8 modes);
@@ -63,6 +71,8 @@ contract ModelRegistry is IModelRegistry {
     error NotServing(uint256 agentId, uint32 modelId);
     error TooManyServers(uint32 modelId, uint256 max);
     error InvalidConfig(string field);
+    error NotStaked(uint256 agentId);
+    error StillStaked(uint256 agentId, uint32 modelId);
 
     /// @param agentRegistry_ the agent registry (for operator checks)
     /// @param maxServersPerModel_ cap on the number of agents serving one model
@@ -73,7 +83,8 @@ contract ModelRegistry is IModelRegistry {
         maxServersPerModel = maxServersPerModel_;
     }
 
-    /// @notice Registers a model by content hash. Anyone may register; the registrant is recorded.
+    /// @notice Registers a model by content hash. Anyone may register; the entry is the registrant's
+    ///         (the same content registered by someone else is another model id).
     /// @param weightsHash keccak256 of the canonical weights bytes
     /// @param tokenizerHash keccak256 of the tokenizer file
     /// @param architectureHash keccak256 of the canonical architecture description
@@ -95,20 +106,23 @@ contract ModelRegistry is IModelRegistry {
             revert InvalidName(bytes(name).length, MAX_NAME_BYTES);
         }
         bytes32 contentHash = contentHashOf(weightsHash, tokenizerHash, architectureHash);
-        uint32 existing = _byContentHash[contentHash];
+        bytes32 key = keccak256(abi.encode(msg.sender, contentHash));
+        uint32 existing = _byContentHash[key];
         if (existing != 0) revert ModelAlreadyRegistered(existing, contentHash);
         modelId = ++_lastModelId;
         _models[modelId] = Model(weightsHash, tokenizerHash, architectureHash, msg.sender, modes, name);
-        _byContentHash[contentHash] = modelId;
+        _byContentHash[key] = modelId;
         emit ModelRegistered(modelId, contentHash, msg.sender, weightsHash, tokenizerHash, architectureHash, modes, name);
     }
 
-    /// @notice Declares that an agent serves a model. The agent's owner or wallet only.
+    /// @notice Declares that an agent serves a model. The agent's owner or wallet only; the agent must
+    ///         have a selection weight (bonded stake of at least the minimum).
     /// @param agentId the agent
     /// @param modelId the model
     function declareServes(uint256 agentId, uint32 modelId) external {
         _requireModel(modelId);
         _requireOperator(agentId);
+        if (_weight(agentId) == 0) revert NotStaked(agentId);
         if (_serverIndex[modelId][agentId] != 0) revert AlreadyServing(agentId, modelId);
         uint32[] storage list = _servers[modelId];
         if (list.length >= maxServersPerModel) revert TooManyServers(modelId, maxServersPerModel);
@@ -122,6 +136,21 @@ contract ModelRegistry is IModelRegistry {
     /// @param modelId the model
     function withdrawServes(uint256 agentId, uint32 modelId) external {
         _requireOperator(agentId);
+        _remove(agentId, modelId);
+        emit ServingWithdrawn(agentId, modelId, msg.sender);
+    }
+
+    /// @notice Removes a stale entry: an agent that serves the model but has no selection weight any
+    ///         more (its bonded stake is below the minimum). Anyone may call it.
+    /// @param agentId the agent
+    /// @param modelId the model
+    function evictServer(uint256 agentId, uint32 modelId) external {
+        if (_weight(agentId) != 0) revert StillStaked(agentId, modelId);
+        _remove(agentId, modelId);
+        emit ServerEvicted(agentId, modelId, msg.sender);
+    }
+
+    function _remove(uint256 agentId, uint32 modelId) private {
         uint256 index = _serverIndex[modelId][agentId];
         if (index == 0) revert NotServing(agentId, modelId);
         uint32[] storage list = _servers[modelId];
@@ -130,7 +159,13 @@ contract ModelRegistry is IModelRegistry {
         _serverIndex[modelId][last] = index;
         list.pop();
         delete _serverIndex[modelId][agentId];
-        emit ServingWithdrawn(agentId, modelId, msg.sender);
+    }
+
+    function _weight(uint256 agentId) private view returns (uint256) {
+        if (agentId == 0 || agentId > type(uint32).max) return 0;
+        uint32[] memory one = new uint32[](1);
+        one[0] = uint32(agentId);
+        return agentRegistry.stakeWeights(one)[0];
     }
 
     /// @inheritdoc IModelRegistry
@@ -180,11 +215,12 @@ contract ModelRegistry is IModelRegistry {
         return (m.weightsHash, m.tokenizerHash, m.architectureHash, m.registrant, m.modes, m.name);
     }
 
-    /// @notice The model id for a content hash, or 0 when none is registered.
+    /// @notice The model id a registrant registered for a content hash, or 0 when it registered none.
+    /// @param registrant who registered it
     /// @param contentHash keccak256(abi.encode(weightsHash, tokenizerHash, architectureHash))
     /// @return the model id
-    function modelIdOf(bytes32 contentHash) external view returns (uint32) {
-        return _byContentHash[contentHash];
+    function modelIdOf(address registrant, bytes32 contentHash) external view returns (uint32) {
+        return _byContentHash[keccak256(abi.encode(registrant, contentHash))];
     }
 
     /// @notice The number of registered models (ids are 1..modelCount).

@@ -13,6 +13,11 @@ interface IAgentRegistry {
     /// @return weights one weight per id, in gwei
     function stakeWeights(uint32[] calldata agentIds) external view returns (uint256[] memory weights);
 
+    /// @notice Seconds between requestUnstake and the earliest withdraw (the task market checks it is
+    ///         longer than a task's life).
+    /// @return the delay
+    function unbondingDelay() external view returns (uint256);
+
     /// @notice Whether `account` may act for `agentId` in the protocol: its owner or its agentWallet.
     /// @param agentId the agent
     /// @param account the address to check

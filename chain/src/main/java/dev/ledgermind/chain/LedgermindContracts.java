@@ -111,14 +111,9 @@ public final class LedgermindContracts {
                     agents.getContractAddress(), predictedMarket).send();
             receipts.put("ValidationRegistry", receipt(validation));
             String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
-            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS,
-                    List.of(agents.getContractAddress(), models.getContractAddress(),
-                            reputation.getContractAddress(), validation.getContractAddress(), treasury),
-                    List.of(BigInteger.valueOf(p.commitWindow()), BigInteger.valueOf(p.revealWindow()),
-                            BigInteger.valueOf(p.maxInputBytes()), BigInteger.valueOf(p.maxOutputBytes()),
-                            BigInteger.valueOf(p.maxK()), BigInteger.valueOf(p.maxRounds()), p.minFee(),
-                            p.dissentSlash(), p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()),
-                            BigInteger.valueOf(p.callbackGasLimit()))).send();
+            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, marketConfig(p,
+                    agents.getContractAddress(), models.getContractAddress(), reputation.getContractAddress(),
+                    validation.getContractAddress(), treasury)).send();
             receipts.put("TaskMarket", receipt(market));
             String m = market.getContractAddress();
             if (!m.equalsIgnoreCase(predictedMarket)) {
@@ -134,6 +129,16 @@ public final class LedgermindContracts {
         } catch (Exception e) {
             throw new ChainException("deploying the Ledgermind contracts failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The TaskMarket constructor's configuration for these parameters and registry addresses. */
+    public static TaskMarket.Config marketConfig(DeployParams p, String agentRegistry, String modelRegistry,
+                                                 String reputationRegistry, String validationRegistry, String treasury) {
+        return new TaskMarket.Config(agentRegistry, modelRegistry, reputationRegistry, validationRegistry, treasury,
+                BigInteger.valueOf(p.commitWindow()), BigInteger.valueOf(p.revealWindow()),
+                BigInteger.valueOf(p.maxInputBytes()), BigInteger.valueOf(p.maxOutputBytes()),
+                BigInteger.valueOf(p.maxK()), BigInteger.valueOf(p.maxRounds()), p.minFee(), p.dissentSlash(),
+                p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()), BigInteger.valueOf(p.callbackGasLimit()));
     }
 
     /** Attaches to a deployment, signing as {@code credentials}. Checks the chain id matches. */
@@ -240,11 +245,54 @@ public final class LedgermindContracts {
         return ModelRegistry.getModelRegisteredEvents(r).getFirst().modelId.intValueExact();
     }
 
-    /** The model id registered for these content hashes, or 0. */
+    /** The model id this account registered for these content hashes, or 0. */
     public int modelIdOf(byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash) {
+        return modelIdOf(address(), weightsHash, tokenizerHash, architectureHash);
+    }
+
+    /**
+     * The model id {@code registrant} registered for these content hashes, or 0. Registrations are per
+     * registrant: the same content registered by others has other ids, so a requester names whose
+     * registration it trusts.
+     */
+    public int modelIdOf(String registrant, byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash) {
         byte[] content = (byte[]) sender.call("ModelRegistry", deployment.modelRegistry(),
                 models.contentHashOf(weightsHash, tokenizerHash, architectureHash)).getFirst().getValue();
-        return big(sender.call("ModelRegistry", deployment.modelRegistry(), models.modelIdOf(content)).getFirst()).intValueExact();
+        return big(sender.call("ModelRegistry", deployment.modelRegistry(), models.modelIdOf(registrant, content))
+                .getFirst()).intValueExact();
+    }
+
+    /**
+     * Every model id registered, by anyone, for these content hashes, in registration order (from the
+     * ModelRegistered events). A node that holds the files may serve all of them; a requester picks the
+     * registrant it trusts ({@link #modelIdOf(String, byte[], byte[], byte[])}).
+     */
+    public List<Integer> modelIdsOf(byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash) {
+        byte[] content = (byte[]) sender.call("ModelRegistry", deployment.modelRegistry(),
+                models.contentHashOf(weightsHash, tokenizerHash, architectureHash)).getFirst().getValue();
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deployment.deployBlock())),
+                    DefaultBlockParameterName.LATEST, deployment.modelRegistry());
+            f.addSingleTopic(EventEncoder.encode(ModelRegistry.MODELREGISTERED_EVENT));
+            f.addNullTopic();
+            f.addSingleTopic(Numeric.toHexString(content));
+            EthLog logs = web3j.ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            List<Integer> ids = new ArrayList<>();
+            for (EthLog.LogResult<?> r : logs.getLogs()) {
+                ids.add(ModelRegistry.getModelRegisteredEventFromLog((Log) r.get()).modelId.intValueExact());
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new ChainException("cannot read the ModelRegistered events of content " + Numeric.toHexString(content)
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes a serving entry whose agent has no selection weight any more (anyone may). */
+    public TransactionReceipt evictServer(long agentId, int modelId) {
+        return sender.send("ModelRegistry", deployment.modelRegistry(),
+                models.evictServer(BigInteger.valueOf(agentId), BigInteger.valueOf(modelId)), BigInteger.ZERO);
     }
 
     public TransactionReceipt declareServes(long agentId, int modelId) {

@@ -127,6 +127,20 @@ final class ChainFixture implements AutoCloseable {
         return Hash.sha3(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Submits {@code req} as the requester until the draw gives one distinct agent per seat, and returns
+     * that task. Seats are drawn with replacement (the Sybil argument, docs/DESIGN.md section 6), so an
+     * agent may hold several seats of a task; tests that reason about "the node at position i" use this.
+     * Earlier draws stay open, without commitments.
+     */
+    SubmittedTask submitDistinct(TaskRequest req) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            SubmittedTask t = requester.submitTask(req);
+            if (t.nodes().stream().distinct().count() == t.nodes().size()) return t;
+        }
+        throw new AssertionError("100 draws in a row gave an agent two seats");
+    }
+
     @Override
     public void close() {
         web3j.shutdown();

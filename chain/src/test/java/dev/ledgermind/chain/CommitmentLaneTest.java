@@ -37,7 +37,7 @@ class CommitmentLaneTest {
     }
 
     static SubmittedTask submit() {
-        return f.requester.submitTask(TaskRequest.inline(f.modelId, "lanes".getBytes(StandardCharsets.UTF_8), 1, 3, FEE));
+        return f.submitDistinct(TaskRequest.inline(f.modelId, "lanes".getBytes(StandardCharsets.UTF_8), 1, 3, FEE));
     }
 
     record Sealed(byte[] result, byte[] trace, byte[] salt) {}

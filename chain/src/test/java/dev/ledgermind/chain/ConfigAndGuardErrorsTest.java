@@ -62,34 +62,36 @@ class ConfigAndGuardErrorsTest {
             assertReverts("ValidationRegistry", "InvalidConfig", () -> create("ValidationRegistry", ValidationRegistry.BINARY, args));
         }
 
-        // TaskMarket: one bad field at a time from a valid configuration
+        // TaskMarket: one bad field at a time from a valid configuration, alone or against the others:
+        // commitWindow 0, revealWindow 0, maxK 0 and 8, maxRounds 256 (8-bit round counter), absenceSlash
+        // above dissentSlash (withholding would be cheaper), slashHonestBps, callbackGasLimit, and a commit
+        // window that makes a task outlive the registry's unbonding delay (1 day)
         long[] good = {60, 60, 1024, 1024, 5, 2, 1, 1, 1, 5_000, 100_000};
         List<long[]> bad = new ArrayList<>();
-        for (int[] fv : new int[][] {{0, 0}, {1, 0}, {4, 0}, {4, 8}, {9, 10_001}, {10, 5_000_001}}) {
+        for (int[] fv : new int[][] {{0, 0}, {1, 0}, {4, 0}, {4, 8}, {5, 256}, {8, 2}, {9, 10_001}, {10, 5_000_001},
+                {0, 30_000}}) {
             long[] p = good.clone();
             p[fv[0]] = fv[1];
             bad.add(p);
         }
+        String me = f.deployer.address();
         for (long[] p : bad) {
-            List<Uint256> params = new ArrayList<>();
-            for (long v : p) params.add(u(v));
-            List<Type> args = List.of(
-                    new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(models), new Address(rep),
-                            new Address(val), new Address(f.deployer.address()))),
-                    new StaticArray11<>(Uint256.class, params));
+            List<Type> args = List.of(config(p, agents, models, rep, val, me));
             assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, args));
         }
-        List<Uint256> params = new ArrayList<>();
-        for (long v : good) params.add(u(v));
-        assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, List.of(
-                new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(zero), new Address(rep),
-                        new Address(val), new Address(f.deployer.address()))),
-                new StaticArray11<>(Uint256.class, params))));
+        assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
+                List.of(config(good, agents, zero, rep, val, me))));
         // the valid configuration itself deploys (the checks above fail for their field only)
-        assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(List.of(
-                new StaticArray5<>(Address.class, List.of(new Address(agents), new Address(models), new Address(rep),
-                        new Address(val), new Address(f.deployer.address()))),
-                new StaticArray11<>(Uint256.class, params))), BigInteger.ZERO).signum() > 0);
+        assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(
+                List.of(config(good, agents, models, rep, val, me))), BigInteger.ZERO).signum() > 0);
+    }
+
+    /** p = commitWindow, revealWindow, maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash,
+     *  absenceSlash, slashHonestBps, callbackGasLimit */
+    private static TaskMarket.Config config(long[] p, String agents, String models, String rep, String val, String treasury) {
+        return new TaskMarket.Config(agents, models, rep, val, treasury, u(p[0]).getValue(), u(p[1]).getValue(),
+                u(p[2]).getValue(), u(p[3]).getValue(), u(p[4]).getValue(), u(p[5]).getValue(), u(p[6]).getValue(),
+                u(p[7]).getValue(), u(p[8]).getValue(), u(p[9]).getValue(), u(p[10]).getValue());
     }
 
     @Test

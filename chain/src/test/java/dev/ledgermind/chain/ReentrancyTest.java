@@ -55,6 +55,7 @@ class ReentrancyTest {
         byte[] salt = Commitment.randomSalt();
         n.commit(taskId, agent, n.commitment(taskId, result, h("t"), salt));
         assertReverts("TaskMarket", "OutputHashMismatch", () -> n.reveal(taskId, agent, result, h("t"), salt, new byte[0]));
+        BigInteger pendingBefore = n.pendingWithdrawal(n.address());
         TransactionReceipt r = n.reveal(taskId, agent, result, h("t"), salt, output);
 
         var cb = TaskMarket.getCallbackResultEvents(r).getFirst();
@@ -64,7 +65,12 @@ class ReentrancyTest {
         assertEquals(BigInteger.ZERO, big(c.reentrySuccesses().send()), "no reentry may succeed");
         // a reverted or gas-exhausted callback rolls back its own effects, counters included
         assertEquals(behaviour == 0 ? BigInteger.valueOf(5) : BigInteger.ZERO, big(c.reentryFailures().send()));
-        assertEquals(FEE, n.claimable(agent));
+        // the callback fee (callbackGasLimit x the submission's base fee) came out of msg.value and went to
+        // the node whose reveal delivered the callback: the requester paid for the callback's gas
+        BigInteger callbackFee = big(f.requester.taskMarket().callbackFeeOf(taskId).send());
+        assertEquals(FEE.subtract(callbackFee), n.claimable(agent));
+        assertEquals(FEE.subtract(callbackFee), submitted.fee, "TaskSubmitted carries the nodes' fee");
+        assertEquals(pendingBefore.add(callbackFee), n.pendingWithdrawal(n.address()), "the deliverer is paid the callback's gas");
         f.assertInvariant("after hostile callback " + behaviour);
     }
 
@@ -72,16 +78,22 @@ class ReentrancyTest {
     void hostileRequesterCannotWithdrawARefundTwice() throws Exception {
         var tm = f.requester.sender().transactionManager();
         ReentrantConsumer c = ReentrantConsumer.deploy(f.web3j, tm, GAS, f.deployment.taskMarket()).send();
-        TransactionReceipt sub = f.requester.sender().send("ReentrantConsumer", c.getContractAddress(),
-                c.request(BigInteger.valueOf(f.modelId), "x".getBytes(), BigInteger.valueOf(3), FEE), FEE);
-        BigInteger taskId = TaskMarket.getTaskSubmittedEvents(sub).getFirst().taskId;
+        // three distinct agents vanish (seats are drawn with replacement: resubmit until the draw has three)
+        TaskMarket.TaskSubmittedEventResponse submitted;
+        do {
+            TransactionReceipt sub = f.requester.sender().send("ReentrantConsumer", c.getContractAddress(),
+                    c.request(BigInteger.valueOf(f.modelId), "x".getBytes(), BigInteger.valueOf(3), FEE), FEE);
+            submitted = TaskMarket.getTaskSubmittedEvents(sub).getFirst();
+        } while (submitted.nodes.stream().distinct().count() < 3);
+        BigInteger taskId = submitted.taskId;
         f.anvil.increaseTime(f.params.commitWindow() + 1);
         f.requester.finalizeTask(taskId); // 3 vanished, only 2 spare: refund (callback fires, then nothing)
         assertEquals(TaskPhase.REFUNDED, f.requester.phase(taskId));
-        assertEquals(FEE, f.requester.pendingWithdrawal(c.getContractAddress()));
+        BigInteger refund = FEE.subtract(big(f.requester.taskMarket().callbackFeeOf(taskId).send())); // the callback fee paid the finalizer
+        assertEquals(refund, f.requester.pendingWithdrawal(c.getContractAddress())); // earlier draws stay open
         f.requester.sender().send("ReentrantConsumer", c.getContractAddress(), c.withdrawRefund(), BigInteger.ZERO);
-        assertEquals(FEE, big(c.received().send()));
-        assertEquals(FEE, f.requester.balanceOf(c.getContractAddress()));
+        assertEquals(refund, big(c.received().send()));
+        assertEquals(refund, f.requester.balanceOf(c.getContractAddress()));
         assertEquals(BigInteger.ZERO, f.requester.pendingWithdrawal(c.getContractAddress()));
         assertEquals(BigInteger.ZERO, big(c.reentrySuccesses().send()));
         f.assertInvariant("after refund to hostile requester");
@@ -100,7 +112,7 @@ class ReentrancyTest {
             n.sender().send("AgentRegistry", f.deployment.agentRegistry(), n.agentRegistry().setAgentWallet(
                     BigInteger.valueOf(id), w.getContractAddress(), BigInteger.valueOf(deadline), new byte[65]), BigInteger.ZERO);
         }
-        SubmittedTask t = f.requester.submitTask(TaskRequest.inline(f.modelId, "y".getBytes(), 1, 5, FEE));
+        SubmittedTask t = f.submitDistinct(TaskRequest.inline(f.modelId, "y".getBytes(), 1, 5, FEE));
         long agent = t.nodes().getFirst();
         f.requester.sender().send("ReentrantWallet", w.getContractAddress(), w.setAgent(BigInteger.valueOf(agent)), BigInteger.ZERO);
         byte[][] salts = new byte[5][];

@@ -90,7 +90,7 @@ class TaskLifecycleTest {
 
     @Test
     void k3UnanimousTaskSplitsTheFee() {
-        SubmittedTask t = f.requester.submitTask(request(3));
+        SubmittedTask t = f.submitDistinct(request(3));
         assertEquals(3, t.nodes().stream().distinct().count(), "three distinct nodes");
         byte[] result = h("result");
         byte[] trace = h("trace");
@@ -123,7 +123,7 @@ class TaskLifecycleTest {
 
     @Test
     void k3SplitAcceptsMajorityAndSlashesDissenter() {
-        SubmittedTask t = f.requester.submitTask(request(3));
+        SubmittedTask t = f.submitDistinct(request(3));
         byte[] good = h("good");
         byte[] trace = h("trace");
         long liar = t.nodes().get(1);

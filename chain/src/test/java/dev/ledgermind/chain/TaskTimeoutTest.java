@@ -49,7 +49,7 @@ class TaskTimeoutTest {
     }
 
     static SubmittedTask submit(int k) {
-        return f.requester.submitTask(TaskRequest.inline(f.modelId, "input".getBytes(StandardCharsets.UTF_8), 1, k, FEE));
+        return f.submitDistinct(TaskRequest.inline(f.modelId, "input".getBytes(StandardCharsets.UTF_8), 1, k, FEE));
     }
 
     @Test
@@ -131,7 +131,8 @@ class TaskTimeoutTest {
         var slashed = TaskMarket.getNodeSlashedEvents(r);
         assertEquals(1, slashed.size());
         assertEquals(1, slashed.getFirst().reason.intValueExact(), "reason NoReveal");
-        assertEquals(before.bonded().subtract(f.params.absenceSlash()), f.requester.stakeOf(cs.get(2).agent()).bonded());
+        // withholding a reveal is slashed like a wrong reveal (never cheaper than revealing it)
+        assertEquals(before.bonded().subtract(f.params.dissentSlash()), f.requester.stakeOf(cs.get(2).agent()).bonded());
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b011, s.acceptedMask());
@@ -172,7 +173,7 @@ class TaskTimeoutTest {
         for (int pos = 0; pos < 5; pos++) expected.put(t.nodes().get(pos), pos < 3 ? "inconclusive" : "absent");
         assertRecords(t.taskId(), r, expected);
         for (int pos = 0; pos < 5; pos++) {
-            BigInteger slash = pos < 3 ? BigInteger.ZERO : f.params.absenceSlash();
+            BigInteger slash = pos < 3 ? BigInteger.ZERO : f.params.dissentSlash(); // withheld reveals
             assertEquals(before.get(pos).bonded().subtract(slash), f.requester.stakeOf(t.nodes().get(pos)).bonded(),
                     "stake of position " + pos);
         }

@@ -63,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
             BigInteger stakeBefore = net.deployer().stakeOf(dishonestAgent).bonded();
 
             say("");
-            say("3. Classifying short texts. Each task goes to k=3 nodes drawn by stake; they commit hashes first,");
+            say("3. Classifying short texts. Each task has k=3 seats drawn by stake; the nodes commit hashes first,");
             say("   then reveal, so no node can copy another. The chain accepts the majority's result.");
             List<String> labels = List.of("complaint", "praise", "question");
             List<String> texts = List.of(
@@ -89,9 +89,13 @@ final class DemoCommand implements Callable<Integer> {
             }
 
             say("");
-            say("4. Comparing two sentences with all 4 nodes (k=4), so the dishonest node must take part.");
+            say("4. Comparing two sentences with k=4 seats. Seats are drawn by stake with replacement, so the demo");
+            say("   submits until node-3 holds one seat (with two it would block the quorum of 3).");
             TaskInput sim = TaskInput.similarity(MODEL, "A cat is sleeping on the sofa.", "A kitten naps on the couch.");
             SubmittedTask simTask = requester.submit(sim, modelId, 4, FEE);
+            for (int attempt = 1; simTask.nodes().stream().filter(a -> a == dishonestAgent).count() != 1 && attempt < 40; attempt++) {
+                simTask = requester.submit(sim, modelId, 4, FEE);
+            }
             Receipt simReceipt = requester.await(simTask.taskId(), Duration.ofMinutes(2), this::progress);
             say("   task " + simReceipt.taskId() + "  cosine similarity = " + TaskOutput.describe(sim, simReceipt.output()).get("cosine")
                     + "   (" + verdicts(simReceipt) + ")");

@@ -140,9 +140,12 @@ public final class Requester {
                     agent = c.agentId();
                 }
                 case TaskEvent.Revealed r -> {
-                    int pos = nodes.indexOf(r.agentId()); // the agent's position at the time of its reveal
-                    revealedHash.put(pos, Numeric.toHexString(r.resultHash()));
-                    revealedOutput.put(pos, r.output());
+                    // every seat the agent holds at the time of its reveal (seats are drawn with replacement)
+                    for (int pos = 0; pos < nodes.size(); pos++) {
+                        if (nodes.get(pos) != r.agentId()) continue;
+                        revealedHash.put(pos, Numeric.toHexString(r.resultHash()));
+                        revealedOutput.put(pos, r.output());
+                    }
                     kind = "reveal";
                     agent = r.agentId();
                 }

@@ -126,17 +126,20 @@ public final class Worker implements AutoCloseable {
         }
         // the runner was built from config.models(): serve every model it runs
         for (ModelIdentity m : runner.models()) {
-            int modelId = chain.modelIdOf(m.weightsHash(), m.tokenizerHash(), m.architectureHash());
-            if (modelId == 0) {
+            // registrations are per registrant: serve every model id registered for these files
+            List<Integer> modelIds = chain.modelIdsOf(m.weightsHash(), m.tokenizerHash(), m.architectureHash());
+            if (modelIds.isEmpty()) {
                 throw new IllegalStateException("model " + m.name() + " is not registered on chain (weights hash "
                         + Numeric.toHexString(m.weightsHash()) + "); register it first");
             }
-            modelsById.put(modelId, m);
-            try {
-                chain.declareServes(agentId, modelId);
-                log.info("event=serves node={} agent={} model={} modelId={}", config.name(), agentId, m.name(), modelId);
-            } catch (ContractRevertedException e) {
-                if (!"AlreadyServing".equals(e.errorName())) throw e;
+            for (int modelId : modelIds) {
+                modelsById.put(modelId, m);
+                try {
+                    chain.declareServes(agentId, modelId);
+                    log.info("event=serves node={} agent={} model={} modelId={}", config.name(), agentId, m.name(), modelId);
+                } catch (ContractRevertedException e) {
+                    if (!"AlreadyServing".equals(e.errorName())) throw e;
+                }
             }
         }
         follower = new LogFollower(web3, List.of(chain.deployment().taskMarket()), store, chain.deployment().deployBlock(), 2000);

@@ -51,24 +51,32 @@ class GenerateTaskTest {
             ModelIdentity m = local.models().getFirst();
             int modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
                     ModelSpec.MODE_REPLICATED));
-            Worker[] workers = new Worker[2];
-            for (int i = 0; i < 2; i++) {
+            // three nodes (k = 3 needs three eligible agents; k = 2 is refused): scalar 1 thread, 256-bit
+            // 2 threads, scalar 3 threads
+            Worker[] workers = new Worker[3];
+            for (int i = 0; i < 3; i++) {
                 NodeConfig c = new NodeConfig("gen" + i, devnet.rpcUrl(), deploymentFile, devnet.accounts().get(2 + i).privateKey(),
                         "ledgermind://gen" + i, List.of(gguf.toString()), ETHER, dir.resolve("gen" + i + ".db"), 0, 50, Dishonesty.HONEST);
-                workers[i] = new Worker(c, web3, new DecoderTaskRunner(gguf, KernelConfig.ofBits(i == 0 ? 0 : 256), 1 + i),
+                workers[i] = new Worker(c, web3, new DecoderTaskRunner(gguf, KernelConfig.ofBits(i == 1 ? 256 : 0), 1 + i),
                         NodeStore.open(c.store()), new NodeMetrics());
                 workers[i].join();
             }
             Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
             TaskInput input = TaskInput.generate(m.name(), "Once upon a time", 8, 0.8f, 1234);
-            SubmittedTask task = requester.submit(input, modelId, 2, ETHER.divide(BigInteger.valueOf(100)));
+            // k = 3 (k = 2 is refused): seats are drawn with replacement, so resubmit until both nodes hold a seat
+            SubmittedTask task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+            for (int attempt = 0; !(task.nodes().contains(workers[0].agentId()) && task.nodes().contains(workers[1].agentId())); attempt++) {
+                assertTrue(attempt < 50, "50 draws in a row without both the scalar and the 256-bit node");
+                task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+            }
             for (int round = 0; round < 100 && !requester.chain().task(task.taskId()).phase().isFinal(); round++) {
                 for (Worker w : workers) w.pollOnce();
             }
             Receipt r = requester.await(task.taskId(), Duration.ofSeconds(30), line -> { });
             TaskResult expected = local.run(input);
             assertTrue(r.accepted(), "the two nodes (scalar path, 1 thread; 256-bit, 2 threads) must agree bit for bit");
-            assertEquals(2, r.nodes().stream().filter(n -> n.verdict().equals("agreed")).count());
+            assertEquals(3, r.nodes().stream().filter(n -> n.verdict().equals("agreed")).count(), "every seat agreed");
+            assertTrue(r.nodes().stream().map(Receipt.NodeVerdict::agentId).distinct().count() >= 2, "the two kernel paths took part");
             assertEquals(Numeric.toHexString(expected.resultHash()), r.resultHash());
             assertEquals(Numeric.toHexString(expected.traceRoot()), r.traceRoot());
             assertArrayEquals(expected.output(), r.output());

@@ -70,6 +70,19 @@ class WorkerProtocolTest {
      * deploys from account 0 too, which leaves {@code deployer}'s cached nonce behind, so a test that ran
      * after it and used {@code deployer} failed with "nonce too low" depending on the method order.
      */
+    /**
+     * Submits until the drawn seats satisfy {@code wanted}: seats are drawn with replacement, so a test that
+     * needs particular agents in particular numbers resubmits. Earlier draws are left to the workers.
+     */
+    static SubmittedTask submitUntil(Requester requester, TaskInput input, int modelId, int k,
+                                     java.util.function.Predicate<List<Long>> wanted) throws Exception {
+        for (int attempt = 0; attempt < 60; attempt++) {
+            SubmittedTask t = requester.submit(input, modelId, k, ETHER.divide(BigInteger.valueOf(100)));
+            if (wanted.test(t.nodes())) return t;
+        }
+        throw new AssertionError("60 draws in a row did not give the seats the test needs");
+    }
+
     static int registerModel(ModelIdentity m) {
         return LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(0).credentials())
                 .registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
@@ -184,7 +197,9 @@ class WorkerProtocolTest {
 
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
         TaskInput input = TaskInput.embed(FakeHashRunner.MODEL.name(), List.of("hello world"));
-        SubmittedTask task = requester.submit(input, modelId, 3, ETHER.divide(BigInteger.valueOf(100)));
+        // seats are drawn with replacement: resubmit until three distinct agents, the liar among them, hold them
+        SubmittedTask task = submitUntil(requester, input, modelId, 3,
+                nodes -> nodes.stream().distinct().count() == 3 && nodes.contains(liar));
         Receipt receipt = drive(requester, task, workers);
 
         assertTrue(receipt.accepted());
@@ -210,8 +225,8 @@ class WorkerProtocolTest {
                 worker(4, Dishonesty.WITHHOLD_REVEAL, "split-withhold.db", split));
         long withheld = workers.get(2).agentId();
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
-        SubmittedTask task = requester.submit(TaskInput.embed(split.name(), List.of("no majority")), splitId, 3,
-                ETHER.divide(BigInteger.valueOf(100)));
+        SubmittedTask task = submitUntil(requester, TaskInput.embed(split.name(), List.of("no majority")), splitId, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
         Receipt receipt = drive(requester, task, workers); // one true result, one perturbed, one withheld: no quorum of 2
 
         assertFalse(receipt.accepted());
@@ -264,8 +279,11 @@ class WorkerProtocolTest {
         List<Worker> workers = List.of(worker(6, Dishonesty.HONEST, "o6.db", model), worker(8, Dishonesty.HONEST, "o8.db", model),
                 worker(9, Dishonesty.HONEST, "o9.db", model));
         Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
-        SubmittedTask first = requester.submit(TaskInput.embed(model.name(), List.of("one")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
-        SubmittedTask second = requester.submit(TaskInput.embed(model.name(), List.of("two")), id, 3, ETHER.divide(BigInteger.valueOf(100)));
+        // every worker must hold a seat of both tasks (seats are drawn with replacement)
+        SubmittedTask first = submitUntil(requester, TaskInput.embed(model.name(), List.of("one")), id, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
+        SubmittedTask second = submitUntil(requester, TaskInput.embed(model.name(), List.of("two")), id, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
         for (Worker w : workers) w.pollOnce(); // sees both assignments
         for (Worker w : workers) w.pollOnce(); // computes both: each gets a lane
         Receipt r2 = drive(requester, second, workers);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {ILedgermindConsumer} from "../interfaces/ILedgermindConsumer.sol";
-import {TaskMarket} from "../TaskMarket.sol";
+import {ILedgermindConsumer} from "../../src/interfaces/ILedgermindConsumer.sol";
+import {TaskMarket} from "../../src/TaskMarket.sol";
 
 /// @title Test helper: a hostile consumer. In its callback it tries to reenter every state-changing
 ///        market function (finalize, claim, withdrawBalance, submitTask, commit, reveal), then either

@@ -2,7 +2,7 @@
 pragma solidity 0.8.37;
 
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
-import {TaskMarket} from "../TaskMarket.sol";
+import {TaskMarket} from "../../src/TaskMarket.sol";
 
 /// @title Test helper: a hostile agent wallet (ERC-1271, approves any signature). When the market
 ///        pays it a reward it tries to claim again and to withdraw balances from inside the payment.

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the forge contract tests (test/) offline through the pinned npm forge and solc (scripts/solc):
+# the unit, attack and fuzz tests against the committed gas snapshot (.gas-snapshot; a gas change
+# fails until `forge snapshot` is rerun and the file committed), then the invariant suite
+# (foundry.toml [invariant]: runs = call sequences per invariant). Prints the wall time of each step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+forge=node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+if [ ! -x "$forge" ]; then
+  echo "error: $forge is missing: run scripts/ensure-toolchain.sh (npm ci)" >&2
+  exit 1
+fi
+start=$(date +%s)
+"$forge" build --sizes --skip test >/dev/null
+echo "forge build: $(( $(date +%s) - start )) s"
+start=$(date +%s)
+"$forge" snapshot --check --no-match-contract Invariants
+echo "forge unit, attack and fuzz tests (gas snapshot checked): $(( $(date +%s) - start )) s"
+start=$(date +%s)
+"$forge" test --match-contract Invariants
+echo "forge invariant tests: $(( $(date +%s) - start )) s"

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+/// @title A verification mode's settlement, as the task market runs it.
+/// @notice The market keeps a task's money, its node assignment and its commit-reveal; how a task
+///         that left the happy path is settled belongs to its mode. A mode is a contract deployed by
+///         the market and run by DELEGATECALL on the market's storage (TaskMarketBase's layout), so
+///         the replicated mode (ReplicatedSettlement) and later ones (optimistic, batched) sit side
+///         by side without touching each other's code.
+interface IVerificationMode {
+    /// @notice Settles or advances a task past a deadline (TaskMarket.finalize): after the commit
+    ///         deadline with seats uncommitted, slash and replace them or refund; after the reveal
+    ///         deadline, or once all seats revealed, settle.
+    /// @param taskId the task
+    function finalize(uint256 taskId) external;
+
+    /// @notice Settles a task whose seats have all revealed but not unanimously (called by the market's
+    ///         last reveal, which settles the unanimous case itself).
+    /// @param taskId the task
+    function settleRevealed(uint256 taskId) external;
+}

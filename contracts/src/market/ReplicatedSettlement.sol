@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {TaskMarketBase} from "./TaskMarketBase.sol";
+import {ITaskRecords} from "../interfaces/ITaskRecords.sol";
+import {IVerificationMode} from "../interfaces/IVerificationMode.sol";
+
+/// @title Settlement of the replicated mode beyond its happy path: commit timeouts (slash, replace or
+///        refund), split results and missing reveals (quorum search, slashes, refunds).
+/// @notice Runs only by DELEGATECALL from the TaskMarket that deployed it, on the market's storage and
+///         inside the market's reentrancy guard; a direct call reverts (NotDelegated). The unanimous
+///         last reveal, the path every honest task takes, is settled in the market itself, so this
+///         contract's cold-account cost is paid only on the rarer paths.
+contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
+    /// @dev This contract's own address: code running at it was called directly, not delegated.
+    address private immutable _self;
+
+    error NotDelegated();
+
+    /// @param c the market's configuration (the market passes its own)
+    constructor(Config memory c) TaskMarketBase(c) {
+        _self = address(this);
+    }
+
+    /// @inheritdoc IVerificationMode
+    function finalize(uint256 taskId) external {
+        if (address(this) == _self) revert NotDelegated();
+        Task memory t = _load(taskId);
+        if (t.status == Status.None) revert UnknownTask(taskId);
+        if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
+        _loadPayment(taskId, t);
+        uint8 full = _fullMask(t.k);
+        if (t.committed != full) {
+            if (block.timestamp <= t.deadline) revert TooEarly(taskId, uint256(t.deadline) + 1);
+            _commitTimeout(taskId, t, full);
+        } else {
+            uint256 revealDeadline = uint256(t.deadline) + revealWindow;
+            if (t.revealed != full && block.timestamp <= revealDeadline) revert TooEarly(taskId, revealDeadline + 1);
+            _settle(taskId, t, full);
+        }
+    }
+
+    /// @inheritdoc IVerificationMode
+    function settleRevealed(uint256 taskId) external {
+        if (address(this) == _self) revert NotDelegated();
+        Task memory t = _load(taskId);
+        _loadPayment(taskId, t);
+        _settle(taskId, t, _fullMask(t.k));
+    }
+
+    // ---------------------------------------------------------------- settlement
+    //
+    // Reputation records go to the ReputationRegistry packed in one word: entry i occupies bits
+    // [36i, 36i + 36): the agent id in the low 32 bits, the ITaskRecords.NodeOutcome in the high 4.
+    // Agent ids start at 1, so an all-zero entry ends the list; k <= 7 entries fit in 252 bits.
+
+    /// @dev Commit deadline passed with positions missing: slash them, then replace or refund.
+    function _commitTimeout(uint256 taskId, Task memory t, uint8 full) private {
+        uint8 missing = full & ~t.committed;
+        (uint256 proceeds, uint256 records,) = _slashPositions(taskId, t, missing, absenceSlash, SlashReason.NoCommit, 0, 0);
+        uint256 honest = proceeds * slashHonestBps / 10_000;
+        uint256 missingCount = _popcount(missing);
+
+        uint32[] memory drawn;
+        if (t.round < maxRounds) drawn = _draw(t.modelId, t.nodes, missingCount, _seed(taskId, uint256(t.round) + 1), false);
+        if (drawn.length == missingCount && missingCount != 0) {
+            t.round += 1;
+            t.deadline = uint32(block.timestamp + commitWindow);
+            uint256 d;
+            for (uint256 pos; pos < t.k; ++pos) {
+                if (missing & (1 << pos) == 0) continue;
+                uint32 old = t.nodes[pos];
+                t.nodes[pos] = drawn[d++];
+                emit NodeReplaced(
+                    taskId, old, t.nodes[pos], uint8(pos), t.round, t.deadline, uint256(t.deadline) + revealWindow
+                );
+            }
+            if (honest != 0) {
+                _bonus[taskId] += honest;
+                t.flags |= FLAG_BONUS;
+            }
+            if (proceeds != honest) pendingWithdrawals[treasury] += proceeds - honest;
+            _addTotals(honest, proceeds - honest);
+            t.flags |= _multiSeatFlag(t.nodes, t.k);
+            _storeNodes(taskId, t);
+            reputationRegistry.recordOutcomes(taskId, records);
+            return;
+        }
+        _refund(taskId, t, proceeds, records);
+    }
+
+    /// @dev All revealed, or the reveal deadline passed: find a quorum, pay, slash, record.
+    function _settle(uint256 taskId, Task memory t, uint8 full) private {
+        uint256 quorum = uint256(t.k) / 2 + 1;
+        uint8 winners;
+        if (t.leader != NO_LEADER) {
+            uint8 group = t.agreed | uint8(1 << t.leader);
+            if (_popcount(group) >= quorum) winners = group;
+            else (t.leader, winners) = _findQuorum(taskId, t.revealed & ~group, quorum);
+        }
+        if (winners == 0) {
+            // no quorum: refund; revealers get an inconclusive record, non-revealers are still at fault
+            (uint256 inconclusiveRecords, uint256 entries) = _recordInconclusive(t);
+            (uint256 lost, uint256 allRecords,) = _slashPositions(
+                taskId, t, full & ~t.revealed, dissentSlash, SlashReason.NoReveal, inconclusiveRecords, entries
+            );
+            _refund(taskId, t, lost, allRecords);
+            return;
+        }
+
+        uint256 records;
+        uint256 n; // entries in records
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            records |= (uint256(t.nodes[pos]) | (uint256(uint8(ITaskRecords.NodeOutcome.Agreed)) << 32)) << (36 * n++);
+        }
+        uint256 winnerCount = n;
+        uint8 dissenters = t.revealed & ~winners;
+        uint256 proceeds;
+        if (dissenters | (full & ~t.revealed) != 0) {
+            uint256 p1;
+            uint256 p2;
+            // withholding a reveal costs what revealing a wrong result costs (never cheaper to hide it)
+            (p1, records, n) = _slashPositions(taskId, t, full & ~t.revealed, dissentSlash, SlashReason.NoReveal, records, n);
+            (p2, records, n) = _slashPositions(taskId, t, dissenters, dissentSlash, SlashReason.Dissent, records, n);
+            proceeds = p1 + p2;
+        }
+        uint256 honest = proceeds * slashHonestBps / 10_000;
+        uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
+        uint256 pool = uint256(t.fee) + bonus + honest;
+        uint256 share = pool / winnerCount;
+        uint256 dust = pool - share * winnerCount; // rounding remainder: paid to the accepted leader, no extra write
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (winners & (1 << pos) == 0) continue;
+            _creditAgreed(t.nodes[pos], pos == t.leader ? share + dust : share);
+        }
+        uint256 toTreasury = proceeds - honest;
+        if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
+        _releaseEscrow(uint256(t.fee) + bonus, pool + toTreasury);
+
+        t.status = Status.Accepted;
+        t.agreed = winners;
+        t.deadline = uint32(block.timestamp);
+        _tasks[taskId].state = _encodeState(t);
+
+        Result storage r = _results[taskId][t.leader];
+        bytes32 resultHash = r.resultHash;
+        bytes32 traceRoot = r.traceRoot;
+        emit TaskFinalized(taskId, t.requester, true, resultHash, traceRoot, winners, share, 0);
+        reputationRegistry.recordOutcomes(taskId, records);
+        validationRegistry.recordTaskValidation(
+            taskId, t.nodes[t.leader], uint8(winnerCount * 100 / t.k), keccak256(abi.encode(resultHash, traceRoot))
+        );
+        if (t.flags & FLAG_CALLBACK != 0) {
+            _deliver(taskId, t.requester, true, resultHash, traceRoot, _output[taskId][t.leader]);
+        }
+    }
+
+    /// @dev Refunds the fee to the requester (pull); held bonus and slash proceeds go to the treasury.
+    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256 records) private {
+        uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
+        pendingWithdrawals[t.requester] += t.fee;
+        if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
+        _releaseEscrow(uint256(t.fee) + bonus, uint256(t.fee) + bonus + proceeds);
+
+        t.status = Status.Refunded;
+        t.agreed = 0;
+        t.leader = NO_LEADER;
+        t.deadline = uint32(block.timestamp);
+        _tasks[taskId].state = _encodeState(t);
+
+        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee);
+        if (records != 0) reputationRegistry.recordOutcomes(taskId, records);
+        validationRegistry.recordTaskValidation(taskId, t.nodes[0], 0, 0);
+        if (t.flags & FLAG_CALLBACK != 0) _deliver(taskId, t.requester, false, 0, 0, "");
+    }
+
+    /// @dev Slashes each position in `mask` by `amount`; returns the proceeds and `records` (holding `n`
+    ///      entries) with one packed reputation record appended per slashed node.
+    function _slashPositions(
+        uint256 taskId,
+        Task memory t,
+        uint8 mask,
+        uint256 amount,
+        SlashReason reason,
+        uint256 records,
+        uint256 n
+    ) private returns (uint256 proceeds, uint256, uint256) {
+        uint256 outcome = uint256(uint8(reason == SlashReason.Dissent ? ITaskRecords.NodeOutcome.Dissented : ITaskRecords.NodeOutcome.Absent));
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (mask & (1 << pos) == 0) continue;
+            uint256 agentId = t.nodes[pos];
+            Account storage account = _accounts[agentId];
+            if (account.faults != type(uint32).max) account.faults += 1;
+            uint256 taken = amount == 0 ? 0 : agentRegistry.slash(agentId, amount);
+            proceeds += taken;
+            records |= (agentId | (outcome << 32)) << (36 * n++);
+            emit NodeSlashed(taskId, agentId, uint8(pos), uint8(reason), taken);
+        }
+        return (proceeds, records, n);
+    }
+
+    /// @dev No quorum: counts an inconclusive outcome for each revealer and returns their packed
+    ///      reputation records and how many there are.
+    function _recordInconclusive(Task memory t) private returns (uint256 records, uint256 n) {
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (t.revealed & (1 << pos) == 0) continue;
+            uint256 agentId = t.nodes[pos];
+            _inconclusive[agentId] += 1;
+            records |= (agentId | (uint256(uint8(ITaskRecords.NodeOutcome.Inconclusive)) << 32)) << (36 * n++);
+        }
+    }
+
+    /// @dev Among revealed positions that differ from the leader, finds a group of equal results
+    ///      with at least `quorum` members. Returns (its first position, its mask) or (NO_LEADER, 0).
+    function _findQuorum(uint256 taskId, uint8 rest, uint256 quorum) private view returns (uint8, uint8) {
+        for (uint256 p; p < MAX_K; ++p) {
+            if (rest & (1 << p) == 0) continue;
+            bytes32 r = _results[taskId][p].resultHash;
+            bytes32 tr = _results[taskId][p].traceRoot;
+            uint8 group = uint8(1 << p);
+            for (uint256 q = p + 1; q < MAX_K; ++q) {
+                if (rest & (1 << q) != 0 && _results[taskId][q].resultHash == r && _results[taskId][q].traceRoot == tr) group |= uint8(1 << q);
+            }
+            if (_popcount(group) >= quorum) return (uint8(p), group);
+            rest &= ~group;
+        }
+        return (NO_LEADER, 0);
+    }
+}

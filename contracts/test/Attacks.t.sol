@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {MarketFixture} from "./utils/MarketFixture.sol";
+import {TaskMarket} from "../src/TaskMarket.sol";
+import {TaskMarketBase} from "../src/market/TaskMarketBase.sol";
+import {ILedgermindConsumer} from "../src/interfaces/ILedgermindConsumer.sol";
+
+/// @dev A requester whose callback burns all the gas it is given (the griefing consumer of issue 11).
+contract GasBurningConsumer is ILedgermindConsumer {
+    TaskMarket internal immutable market;
+    uint256 public burned;
+
+    constructor(TaskMarket market_) {
+        market = market_;
+    }
+
+    function request(uint32 modelId) external payable returns (uint256) {
+        return market.submitTask{value: msg.value}(modelId, keccak256("in"), "in", 1, 0, 16, 0, 1, 0, 1);
+    }
+
+    function onTaskFinalized(uint256, bool, bytes32, bytes32, bytes calldata) external {
+        for (uint256 i;; ++i) burned = i; // runs out of gas
+    }
+}
+
+/// @title One test per attack class of issue 11, each named after the attack. Each failed against
+///        the v1 contracts (docs/attacks-v1.txt keeps that run's output) and passes now.
+contract AttacksTest is MarketFixture {
+    address internal constant REQUESTER = address(0xBEEF);
+
+    function setUp() public {
+        deployAll();
+    }
+
+    // ------------------------------------------------------------ Sybil splitting
+
+    /// @dev Over `tasks` k=3 draws, how often the agents in [firstAttacker, lastAttacker] hold a quorum (>= 2 seats).
+    function _captureRate(uint256 firstAttacker, uint256 lastAttacker, uint256 tasks) internal returns (uint256 captured) {
+        for (uint256 i; i < tasks; ++i) {
+            vm.prevrandao(keccak256(abi.encode("draw", i)));
+            uint256 taskId = submit(REQUESTER, 3, MIN_FEE);
+            uint32[] memory nodes = market.taskNodes(taskId);
+            uint256 seats;
+            for (uint256 s; s < nodes.length; ++s) {
+                if (nodes[s] >= firstAttacker && nodes[s] <= lastAttacker) ++seats;
+            }
+            if (seats >= 2) ++captured;
+        }
+    }
+
+    /// @notice An operator with a third of the stake captures a k=3 quorum as often when its stake is
+    ///         split over 12 agents as when it is one agent (v1: 28% split, 0% as one agent).
+    function testSybilSplittingDoesNotBuySeats() public {
+        uint256 tasks = 400;
+        // honest: 2/3 of the stake in four agents
+        for (uint256 i; i < 4; ++i) addNode(operator(i), 6 ether);
+        uint256 single = addNode(operator(100), 12 ether);
+        uint256 captureSingle = _captureRate(single, single, tasks);
+
+        // the same operator, its 12 ether split over 12 agents instead
+        vm.prank(operator(100));
+        models.withdrawServes(single, modelId);
+        uint256 first = addNode(operator(101), 1 ether);
+        for (uint256 i = 1; i < 12; ++i) addNode(operator(101 + i), 1 ether);
+        uint256 captureSplit = _captureRate(first, first + 11, tasks);
+
+        // Each seat is an independent stake-weighted draw: capture = P(>= 2 of 3) at p = 1/3 = 7/27 = 25.9%,
+        // however the stake is split. 400 draws: standard error about 2.2 points per rate.
+        uint256 diff = captureSplit > captureSingle ? captureSplit - captureSingle : captureSingle - captureSplit;
+        assertLe(diff * 1000 / tasks, 90, "capture rate (per mille) must not depend on the split");
+        assertLe(captureSplit * 1000 / tasks, 259 + 70, "split capture near 7/27");
+    }
+
+    // ------------------------------------------------------------ server-list squatting
+
+    /// @notice 64 unstaked agents cannot fill a model's server list; a staked node still joins and
+    ///         tasks still draw (v1: the list filled and every submitTask reverted NotEnoughNodes).
+    function testServerListSquattingIsRefusedAndEvictable() public {
+        address squatter = address(0x5917);
+        uint256 refused;
+        for (uint256 i; i < 64; ++i) {
+            vm.startPrank(squatter);
+            uint256 id = agents.register("");
+            try models.declareServes(id, modelId) {} catch { ++refused; }
+            vm.stopPrank();
+        }
+        assertEq(refused, 64, "unstaked declarations refused");
+        // an agent that staked, declared and then unstaked is evictable by anyone
+        uint256 stale = addNode(squatter, 2 ether);
+        vm.prank(squatter);
+        agents.requestUnstake(stale, 2 ether);
+        vm.prank(address(0xE71C));
+        (bool evicted,) = address(models).call(abi.encodeWithSignature("evictServer(uint256,uint32)", stale, modelId));
+        assertTrue(evicted, "evictServer by anyone");
+        assertTrue(!models.serves(stale, modelId), "stale entry evicted");
+        uint256 honest = addNode(operator(1), 2 ether);
+        assertTrue(models.serves(honest, modelId), "staked node joins");
+        uint256 taskId = submit(REQUESTER, 1, MIN_FEE);
+        assertEq(market.taskNodes(taskId)[0], honest, "draw works");
+    }
+
+    // ------------------------------------------------------------ model registration front-run
+
+    /// @notice A front-runner registering a victim's model hashes as optimistic-only does not stop the
+    ///         victim from registering its own replicated entry and running tasks on it
+    ///         (v1: ModelAlreadyRegistered, and replicated tasks reverted forever).
+    function testModelRegistrationFrontRunDoesNotSquatTheModel() public {
+        bytes32 w = keccak256("victim-w");
+        bytes32 t = keccak256("victim-t");
+        bytes32 a = keccak256("victim-a");
+        vm.prank(address(0xA77));
+        models.registerModel(w, t, a, "squat", 2); // optimistic only
+        address victim = address(0x71C);
+        vm.prank(victim);
+        uint32 own = models.registerModel(w, t, a, "victim", 1);
+        (bool found, bytes memory id) = address(models).staticcall(
+            abi.encodeWithSignature("modelIdOf(address,bytes32)", victim, models.contentHashOf(w, t, a))
+        );
+        assertTrue(found && abi.decode(id, (uint32)) == own, "per-registrant id");
+        uint256 node = addNode(operator(1), 2 ether);
+        vm.prank(operator(1));
+        models.declareServes(node, own);
+        vm.deal(REQUESTER, 1 ether);
+        vm.prank(REQUESTER);
+        uint256 taskId = market.submitTask{value: MIN_FEE}(own, keccak256("in"), "in", 1, 0, 16, 0, 1, 0, 0);
+        assertEq(market.taskNodes(taskId)[0], node, "task on the victim's entry");
+    }
+
+    // ------------------------------------------------------------ callback gas
+
+    /// @notice A consumer whose callback burns the whole callbackGasLimit makes the requester pay for it:
+    ///         the node whose reveal delivers the callback gets callbackGasLimit x base fee back
+    ///         (v1: the node paid the gas, the requester only the minimum fee).
+    function testCallbackGasGriefingIsPaidByTheRequester() public {
+        uint256 node = addNode(operator(1), 2 ether);
+        GasBurningConsumer consumer = new GasBurningConsumer(market);
+        vm.fee(1 gwei);
+        vm.deal(address(this), 1 ether);
+        uint256 held = CALLBACK_GAS * 1 gwei;
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.FeeTooLow.selector, MIN_FEE, MIN_FEE + held));
+        consumer.request{value: MIN_FEE}(modelId);
+        uint256 taskId = consumer.request{value: MIN_FEE + held}(modelId);
+        bytes memory out = "out";
+        address op = ownerOf(node);
+        bytes32 c = market.commitmentOf(taskId, op, keccak256(out), keccak256("t"), bytes32(0));
+        vm.startPrank(op);
+        market.commit(taskId, node, 0, c);
+        market.reveal{gas: 1_000_000}(taskId, node, 0, keccak256(out), keccak256("t"), bytes32(0), out);
+        vm.stopPrank();
+        assertEq(market.pendingWithdrawals(op), held, "the deliverer is paid the callback's gas");
+        assertEq(market.claimable(node), MIN_FEE, "the node's fee is whole");
+        (, uint256 escrowed, uint256 unclaimed) = market.totals();
+        assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
+
+    // ------------------------------------------------------------ settlement
+
+    /// @notice A node that knows its result is wrong gains nothing by withholding its reveal: it is
+    ///         slashed at least as much as for revealing it (v1: absenceSlash 0.01 instead of 0.1).
+    function testWithholdingAWrongRevealIsNotCheaperThanRevealingIt() public {
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        uint256 a = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory n = market.taskNodes(a);
+        for (uint256 i; i < 3; ++i) commitAs(a, n[i], i == 2 ? keccak256("wrong") : keccak256("r"));
+        revealAs(a, n[0], keccak256("r"));
+        revealAs(a, n[1], keccak256("r"));
+        (uint256 before,,) = agents.stakeOf(n[2]);
+        vm.warp(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW + 1);
+        market.finalize(a); // n[2] withheld
+        (uint256 afterWithholding,,) = agents.stakeOf(n[2]);
+        assertGe(before - afterWithholding, DISSENT_SLASH, "withholding slashed like dissent");
+    }
+
+    /// @notice With k=2 one garbage reveal would veto a task for free; k=2 is refused.
+    function testK2GarbageRevealCannotVetoForFree() public {
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        vm.deal(REQUESTER, 1 ether);
+        vm.prank(REQUESTER);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidRedundancy.selector, uint8(2), uint256(7)));
+        market.submitTask{value: MIN_FEE}(modelId, keccak256("in"), "in", 1, 0, 16, 0, 2, 0, 0);
+    }
+
+    /// @notice maxRounds above 255 would overflow the 8-bit round counter and lock the escrow; refused.
+    function testMaxRoundsOverflowIsRefusedAtDeployment() public {
+        Params memory p = defaults();
+        p.maxRounds = 256;
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "maxRounds"));
+        deployMarket(p);
+    }
+
+    /// @notice An unbonding delay shorter than a task's lifetime would let a node leave before its
+    ///         task can be settled; refused.
+    function testUnbondingShorterThanTaskLifetimeIsRefusedAtDeployment() public {
+        Params memory p = defaults();
+        p.commitWindow = 1 days;
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "unbondingDelay"));
+        deployMarket(p);
+    }
+
+    /// @notice A node that commits, unstakes at once and waits out the delay cannot withdraw while its
+    ///         task is open, so the slash for its fault finds the stake (v1: it withdrew, slash found 0).
+    function testUnstakeAfterCommitCannotEscapeTheSlash() public {
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        uint256 a = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory n = market.taskNodes(a);
+        for (uint256 i; i < 3; ++i) commitAs(a, n[i], i == 2 ? keccak256("wrong") : keccak256("r"));
+        address cheat = ownerOf(n[2]);
+        vm.prank(cheat);
+        agents.requestUnstake(n[2], 2 ether);
+        vm.warp(block.timestamp + UNBONDING + 1);
+        vm.prank(cheat);
+        (bool escaped,) = address(agents).call(abi.encodeCall(agents.withdraw, (n[2])));
+        assertTrue(!escaped, "withdraw refused while the task is open");
+        market.finalize(a);
+        (, uint256 unbonding,) = agents.stakeOf(n[2]);
+        assertEq(unbonding, 2 ether - DISSENT_SLASH, "slashed from the unbonding stake");
+        vm.prank(cheat);
+        agents.withdraw(n[2]);
+    }
+}

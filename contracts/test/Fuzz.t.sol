@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {MarketFixture} from "./utils/MarketFixture.sol";
+import {TaskMarketBase} from "../src/market/TaskMarketBase.sol";
+import {AgentRegistry} from "../src/AgentRegistry.sol";
+import {ModelRegistry} from "../src/ModelRegistry.sol";
+
+/// @title Fuzz tests of the external functions of the market and the registries: random arguments
+///        either do what the function promises or revert with the custom error that names the fault.
+contract FuzzTest is MarketFixture {
+    address internal constant REQUESTER = address(0xBEEF);
+
+    function setUp() public {
+        deployAll();
+        for (uint256 i; i < 5; ++i) addNode(operator(i), 2 ether);
+    }
+
+    function testFuzzSubmitTaskEscrowsTheFeeOrNamesTheBadArgument(uint8 k, uint96 fee, uint8 flags, uint8 mode, bytes calldata input)
+        public
+    {
+        vm.deal(REQUESTER, uint256(fee) + 1);
+        (, uint256 escrowedBefore,) = market.totals();
+        bytes32 inputHash = keccak256(input);
+        vm.prank(REQUESTER);
+        (bool ok, bytes memory ret) = address(market).call{value: fee}(
+            abi.encodeCall(market.submitTask, (modelId, inputHash, input, 1, 0, 16, 0, k, mode, flags))
+        );
+        (, uint256 escrowedAfter,) = market.totals();
+        bytes4 expected;
+        if (mode != 0) expected = TaskMarketBase.ModeNotSupported.selector;
+        else if (k == 0 || k == 2 || k > 7) expected = TaskMarketBase.InvalidRedundancy.selector;
+        else if (flags != 0) expected = flags & ~uint8(1) != 0 ? TaskMarketBase.InvalidFlags.selector : TaskMarketBase.CallbackRequiresContract.selector;
+        else if (input.length > 4096) expected = TaskMarketBase.InputTooLarge.selector;
+        else if (fee < MIN_FEE) expected = TaskMarketBase.FeeTooLow.selector;
+        else if (k > 5) expected = TaskMarketBase.NotEnoughNodes.selector;
+        if (expected == 0) {
+            assertTrue(ok, "valid submission accepted");
+            assertEq(escrowedAfter, escrowedBefore + fee, "fee escrowed");
+            uint256 taskId = abi.decode(ret, (uint256));
+            assertEq(market.taskNodes(taskId).length, k, "k seats drawn");
+        } else {
+            assertTrue(!ok && ret.length >= 4 && bytes4(ret) == expected, "named error");
+            assertEq(escrowedAfter, escrowedBefore, "nothing escrowed");
+        }
+    }
+
+    function testFuzzCommitOnlyByTheAssignedOperator(address caller, uint256 agentSeed, uint8 lane, bytes32 commitment) public {
+        // address(0) never sends a transaction (the operator cache's empty value is address(0))
+        vm.assume(caller != address(0));
+        uint256 taskId = submit(REQUESTER, 3, 3e15);
+        uint32[] memory nodes = market.taskNodes(taskId);
+        uint256 agentId = 1 + agentSeed % 6; // 1..5 exist; 6 does not
+        bool assigned;
+        for (uint256 i; i < nodes.length; ++i) if (nodes[i] == agentId) assigned = true;
+        bool isOperator = agentId <= 5 && caller == ownerOf(agentId);
+        vm.prank(caller);
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.commit, (taskId, agentId, lane, commitment)));
+        if (!assigned) assertTrue(!ok && bytes4(ret) == TaskMarketBase.NotAssigned.selector, "NotAssigned");
+        else if (commitment == 0) assertTrue(!ok && bytes4(ret) == TaskMarketBase.ZeroCommitment.selector, "ZeroCommitment");
+        else if (!isOperator) assertTrue(!ok && bytes4(ret) == TaskMarketBase.NotOperator.selector, "NotOperator");
+        else assertTrue(ok, "assigned operator commits");
+    }
+
+    function testFuzzRevealOpensOnlyTheCommittedResult(bytes32 result, bytes32 guess, bytes32 salt) public {
+        vm.assume(result != 0);
+        uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory nodes = market.taskNodes(taskId);
+        for (uint256 i; i < 3; ++i) {
+            address op = ownerOf(nodes[i]);
+            bytes32 c = market.commitmentOf(taskId, op, result, result, salt);
+            vm.prank(op);
+            market.commit(taskId, nodes[i], 7, c);
+        }
+        vm.prank(ownerOf(nodes[0]));
+        (bool ok, bytes memory ret) =
+            address(market).call(abi.encodeCall(market.reveal, (taskId, nodes[0], 7, guess, result, salt, "")));
+        if (guess == result) assertTrue(ok, "the committed result opens");
+        else assertTrue(!ok && bytes4(ret) == TaskMarketBase.CommitmentMismatch.selector, "CommitmentMismatch");
+    }
+
+    function testFuzzFinalizeIsTooEarlyBeforeTheDeadlineAndAlwaysWorksAfter(uint32 wait, uint8 committers) public {
+        uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory nodes = market.taskNodes(taskId);
+        uint256 n = committers % 4;
+        for (uint256 i; i < n; ++i) commitAs(taskId, nodes[i], keccak256("r"));
+        vm.warp(block.timestamp + wait % 400);
+        TaskMarketBase.TaskView memory t = market.getTask(taskId);
+        uint256 ready = n == 3 ? t.revealDeadline : t.commitDeadline;
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.finalize, (taskId)));
+        if (block.timestamp <= ready) assertTrue(!ok && bytes4(ret) == TaskMarketBase.TooEarly.selector, "TooEarly");
+        else assertTrue(ok, "finalize after the deadline");
+        (, uint256 escrowed, uint256 unclaimed) = market.totals();
+        assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
+
+    function testFuzzClaimAndWithdrawBalancePayOnlyWhatIsOwed(address caller, uint256 agentSeed) public {
+        uint256 agentId = 1 + agentSeed % 5;
+        vm.prank(caller);
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.claim, (agentId)));
+        bytes4 want = caller == ownerOf(agentId) ? TaskMarketBase.NothingToClaim.selector : TaskMarketBase.NotOperator.selector;
+        assertTrue(!ok && bytes4(ret) == want, "claim with nothing owed");
+        vm.prank(caller);
+        (ok, ret) = address(market).call(abi.encodeCall(market.withdrawBalance, ()));
+        assertTrue(!ok && bytes4(ret) == TaskMarketBase.NothingToWithdraw.selector, "withdrawBalance with nothing owed");
+    }
+
+    function testFuzzStakeUnstakeWithdrawConserveFunds(uint96 amount, uint96 unstake, uint32 wait) public {
+        amount = uint96(bound(amount, 0, 1e27)); // far below the 2^96 cap on one agent's stake
+        uint256 agentId = 1;
+        address owner = ownerOf(agentId);
+        vm.deal(address(this), uint256(amount));
+        (bool ok,) = address(agents).call{value: amount}(abi.encodeCall(agents.stake, (agentId)));
+        assertTrue(ok == (amount != 0), "stake of a positive amount");
+        (uint256 bonded,,) = agents.stakeOf(agentId);
+        vm.prank(owner);
+        (ok,) = address(agents).call(abi.encodeCall(agents.requestUnstake, (agentId, unstake)));
+        assertTrue(ok == (unstake != 0 && unstake <= bonded), "unstake within the bonded stake");
+        vm.warp(block.timestamp + wait);
+        (, uint256 unbonding, uint256 readyAt) = agents.stakeOf(agentId);
+        uint256 before = owner.balance;
+        vm.prank(owner);
+        (ok,) = address(agents).call(abi.encodeCall(agents.withdraw, (agentId)));
+        assertTrue(ok == (unbonding != 0 && block.timestamp >= readyAt), "withdraw after the delay");
+        if (ok) assertEq(owner.balance, before + unbonding, "paid the unbonding stake");
+        assertEq(address(agents).balance, agents.totalBonded() + agents.totalUnbonding(), "registry holds the stake");
+    }
+
+    function testFuzzRegisterModelAcceptsValidEntriesOrNamesTheField(bytes32 w, bytes32 t, bytes32 a, uint8 modes, uint8 nameLength)
+        public
+    {
+        bytes memory name = new bytes(nameLength);
+        (bool ok, bytes memory ret) =
+            address(models).call(abi.encodeCall(models.registerModel, (w, t, a, string(name), modes)));
+        if (w == 0 || t == 0 || a == 0) assertTrue(!ok && bytes4(ret) == ModelRegistry.ZeroHash.selector, "ZeroHash");
+        else if (modes == 0 || modes > 7) assertTrue(!ok && bytes4(ret) == ModelRegistry.InvalidModes.selector, "InvalidModes");
+        else if (nameLength == 0 || nameLength > 128) assertTrue(!ok && bytes4(ret) == ModelRegistry.InvalidName.selector, "InvalidName");
+        else assertTrue(ok, "valid model registered");
+    }
+
+    function testFuzzDeclareServesNeedsStakeAndEvictionNeedsItGone(uint96 stakeAmount) public {
+        address owner = address(0xD0);
+        vm.startPrank(owner);
+        uint256 id = agents.register("");
+        vm.deal(owner, uint256(stakeAmount));
+        if (stakeAmount != 0) agents.stake{value: stakeAmount}(id);
+        (bool ok, bytes memory ret) = address(models).call(abi.encodeCall(models.declareServes, (id, modelId)));
+        vm.stopPrank();
+        bool staked = stakeAmount >= MIN_STAKE;
+        if (!staked) {
+            assertTrue(!ok && bytes4(ret) == ModelRegistry.NotStaked.selector, "NotStaked");
+            return;
+        }
+        assertTrue(ok, "staked agent declares");
+        (ok, ret) = address(models).call(abi.encodeCall(models.evictServer, (id, modelId)));
+        assertTrue(!ok && bytes4(ret) == ModelRegistry.StillStaked.selector, "a staked server is not evictable");
+    }
+
+    receive() external payable {}
+}
