@@ -14,7 +14,9 @@ start=$(date +%s)
 "$forge" build --sizes --skip test >/dev/null
 echo "forge build: $(( $(date +%s) - start )) s"
 start=$(date +%s)
-"$forge" snapshot --check --no-match-contract Invariants
+# 1% tolerance: a fuzz test's mean gas moves a little whenever the bytecode (and so forge's fuzz
+# dictionary) changes, even with the fixed seed; the k=3 bar is checked exactly by chain's GasReport
+"$forge" snapshot --check --tolerance 1 --no-match-contract Invariants
 echo "forge unit, attack and fuzz tests (gas snapshot checked): $(( $(date +%s) - start )) s"
 start=$(date +%s)
 "$forge" test --match-contract Invariants
