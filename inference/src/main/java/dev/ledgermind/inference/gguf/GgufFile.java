@@ -1,5 +1,7 @@
 package dev.ledgermind.inference.gguf;
 
+import dev.ledgermind.inference.Printable;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -34,6 +36,8 @@ public final class GgufFile implements AutoCloseable {
     public static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
     public static final int DEFAULT_ALIGNMENT = 32;
     private static final int MAX_DIMS = 4;
+    /** Arrays of arrays deeper than this are rejected (no model uses more than one level). */
+    static final int MAX_ARRAY_DEPTH = 8;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -48,6 +52,7 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, GgufTensorInfo> tensors;
     private final int alignment;
     private final long dataStart;
+    private final long tensorInfoStart, tensorInfoEnd;
     private long pos;
 
     private GgufFile(String source, Arena arena, MemorySegment file) {
@@ -69,21 +74,22 @@ public final class GgufFile implements AutoCloseable {
         checkCount("metadata_kv_count", 16, kvCount, 13);
         long kvStart = pos;
         Map<String, GgufMetadata.Entry> kv = new LinkedHashMap<>();
+        Map<String, Long> kvAt = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             long at = pos;
             String key = string("metadata key #" + i);
             long typeAt = pos;
             GgufValueType type = valueType("type of metadata '" + key + "'", i32("type of metadata '" + key + "'"), typeAt);
-            GgufMetadata.Entry e = value(key, type);
+            GgufMetadata.Entry e = value(key, type, 0);
             if (kv.put(key, e) != null) throw error("metadata '" + key + "'", at, "duplicate key");
+            kvAt.put(key, typeAt);
         }
-        this.metadata = new GgufMetadata(kv, source, kvStart, pos);
-        long alignAt = metadata.has("general.alignment") ? 0 : -1;
+        this.metadata = new GgufMetadata(kv, kvAt, source, kvStart, pos);
         int align = DEFAULT_ALIGNMENT;
-        if (alignAt == 0) {
+        if (metadata.has("general.alignment")) {
             long a = metadata.getLong("general.alignment");
             if (a <= 0 || a > (1 << 20) || (a & (a - 1)) != 0) {
-                throw error("general.alignment", -1, "must be a power of two, found " + a);
+                throw error("metadata 'general.alignment'", kvAt.get("general.alignment"), "must be a power of two up to 2^20, found " + a);
             }
             align = (int) a;
         }
@@ -91,6 +97,7 @@ public final class GgufFile implements AutoCloseable {
         record Raw(String name, long[] dims, GgmlType type, long offset, long at) {
         }
         Raw[] raws = new Raw[(int) tensorCount];
+        this.tensorInfoStart = pos;
         for (int t = 0; t < tensorCount; t++) {
             long at = pos;
             String name = string("name of tensor #" + t);
@@ -100,14 +107,12 @@ public final class GgufFile implements AutoCloseable {
                 throw error("n_dims of tensor '" + name + "'", dimsAt, "expected 1 to " + MAX_DIMS + ", found " + nDims);
             }
             long[] dims = new long[nDims];
-            long elements = 1;
             for (int d = 0; d < nDims; d++) {
                 long dAt = pos;
                 dims[d] = i64("dims[" + d + "] of tensor '" + name + "'");
                 if (dims[d] <= 0 || dims[d] > Integer.MAX_VALUE) {
                     throw error("dims[" + d + "] of tensor '" + name + "'", dAt, "dimension " + Long.toUnsignedString(dims[d]) + " is out of range");
                 }
-                elements = Math.multiplyExact(elements, dims[d]);
             }
             long typeAt = pos;
             int typeId = i32("type of tensor '" + name + "'");
@@ -117,6 +122,20 @@ public final class GgufFile implements AutoCloseable {
                 throw error("dims of tensor '" + name + "'", dimsAt, "inner dimension " + dims[0]
                         + " is not a multiple of the " + type + " block size " + type.blockSize);
             }
+            // Rows (the outer dimensions) must fit an int, and the blocks must fit the file: checked in
+            // that order with divisions, so no product can overflow a long.
+            long rows = 1;
+            for (int d = 1; d < nDims; d++) {
+                if (dims[d] > Integer.MAX_VALUE / rows) {
+                    throw error("dims of tensor '" + name + "'", dimsAt, "more than " + Integer.MAX_VALUE + " rows " + java.util.Arrays.toString(dims));
+                }
+                rows *= dims[d];
+            }
+            long blocksPerRow = dims[0] / type.blockSize;
+            if (blocksPerRow > file.byteSize() / type.blockBytes / rows) {
+                throw error("dims of tensor '" + name + "'", dimsAt, type + " tensor of shape " + java.util.Arrays.toString(dims)
+                        + " needs more bytes than the whole file (" + file.byteSize() + ")");
+            }
             long offAt = pos;
             long offset = i64("offset of tensor '" + name + "'");
             if (offset < 0 || offset % align != 0) {
@@ -125,6 +144,7 @@ public final class GgufFile implements AutoCloseable {
             }
             raws[t] = new Raw(name, dims, type, offset, at);
         }
+        this.tensorInfoEnd = pos;
         this.dataStart = (pos + align - 1) / align * align;
         Map<String, GgufTensorInfo> infos = new LinkedHashMap<>();
         for (Raw r : raws) {
@@ -190,7 +210,10 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor named {@code name}; a clear error when absent. */
     public GgufTensorInfo tensor(String name) {
         GgufTensorInfo t = tensors.get(name);
-        if (t == null) throw new GgufFormatException(source + ": missing tensor '" + name + "'");
+        if (t == null) {
+            throw new GgufFormatException(source + ": missing tensor '" + printable(name) + "' (the tensor infos, byte offsets "
+                    + tensorInfoStart + " to " + tensorInfoEnd + ", have no such tensor)");
+        }
         return t;
     }
 
@@ -206,8 +229,12 @@ public final class GgufFile implements AutoCloseable {
     // ---------------------------------------------------------------- parsing
 
     private GgufFormatException error(String field, long offset, String what) {
-        String where = offset >= 0 ? " at byte offset " + offset : "";
-        return new GgufFormatException(source + ": " + field + where + ": " + what);
+        return new GgufFormatException(source + ": " + printable(field) + " at byte offset " + offset + ": " + what);
+    }
+
+    /** {@code s} safe to put in an error message ({@link Printable#escape}). */
+    public static String printable(String s) {
+        return Printable.escape(s);
     }
 
     private void need(String field, long bytes) {
@@ -262,10 +289,14 @@ public final class GgufFile implements AutoCloseable {
         return t;
     }
 
-    private GgufMetadata.Entry value(String key, GgufValueType type) {
+    private GgufMetadata.Entry value(String key, GgufValueType type, int depth) {
         String field = "metadata '" + key + "'";
         if (type != GgufValueType.ARRAY) return new GgufMetadata.Entry(type, null, scalar(field, type));
         long at = pos;
+        if (depth >= MAX_ARRAY_DEPTH) {
+            // recursion per level: without a bound, a file of nested arrays would overflow the stack
+            throw error(field, at, "arrays nested deeper than " + MAX_ARRAY_DEPTH + " levels");
+        }
         GgufValueType elem = valueType(field + " (array element type)", i32(field + " (array element type)"), at);
         long countAt = pos;
         long n = i64(field + " (array length)");
@@ -322,7 +353,7 @@ public final class GgufFile implements AutoCloseable {
             }
             case ARRAY -> {
                 Object[] a = new Object[count];
-                for (int i = 0; i < count; i++) a[i] = value(key + "[" + i + "]", GgufValueType.ARRAY).value();
+                for (int i = 0; i < count; i++) a[i] = value(key + "[" + i + "]", GgufValueType.ARRAY, depth + 1).value();
                 yield a;
             }
         };

@@ -16,12 +16,14 @@ public final class GgufMetadata {
     }
 
     private final Map<String, Entry> entries;
+    private final Map<String, Long> offsets;
     private final String source;
     private final long start;
     private final long end;
 
-    GgufMetadata(Map<String, Entry> entries, String source, long start, long end) {
+    GgufMetadata(Map<String, Entry> entries, Map<String, Long> offsets, String source, long start, long end) {
         this.entries = Collections.unmodifiableMap(entries);
+        this.offsets = Collections.unmodifiableMap(offsets);
         this.source = source;
         this.start = start;
         this.end = end;
@@ -38,15 +40,25 @@ public final class GgufMetadata {
     public Entry entry(String key) {
         Entry e = entries.get(key);
         if (e == null) {
-            throw new GgufFormatException(source + ": missing metadata key '" + key + "' (the metadata section, byte offsets "
-                    + start + " to " + end + ", has no such key)");
+            throw new GgufFormatException(source + ": missing metadata key '" + GgufFile.printable(key)
+                    + "' (the metadata section, byte offsets " + start + " to " + end + ", has no such key)");
         }
         return e;
     }
 
+    /**
+     * {@code metadata 'KEY' at byte offset N}: how an error about a present key says where the key's value
+     * starts in the file (its type field), for messages built outside this class.
+     */
+    public String where(String key) {
+        Long at = offsets.get(key);
+        return "metadata '" + GgufFile.printable(key) + "'" + (at != null ? " at byte offset " + at
+                : " (byte offsets " + start + " to " + end + ")");
+    }
+
     private GgufFormatException wrong(String key, String expected) {
         Entry e = entries.get(key);
-        return new GgufFormatException(source + ": metadata '" + key + "' should be " + expected + ", found "
+        return new GgufFormatException(source + ": " + where(key) + " should be " + expected + ", found "
                 + e.type() + (e.elementType() != null ? " of " + e.elementType() : ""));
     }
 
@@ -73,7 +85,8 @@ public final class GgufMetadata {
     public int getInt(String key, int min) {
         long v = getLong(key);
         if (v < min || v > Integer.MAX_VALUE) {
-            throw new GgufFormatException(source + ": metadata '" + key + "' = " + v + " is out of range (at least " + min + ")");
+            throw new GgufFormatException(source + ": " + where(key) + ": " + v + " is out of range (at least " + min
+                    + ", at most " + Integer.MAX_VALUE + ")");
         }
         return (int) v;
     }

@@ -41,7 +41,7 @@ public record LlamaConfig(
         GgufMetadata m = file.metadata();
         String arch = m.getString("general.architecture");
         if (!ARCHITECTURES.contains(arch)) {
-            throw new GgufFormatException(file.source() + ": metadata 'general.architecture' = '" + arch
+            throw new GgufFormatException(file.source() + ": " + m.where("general.architecture") + ": '" + GgufFile.printable(arch)
                     + "' is not a llama-family decoder (" + ARCHITECTURES + ")");
         }
         String p = arch + ".";
@@ -52,11 +52,11 @@ public record LlamaConfig(
         int kvHeads = m.getInt(p + "attention.head_count_kv", 1, heads);
         int headDim = m.getInt(p + "attention.key_length", 1, dim / heads);
         if (heads % kvHeads != 0) {
-            throw new GgufFormatException(file.source() + ": metadata '" + p + "attention.head_count' = " + heads
+            throw new GgufFormatException(file.source() + ": " + m.where(p + "attention.head_count") + ": " + heads
                     + " is not a multiple of '" + p + "attention.head_count_kv' = " + kvHeads);
         }
         if (headDim * heads != dim && !m.has(p + "attention.key_length")) {
-            throw new GgufFormatException(file.source() + ": metadata '" + p + "embedding_length' = " + dim
+            throw new GgufFormatException(file.source() + ": " + m.where(p + "embedding_length") + ": " + dim
                     + " is not divisible by '" + p + "attention.head_count' = " + heads);
         }
         int vocab = file.tensor("token_embd.weight").rows();
@@ -68,7 +68,7 @@ public record LlamaConfig(
         String scaling = m.getString(p + "rope.scaling.type", "none");
         if (scaling.equals("linear")) linear = m.getFloat(p + "rope.scaling.factor", 1f);
         else if (!scaling.equals("none") && !scaling.equals("llama3")) {
-            throw new GgufFormatException(file.source() + ": metadata '" + p + "rope.scaling.type' = '" + scaling
+            throw new GgufFormatException(file.source() + ": " + m.where(p + "rope.scaling.type") + ": '" + GgufFile.printable(scaling)
                     + "' is not supported (none, linear, or llama3 through rope_freqs.weight)");
         }
         Rope.Pairing pairing = arch.equals("qwen2") ? Rope.Pairing.NEOX : Rope.Pairing.NORM;

@@ -1,5 +1,7 @@
 package dev.ledgermind.inference.onnx;
 
+import dev.ledgermind.inference.Printable;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -62,7 +64,10 @@ public final class OnnxModel {
             if (tag >>> 3 == 7 && (tag & 7) == 2) graph = model.sub("GraphProto");
             else model.skip(tag);
         }
-        if (graph == null) throw new OnnxFormatException(source + ": not an ONNX model (no graph field in ModelProto)");
+        if (graph == null) {
+            throw new OnnxFormatException(source + ": ModelProto from offset 0 to " + bytes.length
+                    + " has no graph (field 7): not an ONNX model");
+        }
         Map<String, Tensor> inits = new LinkedHashMap<>();
         List<Node> nodes = new ArrayList<>();
         while (graph.hasMore()) {
@@ -86,9 +91,9 @@ public final class OnnxModel {
         while (r.hasMore()) {
             int tag = r.tag();
             switch (tag >>> 3) {
-                case 1 -> in.add(r.string());
-                case 2 -> out.add(r.string());
-                case 4 -> op = r.string();
+                case 1 -> in.add(r.expect(tag, WIRE_LEN, "input").string());
+                case 2 -> out.add(r.expect(tag, WIRE_LEN, "output").string());
+                case 4 -> op = r.expect(tag, WIRE_LEN, "op_type").string();
                 default -> r.skip(tag);
             }
         }
@@ -100,52 +105,85 @@ public final class OnnxModel {
         int type = 0;
         String name = "";
         byte[] raw = null;
-        List<Float> floats = new ArrayList<>();
+        FloatList floats = new FloatList();
         int at = r.pos;
         while (r.hasMore()) {
             int tag = r.tag();
             switch (tag >>> 3) {
                 case 1 -> {
-                    if ((tag & 7) == 2) {
+                    if ((tag & 7) == WIRE_LEN) {
                         Reader packed = r.sub("dims");
                         while (packed.hasMore()) dims.add(packed.varint());
                     } else {
-                        dims.add(r.varint());
+                        dims.add(r.expect(tag, WIRE_VARINT, "dims").varint());
                     }
                 }
-                case 2 -> type = (int) r.varint();
+                case 2 -> type = (int) r.expect(tag, WIRE_VARINT, "data_type").varint();
                 case 4 -> {
-                    if ((tag & 7) == 2) {
+                    if ((tag & 7) == WIRE_LEN) {
                         Reader packed = r.sub("float_data");
                         while (packed.hasMore()) floats.add(Float.intBitsToFloat(packed.fixed32()));
                     } else {
-                        floats.add(Float.intBitsToFloat(r.fixed32()));
+                        floats.add(Float.intBitsToFloat(r.expect(tag, WIRE_FIXED32, "float_data").fixed32()));
                     }
                 }
-                case 8 -> name = r.string();
-                case 9 -> raw = r.bytes();
+                case 8 -> name = r.expect(tag, WIRE_LEN, "name").string();
+                case 9 -> raw = r.expect(tag, WIRE_LEN, "raw_data").bytes();
                 default -> r.skip(tag);
             }
         }
         if (type != 1) return null; // only float weights matter here (int64 position ids etc. are not needed)
+        String where = r.source + ": tensor '" + Printable.escape(name) + "' (TensorProto at offset " + at + ")";
+        // The element count is checked against the values actually present before anything is allocated:
+        // the dims are the file's word, the data is what it holds.
+        long available = raw != null ? raw.length / 4 : floats.size();
         long count = 1;
-        for (long d : dims) count *= d;
-        float[] data = new float[(int) count];
+        for (long d : dims) {
+            if (d < 0) throw new OnnxFormatException(where + ": dims " + dims + " has a negative dimension");
+            if (d != 0 && count > available / d) {
+                throw new OnnxFormatException(where + ": dims " + dims + " need more values than the " + available
+                        + " it holds" + (raw != null ? " in raw_data" : " in float_data") + " (external data is not supported)");
+            }
+            count *= d;
+        }
+        float[] data;
         if (raw != null) {
             if (raw.length != count * 4) {
-                throw new OnnxFormatException(r.source + ": tensor '" + name + "' at offset " + at + " has " + raw.length
-                        + " bytes of raw_data, expected " + count * 4 + " for dims " + dims);
+                throw new OnnxFormatException(where + ": has " + raw.length + " bytes of raw_data, expected " + count * 4
+                        + " for dims " + dims);
             }
+            data = new float[(int) count];
             ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
         } else if (floats.size() == count) {
-            for (int i = 0; i < count; i++) data[i] = floats.get(i);
+            data = floats.toArray();
         } else {
-            throw new OnnxFormatException(r.source + ": tensor '" + name + "' at offset " + at + " has " + floats.size()
-                    + " values, expected " + count + " for dims " + dims + " (external data is not supported)");
+            throw new OnnxFormatException(where + ": has " + floats.size() + " values, expected " + count + " for dims " + dims
+                    + " (external data is not supported)");
         }
         long[] d = new long[dims.size()];
         for (int i = 0; i < d.length; i++) d[i] = dims.get(i);
         return new Tensor(name, d, data);
+    }
+
+    static final int WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_FIXED32 = 5;
+
+    /** A growable float array: float_data unboxed, so a large initializer costs 4 bytes a value. */
+    private static final class FloatList {
+        private float[] a = new float[16];
+        private int n;
+
+        void add(float f) {
+            if (n == a.length) a = java.util.Arrays.copyOf(a, a.length * 2);
+            a[n++] = f;
+        }
+
+        int size() {
+            return n;
+        }
+
+        float[] toArray() {
+            return java.util.Arrays.copyOf(a, n);
+        }
     }
 
     /** Protobuf wire-format cursor over {@code [pos, end)} of a buffer. */
@@ -183,6 +221,15 @@ public final class OnnxModel {
             throw new OnnxFormatException(source + ": malformed varint in " + message + " at offset " + pos);
         }
 
+        /** This reader, after checking that field {@code tag} has the wire type its schema gives it. */
+        Reader expect(int tag, int wireType, String field) {
+            if ((tag & 7) != wireType) {
+                throw new OnnxFormatException(source + ": field " + field + " (" + (tag >>> 3) + ") of " + message + " at offset "
+                        + pos + " has wire type " + (tag & 7) + ", expected " + wireType + ": corrupt file");
+            }
+            return this;
+        }
+
         int fixed32() {
             if (pos + 4 > end) throw truncated("fixed32");
             int v = (b[pos] & 0xff) | (b[pos + 1] & 0xff) << 8 | (b[pos + 2] & 0xff) << 16 | (b[pos + 3] & 0xff) << 24;
@@ -192,7 +239,7 @@ public final class OnnxModel {
 
         int length() {
             long len = varint();
-            if (len < 0 || pos + len > end) {
+            if (len < 0 || len > end - pos) { // not "pos + len > end": that overflows for a huge len and lets it through
                 throw new OnnxFormatException(source + ": field length " + len + " at offset " + pos + " in " + message
                         + " runs past the end (" + end + "): the file is truncated or corrupt");
             }

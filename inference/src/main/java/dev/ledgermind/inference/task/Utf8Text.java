@@ -30,7 +30,10 @@ public final class Utf8Text {
                     + String.format("%02x", bytes[in.position()] & 0xff) + ")");
         }
         r = dec.flush(out);
-        if (r.isError()) throw new IllegalArgumentException(source + " is not valid UTF-8: truncated sequence at the end");
+        if (r.isError() || in.hasRemaining()) {
+            throw new IllegalArgumentException(source + " is not valid UTF-8: truncated sequence at byte offset " + in.position()
+                    + " (the last " + (bytes.length - in.position()) + " byte(s))");
+        }
         out.flip();
         String s = out.toString();
         return s.startsWith("\uFEFF") ? s.substring(1) : s;

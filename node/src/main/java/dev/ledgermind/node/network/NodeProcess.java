@@ -37,6 +37,9 @@ public final class NodeProcess implements AutoCloseable {
                 "-XX:+UseSerialGC", "-Xss4m"));
         String home = System.getProperty("ledgermind.home");
         if (home != null) cmd.add("-Dledgermind.home=" + home);
+        // a logging configuration chosen for this JVM (e.g. the secrets test's TRACE everywhere) holds for its nodes too
+        String logging = System.getProperty("logback.configurationFile");
+        if (logging != null) cmd.add("-Dlogback.configurationFile=" + logging);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN, config.toString()));
         process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)

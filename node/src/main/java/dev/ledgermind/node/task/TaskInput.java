@@ -1,13 +1,17 @@
 package dev.ledgermind.node.task;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ledgermind.inference.Printable;
+import dev.ledgermind.inference.task.Utf8Text;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A task's input as it travels inline on chain: canonical JSON in UTF-8, with keys in a fixed order and
@@ -26,13 +30,13 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
         texts = texts == null ? List.of() : List.copyOf(texts);
         labels = labels == null ? List.of() : List.copyOf(labels);
         switch (kind) {
-            case EMBED -> require(!texts.isEmpty(), "embed needs at least one text");
-            case SIMILARITY -> require(texts.size() == 2, "similarity needs exactly two texts, got " + texts.size());
+            case EMBED -> require(!texts.isEmpty(), "$.texts: embed needs at least one text");
+            case SIMILARITY -> require(texts.size() == 2, "$.texts: similarity needs exactly two texts, got " + texts.size());
             case CLASSIFY -> {
-                require(texts.size() == 1, "classify needs exactly one text, got " + texts.size());
-                require(labels.size() >= 2, "classify needs at least two labels, got " + labels.size());
+                require(texts.size() == 1, "$.texts: classify needs exactly one text, got " + texts.size());
+                require(labels.size() >= 2, "$.labels: classify needs at least two labels, got " + labels.size());
             }
-            case GENERATE -> require(prompt != null && !prompt.isEmpty(), "generate needs a prompt");
+            case GENERATE -> require(prompt != null && !prompt.isEmpty(), "$.prompt: generate needs a prompt");
         }
     }
 
@@ -55,7 +59,7 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
     /** The canonical bytes: what goes on chain and what is hashed. */
     public byte[] bytes() {
         ObjectNode o = JSON.createObjectNode();
-        o.put("kind", kind.name().toLowerCase());
+        o.put("kind", kind.name().toLowerCase(Locale.ROOT)); // ROOT: in a Turkish locale "SIMILARITY" lower-cases with a dotless i
         o.put("model", model);
         if (!texts.isEmpty()) {
             ArrayNode a = o.putArray("texts");
@@ -78,22 +82,27 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
     public static TaskInput parse(byte[] bytes) {
         JsonNode o;
         try {
-            o = JSON.readTree(bytes);
-        } catch (Exception e) {
-            throw new IllegalArgumentException("task input is not valid JSON: " + e.getMessage(), e);
+            o = JSON.readTree(Utf8Text.decode(bytes, "task input"));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("task input is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + " (character offset " + e.getLocation().getCharOffset() + "): "
+                    + Printable.escape(e.getOriginalMessage()), e);
         }
-        if (o == null || !o.isObject()) throw new IllegalArgumentException("task input must be a JSON object");
-        TaskKind kind;
-        try {
-            kind = TaskKind.valueOf(o.path("kind").asText("").toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("task input has unknown kind '" + o.path("kind").asText() + "'");
+        if (o == null || !o.isObject()) throw new IllegalArgumentException("task input: $ must be a JSON object");
+        TaskKind kind = null;
+        for (TaskKind k : TaskKind.values()) if (k.name().toLowerCase(Locale.ROOT).equals(o.path("kind").asText(""))) kind = k;
+        if (kind == null) {
+            throw new IllegalArgumentException("task input: $.kind '" + Printable.escape(o.path("kind").asText()) + "' is not one of "
+                    + "embed, similarity, classify, generate");
         }
         TaskInput input = new TaskInput(kind, o.path("model").asText(null), strings(o.path("texts")), strings(o.path("labels")),
                 o.hasNonNull("prompt") ? o.get("prompt").asText() : null,
                 o.path("maxTokens").asInt(0), (float) o.path("temperature").asDouble(0), o.path("seed").asLong(0));
-        if (!java.util.Arrays.equals(input.bytes(), bytes)) {
-            throw new IllegalArgumentException("task input is not in canonical form (key order, whitespace or extra fields)");
+        byte[] canonical = input.bytes();
+        int differs = java.util.Arrays.mismatch(canonical, bytes);
+        if (differs >= 0) {
+            throw new IllegalArgumentException("task input is not in canonical form from byte offset " + differs
+                    + " (key order, whitespace, number format or extra fields)");
         }
         return input;
     }

@@ -1,11 +1,15 @@
 package dev.ledgermind.node.worker;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.ledgermind.inference.task.Utf8Text;
 
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,27 +62,82 @@ public record NodeConfig(
     }
 
     public static NodeConfig read(Path file) {
+        byte[] bytes;
         try {
-            JsonNode json = new ObjectMapper().readTree(Files.readString(file));
-            Path base = file.toAbsolutePath().getParent();
-            List<String> models = new ArrayList<>();
-            json.path("models").forEach(m -> models.add(m.asText()));
-            String key = json.hasNonNull("privateKey") ? json.get("privateKey").asText() : System.getenv("LEDGERMIND_NODE_KEY");
-            return new NodeConfig(
-                    json.path("name").asText(file.getFileName().toString().replaceFirst("\\.json$", "")),
-                    json.path("rpcUrl").asText(null),
-                    json.hasNonNull("deployment") ? base.resolve(json.get("deployment").asText()) : null,
-                    key,
-                    json.path("agentUri").asText("ledgermind://node"),
-                    models,
-                    new BigInteger(json.path("stakeWei").asText("1000000000000000000")),
-                    json.hasNonNull("store") ? base.resolve(json.get("store").asText()) : null,
-                    json.path("metricsPort").asInt(0),
-                    json.path("pollMillis").asLong(200),
-                    Dishonesty.parse(json.path("dishonesty").asText("none")));
+            bytes = Files.readAllBytes(file);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read node config " + file + ": " + e.getMessage(), e);
         }
+        return parse(bytes, file);
+    }
+
+    /**
+     * Parses the bytes of the config file {@code file} (its directory resolves relative paths). Errors name
+     * the file and the JSON path ({@code $.stakeWei}) or the line and column; they never quote the file's
+     * text, which holds the private key.
+     */
+    public static NodeConfig parse(byte[] bytes, Path file) {
+        String where = "node config " + file;
+        JsonNode json;
+        try {
+            json = new ObjectMapper().readTree(Utf8Text.decode(bytes, where));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(where + " is not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ": " + redacted(e.getOriginalMessage()));
+        }
+        if (json == null || !json.isObject()) throw new IllegalArgumentException(where + ": $ must be a JSON object");
+        Path base = file.toAbsolutePath().getParent();
+        List<String> models = new ArrayList<>();
+        json.path("models").forEach(m -> models.add(m.asText()));
+        String key = json.hasNonNull("privateKey") ? json.get("privateKey").asText() : System.getenv("LEDGERMIND_NODE_KEY");
+        String stake = json.path("stakeWei").asText("1000000000000000000");
+        BigInteger stakeWei;
+        try {
+            stakeWei = new BigInteger(stake);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(where + ": $.stakeWei must be a whole number of wei, found '" + redacted(stake) + "'");
+        }
+        if (stakeWei.signum() < 0) throw new IllegalArgumentException(where + ": $.stakeWei must not be negative");
+        int metricsPort = json.path("metricsPort").asInt(0);
+        if (metricsPort < 0 || metricsPort > 65535) throw new IllegalArgumentException(where + ": $.metricsPort must be 0 to 65535");
+        long pollMillis = json.path("pollMillis").asLong(200);
+        if (pollMillis < 1) throw new IllegalArgumentException(where + ": $.pollMillis must be at least 1");
+        Dishonesty dishonesty;
+        try {
+            dishonesty = Dishonesty.parse(json.path("dishonesty").asText("none"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": $.dishonesty: " + redacted(e.getMessage()));
+        }
+        try {
+            return new NodeConfig(
+                    json.path("name").asText(file.getFileName().toString().replaceFirst("\\.json$", "")),
+                    json.path("rpcUrl").asText(null),
+                    resolve(json, "deployment", base, where),
+                    key,
+                    json.path("agentUri").asText("ledgermind://node"),
+                    models,
+                    stakeWei,
+                    resolve(json, "store", base, where),
+                    metricsPort,
+                    pollMillis,
+                    dishonesty);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replace("node config:", where + ":"), e);
+        }
+    }
+
+    private static Path resolve(JsonNode json, String field, Path base, String where) {
+        if (!json.hasNonNull(field)) return null;
+        try {
+            return base.resolve(json.get(field).asText());
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException(where + ": $." + field + " is not a valid path: " + redacted(e.getReason()));
+        }
+    }
+
+    /** {@code text} with quoted text and long hex runs cut out: a parser's message may quote the private key. */
+    static String redacted(String text) {
+        return text == null ? "" : text.replaceAll("'[^']*'", "'…'").replaceAll("(0x)?[0-9a-fA-F]{16,}", "<redacted>");
     }
 
     @Override

@@ -1,9 +1,12 @@
 package dev.ledgermind.inference.tokenizer.wordpiece;
 
+import dev.ledgermind.inference.Printable;
+import dev.ledgermind.inference.task.Utf8Text;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,19 +55,31 @@ public final class WordPieceTokenizer {
     public static WordPieceTokenizer fromJson(byte[] json, String source, int maxLength) {
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(json);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(source + ": not valid JSON: " + e.getMessage(), e);
+            // strict UTF-8 first (the format's encoding; Jackson would also guess UTF-16 or UTF-32)
+            root = new ObjectMapper().readTree(Utf8Text.decode(json, source));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(source + ": not valid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + " (character offset " + e.getLocation().getCharOffset() + "): "
+                    + Printable.escape(e.getOriginalMessage()), e);
         }
+        if (root == null || !root.isObject()) throw new IllegalArgumentException(source + ": $ is not a JSON object");
         JsonNode model = root.path("model");
         if (!"WordPiece".equals(model.path("type").asText())) {
-            throw new IllegalArgumentException(source + ": model.type is '" + model.path("type").asText()
+            throw new IllegalArgumentException(source + ": model.type is '" + Printable.escape(model.path("type").asText())
                     + "', expected WordPiece (this tokenizer does not match a BERT-family encoder)");
         }
         JsonNode v = model.path("vocab");
         if (!v.isObject() || v.isEmpty()) throw new IllegalArgumentException(source + ": model.vocab is missing or empty");
         Map<String, Integer> vocab = new HashMap<>(v.size() * 2);
-        v.fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        v.fields().forEachRemaining(e -> {
+            // ids index the model's embedding rows: each must be an integer in [0, size)
+            JsonNode id = e.getValue();
+            if (!id.canConvertToInt() || !id.isIntegralNumber() || id.asInt() < 0 || id.asInt() >= v.size()) {
+                throw new IllegalArgumentException(source + ": model.vocab['" + Printable.escape(e.getKey()) + "'] = "
+                        + Printable.escape(id.toString()) + " is not an id in [0, " + v.size() + ")");
+            }
+            vocab.put(e.getKey(), id.asInt());
+        });
         JsonNode norm = root.path("normalizer");
         boolean lower = norm.path("lowercase").asBoolean(true);
         JsonNode strip = norm.path("strip_accents");
@@ -78,7 +93,7 @@ public final class WordPieceTokenizer {
 
     private static int id(Map<String, Integer> vocab, String token, String source) {
         Integer id = vocab.get(token);
-        if (id == null) throw new IllegalArgumentException(source + ": vocabulary has no " + token + " token");
+        if (id == null) throw new IllegalArgumentException(source + ": model.vocab has no " + Printable.escape(token) + " token");
         return id;
     }
 
