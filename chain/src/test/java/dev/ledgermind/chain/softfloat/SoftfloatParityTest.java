@@ -26,11 +26,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * <p>NaN results compare as Java's {@code floatToIntBits} / {@code doubleToLongBits} (the canonical quiet
  * NaN): the library always returns that pattern, and Java's own NaN bits depend on the CPU.
  *
- * <p>{@code -Dsoftfloat.vectors=N} sets the vectors per operation (default 100,000; the documented
+ * <p>{@code -Dsoftfloat.vectors=N} sets the vectors per operation (default 25,000 in CI; the documented
  * parity run uses 1,000,000, see docs/gas.md). Each operation draws from its own seed.
  */
 class SoftfloatParityTest {
-    static final int N = Integer.getInteger("softfloat.vectors", 100_000);
+    static final int N = Integer.getInteger("softfloat.vectors", 25_000);
     static SoftfloatChain chain;
 
     @BeforeAll

@@ -2,7 +2,9 @@ package dev.ledgermind.inference.fuzz;
 
 import dev.ledgermind.inference.llama.SyntheticVocab;
 import dev.ledgermind.inference.tokenizer.Tokenizer;
+import dev.ledgermind.inference.tokenizer.Vocabulary;
 import dev.ledgermind.inference.tokenizer.bpe.BpeTokenizer;
+import dev.ledgermind.inference.tokenizer.bpe.PreTokenizer;
 
 /**
  * Fuzz target: byte-level BPE on arbitrary text, with a learned vocabulary and merges for each
@@ -19,6 +21,10 @@ public final class BpeFuzzer {
     private BpeFuzzer() {
     }
 
+    static Vocabulary.Ids ids(int bos, int eos, int eot, int unk) {
+        return new Vocabulary.Ids(bos, eos, eot, -1, unk, -1, -1, -1, -1, -1, -1);
+    }
+
     public static synchronized void fuzzerInitialize() {
         if (tokenizers != null) return;
         String[][] families = {{"llama3", null}, {"qwen2", null}, {"smollm", null}, {"smollm", "default"}};
@@ -26,7 +32,8 @@ public final class BpeFuzzer {
         for (int i = 0; i < t.length; i++) {
             SyntheticVocab.Vocab v = SyntheticVocab.gpt2(families[i][0], 1024);
             String pre = families[i][1] != null ? families[i][1] : v.pre();
-            t[i] = new BpeTokenizer(v.tokens(), v.merges(), v.types(), pre, v.bos(), v.eos(), v.eot(), false);
+            t[i] = new BpeTokenizer(new Vocabulary(v.tokens(), v.types(), ids(v.bos(), v.eos(), v.eot(), -1)), v.merges(),
+                    PreTokenizer.forName(pre), false);
         }
         tokenizers = t;
     }

@@ -1,6 +1,7 @@
 package dev.ledgermind.inference.fuzz;
 
 import dev.ledgermind.inference.llama.SyntheticVocab;
+import dev.ledgermind.inference.tokenizer.Vocabulary;
 import dev.ledgermind.inference.tokenizer.sentencepiece.SentencePieceTokenizer;
 
 /**
@@ -20,8 +21,10 @@ public final class SentencePieceFuzzer {
         if (tokenizers != null) return;
         SyntheticVocab.Vocab v = SyntheticVocab.sentencePiece(1024);
         tokenizers = new SentencePieceTokenizer[]{
-                new SentencePieceTokenizer(v.tokens(), v.scores(), v.types(), v.bos(), v.eos(), v.eot(), v.unk(), true, false),
-                new SentencePieceTokenizer(v.tokens(), v.scores(), v.types(), v.bos(), v.eos(), v.eot(), v.unk(), true, true)};
+                new SentencePieceTokenizer(new Vocabulary(v.tokens(), v.types(), BpeFuzzer.ids(v.bos(), v.eos(), v.eot(), v.unk())),
+                        v.scores(), true, false),
+                new SentencePieceTokenizer(new Vocabulary(v.tokens(), v.types(), BpeFuzzer.ids(v.bos(), v.eos(), v.eot(), v.unk())),
+                        v.scores(), true, true)};
     }
 
     public static void fuzzerTestOneInput(byte[] input) {
