@@ -29,7 +29,7 @@ final class GatewayOptions {
             description = "Origins browsers may call from, comma-separated; '*' for any, 'none' for no CORS (default: ${DEFAULT-VALUE}).")
     List<String> corsOrigins;
 
-    @Option(names = {"-k", "--redundancy"}, defaultValue = "2", description = "Nodes per network task (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-k", "--redundancy"}, defaultValue = "3", description = "Nodes per network task (k=2 is refused by the market) (default: ${DEFAULT-VALUE}).")
     int k;
 
     @Option(names = "--fee-wei", defaultValue = "10000000000000000", description = "Fee per network task (default: 0.01 ETH).")

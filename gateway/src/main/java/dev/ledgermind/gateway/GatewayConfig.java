@@ -44,7 +44,7 @@ public record GatewayConfig(String host, int port, String apiKey, long maxBodyBy
 
     public static GatewayConfig defaults() {
         return new GatewayConfig("127.0.0.1", 0, null, 1 << 20, Duration.ofMinutes(5), Duration.ofMinutes(2), List.of("*"),
-                Backend.LOCAL, 512, Duration.ofSeconds(5), 2, java.math.BigInteger.TEN.pow(16));
+                Backend.LOCAL, 512, Duration.ofSeconds(5), 3, java.math.BigInteger.TEN.pow(16)); // k=3: the market refuses k=2
     }
 
     public GatewayConfig withPort(int p) {

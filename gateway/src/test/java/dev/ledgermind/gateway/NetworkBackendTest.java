@@ -55,7 +55,7 @@ class NetworkBackendTest {
     static void start() throws Exception {
         Path gguf = TestGateway.tinyGguf(dir);
         List<String> models = List.of(TestGateway.ENCODER, gguf.toString());
-        devnet = Devnet.builder().accounts(5).start();
+        devnet = Devnet.builder().accounts(6).start();
         web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
         LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
         Path deployment = dir.resolve("deployment.json");
@@ -64,7 +64,7 @@ class NetworkBackendTest {
         for (ModelIdentity m : identities.models()) {
             deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(), ModelSpec.MODE_REPLICATED));
         }
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 3; i++) { // k=3: the market refuses k=2
             NodeConfig c = new NodeConfig("gw-node" + i, devnet.rpcUrl(), deployment, devnet.accounts().get(2 + i).privateKey(),
                     "ledgermind://gw-node" + i, models, ETHER, dir.resolve("node" + i + ".db"), 0, 50, Dishonesty.HONEST);
             Worker w = new Worker(c, web3, i == 0 ? identities : TaskRunners.forModels(models), NodeStore.open(c.store()), new NodeMetrics());
@@ -79,7 +79,7 @@ class NetworkBackendTest {
             }));
         }
         NetworkConnection network = NetworkConnection.connect(devnet.rpcUrl(), deployment, devnet.accounts().get(1).privateKey(), java.util.Map.of());
-        gateway = Gateway.start(GatewayConfig.defaults().withBackend(GatewayConfig.Backend.NETWORK).withRedundancy(2),
+        gateway = Gateway.start(GatewayConfig.defaults().withBackend(GatewayConfig.Backend.NETWORK).withRedundancy(3),
                 List.of(LocalModel.load(TestGateway.ENCODER), LocalModel.load(gguf.toString())), network);
     }
 
@@ -107,7 +107,7 @@ class NetworkBackendTest {
         assertTrue(id.startsWith("task-"), id);
         JsonNode receipt = TestGateway.JSON.readTree(meta.rawHttpResponse().body()).path("ledgermind").path("receipts").path(0);
         assertEquals("replicated", receipt.path("mode").asText());
-        assertEquals(2, count(receipt.path("nodes"), "agreed"), receipt.toString());
+        assertEquals(3, count(receipt.path("nodes"), "agreed"), receipt.toString()); // seats; one agent may hold several
         assertTrue(receipt.path("totalGas").asLong() > 0);
         assertTrue(receipt.path("transactions").size() >= 5, "submit, 2 commits, 2 reveals (and finalize): " + receipt.path("transactions"));
 
