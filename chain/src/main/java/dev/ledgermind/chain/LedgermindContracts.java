@@ -209,6 +209,17 @@ public final class LedgermindContracts {
         return events.getFirst().agentId.longValueExact();
     }
 
+    /** The agent's URI (ERC-8004 agentURI: where its registration file is); "" when it has none. */
+    public String agentUri(long agentId) {
+        List<Type> v = sender.call("AgentRegistry", deployment.agentRegistry(), agents.agentURI(BigInteger.valueOf(agentId)));
+        return (String) v.getFirst().getValue();
+    }
+
+    /** Points the agent at a new registration file (owner only). */
+    public TransactionReceipt setAgentUri(long agentId, String uri) {
+        return sendAgents(agents.setAgentURI(BigInteger.valueOf(agentId), uri), BigInteger.ZERO);
+    }
+
     /** Adds {@code wei} to an agent's bonded stake. */
     public TransactionReceipt stake(long agentId, BigInteger wei) {
         return sendAgents(agents.stake(BigInteger.valueOf(agentId), wei), wei);

@@ -32,6 +32,12 @@ final class GatewayMetrics {
                 .tag("backend", backend).register(registry).record(tokensPerSecond);
     }
 
+    /** Tokens of a network answer streamed from a node's feed before the task was final. */
+    void previewed(int tokens) {
+        Counter.builder("ledgermind.gateway.previewed.tokens").description("network answer tokens streamed from a node before the task was final")
+                .register(registry).increment(tokens);
+    }
+
     void embedded(int texts, String backend) {
         Counter.builder("ledgermind.gateway.embedded.texts").description("texts embedded")
                 .tag("backend", backend).register(registry).increment(texts);

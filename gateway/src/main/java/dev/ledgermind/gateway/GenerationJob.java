@@ -2,14 +2,18 @@ package dev.ledgermind.gateway;
 
 import dev.ledgermind.inference.generate.GenerationResult;
 import dev.ledgermind.inference.sampling.SamplingParams;
+import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.TokenFeedClient;
 import dev.ledgermind.node.task.TaskInput;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -92,20 +96,33 @@ sealed interface GenerationJob {
     }
 
     /**
-     * Computed by the network: the task is submitted when the job is prepared, and its answer, final on
-     * chain, is decoded with the local copy of the model's tokenizer. The nodes reveal whole answers, so
-     * the text streams once the task is final; until then the stream carries progress as heartbeats.
+     * Computed by the network: the task is submitted when the job is prepared. When the answer streams
+     * ({@code live}), its tokens are read from one seated node's token feed as that node computes them,
+     * then checked against the answer final on chain; the rest (or all, without a feed) is decoded from
+     * that final answer with the local copy of the model's tokenizer. A preview that differs from the
+     * accepted answer ends the stream with an error naming the first differing token.
      */
-    record Network(LocalModel.Decoder model, NetworkBackend backend, BigInteger taskId, int promptTokens, List<String> stops,
-                   ReceiptStore store, GatewayMetrics metrics) implements GenerationJob {
+    record Network(LocalModel.Decoder model, NetworkBackend backend, SubmittedTask task, boolean live, int promptTokens,
+                   List<String> stops, ReceiptStore store, GatewayMetrics metrics) implements GenerationJob {
         @Override
         public String receiptId() {
-            return ReceiptStore.networkId(taskId);
+            return ReceiptStore.networkId(task.taskId());
         }
 
         @Override
         public Outcome run(Consumer<String> delta, Consumer<String> progress) {
             long t0 = System.nanoTime();
+            BigInteger taskId = task.taskId();
+            TextPipe pipe = new TextPipe(model, stops, delta);
+            List<Integer> preview = new ArrayList<>();
+            Optional<TokenFeedClient.Preview> fed = Optional.empty();
+            if (live) {
+                progress.accept("task " + taskId + " submitted; reading the tokens from a seated node as it computes them");
+                fed = backend.feeds().stream(taskId, task.nodes(), t -> {
+                    preview.add(t);
+                    pipe.token(t);
+                });
+            }
             Receipt r = backend.await(taskId, progress);
             ByteBuffer b = ByteBuffer.wrap(r.output()).order(ByteOrder.LITTLE_ENDIAN);
             if (r.output().length < 4 || b.getInt(0) * 4L + 4 != r.output().length) {
@@ -115,13 +132,21 @@ sealed interface GenerationJob {
             int n = b.getInt();
             int[] tokens = new int[n];
             for (int i = 0; i < n; i++) tokens[i] = b.getInt();
-            TextPipe pipe = new TextPipe(model, stops, delta);
-            for (int t : tokens) pipe.token(t);
+            for (int i = 0; i < preview.size(); i++) {
+                if (i >= n || preview.get(i) != tokens[i]) {
+                    throw new ApiError(502, "server_error", "preview_mismatch", null, "the tokens agent " + fed.map(TokenFeedClient.Preview::agentId).orElse(0L)
+                            + " streamed for task " + taskId + " differ from the answer the chain accepted, from token " + i
+                            + (i >= n ? " (the accepted answer has " + n + " tokens)" : "") + "; the accepted answer is in receipt "
+                            + ReceiptStore.networkId(taskId));
+                }
+            }
+            for (int i = preview.size(); i < n; i++) pipe.token(tokens[i]);
             String text = pipe.finish();
             double tps = n / Math.max(1e-9, (System.nanoTime() - t0) / 1e9);
             metrics.generated(n, tps, "network");
             Map<String, Object> doc = backend.document(r);
             store.noteNetwork((String) doc.get("id"), doc);
+            metrics.previewed(fed.isPresent() ? preview.size() : 0);
             return new Outcome(text, finishReason(model, tokens, pipe.stopped()), promptTokens, n, doc, tps);
         }
     }

@@ -7,6 +7,8 @@ import dev.ledgermind.node.client.NetworkConnection;
 import dev.ledgermind.node.client.Receipt;
 import dev.ledgermind.node.client.ReceiptVerification;
 import dev.ledgermind.node.client.ReceiptVerifier;
+import dev.ledgermind.node.client.TokenFeedClient;
+import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.node.client.UnknownModelException;
 import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.TaskInput;
@@ -32,12 +34,14 @@ final class NetworkBackend implements AutoCloseable {
     private final BigInteger fee;
     private final Duration timeout;
     private final ReentrantLock submitting = new ReentrantLock(true);
+    private final TokenFeedClient feeds;
 
     NetworkBackend(NetworkConnection connection, int k, BigInteger fee, Duration timeout) {
         this.connection = connection;
         this.k = k;
         this.fee = fee;
         this.timeout = timeout;
+        this.feeds = new TokenFeedClient(connection.requester().chain(), Duration.ofSeconds(3));
     }
 
     NetworkConnection connection() {
@@ -56,12 +60,17 @@ final class NetworkBackend implements AutoCloseable {
         return connection.requester().models().all();
     }
 
-    /** Submits the task; returns its id. */
-    BigInteger submit(TaskInput input) {
+    /** Reads tokens from the nodes as they compute them (a preview, checked against the final answer). */
+    TokenFeedClient feeds() {
+        return feeds;
+    }
+
+    /** Submits the task; returns it with its seats. */
+    SubmittedTask submit(TaskInput input) {
         int modelId = resolve(input.model()).id();
         submitting.lock();
         try {
-            return connection.requester().submit(input, modelId, k, fee).taskId();
+            return connection.requester().submit(input, modelId, k, fee);
         } catch (ContractRevertedException e) {
             throw new ApiError(502, "server_error", "task_rejected", null, "the TaskMarket refused the task: " + e.getMessage());
         } catch (ChainException e) {

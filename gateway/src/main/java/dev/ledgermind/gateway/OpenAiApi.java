@@ -131,7 +131,7 @@ final class OpenAiApi {
             NetworkBackend net = requireNetwork();
             String name = net.resolve(req.model()).name();
             input = TaskInput.embed(name, req.input());
-            BigInteger taskId = net.submit(input);
+            BigInteger taskId = net.submit(input).taskId();
             Receipt r = net.await(taskId, line -> { });
             vectors = embeddingsOf(r);
             if (vectors.length != req.input().size()) {
@@ -229,7 +229,7 @@ final class OpenAiApi {
             } else {
                 NetworkBackend net = requireNetwork();
                 net.resolve(model.name());
-                jobs.add(new GenerationJob.Network(model, net, net.submit(in), promptTokens.length, req.stop(), receipts, metrics));
+                jobs.add(new GenerationJob.Network(model, net, net.submit(in), req.stream(), promptTokens.length, req.stop(), receipts, metrics));
             }
         }
         ctx.header(RECEIPT_HEADER, String.join(",", jobs.stream().map(GenerationJob::receiptId).toList()));
@@ -456,7 +456,7 @@ final class OpenAiApi {
             receipts.put(new ReceiptStore.Local(id, m.name(), task, receipt));
         } else {
             NetworkBackend net = requireNetwork();
-            Receipt r = net.await(net.submit(input), line -> { });
+            Receipt r = net.await(net.submit(input).taskId(), line -> { });
             output = r.output();
             receipt = net.document(r);
             receipts.noteNetwork((String) receipt.get("id"), receipt);

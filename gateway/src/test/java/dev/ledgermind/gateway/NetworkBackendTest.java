@@ -13,6 +13,8 @@ import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.ModelSpec;
 import dev.ledgermind.chain.devnet.Devnet;
 import dev.ledgermind.node.client.NetworkConnection;
+import dev.ledgermind.node.feed.FeedServer;
+import dev.ledgermind.node.feed.TokenFeed;
 import dev.ledgermind.node.metrics.NodeMetrics;
 import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.ModelIdentity;
@@ -50,6 +52,9 @@ class NetworkBackendTest {
     static final List<Worker> workers = new ArrayList<>();
     static final List<Thread> threads = new ArrayList<>();
     static Gateway gateway;
+    static final List<FeedServer> feeds = new ArrayList<>();
+    /** How long each generated token takes on these nodes: long enough that a streamed token provably precedes finality. */
+    static final java.time.Duration TOKEN_PACE = java.time.Duration.ofMillis(40);
 
     @BeforeAll
     static void start() throws Exception {
@@ -65,9 +70,17 @@ class NetworkBackendTest {
             deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(), ModelSpec.MODE_REPLICATED));
         }
         for (int i = 0; i < 3; i++) { // k=3: the market refuses k=2
+            // no agentUri: each node registers its token feed's registration file
             NodeConfig c = new NodeConfig("gw-node" + i, devnet.rpcUrl(), deployment, devnet.accounts().get(2 + i).privateKey(),
-                    "ledgermind://gw-node" + i, models, ETHER, dir.resolve("node" + i + ".db"), 0, 50, Dishonesty.HONEST);
-            Worker w = new Worker(c, web3, i == 0 ? identities : TaskRunners.forModels(models), NodeStore.open(c.store()), new NodeMetrics());
+                    null, models, ETHER, dir.resolve("node" + i + ".db"), 0, 50, Dishonesty.HONEST, 0, null);
+            TokenFeed feed = new TokenFeed(64);
+            Worker w = new Worker(c, web3, new PacedRunner(i == 0 ? identities : TaskRunners.forModels(models), TOKEN_PACE),
+                    NodeStore.open(c.store()), new NodeMetrics(), feed);
+            FeedServer server = new FeedServer(feed, new FeedServer.Context(c.name(), deployer.deployment().chainId(),
+                    deployer.deployment().taskMarket(), deployer.deployment().agentRegistry(), w::agentId, w::requesterOf),
+                    "127.0.0.1", 0, null, java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(1), 8);
+            feeds.add(server);
+            w.advertise(server.cardUrl());
             w.join();
             workers.add(w);
             threads.add(Thread.ofPlatform().name("worker-" + i).start(() -> {
@@ -89,6 +102,7 @@ class NetworkBackendTest {
         for (Worker w : workers) w.stop();
         for (Thread t : threads) t.join(10_000);
         for (Worker w : workers) w.close();
+        for (FeedServer f : feeds) f.close();
         if (web3 != null) web3.shutdown();
         if (devnet != null) {
             long pid = devnet.pid();
@@ -193,6 +207,131 @@ class NetworkBackendTest {
         assertEquals(0, out.path("errors").size(), "no script errors: " + out.path("errors"));
         assertEquals(0, out.path("external").size(), "no request left this gateway: " + out.path("external"));
         assertTrue(java.nio.file.Files.size(shot.resolve("explorer-receipt-verified.png")) > 10_000, "the screenshot is kept");
+    }
+
+    @Test
+    void aStreamFromTheNetworkSendsTheTokensAsANodeComputesThemBeforeTheTaskIsFinal() throws Exception {
+        LedgermindContracts reader = LedgermindContracts.at(web3, workers.getFirst().chain().deployment(), devnet.accounts().get(5).credentials());
+        var client = java.net.http.HttpClient.newHttpClient();
+        var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(gateway.url() + "/v1/chat/completions"))
+                .header("Content-Type", "application/json").timeout(java.time.Duration.ofMinutes(3))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"tiny\",\"stream\":true,\"temperature\":0,"
+                        + "\"seed\":9,\"max_tokens\":12,\"messages\":[{\"role\":\"user\",\"content\":\"Stream it\"}]}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, r.statusCode());
+        BigInteger taskId = new BigInteger(r.headers().firstValue("Ledgermind-Receipt").orElseThrow().substring(5));
+        StringBuilder text = new StringBuilder();
+        dev.ledgermind.chain.TaskPhase atFirstToken = null;
+        boolean receipt = false;
+        for (String line : (Iterable<String>) r.body()::iterator) {
+            if (!line.startsWith("data: {")) continue;
+            JsonNode c = TestGateway.JSON.readTree(line.substring(6));
+            assertFalse(c.has("error"), "no error event: " + line);
+            String delta = c.path("choices").path(0).path("delta").path("content").asText("");
+            if (!delta.isEmpty() && atFirstToken == null) atFirstToken = reader.task(taskId).phase();
+            text.append(delta);
+            receipt |= c.has("ledgermind");
+        }
+        assertEquals(dev.ledgermind.chain.TaskPhase.COMMITTING, atFirstToken,
+                "the first token reached the client while the nodes had not all committed (each token takes " + TOKEN_PACE.toMillis() + " ms)");
+        assertTrue(receipt, "the last chunk carries the receipt");
+        assertEquals(dev.ledgermind.chain.TaskPhase.ACCEPTED, reader.task(taskId).phase());
+        JsonNode local = new HttpRequestsLocal(gateway.url()).chat("{\"model\":\"tiny\",\"temperature\":0,\"seed\":9,\"max_tokens\":12,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Stream it\"}],\"ledgermind\":{\"backend\":\"local\"}}");
+        assertEquals(local.path("choices").path(0).path("message").path("content").asText(), text.toString(),
+                "the streamed preview is the verified answer");
+        String metrics = new HttpRequestsLocal(gateway.url()).get("/metrics");
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("ledgermind_gateway_previewed_tokens_total") && !l.endsWith(" 0.0")), metrics);
+    }
+
+    @Test
+    void aNodeWhoseFeedStreamsOtherTokensThanItsAnswerEndsTheStreamWithAnErrorNamingTheMismatch() throws Exception {
+        try (HostileFeed hostile = new HostileFeed()) {
+            List<String> before = new ArrayList<>();
+            for (Worker w : workers) {
+                before.add(w.chain().agentUri(w.agentId()));
+                w.chain().setAgentUri(w.agentId(), hostile.cardUrl());
+            }
+            try {
+                var r = new HttpRequestsLocal(gateway.url()).post("/v1/chat/completions", "{\"model\":\"tiny\",\"stream\":true,"
+                        + "\"temperature\":0,\"seed\":3,\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"Lie to me\"}]}");
+                assertEquals(200, r.statusCode());
+                assertTrue(hostile.served.get() > 0, "the gateway read the hostile feed");
+                String error = r.body().lines().filter(l -> l.contains("\"error\"")).findFirst().orElseThrow(() -> new AssertionError(r.body()));
+                JsonNode e = TestGateway.JSON.readTree(error.substring(6)).path("error");
+                assertEquals("preview_mismatch", e.path("code").asText(), error);
+                assertTrue(e.path("message").asText().contains("from token 0"), error);
+                assertTrue(r.body().endsWith("data: [DONE]\n\n"), r.body());
+            } finally {
+                for (int i = 0; i < workers.size(); i++) workers.get(i).chain().setAgentUri(workers.get(i).agentId(), before.get(i));
+            }
+        }
+    }
+
+    /** A fake node feed (the boundary under test is the gateway's check): its registration file and a feed of wrong tokens. */
+    static final class HostileFeed implements AutoCloseable {
+        final com.sun.net.httpserver.HttpServer server;
+        final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+
+        HostileFeed() throws java.io.IOException {
+            server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            server.createContext("/agent.json", ex -> respond(ex, "application/json",
+                    "{\"endpoints\":[{\"name\":\"ledgermind-token-feed\",\"endpoint\":\"" + base + "/tasks/{taskId}/tokens\"}]}"));
+            server.createContext("/tasks/", ex -> {
+                served.incrementAndGet();
+                respond(ex, "text/event-stream", "data: {\"from\":0,\"tokens\":[7,7,7,7]}\n\nevent: end\ndata: {\"count\":4}\n\n");
+            });
+            server.start();
+        }
+
+        String cardUrl() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/agent.json";
+        }
+
+        private static void respond(com.sun.net.httpserver.HttpExchange ex, String type, String body) throws java.io.IOException {
+            byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", type);
+            ex.sendResponseHeaders(200, b.length);
+            try (var out = ex.getResponseBody()) {
+                out.write(b);
+            }
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    /** A real runner whose tokens each take {@code pace} (the nodes here are too fast to watch a stream arrive). */
+    record PacedRunner(TaskRunner inner, java.time.Duration pace) implements TaskRunner {
+        @Override
+        public List<ModelIdentity> models() {
+            return inner.models();
+        }
+
+        @Override
+        public dev.ledgermind.node.task.TaskResult run(dev.ledgermind.node.task.TaskInput input) {
+            return inner.run(input);
+        }
+
+        @Override
+        public dev.ledgermind.node.task.TaskResult run(dev.ledgermind.node.task.TaskInput input, java.util.function.IntConsumer onToken) {
+            return inner.run(input, t -> {
+                try {
+                    Thread.sleep(pace);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                onToken.accept(t);
+            });
+        }
+
+        @Override
+        public void warmUp() {
+            inner.warmUp();
+        }
     }
 
     static int count(JsonNode nodes, String verdict) {

@@ -164,6 +164,12 @@ public final class LocalNetwork implements AutoCloseable {
         }
     }
 
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     private Path writeConfig(int i, List<String> models, Dishonesty how) throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode c = json.createObjectNode();
@@ -171,7 +177,8 @@ public final class LocalNetwork implements AutoCloseable {
         c.put("rpcUrl", rpcUrlFor(i));
         c.put("deployment", deploymentFile.getFileName().toString());
         c.put("privateKey", devnet.accounts().get(2 + i).privateKey());
-        c.put("agentUri", "ledgermind://devnet/node-" + i);
+        // the agent's URI is its token feed's registration file; a fixed port keeps it across restarts
+        c.put("feedPort", freePort());
         c.putArray("models").addAll(models.stream().map(json.getNodeFactory()::textNode).toList());
         c.put("stakeWei", ETHER.multiply(BigInteger.TWO).toString()); // twice the minimum: one slash does not eject a node
         c.put("store", "node-" + i + ".db");

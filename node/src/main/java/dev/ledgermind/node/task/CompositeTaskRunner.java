@@ -2,6 +2,7 @@ package dev.ledgermind.node.task;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /** Serves several models, each with its own runner; a task goes to the runner of its model. */
 public final class CompositeTaskRunner implements TaskRunner {
@@ -20,8 +21,15 @@ public final class CompositeTaskRunner implements TaskRunner {
 
     @Override
     public TaskResult run(TaskInput input) {
+        return run(input, null);
+    }
+
+    @Override
+    public TaskResult run(TaskInput input, IntConsumer onToken) {
         for (TaskRunner r : runners) {
-            if (r.models().stream().anyMatch(m -> m.name().equalsIgnoreCase(input.model()))) return r.run(input);
+            if (r.models().stream().anyMatch(m -> m.name().equalsIgnoreCase(input.model()))) {
+                return onToken == null ? r.run(input) : r.run(input, onToken);
+            }
         }
         return TaskResult.error("no engine on this node serves model " + input.model());
     }

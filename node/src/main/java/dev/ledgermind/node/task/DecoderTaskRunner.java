@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * Runs generate tasks on a GGUF decoder with the deterministic engine. The output is
@@ -63,12 +64,17 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
 
     @Override
     public TaskResult run(TaskInput input) {
+        return run(input, null);
+    }
+
+    @Override
+    public TaskResult run(TaskInput input, IntConsumer onToken) {
         if (!name.equalsIgnoreCase(input.model())) return TaskResult.error("task is for model " + input.model() + ", this runner serves " + name);
         if (input.kind() != TaskKind.GENERATE) return TaskResult.error(input.kind().name().toLowerCase() + " is not a decoder task");
         GenerationResult r;
         try {
             r = generator.generate(generator.promptTokens(input.prompt()), input.maxTokens(),
-                    new SamplingParams(input.temperature(), 0, 1f, input.seed()), null);
+                    new SamplingParams(input.temperature(), 0, 1f, input.seed()), onToken);
         } catch (IllegalArgumentException e) {
             return TaskResult.error(e.getMessage());
         }

@@ -1,6 +1,7 @@
 package dev.ledgermind.node.task;
 
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /** Computes a task's result with the deterministic engine. Implementations must be thread-safe. */
 public interface TaskRunner {
@@ -9,6 +10,14 @@ public interface TaskRunner {
 
     /** Runs the task; the result's hash is keccak256 of its output bytes. */
     TaskResult run(TaskInput input);
+
+    /**
+     * Runs the task, handing each generated token to {@code onToken} as it is decided (generate tasks; other
+     * kinds produce no tokens). The result is the same as {@link #run(TaskInput)}'s.
+     */
+    default TaskResult run(TaskInput input, IntConsumer onToken) {
+        return run(input);
+    }
 
     /**
      * Runs a small task once so that the first real task is not slowed by class loading and JIT

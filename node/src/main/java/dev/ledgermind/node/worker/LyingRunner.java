@@ -7,6 +7,7 @@ import dev.ledgermind.node.task.TaskRunner;
 import org.web3j.crypto.Hash;
 
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * A dishonest node's runner, for tests and the demo ({@link Dishonesty#WRONG_RESULT}): it runs the honest
@@ -29,6 +30,11 @@ final class LyingRunner implements TaskRunner {
     @Override
     public TaskResult run(TaskInput input) {
         return perturbed(honest.run(input));
+    }
+
+    @Override
+    public TaskResult run(TaskInput input, IntConsumer onToken) {
+        return perturbed(honest.run(input, onToken)); // the feed shows the honest tokens; the reveal lies
     }
 
     @Override

@@ -24,7 +24,9 @@ import java.util.List;
  *   "rpcUrl": "http://127.0.0.1:8545",
  *   "deployment": "deployment.json",      // contract addresses, as written by the devnet
  *   "privateKey": "0x...",                // or LEDGERMIND_NODE_KEY
- *   "agentUri": "https://example.org/agent.json",
+ *   "agentUri": "https://example.org/agent.json", // default: the token feed's registration file when the feed is on
+ *   "feedPort": -1,                       // the token feed (FeedServer): -1 off, 0 any free port
+ *   "feedUrl": "https://node.example.org", // its public base URL (binds all interfaces); default http://127.0.0.1:port
  *   "models": ["all-minilm-l6-v2"],
  *   "stakeWei": "1000000000000000000",
  *   "store": "node.db",
@@ -45,7 +47,15 @@ public record NodeConfig(
         Path store,
         int metricsPort,
         long pollMillis,
-        Dishonesty dishonesty) {
+        Dishonesty dishonesty,
+        int feedPort,
+        String feedUrl) {
+
+    /** A node without a token feed. */
+    public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
+                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty) {
+        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty, -1, null);
+    }
 
     public NodeConfig {
         if (rpcUrl == null || rpcUrl.isBlank()) throw new IllegalArgumentException("node config: rpcUrl is required");
@@ -58,7 +68,16 @@ public record NodeConfig(
         }
         if (models == null || models.isEmpty()) throw new IllegalArgumentException("node config: models must name at least one model");
         if (store == null) throw new IllegalArgumentException("node config: store (the local database file) is required");
+        if (feedPort < -1 || feedPort > 65535) throw new IllegalArgumentException("node config: feedPort must be -1 (off) or 0 to 65535");
+        if (feedUrl != null && !feedUrl.matches("https?://[^\\s/]+(/\\S*)?")) {
+            throw new IllegalArgumentException("node config: feedUrl must be an http(s) URL");
+        }
         models = List.copyOf(models);
+    }
+
+    /** Whether the node serves its token feed and registration file. */
+    public boolean feedEnabled() {
+        return feedPort >= 0;
     }
 
     public static NodeConfig read(Path file) {
@@ -114,13 +133,15 @@ public record NodeConfig(
                     json.path("rpcUrl").asText(null),
                     resolve(json, "deployment", base, where),
                     key,
-                    json.path("agentUri").asText("ledgermind://node"),
+                    json.path("agentUri").asText(null),
                     models,
                     stakeWei,
                     resolve(json, "store", base, where),
                     metricsPort,
                     pollMillis,
-                    dishonesty);
+                    dishonesty,
+                    json.path("feedPort").asInt(-1),
+                    json.hasNonNull("feedUrl") ? json.get("feedUrl").asText() : null);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("node config:", where + ":"), e);
         }
@@ -140,10 +161,23 @@ public record NodeConfig(
         return text == null ? "" : text.replaceAll("'[^']*'", "'…'").replaceAll("(0x)?[0-9a-fA-F]{16,}", "<redacted>");
     }
 
+    /** A URL with its user info, path and query cut (RPC providers put API keys there). */
+    static String withoutSecrets(String url) {
+        try {
+            java.net.URI u = java.net.URI.create(url);
+            if (u.getScheme() == null || u.getHost() == null) return "<unparsed url>";
+            boolean more = u.getRawUserInfo() != null || u.getRawQuery() != null || (u.getRawPath() != null && u.getRawPath().length() > 1);
+            return u.getScheme() + "://" + u.getHost() + (u.getPort() >= 0 ? ":" + u.getPort() : "") + (more ? "/…" : "");
+        } catch (IllegalArgumentException e) {
+            return "<unparsed url>";
+        }
+    }
+
     @Override
     public String toString() {
-        return "NodeConfig[name=" + name + ", rpcUrl=" + rpcUrl + ", deployment=" + deployment + ", models=" + models
+        return "NodeConfig[name=" + name + ", rpcUrl=" + withoutSecrets(rpcUrl) + ", deployment=" + deployment + ", models=" + models
                 + ", stakeWei=" + stakeWei + ", store=" + store + ", metricsPort=" + metricsPort
-                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", privateKey=<hidden>]";
+                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", feedPort=" + feedPort + ", feedUrl=" + feedUrl
+                + ", privateKey=<hidden>]";
     }
 }

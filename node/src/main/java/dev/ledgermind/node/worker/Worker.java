@@ -17,6 +17,8 @@ import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskResult;
 import dev.ledgermind.node.task.TaskRunner;
+import dev.ledgermind.node.task.TaskKind;
+import dev.ledgermind.node.feed.TokenFeed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.abi.EventEncoder;
@@ -68,13 +70,21 @@ public final class Worker implements AutoCloseable {
     private final NodeStore store;
     private final TaskRunner runner;
     private final NodeMetrics metrics;
+    private final TokenFeed feed;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Map<Integer, ModelIdentity> modelsById = new HashMap<>();
     private LogFollower follower;
     private long agentId;
+    private volatile String cardUrl;
 
     public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
+        this(config, web3, runner, store, metrics, null);
+    }
+
+    /** A worker that publishes the tokens of the generate tasks it computes to {@code feed} (null: none). */
+    public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics, TokenFeed feed) throws IOException {
         this.config = config;
+        this.feed = feed;
         this.web3 = web3;
         this.runner = config.dishonesty().decorate(runner);
         this.store = store;
@@ -85,6 +95,25 @@ public final class Worker implements AutoCloseable {
 
     public long agentId() {
         return agentId;
+    }
+
+    /**
+     * The URL of this node's registration file (its token feed's {@code /agent.json}), registered as the
+     * agent's URI when the config names none. Call before {@link #join()}.
+     */
+    public void advertise(String cardUrl) {
+        this.cardUrl = cardUrl;
+    }
+
+    /** The requester of a task, as the chain holds it; empty when the chain has no such task. */
+    public java.util.Optional<String> requesterOf(BigInteger taskId) {
+        String r = chain.task(taskId).requester();
+        return r == null || new BigInteger(Numeric.cleanHexPrefix(r), 16).signum() == 0 ? java.util.Optional.empty() : java.util.Optional.of(r);
+    }
+
+    /** The chain access this worker acts through. */
+    public LedgermindContracts chain() {
+        return chain;
     }
 
     /**
@@ -114,9 +143,13 @@ public final class Worker implements AutoCloseable {
         bindStoreToDeployment();
         String me = chain.sender().address();
         agentId = store.get("agentId").map(Long::parseLong).orElseGet(() -> findOwnAgent(me));
+        String uri = config.agentUri() != null ? config.agentUri() : cardUrl != null ? cardUrl : "ledgermind://node";
         if (agentId == 0) {
-            agentId = chain.registerAgent(config.agentUri());
-            log.info("event=registered node={} agent={} address={}", config.name(), agentId, me);
+            agentId = chain.registerAgent(uri);
+            log.info("event=registered node={} agent={} address={} uri={}", config.name(), agentId, me, uri);
+        } else if (config.agentUri() == null && cardUrl != null && !cardUrl.equals(chain.agentUri(agentId))) {
+            chain.setAgentUri(agentId, cardUrl); // the feed moved (a new port): point the agent at it
+            log.info("event=agent-uri node={} agent={} uri={}", config.name(), agentId, cardUrl);
         }
         store.put("agentId", Long.toString(agentId));
         BigInteger bonded = chain.stakeOf(agentId).bonded();
@@ -360,7 +393,21 @@ public final class Worker implements AutoCloseable {
             log.warn("event=bad-input node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
         }
         long t0 = System.nanoTime();
-        TaskResult result = input == null ? TaskResult.error("invalid input") : runner.run(input);
+        TaskResult result;
+        if (input == null) {
+            result = TaskResult.error("invalid input");
+        } else if (feed != null && input.kind() == TaskKind.GENERATE) {
+            BigInteger id = task.taskId();
+            feed.begin(id);
+            boolean[] any = new boolean[1];
+            result = runner.run(input, t -> {
+                any[0] = true;
+                feed.token(id, t);
+            });
+            feed.end(id, !any[0]);
+        } else {
+            result = runner.run(input);
+        }
         metrics.recordInference(Duration.ofNanos(System.nanoTime() - t0));
         TaskRecord saved = store.saveComputed(task.taskId(), result.resultHash(), result.traceRoot(), result.output(),
                 Commitment.randomSalt(), LedgermindContracts.LANES);

@@ -1,5 +1,8 @@
 package dev.ledgermind.node.worker;
 
+import dev.ledgermind.chain.Deployment;
+import dev.ledgermind.node.feed.FeedServer;
+import dev.ledgermind.node.feed.TokenFeed;
 import dev.ledgermind.node.metrics.NodeMetrics;
 import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.TaskRunner;
@@ -10,6 +13,7 @@ import org.web3j.protocol.Web3j;
 import org.web3j.protocol.http.HttpService;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -41,7 +45,17 @@ public final class WorkerMain {
         Web3j web3 = Web3j.build(new HttpService(config.rpcUrl()));
         NodeStore store = NodeStore.open(config.store());
         NodeMetrics metrics = new NodeMetrics();
-        Worker worker = new Worker(config, web3, runner, store, metrics);
+        TokenFeed feed = config.feedEnabled() ? new TokenFeed(256) : null;
+        Worker worker = new Worker(config, web3, runner, store, metrics, feed);
+        FeedServer feedServer = null;
+        if (feed != null) {
+            Deployment d = worker.chain().deployment();
+            // a public feedUrl means the feed is for other machines: listen on every interface
+            feedServer = new FeedServer(feed, new FeedServer.Context(config.name(), d.chainId(), d.taskMarket(), d.agentRegistry(),
+                    worker::agentId, worker::requesterOf), config.feedUrl() == null ? "127.0.0.1" : "0.0.0.0", config.feedPort(),
+                    config.feedUrl(), Duration.ofMinutes(2), Duration.ofSeconds(10), 64);
+            worker.advertise(feedServer.cardUrl());
+        }
         CountDownLatch done = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             worker.stop();
@@ -58,12 +72,13 @@ public final class WorkerMain {
             log.info("event=warmed-up node={} ms={}", config.name(), (System.nanoTime() - t0) / 1_000_000);
             worker.join();
             int port = metrics.serve(config.metricsPort());
-            log.info("event=started node={} agent={} metrics=http://127.0.0.1:{}/metrics dishonesty={}",
-                    config.name(), worker.agentId(), port, config.dishonesty());
+            log.info("event=started node={} agent={} metrics=http://127.0.0.1:{}/metrics feed={} dishonesty={}",
+                    config.name(), worker.agentId(), port, feedServer == null ? "off" : feedServer.cardUrl(), config.dishonesty());
             System.out.println("READY agent=" + worker.agentId() + " metricsPort=" + port);
             System.out.flush();
             worker.run();
         } finally {
+            if (feedServer != null) feedServer.close();
             metrics.close();
             store.close();
             web3.shutdown();
