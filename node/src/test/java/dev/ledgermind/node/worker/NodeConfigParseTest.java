@@ -35,6 +35,19 @@ class NodeConfigParseTest {
     }
 
     @Test
+    void anRpcUrlsApiKeyIsNotPrinted() {
+        NodeConfig c = NodeConfig.parse(config(",\"feedPort\":0").replace("http://127.0.0.1:8545",
+                "https://user:pw@rpc.example.org/v2/SECRETAPIKEY?token=SECRET2").getBytes(StandardCharsets.UTF_8), FILE);
+        String printed = c.toString();
+        assertTrue(printed.contains("https://rpc.example.org/…"), printed);
+        assertFalse(printed.contains("SECRET") || printed.contains("pw@"), printed);
+        assertTrue(c.feedEnabled());
+        assertNull(c.agentUri(), "no agentUri: the node registers its feed's registration file");
+        assertTrue(reject(config(",\"feedPort\":-2")).getMessage().contains("feedPort"));
+        assertTrue(reject(config(",\"feedUrl\":\"ftp://x\"")).getMessage().contains("feedUrl"));
+    }
+
+    @Test
     void anUnquotedKeyIsNotEchoedInTheSyntaxError() {
         // Jackson's own message is "Unrecognized token '0x59c6...': was expecting ...": the key itself
         IllegalArgumentException e = reject(config("").replace("\"0x" + KEY + "\"", "0x" + KEY));
