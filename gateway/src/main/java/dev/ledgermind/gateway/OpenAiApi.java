@@ -123,7 +123,7 @@ final class OpenAiApi {
             });
             vectors = r.vectors();
             promptTokens = java.util.Arrays.stream(r.tokens()).sum();
-            LocalTask task = new LocalTask(input, 1f);
+            LocalTask task = new LocalTask(input);
             String id = ReceiptDocs.localId(enc, task);
             receipt = ReceiptDocs.local(id, enc, task, r.commitment().resultHash(), r.commitment().traceRoot().bytes());
             receipts.put(new ReceiptStore.Local(id, enc.name(), task, receipt));
@@ -217,14 +217,11 @@ final class OpenAiApi {
                     "at most " + config.maxTokens() + " tokens may be asked for, got " + req.maxTokens());
         }
         int maxTokens = Math.min(req.maxTokens() == null ? config.maxTokens() : req.maxTokens(), context - promptTokens.length);
-        if (backend == GatewayConfig.Backend.NETWORK && req.topP() < 1f) {
-            throw ApiError.unsupported("top_p", "the network backend's task format has no top_p yet; use the local backend or top_p 1");
-        }
         List<GenerationJob> jobs = new ArrayList<>();
         for (int i = 0; i < req.n(); i++) {
-            TaskInput in = TaskInput.generate(model.name(), promptText, maxTokens, req.temperature(), req.seed() + i);
+            TaskInput in = TaskInput.generate(model.name(), promptText, maxTokens, req.temperature(), req.seed() + i, req.topP());
             if (backend == GatewayConfig.Backend.LOCAL) {
-                jobs.add(new GenerationJob.Local(model, new LocalTask(in, req.topP()), promptTokens, req.stop(), config.requestTimeout(),
+                jobs.add(new GenerationJob.Local(model, new LocalTask(in), promptTokens, req.stop(), config.requestTimeout(),
                         receipts, metrics));
             } else {
                 NetworkBackend net = requireNetwork();
@@ -424,13 +421,9 @@ final class OpenAiApi {
         return doc;
     }
 
-    /** The node's task runner recomputes what the gateway answered (top-p, which node tasks lack, reruns the generator). */
+    /** The node's task runner recomputes what the gateway answered (top-p included: it is part of the task input). */
     private static TaskResult recompute(LocalModel m, LocalTask task) {
-        if (task.topP() >= 1f || !(m instanceof LocalModel.Decoder d)) return m.runner().run(task.input());
-        TaskInput in = task.input();
-        var r = d.generator().generate(d.generator().promptTokens(in.prompt()), in.maxTokens(),
-                new dev.ledgermind.inference.sampling.SamplingParams(in.temperature(), 0, task.topP(), in.seed()), null);
-        return new TaskResult(new byte[0], r.resultHash(), r.traceRoot().bytes());
+        return m.runner().run(task.input());
     }
 
     // ------------------------------------------------------------------ node tasks (MCP tools)
@@ -450,7 +443,7 @@ final class OpenAiApi {
             if (m == null) throw ApiError.unknownModel(input.model(), models.values().stream().map(LocalModel::name).toList());
             TaskResult r = m.exclusive(config.requestTimeout(), () -> m.runner().run(input));
             output = r.output();
-            LocalTask task = new LocalTask(input, 1f);
+            LocalTask task = new LocalTask(input);
             String id = ReceiptDocs.localId(m, task);
             receipt = ReceiptDocs.local(id, m, task, r.resultHash(), r.traceRoot());
             receipts.put(new ReceiptStore.Local(id, m.name(), task, receipt));

@@ -167,6 +167,23 @@ class NetworkBackendTest {
     }
 
     @Test
+    void topPIsComputedByTheNetworkAsLocally() throws Exception {
+        String ask = "\"model\":\"tiny\",\"temperature\":1.2,\"top_p\":0.6,\"seed\":11,\"max_tokens\":8,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Nucleus\"}]";
+        HttpRequestsLocal http = new HttpRequestsLocal(gateway.url());
+        JsonNode net = http.chat("{" + ask + "}");
+        JsonNode local = http.chat("{" + ask + ",\"ledgermind\":{\"backend\":\"local\"}}");
+        JsonNode netReceipt = net.path("ledgermind").path("receipts").path(0);
+        assertEquals(local.path("choices").path(0).path("message").path("content").asText(),
+                net.path("choices").path(0).path("message").path("content").asText());
+        assertEquals(local.path("ledgermind").path("receipts").path(0).path("resultHash").asText(), netReceipt.path("resultHash").asText());
+        assertTrue(netReceipt.path("inputHash").asText().matches("0x[0-9a-f]{64}"), netReceipt.toString());
+        assertEquals(local.path("ledgermind").path("receipts").path(0).path("inputHash").asText(), netReceipt.path("inputHash").asText(),
+                "the same input bytes, top_p included, on both backends");
+        assertTrue(http.verify(netReceipt.path("id").asText()).path("verified").asBoolean());
+    }
+
+    @Test
     void embeddingsAnsweredByTheNetworkVerify() throws Exception {
         OpenAiEmbeddingModel model = OpenAiEmbeddingModel.builder().baseUrl(gateway.url() + "/v1").apiKey("unused")
                 .modelName(TestGateway.ENCODER).timeout(java.time.Duration.ofMinutes(3)).build();

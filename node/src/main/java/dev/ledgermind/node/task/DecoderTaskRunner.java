@@ -74,7 +74,7 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
         GenerationResult r;
         try {
             r = generator.generate(generator.promptTokens(input.prompt()), input.maxTokens(),
-                    new SamplingParams(input.temperature(), 0, 1f, input.seed()), onToken);
+                    new SamplingParams(input.temperature(), 0, input.topP(), input.seed()), onToken);
         } catch (IllegalArgumentException e) {
             return TaskResult.error(e.getMessage());
         }

@@ -20,10 +20,11 @@ import java.util.Locale;
  *
  * <pre>{@code {"kind":"classify","model":"all-minilm-l6-v2","texts":["..."],"labels":["spam","not spam"]}}</pre>
  * {@code labels} is present only for classify; {@code prompt}, {@code maxTokens}, {@code temperature},
- * {@code seed} only for generate.
+ * {@code seed} only for generate, and {@code topP} (nucleus sampling, in (0, 1]) only for generate with a
+ * top-p below 1 (so inputs without it keep the bytes, and hashes, they always had).
  */
 public record TaskInput(TaskKind kind, String model, List<String> texts, List<String> labels,
-                        String prompt, int maxTokens, float temperature, long seed) {
+                        String prompt, int maxTokens, float temperature, long seed, float topP) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public TaskInput {
@@ -38,22 +39,28 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
             }
             case GENERATE -> require(prompt != null && !prompt.isEmpty(), "$.prompt: generate needs a prompt");
         }
+        require(topP > 0f && topP <= 1f, "$.topP must be in (0, 1], got " + topP);
     }
 
     public static TaskInput embed(String model, List<String> texts) {
-        return new TaskInput(TaskKind.EMBED, model, texts, null, null, 0, 0f, 0);
+        return new TaskInput(TaskKind.EMBED, model, texts, null, null, 0, 0f, 0, 1f);
     }
 
     public static TaskInput similarity(String model, String a, String b) {
-        return new TaskInput(TaskKind.SIMILARITY, model, List.of(a, b), null, null, 0, 0f, 0);
+        return new TaskInput(TaskKind.SIMILARITY, model, List.of(a, b), null, null, 0, 0f, 0, 1f);
     }
 
     public static TaskInput classify(String model, String text, List<String> labels) {
-        return new TaskInput(TaskKind.CLASSIFY, model, List.of(text), labels, null, 0, 0f, 0);
+        return new TaskInput(TaskKind.CLASSIFY, model, List.of(text), labels, null, 0, 0f, 0, 1f);
     }
 
     public static TaskInput generate(String model, String prompt, int maxTokens, float temperature, long seed) {
-        return new TaskInput(TaskKind.GENERATE, model, null, null, prompt, maxTokens, temperature, seed);
+        return generate(model, prompt, maxTokens, temperature, seed, 1f);
+    }
+
+    /** A generate task with nucleus sampling at {@code topP} (1: none). */
+    public static TaskInput generate(String model, String prompt, int maxTokens, float temperature, long seed, float topP) {
+        return new TaskInput(TaskKind.GENERATE, model, null, null, prompt, maxTokens, temperature, seed, topP);
     }
 
     /** The canonical bytes: what goes on chain and what is hashed. */
@@ -74,6 +81,7 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
             o.put("maxTokens", maxTokens);
             o.put("temperature", temperature);
             o.put("seed", seed);
+            if (topP != 1f) o.put("topP", topP);
         }
         return o.toString().getBytes(StandardCharsets.UTF_8);
     }
@@ -97,7 +105,8 @@ public record TaskInput(TaskKind kind, String model, List<String> texts, List<St
         }
         TaskInput input = new TaskInput(kind, o.path("model").asText(null), strings(o.path("texts")), strings(o.path("labels")),
                 o.hasNonNull("prompt") ? o.get("prompt").asText() : null,
-                o.path("maxTokens").asInt(0), (float) o.path("temperature").asDouble(0), o.path("seed").asLong(0));
+                o.path("maxTokens").asInt(0), (float) o.path("temperature").asDouble(0), o.path("seed").asLong(0),
+                (float) o.path("topP").asDouble(1));
         byte[] canonical = input.bytes();
         int differs = java.util.Arrays.mismatch(canonical, bytes);
         if (differs >= 0) {

@@ -41,6 +41,21 @@ class TaskInputParseTest {
     }
 
     @Test
+    void topPTravelsInTheInputOnlyWhenBelowOne() {
+        // written out by hand: the bytes every node hashes
+        assertEquals("{\"kind\":\"generate\",\"model\":\"g\",\"prompt\":\"Hi\",\"maxTokens\":8,\"temperature\":0.5,\"seed\":7}",
+                new String(TaskInput.generate("g", "Hi", 8, 0.5f, 7, 1f).bytes(), StandardCharsets.UTF_8), "top_p 1: the bytes inputs always had");
+        byte[] nucleus = TaskInput.generate("g", "Hi", 8, 0.5f, 7, 0.9f).bytes();
+        assertEquals("{\"kind\":\"generate\",\"model\":\"g\",\"prompt\":\"Hi\",\"maxTokens\":8,\"temperature\":0.5,\"seed\":7,\"topP\":0.9}",
+                new String(nucleus, StandardCharsets.UTF_8));
+        assertEquals(0.9f, TaskInput.parse(nucleus).topP());
+        assertEquals("task input: $.topP must be in (0, 1], got 1.5",
+                reject("{\"kind\":\"generate\",\"model\":\"g\",\"prompt\":\"Hi\",\"maxTokens\":8,\"temperature\":0.5,\"seed\":7,\"topP\":1.5}").getMessage());
+        assertTrue(reject("{\"kind\":\"generate\",\"model\":\"g\",\"prompt\":\"Hi\",\"maxTokens\":8,\"temperature\":0.5,\"seed\":7,\"topP\":1}")
+                .getMessage().contains("canonical form"), "top_p 1 written out is not canonical (it is left out)");
+    }
+
+    @Test
     void errorsNameTheJsonPathOrTheOffset() {
         assertEquals("task input: $.kind 'EMBED' is not one of embed, similarity, classify, generate",
                 reject("{\"kind\":\"EMBED\",\"model\":\"m\",\"texts\":[\"x\"]}").getMessage());
