@@ -19,8 +19,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The gateway as an MCP server: the MCP Java SDK client and the TypeScript SDK client (from npm) list the
- * tools, call classify and verify_receipt, and get receipts; a client of the stateless 2026-07-28 revision
+ * The gateway as an MCP server: the MCP Java SDK client, LangChain4j's MCP client and the TypeScript SDK
+ * client (from npm) list the tools, call classify and verify_receipt, and get receipts; a client of the stateless 2026-07-28 revision
  * discovers the server with server/discover and calls a tool with no handshake.
  */
 class McpClientsTest {
@@ -62,6 +62,31 @@ class McpClientsTest {
             // a tool error is a result the model can read, not a protocol failure
             McpSchema.CallToolResult bad = client.callTool(new McpSchema.CallToolRequest("classify", Map.of("text", "x", "labels", List.of("one"))));
             assertEquals(Boolean.TRUE, bad.isError());
+        }
+    }
+
+    @Test
+    void langChain4jsMcpClientClassifiesAndVerifiesTheReceipt() throws Exception {
+        var transport = new dev.langchain4j.mcp.client.transport.http.StreamableHttpMcpTransport.Builder().url(gw.url() + "/mcp")
+                .timeout(Duration.ofSeconds(120)).build();
+        try (var client = new dev.langchain4j.mcp.client.DefaultMcpClient.Builder().key("ledgermind").transport(transport)
+                .toolExecutionTimeout(Duration.ofSeconds(120)).build()) {
+            List<String> tools = client.listTools().stream().map(dev.langchain4j.agent.tool.ToolSpecification::name).toList();
+            assertEquals(List.of("embed", "similarity", "classify", "generate", "verify_receipt"), tools);
+            var classify = client.executeTool(dev.langchain4j.agent.tool.ToolExecutionRequest.builder().id("1").name("classify")
+                    .arguments("{\"text\":\"Where is my order? It was due on Monday\",\"labels\":[\"complaint\",\"praise\",\"question\"]}").build());
+            assertFalse(classify.isError(), classify.toString());
+            JsonNode answer = TestGateway.JSON.readTree(classify.resultText());
+            assertTrue(List.of("complaint", "question").contains(answer.path("label").asText()), answer.toString());
+            String receiptId = answer.path("receipt").path("id").asText();
+            assertTrue(answer.path("receipt").path("resultHash").asText().matches("0x[0-9a-f]{64}"), answer.toString());
+            var verify = client.executeTool(dev.langchain4j.agent.tool.ToolExecutionRequest.builder().id("2").name("verify_receipt")
+                    .arguments("{\"id\":\"" + receiptId + "\"}").build());
+            assertTrue(TestGateway.JSON.readTree(verify.resultText()).path("verified").asBoolean(), verify.resultText());
+            // LangChain4j turns a tool's error result into its ToolExecutionException, with the gateway's message
+            var bad = assertThrows(dev.langchain4j.exception.ToolExecutionException.class, () -> client.executeTool(
+                    dev.langchain4j.agent.tool.ToolExecutionRequest.builder().id("3").name("classify").arguments("{\"text\":\"x\",\"labels\":[\"one\"]}").build()));
+            assertTrue(bad.getMessage().contains("classify needs at least two labels"), bad.getMessage());
         }
     }
 
