@@ -30,7 +30,9 @@ import java.util.List;
  *   "store": "node.db",
  *   "metricsPort": 0,
  *   "pollMillis": 200,
- *   "dishonesty": "none"                  // none | wrong-result | withhold-reveal (testing only)
+ *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal (testing only)
+ *   "maxInputBytes": 65536,               // optional: larger task inputs are declined (WorkLimits)
+ *   "maxOutputTokens": 512                // optional: tasks asking for more tokens are declined
  * }
  * }</pre>
  */
@@ -45,7 +47,8 @@ public record NodeConfig(
         Path store,
         int metricsPort,
         long pollMillis,
-        Dishonesty dishonesty) {
+        Dishonesty dishonesty,
+        WorkLimits limits) {
 
     public NodeConfig {
         if (rpcUrl == null || rpcUrl.isBlank()) throw new IllegalArgumentException("node config: rpcUrl is required");
@@ -59,6 +62,14 @@ public record NodeConfig(
         if (models == null || models.isEmpty()) throw new IllegalArgumentException("node config: models must name at least one model");
         if (store == null) throw new IllegalArgumentException("node config: store (the local database file) is required");
         models = List.copyOf(models);
+        if (limits == null) limits = WorkLimits.NONE;
+    }
+
+    /** A configuration without work limits (WorkLimits.NONE). */
+    public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
+                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty) {
+        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty,
+                WorkLimits.NONE);
     }
 
     public static NodeConfig read(Path file) {
@@ -108,6 +119,12 @@ public record NodeConfig(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": $.dishonesty: " + redacted(e.getMessage()));
         }
+        WorkLimits limits;
+        long maxInputBytes = json.path("maxInputBytes").asLong(Long.MAX_VALUE);
+        if (maxInputBytes < 1) throw new IllegalArgumentException(where + ": $.maxInputBytes must be at least 1");
+        long maxOutputTokens = json.path("maxOutputTokens").asLong(Long.MAX_VALUE);
+        if (maxOutputTokens < 0) throw new IllegalArgumentException(where + ": $.maxOutputTokens must not be negative");
+        limits = new WorkLimits(maxInputBytes, maxOutputTokens);
         try {
             return new NodeConfig(
                     json.path("name").asText(file.getFileName().toString().replaceFirst("\\.json$", "")),
@@ -120,7 +137,8 @@ public record NodeConfig(
                     resolve(json, "store", base, where),
                     metricsPort,
                     pollMillis,
-                    dishonesty);
+                    dishonesty,
+                    limits);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("node config:", where + ":"), e);
         }
@@ -144,6 +162,6 @@ public record NodeConfig(
     public String toString() {
         return "NodeConfig[name=" + name + ", rpcUrl=" + rpcUrl + ", deployment=" + deployment + ", models=" + models
                 + ", stakeWei=" + stakeWei + ", store=" + store + ", metricsPort=" + metricsPort
-                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", privateKey=<hidden>]";
+                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", limits=" + limits + ", privateKey=<hidden>]";
     }
 }
