@@ -555,13 +555,31 @@ abstract contract TaskMarketBase {
         internal
         pure
     {
+        // one branch on the accepted path; the error is worked out only when something is wrong
+        bool outside;
+        assembly ("memory-safe") {
+            let maxIn := and(shr(8, terms), 0xffffffff)
+            let bound := add(inputLength, maxTokens)
+            if iszero(inputLength) { bound := add(maxIn, maxTokens) }
+            // inputLength <= maxInputBytes (a uint256 of calldata length, < 2^32 in practice, fits), maxTokens
+            // is a uint32, pricePerToken < 2^96: the product < 2^130, no overflow
+            outside := or(
+                or(gt(inputLength, maxIn), gt(maxTokens, and(shr(40, terms), 0xffffffff))),
+                lt(fee, mul(shr(72, terms), bound))
+            )
+        }
+        if (outside) _revertOutsideTerms(modelId, terms, inputLength, maxTokens, fee);
+    }
+
+    function _revertOutsideTerms(uint32 modelId, uint256 terms, uint256 inputLength, uint256 maxTokens, uint256 fee)
+        private
+        pure
+    {
         uint256 maxIn = uint32(terms >> 8);
         uint256 maxOut = uint32(terms >> 40);
         if (inputLength > maxIn) revert InputOverModelBound(modelId, inputLength, maxIn);
         if (maxTokens > maxOut) revert OutputOverModelBound(modelId, maxTokens, maxOut);
-        // < 2^96 x 2^33: no overflow
-        uint256 required = (terms >> 72) * ((inputLength == 0 ? maxIn : inputLength) + maxTokens);
-        if (fee < required) revert FeeBelowModelPrice(modelId, fee, required);
+        revert FeeBelowModelPrice(modelId, fee, (terms >> 72) * ((inputLength == 0 ? maxIn : inputLength) + maxTokens));
     }
 
     /// @dev The positions (a bitmap) that `agentId` holds in the task whose state word is `s`; reverts
