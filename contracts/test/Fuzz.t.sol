@@ -157,7 +157,8 @@ contract FuzzTest is MarketFixture {
     }
 
     function testFuzzSetTermsBoundsSubmissionsOrNamesTheFault(
-        address caller,
+        address stranger,
+        bool asRegistrant,
         uint32 maxIn,
         uint32 maxOut,
         uint64 price,
@@ -166,6 +167,7 @@ contract FuzzTest is MarketFixture {
         uint96 fee,
         bool offChain
     ) public {
+        address caller = asRegistrant ? address(this) : stranger;
         vm.prank(caller);
         (bool ok, bytes memory ret) = address(models).call(abi.encodeCall(models.setTerms, (modelId, maxIn, maxOut, price)));
         if (caller != address(this)) {
