@@ -25,8 +25,11 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed, and each
 ///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
-///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
-///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
+///           `absenceSlash` (except those that declined first, `decline`) and replaced by fresh draws
+///           (keeping the commitments already made) for up to `maxRounds` rounds; when no rounds or too
+///           few eligible nodes remain, the fee is refunded, less `declineShareBps` per declined seat.
+///         A task must also be within its model's terms (ModelRegistry: input bytes, maxTokens, price per
+///         token), checked at submission.
 ///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury;
 ///         the fee's rounding remainder goes to the accepted leader (the first revealer of the result).
 ///
