@@ -12,6 +12,8 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 ///         registering it first. A requester names the model id, so it chooses whose entry it trusts
 ///         (modelIdOf(registrant, contentHash)). Each model lists the verification modes it supports.
 ///         Agents with stake declare which models they serve; the task market samples among them.
+///         Each model also carries its registrant's terms (see `Terms`): the largest input and output a
+///         task may ask of it and a price per token, which the task market checks at submission.
 /// @dev The server list of a model is a packed uint32[] (eight ids per storage word), capped at
 ///      `maxServersPerModel`, because the task market reads it whole when it samples nodes. Declaring
 ///      needs a selection weight (bonded stake >= the minimum), and anyone may evict an entry whose
@@ -24,13 +26,19 @@ contract ModelRegistry is IModelRegistry {
     uint8 public constant MODE_ENSEMBLE = 4;
     uint8 private constant ALL_MODES = 7;
     uint256 public constant MAX_NAME_BYTES = 128;
+    /// @notice The terms of a model registered without any (registerModel rather than registerModelWithTerms): no bound
+    ///         beyond the market's own caps and no price. Nodes check a registration's terms before they
+    ///         serve it, and decline work they cannot finish (TaskMarket.decline).
+    uint32 public constant UNBOUNDED = type(uint32).max;
 
+    /// @dev `terms` is the word the task market reads through drawPool, one slot (IModelRegistry):
+    ///      modes (bits 0..7) | maxInputBytes (8..39) | maxOutputTokens (40..71) | pricePerToken (72..167).
     struct Model {
         bytes32 weightsHash;
         bytes32 tokenizerHash;
         bytes32 architectureHash;
         address registrant;
-        uint8 modes;
+        uint256 terms;
         string name;
     }
 
@@ -56,6 +64,7 @@ contract ModelRegistry is IModelRegistry {
         uint8 modes,
         string name
     );
+    event TermsSet(uint32 indexed modelId, uint32 maxInputBytes, uint32 maxOutputTokens, uint96 pricePerToken);
     event ServingDeclared(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
     event ServingWithdrawn(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
     event ServerEvicted(uint256 indexed agentId, uint32 indexed modelId, address indexed by);
@@ -73,6 +82,8 @@ contract ModelRegistry is IModelRegistry {
     error InvalidConfig(string field);
     error NotStaked(uint256 agentId);
     error StillStaked(uint256 agentId, uint32 modelId);
+    error NotRegistrant(uint32 modelId, address caller);
+    error InvalidTerms(string field);
 
     /// @param agentRegistry_ the agent registry (for operator checks)
     /// @param maxServersPerModel_ cap on the number of agents serving one model
@@ -83,8 +94,9 @@ contract ModelRegistry is IModelRegistry {
         maxServersPerModel = maxServersPerModel_;
     }
 
-    /// @notice Registers a model by content hash. Anyone may register; the entry is the registrant's
-    ///         (the same content registered by someone else is another model id).
+    /// @notice Registers a model by content hash, without terms (UNBOUNDED input and output, price 0: the
+    ///         market's own caps still apply); `setTerms` can bound it later. Anyone may register; the
+    ///         entry is the registrant's (the same content registered by someone else is another model id).
     /// @param weightsHash keccak256 of the canonical weights bytes
     /// @param tokenizerHash keccak256 of the tokenizer file
     /// @param architectureHash keccak256 of the canonical architecture description
@@ -98,6 +110,44 @@ contract ModelRegistry is IModelRegistry {
         string calldata name,
         uint8 modes
     ) external returns (uint32 modelId) {
+        return _register(weightsHash, tokenizerHash, architectureHash, name, modes, UNBOUNDED, UNBOUNDED, 0);
+    }
+
+    /// @notice Registers a model by content hash with its terms (see setTerms).
+    /// @param weightsHash keccak256 of the canonical weights bytes
+    /// @param tokenizerHash keccak256 of the tokenizer file
+    /// @param architectureHash keccak256 of the canonical architecture description
+    /// @param name a human name, 1..128 bytes
+    /// @param modes supported verification modes (bitmask of MODE_*, non-zero)
+    /// @param maxInputBytes the largest input a task may carry, bytes (>= 1)
+    /// @param maxOutputTokens the largest maxTokens a task may ask for
+    /// @param pricePerToken the least fee per token of a task's bound, wei
+    /// @return modelId the new model id (from 1)
+    function registerModelWithTerms(
+        bytes32 weightsHash,
+        bytes32 tokenizerHash,
+        bytes32 architectureHash,
+        string calldata name,
+        uint8 modes,
+        uint32 maxInputBytes,
+        uint32 maxOutputTokens,
+        uint96 pricePerToken
+    ) external returns (uint32 modelId) {
+        return _register(
+            weightsHash, tokenizerHash, architectureHash, name, modes, maxInputBytes, maxOutputTokens, pricePerToken
+        );
+    }
+
+    function _register(
+        bytes32 weightsHash,
+        bytes32 tokenizerHash,
+        bytes32 architectureHash,
+        string calldata name,
+        uint8 modes,
+        uint32 maxInputBytes,
+        uint32 maxOutputTokens,
+        uint96 pricePerToken
+    ) private returns (uint32 modelId) {
         if (weightsHash == 0) revert ZeroHash("weightsHash");
         if (tokenizerHash == 0) revert ZeroHash("tokenizerHash");
         if (architectureHash == 0) revert ZeroHash("architectureHash");
@@ -105,14 +155,59 @@ contract ModelRegistry is IModelRegistry {
         if (bytes(name).length == 0 || bytes(name).length > MAX_NAME_BYTES) {
             revert InvalidName(bytes(name).length, MAX_NAME_BYTES);
         }
+        uint256 terms = _terms(modes, maxInputBytes, maxOutputTokens, pricePerToken);
         bytes32 contentHash = contentHashOf(weightsHash, tokenizerHash, architectureHash);
         bytes32 key = keccak256(abi.encode(msg.sender, contentHash));
         uint32 existing = _byContentHash[key];
         if (existing != 0) revert ModelAlreadyRegistered(existing, contentHash);
         modelId = ++_lastModelId;
-        _models[modelId] = Model(weightsHash, tokenizerHash, architectureHash, msg.sender, modes, name);
+        _models[modelId] = Model(weightsHash, tokenizerHash, architectureHash, msg.sender, terms, name);
         _byContentHash[key] = modelId;
         emit ModelRegistered(modelId, contentHash, msg.sender, weightsHash, tokenizerHash, architectureHash, modes, name);
+        emit TermsSet(modelId, maxInputBytes, maxOutputTokens, pricePerToken);
+    }
+
+    /// @notice Sets a model's terms; its registrant only. The task market refuses, at submission, a task
+    ///         whose inline input is longer than maxInputBytes, whose maxTokens is above maxOutputTokens,
+    ///         or whose fee is below pricePerToken x (input bytes + maxTokens), where an off-chain input
+    ///         (not visible to the contract) counts as maxInputBytes. Tasks already submitted keep the
+    ///         terms they were checked against. Bytes bound tokens: every tokenizer the nodes run emits at
+    ///         most one token per input byte (plus its few special tokens).
+    /// @param modelId the model
+    /// @param maxInputBytes the largest input a task may carry, bytes (>= 1)
+    /// @param maxOutputTokens the largest maxTokens a task may ask for
+    /// @param pricePerToken the least fee per token of a task's bound, wei
+    function setTerms(uint32 modelId, uint32 maxInputBytes, uint32 maxOutputTokens, uint96 pricePerToken) external {
+        Model storage m = _requireModel(modelId);
+        if (m.registrant != msg.sender) revert NotRegistrant(modelId, msg.sender);
+        m.terms = _terms(uint8(m.terms), maxInputBytes, maxOutputTokens, pricePerToken);
+        emit TermsSet(modelId, maxInputBytes, maxOutputTokens, pricePerToken);
+    }
+
+    /// @notice A model's terms (UNBOUNDED bounds and price 0 for a model registered without terms; all
+    ///         zero for an unknown model).
+    /// @param modelId the model
+    /// @return maxInputBytes the largest input a task may carry, bytes
+    /// @return maxOutputTokens the largest maxTokens a task may ask for
+    /// @return pricePerToken the least fee per token of a task's bound, wei
+    function termsOf(uint32 modelId)
+        external
+        view
+        returns (uint32 maxInputBytes, uint32 maxOutputTokens, uint96 pricePerToken)
+    {
+        uint256 t = _models[modelId].terms;
+        return (uint32(t >> 8), uint32(t >> 40), uint96(t >> 72));
+    }
+
+    function _terms(uint8 modes, uint32 maxInputBytes, uint32 maxOutputTokens, uint96 pricePerToken)
+        private
+        pure
+        returns (uint256)
+    {
+        // an input bound of 0 would admit no task: every task has an input (inline, or off-chain and counted as the bound)
+        if (maxInputBytes == 0) revert InvalidTerms("maxInputBytes");
+        return uint256(modes) | (uint256(maxInputBytes) << 8) | (uint256(maxOutputTokens) << 40)
+            | (uint256(pricePerToken) << 72);
     }
 
     /// @notice Declares that an agent serves a model. The agent's owner or wallet only; the agent must
@@ -182,13 +277,13 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function drawPool(uint32 modelId) external view returns (uint8 modes, uint32[] memory agentIds) {
-        return (_models[modelId].modes, _servers[modelId]);
+    function drawPool(uint32 modelId) external view returns (uint256 terms, uint32[] memory agentIds) {
+        return (_models[modelId].terms, _servers[modelId]);
     }
 
     /// @inheritdoc IModelRegistry
     function modesOf(uint32 modelId) external view returns (uint8) {
-        return _models[modelId].modes;
+        return uint8(_models[modelId].terms);
     }
 
     /// @notice A registered model.
@@ -212,7 +307,7 @@ contract ModelRegistry is IModelRegistry {
         )
     {
         Model storage m = _requireModel(modelId);
-        return (m.weightsHash, m.tokenizerHash, m.architectureHash, m.registrant, m.modes, m.name);
+        return (m.weightsHash, m.tokenizerHash, m.architectureHash, m.registrant, uint8(m.terms), m.name);
     }
 
     /// @notice The model id a registrant registered for a content hash, or 0 when it registered none.
@@ -241,7 +336,7 @@ contract ModelRegistry is IModelRegistry {
 
     function _requireModel(uint32 modelId) private view returns (Model storage m) {
         m = _models[modelId];
-        if (m.modes == 0) revert UnknownModel(modelId);
+        if (uint8(m.terms) == 0) revert UnknownModel(modelId);
     }
 
     function _requireOperator(uint256 agentId) private view {

@@ -25,8 +25,11 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed, and each
 ///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
-///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
-///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
+///           `absenceSlash` (except those that declined first, `decline`) and replaced by fresh draws
+///           (keeping the commitments already made) for up to `maxRounds` rounds; when no rounds or too
+///           few eligible nodes remain, the fee is refunded, less `declineShareBps` per declined seat.
+///         A task must also be within its model's terms (ModelRegistry: input bytes, maxTokens, price per
+///         token), checked at submission.
 ///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury;
 ///         the fee's rounding remainder goes to the accepted leader (the first revealer of the result).
 ///
@@ -129,7 +132,7 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         uint256 fee = msg.value - callbackFee;
         uint32[] memory drawn;
         uint256 deadline;
-        (taskId, deadline, drawn) = _open(modelId, k, flags | (mode << 4), fee);
+        (taskId, deadline, drawn) = _open(modelId, k, flags | (mode << 4), fee, input.length, maxTokens);
         if (callbackFee != 0) _callbackFee[taskId] = callbackFee;
         emit TaskSubmitted(
             taskId,
@@ -150,16 +153,18 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         );
     }
 
-    /// @dev Checks the model, draws the nodes, counts msg.value into escrow (the nodes' `fee` and the
-    ///      callback fee) and writes the new task.
-    function _open(uint32 modelId, uint8 k, uint8 flagsAndMode, uint256 fee)
+    /// @dev Checks the model and the task against its terms, draws the nodes, counts msg.value into escrow
+    ///      (the nodes' `fee` and the callback fee) and writes the new task.
+    function _open(uint32 modelId, uint8 k, uint8 flagsAndMode, uint256 fee, uint256 inputLength, uint256 maxTokens)
         private
         returns (uint256 taskId, uint256 deadline, uint32[] memory drawn)
     {
         uint256 tot = _totalsWord();
         taskId = uint64(tot) + 1;
         uint32[7] memory none;
-        drawn = _draw(modelId, none, k, _seed(taskId, 0), true);
+        uint256 terms;
+        (drawn, terms) = _draw(modelId, none, k, _seed(taskId, 0), true);
+        _requireWithinTerms(modelId, terms, inputLength, maxTokens, fee);
         if (drawn.length < k) revert NotEnoughNodes(modelId, drawn.length, k);
         uint256 escrowed = uint96(tot >> 64) + msg.value;
         if (escrowed > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max - uint96(tot >> 64));
@@ -210,6 +215,28 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         _lanes[agentId][lane] = _laneValue(taskId, commitment);
         _tasks[taskId].state = s | bits;
         emit Committed(taskId, agentId, msg.sender, lane, commitment);
+    }
+
+    /// @notice Declines an assigned task before committing to it, for every seat the agent holds: work
+    ///         the node cannot finish in the commit window (or whose off-chain input is over the model's
+    ///         bound). The caller must be the agent's owner or agent wallet. A declined seat is treated like
+    ///         a missing commitment at the commit timeout (replaced, or the task refunded when no rounds or
+    ///         nodes remain) but is not slashed; a refund then keeps declineShareBps of the fee per declined
+    ///         seat out of k from the requester, for the treasury (docs/DESIGN.md 6.2).
+    /// @param taskId the task
+    /// @param agentId the assigned agent
+    function decline(uint256 taskId, uint256 agentId) external nonReentrant {
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
+        uint256 deadline = uint32(s >> S_DEADLINE);
+        if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
+        uint256 seats = _seatsIn(taskId, s, agentId);
+        if ((s >> S_COMMITTED) & seats != 0) revert AlreadyCommitted(taskId, agentId);
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        uint256 declined = _declined[taskId];
+        if (declined & seats != 0) revert AlreadyDeclined(taskId, agentId);
+        _declined[taskId] = declined | seats;
+        emit Declined(taskId, agentId, uint8(seats));
     }
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
@@ -478,7 +505,10 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
                 if (t.agreed & bit != 0) return NodeOutcome.Agreed;
                 return t.revealed & bit != 0 ? NodeOutcome.Dissented : NodeOutcome.Absent;
             }
-            if (t.committed != _fullMask(t.k)) return t.committed & bit != 0 ? NodeOutcome.None : NodeOutcome.Absent;
+            if (t.committed != _fullMask(t.k)) {
+                // a seat that declined was refunded without fault, like one that committed
+                return (t.committed | _declined[taskId]) & bit != 0 ? NodeOutcome.None : NodeOutcome.Absent;
+            }
             return t.revealed & bit != 0 ? NodeOutcome.Inconclusive : NodeOutcome.Absent;
         }
         return NodeOutcome.None;

@@ -218,4 +218,61 @@ contract AttacksTest is MarketFixture {
         vm.prank(cheat);
         agents.withdraw(n[2]);
     }
+
+    // ------------------------------------------------------------ forced absence
+
+    /// @notice A griefer's minimum-fee tasks that no node can compute in the commit window neither slash
+    ///         the honest nodes nor come back free (v1: maxTokens was unbounded, nodes could not decline,
+    ///         10 such tasks slashed honest nodes 0.3 ether and every fee was refunded in full). Over the
+    ///         model's terms they are refused at submission; within them the nodes decline, nobody is
+    ///         slashed, and each refund keeps the decline share of the fee for the treasury.
+    function testForcedAbsenceGriefingIsRefusedOrDeclinedAndPaidByTheGriefer() public {
+        address griefer = address(0x6E1EF);
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        // the registrant (this test) bounds its model: 64 bytes in, 256 tokens out, 10 gwei a token
+        (bool set,) = address(models).call(
+            abi.encodeWithSignature("setTerms(uint32,uint32,uint32,uint96)", modelId, 64, 256, 10 gwei)
+        );
+        set; // v1 has no terms: the submissions below show it
+        vm.deal(griefer, 10 ether);
+        vm.startPrank(griefer);
+        // 1. an unbounded workload at the minimum fee is refused, naming the bound
+        (bool accepted, bytes memory why) = address(market).call{value: MIN_FEE}(
+            abi.encodeCall(market.submitTask, (modelId, keccak256("in"), "in", 1, 0, 1_000_000, 0, 3, 0, 0))
+        );
+        assertTrue(!accepted && bytes4(why) == TaskMarketBase.OutputOverModelBound.selector, "over the output bound");
+        (accepted, why) = address(market).call{value: MIN_FEE}(
+            abi.encodeCall(market.submitTask, (modelId, keccak256("in"), "in", 1, 0, 256, 0, 3, 0, 0))
+        );
+        assertTrue(!accepted && bytes4(why) == TaskMarketBase.FeeBelowModelPrice.selector, "below the price");
+        vm.stopPrank();
+
+        // 2. within the terms, at their price, but (say) more than the nodes can finish in the window:
+        //    every seat declines, the commit timeout finds no one to slash and refunds less the share
+        uint256 fee = 10 gwei * (2 + 256);
+        uint256 bondedBefore = agents.totalBonded();
+        uint256 tasks = 10;
+        for (uint256 i; i < tasks; ++i) {
+            vm.prevrandao(keccak256(abi.encode("grief", i)));
+            vm.prank(griefer);
+            uint256 taskId = market.submitTask{value: fee}(modelId, keccak256("in"), "in", 1, 0, 256, 0, 3, 0, 0);
+            uint32[] memory seats = distinct(market.taskNodes(taskId));
+            for (uint256 s; s < seats.length; ++s) {
+                address op = ownerOf(seats[s]);
+                vm.prank(op);
+                (bool declined,) =
+                    address(market).call(abi.encodeWithSignature("decline(uint256,uint256)", taskId, uint256(seats[s])));
+                assertTrue(declined, "an assigned node declines before committing");
+            }
+            vm.warp(market.getTask(taskId).commitDeadline + 1);
+            market.finalize(taskId); // every other server is on the task: no replacement, refund
+            assertEq(market.getTask(taskId).status, uint8(TaskMarketBase.Status.Refunded), "refunded");
+        }
+        assertEq(agents.totalBonded(), bondedBefore, "no honest node slashed");
+        uint256 share = fee * DECLINE_SHARE_BPS / 10_000; // all three seats declined
+        assertEq(market.pendingWithdrawals(griefer), tasks * (fee - share), "the griefer gets the fee less the share");
+        assertEq(market.pendingWithdrawals(treasury), tasks * share, "the treasury keeps the share");
+        (, uint256 escrowed, uint256 unclaimed) = market.totals();
+        assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
 }

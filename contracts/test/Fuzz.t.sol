@@ -156,5 +156,111 @@ contract FuzzTest is MarketFixture {
         assertTrue(!ok && bytes4(ret) == ModelRegistry.StillStaked.selector, "a staked server is not evictable");
     }
 
+    function testFuzzSetTermsBoundsSubmissionsOrNamesTheFault(
+        address stranger,
+        bool asRegistrant,
+        uint32 maxIn,
+        uint32 maxOut,
+        uint64 price,
+        uint16 inputLength,
+        uint32 maxTokens,
+        uint96 fee,
+        bool offChain
+    ) public {
+        address caller = asRegistrant ? address(this) : stranger;
+        vm.prank(caller);
+        (bool ok, bytes memory ret) = address(models).call(abi.encodeCall(models.setTerms, (modelId, maxIn, maxOut, price)));
+        if (caller != address(this)) {
+            assertTrue(!ok && bytes4(ret) == ModelRegistry.NotRegistrant.selector, "NotRegistrant");
+            return;
+        }
+        if (maxIn == 0) {
+            assertTrue(!ok && bytes4(ret) == ModelRegistry.InvalidTerms.selector, "InvalidTerms");
+            return;
+        }
+        assertTrue(ok, "the registrant sets terms");
+        (uint32 gotIn, uint32 gotOut, uint96 gotPrice) = models.termsOf(modelId);
+        assertTrue(gotIn == maxIn && gotOut == maxOut && gotPrice == price, "terms read back");
+        assertEq(models.modesOf(modelId), 1, "modes kept");
+
+        bytes memory input = new bytes(offChain ? 0 : 1 + inputLength % 4096);
+        fee = uint96(MIN_FEE + fee % 1e18);
+        vm.deal(REQUESTER, fee);
+        vm.prank(REQUESTER);
+        (ok, ret) = address(market).call{value: fee}(
+            abi.encodeCall(market.submitTask, (modelId, keccak256(offChain ? bytes("off") : input), input, 1, 0, maxTokens, 0, 1, 0, 0))
+        );
+        // reference: the rule as documented (bytes bound tokens; an off-chain input counts as maxInputBytes)
+        uint256 bound = (offChain ? uint256(maxIn) : input.length) + maxTokens;
+        bytes4 expected;
+        if (input.length > maxIn) expected = TaskMarketBase.InputOverModelBound.selector;
+        else if (maxTokens > maxOut) expected = TaskMarketBase.OutputOverModelBound.selector;
+        else if (fee < uint256(price) * bound) expected = TaskMarketBase.FeeBelowModelPrice.selector;
+        if (expected == 0) assertTrue(ok, "a task within the terms at their price is accepted");
+        else assertTrue(!ok && bytes4(ret) == expected, "named error");
+    }
+
+    function testFuzzRegisterModelWithTermsStoresThem(uint32 maxIn, uint32 maxOut, uint96 price) public {
+        (bool ok, bytes memory ret) = address(models).call(
+            abi.encodeCall(
+                models.registerModelWithTerms,
+                (keccak256("w2"), keccak256("t2"), keccak256("a2"), "m2", 1, maxIn, maxOut, price)
+            )
+        );
+        if (maxIn == 0) {
+            assertTrue(!ok && bytes4(ret) == ModelRegistry.InvalidTerms.selector, "InvalidTerms");
+            return;
+        }
+        assertTrue(ok, "registered");
+        (uint32 gotIn, uint32 gotOut, uint96 gotPrice) = models.termsOf(abi.decode(ret, (uint32)));
+        assertTrue(gotIn == maxIn && gotOut == maxOut && gotPrice == price, "terms read back");
+    }
+
+    function testFuzzDeclineOnlyByAnAssignedOperatorBeforeItCommits(address caller, uint256 agentSeed, uint8 when) public {
+        vm.assume(caller != address(0));
+        uint256 taskId = submit(REQUESTER, 3, 3e15);
+        uint32[] memory nodes = market.taskNodes(taskId);
+        uint256 agentId = 1 + agentSeed % 6; // 1..5 exist; 6 does not
+        bool assigned;
+        for (uint256 i; i < nodes.length; ++i) if (nodes[i] == agentId) assigned = true;
+        uint256 phase = when % 4; // 0: fresh, 1: after its commit, 2: after its decline, 3: after the window
+        if (assigned && phase == 1) commitAs(taskId, agentId, keccak256("r"));
+        if (assigned && phase == 2) declineAs(taskId, agentId);
+        if (phase == 3) vm.warp(block.timestamp + COMMIT_WINDOW + 1);
+        bool isOperator = agentId <= 5 && caller == ownerOf(agentId);
+        vm.prank(caller);
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.decline, (taskId, agentId)));
+        bytes4 expected;
+        if (phase == 3) expected = TaskMarketBase.CommitWindowClosed.selector;
+        else if (!assigned) expected = TaskMarketBase.NotAssigned.selector;
+        else if (phase == 1) expected = TaskMarketBase.AlreadyCommitted.selector;
+        else if (!isOperator) expected = TaskMarketBase.NotOperator.selector;
+        else if (phase == 2) expected = TaskMarketBase.AlreadyDeclined.selector;
+        if (expected == 0) assertTrue(ok, "the assigned operator declines");
+        else assertTrue(!ok && bytes4(ret) == expected, "named error");
+    }
+
+    /// @dev A declined seat is replaced like a missing one but not slashed; one that just vanished is slashed.
+    function testFuzzDeclinedSeatsAreReplacedWithoutSlash(uint8 declineMask) public {
+        uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory nodes = market.taskNodes(taskId);
+        commitAs(taskId, nodes[0], keccak256("r"));
+        uint256[3] memory before;
+        for (uint256 i = 1; i < 3; ++i) {
+            (before[i],,) = agents.stakeOf(nodes[i]);
+            if (declineMask & (1 << i) != 0) declineAs(taskId, nodes[i]);
+        }
+        vm.warp(block.timestamp + COMMIT_WINDOW + 1);
+        market.finalize(taskId);
+        TaskMarketBase.TaskView memory v = market.getTask(taskId);
+        assertEq(v.round, 1, "replaced (5 servers, 2 missing)");
+        for (uint256 i = 1; i < 3; ++i) {
+            (uint256 bonded,,) = agents.stakeOf(nodes[i]);
+            uint256 slashed = declineMask & (1 << i) != 0 ? 0 : ABSENCE_SLASH;
+            assertEq(bonded, before[i] - slashed, "slashed only when it did not decline");
+            assertTrue(market.taskNodes(taskId)[i] != nodes[i], "replaced");
+        }
+    }
+
     receive() external payable {}
 }

@@ -15,10 +15,12 @@ interface IModelRegistry {
     /// @return modes the bitmask
     function modesOf(uint32 modelId) external view returns (uint8 modes);
 
-    /// @notice What the task market needs to draw a task's nodes, in one call: the model's modes
-    ///         (as `modesOf`) and its servers (as `servers`).
+    /// @notice What the task market needs to check a task against its model and draw its nodes, in one
+    ///         call: the model's terms word and its servers (as `servers`). The terms word packs
+    ///         modes (bits 0..7, as `modesOf`; 0 for an unknown model) | maxInputBytes (8..39) |
+    ///         maxOutputTokens (40..71) | pricePerToken in wei (72..167).
     /// @param modelId the model
-    /// @return modes the bitmask (0 for an unknown model)
+    /// @return terms the packed terms word
     /// @return agentIds the serving agents
-    function drawPool(uint32 modelId) external view returns (uint8 modes, uint32[] memory agentIds);
+    function drawPool(uint32 modelId) external view returns (uint256 terms, uint32[] memory agentIds);
 }

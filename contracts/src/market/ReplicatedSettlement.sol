@@ -54,15 +54,20 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
     // [36i, 36i + 36): the agent id in the low 32 bits, the ITaskRecords.NodeOutcome in the high 4.
     // Agent ids start at 1, so an all-zero entry ends the list; k <= 7 entries fit in 252 bits.
 
-    /// @dev Commit deadline passed with positions missing: slash them, then replace or refund.
+    /// @dev Commit deadline passed with positions missing: slash those that did not decline, then replace
+    ///      them all or refund (keeping the decline share of the fee from the requester).
     function _commitTimeout(uint256 taskId, Task memory t, uint8 full) private {
         uint8 missing = full & ~t.committed;
-        (uint256 proceeds, uint256 records,) = _slashPositions(taskId, t, missing, absenceSlash, SlashReason.NoCommit, 0, 0);
+        uint256 declinedWord = _declined[taskId];
+        // a seat that declined, and then did not commit, is missing but not at fault
+        uint8 declined = uint8(declinedWord) & missing;
+        (uint256 proceeds, uint256 records,) =
+            _slashPositions(taskId, t, missing & ~declined, absenceSlash, SlashReason.NoCommit, 0, 0);
         uint256 honest = proceeds * slashHonestBps / 10_000;
         uint256 missingCount = _popcount(missing);
 
         uint32[] memory drawn;
-        if (t.round < maxRounds) drawn = _draw(t.modelId, t.nodes, missingCount, _seed(taskId, uint256(t.round) + 1), false);
+        if (t.round < maxRounds) (drawn,) = _draw(t.modelId, t.nodes, missingCount, _seed(taskId, uint256(t.round) + 1), false);
         if (drawn.length == missingCount && missingCount != 0) {
             t.round += 1;
             t.deadline = uint32(block.timestamp + commitWindow);
@@ -83,10 +88,14 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
             _addTotals(honest, proceeds - honest);
             t.flags |= _multiSeatFlag(t.nodes, t.k);
             _storeNodes(taskId, t);
-            reputationRegistry.recordOutcomes(taskId, records);
+            // the replacements did not decline
+            if (declinedWord != 0) delete _declined[taskId];
+            if (records != 0) reputationRegistry.recordOutcomes(taskId, records);
             return;
         }
-        _refund(taskId, t, proceeds, records);
+        // the requester pays for work its nodes declared infeasible: declineShareBps per declined seat out of k
+        uint256 kept = uint256(t.fee) * declineShareBps * _popcount(declined) / (10_000 * uint256(t.k));
+        _refund(taskId, t, proceeds, records, kept);
     }
 
     /// @dev All revealed, or the reveal deadline passed: find a quorum, pay, slash, record.
@@ -104,7 +113,7 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
             (uint256 lost, uint256 allRecords,) = _slashPositions(
                 taskId, t, full & ~t.revealed, dissentSlash, SlashReason.NoReveal, inconclusiveRecords, entries
             );
-            _refund(taskId, t, lost, allRecords);
+            _refund(taskId, t, lost, allRecords, 0);
             return;
         }
 
@@ -156,11 +165,12 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         }
     }
 
-    /// @dev Refunds the fee to the requester (pull); held bonus and slash proceeds go to the treasury.
-    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256 records) private {
+    /// @dev Refunds the fee less `kept` to the requester (pull); `kept`, held bonus and slash proceeds go to
+    ///      the treasury.
+    function _refund(uint256 taskId, Task memory t, uint256 proceeds, uint256 records, uint256 kept) private {
         uint256 bonus = t.flags & FLAG_BONUS != 0 ? _bonus[taskId] : 0;
-        pendingWithdrawals[t.requester] += t.fee;
-        if (bonus + proceeds != 0) pendingWithdrawals[treasury] += bonus + proceeds;
+        pendingWithdrawals[t.requester] += t.fee - kept;
+        if (bonus + proceeds + kept != 0) pendingWithdrawals[treasury] += bonus + proceeds + kept;
         _releaseEscrow(uint256(t.fee) + bonus, uint256(t.fee) + bonus + proceeds);
 
         t.status = Status.Refunded;
@@ -169,7 +179,7 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         t.deadline = uint32(block.timestamp);
         _tasks[taskId].state = _encodeState(t);
 
-        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee);
+        emit TaskFinalized(taskId, t.requester, false, 0, 0, 0, 0, t.fee - kept);
         if (records != 0) reputationRegistry.recordOutcomes(taskId, records);
         validationRegistry.recordTaskValidation(taskId, t.nodes[0], 0, 0);
         if (t.flags & FLAG_CALLBACK != 0) _deliver(taskId, t.requester, false, 0, 0, "");

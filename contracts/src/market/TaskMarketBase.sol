@@ -164,6 +164,7 @@ abstract contract TaskMarketBase {
     uint256 public immutable absenceSlash;
     uint256 public immutable slashHonestBps;
     uint256 public immutable callbackGasLimit;
+    uint256 public immutable declineShareBps;
 
     // ---------------------------------------------------------------- state
 
@@ -185,6 +186,9 @@ abstract contract TaskMarketBase {
     /// @dev Per agent, the tasks in which it revealed but no result reached the quorum. Kept apart from
     ///      the (full) Account word and written only on that rare path, so that the happy path is unchanged.
     mapping(uint256 agentId => uint32) internal _inconclusive;
+    /// @dev Per task, the positions (bitmap) whose agent declined it before committing (TaskMarket.decline).
+    ///      Written only by decline and read only at a commit timeout, so commit and reveal never touch it.
+    mapping(uint256 taskId => uint256) internal _declined;
 
     // ---------------------------------------------------------------- events
 
@@ -229,6 +233,8 @@ abstract contract TaskMarketBase {
         uint256 rewardPerNode,
         uint256 refund
     );
+    /// @dev `seats` is the bitmap of the agent's positions in the task, all declined at once.
+    event Declined(uint256 indexed taskId, uint256 indexed agentId, uint8 seats);
     event CallbackResult(uint256 indexed taskId, address indexed consumer, bool success);
     event RewardClaimed(uint256 indexed agentId, address indexed to, uint256 amount);
     event Withdrawal(address indexed account, uint256 amount);
@@ -267,6 +273,10 @@ abstract contract TaskMarketBase {
     error TransferFailed(address to, uint256 amount);
     error UnexpectedPayment(address from);
     error NotAgentRegistry(address caller);
+    error InputOverModelBound(uint32 modelId, uint256 length, uint256 maxInputBytes);
+    error OutputOverModelBound(uint32 modelId, uint256 maxTokens, uint256 maxOutputTokens);
+    error FeeBelowModelPrice(uint32 modelId, uint256 fee, uint256 required);
+    error AlreadyDeclined(uint256 taskId, uint256 agentId);
 
 
     /// @notice Everything the market is deployed with; all of it is immutable.
@@ -287,6 +297,8 @@ abstract contract TaskMarketBase {
     /// @param absenceSlash slash for never committing, wei
     /// @param slashHonestBps share of slash proceeds paid to the task's accepted nodes, 0..10,000
     /// @param callbackGasLimit gas given to a consumer's onTaskFinalized, at most 5,000,000
+    /// @param declineShareBps share of the fee that a task refunded at a commit timeout keeps from its
+    ///        requester, per declined seat out of k, for the treasury, 0..10,000 (docs/DESIGN.md 6.2)
     struct Config {
         address agentRegistry;
         address modelRegistry;
@@ -304,6 +316,7 @@ abstract contract TaskMarketBase {
         uint256 absenceSlash;
         uint256 slashHonestBps;
         uint256 callbackGasLimit;
+        uint256 declineShareBps;
     }
 
     /// @notice Checks every value, alone and against the others (see Config), and fixes them.
@@ -327,6 +340,8 @@ abstract contract TaskMarketBase {
         if (c.absenceSlash > c.dissentSlash) revert InvalidConfig("absenceSlash");
         if (c.slashHonestBps > 10_000) revert InvalidConfig("slashHonestBps");
         if (c.callbackGasLimit > 5_000_000) revert InvalidConfig("callbackGasLimit");
+        // at most the whole fee: the refund of fee - share never underflows
+        if (c.declineShareBps > 10_000) revert InvalidConfig("declineShareBps");
         if (IAgentRegistry(c.agentRegistry).unbondingDelay() <= (c.maxRounds + 1) * c.commitWindow + c.revealWindow) {
             revert InvalidConfig("unbondingDelay");
         }
@@ -346,6 +361,7 @@ abstract contract TaskMarketBase {
         absenceSlash = c.absenceSlash;
         slashHonestBps = c.slashHonestBps;
         callbackGasLimit = c.callbackGasLimit;
+        declineShareBps = c.declineShareBps;
     }
 
     // The Totals and Account structs are also read and written as whole words below, so that a
@@ -438,22 +454,22 @@ abstract contract TaskMarketBase {
     ///      proportional to selection weight: the number of seats a set of agents gets is Binomial(count,
     ///      its share of the weight), whatever the number of agents its stake is split over (the Sybil
     ///      argument, docs/DESIGN.md section 6). One agent may so hold several seats. Returns an empty
-    ///      list when fewer than `count` distinct agents are eligible. O(servers) reads.
+    ///      list when fewer than `count` distinct agents are eligible. O(servers) reads. Also returns the
+    ///      model's terms word (IModelRegistry.drawPool; its low byte is the modes), for `_requireWithinTerms`.
     function _draw(uint32 modelId, uint32[7] memory exclude, uint256 count, uint256 seed, bool checkMode)
         internal
         view
-        returns (uint32[] memory picked)
+        returns (uint32[] memory picked, uint256 terms)
     {
         // Hand-encoded calls: the compiler's generic decoding of the two returned arrays, its encoding of
         // the id array and its bounds-checked memory indexing cost about 4,000 gas per submission.
         // Memory: at q the calldata of stakeWeights(uint32[]) = selector | 0x20 | n | ids[n], built by
-        // copying drawPool's returned array (modes | 0x40 | n | ids[n]) behind the selector; at w the
+        // copying drawPool's returned array (terms | 0x40 | n | ids[n]) behind the selector; at w the
         // returned weights[n]. The free memory pointer is moved past both.
         address pool = address(modelRegistry);
         address agents = address(agentRegistry);
         bytes4 poolSel = IModelRegistry.drawPool.selector;
         bytes4 weightsSel = IAgentRegistry.stakeWeights.selector;
-        uint256 modes;
         uint256 n;
         uint256 ids; // memory address of ids[0]
         uint256 w; // memory address of weights[0]
@@ -466,8 +482,8 @@ abstract contract TaskMarketBase {
                 revert(q, returndatasize())
             }
             if lt(returndatasize(), 0x60) { revert(0, 0) }
-            returndatacopy(0, 0, 0x60) // modes, offset, n
-            modes := mload(0)
+            returndatacopy(0, 0, 0x60) // terms, offset, n
+            terms := mload(0)
             n := mload(0x40)
             if or(iszero(eq(mload(0x20), 0x40)), iszero(eq(returndatasize(), add(0x60, shl(5, n))))) { revert(0, 0) }
             mstore(q, weightsSel)
@@ -483,7 +499,7 @@ abstract contract TaskMarketBase {
             returndatacopy(w, 0x40, shl(5, n))
             mstore(0x40, add(w, shl(5, n)))
         }
-        if (checkMode && modes & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, uint8(modes));
+        if (checkMode && terms & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, uint8(terms));
 
         uint256 total;
         uint256 eligible;
@@ -510,7 +526,7 @@ abstract contract TaskMarketBase {
                 }
             }
         }
-        if (eligible < count) return new uint32[](eligible);
+        if (eligible < count) return (new uint32[](eligible), terms);
         picked = new uint32[](count);
         assembly ("memory-safe") {
             for { let d := 0 } lt(d, count) { d := add(d, 1) } {
@@ -529,6 +545,41 @@ abstract contract TaskMarketBase {
                 }
             }
         }
+    }
+
+    /// @dev Refuses a task outside its model's terms (IModelRegistry.drawPool's word): an inline input longer
+    ///      than maxInputBytes, a maxTokens above maxOutputTokens, or a fee below pricePerToken x (input bytes +
+    ///      maxTokens), where an off-chain input (inputLength 0: the contract cannot see it) counts as
+    ///      maxInputBytes and the nodes check its real length off-chain (they decline a longer one).
+    function _requireWithinTerms(uint32 modelId, uint256 terms, uint256 inputLength, uint256 maxTokens, uint256 fee)
+        internal
+        pure
+    {
+        // one branch on the accepted path; the error is worked out only when something is wrong
+        bool outside;
+        assembly ("memory-safe") {
+            let maxIn := and(shr(8, terms), 0xffffffff)
+            let bound := add(inputLength, maxTokens)
+            if iszero(inputLength) { bound := add(maxIn, maxTokens) }
+            // inputLength <= maxInputBytes (a uint256 of calldata length, < 2^32 in practice, fits), maxTokens
+            // is a uint32, pricePerToken < 2^96: the product < 2^130, no overflow
+            outside := or(
+                or(gt(inputLength, maxIn), gt(maxTokens, and(shr(40, terms), 0xffffffff))),
+                lt(fee, mul(shr(72, terms), bound))
+            )
+        }
+        if (outside) _revertOutsideTerms(modelId, terms, inputLength, maxTokens, fee);
+    }
+
+    function _revertOutsideTerms(uint32 modelId, uint256 terms, uint256 inputLength, uint256 maxTokens, uint256 fee)
+        private
+        pure
+    {
+        uint256 maxIn = uint32(terms >> 8);
+        uint256 maxOut = uint32(terms >> 40);
+        if (inputLength > maxIn) revert InputOverModelBound(modelId, inputLength, maxIn);
+        if (maxTokens > maxOut) revert OutputOverModelBound(modelId, maxTokens, maxOut);
+        revert FeeBelowModelPrice(modelId, fee, (terms >> 72) * ((inputLength == 0 ? maxIn : inputLength) + maxTokens));
     }
 
     /// @dev The positions (a bitmap) that `agentId` holds in the task whose state word is `s`; reverts

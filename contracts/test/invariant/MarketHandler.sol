@@ -73,6 +73,15 @@ contract MarketHandler {
         } catch {}
     }
 
+    function decline(uint256 taskSeed, uint256 nodeSeed) external {
+        ++calls;
+        uint256 taskId = _task(taskSeed);
+        uint256 agentId = _node(taskId, nodeSeed);
+        if (agentId == 0) return;
+        vm.prank(agents.ownerOf(agentId));
+        try market.decline(taskId, agentId) {} catch {}
+    }
+
     function reveal(uint256 taskSeed, uint256 nodeSeed) external {
         ++calls;
         uint256 taskId = _task(taskSeed);

@@ -29,6 +29,7 @@ abstract contract MarketFixture is Test {
     uint256 internal constant ABSENCE_SLASH = 0.01 ether;
     uint256 internal constant MAX_ROUNDS = 2;
     uint256 internal constant CALLBACK_GAS = 200_000;
+    uint256 internal constant DECLINE_SHARE_BPS = 2_000;
 
     struct Params {
         uint256 unbondingDelay;
@@ -76,7 +77,8 @@ abstract contract MarketFixture is Test {
                 dissentSlash: DISSENT_SLASH,
                 absenceSlash: ABSENCE_SLASH,
                 slashHonestBps: 5_000,
-                callbackGasLimit: CALLBACK_GAS
+                callbackGasLimit: CALLBACK_GAS,
+                declineShareBps: DECLINE_SHARE_BPS
             })
         );
     }
@@ -135,6 +137,11 @@ abstract contract MarketFixture is Test {
         bytes32 c = market.commitmentOf(taskId, op, result, result, bytes32(agentId));
         vm.prank(op);
         market.commit(taskId, agentId, uint8(taskId), c);
+    }
+
+    function declineAs(uint256 taskId, uint256 agentId) internal {
+        vm.prank(ownerOf(agentId));
+        market.decline(taskId, agentId);
     }
 
     function revealAs(uint256 taskId, uint256 agentId, bytes32 result) internal {

@@ -20,35 +20,43 @@ import java.math.BigInteger;
  * @param absenceSlash      TaskMarket: slash for not committing or not revealing, wei (smaller)
  * @param slashHonestBps    TaskMarket: share of slash proceeds paid to the task's accepted nodes, basis points
  * @param callbackGasLimit  TaskMarket: gas given to a consumer's onTaskFinalized
+ * @param declineShareBps   TaskMarket: share of the fee a commit-timeout refund keeps from the requester (for the
+ *                          treasury), per declined seat out of k, basis points 0..10,000
  */
 public record DeployParams(BigInteger minStake, long unbondingDelay, int maxServersPerModel, String treasury,
                            long commitWindow, long revealWindow, int maxInputBytes, int maxOutputBytes,
                            int maxK, int maxRounds, BigInteger minFee, BigInteger dissentSlash,
-                           BigInteger absenceSlash, int slashHonestBps, long callbackGasLimit) {
+                           BigInteger absenceSlash, int slashHonestBps, long callbackGasLimit, int declineShareBps) {
     private static final BigInteger ETHER = BigInteger.TEN.pow(18);
 
     /** Devnet defaults: 1 ETH min stake, 1 day unbonding, 60 s commit and reveal windows, k up to 7. */
     public static DeployParams defaults() {
         return new DeployParams(ETHER, 86_400, 64, null, 60, 60, 4096, 4096, 7, 2,
                 BigInteger.TEN.pow(12), ETHER.divide(BigInteger.TEN), ETHER.divide(BigInteger.valueOf(100)),
-                5_000, 200_000);
+                5_000, 200_000, 2_000);
     }
 
     public DeployParams withTreasury(String address) {
         return new DeployParams(minStake, unbondingDelay, maxServersPerModel, address, commitWindow, revealWindow,
                 maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash, absenceSlash, slashHonestBps,
-                callbackGasLimit);
+                callbackGasLimit, declineShareBps);
     }
 
     public DeployParams withWindows(long commitSeconds, long revealSeconds) {
         return new DeployParams(minStake, unbondingDelay, maxServersPerModel, treasury, commitSeconds, revealSeconds,
                 maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash, absenceSlash, slashHonestBps,
-                callbackGasLimit);
+                callbackGasLimit, declineShareBps);
+    }
+
+    public DeployParams withDeclineShareBps(int bps) {
+        return new DeployParams(minStake, unbondingDelay, maxServersPerModel, treasury, commitWindow, revealWindow,
+                maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash, absenceSlash, slashHonestBps,
+                callbackGasLimit, bps);
     }
 
     public DeployParams withMaxRounds(int rounds) {
         return new DeployParams(minStake, unbondingDelay, maxServersPerModel, treasury, commitWindow, revealWindow,
                 maxInputBytes, maxOutputBytes, maxK, rounds, minFee, dissentSlash, absenceSlash, slashHonestBps,
-                callbackGasLimit);
+                callbackGasLimit, declineShareBps);
     }
 }

@@ -138,7 +138,8 @@ public final class LedgermindContracts {
                 BigInteger.valueOf(p.commitWindow()), BigInteger.valueOf(p.revealWindow()),
                 BigInteger.valueOf(p.maxInputBytes()), BigInteger.valueOf(p.maxOutputBytes()),
                 BigInteger.valueOf(p.maxK()), BigInteger.valueOf(p.maxRounds()), p.minFee(), p.dissentSlash(),
-                p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()), BigInteger.valueOf(p.callbackGasLimit()));
+                p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()), BigInteger.valueOf(p.callbackGasLimit()),
+                BigInteger.valueOf(p.declineShareBps()));
     }
 
     /** Attaches to a deployment, signing as {@code credentials}. Checks the chain id matches. */
@@ -248,12 +249,32 @@ public final class LedgermindContracts {
 
     // ------------------------------------------------------------------ models
 
-    /** Registers a model; returns its id. */
+    /** Registers a model with its terms (one transaction); returns its id. */
     public int registerModel(ModelSpec spec) {
-        TransactionReceipt r = sender.send("ModelRegistry", deployment.modelRegistry(), models.registerModel(
-                spec.weightsHash(), spec.tokenizerHash(), spec.architectureHash(), spec.name(),
-                BigInteger.valueOf(spec.modes())), BigInteger.ZERO);
+        ModelTerms t = spec.terms();
+        RemoteFunctionCall<TransactionReceipt> call = t.equals(ModelTerms.NONE)
+                ? models.registerModel(spec.weightsHash(), spec.tokenizerHash(), spec.architectureHash(), spec.name(),
+                        BigInteger.valueOf(spec.modes()))
+                : models.registerModelWithTerms(spec.weightsHash(), spec.tokenizerHash(), spec.architectureHash(),
+                        spec.name(), BigInteger.valueOf(spec.modes()), BigInteger.valueOf(t.maxInputBytes()),
+                        BigInteger.valueOf(t.maxOutputTokens()), t.pricePerToken());
+        TransactionReceipt r = sender.send("ModelRegistry", deployment.modelRegistry(), call, BigInteger.ZERO);
         return ModelRegistry.getModelRegisteredEvents(r).getFirst().modelId.intValueExact();
+    }
+
+    /** Sets a model's terms (its registrant only: NotRegistrant otherwise). */
+    public TransactionReceipt setModelTerms(int modelId, ModelTerms t) {
+        return sender.send("ModelRegistry", deployment.modelRegistry(), models.setTerms(BigInteger.valueOf(modelId),
+                BigInteger.valueOf(t.maxInputBytes()), BigInteger.valueOf(t.maxOutputTokens()), t.pricePerToken()),
+                BigInteger.ZERO);
+    }
+
+    /** A model's terms ({@link ModelTerms#NONE} for one registered without terms). */
+    public ModelTerms modelTerms(int modelId) {
+        List<Type> v = sender.call("ModelRegistry", deployment.modelRegistry(), models.termsOf(BigInteger.valueOf(modelId)));
+        long maxIn = big(v.get(0)).longValueExact();
+        if (maxIn == 0) throw new ChainException("model " + modelId + " is not registered");
+        return new ModelTerms(maxIn, big(v.get(1)).longValueExact(), big(v.get(2)));
     }
 
     /** The model id this account registered for these content hashes, or 0. */
@@ -462,6 +483,14 @@ public final class LedgermindContracts {
 
     private static void requireLane(int lane) {
         if (lane < 0 || lane >= LANES) throw new IllegalArgumentException("lane must be 0.." + (LANES - 1) + ", was " + lane);
+    }
+
+    /**
+     * Declines an assigned task before committing (all the agent's seats): the seat is replaced at the commit
+     * timeout, or the task refunded, without a slash (see TaskMarket.decline).
+     */
+    public TransactionReceipt decline(BigInteger taskId, long agentId) {
+        return sendMarket(market.decline(taskId, BigInteger.valueOf(agentId)), BigInteger.ZERO);
     }
 
     /** Settles a task or handles its timeout (see TaskMarket.finalize). */

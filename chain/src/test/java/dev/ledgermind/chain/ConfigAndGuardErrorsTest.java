@@ -64,11 +64,11 @@ class ConfigAndGuardErrorsTest {
 
         // TaskMarket: one bad field at a time from a valid configuration, alone or against the others:
         // commitWindow 0, revealWindow 0, maxK 0 and 8, maxRounds 256 (8-bit round counter), absenceSlash
-        // above dissentSlash (withholding would be cheaper), slashHonestBps, callbackGasLimit, and a commit
+        // above dissentSlash (withholding would be cheaper), slashHonestBps, callbackGasLimit, declineShareBps, and a commit
         // window that makes a task outlive the registry's unbonding delay (1 day)
-        long[] good = {60, 60, 1024, 1024, 5, 2, 1, 1, 1, 5_000, 100_000};
+        long[] good = {60, 60, 1024, 1024, 5, 2, 1, 1, 1, 5_000, 100_000, 2_000};
         List<long[]> bad = new ArrayList<>();
-        for (int[] fv : new int[][] {{0, 0}, {1, 0}, {4, 0}, {4, 8}, {5, 256}, {8, 2}, {9, 10_001}, {10, 5_000_001},
+        for (int[] fv : new int[][] {{0, 0}, {1, 0}, {4, 0}, {4, 8}, {5, 256}, {8, 2}, {9, 10_001}, {10, 5_000_001}, {11, 10_001},
                 {0, 30_000}}) {
             long[] p = good.clone();
             p[fv[0]] = fv[1];
@@ -87,11 +87,11 @@ class ConfigAndGuardErrorsTest {
     }
 
     /** p = commitWindow, revealWindow, maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash,
-     *  absenceSlash, slashHonestBps, callbackGasLimit */
+     *  absenceSlash, slashHonestBps, callbackGasLimit, declineShareBps */
     private static TaskMarket.Config config(long[] p, String agents, String models, String rep, String val, String treasury) {
         return new TaskMarket.Config(agents, models, rep, val, treasury, u(p[0]).getValue(), u(p[1]).getValue(),
                 u(p[2]).getValue(), u(p[3]).getValue(), u(p[4]).getValue(), u(p[5]).getValue(), u(p[6]).getValue(),
-                u(p[7]).getValue(), u(p[8]).getValue(), u(p[9]).getValue(), u(p[10]).getValue());
+                u(p[7]).getValue(), u(p[8]).getValue(), u(p[9]).getValue(), u(p[10]).getValue(), u(p[11]).getValue());
     }
 
     @Test

@@ -59,7 +59,7 @@ final class NodeCommand implements Runnable {
             c = new NodeConfig(c.name(), rpcUrl != null ? rpcUrl : c.rpcUrl(), c.deployment(), c.privateKey(), c.agentUri(),
                     models != null ? models : c.models(), stake != null ? stake : c.stakeWei(),
                     store != null ? store : c.store(), metricsPort != null ? metricsPort : c.metricsPort(), c.pollMillis(),
-                    dishonest != null ? Dishonesty.parse(dishonest) : c.dishonesty(), c.feedPort(), c.feedUrl());
+                    dishonest != null ? Dishonesty.parse(dishonest) : c.dishonesty(), c.limits(), c.feedPort(), c.feedUrl());
             WorkerMain.run(c);
             return 0;
         }

@@ -72,7 +72,8 @@ class NetworkBackendTest {
         for (int i = 0; i < 3; i++) { // k=3: the market refuses k=2
             // no agentUri: each node registers its token feed's registration file
             NodeConfig c = new NodeConfig("gw-node" + i, devnet.rpcUrl(), deployment, devnet.accounts().get(2 + i).privateKey(),
-                    null, models, ETHER, dir.resolve("node" + i + ".db"), 0, 50, Dishonesty.HONEST, 0, null);
+                    null, models, ETHER, dir.resolve("node" + i + ".db"), 0, 50, Dishonesty.HONEST,
+                    dev.ledgermind.node.worker.WorkLimits.NONE, 0, null);
             TokenFeed feed = new TokenFeed(64);
             Worker w = new Worker(c, web3, new PacedRunner(i == 0 ? identities : TaskRunners.forModels(models), TOKEN_PACE),
                     NodeStore.open(c.store()), new NodeMetrics(), feed);

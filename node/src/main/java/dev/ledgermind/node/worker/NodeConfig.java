@@ -32,7 +32,9 @@ import java.util.List;
  *   "store": "node.db",
  *   "metricsPort": 0,
  *   "pollMillis": 200,
- *   "dishonesty": "none"                  // none | wrong-result | withhold-reveal (testing only)
+ *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal (testing only)
+ *   "maxInputBytes": 65536,               // optional: larger task inputs are declined (WorkLimits)
+ *   "maxOutputTokens": 512                // optional: tasks asking for more tokens are declined
  * }
  * }</pre>
  */
@@ -48,13 +50,14 @@ public record NodeConfig(
         int metricsPort,
         long pollMillis,
         Dishonesty dishonesty,
+        WorkLimits limits,
         int feedPort,
         String feedUrl) {
 
     /** A node without a token feed. */
     public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
-                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty) {
-        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty, -1, null);
+                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty, WorkLimits limits) {
+        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty, limits, -1, null);
     }
 
     public NodeConfig {
@@ -73,6 +76,14 @@ public record NodeConfig(
             throw new IllegalArgumentException("node config: feedUrl must be an http(s) URL");
         }
         models = List.copyOf(models);
+        if (limits == null) limits = WorkLimits.NONE;
+    }
+
+    /** A configuration without work limits (WorkLimits.NONE). */
+    public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
+                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty) {
+        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty,
+                WorkLimits.NONE);
     }
 
     /** Whether the node serves its token feed and registration file. */
@@ -127,6 +138,12 @@ public record NodeConfig(
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": $.dishonesty: " + redacted(e.getMessage()));
         }
+        WorkLimits limits;
+        long maxInputBytes = json.path("maxInputBytes").asLong(Long.MAX_VALUE);
+        if (maxInputBytes < 1) throw new IllegalArgumentException(where + ": $.maxInputBytes must be at least 1");
+        long maxOutputTokens = json.path("maxOutputTokens").asLong(Long.MAX_VALUE);
+        if (maxOutputTokens < 0) throw new IllegalArgumentException(where + ": $.maxOutputTokens must not be negative");
+        limits = new WorkLimits(maxInputBytes, maxOutputTokens);
         try {
             return new NodeConfig(
                     json.path("name").asText(file.getFileName().toString().replaceFirst("\\.json$", "")),
@@ -140,6 +157,7 @@ public record NodeConfig(
                     metricsPort,
                     pollMillis,
                     dishonesty,
+                    limits,
                     json.path("feedPort").asInt(-1),
                     json.hasNonNull("feedUrl") ? json.get("feedUrl").asText() : null);
         } catch (IllegalArgumentException e) {
@@ -177,7 +195,7 @@ public record NodeConfig(
     public String toString() {
         return "NodeConfig[name=" + name + ", rpcUrl=" + withoutSecrets(rpcUrl) + ", deployment=" + deployment + ", models=" + models
                 + ", stakeWei=" + stakeWei + ", store=" + store + ", metricsPort=" + metricsPort
-                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", feedPort=" + feedPort + ", feedUrl=" + feedUrl
-                + ", privateKey=<hidden>]";
+                + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", limits=" + limits + ", feedPort=" + feedPort
+                + ", feedUrl=" + feedUrl + ", privateKey=<hidden>]";
     }
 }

@@ -56,7 +56,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>a reveal is attempted for as long as the chain's reveal phase is open.</li>
  * </ul>
  * RPC failures and reverted transactions are logged with the task id and retried on the next pass; a
- * task whose window has closed is marked failed with the reason.
+ * task whose window has closed is marked failed with the reason. A task over the node's {@link WorkLimits}
+ * is declined on chain before anything is computed ({@code TaskMarket.decline}: replaced or refunded at the
+ * commit timeout, not slashed) rather than left to time out.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -312,7 +314,7 @@ public final class Worker implements AutoCloseable {
             return;
         }
         switch (task.state()) {
-            case ASSIGNED -> compute(task);
+            case ASSIGNED -> compute(task, onChain);
             case COMPUTED, COMMIT_SENT -> commitStep(task, onChain);
             case COMMITTED, REVEAL_SENT -> revealStep(task, onChain);
             case REVEALED -> {
@@ -377,7 +379,7 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private void compute(TaskRecord task) {
+    private void compute(TaskRecord task, TaskState onChain) {
         ModelIdentity model = modelsById.get(task.modelId());
         if (model == null) {
             store.markFailed(task.taskId(), "assigned model id " + task.modelId() + " is not one this node serves");
@@ -391,6 +393,11 @@ public final class Worker implements AutoCloseable {
             // nodes agree on it rather than time out.
             input = null;
             log.warn("event=bad-input node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
+        }
+        String over = config.limits().exceededBy(task.input().length, input == null ? 0 : input.maxTokens());
+        if (over != null) {
+            decline(task, onChain, over);
+            return;
         }
         long t0 = System.nanoTime();
         TaskResult result;
@@ -414,6 +421,22 @@ public final class Worker implements AutoCloseable {
         metrics.computed.increment();
         log.info("event=computed node={} task={} resultHash={} ms={}", config.name(), task.taskId(),
                 Numeric.toHexString(saved.resultHash()), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Declines a task over this node's limits, once: a decline already on chain is not an error. */
+    private void decline(TaskRecord task, TaskState onChain, String reason) {
+        BigInteger id = task.taskId();
+        if (onChain.phase() != TaskPhase.COMMITTING) {
+            store.markFailed(id, reason + "; the commit window closed before this node declined");
+            return;
+        }
+        try {
+            TransactionReceipt r = chain.decline(id, agentId);
+            log.info("event=declined node={} task={} reason=\"{}\" tx={}", config.name(), id, reason, r.getTransactionHash());
+        } catch (ContractRevertedException e) {
+            if (!"AlreadyDeclined".equals(e.errorName())) throw e; // sent before a restart
+        }
+        store.markFailed(id, "declined: " + reason);
     }
 
     @Override

@@ -32,6 +32,16 @@ class NodeConfigParseTest {
         assertEquals(9100, c.metricsPort());
         assertEquals("node", c.name());
         assertFalse(c.toString().contains(KEY));
+        assertEquals(WorkLimits.NONE, c.limits(), "no limits unless the file sets them");
+    }
+
+    @Test
+    void workLimitsParseAndNameWhatATaskExceeds() {
+        NodeConfig c = NodeConfig.parse(config(",\"maxInputBytes\":4096,\"maxOutputTokens\":256").getBytes(StandardCharsets.UTF_8), FILE);
+        assertEquals(new WorkLimits(4096, 256), c.limits());
+        assertNull(c.limits().exceededBy(4096, 256));
+        assertEquals("input of 4097 bytes is over this node's maxInputBytes 4096", c.limits().exceededBy(4097, 0));
+        assertEquals("maxTokens 257 is over this node's maxOutputTokens 256", c.limits().exceededBy(10, 257));
     }
 
     @Test
@@ -64,6 +74,9 @@ class NodeConfigParseTest {
         assertTrue(reject(config(",\"dishonesty\":\"sometimes\"")).getMessage()
                 .startsWith("node config /cfg/node.json: $.dishonesty: unknown dishonesty"));
         assertEquals("node config /cfg/node.json: $ must be a JSON object", reject("42").getMessage());
+        assertEquals("node config /cfg/node.json: $.maxInputBytes must be at least 1", reject(config(",\"maxInputBytes\":0")).getMessage());
+        assertEquals("node config /cfg/node.json: $.maxOutputTokens must not be negative",
+                reject(config(",\"maxOutputTokens\":-1")).getMessage());
         assertEquals("node config /cfg/node.json: privateKey must be 32 bytes of hex",
                 reject(config("").replace(KEY, KEY.substring(2))).getMessage());
         assertTrue(reject(config("").replace("\"d.json\"", "\"a\\u0000b\"")).getMessage()

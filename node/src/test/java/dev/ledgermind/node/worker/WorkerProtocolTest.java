@@ -301,4 +301,58 @@ class WorkerProtocolTest {
             }
         }
     }
+
+    @Test
+    void aTaskOverTheNodesLimitsIsDeclinedInsteadOfTimingOutAndTheNodeIsNotSlashed() throws Exception {
+        // a model only this worker serves, so that the market must draw it (and has no one to replace it with)
+        ModelIdentity limited = FakeHashRunner.identity("fake-limited-model");
+        int limitedId = registerModel(limited);
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        FakeHashRunner fake = new FakeHashRunner(limited);
+        dev.ledgermind.node.task.TaskRunner counting = new dev.ledgermind.node.task.TaskRunner() {
+            @Override
+            public List<ModelIdentity> models() {
+                return fake.models();
+            }
+
+            @Override
+            public dev.ledgermind.node.task.TaskResult run(TaskInput input) {
+                runs.incrementAndGet();
+                return fake.run(input);
+            }
+        };
+        NodeConfig config = new NodeConfig("limited", devnet.rpcUrl(), deploymentFile, devnet.accounts().get(5).privateKey(),
+                "ledgermind://limited", List.of(limited.name()), ETHER, dir.resolve("limited.db"), 0, 50, Dishonesty.HONEST,
+                new WorkLimits(64, 0));
+        Worker w = new Worker(config, web3, counting, NodeStore.open(config.store()), new NodeMetrics());
+        w.join();
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        LedgermindContracts chain = requester.chain();
+        BigInteger fee = ETHER.divide(BigInteger.valueOf(100));
+        BigInteger stakeBefore = deployer.stakeOf(w.agentId()).bonded();
+        BigInteger refundsBefore = chain.pendingWithdrawal(chain.address());
+
+        SubmittedTask big = requester.submit(TaskInput.embed(limited.name(), List.of("x".repeat(200))), limitedId, 1, fee);
+        for (int i = 0; i < 3; i++) w.pollOnce();
+        assertEquals(0, runs.get(), "a task over the limits is not computed");
+        try (NodeStore peek = NodeStore.open(dir.resolve("limited.db"))) {
+            var rec = peek.find(big.taskId()).orElseThrow();
+            assertEquals(TaskState.FAILED, rec.state());
+        }
+        assertEquals(dev.ledgermind.chain.TaskPhase.COMMITTING, chain.phase(big.taskId()), "declined, not committed");
+        AnvilControl anvil = new AnvilControl(new HttpService(devnet.rpcUrl()));
+        anvil.increaseTime(31);
+        anvil.mine();
+        chain.finalizeTask(big.taskId());
+        assertEquals(dev.ledgermind.chain.TaskPhase.REFUNDED, chain.phase(big.taskId()));
+        assertEquals(stakeBefore, deployer.stakeOf(w.agentId()).bonded(), "a declining node is not slashed");
+        BigInteger share = fee.multiply(BigInteger.valueOf(DeployParams.defaults().declineShareBps())).divide(BigInteger.valueOf(10_000));
+        assertEquals(refundsBefore.add(fee).subtract(share), chain.pendingWithdrawal(chain.address()),
+                "the requester pays the decline share");
+
+        // within the limits, the same node computes and answers
+        SubmittedTask small = requester.submit(TaskInput.embed(limited.name(), List.of("short")), limitedId, 1, fee);
+        assertTrue(drive(requester, small, List.of(w)).accepted());
+        assertEquals(1, runs.get());
+    }
 }
