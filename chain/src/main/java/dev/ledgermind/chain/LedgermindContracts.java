@@ -338,8 +338,9 @@ public final class LedgermindContracts {
     /**
      * The seats a round's draw gives: {@code TaskMarket.drawSeats}, the contract's one implementation of the
      * draw, from the round's pool snapshot (TaskSubmitted.pool or ReplacementPending.pool) and the hash of
-     * the block of that event's log. When the round is already drawn, or a later round has opened, the
-     * task's seats as the chain has them now ({@link #taskNodes}).
+     * the block of that event's log. When the round is already drawn, the task's seats as the chain has
+     * them; when a later round's draw is pending, the seats as stored (its pending positions still name the
+     * agents they replace).
      */
     public List<Long> drawSeats(BigInteger taskId, byte[] pool, String blockHash) {
         try {
@@ -347,7 +348,9 @@ public final class LedgermindContracts {
                     market.drawSeats(taskId, pool, Numeric.hexStringToByteArray(blockHash))).getFirst());
         } catch (ContractRevertedException e) {
             if (!"PoolMismatch".equals(e.errorName())) throw e;
-            return taskNodes(taskId); // a later round's pool is pending
+            // a later round is pending: the seats as stored, where a position still to draw names the agent it
+            // replaces (so a node reading an old TaskSubmitted still finds the seat it held, and then that it lost it)
+            return longs(sender.call("TaskMarket", deployment.taskMarket(), market.taskNodes(taskId)).getFirst());
         }
     }
 

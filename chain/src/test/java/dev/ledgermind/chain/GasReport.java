@@ -267,6 +267,9 @@ class GasReport {
             | scratch-memory commitment hashing; derivable event fields dropped (TaskSubmitted.revealDeadline, Committed.position) | 456,294 |
             | hand-encoded draw (no generic array decoding, no bounds-checked indexing) | 450,899 |
             | Revealed without the node address and position it shares with Committed; result hash 0 for inline outputs | 447,967 |
+            | (issue 11, later changes: 449,005) the draw moved out of the submission (pool snapshot, drawn by the first commit from the submission block's hash) | 452,666 |
+            | the draw fused into one assembly pass | 451,495 |
+            | Committed with topics only (lane, commitment and committer are the call's own); TaskSubmitted without commitDeadline | 448,788 |
 
             What the design keeps, unchanged: commit-reveal (a commitment is
             keccak256(abi.encode(taskId, node, resultHash, traceRoot, salt)) and the reveal phase opens only
