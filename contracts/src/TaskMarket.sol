@@ -28,7 +28,10 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
 ///           `absenceSlash` and replaced by fresh draws (keeping the commitments already made) for up
-///           to `maxRounds` rounds; when no rounds or too few eligible nodes remain, the fee is refunded.
+///           to `maxRounds` rounds, drawn like a submission's (pool frozen at the finalize, the first
+///           commit of the new round draws them with the finalize block's hash); when no rounds or too
+///           few eligible nodes remain, the fee is refunded; a draw that no one resolved while its seed
+///           block's hash was available (256 blocks) is refunded in full with no one slashed.
 ///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury;
 ///         the fee's rounding remainder goes to the accepted leader (the first revealer of the result).
 ///
@@ -41,7 +44,8 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///
 ///      Storage, designed for the gas target (one k=3 task in <= 450k gas). A task is two words (three
 ///      when k > 4): `state` = status | k | committed | revealed | agreed | leader | flags | round |
-///      deadline | modelId | node ids 0..3 (uint32 each), the only word that commit and reveal read;
+///      deadline | modelId | node ids 0..3 (uint32 each; in round 0, until the first commit draws them,
+///      the top 128 bits of the pool snapshot's hash), the only word that commit and reveal read;
 ///      `payment` = requester | fee, read at settlement; `extra` = node ids 4..6.
 ///
 ///      Commitments live in per-agent lanes, not per task: `_lanes[agentId][lane]` holds
