@@ -12,9 +12,11 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 /// @title Ledgermind task market, replicated mode.
 /// @notice A requester submits a task (model, input, parameters, redundancy k: 1 or 3..maxK) with its
 ///         fee in escrow. Its k seats are drawn among the staked nodes that serve the model, each seat
-///         independently and with replacement, weighted by stake, from block.prevrandao and the task id
-///         (so a node may hold several seats, and splitting stake over many agents buys no seats: see
-///         docs/DESIGN.md section 6). Each drawn node commits once, for all its seats, to
+///         independently and with replacement, weighted by stake (so a node may hold several seats, and
+///         splitting stake over many agents buys no seats: see docs/DESIGN.md section 6.1), from the pool
+///         frozen at the submission and the hash of the submission's block, which no one knew when the
+///         submission was sent; the first commit draws them (`drawSeats` previews the draw). Each drawn
+///         node commits once, for all its seats, to
 ///         keccak256(abi.encode(taskId, node, resultHash, traceRoot, salt)) before the commit deadline;
 ///         once all seats have committed they reveal before the reveal deadline. The last reveal settles
 ///         the task in the same transaction; `finalize` settles after a deadline (and handles commit
@@ -26,8 +28,11 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
 ///           `absenceSlash` (except those that declined first, `decline`) and replaced by fresh draws
-///           (keeping the commitments already made) for up to `maxRounds` rounds; when no rounds or too
-///           few eligible nodes remain, the fee is refunded, less `declineShareBps` per declined seat.
+///           (keeping the commitments already made) for up to `maxRounds` rounds, drawn like a
+///           submission's (pool frozen at the finalize, the first commit of the new round draws them with
+///           the finalize block's hash); when no rounds or too few eligible nodes remain, the fee is
+///           refunded, less `declineShareBps` per declined seat; a draw that no one resolved while its
+///           seed block's hash was available (256 blocks) is refunded in full with no one slashed.
 ///         A task must also be within its model's terms (ModelRegistry: input bytes, maxTokens, price per
 ///         token), checked at submission.
 ///         Slash proceeds go `slashHonestBps` to the task's accepted nodes and the rest to the treasury;
@@ -42,7 +47,8 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///
 ///      Storage, designed for the gas target (one k=3 task in <= 450k gas). A task is two words (three
 ///      when k > 4): `state` = status | k | committed | revealed | agreed | leader | flags | round |
-///      deadline | modelId | node ids 0..3 (uint32 each), the only word that commit and reveal read;
+///      deadline | modelId | node ids 0..3 (uint32 each; in round 0, until the first commit draws them,
+///      the top 128 bits of the pool snapshot's hash), the only word that commit and reveal read;
 ///      `payment` = requester | fee, read at settlement; `extra` = node ids 4..6.
 ///
 ///      Commitments live in per-agent lanes, not per task: `_lanes[agentId][lane]` holds
@@ -130,9 +136,8 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         if (msg.value == 0 || msg.value < minFee + callbackFee) revert FeeTooLow(msg.value, minFee + callbackFee);
         if (msg.value > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max);
         uint256 fee = msg.value - callbackFee;
-        uint32[] memory drawn;
-        uint256 deadline;
-        (taskId, deadline, drawn) = _open(modelId, k, flags | (mode << 4), fee, input.length, maxTokens);
+        bytes memory pool;
+        (taskId,, pool) = _open(modelId, k, flags | (mode << 4), fee, input.length, maxTokens);
         if (callbackFee != 0) _callbackFee[taskId] = callbackFee;
         emit TaskSubmitted(
             taskId,
@@ -148,44 +153,38 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             mode,
             flags,
             fee,
-            deadline,
-            drawn
+            pool
         );
     }
 
-    /// @dev Checks the model and the task against its terms, draws the nodes, counts msg.value into escrow
-    ///      (the nodes' `fee` and the callback fee) and writes the new task.
+    /// @dev Checks the model and the task against its terms, snapshots the pool the seats will be drawn
+    ///      from (the draw itself waits for this block's hash: see the assignment notes in TaskMarketBase),
+    ///      counts msg.value into escrow (the nodes' `fee` and the callback fee) and writes the new task, with
+    ///      the snapshot's hash where its node ids will go.
     function _open(uint32 modelId, uint8 k, uint8 flagsAndMode, uint256 fee, uint256 inputLength, uint256 maxTokens)
         private
-        returns (uint256 taskId, uint256 deadline, uint32[] memory drawn)
+        returns (uint256 taskId, uint256 deadline, bytes memory pool)
     {
         uint256 tot = _totalsWord();
         taskId = uint64(tot) + 1;
         uint32[7] memory none;
+        uint256 hash;
+        uint256 eligible;
         uint256 terms;
-        (drawn, terms) = _draw(modelId, none, k, _seed(taskId, 0), true);
+        (pool, hash, eligible, terms) = _snapshot(modelId, none, true);
         _requireWithinTerms(modelId, terms, inputLength, maxTokens, fee);
-        if (drawn.length < k) revert NotEnoughNodes(modelId, drawn.length, k);
+        if (eligible < k) revert NotEnoughNodes(modelId, eligible, k);
         uint256 escrowed = uint96(tot >> 64) + msg.value;
         if (escrowed > type(uint96).max) revert FeeTooHigh(msg.value, type(uint96).max - uint96(tot >> 64));
         _setTotalsWord((tot & ~(uint256(type(uint160).max))) | taskId | (escrowed << 64));
 
         deadline = uint32(block.timestamp + commitWindow);
         uint256 state = uint256(uint8(Status.Active)) | (uint256(k) << S_K) | (uint256(NO_LEADER) << S_LEADER)
-            | (uint256(flagsAndMode) << S_FLAGS) | (deadline << S_DEADLINE) | (uint256(modelId) << S_MODEL);
-        uint256 extra;
-        for (uint256 i; i < k; ++i) {
-            uint256 id = drawn[i];
-            if (i < 4) state |= id << (S_NODES + 32 * i);
-            else extra |= id << (32 * (i - 4));
-            for (uint256 j; j < i; ++j) {
-                if (drawn[j] == id) state |= uint256(FLAG_MULTISEAT) << S_FLAGS;
-            }
-        }
+            | (uint256(flagsAndMode | FLAG_DRAW_PENDING) << S_FLAGS) | (deadline << S_DEADLINE)
+            | (uint256(modelId) << S_MODEL) | (hash << S_NODES);
         TaskWords storage w = _tasks[taskId];
         w.state = state;
         w.payment = uint256(uint160(msg.sender)) | (fee << 160);
-        if (k > 4) w.extra = extra;
     }
 
     /// @notice Commits an assigned node to its result:
@@ -194,15 +193,47 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///         The commitment is kept in one of the agent's lanes (see the contract notes) until the
     ///         reveal, which names the same lane; the node must not reuse that lane for another commit
     ///         before it has revealed here.
+    ///         While the round's seats are not drawn yet (FLAG_DRAW_PENDING) this reverts DrawPending: the
+    ///         round's first commit uses the overload that takes the pool.
     /// @param taskId the task
     /// @param agentId the assigned agent
     /// @param lane the agent's lane to keep the commitment in (0..255)
     /// @param commitment the commitment
     function commit(uint256 taskId, uint256 agentId, uint8 lane, bytes32 commitment) external nonReentrant {
+        _commit(taskId, agentId, lane, commitment, msg.data[0:0]);
+    }
+
+    /// @notice `commit`, which first draws the round's seats when they are pending: `pool` is the round's
+    ///         pool snapshot (TaskSubmitted.pool, or ReplacementPending.pool in a replacement round), checked
+    ///         against the hash stored when the round opened; the seats are drawn from it with the hash of
+    ///         the block that opened the round (see `drawSeats`, which previews them) and stored, and then
+    ///         the caller must hold one of them (NotAssigned reverts the draw too). When the seats are
+    ///         already drawn the pool is ignored.
+    /// @param taskId the task
+    /// @param agentId the assigned agent
+    /// @param lane the agent's lane to keep the commitment in (0..255)
+    /// @param commitment the commitment
+    /// @param pool the round's pool snapshot
+    function commit(uint256 taskId, uint256 agentId, uint8 lane, bytes32 commitment, bytes calldata pool)
+        external
+        nonReentrant
+    {
+        _commit(taskId, agentId, lane, commitment, pool);
+    }
+
+    function _commit(uint256 taskId, uint256 agentId, uint8 lane, bytes32 commitment, bytes calldata pool) private {
         uint256 s = _tasks[taskId].state;
         if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
         uint256 deadline = uint32(s >> S_DEADLINE);
         if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
+        if ((s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) {
+            // the round's first commit draws its seats (written below with the commit bits: no extra SSTORE)
+            if (pool.length == 0) revert DrawPending(taskId);
+            uint256 seedBlock = _checkPool(taskId, s, pool);
+            bytes32 seedHash = blockhash(seedBlock);
+            if (seedHash == 0) revert SeedBlockUnavailable(taskId, seedBlock, block.number);
+            s = _resolveDraw(taskId, s, pool, seedHash);
+        }
         // one commitment covers all the seats the agent holds in the task (seats are drawn with replacement)
         uint256 bits = _seatsIn(taskId, s, agentId) << S_COMMITTED;
         if (s & bits != 0) revert AlreadyCommitted(taskId, agentId);
@@ -214,7 +245,7 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         // the lane names the task in clear, so the stake behind it is held until the task settles (openCommitments)
         _lanes[agentId][lane] = _laneValue(taskId, commitment);
         _tasks[taskId].state = s | bits;
-        emit Committed(taskId, agentId, msg.sender, lane, commitment);
+        emit Committed(taskId, agentId);
     }
 
     /// @notice Declines an assigned task before committing to it, for every seat the agent holds: work
@@ -226,10 +257,31 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     /// @param taskId the task
     /// @param agentId the assigned agent
     function decline(uint256 taskId, uint256 agentId) external nonReentrant {
+        _decline(taskId, agentId, msg.data[0:0]);
+    }
+
+    /// @notice `decline`, which first draws the round's seats when they are pending (as `commit` with a pool).
+    /// @param taskId the task
+    /// @param agentId the assigned agent
+    /// @param pool the round's pool snapshot (TaskSubmitted.pool, or ReplacementPending.pool)
+    function decline(uint256 taskId, uint256 agentId, bytes calldata pool) external nonReentrant {
+        _decline(taskId, agentId, pool);
+    }
+
+    function _decline(uint256 taskId, uint256 agentId, bytes calldata pool) private {
         uint256 s = _tasks[taskId].state;
         if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
         uint256 deadline = uint32(s >> S_DEADLINE);
         if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
+        if ((s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) {
+            // a seat must exist before it is declined: draw the round's seats, as its first commit would
+            if (pool.length == 0) revert DrawPending(taskId);
+            uint256 seedBlock = _checkPool(taskId, s, pool);
+            bytes32 seedHash = blockhash(seedBlock);
+            if (seedHash == 0) revert SeedBlockUnavailable(taskId, seedBlock, block.number);
+            s = _resolveDraw(taskId, s, pool, seedHash);
+            _tasks[taskId].state = s;
+        }
         uint256 seats = _seatsIn(taskId, s, agentId);
         if ((s >> S_COMMITTED) & seats != 0) revert AlreadyCommitted(taskId, agentId);
         if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
@@ -315,8 +367,46 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///         after the commit deadline, it slashes and replaces the missing nodes (or refunds).
     ///         For callback tasks the caller must leave at least callbackGasLimit for the consumer.
     /// @param taskId the task
+    ///         While the round's seats are not drawn yet (FLAG_DRAW_PENDING), this reverts DrawPending:
+    ///         use the overload that takes the pool.
+    /// @param taskId the task
     function finalize(uint256 taskId) external nonReentrant {
-        _delegateSettlement(abi.encodeCall(IVerificationMode.finalize, (taskId)));
+        _delegateSettlement(abi.encodeCall(IVerificationMode.finalize, (taskId, msg.data[0:0])));
+    }
+
+    /// @notice `finalize` of a task whose round's seats are not drawn yet (no seat committed): past the commit
+    ///         deadline it draws them from `pool` (as `commit` would) and slashes and replaces them as absent;
+    ///         if the hash of the pool's block is no longer available (more than 256 blocks), no one was ever
+    ///         assigned: the task is refunded in full and no one is slashed (DrawExpired). When the seats
+    ///         are already drawn the pool is ignored.
+    /// @param taskId the task
+    /// @param pool the round's pool snapshot (TaskSubmitted.pool or ReplacementPending.pool)
+    function finalize(uint256 taskId, bytes calldata pool) external nonReentrant {
+        _delegateSettlement(abi.encodeCall(IVerificationMode.finalize, (taskId, pool)));
+    }
+
+    /// @notice The seats the round's draw gives (what its first commit will store), from the round's pool
+    ///         snapshot and the hash of the block that opened the round, which a node reads off its log
+    ///         (TaskSubmitted or ReplacementPending: the log's blockHash; a view at the latest block cannot
+    ///         read that block's own hash). The one implementation of the draw: nodes call this rather than
+    ///         reimplement it. When the seats are already drawn, returns them (pool and hash ignored).
+    /// @param taskId the task
+    /// @param pool the round's pool snapshot
+    /// @param blockHash the hash of the pool's block (checked against blockhash() when the chain still has it)
+    /// @return nodes k agent ids, by position (replacements included)
+    function drawSeats(uint256 taskId, bytes calldata pool, bytes32 blockHash) external view returns (uint32[] memory nodes) {
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) == uint8(Status.None)) revert UnknownTask(taskId);
+        if ((s >> S_FLAGS) & FLAG_DRAW_PENDING == 0) return _nodeList(_decode(taskId, s));
+        uint256 seedBlock = _checkPool(taskId, s, pool);
+        bytes32 chainHash = blockhash(seedBlock);
+        if (chainHash != 0 && chainHash != blockHash) revert SeedBlockHashMismatch(taskId, seedBlock, blockHash);
+        (uint256 drawn, uint256 extra) = _drawSeats(taskId, s, pool, blockHash);
+        uint256 k = uint8(s >> S_K);
+        nodes = new uint32[](k);
+        for (uint256 pos; pos < k; ++pos) {
+            nodes[pos] = pos < 4 ? uint32(drawn >> (S_NODES + 32 * pos)) : uint32(extra >> (32 * (pos - 4)));
+        }
     }
 
     /// @notice Pays an agent's unclaimed rewards to its payout address (agentWallet, else owner).
@@ -407,7 +497,7 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         v.status = uint8(t.status);
         v.phase = uint8(_phase(t));
         v.mode = t.flags >> 4;
-        v.flags = t.flags & FLAGS_MASK;
+        v.flags = t.flags & (FLAGS_MASK | FLAG_DRAW_PENDING);
         v.k = t.k;
         v.round = t.round;
         v.committedMask = t.committed;
@@ -430,7 +520,9 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         return _phase(_load(taskId));
     }
 
-    /// @notice The agent ids assigned to a task, by position (replacements included).
+    /// @notice The agent ids assigned to a task, by position (replacements included). While the round's
+    ///         draw is pending (FLAG_DRAW_PENDING) a position to be drawn holds 0 in round 0 and the replaced
+    ///         agent in a replacement round; `drawSeats` previews the draw.
     /// @param taskId the task
     /// @return nodes k agent ids
     function taskNodes(uint256 taskId) external view returns (uint32[] memory nodes) {
@@ -461,6 +553,7 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     function positionOf(uint256 taskId, uint256 agentId) external view returns (uint256) {
         uint256 s = _tasks[taskId].state;
         if (uint8(s) == uint8(Status.None)) revert UnknownTask(taskId);
+        if (uint8(s >> S_ROUND) == 0 && (s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) revert DrawPending(taskId);
         return _lowestBit(_seatsIn(taskId, s, agentId));
     }
 

@@ -38,9 +38,8 @@ contract AttacksTest is MarketFixture {
     /// @dev Over `tasks` k=3 draws, how often the agents in [firstAttacker, lastAttacker] hold a quorum (>= 2 seats).
     function _captureRate(uint256 firstAttacker, uint256 lastAttacker, uint256 tasks) internal returns (uint256 captured) {
         for (uint256 i; i < tasks; ++i) {
-            vm.prevrandao(keccak256(abi.encode("draw", i)));
             uint256 taskId = submit(REQUESTER, 3, MIN_FEE);
-            uint32[] memory nodes = market.taskNodes(taskId);
+            uint32[] memory nodes = seats(taskId);
             uint256 seats;
             for (uint256 s; s < nodes.length; ++s) {
                 if (nodes[s] >= firstAttacker && nodes[s] <= lastAttacker) ++seats;
@@ -97,7 +96,7 @@ contract AttacksTest is MarketFixture {
         uint256 honest = addNode(operator(1), 2 ether);
         assertTrue(models.serves(honest, modelId), "staked node joins");
         uint256 taskId = submit(REQUESTER, 1, MIN_FEE);
-        assertEq(market.taskNodes(taskId)[0], honest, "draw works");
+        assertEq(seats(taskId)[0], honest, "draw works");
     }
 
     // ------------------------------------------------------------ model registration front-run
@@ -123,8 +122,11 @@ contract AttacksTest is MarketFixture {
         models.declareServes(node, own);
         vm.deal(REQUESTER, 1 ether);
         vm.prank(REQUESTER);
+        vm.recordLogs();
         uint256 taskId = market.submitTask{value: MIN_FEE}(own, keccak256("in"), "in", 1, 0, 16, 0, 1, 0, 0);
-        assertEq(market.taskNodes(taskId)[0], node, "task on the victim's entry");
+        capturePools();
+        mine();
+        assertEq(seats(taskId)[0], node, "task on the victim's entry");
     }
 
     // ------------------------------------------------------------ callback gas
@@ -140,12 +142,15 @@ contract AttacksTest is MarketFixture {
         uint256 held = CALLBACK_GAS * 1 gwei;
         vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.FeeTooLow.selector, MIN_FEE, MIN_FEE + held));
         consumer.request{value: MIN_FEE}(modelId);
+        vm.recordLogs();
         uint256 taskId = consumer.request{value: MIN_FEE + held}(modelId);
+        capturePools();
+        mine();
         bytes memory out = "out";
         address op = ownerOf(node);
         bytes32 c = market.commitmentOf(taskId, op, keccak256(out), keccak256("t"), bytes32(0));
         vm.startPrank(op);
-        market.commit(taskId, node, 0, c);
+        market.commit(taskId, node, 0, c, pools[taskId]);
         market.reveal{gas: 1_000_000}(taskId, node, 0, keccak256(out), keccak256("t"), bytes32(0), out);
         vm.stopPrank();
         assertEq(market.pendingWithdrawals(op), held, "the deliverer is paid the callback's gas");
@@ -161,7 +166,7 @@ contract AttacksTest is MarketFixture {
     function testWithholdingAWrongRevealIsNotCheaperThanRevealingIt() public {
         for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
         uint256 a = submitDistinct(REQUESTER, 3, 3e15);
-        uint32[] memory n = market.taskNodes(a);
+        uint32[] memory n = seats(a);
         for (uint256 i; i < 3; ++i) commitAs(a, n[i], i == 2 ? keccak256("wrong") : keccak256("r"));
         revealAs(a, n[0], keccak256("r"));
         revealAs(a, n[1], keccak256("r"));
@@ -203,7 +208,7 @@ contract AttacksTest is MarketFixture {
     function testUnstakeAfterCommitCannotEscapeTheSlash() public {
         for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
         uint256 a = submitDistinct(REQUESTER, 3, 3e15);
-        uint32[] memory n = market.taskNodes(a);
+        uint32[] memory n = seats(a);
         for (uint256 i; i < 3; ++i) commitAs(a, n[i], i == 2 ? keccak256("wrong") : keccak256("r"));
         address cheat = ownerOf(n[2]);
         vm.prank(cheat);

@@ -38,7 +38,8 @@ contract FuzzTest is MarketFixture {
             assertTrue(ok, "valid submission accepted");
             assertEq(escrowedAfter, escrowedBefore + fee, "fee escrowed");
             uint256 taskId = abi.decode(ret, (uint256));
-            assertEq(market.taskNodes(taskId).length, k, "k seats drawn");
+            assertEq(market.getTask(taskId).k, k, "k seats to draw");
+            assertTrue(drawPending(taskId), "seats drawn by the first commit");
         } else {
             assertTrue(!ok && ret.length >= 4 && bytes4(ret) == expected, "named error");
             assertEq(escrowedAfter, escrowedBefore, "nothing escrowed");
@@ -49,13 +50,13 @@ contract FuzzTest is MarketFixture {
         // address(0) never sends a transaction (the operator cache's empty value is address(0))
         vm.assume(caller != address(0));
         uint256 taskId = submit(REQUESTER, 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         uint256 agentId = 1 + agentSeed % 6; // 1..5 exist; 6 does not
         bool assigned;
         for (uint256 i; i < nodes.length; ++i) if (nodes[i] == agentId) assigned = true;
         bool isOperator = agentId <= 5 && caller == ownerOf(agentId);
         vm.prank(caller);
-        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.commit, (taskId, agentId, lane, commitment)));
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeWithSignature("commit(uint256,uint256,uint8,bytes32,bytes)", taskId, agentId, lane, commitment, pools[taskId]));
         if (!assigned) assertTrue(!ok && bytes4(ret) == TaskMarketBase.NotAssigned.selector, "NotAssigned");
         else if (commitment == 0) assertTrue(!ok && bytes4(ret) == TaskMarketBase.ZeroCommitment.selector, "ZeroCommitment");
         else if (!isOperator) assertTrue(!ok && bytes4(ret) == TaskMarketBase.NotOperator.selector, "NotOperator");
@@ -65,12 +66,12 @@ contract FuzzTest is MarketFixture {
     function testFuzzRevealOpensOnlyTheCommittedResult(bytes32 result, bytes32 guess, bytes32 salt) public {
         vm.assume(result != 0);
         uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         for (uint256 i; i < 3; ++i) {
             address op = ownerOf(nodes[i]);
             bytes32 c = market.commitmentOf(taskId, op, result, result, salt);
             vm.prank(op);
-            market.commit(taskId, nodes[i], 7, c);
+            market.commit(taskId, nodes[i], 7, c, pools[taskId]); // the pool is ignored once drawn
         }
         vm.prank(ownerOf(nodes[0]));
         (bool ok, bytes memory ret) =
@@ -81,17 +82,53 @@ contract FuzzTest is MarketFixture {
 
     function testFuzzFinalizeIsTooEarlyBeforeTheDeadlineAndAlwaysWorksAfter(uint32 wait, uint8 committers) public {
         uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         uint256 n = committers % 4;
         for (uint256 i; i < n; ++i) commitAs(taskId, nodes[i], keccak256("r"));
         vm.warp(block.timestamp + wait % 400);
         TaskMarketBase.TaskView memory t = market.getTask(taskId);
         uint256 ready = n == 3 ? t.revealDeadline : t.commitDeadline;
-        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.finalize, (taskId)));
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeWithSignature("finalize(uint256,bytes)", taskId, pools[taskId]));
         if (block.timestamp <= ready) assertTrue(!ok && bytes4(ret) == TaskMarketBase.TooEarly.selector, "TooEarly");
         else assertTrue(ok, "finalize after the deadline");
         (, uint256 escrowed, uint256 unclaimed) = market.totals();
         assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
+
+    /// @notice Whatever stake and serving changes follow a submission (top-ups, unstaking, new servers,
+    ///         servers leaving), the seats its first commit stores are the ones the submission's pool and
+    ///         block hash gave: the pool was frozen at the submission.
+    function testFuzzDrawNeverChangesAfterSubmission(uint256 changes, uint96 amount, uint8 k) public {
+        k = [1, 3, 5][k % 3];
+        uint256 taskId = submit(REQUESTER, k, 3e15);
+        uint32[] memory before = seats(taskId);
+        for (uint256 i; i < 4; ++i) {
+            uint256 action = (changes >> (8 * i)) % 4;
+            uint256 agentId = 1 + (changes >> (8 * i + 2)) % 5;
+            uint256 value = 1 + uint256(amount) % 50 ether;
+            if (action == 0) {
+                vm.deal(address(this), value);
+                agents.stake{value: value}(agentId); // anyone may top up any agent
+            } else if (action == 1) {
+                (uint256 bonded,,) = agents.stakeOf(agentId);
+                if (bonded == 0) continue;
+                vm.prank(ownerOf(agentId));
+                agents.requestUnstake(agentId, 1 + value % bonded);
+            } else if (action == 2) {
+                addNode(operator(10 + i), 1 ether + value); // a new, heavy server
+            } else {
+                vm.prank(ownerOf(agentId));
+                try models.withdrawServes(agentId, modelId) {} catch {}
+            }
+            mine();
+        }
+        assertTrue(drawPending(taskId), "still pending");
+        uint32[] memory previewed = seats(taskId);
+        for (uint256 p; p < k; ++p) assertEq(previewed[p], before[p], "preview unchanged");
+        // the first commit (by any seated agent that is still the operator's) stores exactly those seats
+        commitAs(taskId, before[0], keccak256("r"));
+        uint32[] memory stored = market.taskNodes(taskId);
+        for (uint256 p; p < k; ++p) assertEq(stored[p], before[p], "stored seats are the submission's draw");
     }
 
     function testFuzzClaimAndWithdrawBalancePayOnlyWhatIsOwed(address caller, uint256 agentSeed) public {
@@ -219,7 +256,7 @@ contract FuzzTest is MarketFixture {
     function testFuzzDeclineOnlyByAnAssignedOperatorBeforeItCommits(address caller, uint256 agentSeed, uint8 when) public {
         vm.assume(caller != address(0));
         uint256 taskId = submit(REQUESTER, 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         uint256 agentId = 1 + agentSeed % 6; // 1..5 exist; 6 does not
         bool assigned;
         for (uint256 i; i < nodes.length; ++i) if (nodes[i] == agentId) assigned = true;
@@ -229,7 +266,8 @@ contract FuzzTest is MarketFixture {
         if (phase == 3) vm.warp(block.timestamp + COMMIT_WINDOW + 1);
         bool isOperator = agentId <= 5 && caller == ownerOf(agentId);
         vm.prank(caller);
-        (bool ok, bytes memory ret) = address(market).call(abi.encodeCall(market.decline, (taskId, agentId)));
+        (bool ok, bytes memory ret) =
+            address(market).call(abi.encodeWithSignature("decline(uint256,uint256,bytes)", taskId, agentId, pools[taskId]));
         bytes4 expected;
         if (phase == 3) expected = TaskMarketBase.CommitWindowClosed.selector;
         else if (!assigned) expected = TaskMarketBase.NotAssigned.selector;
@@ -243,7 +281,7 @@ contract FuzzTest is MarketFixture {
     /// @dev A declined seat is replaced like a missing one but not slashed; one that just vanished is slashed.
     function testFuzzDeclinedSeatsAreReplacedWithoutSlash(uint8 declineMask) public {
         uint256 taskId = submitDistinct(REQUESTER, 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         commitAs(taskId, nodes[0], keccak256("r"));
         uint256[3] memory before;
         for (uint256 i = 1; i < 3; ++i) {

@@ -12,7 +12,7 @@ contract HappyPathTest is MarketFixture {
 
     function testK3AllAgreePaysEachNodeAThird() public {
         uint256 taskId = submitDistinct(address(0xBEEF), 3, 3e15);
-        uint32[] memory nodes = market.taskNodes(taskId);
+        uint32[] memory nodes = seats(taskId);
         for (uint256 i; i < 3; ++i) commitAs(taskId, nodes[i], keccak256("r"));
         for (uint256 i; i < 3; ++i) revealAs(taskId, nodes[i], keccak256("r"));
         (bool accepted,,,) = market.taskResult(taskId);

@@ -10,9 +10,11 @@ pragma solidity 0.8.37;
 interface IVerificationMode {
     /// @notice Settles or advances a task past a deadline (TaskMarket.finalize): after the commit
     ///         deadline with seats uncommitted, slash and replace them or refund; after the reveal
-    ///         deadline, or once all seats revealed, settle.
+    ///         deadline, or once all seats revealed, settle. A round whose seats are not drawn yet is drawn
+    ///         from `pool` first (or refunded when its seed block's hash has expired).
     /// @param taskId the task
-    function finalize(uint256 taskId) external;
+    /// @param pool the pending round's pool snapshot (empty when no draw is pending)
+    function finalize(uint256 taskId, bytes calldata pool) external;
 
     /// @notice Settles a task whose seats have all revealed but not unanimously (called by the market's
     ///         last reveal, which settles the unanimous case itself).

@@ -23,7 +23,7 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
     }
 
     /// @inheritdoc IVerificationMode
-    function finalize(uint256 taskId) external {
+    function finalize(uint256 taskId, bytes calldata pool) external {
         if (address(this) == _self) revert NotDelegated();
         Task memory t = _load(taskId);
         if (t.status == Status.None) revert UnknownTask(taskId);
@@ -32,6 +32,26 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         uint8 full = _fullMask(t.k);
         if (t.committed != full) {
             if (block.timestamp <= t.deadline) revert TooEarly(taskId, uint256(t.deadline) + 1);
+            if (t.flags & FLAG_DRAW_PENDING != 0) {
+                // no seat of the round committed, so no one has drawn its seats yet: draw them now (they
+                // were knowable from the round's log all along, so they are absent), or, if the seed block's
+                // hash is gone, no one was ever assigned: refund and slash no one
+                if (pool.length == 0) revert DrawPending(taskId);
+                uint256 s = _tasks[taskId].state;
+                uint256 seedBlock = _checkPool(taskId, s, pool);
+                if (seedBlock >= block.number) revert SeedBlockUnavailable(taskId, seedBlock, block.number);
+                bytes32 seedHash = blockhash(seedBlock);
+                if (seedHash == 0) {
+                    emit DrawExpired(taskId, t.round, seedBlock);
+                    t.flags &= ~FLAG_DRAW_PENDING;
+                    _refund(taskId, t, 0, 0, 0);
+                    return;
+                }
+                s = _resolveDraw(taskId, s, pool, seedHash);
+                _tasks[taskId].state = s;
+                t = _decode(taskId, s);
+                _loadPayment(taskId, t);
+            }
             _commitTimeout(taskId, t, full);
         } else {
             uint256 revealDeadline = uint256(t.deadline) + revealWindow;
@@ -66,27 +86,25 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         uint256 honest = proceeds * slashHonestBps / 10_000;
         uint256 missingCount = _popcount(missing);
 
-        uint32[] memory drawn;
-        if (t.round < maxRounds) (drawn,) = _draw(t.modelId, t.nodes, missingCount, _seed(taskId, uint256(t.round) + 1), false);
-        if (drawn.length == missingCount && missingCount != 0) {
+        bytes memory pool;
+        uint256 hash;
+        uint256 eligible;
+        // the replacements are drawn like a submission's seats: from a pool frozen now, with the hash of
+        // this block, by the new round's first commit (NodeReplaced then); the missing positions keep the
+        // replaced agents until that draw
+        if (t.round < maxRounds) (pool, hash, eligible,) = _snapshot(t.modelId, t.nodes, false);
+        if (eligible >= missingCount && missingCount != 0) {
             t.round += 1;
             t.deadline = uint32(block.timestamp + commitWindow);
-            uint256 d;
-            for (uint256 pos; pos < t.k; ++pos) {
-                if (missing & (1 << pos) == 0) continue;
-                uint32 old = t.nodes[pos];
-                t.nodes[pos] = drawn[d++];
-                emit NodeReplaced(
-                    taskId, old, t.nodes[pos], uint8(pos), t.round, t.deadline, uint256(t.deadline) + revealWindow
-                );
-            }
+            _pendingDraw[taskId] = hash;
+            t.flags |= FLAG_DRAW_PENDING;
+            emit ReplacementPending(taskId, t.round, missing, t.deadline, pool);
             if (honest != 0) {
                 _bonus[taskId] += honest;
                 t.flags |= FLAG_BONUS;
             }
             if (proceeds != honest) pendingWithdrawals[treasury] += proceeds - honest;
             _addTotals(honest, proceeds - honest);
-            t.flags |= _multiSeatFlag(t.nodes, t.k);
             _storeNodes(taskId, t);
             // the replacements did not decline
             if (declinedWord != 0) delete _declined[taskId];

@@ -58,6 +58,10 @@ abstract contract TaskMarketBase {
     /// @dev Internal flag: some agent holds more than one seat of the task, so finding an agent's seats
     ///      must look at every position (without it, the first match is the only one).
     uint8 internal constant FLAG_MULTISEAT = 4;
+    /// @notice Task flag (read in TaskView.flags): the seats of the current round are not drawn yet. They
+    ///         are drawn from the pool snapshot taken when the round opened, with the hash of the block that
+    ///         opened it, by the round's first commit (or by finalize); see `drawSeats`.
+    uint8 public constant FLAG_DRAW_PENDING = 8;
     uint8 internal constant NO_LEADER = 0xff;
     /// @notice Commitment lanes per agent (lane indexes 0..255).
     uint256 public constant LANES = 256;
@@ -73,6 +77,10 @@ abstract contract TaskMarketBase {
     uint256 internal constant S_DEADLINE = 64;
     uint256 internal constant S_MODEL = 96;
     uint256 internal constant S_NODES = 128;
+    /// @dev Bytes of a pool snapshot: a header (uint64 number of the block that opened the round), then one
+    ///      entry per eligible server (uint32 agent id, uint64 selection weight), packed.
+    uint256 internal constant POOL_HEADER = 8;
+    uint256 internal constant POOL_ENTRY = 12;
     /// @notice The largest redundancy the storage layout holds (position bitmaps are one byte).
     uint256 public constant MAX_K = 7;
     uint8 internal constant MODE_BIT_REPLICATED = 1;
@@ -183,15 +191,21 @@ abstract contract TaskMarketBase {
     mapping(uint256 agentId => address) internal _knownOperator;
     /// @notice Refunds and treasury proceeds waiting for `withdrawBalance`, by address.
     mapping(address account => uint256) public pendingWithdrawals;
+    /// @dev Replacement rounds only: the top 128 bits of keccak256(pool) of the round's pending draw (round 0
+    ///      keeps it in the task's state word instead, where the node ids go once drawn).
+    mapping(uint256 taskId => uint256) internal _pendingDraw;
     /// @dev Per agent, the tasks in which it revealed but no result reached the quorum. Kept apart from
     ///      the (full) Account word and written only on that rare path, so that the happy path is unchanged.
     mapping(uint256 agentId => uint32) internal _inconclusive;
+
     /// @dev Per task, the positions (bitmap) whose agent declined it before committing (TaskMarket.decline).
     ///      Written only by decline and read only at a commit timeout, so commit and reveal never touch it.
     mapping(uint256 taskId => uint256) internal _declined;
 
     // ---------------------------------------------------------------- events
 
+    /// @dev The commit deadline is the submission block's timestamp + commitWindow (getTask); `pool` is the
+    ///      snapshot the seats are drawn from (see the assignment notes below).
     event TaskSubmitted(
         uint256 indexed taskId,
         address indexed requester,
@@ -206,12 +220,14 @@ abstract contract TaskMarketBase {
         uint8 mode,
         uint8 flags,
         uint256 fee,
-        uint256 commitDeadline,
-        uint32[] nodes
+        bytes pool
     );
-    event Committed(uint256 indexed taskId, uint256 indexed agentId, address indexed node, uint8 lane, bytes32 commitment);
-    /// @dev The revealing address is the one in the agent's Committed event (the commitment binds it), and
-    ///      the position follows from the agent id; neither is repeated here.
+    /// @dev Topics only: the lane and the commitment are the commit's own arguments, and the committing
+    ///      address (which the commitment binds, and which must reveal) is its caller, the sender of its
+    ///      transaction for an EOA operator; none is repeated here (every commit would pay for it).
+    event Committed(uint256 indexed taskId, uint256 indexed agentId);
+    /// @dev The revealing address is the agent's committing address (the commitment binds it), and the
+    ///      position follows from the agent id; neither is repeated here.
     event Revealed(uint256 indexed taskId, uint256 indexed agentId, bytes32 resultHash, bytes32 traceRoot, bytes output);
     event NodeSlashed(uint256 indexed taskId, uint256 indexed agentId, uint8 position, uint8 reason, uint256 amount);
     event NodeReplaced(
@@ -223,6 +239,13 @@ abstract contract TaskMarketBase {
         uint256 commitDeadline,
         uint256 revealDeadline
     );
+    /// @notice A commit timeout opened replacement round `round` for the positions in `positions` (a bitmap);
+    ///         their seats are drawn from `pool` with the hash of this event's block, like a submission's
+    ///         (see `drawSeats`), and NodeReplaced follows when the round's first commit draws them.
+    event ReplacementPending(uint256 indexed taskId, uint8 round, uint8 positions, uint256 commitDeadline, bytes pool);
+    /// @notice No one committed while the hash of the pool's block was available (256 blocks), so the pending
+    ///         seats were never drawn: the task is refunded in full and no one is slashed for them.
+    event DrawExpired(uint256 indexed taskId, uint8 round, uint256 seedBlock);
     event TaskFinalized(
         uint256 indexed taskId,
         address indexed requester,
@@ -233,13 +256,14 @@ abstract contract TaskMarketBase {
         uint256 rewardPerNode,
         uint256 refund
     );
-    /// @dev `seats` is the bitmap of the agent's positions in the task, all declined at once.
-    event Declined(uint256 indexed taskId, uint256 indexed agentId, uint8 seats);
     event CallbackResult(uint256 indexed taskId, address indexed consumer, bool success);
     event RewardClaimed(uint256 indexed agentId, address indexed to, uint256 amount);
     event Withdrawal(address indexed account, uint256 amount);
 
     // ---------------------------------------------------------------- errors
+
+    /// @dev `seats` is the bitmap of the agent's positions in the task, all declined at once.
+    event Declined(uint256 indexed taskId, uint256 indexed agentId, uint8 seats);
 
     error InvalidConfig(string field);
     error ModeNotSupported(uint8 mode);
@@ -277,6 +301,10 @@ abstract contract TaskMarketBase {
     error OutputOverModelBound(uint32 modelId, uint256 maxTokens, uint256 maxOutputTokens);
     error FeeBelowModelPrice(uint32 modelId, uint256 fee, uint256 required);
     error AlreadyDeclined(uint256 taskId, uint256 agentId);
+    error DrawPending(uint256 taskId);
+    error PoolMismatch(uint256 taskId);
+    error SeedBlockUnavailable(uint256 taskId, uint256 seedBlock, uint256 currentBlock);
+    error SeedBlockHashMismatch(uint256 taskId, uint256 seedBlock, bytes32 blockHash);
 
 
     /// @notice Everything the market is deployed with; all of it is immutable.
@@ -444,29 +472,36 @@ abstract contract TaskMarketBase {
         emit CallbackResult(taskId, consumer, ok);
     }
 
-    function _seed(uint256 taskId, uint256 round) internal view returns (uint256) {
-        return uint256(keccak256(abi.encode(block.prevrandao, taskId, round)));
-    }
+    // ---------------------------------------------------------------- assignment
+    //
+    // A round's seats are drawn in two steps, so that no one can know the draw while it can still change
+    // the pool (docs/DESIGN.md section 6.1):
+    // 1. when the round opens (submitTask, or a commit timeout in finalize) the eligible servers and their
+    //    selection weights are frozen into a pool snapshot, emitted in full (TaskSubmitted.pool,
+    //    ReplacementPending.pool), of which only the top 128 bits of its keccak256 are stored; the task is
+    //    flagged FLAG_DRAW_PENDING;
+    // 2. from the next block on, the round's first commit (or finalize) passes the snapshot back; it is
+    //    checked against the stored hash and the seats are drawn from it with
+    //    seed = keccak256(blockhash(the block that opened the round), taskId, round), a hash that no one
+    //    knew when the transaction that opened the round was sent, and that is fixed once it is mined.
+    // The snapshot names its block (POOL_HEADER), so the 128-bit field holds only the hash.
 
-    /// @dev Draws `count` seats among the model's servers (checking first, when `checkMode`, that the
-    ///      model supports replicated mode), skipping the ids in `exclude` (a task's current nodes; zero
-    ///      entries are ignored). Each seat is an independent draw, with replacement, with probability
-    ///      proportional to selection weight: the number of seats a set of agents gets is Binomial(count,
-    ///      its share of the weight), whatever the number of agents its stake is split over (the Sybil
-    ///      argument, docs/DESIGN.md section 6). One agent may so hold several seats. Returns an empty
-    ///      list when fewer than `count` distinct agents are eligible. O(servers) reads. Also returns the
-    ///      model's terms word (IModelRegistry.drawPool; its low byte is the modes), for `_requireWithinTerms`.
-    function _draw(uint32 modelId, uint32[7] memory exclude, uint256 count, uint256 seed, bool checkMode)
+    /// @dev Reads the model's servers and their selection weights (checking first, when `checkMode`, that
+    ///      the model supports replicated mode) and returns the pool snapshot of those with a positive
+    ///      weight, skipping the ids in `exclude` (a task's current nodes; zero entries are ignored), with
+    ///      `hash` = the top 128 bits of its keccak256 (in the low 128 bits) and the number of `eligible`
+    ///      entries. O(servers) reads.
+    function _snapshot(uint32 modelId, uint32[7] memory exclude, bool checkMode)
         internal
         view
-        returns (uint32[] memory picked, uint256 terms)
+        returns (bytes memory pool, uint256 hash, uint256 eligible, uint256 terms)
     {
         // Hand-encoded calls: the compiler's generic decoding of the two returned arrays, its encoding of
         // the id array and its bounds-checked memory indexing cost about 4,000 gas per submission.
         // Memory: at q the calldata of stakeWeights(uint32[]) = selector | 0x20 | n | ids[n], built by
         // copying drawPool's returned array (terms | 0x40 | n | ids[n]) behind the selector; at w the
-        // returned weights[n]. The free memory pointer is moved past both.
-        address pool = address(modelRegistry);
+        // returned weights[n]; then the snapshot. The free memory pointer is moved past all three.
+        address servers = address(modelRegistry);
         address agents = address(agentRegistry);
         bytes4 poolSel = IModelRegistry.drawPool.selector;
         bytes4 weightsSel = IAgentRegistry.stakeWeights.selector;
@@ -477,7 +512,7 @@ abstract contract TaskMarketBase {
             let q := mload(0x40)
             mstore(q, poolSel)
             mstore(add(q, 4), modelId)
-            if iszero(staticcall(gas(), pool, q, 0x24, 0, 0)) {
+            if iszero(staticcall(gas(), servers, q, 0x24, 0, 0)) {
                 returndatacopy(q, 0, returndatasize())
                 revert(q, returndatasize())
             }
@@ -501,49 +536,36 @@ abstract contract TaskMarketBase {
         }
         if (checkMode && terms & MODE_BIT_REPLICATED == 0) revert ModelModeUnsupported(modelId, uint8(terms));
 
-        uint256 total;
-        uint256 eligible;
         assembly ("memory-safe") {
+            pool := mload(0x40)
+            let p := add(pool, 0x20)
+            mstore(p, shl(192, number()))
+            p := add(p, POOL_HEADER)
             let excluding := iszero(iszero(mload(exclude))) // only replacements skip the task's current nodes
             for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                let wi := add(w, shl(5, i))
-                let weight := mload(wi)
+                let weight := and(mload(add(w, shl(5, i))), 0xffffffffffffffff)
                 if weight {
+                    let id := and(mload(add(ids, shl(5, i))), 0xffffffff)
                     if excluding {
-                        let id := mload(add(ids, shl(5, i)))
                         for { let j := 0 } lt(j, 7) { j := add(j, 1) } {
                             if eq(mload(add(exclude, shl(5, j))), id) {
                                 weight := 0
-                                mstore(wi, 0)
                                 break
                             }
                         }
                     }
                     if weight {
-                        total := add(total, weight)
+                        // one entry: agent id (4 bytes) | weight (8 bytes); the next entry overwrites the rest
+                        mstore(p, or(shl(224, id), shl(160, weight)))
+                        p := add(p, POOL_ENTRY)
                         eligible := add(eligible, 1)
                     }
                 }
             }
-        }
-        if (eligible < count) return (new uint32[](eligible), terms);
-        picked = new uint32[](count);
-        assembly ("memory-safe") {
-            for { let d := 0 } lt(d, count) { d := add(d, 1) } {
-                mstore(0, seed)
-                mstore(0x20, d)
-                let r := mod(keccak256(0, 0x40), total)
-                let acc := 0
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    let wi := add(w, shl(5, i))
-                    acc := add(acc, mload(wi))
-                    if lt(r, acc) {
-                        // with replacement: the agent stays in the pool for the next seat
-                        mstore(add(picked, shl(5, add(d, 1))), and(mload(add(ids, shl(5, i))), 0xffffffff))
-                        break
-                    }
-                }
-            }
+            let len := sub(p, add(pool, 0x20))
+            mstore(pool, len)
+            hash := shr(128, keccak256(add(pool, 0x20), len))
+            mstore(0x40, and(add(p, 31), not(31)))
         }
     }
 
@@ -582,6 +604,125 @@ abstract contract TaskMarketBase {
         revert FeeBelowModelPrice(modelId, fee, (terms >> 72) * ((inputLength == 0 ? maxIn : inputLength) + maxTokens));
     }
 
+    /// @dev Checks `pool` against the hash stored when the pending round opened (PoolMismatch) and returns
+    ///      the number of the block whose hash seeds the draw (the pool's header).
+    function _checkPool(uint256 taskId, uint256 s, bytes calldata pool) internal view returns (uint256 seedBlock) {
+        uint256 stored = uint8(s >> S_ROUND) == 0 ? s >> S_NODES : _pendingDraw[taskId];
+        uint256 actual;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, pool.offset, pool.length)
+            actual := shr(128, keccak256(p, pool.length))
+            seedBlock := shr(192, calldataload(pool.offset))
+        }
+        // the snapshot was built by the contract, so a matching one is well formed (a forged one would need a
+        // 128-bit hash collision with it)
+        if (actual != stored || pool.length < POOL_HEADER) revert PoolMismatch(taskId);
+    }
+
+    /// @dev The state word (and, for k > 4, the extra word) of a task whose draw is pending, with the
+    ///      round's pending positions (the uncommitted ones) drawn from `pool` (checked by _checkPool) with
+    ///      `blockHash`, the hash of the pool's block: each seat an independent draw, with replacement, with
+    ///      probability proportional to the snapshot's weights, in position order. The number of seats a
+    ///      set of agents gets is so Binomial(seats, its share of the weight), whatever the number of agents
+    ///      its stake is split over (the Sybil argument, docs/DESIGN.md section 6.1). Clears
+    ///      FLAG_DRAW_PENDING and sets FLAG_MULTISEAT as the seats require.
+    function _drawSeats(uint256 taskId, uint256 s, bytes calldata pool, bytes32 blockHash)
+        internal
+        view
+        returns (uint256 drawn, uint256 extra)
+    {
+        uint256 round = uint8(s >> S_ROUND);
+        uint256 k = uint8(s >> S_K);
+        uint256 pending = ((1 << k) - 1) & ~uint256(uint8(s >> S_COMMITTED));
+        if (k > 4 && round != 0) extra = _tasks[taskId].extra;
+        // One pass over the positions: a pending one gets the next seat d of the draw, at
+        // r = keccak256(seed, d) mod total weight, walked down the entries (with replacement: every seat sees
+        // the whole pool); each position's id is then compared with the earlier ones (FLAG_MULTISEAT).
+        uint256 multi;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, blockHash)
+            mstore(add(m, 0x20), taskId)
+            mstore(add(m, 0x40), round)
+            let seed := keccak256(m, 0x60)
+            let entries := add(pool.offset, POOL_HEADER)
+            let end := add(pool.offset, pool.length)
+            let total := 0
+            for { let e := entries } lt(e, end) { e := add(e, POOL_ENTRY) } {
+                total := add(total, and(shr(160, calldataload(e)), 0xffffffffffffffff))
+            }
+            if iszero(round) { s := and(s, sub(shl(S_NODES, 1), 1)) } // drop the pool hash
+            let d := 0
+            for { let pos := 0 } lt(pos, k) { pos := add(pos, 1) } {
+                let id := 0
+                switch and(pending, shl(pos, 1))
+                case 0 {
+                    switch lt(pos, 4)
+                    case 1 { id := and(shr(add(S_NODES, shl(5, pos)), s), 0xffffffff) }
+                    default { id := and(shr(shl(5, sub(pos, 4)), extra), 0xffffffff) }
+                }
+                default {
+                    mstore(0, seed)
+                    mstore(0x20, d)
+                    d := add(d, 1)
+                    let r := mod(keccak256(0, 0x40), total)
+                    for { let e := entries } 1 { e := add(e, POOL_ENTRY) } {
+                        let word := calldataload(e)
+                        let w := and(shr(160, word), 0xffffffffffffffff)
+                        if lt(r, w) {
+                            id := shr(224, word)
+                            break
+                        }
+                        r := sub(r, w)
+                    }
+                    switch lt(pos, 4)
+                    case 1 {
+                        let at := add(S_NODES, shl(5, pos))
+                        s := or(and(s, not(shl(at, 0xffffffff))), shl(at, id))
+                    }
+                    default {
+                        let at := shl(5, sub(pos, 4))
+                        extra := or(and(extra, not(shl(at, 0xffffffff))), shl(at, id))
+                    }
+                }
+                for { let j := 0 } lt(j, pos) { j := add(j, 1) } {
+                    let other := 0
+                    switch lt(j, 4)
+                    case 1 { other := and(shr(add(S_NODES, shl(5, j)), s), 0xffffffff) }
+                    default { other := and(shr(shl(5, sub(j, 4)), extra), 0xffffffff) }
+                    if eq(other, id) { multi := 1 }
+                }
+            }
+        }
+        s &= ~(uint256(FLAG_DRAW_PENDING | FLAG_MULTISEAT) << S_FLAGS);
+        if (multi != 0) s |= uint256(FLAG_MULTISEAT) << S_FLAGS;
+        drawn = s;
+    }
+
+    /// @dev Draws the pending seats of the task whose state word is `s` (pool checked by _checkPool) with
+    ///      `seedHash` = blockhash(the pool's block), writes the extra word (k > 4) and, in a replacement
+    ///      round, emits NodeReplaced for each drawn position; returns the new state word (the caller
+    ///      writes it).
+    function _resolveDraw(uint256 taskId, uint256 s, bytes calldata pool, bytes32 seedHash) internal returns (uint256) {
+        (uint256 drawn, uint256 extra) = _drawSeats(taskId, s, pool, seedHash);
+        uint256 k = uint8(s >> S_K);
+        uint256 round = uint8(s >> S_ROUND);
+        if (round != 0) {
+            uint256 oldExtra = k > 4 ? _tasks[taskId].extra : 0;
+            uint256 pending = ((1 << k) - 1) & ~uint256(uint8(s >> S_COMMITTED));
+            uint256 deadline = uint32(s >> S_DEADLINE);
+            for (uint256 pos; pos < k; ++pos) {
+                if (pending & (1 << pos) == 0) continue;
+                uint256 old = pos < 4 ? uint32(s >> (S_NODES + 32 * pos)) : uint32(oldExtra >> (32 * (pos - 4)));
+                uint256 id = pos < 4 ? uint32(drawn >> (S_NODES + 32 * pos)) : uint32(extra >> (32 * (pos - 4)));
+                emit NodeReplaced(taskId, old, id, uint8(pos), uint8(round), deadline, deadline + revealWindow);
+            }
+        }
+        if (k > 4) _tasks[taskId].extra = extra;
+        return drawn;
+    }
+
     /// @dev The positions (a bitmap) that `agentId` holds in the task whose state word is `s`; reverts
     ///      NotAssigned when it holds none.
     function _seatsIn(uint256 taskId, uint256 s, uint256 agentId) internal view returns (uint256 seats) {
@@ -606,16 +747,6 @@ abstract contract TaskMarketBase {
         if (seats == 0) revert NotAssigned(taskId, agentId);
     }
 
-    /// @dev FLAG_MULTISEAT when two of the task's k positions hold the same agent, else 0.
-    function _multiSeatFlag(uint32[7] memory nodes, uint256 k) internal pure returns (uint8) {
-        for (uint256 i = 1; i < k; ++i) {
-            for (uint256 j; j < i; ++j) {
-                if (nodes[i] == nodes[j]) return FLAG_MULTISEAT;
-            }
-        }
-        return 0;
-    }
-
     function _lowestBit(uint256 x) internal pure returns (uint256 pos) {
         while (x & (1 << pos) == 0) ++pos;
     }
@@ -636,6 +767,8 @@ abstract contract TaskMarketBase {
         t.round = uint8(s >> S_ROUND);
         t.deadline = uint32(s >> S_DEADLINE);
         t.modelId = uint32(s >> S_MODEL);
+        // before the first draw the node-id bits hold the pending pool's hash: no one is seated yet
+        if (t.round == 0 && t.flags & FLAG_DRAW_PENDING != 0) return t;
         for (uint256 pos; pos < 4; ++pos) {
             t.nodes[pos] = uint32(s >> (S_NODES + 32 * pos));
         }

@@ -22,6 +22,10 @@ contract MarketHandler {
     mapping(uint256 taskId => mapping(uint256 agentId => bytes32)) public committedResult;
     /// @notice withdrawals of stake that backed a commitment of a task still open (must stay 0)
     uint256 public escapedWithdrawals;
+    /// @notice per task, the pool snapshot of its latest round (TaskSubmitted.pool, ReplacementPending.pool)
+    mapping(uint256 taskId => bytes) public poolOf;
+    /// @notice draws that expired (no commit while the seed block's hash was available): refunded
+    uint256 public expiredDraws;
     uint256 public calls;
 
     address internal constant REQUESTER = address(0xBEEF);
@@ -43,20 +47,57 @@ contract MarketHandler {
         uint256 fee = 1e12 + feeSeed % 1e16;
         vm.deal(REQUESTER, REQUESTER.balance + fee);
         vm.prank(REQUESTER);
+        vm.recordLogs();
         try market.submitTask{value: fee}(modelId, keccak256("in"), "in", 1, 0, 16, 0, k, 0, 0) returns (uint256 id) {
             taskIds.push(id);
         } catch {}
+        _capturePools();
+        _mine(1);
+    }
+
+    /// @dev Ends the block (the seed block's hash becomes available, as after an anvil automine).
+    function _mine(uint256 blocks) internal {
+        uint256 n = vm.getBlockNumber();
+        vm.roll(n + blocks);
+        vm.setBlockhash(n, keccak256(abi.encode("block", n)));
+    }
+
+    function _capturePools() internal {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(market)) continue;
+            bytes32 topic = logs[i].topics[0];
+            if (topic == TaskMarketBase.TaskSubmitted.selector) {
+                (,,,,,,,,,, bytes memory pool) = abi.decode(
+                    logs[i].data, (bytes32, bytes, uint64, uint32, uint32, uint8, uint8, uint8, uint8, uint256, bytes)
+                );
+                poolOf[uint256(logs[i].topics[1])] = pool;
+            } else if (topic == TaskMarketBase.ReplacementPending.selector) {
+                (,,, bytes memory pool) = abi.decode(logs[i].data, (uint8, uint8, uint256, bytes));
+                poolOf[uint256(logs[i].topics[1])] = pool;
+            } else if (topic == TaskMarketBase.DrawExpired.selector) {
+                ++expiredDraws;
+            }
+        }
     }
 
     function _task(uint256 seed) internal view returns (uint256) {
         return taskIds.length == 0 ? 0 : taskIds[seed % taskIds.length];
     }
 
-    /// @dev An assigned agent of the task (by seed), or 0.
+    /// @dev An assigned agent of the task (by seed; while the draw is pending, one that the draw gives), or 0.
     function _node(uint256 taskId, uint256 seed) internal view returns (uint256) {
         if (taskId == 0) return 0;
-        uint32[] memory nodes = market.taskNodes(taskId);
-        return nodes.length == 0 ? 0 : nodes[seed % nodes.length];
+        bytes memory pool = poolOf[taskId];
+        uint256 seedBlock;
+        assembly ("memory-safe") {
+            seedBlock := shr(192, mload(add(pool, 0x20)))
+        }
+        try market.drawSeats(taskId, pool, blockhash(seedBlock)) returns (uint32[] memory nodes) {
+            return nodes.length == 0 ? 0 : nodes[seed % nodes.length];
+        } catch {
+            return 0;
+        }
     }
 
     function commit(uint256 taskSeed, uint256 nodeSeed, bool lie) external {
@@ -68,7 +109,7 @@ contract MarketHandler {
         address op = agents.ownerOf(agentId);
         bytes32 c = market.commitmentOf(taskId, op, result, result, bytes32(taskId));
         vm.prank(op);
-        try market.commit(taskId, agentId, uint8(taskId), c) {
+        try market.commit(taskId, agentId, uint8(taskId), c, poolOf[taskId]) {
             committedResult[taskId][agentId] = result;
         } catch {}
     }
@@ -79,7 +120,7 @@ contract MarketHandler {
         uint256 agentId = _node(taskId, nodeSeed);
         if (agentId == 0) return;
         vm.prank(agents.ownerOf(agentId));
-        try market.decline(taskId, agentId) {} catch {}
+        try market.decline(taskId, agentId, poolOf[taskId]) {} catch {}
     }
 
     function reveal(uint256 taskSeed, uint256 nodeSeed) external {
@@ -96,13 +137,34 @@ contract MarketHandler {
         ++calls;
         uint256 taskId = _task(taskSeed);
         if (taskId == 0) return;
-        try market.finalize(taskId) {} catch {}
+        vm.recordLogs();
+        try market.finalize(taskId, poolOf[taskId]) {} catch {}
+        _capturePools();
+    }
+
+    /// @notice finalize of one task by id with its latest pool, recording a replacement round's pool (the
+    ///         liveness invariant calls it; returns whether finalize succeeded).
+    function finalizeById(uint256 taskId) external returns (bool ok) {
+        // on a chain, a deadline past means a later block than the one that opened the round (forge moves
+        // the clock and the block number apart): mine it, so the seed block's hash exists
+        bytes memory pool = poolOf[taskId];
+        uint256 seedBlock;
+        assembly ("memory-safe") {
+            seedBlock := shr(192, mload(add(pool, 0x20)))
+        }
+        if (pool.length >= 8 && vm.getBlockNumber() <= seedBlock) _mine(1);
+        vm.recordLogs();
+        try market.finalize(taskId, poolOf[taskId]) {
+            ok = true;
+        } catch {}
+        _capturePools();
     }
 
     function warp(uint256 secondsSeed) external {
         ++calls;
         vm.warp(block.timestamp + secondsSeed % 200);
-        vm.roll(block.number + 1);
+        // now and then a long quiet spell: pending draws outlive their seed block's hash (256 blocks)
+        _mine(secondsSeed % 16 == 0 ? 300 : 1);
     }
 
     function stake(uint256 agentSeed, uint256 amountSeed) external {

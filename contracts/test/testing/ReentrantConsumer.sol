@@ -46,10 +46,10 @@ contract ReentrantConsumer is ILedgermindConsumer {
     /// @inheritdoc ILedgermindConsumer
     function onTaskFinalized(uint256 taskId, bool, bytes32, bytes32, bytes calldata) external {
         callbacks += 1;
-        _attempt(abi.encodeCall(TaskMarket.finalize, (taskId)));
+        _attempt(abi.encodeWithSignature("finalize(uint256)", taskId));
         _attempt(abi.encodeCall(TaskMarket.claim, (targetAgentId)));
         _attempt(abi.encodeCall(TaskMarket.withdrawBalance, ()));
-        _attempt(abi.encodeCall(TaskMarket.commit, (taskId, targetAgentId, 0, bytes32(uint256(1)))));
+        _attempt(abi.encodeWithSignature("commit(uint256,uint256,uint8,bytes32)", taskId, targetAgentId, uint8(0), bytes32(uint256(1))));
         _attempt(abi.encodeCall(TaskMarket.reveal, (taskId, targetAgentId, 0, 0, 0, 0, "")));
         if (behaviour == Behaviour.Revert) revert("hostile consumer");
         if (behaviour == Behaviour.BurnGas) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "./Vm.sol";
+import {Test, Vm} from "./Vm.sol";
 import {AgentRegistry} from "../../src/AgentRegistry.sol";
 import {ModelRegistry} from "../../src/ModelRegistry.sol";
 import {ReputationRegistry} from "../../src/ReputationRegistry.sol";
@@ -98,19 +98,76 @@ abstract contract MarketFixture is Test {
         vm.stopPrank();
     }
 
+    /// @dev Per task, the pool snapshot of its latest round (TaskSubmitted.pool, then ReplacementPending.pool).
+    mapping(uint256 taskId => bytes) internal pools;
+
+    /// @dev Submits a task and mines its block (as anvil's automine does): the seed block's hash is then
+    ///      available, set by the test chain to keccak256("block", number) (no actor of these tests reads it).
     function submit(address requester, uint8 k, uint256 fee) internal returns (uint256 taskId) {
         vm.deal(requester, requester.balance + fee);
+        vm.recordLogs();
         vm.prank(requester);
         taskId = market.submitTask{value: fee}(modelId, keccak256("in"), "in", 1, 0, 16, 0, k, 0, 0);
+        capturePools();
+        mine();
+    }
+
+    /// @dev Ends the current block: the next calls run in a new one, and the ended block's hash is set.
+    function mine() internal {
+        uint256 n = vm.getBlockNumber();
+        vm.roll(n + 1);
+        vm.setBlockhash(n, keccak256(abi.encode("block", n)));
+    }
+
+    /// @dev Reads the pools of the recorded TaskSubmitted and ReplacementPending events (vm.recordLogs).
+    function capturePools() internal {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(market)) continue;
+            bytes32 topic = logs[i].topics[0];
+            if (topic == TaskMarketBase.TaskSubmitted.selector) {
+                (,,,,,,,,,, bytes memory pool) = abi.decode(
+                    logs[i].data, (bytes32, bytes, uint64, uint32, uint32, uint8, uint8, uint8, uint8, uint256, bytes)
+                );
+                pools[uint256(logs[i].topics[1])] = pool;
+            } else if (topic == TaskMarketBase.ReplacementPending.selector) {
+                (,,, bytes memory pool) = abi.decode(logs[i].data, (uint8, uint8, uint256, bytes));
+                pools[uint256(logs[i].topics[1])] = pool;
+            }
+        }
+    }
+
+    /// @dev The block whose hash seeds a pool's draw (its 8-byte header).
+    function seedBlockOf(bytes memory pool) internal pure returns (uint256 n) {
+        assembly ("memory-safe") {
+            n := shr(192, mload(add(pool, 0x20)))
+        }
+    }
+
+    /// @dev The task's seats: drawn, or, while its draw is pending, what the draw gives (drawSeats).
+    function seats(uint256 taskId) internal view returns (uint32[] memory) {
+        bytes memory pool = pools[taskId];
+        return market.drawSeats(taskId, pool, blockhash(seedBlockOf(pool)));
+    }
+
+    function drawPending(uint256 taskId) internal view returns (bool) {
+        return market.getTask(taskId).flags & market.FLAG_DRAW_PENDING() != 0;
+    }
+
+    /// @dev finalize, with the pending round's pool when it has one; records a replacement round's pool.
+    function finalizeTask(uint256 taskId) internal {
+        vm.recordLogs();
+        if (drawPending(taskId)) market.finalize(taskId, pools[taskId]);
+        else market.finalize(taskId);
+        capturePools();
     }
 
     /// @dev Submits until a draw gives k distinct agents (seats are drawn with replacement, so one agent
     ///      may hold several); tests that need one agent per seat use this. Earlier draws stay open.
     function submitDistinct(address requester, uint8 k, uint256 fee) internal returns (uint256 taskId) {
-        for (uint256 attempt;; ++attempt) {
-            vm.prevrandao(keccak256(abi.encode("distinct", attempt)));
+        for (;;) {
             taskId = submit(requester, k, fee);
-            if (distinct(market.taskNodes(taskId)).length == k) return taskId;
+            if (distinct(seats(taskId)).length == k) return taskId;
         }
     }
 
@@ -135,13 +192,15 @@ abstract contract MarketFixture is Test {
     function commitAs(uint256 taskId, uint256 agentId, bytes32 result) internal {
         address op = ownerOf(agentId);
         bytes32 c = market.commitmentOf(taskId, op, result, result, bytes32(agentId));
+        bool pending = drawPending(taskId);
         vm.prank(op);
-        market.commit(taskId, agentId, uint8(taskId), c);
+        if (pending) market.commit(taskId, agentId, uint8(taskId), c, pools[taskId]);
+        else market.commit(taskId, agentId, uint8(taskId), c);
     }
 
     function declineAs(uint256 taskId, uint256 agentId) internal {
         vm.prank(ownerOf(agentId));
-        market.decline(taskId, agentId);
+        market.decline(taskId, agentId, pools[taskId]); // the pool draws the seats first when they are pending
     }
 
     function revealAs(uint256 taskId, uint256 agentId, bytes32 result) internal {

@@ -4,6 +4,17 @@ pragma solidity 0.8.37;
 /// @title The forge cheatcodes these tests use (forge-std cannot be fetched offline).
 /// @notice forge answers calls to VM_ADDRESS = address(uint160(uint256(keccak256("hevm cheat code")))).
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    /// @dev block.number as the cheatcodes set it (with viaIR the optimizer may reuse an earlier NUMBER)
+    function getBlockNumber() external view returns (uint256);
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
     function prevrandao(bytes32 value) external;

@@ -32,6 +32,11 @@ public final class AnvilControl {
         call("evm_mine", List.of());
     }
 
+    /** Mines {@code blocks} empty blocks at once (anvil_mine). */
+    public void mine(long blocks) {
+        call("anvil_mine", List.of("0x" + Long.toHexString(blocks)));
+    }
+
     /** Takes a snapshot; returns its id for {@link #revert}. */
     public String snapshot() {
         return String.valueOf(call("evm_snapshot", List.of()));

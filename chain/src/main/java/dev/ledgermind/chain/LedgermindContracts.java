@@ -58,10 +58,15 @@ public final class LedgermindContracts {
     private final ReputationRegistry reputation;
     private final ValidationRegistry validation;
     private final Map<String, TransactionReceipt> deployReceipts;
+    /** Per task, the pool and block hash of the latest round seen (see {@link #drawRound}). */
+    private final Map<BigInteger, DrawRound> drawRounds = new HashMap<>();
     /** Lanes this facade committed in and has not revealed yet: agent id -> (lane -> task id). */
     private final Map<Long, Map<Integer, BigInteger>> openLanes = new HashMap<>();
     /** TaskMarket.revealWindow once read (-1 before). */
     private volatile long revealWindow = -1;
+
+    private static final String COMMIT4 = org.web3j.crypto.Hash.sha3String("commit(uint256,uint256,uint8,bytes32)").substring(0, 10);
+    private static final String COMMIT5 = org.web3j.crypto.Hash.sha3String("commit(uint256,uint256,uint8,bytes32,bytes)").substring(0, 10);
 
     /** Commitment lanes per agent (TaskMarket.LANES). */
     public static final int LANES = 256;
@@ -339,15 +344,101 @@ public final class LedgermindContracts {
 
     // ------------------------------------------------------------------ tasks
 
-    /** Submits a task; returns its id, the drawn nodes, deadlines and the receipt. */
+    /**
+     * Submits a task; returns its id, its seats, deadlines and the receipt. The seats are drawn by the task's
+     * first commit from the pool the submission froze and the hash of the submission's block; they are
+     * known as soon as that block is mined, and what is returned here is the contract's own preview
+     * ({@link #drawSeats}).
+     */
     public SubmittedTask submitTask(TaskRequest req) {
         TransactionReceipt r = sendMarket(market.submitTask(BigInteger.valueOf(req.modelId()), req.inputHash(),
                 req.input(), BigInteger.valueOf(req.seed()), BigInteger.valueOf(req.temperatureMilli()),
                 BigInteger.valueOf(req.maxTokens()), BigInteger.valueOf(req.kind()), BigInteger.valueOf(req.k()),
                 BigInteger.ZERO, BigInteger.valueOf(req.callback() ? 1 : 0), req.fee()), req.fee());
         var e = TaskMarket.getTaskSubmittedEvents(r).getFirst();
-        return new SubmittedTask(e.taskId, e.nodes.stream().map(BigInteger::longValueExact).toList(),
-                e.commitDeadline.longValueExact(), e.commitDeadline.longValueExact() + revealWindow(), r);
+        DrawRound round = new DrawRound(0, e.pool, r.getBlockHash());
+        synchronized (drawRounds) {
+            drawRounds.put(e.taskId, round);
+        }
+        TaskMarket.TaskView v = (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
+                market.getTask(e.taskId)).getFirst();
+        long commitDeadline = v.commitDeadline.longValueExact(); // the event leaves it out: block time + commitWindow
+        return new SubmittedTask(e.taskId, drawSeats(e.taskId, round.pool(), round.blockHash()),
+                commitDeadline, commitDeadline + revealWindow(), r);
+    }
+
+    /**
+     * The seats a round's draw gives: {@code TaskMarket.drawSeats}, the contract's one implementation of the
+     * draw, from the round's pool snapshot (TaskSubmitted.pool or ReplacementPending.pool) and the hash of
+     * the block of that event's log. When the round is already drawn, the task's seats as the chain has
+     * them; when a later round's draw is pending, the seats as stored (its pending positions still name the
+     * agents they replace).
+     */
+    public List<Long> drawSeats(BigInteger taskId, byte[] pool, String blockHash) {
+        try {
+            return longs(sender.call("TaskMarket", deployment.taskMarket(),
+                    market.drawSeats(taskId, pool, Numeric.hexStringToByteArray(blockHash))).getFirst());
+        } catch (ContractRevertedException e) {
+            if (!"PoolMismatch".equals(e.errorName())) throw e;
+            // a later round is pending: the seats as stored, where a position still to draw names the agent it
+            // replaces (so a node reading an old TaskSubmitted still finds the seat it held, and then that it lost it)
+            return longs(sender.call("TaskMarket", deployment.taskMarket(), market.taskNodes(taskId)).getFirst());
+        }
+    }
+
+    /** Whether the task's current round still has its seats to draw (TaskMarket.FLAG_DRAW_PENDING). */
+    public boolean drawPending(BigInteger taskId) {
+        TaskMarket.TaskView v = (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
+                market.getTask(taskId)).getFirst();
+        return v.flags.testBit(3);
+    }
+
+    /** A round whose seats are drawn from {@code pool} with the hash {@code blockHash} of its opening block. */
+    private record DrawRound(int round, byte[] pool, String blockHash) {}
+
+    /**
+     * The pending round's pool and block hash: the task's latest TaskSubmitted or ReplacementPending log
+     * (cached per task and round).
+     */
+    private DrawRound drawRound(BigInteger taskId, int round) {
+        synchronized (drawRounds) {
+            DrawRound known = drawRounds.get(taskId);
+            if (known != null && known.round() == round) return known;
+        }
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deployment.deployBlock())),
+                    DefaultBlockParameterName.LATEST, deployment.taskMarket());
+            f.addOptionalTopics(EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT),
+                    EventEncoder.encode(TaskMarket.REPLACEMENTPENDING_EVENT));
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(taskId, 64));
+            EthLog logs = web3j.ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            DrawRound latest = null;
+            for (EthLog.LogResult<?> r : logs.getLogs()) {
+                Log l = (Log) r.get();
+                if (l.getTopics().getFirst().equals(EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT))) {
+                    latest = new DrawRound(0, TaskMarket.getTaskSubmittedEventFromLog(l).pool, l.getBlockHash());
+                } else {
+                    var e = TaskMarket.getReplacementPendingEventFromLog(l);
+                    latest = new DrawRound(e.round.intValueExact(), e.pool, l.getBlockHash());
+                }
+            }
+            if (latest == null) throw new ChainException("task " + taskId + " has no TaskSubmitted event");
+            synchronized (drawRounds) {
+                drawRounds.put(taskId, latest);
+            }
+            return latest;
+        } catch (IOException e) {
+            throw new ChainException("cannot read the pool of task " + taskId + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The pending round's pool when the task's current round still has its seats to draw, else null. */
+    private byte[] pendingPool(BigInteger taskId) {
+        TaskMarket.TaskView v = (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
+                market.getTask(taskId)).getFirst();
+        if (!v.flags.testBit(3)) return null;
+        return drawRound(taskId, v.round.intValueExact()).pool();
     }
 
     /** TaskMarket.revealWindow (seconds), read once: a task's reveal deadline is its commit deadline plus this. */
@@ -405,8 +496,13 @@ public final class LedgermindContracts {
                                      java.util.function.Consumer<String> beforeBroadcast) {
         Commitment.require32("commitment", commitment);
         requireLane(lane);
-        TransactionReceipt r = sendMarket(market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane),
-                commitment), BigInteger.ZERO, beforeBroadcast);
+        // the round's first commit draws its seats: it carries the round's pool (ignored if another commit
+        // drew them first)
+        byte[] pool = pendingPool(taskId);
+        TransactionReceipt r = sendMarket(pool == null
+                ? market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane), commitment)
+                : market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane), commitment, pool),
+                BigInteger.ZERO, beforeBroadcast);
         synchronized (openLanes) {
             openLanes.computeIfAbsent(agentId, a -> new HashMap<>()).put(lane, taskId);
         }
@@ -451,7 +547,8 @@ public final class LedgermindContracts {
     }
 
     /**
-     * The lane in which {@code agentId} committed to {@code taskId}, from its Committed event.
+     * The lane in which {@code agentId} committed to {@code taskId}: the lane argument of the commit call that
+     * emitted its Committed event (the event itself carries topics only).
      *
      * @throws ChainException when the agent has not committed to the task
      */
@@ -465,7 +562,19 @@ public final class LedgermindContracts {
             EthLog logs = web3j.ethGetLogs(f).send();
             if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
             for (EthLog.LogResult<?> r : logs.getLogs()) {
-                return TaskMarket.getCommittedEventFromLog((Log) r.get()).lane.intValueExact();
+                // the event has topics only: the lane is the third argument of the commit call that emitted it
+                // (both overloads), read from its transaction's input (an EOA operator's commit)
+                String tx = ((Log) r.get()).getTransactionHash();
+                var t = web3j.ethGetTransactionByHash(tx).send().getTransaction()
+                        .orElseThrow(() -> new ChainException("commit transaction " + tx + " not found"));
+                byte[] input = Numeric.hexStringToByteArray(t.getInput());
+                String selector = input.length < 4 ? "" : Numeric.toHexString(java.util.Arrays.copyOf(input, 4));
+                if (input.length < 4 + 3 * 32 || !(selector.equals(COMMIT4) || selector.equals(COMMIT5))
+                        || !new BigInteger(1, java.util.Arrays.copyOfRange(input, 4, 36)).equals(taskId)) {
+                    throw new ChainException("transaction " + tx + " is not a direct commit call to task " + taskId
+                            + "; its lane cannot be read from it");
+                }
+                return new BigInteger(1, java.util.Arrays.copyOfRange(input, 4 + 2 * 32, 4 + 3 * 32)).intValueExact();
             }
             throw new ChainException("agent " + agentId + " has not committed to task " + taskId);
         } catch (IOException e) {
@@ -487,15 +596,22 @@ public final class LedgermindContracts {
 
     /**
      * Declines an assigned task before committing (all the agent's seats): the seat is replaced at the commit
-     * timeout, or the task refunded, without a slash (see TaskMarket.decline).
+     * timeout, or the task refunded, without a slash (see TaskMarket.decline). A round whose seats are still to
+     * draw gets its pool: the decline draws them first, as a commit would.
      */
     public TransactionReceipt decline(BigInteger taskId, long agentId) {
-        return sendMarket(market.decline(taskId, BigInteger.valueOf(agentId)), BigInteger.ZERO);
+        byte[] pool = pendingPool(taskId);
+        return sendMarket(pool == null ? market.decline(taskId, BigInteger.valueOf(agentId))
+                : market.decline(taskId, BigInteger.valueOf(agentId), pool), BigInteger.ZERO);
     }
 
-    /** Settles a task or handles its timeout (see TaskMarket.finalize). */
+    /**
+     * Settles a task or handles its timeout (see TaskMarket.finalize); a round whose seats are still to draw
+     * gets its pool (drawn and slashed as absent, or refunded when its seed block's hash has expired).
+     */
     public TransactionReceipt finalizeTask(BigInteger taskId) {
-        return sendMarket(market.finalize(taskId), BigInteger.ZERO);
+        byte[] pool = pendingPool(taskId);
+        return sendMarket(pool == null ? market.finalize(taskId) : market.finalize(taskId, pool), BigInteger.ZERO);
     }
 
     /** Pays the agent's unclaimed rewards to its payout address. */
@@ -511,7 +627,7 @@ public final class LedgermindContracts {
     public TaskState task(BigInteger taskId) {
         TaskMarket.TaskView v = (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
                 market.getTask(taskId)).getFirst();
-        List<Long> nodes = taskNodes(taskId);
+        List<Long> nodes = nodesOf(taskId, v);
         return new TaskState(taskId, v.requester, TaskPhase.of(v.phase.intValueExact()), v.k.intValueExact(),
                 v.round.intValueExact(), v.modelId.intValueExact(), v.fee, nodes, v.committedMask.intValueExact(),
                 v.revealedMask.intValueExact(), v.acceptedMask.intValueExact(), v.commitDeadline.longValueExact(),
@@ -538,10 +654,28 @@ public final class LedgermindContracts {
                 .intValueExact());
     }
 
+    /**
+     * The task's seats by position; while the current round's draw is pending, what it gives (the contract's
+     * {@code drawSeats} with the round's pool and block hash), so callers see the seats as soon as they are
+     * known.
+     */
     public List<Long> taskNodes(BigInteger taskId) {
+        return nodesOf(taskId, (TaskMarket.TaskView) sender.call("TaskMarket", deployment.taskMarket(),
+                market.getTask(taskId)).getFirst());
+    }
+
+    private List<Long> nodesOf(BigInteger taskId, TaskMarket.TaskView v) {
+        if (v.flags.testBit(3)) {
+            DrawRound round = drawRound(taskId, v.round.intValueExact());
+            return longs(sender.call("TaskMarket", deployment.taskMarket(),
+                    market.drawSeats(taskId, round.pool(), Numeric.hexStringToByteArray(round.blockHash()))).getFirst());
+        }
+        return longs(sender.call("TaskMarket", deployment.taskMarket(), market.taskNodes(taskId)).getFirst());
+    }
+
+    private static List<Long> longs(Type<?> array) {
         @SuppressWarnings("unchecked")
-        DynamicArray<Type<BigInteger>> arr = (DynamicArray<Type<BigInteger>>) sender.call("TaskMarket",
-                deployment.taskMarket(), market.taskNodes(taskId)).getFirst();
+        DynamicArray<Type<BigInteger>> arr = (DynamicArray<Type<BigInteger>>) array;
         List<Long> out = new ArrayList<>();
         for (Type<BigInteger> t : arr.getValue()) out.add(t.getValue().longValueExact());
         return out;

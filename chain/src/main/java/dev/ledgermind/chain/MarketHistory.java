@@ -50,6 +50,7 @@ public final class MarketHistory {
     private static final String REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
     private static final String FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
 
+    private final LedgermindContracts chain;
     private final Web3j web3j;
     private final String market;
     private final int maxRange;
@@ -58,6 +59,7 @@ public final class MarketHistory {
     private final String revealSelector;
 
     public MarketHistory(LedgermindContracts chain, int maxRange) {
+        this.chain = chain;
         this.web3j = chain.web3j();
         this.market = chain.deployment().taskMarket().toLowerCase();
         this.maxRange = maxRange;
@@ -95,7 +97,7 @@ public final class MarketHistory {
         long time = blockTime(block);
         if (topic.equals(SUBMITTED)) {
             var e = TaskMarket.getTaskSubmittedEventFromLog(l);
-            return new Submitted(e.taskId, block, time, e.nodes.stream().map(BigInteger::longValue).toList());
+            return new Submitted(e.taskId, block, time, chain.drawSeats(e.taskId, e.pool, l.getBlockHash()));
         } else if (topic.equals(COMMITTED)) {
             var e = TaskMarket.getCommittedEventFromLog(l);
             return new Committed(e.taskId, block, time, e.agentId.longValueExact());

@@ -103,11 +103,24 @@ class GasReport {
             }
             md.append("\nTarget: one k = 3 task at most 450,000 gas. Measured: **").append(fmt(steady.get(3).total()))
                     .append("** (").append(steady.get(3).total() <= 450_000 ? "met" : "NOT met").append(").\n\n");
-            md.append("Seats are drawn with replacement (docs/DESIGN.md section 6), so one agent may hold several seats of\n");
-            md.append("a task; the figures are for draws that gave k distinct agents (one commit and one reveal per seat).\n");
-            md.append("The draw itself costs what v1's did (same reads: one model-registry call, one agent-registry call for\n");
-            md.append("the packed weights). The steering fix of issue 11 (a stake snapshot or a later block's randomness)\n");
-            md.append("is not built, so no gas is added for it yet.\n\n");
+            md.append("Seats are drawn with replacement (docs/DESIGN.md section 6.1), so one agent may hold several seats of\n");
+            md.append("a task; the figures are for draws that gave k distinct agents (one commit and one reveal per seat).\n\n");
+            TaskGas g3 = steady.get(3);
+            long later = g3.commits().subList(1, g3.commits().size()).stream().mapToLong(Long::longValue).min().orElseThrow();
+            md.append("**The assignment's gas** (issue 11's steering fix, docs/DESIGN.md section 6.1). `submitTask` no longer\n");
+            md.append("draws: it reads the same pool (one model-registry call, one agent-registry call for the packed weights),\n");
+            md.append("packs it into the snapshot (8 + 12 bytes per server: 92 bytes for the 7 servers here) that TaskSubmitted\n");
+            md.append("carries instead of the node list, and stores the snapshot's 128-bit hash where the node ids go. The\n");
+            md.append("round's first commit carries the snapshot as calldata, checks its hash, reads the submission block's\n");
+            md.append("hash and draws the k seats into the state word it writes anyway: at k = 3 it costs ")
+                    .append(fmt(g3.commits().getFirst())).append(", ").append(fmt(g3.commits().getFirst() - later))
+                    .append(" more than a later commit\n(").append(fmt(later)).append("). Before the fix (drawn inside the submission): submitTask 111,008, every commit\n");
+            md.append("38,342 to 38,624, k = 3 total 449,005; now submitTask ").append(fmt(g3.submit())).append(" (")
+                    .append(signed(g3.submit() - 111_008)).append("), first commit ").append(signed(g3.commits().getFirst() - 38_342))
+                    .append(", k = 3 total ").append(fmt(g3.total())).append(" (").append(signed(g3.total() - 449_005)).append(").\n");
+            md.append("The draw walks the snapshot's entries until each seat's share is reached, so the first commit varies\n");
+            md.append("with the submission block's hash: by up to about 900 gas (3 seats x 6 entries x about 50 gas a step)\n");
+            md.append("from run to run at k = 3 over 7 servers; two runs of this report gave k = 3 totals 448,788 and 449,628.\n\n");
             md.append("## Runtime code size (EIP-170 limit 24,576 bytes; target at most 20,480)\n\n| contract | bytes |\n|---|---:|\n");
             String settlement = f.deployer.taskMarket().replicatedSettlement().send();
             for (var e : new String[][] {{"AgentRegistry", f.deployment.agentRegistry()}, {"ModelRegistry", f.deployment.modelRegistry()},
@@ -195,6 +208,10 @@ class GasReport {
         return min == max ? fmt(min) : fmt(min) + "–" + fmt(max);
     }
 
+    private static String signed(long v) {
+        return (v >= 0 ? "+" : "-") + fmt(Math.abs(v));
+    }
+
     private static String fmt(long v) {
         return String.format("%,d", v);
     }
@@ -205,16 +222,20 @@ class GasReport {
             figures are rounded and include the cold-access surcharges (2,100 per storage word, 2,600 per
             contract account first touched in a transaction).
 
-            - **submitTask** (about 110,500): 21,000 intrinsic and about 3,000 calldata; the task's two fresh
+            - **submitTask** (about 108,300): 21,000 intrinsic and about 3,000 calldata; the task's two fresh
               words (`state`: status, k, the commit/reveal/agreed bitmaps, leader, flags, round, deadline,
-              model id and node ids 0..3; `payment`: requester and fee) 44,200; the counter word (task
-              count, escrow, unclaimed) 5,000; the stake-weighted draw: one call to the ModelRegistry
-              (modes and server list) and one to the AgentRegistry (selection weights, packed four to a
-              word), about 5,200 for the two cold accounts and 10,500 for five cold words; the
-              TaskSubmitted event with the inline input 6,700; the rest is code.
-            - **commit** (about 38,300 each): 21,000 intrinsic, about 1,100 calldata; the state word (read,
+              model id and, until the first commit draws the node ids, the pool snapshot's hash; `payment`:
+              requester and fee) 44,200; the counter word (task count, escrow, unclaimed) 5,000; reading the
+              pool: one call to the ModelRegistry (modes and server list) and one to the AgentRegistry
+              (selection weights, packed four to a word), about 5,200 for the two cold accounts and 10,500
+              for five cold words; the TaskSubmitted event with the inline input and the pool snapshot
+              6,700; the rest is code.
+            - **commit** (about 38,200 each): 21,000 intrinsic, about 1,100 calldata; the state word (read,
               commit bit) 5,000; the agent's commitment lane, rewritten (non-zero to non-zero) 5,000; the
-              operator the market remembers for the agent 2,100; the Committed event 2,400; about 1,600 code.
+              operator the market remembers for the agent 2,100; the Committed event 1,500 (topics only: task
+              and agent; the lane and the commitment are the call's own arguments, the committing address
+              its sender); about 1,600 code. The round's first commit also carries the pool snapshot and
+              draws the seats (see above).
               No call to the AgentRegistry: it tells the market when an agent's owner or wallet changes.
             - **reveal**: 21,000 intrinsic and about 2,000 calldata; the state word 5,000; the lane 2,100;
               the Revealed event about 2,800. The first revealer (the leader) stores its result hash and
@@ -235,7 +256,7 @@ class GasReport {
 
             ## How the k = 3 task came under 450,000
 
-            Each step measured with this report (same inputs; the draw depends on block.prevrandao, so
+            Each step measured with this report (same inputs; the draw depends on the submission block's hash, so
             submitTask varies by a few hundred gas from run to run):
 
             | step | k = 3 total |
@@ -249,6 +270,9 @@ class GasReport {
             | scratch-memory commitment hashing; derivable event fields dropped (TaskSubmitted.revealDeadline, Committed.position) | 456,294 |
             | hand-encoded draw (no generic array decoding, no bounds-checked indexing) | 450,899 |
             | Revealed without the node address and position it shares with Committed; result hash 0 for inline outputs | 447,967 |
+            | (issue 11, later changes: 449,005) the draw moved out of the submission (pool snapshot, drawn by the first commit from the submission block's hash) | 452,666 |
+            | the draw fused into one assembly pass | 451,495 |
+            | Committed with topics only (lane, commitment and committer are the call's own); TaskSubmitted without commitDeadline | 448,788 |
 
             What the design keeps, unchanged: commit-reveal (a commitment is
             keccak256(abi.encode(taskId, node, resultHash, traceRoot, salt)) and the reveal phase opens only
@@ -279,7 +303,11 @@ class GasReport {
               the market lands elsewhere). `bindTaskMarket` is gone.
             - **Events.** TaskSubmitted no longer repeats revealDeadline (commitDeadline + revealWindow);
               Committed carries the lane instead of the position; Revealed carries no node or position
-              (both follow from the agent's Committed event); TaskFinalized no longer repeats the node list.
+              (both follow from the agent's Committed event); TaskFinalized no longer repeats the node list;
+              TaskSubmitted carries the pool snapshot instead of the drawn nodes and no commitDeadline (the
+              block's timestamp + commitWindow, in getTask); Committed carries topics only (task, agent): the
+              lane and the commitment are the commit call's arguments (the facade's laneOf reads the lane
+              from the commit transaction's input) and the committing address is its sender.
             - **Reveal calldata.** resultHash may be 0 when the output is inline; the contract then uses
               keccak256(output). The facade does this by itself.
 

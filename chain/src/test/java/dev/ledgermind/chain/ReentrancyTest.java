@@ -13,6 +13,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.tx.gas.StaticGasProvider;
 
 import java.math.BigInteger;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 
 import static dev.ledgermind.chain.ChainFixture.h;
@@ -48,7 +49,7 @@ class ReentrancyTest {
                 c.request(BigInteger.valueOf(f.modelId), input, BigInteger.ONE, FEE), FEE);
         var submitted = TaskMarket.getTaskSubmittedEvents(sub).getFirst();
         BigInteger taskId = submitted.taskId;
-        long agent = submitted.nodes.getFirst().longValueExact();
+        long agent = f.requester.drawSeats(taskId, submitted.pool, sub.getBlockHash()).getFirst();
         LedgermindContracts n = f.node(agent);
         byte[] output = "42".getBytes(StandardCharsets.UTF_8);
         byte[] result = Hash.sha3(output);
@@ -80,11 +81,13 @@ class ReentrancyTest {
         ReentrantConsumer c = ReentrantConsumer.deploy(f.web3j, tm, GAS, f.deployment.taskMarket()).send();
         // three distinct agents vanish (seats are drawn with replacement: resubmit until the draw has three)
         TaskMarket.TaskSubmittedEventResponse submitted;
+        List<Long> seats;
         do {
             TransactionReceipt sub = f.requester.sender().send("ReentrantConsumer", c.getContractAddress(),
                     c.request(BigInteger.valueOf(f.modelId), "x".getBytes(), BigInteger.valueOf(3), FEE), FEE);
             submitted = TaskMarket.getTaskSubmittedEvents(sub).getFirst();
-        } while (submitted.nodes.stream().distinct().count() < 3);
+            seats = f.requester.drawSeats(submitted.taskId, submitted.pool, sub.getBlockHash());
+        } while (seats.stream().distinct().count() < 3);
         BigInteger taskId = submitted.taskId;
         f.anvil.increaseTime(f.params.commitWindow() + 1);
         f.requester.finalizeTask(taskId); // 3 vanished, only 2 spare: refund (callback fires, then nothing)
@@ -143,7 +146,7 @@ class ReentrancyTest {
         TransactionReceipt sub = f.requester.sender().send("RecordingConsumer", c.getContractAddress(),
                 c.request(BigInteger.valueOf(f.modelId), "z".getBytes(), BigInteger.ONE, FEE), FEE);
         var e = TaskMarket.getTaskSubmittedEvents(sub).getFirst();
-        long a = e.nodes.getFirst().longValueExact();
+        long a = f.requester.drawSeats(e.taskId, e.pool, sub.getBlockHash()).getFirst();
         byte[] out = "answer".getBytes(StandardCharsets.UTF_8);
         byte[] salt = Commitment.randomSalt();
         f.node(a).commit(e.taskId, a, f.node(a).commitment(e.taskId, Hash.sha3(out), h("tr"), salt));

@@ -69,19 +69,31 @@ class TaskTimeoutTest {
         TransactionReceipt r = f.requester.finalizeTask(t.taskId());
 
         assertEquals(before.bonded().subtract(f.params.absenceSlash()), f.requester.stakeOf(vanished).bonded());
-        var replaced = TaskMarket.getNodeReplacedEvents(r);
-        assertEquals(1, replaced.size());
-        long fresh = replaced.getFirst().newAgentId.longValueExact();
-        assertEquals(vanished, replaced.getFirst().oldAgentId.longValueExact());
-        assertFalse(t.nodes().contains(fresh), "the replacement is a node not already on the task");
+        // the replacement is drawn like a submission's seats: from a pool frozen now, with this block's hash,
+        // by the new round's first commit (ReplacementPending now, NodeReplaced then)
+        var pending = TaskMarket.getReplacementPendingEvents(r);
+        assertEquals(1, pending.size());
+        assertEquals(0b100, pending.getFirst().positions.intValueExact(), "position 2 is to be drawn");
+        assertTrue(TaskMarket.getNodeReplacedEvents(r).isEmpty(), "nothing drawn at the finalize");
+        assertTrue(f.requester.drawPending(t.taskId()));
         TaskState s = f.requester.task(t.taskId());
+        long fresh = s.nodes().get(2); // the contract's preview of the pending draw
+        assertFalse(t.nodes().contains(fresh), "the replacement is a node not already on the task");
         assertEquals(1, s.round());
         assertEquals(TaskPhase.COMMITTING, s.phase());
-        assertEquals(fresh, (long) s.nodes().get(2));
         assertReverts("TaskMarket", "NotAssigned", () -> f.node(vanished).commit(t.taskId(), vanished, h("x")));
+        assertTrue(f.requester.drawPending(t.taskId()), "a refused commit keeps nothing of the draw");
         f.assertInvariant("after replacement");
 
         done.add(commit(t.taskId(), fresh, h("r")));
+        assertFalse(f.requester.drawPending(t.taskId()));
+        var replaced = new dev.ledgermind.chain.events.ChainEvents(f.requester).task(t.taskId()).stream()
+                .filter(e -> e instanceof dev.ledgermind.chain.events.TaskEvent.Replaced)
+                .map(e -> (dev.ledgermind.chain.events.TaskEvent.Replaced) e).toList();
+        assertEquals(1, replaced.size());
+        assertEquals(vanished, replaced.getFirst().oldAgentId());
+        assertEquals(fresh, replaced.getFirst().newAgentId(), "the first commit seats the previewed replacement");
+        assertEquals(fresh, (long) f.requester.taskNodes(t.taskId()).get(2));
         for (Committed c : done) reveal(t.taskId(), c);
         assertEquals(TaskPhase.ACCEPTED, f.requester.phase(t.taskId()));
         BigInteger honest = f.params.absenceSlash().multiply(BigInteger.valueOf(f.params.slashHonestBps()))
@@ -91,6 +103,27 @@ class TaskTimeoutTest {
         assertEquals(FEE.add(honest), paid, "fee plus the held honest share of the absence slash");
         assertEquals(BigInteger.ZERO, f.requester.claimable(vanished));
         f.assertInvariant("after replaced task accepted");
+    }
+
+    @Test
+    void aDrawThatNoOneResolvesWhileItsBlockHashLastsExpiresRefundedInFullWithNoSlash() {
+        SubmittedTask t = f.requester.submitTask(TaskRequest.inline(f.modelId, "expiring".getBytes(StandardCharsets.UTF_8), 1, 3, FEE));
+        List<StakeInfo> before = f.agentIds.stream().map(f.requester::stakeOf).toList();
+        BigInteger pendingBefore = f.requester.pendingWithdrawal(f.requester.address());
+        f.anvil.mine(300); // the EVM keeps 256 block hashes: the submission's is gone
+        long seated = t.nodes().getFirst();
+        assertReverts("TaskMarket", "SeedBlockUnavailable", () -> f.node(seated).commit(t.taskId(), seated, h("late")));
+        f.anvil.increaseTime(f.params.commitWindow() + 1);
+        TransactionReceipt r = f.requester.finalizeTask(t.taskId());
+        assertEquals(1, TaskMarket.getDrawExpiredEvents(r).size(), "DrawExpired");
+        assertTrue(TaskMarket.getNodeSlashedEvents(r).isEmpty(), "no one was ever assigned: no one is slashed");
+        var fin = TaskMarket.getTaskFinalizedEvents(r).getFirst();
+        assertFalse(fin.accepted);
+        assertEquals(FEE, fin.refund);
+        assertEquals(TaskPhase.REFUNDED, f.requester.phase(t.taskId()));
+        assertEquals(pendingBefore.add(FEE), f.requester.pendingWithdrawal(f.requester.address()), "the whole fee back");
+        assertEquals(before, f.agentIds.stream().map(f.requester::stakeOf).toList(), "every stake unchanged");
+        f.assertInvariant("after an expired draw");
     }
 
     @Test

@@ -141,7 +141,7 @@ public final class ChainEvents {
         }
     }
 
-    private static List<TaskEvent> decode(List<Log> logs) {
+    private List<TaskEvent> decode(List<Log> logs) {
         List<TaskEvent> out = new ArrayList<>(logs.size());
         for (Log l : logs) {
             String topic = l.getTopics().getFirst();
@@ -150,7 +150,7 @@ public final class ChainEvents {
             if (topic.equals(TASK_SUBMITTED)) {
                 var e = TaskMarket.getTaskSubmittedEventFromLog(l);
                 out.add(new TaskEvent.Submitted(e.taskId, tx, block, e.requester, e.modelId.intValueExact(), e.inputHash, e.input,
-                        e.k.intValueExact(), e.mode.intValueExact(), e.fee, e.nodes.stream().map(BigInteger::longValueExact).toList()));
+                        e.k.intValueExact(), e.mode.intValueExact(), e.fee, chain.drawSeats(e.taskId, e.pool, l.getBlockHash())));
             } else if (topic.equals(COMMITTED)) {
                 var e = TaskMarket.getCommittedEventFromLog(l);
                 out.add(new TaskEvent.Committed(e.taskId, tx, block, e.agentId.longValueExact()));

@@ -14,7 +14,11 @@ public sealed interface TaskEvent {
 
     long block();
 
-    /** The task entered the market: its requester, model, inline input, redundancy, fee and drawn nodes. */
+    /**
+     * The task entered the market: its requester, model, inline input, redundancy, fee and seats (drawn from
+     * the pool the submission froze with its block's hash: the contract's preview while the first commit is
+     * still to draw them, then the seats as the chain holds them).
+     */
     record Submitted(BigInteger taskId, String txHash, long block, String requester, int modelId, byte[] inputHash,
                      byte[] input, int k, int mode, BigInteger fee, List<Long> nodes) implements TaskEvent {}
 

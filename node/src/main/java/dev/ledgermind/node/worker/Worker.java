@@ -64,6 +64,7 @@ public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
     private static final String TASK_SUBMITTED = EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT);
     private static final String NODE_REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
+    private static final String REPLACEMENT_PENDING = EventEncoder.encode(TaskMarket.REPLACEMENTPENDING_EVENT);
     private static final String TASK_FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
 
     private final NodeConfig config;
@@ -242,10 +243,28 @@ public final class Worker implements AutoCloseable {
         String topic = l.getTopics().getFirst();
         if (topic.equals(TASK_SUBMITTED)) {
             var e = TaskMarket.getTaskSubmittedEventFromLog(l);
-            if (e.nodes.stream().anyMatch(n -> n.longValue() == agentId)) {
+            // the seats are drawn from the submission's pool with its block's hash: the contract previews them
+            if (chain.drawSeats(e.taskId, e.pool, l.getBlockHash()).contains(agentId)) {
                 if (store.recordAssigned(e.taskId, e.modelId.intValueExact(), e.input)) {
                     metrics.seen.increment();
                     log.info("event=assigned node={} task={} model={} k={}", config.name(), e.taskId, e.modelId, e.k);
+                }
+            }
+        } else if (topic.equals(REPLACEMENT_PENDING)) {
+            // a commit timeout opened a replacement round: its seats are drawn like a submission's
+            var e = TaskMarket.getReplacementPendingEventFromLog(l);
+            List<Long> seats = chain.drawSeats(e.taskId, e.pool, l.getBlockHash());
+            int positions = e.positions.intValueExact();
+            boolean mine = false;
+            for (int pos = 0; pos < seats.size(); pos++) {
+                if ((positions & (1 << pos)) != 0 && seats.get(pos) == agentId) mine = true;
+            }
+            if (mine) {
+                byte[] input = submittedInput(e.taskId);
+                int modelId = chain.task(e.taskId).modelId();
+                if (store.recordAssigned(e.taskId, modelId, input)) {
+                    metrics.seen.increment();
+                    log.info("event=assigned-as-replacement node={} task={} round={}", config.name(), e.taskId, e.round);
                 }
             }
         } else if (topic.equals(NODE_REPLACED)) {
