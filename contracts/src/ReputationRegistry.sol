@@ -12,7 +12,8 @@ import {ITaskRecords} from "./interfaces/ITaskRecords.sol";
 ///         those protocol records are events only: their feedbackIndex is the task id (not a dense
 ///         counter), and reads for clientAddress == taskMarket are answered from the market's own
 ///         records (ITaskRecords): readFeedback(agentId, taskMarket, taskId) returns the outcome of
-///         agentId in taskId, and getSummary over the market counts its agreed, inconclusive and faulted outcomes.
+///         agentId in taskId, and getSummary over the market weighs its agreed and faulted outcomes by
+///         what they cost (see getSummary).
 /// @dev Protocol feedback: value 100 (agreed) or 0 (dissented, absent), valueDecimals 0,
 ///      tag1 "ledgermind", tag2 "agreed" | "dissented" | "absent" | "inconclusive" (value 50),
 ///      feedbackHash = bytes32(taskId).
@@ -204,6 +205,16 @@ contract ReputationRegistry is TaskMarketBinding {
 
     /// @notice ERC-8004: count and average of non-revoked feedback from the given clients (required,
     ///         Sybil-resistance), optionally filtered by tags. Values are averaged at 18 decimals.
+    ///         The task market's records (clientAddress == taskMarket) count only what cost something
+    ///         (ITaskRecords.outcomeCounts): agreed records of tasks the agent's own committing
+    ///         address requested are left out, inconclusive records (fee refunded, nothing paid or lost)
+    ///         weigh nothing, and the rest are weighed by wei rather than counted one each: an agreed
+    ///         record by what it paid the agent, a fault (dissent or absence) by what was slashed. With
+    ///         no tag2 filter the market contributes count = agreed + faults and an average of
+    ///         100 x paid / (paid + slashed), folded into the other clients' average with weight count;
+    ///         with tag2 "agreed" (value 100) or "inconclusive" (value 50) it contributes those records,
+    ///         counted one each; a tag2 of "dissented" or "absent" matches none (the market keeps one
+    ///         fault counter). See docs/DESIGN.md section 6.2.
     /// @return count matching feedbacks
     /// @return summaryValue their average
     /// @return summaryValueDecimals always 18
@@ -221,19 +232,9 @@ contract ReputationRegistry is TaskMarketBinding {
             address client = clientAddresses[c];
             if (client == taskMarket && client != address(0)) {
                 if (!any1 && t1 != keccak256(bytes(PROTOCOL_TAG1))) continue;
-                // one count per protocol record: agreed (value 100), inconclusive (50), faults (0; the
-                // market keeps dissent and absence in one counter, so a tag2 filter of "dissented" or
-                // "absent" matches none of them)
-                (uint32 agreed, uint32 faults, uint32 inconclusive) = ITaskRecords(client).outcomeCounts(agentId);
-                if (any2 || t2 == keccak256("agreed")) {
-                    count += agreed;
-                    sum += int256(uint256(agreed)) * 100 * 1e18;
-                }
-                if (any2 || t2 == keccak256("inconclusive")) {
-                    count += inconclusive;
-                    sum += int256(uint256(inconclusive)) * 50 * 1e18;
-                }
-                if (any2) count += faults;
+                (int256 part, uint256 n) = _protocolSummary(agentId, any2, t2);
+                sum += part;
+                count += uint64(n);
                 continue;
             }
             uint64 last = _lastIndex[agentId][client];
@@ -248,6 +249,30 @@ contract ReputationRegistry is TaskMarketBinding {
         }
         summaryValueDecimals = MAX_DECIMALS;
         if (count != 0) summaryValue = int128(sum / int256(uint256(count)));
+    }
+
+    /// @dev The market's part of getSummary: (sum of values at 18 decimals, count); see getSummary.
+    function _protocolSummary(uint256 agentId, bool any2, bytes32 t2) private view returns (int256 sum, uint256 count) {
+        (
+            uint32 agreedAll,
+            uint32 faults,
+            uint32 inconclusive,
+            uint32 selfRequested,
+            uint256 earned,
+            uint256 selfRequestedWei,
+            uint256 slashed
+        ) = ITaskRecords(taskMarket).outcomeCounts(agentId);
+        uint256 agreed = uint256(agreedAll) - selfRequested;
+        if (any2) {
+            count = agreed + faults;
+            uint256 paid = earned - selfRequestedWei;
+            if (count == 0 || paid + slashed == 0) return (0, count);
+            // the weighted average, times count, so that the caller's division by the total count keeps it
+            return (int256(paid * 100 * 1e18 / (paid + slashed) * count), count);
+        }
+        if (t2 == keccak256("agreed")) return (int256(agreed) * 100 * 1e18, agreed);
+        if (t2 == keccak256("inconclusive")) return (int256(uint256(inconclusive)) * 50 * 1e18, inconclusive);
+        return (0, 0);
     }
 
     /// @notice ERC-8004: the clients that gave stored feedback to an agent.

@@ -23,7 +23,11 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///         timeouts). Beyond the unanimous case, settlement runs in ReplicatedSettlement (DELEGATECALL):
 ///         - a result (resultHash and traceRoot both equal) revealed by a quorum of floor(k/2)+1
 ///           seats is accepted; its seats share the fee; seats that revealed anything else, or
-///           committed and never revealed, are slashed `dissentSlash` (withholding is never cheaper);
+///           committed and never revealed, are slashed `dissentSlash` (withholding is never cheaper).
+///           Unless every seat revealed it, the accepted result is first held for a challenge window
+///           (one reveal window) in which nothing is paid or slashed; a seat that revealed another result
+///           may `challenge` it with a bond, and a challenged split is resolved as no result (refund, bond
+///           back, no revealer slashed) until the optimistic mode's dispute game can replay it;
 ///         - no quorum: the fee is refunded to the requester, non-revealers are still slashed, and each
 ///           revealer gets an "inconclusive" reputation record (neither paid nor slashed);
 ///         - commit deadline passed with positions missing: the missing nodes are slashed
@@ -42,6 +46,9 @@ import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 ///        Active, committed != full, now <= deadline             : commit phase
 ///        Active, committed == full, now <= deadline+revealWindow : reveal phase
 ///        Active, otherwise                                      : finalizable
+///        Held (a split quorum), now <= deadline                 : challenge window (deadline := its end)
+///        Challenged, now <= deadline                            : frozen (deadline := resolution time)
+///        Held | Challenged, otherwise                           : finalizable (release, or resolve)
 ///        Accepted | Refunded                                    : final (deadline := finalization time)
 ///      Invariant: committed ⊇ revealed, and revealed != 0 only when committed == full.
 ///
@@ -257,7 +264,7 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     /// @param taskId the task
     /// @param agentId the assigned agent
     function decline(uint256 taskId, uint256 agentId) external nonReentrant {
-        _decline(taskId, agentId, msg.data[0:0]);
+        _delegateSettlement(msg.data); // ReplicatedSettlement.decline: off the happy path, so its code lives there
     }
 
     /// @notice `decline`, which first draws the round's seats when they are pending (as `commit` with a pool).
@@ -265,30 +272,8 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     /// @param agentId the assigned agent
     /// @param pool the round's pool snapshot (TaskSubmitted.pool, or ReplacementPending.pool)
     function decline(uint256 taskId, uint256 agentId, bytes calldata pool) external nonReentrant {
-        _decline(taskId, agentId, pool);
-    }
-
-    function _decline(uint256 taskId, uint256 agentId, bytes calldata pool) private {
-        uint256 s = _tasks[taskId].state;
-        if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
-        uint256 deadline = uint32(s >> S_DEADLINE);
-        if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
-        if ((s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) {
-            // a seat must exist before it is declined: draw the round's seats, as its first commit would
-            if (pool.length == 0) revert DrawPending(taskId);
-            uint256 seedBlock = _checkPool(taskId, s, pool);
-            bytes32 seedHash = blockhash(seedBlock);
-            if (seedHash == 0) revert SeedBlockUnavailable(taskId, seedBlock, block.number);
-            s = _resolveDraw(taskId, s, pool, seedHash);
-            _tasks[taskId].state = s;
-        }
-        uint256 seats = _seatsIn(taskId, s, agentId);
-        if ((s >> S_COMMITTED) & seats != 0) revert AlreadyCommitted(taskId, agentId);
-        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
-        uint256 declined = _declined[taskId];
-        if (declined & seats != 0) revert AlreadyDeclined(taskId, agentId);
-        _declined[taskId] = declined | seats;
-        emit Declined(taskId, agentId, uint8(seats));
+        pool;
+        _delegateSettlement(msg.data);
     }
 
     /// @notice Reveals a committed result. Open once all k positions have committed, until the
@@ -409,6 +394,23 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         }
     }
 
+    /// @notice Serves `IVerificationMode.challenge(taskId, agentId)` (payable) at the market's address: a
+    ///         held split result (phase Held, within its challenge window) is disputed by the operator of
+    ///         an agent that revealed another result, with a bond of exactly `dissentSlash`. Its payouts
+    ///         and slashes freeze; `finalize` resolves it after one more reveal window: until the optimistic
+    ///         mode's dispute game can replay the disputed step, as no result (the fee is refunded, the bond
+    ///         returned, revealers neither paid nor slashed, seats that never revealed slashed as usual).
+    ///         Any other calldata reverts UnknownFunction.
+    /// @dev Reached through the fallback rather than a function of this contract so that the dispatch of
+    ///      the happy path's functions (submitTask, commit, reveal) is unchanged: a new selector here
+    ///      would cost every one of them gas (docs/gas.md). Only the challenge selector is forwarded; the
+    ///      mode's other entry points (finalize, settleRevealed) are reached only through this contract's
+    ///      own checks.
+    fallback() external payable nonReentrant {
+        if (msg.sig != IVerificationMode.challenge.selector) revert UnknownFunction(msg.sig);
+        _delegateSettlement(msg.data);
+    }
+
     /// @notice Pays an agent's unclaimed rewards to its payout address (agentWallet, else owner).
     ///         The agent's owner or wallet only.
     /// @param agentId the agent
@@ -444,7 +446,10 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         bytes32[LANES] storage lanes = _lanes[agentId];
         for (uint256 lane; lane < LANES; ++lane) {
             uint256 taskId = uint256(lanes[lane]) >> 192;
-            if (taskId != 0 && uint8(_tasks[taskId].state) == uint8(Status.Active)) ++open;
+            if (taskId == 0) continue;
+            uint8 status = uint8(_tasks[taskId].state);
+            // a held or challenged split still has its slashes to come
+            if (status == uint8(Status.Active) || status == uint8(Status.Held) || status == uint8(Status.Challenged)) ++open;
         }
     }
 
@@ -507,6 +512,9 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         if (t.status == Status.Active) {
             v.commitDeadline = t.deadline;
             v.revealDeadline = uint256(t.deadline) + revealWindow;
+        } else if (t.status == Status.Held || t.status == Status.Challenged) {
+            v.heldUntil = t.deadline;
+            v.acceptedMask = t.agreed; // the held quorum, not yet paid
         } else if (t.status != Status.None) {
             v.finalizedAt = t.deadline;
             v.acceptedMask = t.status == Status.Accepted ? t.agreed : 0;
@@ -627,9 +635,22 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     }
 
     /// @inheritdoc ITaskRecords
-    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults, uint32 inconclusive) {
+    function outcomeCounts(uint256 agentId)
+        external
+        view
+        returns (
+            uint32 agreed,
+            uint32 faults,
+            uint32 inconclusive,
+            uint32 selfRequested,
+            uint256 earnedWei,
+            uint256 selfRequestedWei,
+            uint256 slashedWei
+        )
+    {
         Account memory a = _accounts[agentId];
-        return (a.agreed, a.faults, _inconclusive[agentId]);
+        uint256 d = _discounts[agentId];
+        return (a.agreed, a.faults, _inconclusive[agentId], uint32(d), a.earned, uint96(d >> 32), uint96(d >> 128));
     }
 
     /// @dev The k-th reveal. The common case (all k revealed the leader's result and no slash bonus is
@@ -637,13 +658,18 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///      effects as `_settle` would have; anything else goes through `_settle`.
     function _settleLastReveal(uint256 taskId, uint256 s, uint256 full) private {
         uint256 leader = uint8(s >> S_LEADER);
-        if ((uint8(s >> S_AGREED) | (1 << leader)) != full || (s >> S_FLAGS) & FLAG_BONUS != 0) {
+        uint256 p = _tasks[taskId].payment;
+        // a task whose requester makes the settling reveal is self-requested (at least in part): settled in
+        // ReplicatedSettlement, which keeps the requester's own seats out of their reputation
+        if (
+            (uint8(s >> S_AGREED) | (1 << leader)) != full || (s >> S_FLAGS) & FLAG_BONUS != 0
+                || address(uint160(p)) == msg.sender
+        ) {
             _tasks[taskId].state = s;
             _delegateSettlement(abi.encodeCall(IVerificationMode.settleRevealed, (taskId)));
             return;
         }
         uint256 k = uint8(s >> S_K);
-        uint256 p = _tasks[taskId].payment;
         uint256 fee = p >> 160;
         uint256 share = fee / k;
         uint256 extra = k > 4 ? _tasks[taskId].extra : 0;

@@ -172,7 +172,9 @@ contract AttacksTest is MarketFixture {
         revealAs(a, n[1], keccak256("r"));
         (uint256 before,,) = agents.stakeOf(n[2]);
         vm.warp(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW + 1);
-        market.finalize(a); // n[2] withheld
+        market.finalize(a); // n[2] withheld: the 2-of-3 result is held for its challenge window
+        vm.warp(block.timestamp + REVEAL_WINDOW + 1);
+        market.finalize(a); // released
         (uint256 afterWithholding,,) = agents.stakeOf(n[2]);
         assertGe(before - afterWithholding, DISSENT_SLASH, "withholding slashed like dissent");
     }
@@ -259,14 +261,17 @@ contract AttacksTest is MarketFixture {
         uint256 tasks = 10;
         for (uint256 i; i < tasks; ++i) {
             vm.prevrandao(keccak256(abi.encode("grief", i)));
+            vm.recordLogs();
             vm.prank(griefer);
             uint256 taskId = market.submitTask{value: fee}(modelId, keccak256("in"), "in", 1, 0, 256, 0, 3, 0, 0);
-            uint32[] memory seats = distinct(market.taskNodes(taskId));
+            capturePools();
+            mine();
+            uint32[] memory seats = distinct(seats(taskId));
             for (uint256 s; s < seats.length; ++s) {
                 address op = ownerOf(seats[s]);
                 vm.prank(op);
                 (bool declined,) =
-                    address(market).call(abi.encodeWithSignature("decline(uint256,uint256)", taskId, uint256(seats[s])));
+                    address(market).call(abi.encodeWithSignature("decline(uint256,uint256,bytes)", taskId, uint256(seats[s]), pools[taskId]));
                 assertTrue(declined, "an assigned node declines before committing");
             }
             vm.warp(market.getTask(taskId).commitDeadline + 1);
@@ -279,5 +284,109 @@ contract AttacksTest is MarketFixture {
         assertEq(market.pendingWithdrawals(treasury), tasks * share, "the treasury keeps the share");
         (, uint256 escrowed, uint256 unclaimed) = market.totals();
         assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
+
+    // ------------------------------------------------------------ split results
+
+    /// @notice Two colluding seats of a k=3 task reveal a wrong result; the honest third reveals the
+    ///         right one. v1 settled at the last reveal: the honest node was slashed dissentSlash and the
+    ///         colluders were paid the fee plus half the slash at once, with no dispute path. Now the split
+    ///         is held for a challenge window with nothing paid or slashed, and the honest node's
+    ///         challenge stops it: the fee goes back, no one is slashed, its bond comes back.
+    ///         (Written so that it compiles against v1: `challenge` is reached by a low-level call.)
+    function testColludingMajoritySlashesTheHonestMinority() public {
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        uint256 fee = 3e15;
+        uint256 a = submitDistinct(REQUESTER, 3, fee);
+        uint32[] memory n = seats(a);
+        bytes32 lie = keccak256("colluders' result");
+        bytes32 truth = keccak256("right result");
+        for (uint256 i; i < 3; ++i) commitAs(a, n[i], i == 2 ? truth : lie);
+        (uint256 honestStake,,) = agents.stakeOf(n[2]);
+        revealAs(a, n[0], lie);
+        revealAs(a, n[1], lie);
+        revealAs(a, n[2], truth); // the last reveal: v1 settles here
+        (uint256 stakeAfterReveal,,) = agents.stakeOf(n[2]);
+        assertEq(stakeAfterReveal, honestStake, "the honest minority is not slashed at the last reveal");
+        assertEq(market.claimable(n[0]) + market.claimable(n[1]), 0, "the colluders are not paid at the last reveal");
+
+        address honest = ownerOf(n[2]);
+        vm.deal(honest, DISSENT_SLASH);
+        vm.prank(honest);
+        (bool challenged,) =
+            address(market).call{value: DISSENT_SLASH}(abi.encodeWithSignature("challenge(uint256,uint256)", a, uint256(n[2])));
+        assertTrue(challenged, "the honest minority can challenge the held split");
+        vm.warp(block.timestamp + 2 * REVEAL_WINDOW + 2); // past both the challenge window and the resolution time
+        market.finalize(a);
+        (uint256 stakeAfter,,) = agents.stakeOf(n[2]);
+        assertEq(stakeAfter, honestStake, "the challenged split slashes no one");
+        assertEq(market.claimable(n[0]) + market.claimable(n[1]), 0, "the colluders are never paid");
+        assertEq(market.pendingWithdrawals(REQUESTER), fee, "the requester gets its fee back");
+        assertEq(market.pendingWithdrawals(honest), DISSENT_SLASH, "the challenger's bond comes back");
+        (, bool accepted,,) = _result(a);
+        assertTrue(!accepted, "the colluders' result is not accepted");
+        (, uint256 escrowed, uint256 unclaimed) = market.totals();
+        assertEq(address(market).balance, escrowed + unclaimed, "funds accounted");
+    }
+
+    function _result(uint256 taskId) internal view returns (uint256, bool, bytes32, bytes32) {
+        (bool accepted, bytes32 r, bytes32 tr,) = market.taskResult(taskId);
+        return (taskId, accepted, r, tr);
+    }
+
+    // ------------------------------------------------------------ reputation
+
+    /// @notice An operator registers a private model only its own three agents serve and requests 12
+    ///         tasks on it at the minimum fee from its own address: all seats are its own and the fees
+    ///         come back. v1 counted them like any other: 12 records each, an average of 100/100. Now
+    ///         they do not raise its summary, while a task paid by a real requester still counts.
+    function testReputationForThePriceOfGas() public {
+        address attacker = address(0xA77);
+        vm.startPrank(attacker);
+        uint32 privateModel = models.registerModel(keccak256("pw"), keccak256("pt"), keccak256("pa"), "private", 1);
+        vm.stopPrank();
+        uint256[3] memory own;
+        for (uint256 i; i < 3; ++i) {
+            vm.deal(attacker, attacker.balance + 1 ether);
+            vm.startPrank(attacker);
+            own[i] = agents.register("");
+            agents.stake{value: 1 ether}(own[i]);
+            models.declareServes(own[i], privateModel);
+            vm.stopPrank();
+        }
+        uint256 spent;
+        for (uint256 t; t < 12; ++t) {
+            vm.deal(attacker, attacker.balance + MIN_FEE);
+            vm.prevrandao(keccak256(abi.encode("self", t)));
+            vm.recordLogs();
+            vm.prank(attacker);
+            uint256 id = market.submitTask{value: MIN_FEE}(privateModel, keccak256("in"), "in", 1, 0, 16, 0, 3, 0, 0);
+            capturePools();
+            mine();
+            spent += MIN_FEE;
+            uint32[] memory seats = distinct(seats(id));
+            for (uint256 i; i < seats.length; ++i) commitAs(id, seats[i], keccak256("r"));
+            for (uint256 i; i < seats.length; ++i) revealAs(id, seats[i], keccak256("r"));
+        }
+        uint256 earned;
+        for (uint256 i; i < 3; ++i) earned += market.claimable(own[i]);
+        assertEq(earned, spent, "the fees came back to the attacker");
+        address[] memory clients = new address[](1);
+        clients[0] = address(market);
+        for (uint256 i; i < 3; ++i) {
+            (uint64 count, int128 value,) = reputation.getSummary(own[i], clients, "", "");
+            assertEq(count, 0, "self-requested records are not counted");
+            assertEq(uint256(int256(value)), 0, "and do not raise the summary");
+        }
+
+        // control: a task a real requester pays for counts, at 100
+        for (uint256 i; i < 3; ++i) addNode(operator(i), 2 ether);
+        uint256 paid = submitDistinct(REQUESTER, 3, 3e15);
+        uint32[] memory n = seats(paid);
+        for (uint256 i; i < 3; ++i) commitAs(paid, n[i], keccak256("r"));
+        for (uint256 i; i < 3; ++i) revealAs(paid, n[i], keccak256("r"));
+        (uint64 honestCount, int128 honestValue,) = reputation.getSummary(n[0], clients, "", "");
+        assertEq(honestCount, 1, "a paid task counts");
+        assertEq(uint256(int256(honestValue)), 100e18, "at 100");
     }
 }

@@ -30,6 +30,29 @@ interface ITaskRecords {
         returns (bool finalized, uint256 agentId, uint8 response, bytes32 responseHash, uint256 lastUpdate);
 
     /// @notice Counts of an agent's protocol outcomes, one per reputation record the market wrote for it:
-    ///         tasks agreed, faults (dissent or absence), and inconclusive tasks (revealed, no quorum).
-    function outcomeCounts(uint256 agentId) external view returns (uint32 agreed, uint32 faults, uint32 inconclusive);
+    ///         tasks agreed, faults (dissent or absence), and inconclusive tasks (revealed, no quorum); and
+    ///         what they weigh (ReputationRegistry.getSummary counts only what cost something): the agreed
+    ///         outcomes of self-requested tasks (requested from the address the agent committed with) and
+    ///         the wei they paid it, all wei ever paid to it (fee shares and slash shares), and the wei
+    ///         slashed from it. Agreed records weigh what they paid, less the self-requested ones; faults
+    ///         weigh what they cost.
+    /// @return agreed agreed outcomes (self-requested included)
+    /// @return faults dissent and absence outcomes
+    /// @return inconclusive revealed, no quorum (or a challenged split)
+    /// @return selfRequested agreed outcomes of self-requested tasks
+    /// @return earnedWei wei ever paid to the agent
+    /// @return selfRequestedWei wei paid to it in self-requested tasks
+    /// @return slashedWei wei slashed from it
+    function outcomeCounts(uint256 agentId)
+        external
+        view
+        returns (
+            uint32 agreed,
+            uint32 faults,
+            uint32 inconclusive,
+            uint32 selfRequested,
+            uint256 earnedWei,
+            uint256 selfRequestedWei,
+            uint256 slashedWei
+        );
 }

@@ -27,6 +27,13 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         if (address(this) == _self) revert NotDelegated();
         Task memory t = _load(taskId);
         if (t.status == Status.None) revert UnknownTask(taskId);
+        if (t.status == Status.Held || t.status == Status.Challenged) {
+            if (block.timestamp <= t.deadline) revert TooEarly(taskId, uint256(t.deadline) + 1);
+            _loadPayment(taskId, t);
+            if (t.status == Status.Held) _accept(taskId, t, _fullMask(t.k), t.agreed);
+            else _resolveChallenge(taskId, t);
+            return;
+        }
         if (t.status != Status.Active) revert TaskNotActive(taskId, uint8(t.status));
         _loadPayment(taskId, t);
         uint8 full = _fullMask(t.k);
@@ -66,6 +73,67 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         Task memory t = _load(taskId);
         _loadPayment(taskId, t);
         _settle(taskId, t, _fullMask(t.k));
+    }
+
+    /// @notice TaskMarket.decline, run by DELEGATECALL (see there).
+    function decline(uint256 taskId, uint256 agentId) external {
+        if (address(this) == _self) revert NotDelegated();
+        _decline(taskId, agentId, msg.data[0:0]);
+    }
+
+    /// @notice TaskMarket.decline with the pending round's pool, run by DELEGATECALL (see there).
+    function decline(uint256 taskId, uint256 agentId, bytes calldata pool) external {
+        if (address(this) == _self) revert NotDelegated();
+        _decline(taskId, agentId, pool);
+    }
+
+    function _decline(uint256 taskId, uint256 agentId, bytes calldata pool) private {
+        uint256 s = _tasks[taskId].state;
+        if (uint8(s) != uint8(Status.Active)) revert TaskNotActive(taskId, uint8(s));
+        uint256 deadline = uint32(s >> S_DEADLINE);
+        if (block.timestamp > deadline) revert CommitWindowClosed(taskId, deadline);
+        if ((s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) {
+            // a seat must exist before it is declined: draw the round's seats, as its first commit would
+            if (pool.length == 0) revert DrawPending(taskId);
+            uint256 seedBlock = _checkPool(taskId, s, pool);
+            bytes32 seedHash = blockhash(seedBlock);
+            if (seedHash == 0) revert SeedBlockUnavailable(taskId, seedBlock, block.number);
+            s = _resolveDraw(taskId, s, pool, seedHash);
+            _tasks[taskId].state = s;
+        }
+        uint256 seats = _seatsIn(taskId, s, agentId);
+        if ((s >> S_COMMITTED) & seats != 0) revert AlreadyCommitted(taskId, agentId);
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        uint256 declined = _declined[taskId];
+        if (declined & seats != 0) revert AlreadyDeclined(taskId, agentId);
+        _declined[taskId] = declined | seats;
+        emit Declined(taskId, agentId, uint8(seats));
+    }
+
+    /// @inheritdoc IVerificationMode
+    function challenge(uint256 taskId, uint256 agentId) external payable {
+        if (address(this) == _self) revert NotDelegated();
+        Task memory t = _load(taskId);
+        if (t.status == Status.None) revert UnknownTask(taskId);
+        if (t.status == Status.Challenged) revert AlreadyChallenged(taskId);
+        if (t.status != Status.Held) revert TaskNotHeld(taskId, uint8(t.status));
+        if (block.timestamp > t.deadline) revert ChallengeWindowClosed(taskId, t.deadline);
+        uint8 seats;
+        for (uint256 pos; pos < t.k; ++pos) {
+            if (t.nodes[pos] == agentId) seats |= uint8(1 << pos);
+        }
+        if (seats == 0) revert NotAssigned(taskId, agentId);
+        // only a seat that revealed another result has something to dispute (a withholder has nothing)
+        if (seats & t.revealed & ~t.agreed == 0) revert NotADissenter(taskId, agentId);
+        if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
+        if (msg.value != dissentSlash) revert WrongBond(taskId, msg.value, dissentSlash);
+
+        _challenger[taskId] = msg.sender;
+        _addTotals(msg.value, 0); // the bond is held in escrow with the fee
+        t.status = Status.Challenged;
+        t.deadline = uint32(block.timestamp + revealWindow);
+        _tasks[taskId].state = _encodeState(t);
+        emit TaskChallenged(taskId, agentId, msg.sender, msg.value, t.deadline);
     }
 
     // ---------------------------------------------------------------- settlement
@@ -116,7 +184,10 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         _refund(taskId, t, proceeds, records, kept);
     }
 
-    /// @dev All revealed, or the reveal deadline passed: find a quorum, pay, slash, record.
+    /// @dev All revealed, or the reveal deadline passed: find a quorum. No quorum: refund, slash the
+    ///      non-revealers. A unanimous quorum (every seat revealed it): pay at once. A split quorum (some
+    ///      seat revealed something else or withheld): hold it for the challenge window (`_hold`); nothing
+    ///      is paid or slashed before `_accept` runs at its release.
     function _settle(uint256 taskId, Task memory t, uint8 full) private {
         uint256 quorum = uint256(t.k) / 2 + 1;
         uint8 winners;
@@ -127,14 +198,56 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         }
         if (winners == 0) {
             // no quorum: refund; revealers get an inconclusive record, non-revealers are still at fault
-            (uint256 inconclusiveRecords, uint256 entries) = _recordInconclusive(t);
-            (uint256 lost, uint256 allRecords,) = _slashPositions(
-                taskId, t, full & ~t.revealed, dissentSlash, SlashReason.NoReveal, inconclusiveRecords, entries
-            );
-            _refund(taskId, t, lost, allRecords, 0);
+            _refundInconclusive(taskId, t, full);
             return;
         }
+        if (winners != full) {
+            _hold(taskId, t, winners);
+            return;
+        }
+        _accept(taskId, t, full, winners);
+    }
 
+    /// @dev Refunds the fee; each revealer gets an inconclusive record and each seat that committed and
+    ///      did not reveal is slashed `dissentSlash` (at fault whatever the right result was).
+    function _refundInconclusive(uint256 taskId, Task memory t, uint8 full) private {
+        (uint256 inconclusiveRecords, uint256 entries) = _recordInconclusive(t);
+        (uint256 lost, uint256 allRecords,) = _slashPositions(
+            taskId, t, full & ~t.revealed, dissentSlash, SlashReason.NoReveal, inconclusiveRecords, entries
+        );
+        _refund(taskId, t, lost, allRecords, 0);
+    }
+
+    /// @dev A split quorum: records the accepted leader and mask in the state word and holds everything
+    ///      (fee, bonus, the slashes to come) until the challenge window, one reveal window, has passed.
+    function _hold(uint256 taskId, Task memory t, uint8 winners) private {
+        t.status = Status.Held;
+        t.agreed = winners;
+        t.deadline = uint32(block.timestamp + revealWindow);
+        _tasks[taskId].state = _encodeState(t);
+        Result storage r = _results[taskId][t.leader];
+        emit TaskHeld(taskId, r.resultHash, r.traceRoot, winners, t.deadline);
+    }
+
+    /// @dev The interim resolution of a challenged split (until the dispute game of the optimistic mode
+    ///      can tell who is right, a disputed result is treated as no result): the fee is refunded, the
+    ///      challenger's bond returned, revealers get an inconclusive record and are neither paid nor
+    ///      slashed, and seats that committed but never revealed are slashed as in any refund.
+    function _resolveChallenge(uint256 taskId, Task memory t) private {
+        address challenger = _challenger[taskId];
+        uint256 bond = dissentSlash;
+        delete _challenger[taskId];
+        pendingWithdrawals[challenger] += bond;
+        _releaseEscrow(bond, bond);
+        _refundInconclusive(taskId, t, _fullMask(t.k));
+    }
+
+    /// @dev Pays the quorum `winners` (t.leader is its first position), slashes every other seat and
+    ///      writes the records: at once for a unanimous quorum, at the release of a held split. A seat
+    ///      whose agent committed from the requester's address (a self-requested task: `_knownOperator`
+    ///      is the address the agent's commit was checked for) is paid, but its agreed record is
+    ///      discounted from its reputation (`_addDiscounts`).
+    function _accept(uint256 taskId, Task memory t, uint8 full, uint8 winners) private {
         uint256 records;
         uint256 n; // entries in records
         for (uint256 pos; pos < t.k; ++pos) {
@@ -159,7 +272,9 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
         uint256 dust = pool - share * winnerCount; // rounding remainder: paid to the accepted leader, no extra write
         for (uint256 pos; pos < t.k; ++pos) {
             if (winners & (1 << pos) == 0) continue;
-            _creditAgreed(t.nodes[pos], pos == t.leader ? share + dust : share);
+            uint256 paid = pos == t.leader ? share + dust : share;
+            _creditAgreed(t.nodes[pos], paid);
+            if (_knownOperator[t.nodes[pos]] == t.requester) _addDiscounts(t.nodes[pos], 1, paid, 0);
         }
         uint256 toTreasury = proceeds - honest;
         if (toTreasury != 0) pendingWithdrawals[treasury] += toTreasury;
@@ -221,6 +336,7 @@ contract ReplicatedSettlement is TaskMarketBase, IVerificationMode {
             Account storage account = _accounts[agentId];
             if (account.faults != type(uint32).max) account.faults += 1;
             uint256 taken = amount == 0 ? 0 : agentRegistry.slash(agentId, amount);
+            if (taken != 0) _addDiscounts(agentId, 0, 0, taken); // a fault weighs what it cost (getSummary)
             proceeds += taken;
             records |= (agentId | (outcome << 32)) << (36 * n++);
             emit NodeSlashed(taskId, agentId, uint8(pos), uint8(reason), taken);

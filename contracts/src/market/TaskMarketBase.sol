@@ -24,12 +24,16 @@ abstract contract TaskMarketBase {
         Ensemble
     }
 
-    /// @notice The stored status of a task.
+    /// @notice The stored status of a task. Held: a quorum accepted a result but not every seat revealed
+    ///         it; nothing is paid or slashed until the challenge window (one reveal window) has passed.
+    ///         Challenged: a dissenting seat disputed a held result; frozen until its resolution time.
     enum Status {
         None,
         Active,
         Accepted,
-        Refunded
+        Refunded,
+        Held,
+        Challenged
     }
 
     /// @notice The phase of a task, derived from its status, bitmaps and the clock.
@@ -39,7 +43,9 @@ abstract contract TaskMarketBase {
         Revealing,
         Finalizable,
         Accepted,
-        Refunded
+        Refunded,
+        Held,
+        Challenged
     }
 
     /// @notice Why a node was slashed.
@@ -122,6 +128,8 @@ abstract contract TaskMarketBase {
         uint256 commitDeadline;
         uint256 revealDeadline;
         uint256 finalizedAt;
+        /// @dev Held: the end of the challenge window; Challenged: the resolution time; else 0
+        uint256 heldUntil;
     }
 
     struct TaskWords {
@@ -197,6 +205,13 @@ abstract contract TaskMarketBase {
     /// @dev Per agent, the tasks in which it revealed but no result reached the quorum. Kept apart from
     ///      the (full) Account word and written only on that rare path, so that the happy path is unchanged.
     mapping(uint256 agentId => uint32) internal _inconclusive;
+    /// @dev Per agent, what its reputation must not count (ReputationRegistry.getSummary): the agreed
+    ///      outcomes and the wei paid in tasks requested by one of its own operators, and the wei slashed
+    ///      from it (a fault's weight). Written only off the happy path: by ReplicatedSettlement when a
+    ///      task's requester is an operator of one of its seats, and by every slash. See `Discounts`.
+    mapping(uint256 agentId => uint256) internal _discounts;
+    /// @dev Challenged tasks only: the address that posted the challenge bond (it gets the bond back).
+    mapping(uint256 taskId => address) internal _challenger;
 
     /// @dev Per task, the positions (bitmap) whose agent declined it before committing (TaskMarket.decline).
     ///      Written only by decline and read only at a commit timeout, so commit and reveal never touch it.
@@ -256,6 +271,16 @@ abstract contract TaskMarketBase {
         uint256 rewardPerNode,
         uint256 refund
     );
+    /// @notice A quorum accepted `resultHash` but not unanimously: payouts and slashes wait until `releaseAt`
+    ///         (then anyone's `finalize` applies them), and until then a dissenting seat may `challenge`.
+    event TaskHeld(
+        uint256 indexed taskId, bytes32 resultHash, bytes32 traceRoot, uint8 acceptedMask, uint256 releaseAt
+    );
+    /// @notice A dissenting seat disputed a held result and bonded `bond`; `finalize` resolves it after
+    ///         `resolvableAt` (for now: refund, the challenger's bond back; see ReplicatedSettlement).
+    event TaskChallenged(
+        uint256 indexed taskId, uint256 indexed agentId, address indexed challenger, uint256 bond, uint256 resolvableAt
+    );
     event CallbackResult(uint256 indexed taskId, address indexed consumer, bool success);
     event RewardClaimed(uint256 indexed agentId, address indexed to, uint256 amount);
     event Withdrawal(address indexed account, uint256 amount);
@@ -305,6 +330,12 @@ abstract contract TaskMarketBase {
     error PoolMismatch(uint256 taskId);
     error SeedBlockUnavailable(uint256 taskId, uint256 seedBlock, uint256 currentBlock);
     error SeedBlockHashMismatch(uint256 taskId, uint256 seedBlock, bytes32 blockHash);
+    error TaskNotHeld(uint256 taskId, uint8 status);
+    error AlreadyChallenged(uint256 taskId);
+    error ChallengeWindowClosed(uint256 taskId, uint256 deadline);
+    error NotADissenter(uint256 taskId, uint256 agentId);
+    error WrongBond(uint256 taskId, uint256 sent, uint256 required);
+    error UnknownFunction(bytes4 selector);
 
 
     /// @notice Everything the market is deployed with; all of it is immutable.
@@ -370,7 +401,9 @@ abstract contract TaskMarketBase {
         if (c.callbackGasLimit > 5_000_000) revert InvalidConfig("callbackGasLimit");
         // at most the whole fee: the refund of fee - share never underflows
         if (c.declineShareBps > 10_000) revert InvalidConfig("declineShareBps");
-        if (IAgentRegistry(c.agentRegistry).unbondingDelay() <= (c.maxRounds + 1) * c.commitWindow + c.revealWindow) {
+        // a task's longest life: every commit round, the reveal window, then a held result's challenge
+        // window and a challenge's resolution time (one reveal window each)
+        if (IAgentRegistry(c.agentRegistry).unbondingDelay() <= (c.maxRounds + 1) * c.commitWindow + 3 * c.revealWindow) {
             revert InvalidConfig("unbondingDelay");
         }
         agentRegistry = IAgentRegistry(c.agentRegistry);
@@ -445,6 +478,19 @@ abstract contract TaskMarketBase {
             w := or(and(w, not(or(0xffffffffffffffffffffffff, shl(192, 0xffffffff)))), or(earned, shl(192, agreed)))
             sstore(slot, w)
         }
+    }
+
+    /// @dev Adds to the agent's reputation discounts, one SSTORE. The word: selfAgreed (bits 0..31, agreed
+    ///      outcomes in tasks its own operator requested; saturates) | selfPaid (32..127, wei it was paid in
+    ///      them) | slashed (128..223, wei slashed from it).
+    function _addDiscounts(uint256 agentId, uint256 selfAgreed, uint256 selfPaid, uint256 slashed) internal {
+        uint256 w = _discounts[agentId];
+        uint256 count = uint32(w) + selfAgreed;
+        if (count > type(uint32).max) count = type(uint32).max;
+        uint256 paid = uint96(w >> 32) + selfPaid;
+        uint256 lost = uint96(w >> 128) + slashed;
+        assert(paid <= type(uint96).max && lost <= type(uint96).max);
+        _discounts[agentId] = count | (paid << 32) | (lost << 128);
     }
 
     /// @dev Calls the consumer with a fixed gas allowance; never reverts on the consumer's behalf and
@@ -829,6 +875,8 @@ abstract contract TaskMarketBase {
         if (t.status == Status.None) return Phase.None;
         if (t.status == Status.Accepted) return Phase.Accepted;
         if (t.status == Status.Refunded) return Phase.Refunded;
+        if (t.status == Status.Held) return block.timestamp <= t.deadline ? Phase.Held : Phase.Finalizable;
+        if (t.status == Status.Challenged) return block.timestamp <= t.deadline ? Phase.Challenged : Phase.Finalizable;
         uint8 full = _fullMask(t.k);
         if (t.committed != full) return block.timestamp <= t.deadline ? Phase.Committing : Phase.Finalizable;
         if (t.revealed != full && block.timestamp <= uint256(t.deadline) + revealWindow) return Phase.Revealing;

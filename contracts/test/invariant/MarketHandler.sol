@@ -5,6 +5,7 @@ import {Vm} from "../utils/Vm.sol";
 import {AgentRegistry} from "../../src/AgentRegistry.sol";
 import {TaskMarket} from "../../src/TaskMarket.sol";
 import {TaskMarketBase} from "../../src/market/TaskMarketBase.sol";
+import {IVerificationMode} from "../../src/interfaces/IVerificationMode.sol";
 
 /// @title The actors of the invariant run: requesters, honest and lying nodes, unstakers, claimers
 ///        and the clock. forge calls its functions in random order with random arguments; each
@@ -26,6 +27,9 @@ contract MarketHandler {
     mapping(uint256 taskId => bytes) public poolOf;
     /// @notice draws that expired (no commit while the seed block's hash was available): refunded
     uint256 public expiredDraws;
+    /// @notice challenges accepted with a bond other than dissentSlash (must stay 0)
+    uint256 public acceptedWrongBonds;
+    uint256 public challenges;
     uint256 public calls;
 
     address internal constant REQUESTER = address(0xBEEF);
@@ -133,6 +137,23 @@ contract MarketHandler {
         try market.reveal(taskId, agentId, uint8(taskId), result, result, bytes32(taskId), "") {} catch {}
     }
 
+    /// @dev A dissenting seat's operator disputes a held split (with the right bond, or, by `wrongBond`,
+    ///      a wrong one that must be refused).
+    function challenge(uint256 taskSeed, uint256 nodeSeed, bool wrongBond) external {
+        ++calls;
+        uint256 taskId = _task(taskSeed);
+        uint256 agentId = _node(taskId, nodeSeed);
+        if (agentId == 0) return;
+        address op = agents.ownerOf(agentId);
+        uint256 bond = market.dissentSlash() + (wrongBond ? 1 : 0);
+        vm.deal(op, op.balance + bond);
+        vm.prank(op);
+        try IVerificationMode(address(market)).challenge{value: bond}(taskId, agentId) {
+            if (wrongBond) ++acceptedWrongBonds;
+            ++challenges;
+        } catch {}
+    }
+
     function finalize(uint256 taskSeed) external {
         ++calls;
         uint256 taskId = _task(taskSeed);
@@ -210,12 +231,16 @@ contract MarketHandler {
         try market.withdrawBalance() {} catch {}
     }
 
-    /// @dev Whether the agent committed in a task that is still Active.
+    /// @dev Whether the agent committed in a task that is still open (Active, or a held or challenged split).
     function _backsOpenCommitment(uint256 agentId) internal view returns (bool) {
         for (uint256 i; i < taskIds.length; ++i) {
             uint256 t = taskIds[i];
             if (committedResult[t][agentId] == 0) continue;
-            if (market.getTask(t).status == uint8(TaskMarketBase.Status.Active)) return true;
+            uint8 status = market.getTask(t).status;
+            if (
+                status == uint8(TaskMarketBase.Status.Active) || status == uint8(TaskMarketBase.Status.Held)
+                    || status == uint8(TaskMarketBase.Status.Challenged)
+            ) return true;
         }
         return false;
     }

@@ -12,7 +12,9 @@ import {TaskMarketBase} from "../../src/market/TaskMarketBase.sol";
 ///           registry exactly the stake; so the two together hold stake + escrow + unclaimed;
 ///         - liveness: no task stays Active past its last deadline: finalize on such a task succeeds
 ///           (it settles, refunds, or replaces nodes with a later deadline), and rounds stay bounded;
-///         - stake: no stake that backs a commitment of an open task is withdrawn.
+///         - held splits: a held or challenged task past its window settles on finalize, and its fee
+///           (and bond) stay in escrow until then;
+///         - stake: no stake that backs a commitment of an open (or held, or challenged) task is withdrawn.
 contract MarketInvariantsTest is MarketFixture {
     MarketHandler internal handler;
 
@@ -42,6 +44,7 @@ contract MarketInvariantsTest is MarketFixture {
         uint256 stake = agents.totalBonded() + agents.totalUnbonding();
         assertEq(address(agents).balance, stake, "registry balance == total stake");
         assertEq(address(market).balance + address(agents).balance, stake + escrowed + unclaimed, "all funds");
+        _heldFundsStayInEscrowUntilReleased();
     }
 
     function invariant_noTaskStuckActivePastItsLastDeadline() public {
@@ -50,6 +53,13 @@ contract MarketInvariantsTest is MarketFixture {
             uint256 taskId = handler.taskIds(i);
             TaskMarketBase.TaskView memory t = market.getTask(taskId);
             assertLe(t.round, MAX_ROUNDS, "rounds bounded");
+            if (t.status == uint8(TaskMarketBase.Status.Held) || t.status == uint8(TaskMarketBase.Status.Challenged)) {
+                // a held split past its challenge window, or a challenge past its resolution time, settles
+                if (block.timestamp <= t.heldUntil) continue;
+                (bool released,) = address(market).call(abi.encodeWithSignature("finalize(uint256)", taskId));
+                assertTrue(released, "finalize of a held or challenged task past its window must succeed");
+                continue;
+            }
             if (t.status != uint8(TaskMarketBase.Status.Active)) continue;
             bool overdue = t.committedMask != (1 << t.k) - 1
                 ? block.timestamp > t.commitDeadline
@@ -57,6 +67,25 @@ contract MarketInvariantsTest is MarketFixture {
             if (!overdue) continue;
             assertTrue(handler.finalizeById(taskId), "finalize of an overdue task must succeed");
         }
+    }
+
+    /// @dev Held and challenged splits pay no one: their fees (and a challenge's bond) stay in escrow
+    ///      until they are released or resolved, and no challenge is accepted with a wrong bond. Checked
+    ///      inside the funds invariant (one campaign fewer: each invariant is its own 10,000 runs).
+    function _heldFundsStayInEscrowUntilReleased() internal view {
+        uint256 open;
+        uint256 n = handler.taskCount();
+        for (uint256 i; i < n; ++i) {
+            TaskMarketBase.TaskView memory t = market.getTask(handler.taskIds(i));
+            if (
+                t.status == uint8(TaskMarketBase.Status.Active) || t.status == uint8(TaskMarketBase.Status.Held)
+                    || t.status == uint8(TaskMarketBase.Status.Challenged)
+            ) open += t.fee;
+            if (t.status == uint8(TaskMarketBase.Status.Challenged)) open += DISSENT_SLASH;
+        }
+        (, uint256 escrowed,) = market.totals();
+        assertGe(escrowed, open, "escrow holds every open, held or challenged task's fee and bond");
+        assertEq(handler.acceptedWrongBonds(), 0, "no challenge with a wrong bond");
     }
 
     function invariant_noStakeLeavesWhileItBacksAnOpenTask() public view {

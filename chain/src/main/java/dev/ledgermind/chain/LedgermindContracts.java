@@ -1,6 +1,7 @@
 package dev.ledgermind.chain;
 
 import dev.ledgermind.chain.contracts.AgentRegistry;
+import dev.ledgermind.chain.contracts.IVerificationMode;
 import dev.ledgermind.chain.contracts.ModelRegistry;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
@@ -55,6 +56,8 @@ public final class LedgermindContracts {
     private final AgentRegistry agents;
     private final ModelRegistry models;
     private final TaskMarket market;
+    /** The replicated mode's interface at the market's address: its fallback serves {@code challenge}. */
+    private final IVerificationMode marketMode;
     private final ReputationRegistry reputation;
     private final ValidationRegistry validation;
     private final Map<String, TransactionReceipt> deployReceipts;
@@ -81,6 +84,7 @@ public final class LedgermindContracts {
         this.agents = AgentRegistry.load(deployment.agentRegistry(), web3j, tm, DEPLOY_GAS);
         this.models = ModelRegistry.load(deployment.modelRegistry(), web3j, tm, DEPLOY_GAS);
         this.market = TaskMarket.load(deployment.taskMarket(), web3j, tm, DEPLOY_GAS);
+        this.marketMode = IVerificationMode.load(deployment.taskMarket(), web3j, tm, DEPLOY_GAS);
         this.reputation = ReputationRegistry.load(deployment.reputationRegistry(), web3j, tm, DEPLOY_GAS);
         this.validation = ValidationRegistry.load(deployment.validationRegistry(), web3j, tm, DEPLOY_GAS);
     }
@@ -614,6 +618,17 @@ public final class LedgermindContracts {
         return sendMarket(pool == null ? market.finalize(taskId) : market.finalize(taskId, pool), BigInteger.ZERO);
     }
 
+    /**
+     * Disputes a held split result (phase {@link TaskPhase#HELD}) for {@code agentId}, a seat that revealed
+     * another result, with the bond the market requires (its dissentSlash). The payouts and slashes freeze;
+     * {@code finalize} after {@link TaskState#heldUntil()} resolves it (for now: the fee is refunded, the
+     * bond returned, no revealer slashed).
+     */
+    public TransactionReceipt challenge(BigInteger taskId, long agentId) {
+        BigInteger bond = big(sender.call("TaskMarket", deployment.taskMarket(), market.dissentSlash()).getFirst());
+        return sendMarket(marketMode.challenge(taskId, BigInteger.valueOf(agentId), bond), bond);
+    }
+
     /** Pays the agent's unclaimed rewards to its payout address. */
     public TransactionReceipt claim(long agentId) {
         return sendMarket(market.claim(BigInteger.valueOf(agentId)), BigInteger.ZERO);
@@ -631,7 +646,8 @@ public final class LedgermindContracts {
         return new TaskState(taskId, v.requester, TaskPhase.of(v.phase.intValueExact()), v.k.intValueExact(),
                 v.round.intValueExact(), v.modelId.intValueExact(), v.fee, nodes, v.committedMask.intValueExact(),
                 v.revealedMask.intValueExact(), v.acceptedMask.intValueExact(), v.commitDeadline.longValueExact(),
-                v.revealDeadline.longValueExact(), v.finalizedAt.longValueExact(), v.flags.testBit(0));
+                v.revealDeadline.longValueExact(), v.finalizedAt.longValueExact(), v.flags.testBit(0),
+                v.heldUntil.longValueExact());
     }
 
     /**

@@ -13,7 +13,14 @@ public enum TaskPhase {
     /** final: a result reached the quorum */
     ACCEPTED,
     /** final: the fee was refunded */
-    REFUNDED;
+    REFUNDED,
+    /**
+     * a quorum accepted a result but not every seat revealed it: nothing is paid or slashed until
+     * {@link TaskState#heldUntil()}, and until then a dissenting seat may {@code challenge}; after it, FINALIZABLE
+     */
+    HELD,
+    /** a dissenting seat challenged the held result: frozen until {@link TaskState#heldUntil()}, then FINALIZABLE */
+    CHALLENGED;
 
     static TaskPhase of(int ordinal) {
         TaskPhase[] all = values();

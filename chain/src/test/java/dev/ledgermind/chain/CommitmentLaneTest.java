@@ -107,6 +107,9 @@ class CommitmentLaneTest {
         assertEquals(TaskPhase.ACCEPTED, f.requester.phase(t2.taskId()));
         assertEquals(7, f.requester.task(t2.taskId()).acceptedMask());
         f.anvil.increaseTime(f.params.commitWindow() + f.params.revealWindow() + 1);
+        f.requester.finalizeTask(t1.taskId()); // two of three revealed: the split is held for its challenge window
+        assertEquals(TaskPhase.HELD, f.requester.phase(t1.taskId()));
+        f.anvil.increaseTime(f.params.revealWindow() + 1);
         TransactionReceipt fin = f.requester.finalizeTask(t1.taskId());
         var slashed = TaskMarket.getNodeSlashedEvents(fin);
         assertEquals(1, slashed.size());

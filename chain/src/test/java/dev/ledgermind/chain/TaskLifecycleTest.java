@@ -136,7 +136,11 @@ class TaskLifecycleTest {
         StakeInfo before = f.requester.stakeOf(liar);
         for (int i = 0; i < reveals.size() - 1; i++) reveals.get(i).run();
         assertEquals(TaskPhase.REVEALING, f.requester.phase(t.taskId()));
-        TransactionReceipt fin = lastReveal(t, reveals);
+        lastReveal(t, reveals);
+        assertEquals(TaskPhase.HELD, f.requester.phase(t.taskId()), "a split is held for its challenge window");
+        assertEquals(before, f.requester.stakeOf(liar), "nobody is slashed while held");
+        f.anvil.increaseTime(f.params.revealWindow() + 1);
+        TransactionReceipt fin = f.requester.finalizeTask(t.taskId());
         TaskState s = f.requester.task(t.taskId());
         assertEquals(TaskPhase.ACCEPTED, s.phase());
         assertEquals(0b101, s.acceptedMask());

@@ -160,6 +160,9 @@ class TaskTimeoutTest {
         f.anvil.increaseTime(f.params.commitWindow() + f.params.revealWindow() + 1);
         assertReverts("TaskMarket", "RevealWindowClosed", () -> reveal(t.taskId(), cs.get(2)));
         StakeInfo before = f.requester.stakeOf(cs.get(2).agent());
+        f.requester.finalizeTask(t.taskId()); // a 2-of-3 quorum with a withheld reveal: held for the challenge window
+        assertEquals(TaskPhase.HELD, f.requester.phase(t.taskId()));
+        f.anvil.increaseTime(f.params.revealWindow() + 1);
         TransactionReceipt r = f.requester.finalizeTask(t.taskId());
         var slashed = TaskMarket.getNodeSlashedEvents(r);
         assertEquals(1, slashed.size());
@@ -232,7 +235,7 @@ class TaskTimeoutTest {
     }
 
     @Test
-    void summariesCountInconclusiveRecordsBesideAgreedOnes() throws Exception {
+    void summariesWeighAgreedRecordsAndCountInconclusiveOnesOnlyUnderTheirTag() throws Exception {
         // task 1: all three agree; task 2: the same three nodes reveal three different results
         SubmittedTask agreed = submit(3);
         List<Committed> cs = new ArrayList<>();
@@ -249,20 +252,19 @@ class TaskTimeoutTest {
         List<String> market = List.of(f.deployment.taskMarket());
         BigInteger e18 = BigInteger.TEN.pow(18);
         for (long a : f.agentIds) {
-            // expected from the records readable one by one
-            int n = 0;
-            BigInteger sum = BigInteger.ZERO;
+            // expected from the records readable one by one: the unfiltered summary weighs what cost
+            // something (agreed records by their pay; no fault here), an inconclusive record weighs nothing
+            int agreedRecords = 0;
             int inconclusive = 0;
             for (SubmittedTask t : List.of(agreed, split)) {
                 if (!t.nodes().contains(a)) continue;
                 var fb = rep.readFeedback(BigInteger.valueOf(a), market.getFirst(), t.taskId()).send();
-                n++;
-                sum = sum.add(fb.component1().multiply(e18));
                 if (fb.component4().equals("inconclusive")) inconclusive++;
+                if (fb.component4().equals("agreed")) agreedRecords++;
             }
             var all = rep.getSummary(BigInteger.valueOf(a), market, "", "").send();
-            assertEquals(BigInteger.valueOf(n), all.component1(), "record count of agent " + a);
-            assertEquals(n == 0 ? BigInteger.ZERO : sum.divide(BigInteger.valueOf(n)), all.component2(),
+            assertEquals(BigInteger.valueOf(agreedRecords), all.component1(), "record count of agent " + a);
+            assertEquals(agreedRecords == 0 ? BigInteger.ZERO : BigInteger.valueOf(100).multiply(e18), all.component2(),
                     "average value of agent " + a);
             var inc = rep.getSummary(BigInteger.valueOf(a), market, "ledgermind", "inconclusive").send();
             assertEquals(BigInteger.valueOf(inconclusive), inc.component1(), "inconclusive count of agent " + a);
@@ -270,11 +272,12 @@ class TaskTimeoutTest {
             var counts = f.requester.taskMarket().outcomeCounts(BigInteger.valueOf(a)).send();
             assertEquals(BigInteger.valueOf(inconclusive), counts.component3(), "outcomeCounts.inconclusive of agent " + a);
         }
-        // nodes on both tasks: one agreed (100) and one inconclusive (50) record, average 75
+        // nodes on both tasks: one agreed (100) record counts; the inconclusive one (fee refunded) weighs
+        // nothing (v2 before the weighting: two records, average 75)
         long both = split.nodes().stream().filter(agreed.nodes()::contains).findFirst().orElseThrow();
         var s = rep.getSummary(BigInteger.valueOf(both), market, "", "").send();
-        assertEquals(BigInteger.TWO, s.component1());
-        assertEquals(BigInteger.valueOf(75).multiply(e18), s.component2());
+        assertEquals(BigInteger.ONE, s.component1());
+        assertEquals(BigInteger.valueOf(100).multiply(e18), s.component2());
         f.assertInvariant("after an agreed and a split task");
     }
 

@@ -30,6 +30,8 @@ public final class ChainEvents {
     private static final String SLASHED = EventEncoder.encode(TaskMarket.NODESLASHED_EVENT);
     private static final String REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
     private static final String FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
+    private static final String HELD = EventEncoder.encode(TaskMarket.TASKHELD_EVENT);
+    private static final String CHALLENGED = EventEncoder.encode(TaskMarket.TASKCHALLENGED_EVENT);
 
     private final LedgermindContracts chain;
 
@@ -129,7 +131,7 @@ public final class ChainEvents {
         try {
             EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(from),
                     to == null ? DefaultBlockParameterName.LATEST : DefaultBlockParameter.valueOf(to), chain.deployment().taskMarket());
-            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED);
+            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED, HELD, CHALLENGED);
             if (taskTopic != null) f.addSingleTopic(taskTopic);
             EthLog response = chain.web3j().ethGetLogs(f).send();
             if (response.hasError()) throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
@@ -164,6 +166,14 @@ public final class ChainEvents {
                 var e = TaskMarket.getNodeReplacedEventFromLog(l);
                 out.add(new TaskEvent.Replaced(e.taskId, tx, block, e.position.intValueExact(), e.oldAgentId.longValueExact(),
                         e.newAgentId.longValueExact()));
+            } else if (topic.equals(HELD)) {
+                var e = TaskMarket.getTaskHeldEventFromLog(l);
+                out.add(new TaskEvent.Held(e.taskId, tx, block, e.resultHash, e.acceptedMask.intValueExact(),
+                        e.releaseAt.longValueExact()));
+            } else if (topic.equals(CHALLENGED)) {
+                var e = TaskMarket.getTaskChallengedEventFromLog(l);
+                out.add(new TaskEvent.Challenged(e.taskId, tx, block, e.agentId.longValueExact(), e.challenger, e.bond,
+                        e.resolvableAt.longValueExact()));
             } else if (topic.equals(FINALIZED)) {
                 var e = TaskMarket.getTaskFinalizedEventFromLog(l);
                 out.add(new TaskEvent.Finalized(e.taskId, tx, block, e.accepted, e.acceptedMask.intValueExact(), e.resultHash,

@@ -33,6 +33,17 @@ public sealed interface TaskEvent {
     record Replaced(BigInteger taskId, String txHash, long block, int position, long oldAgentId, long newAgentId)
             implements TaskEvent {}
 
+    /**
+     * A quorum accepted {@code resultHash} but not unanimously: nothing is paid or slashed before
+     * {@code releaseAt} (unix seconds), and until then a dissenting seat may challenge.
+     */
+    record Held(BigInteger taskId, String txHash, long block, byte[] resultHash, int acceptedMask, long releaseAt)
+            implements TaskEvent {}
+
+    /** A dissenting seat challenged the held result with a bond; frozen until {@code resolvableAt} (unix seconds). */
+    record Challenged(BigInteger taskId, String txHash, long block, long agentId, String challenger, BigInteger bond,
+                      long resolvableAt) implements TaskEvent {}
+
     /** The task settled: accepted with a result, or refunded. {@code acceptedMask} bit i: position i agreed. */
     record Finalized(BigInteger taskId, String txHash, long block, boolean accepted, int acceptedMask, byte[] resultHash,
                      byte[] traceRoot, BigInteger rewardPerNode, BigInteger refund) implements TaskEvent {}

@@ -35,13 +35,18 @@ public record Receipt(
 
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,
-     * dissented (slashed), absent (slashed), inconclusive (revealed, no quorum), refunded (committed, but the
-     * task was refunded before the reveal phase), replaced (missed its commit and was slashed), or pending.
+     * dissented (slashed), absent (slashed), inconclusive (revealed, no quorum, or a challenged split), refunded
+     * (committed, but the task was refunded before the reveal phase), replaced (missed its commit and was
+     * slashed), pending, "held until TIME" (a split result, paid or slashed after TIME) or "challenged by
+     * agent N, frozen until TIME".
      */
     public record NodeVerdict(long agentId, int position, String address, String verdict, String resultHash,
                               BigInteger slashedWei) {}
 
-    /** One transaction of the task: {@code kind} is submit, commit, reveal, replace or finalize. */
+    /**
+     * One transaction of the task: {@code kind} is submit, commit, reveal, replace, hold (a finalize that held
+     * a split), challenge or finalize.
+     */
     public record Tx(String kind, String hash, long block, BigInteger gasUsed, Long agentId) {}
 
     public BigInteger totalGas() {

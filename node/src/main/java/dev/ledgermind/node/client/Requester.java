@@ -88,7 +88,9 @@ public final class Requester {
             int committed = Integer.bitCount(t.committedMask()), revealed = Integer.bitCount(t.revealedMask());
             if (t.phase() != last || committed != lastCommitted || revealed != lastRevealed) {
                 progress.accept("task " + taskId + ": " + t.phase().name().toLowerCase() + ", " + committed + "/" + t.k()
-                        + " committed, " + revealed + "/" + t.k() + " revealed");
+                        + " committed, " + revealed + "/" + t.k() + " revealed"
+                        + (t.held() ? ", held until " + java.time.Instant.ofEpochSecond(t.heldUntil())
+                                + " (a split result: nothing is paid or slashed before then)" : ""));
                 last = t.phase();
                 lastCommitted = committed;
                 lastRevealed = revealed;
@@ -120,6 +122,7 @@ public final class Requester {
         if (log.isEmpty()) throw new ChainException("task " + taskId + " does not exist on this chain");
         TaskEvent.Submitted submitted = null;
         TaskEvent.Finalized finalized = null;
+        String pendingVerdict = "pending"; // a held or challenged split says until when
         List<Receipt.NodeVerdict> replaced = new ArrayList<>();
         Map<Integer, String> revealedHash = new HashMap<>();
         Map<Integer, byte[]> revealedOutput = new HashMap<>();
@@ -156,6 +159,16 @@ public final class Requester {
                     nodes.set(r.position(), r.newAgentId());
                     kind = "replace";
                 }
+                case TaskEvent.Held h -> {
+                    pendingVerdict = "held until " + java.time.Instant.ofEpochSecond(h.releaseAt());
+                    kind = "hold";
+                }
+                case TaskEvent.Challenged c -> {
+                    pendingVerdict = "challenged by agent " + c.agentId() + ", frozen until "
+                            + java.time.Instant.ofEpochSecond(c.resolvableAt());
+                    kind = "challenge";
+                    agent = c.agentId();
+                }
                 case TaskEvent.Finalized f -> {
                     finalized = f;
                     kind = "finalize";
@@ -173,7 +186,7 @@ public final class Requester {
             long agentId = nodes.get(pos);
             // the contract's own outcome rule (TaskMarket.outcomeOf), the one the worker records too
             String verdict;
-            if (finalized == null) verdict = "pending";
+            if (finalized == null) verdict = pendingVerdict;
             else {
                 NodeOutcome outcome = chain.outcomeOf(taskId, agentId);
                 verdict = outcome == NodeOutcome.NONE ? "refunded" : outcome.verdict();

@@ -338,6 +338,7 @@ public final class Worker implements AutoCloseable {
             case COMMITTED, REVEAL_SENT -> revealStep(task, onChain);
             case REVEALED -> {
                 if (onChain.phase() == TaskPhase.FINALIZABLE) finalizeQuietly(id);
+                else if (onChain.dissentsFromHeld(agentId) && config.dishonesty() == Dishonesty.HONEST) challengeQuietly(id, onChain);
             }
             default -> { }
         }
@@ -386,6 +387,23 @@ public final class Worker implements AutoCloseable {
             }
         }
         // COMMITTING: waiting for the other (or replacement) nodes' commitments
+    }
+
+    /**
+     * This honest node revealed a result that the held quorum does not share: it computed the task
+     * deterministically, so the quorum is wrong (or colluding). It disputes the held split with the bond
+     * (docs/DESIGN.md section 6.2), which freezes the task's payouts and its own slash; a challenge someone
+     * else sent first, or a window that has just closed, is not an error.
+     */
+    private void challengeQuietly(BigInteger id, TaskState onChain) {
+        try {
+            TransactionReceipt r = chain.challenge(id, agentId);
+            log.warn("event=challenged node={} task={} heldUntil={} tx={} gas={}", config.name(), id, onChain.heldUntil(),
+                    r.getTransactionHash(), r.getGasUsed());
+        } catch (ContractRevertedException e) {
+            if (!"AlreadyChallenged".equals(e.errorName()) && !"ChallengeWindowClosed".equals(e.errorName())
+                    && !"TaskNotHeld".equals(e.errorName())) throw e;
+        }
     }
 
     /** Sends {@code finalize}; a task someone else advanced first is not an error. */

@@ -122,7 +122,8 @@ class NetworkEndToEndTest {
             assertTrue(attempt < 40, "40 draws without exactly one seat for node " + liar.agentId());
             task = requester.submit(input, net.modelId(MODEL), 4, FEE);
         }
-        Receipt r = requester.await(task.taskId(), Duration.ofMinutes(2), System.out::println);
+        // a split result: held for its challenge window (one 90 s reveal window) before it is paid and slashed
+        Receipt r = requester.await(task.taskId(), Duration.ofMinutes(4), System.out::println);
         assertTrue(r.accepted());
         assertEquals(Numeric.toHexString(local.run(input).resultHash()), r.resultHash(), "the honest majority's answer wins");
         Receipt.NodeVerdict v = r.nodes().stream().filter(n -> n.agentId() == liar.agentId()).findFirst().orElseThrow();

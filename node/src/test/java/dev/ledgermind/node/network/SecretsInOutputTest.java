@@ -93,7 +93,8 @@ class SecretsInOutputTest {
                         net.requester().submitTask(TaskRequest.inline(model, "{\"kind\":".getBytes(StandardCharsets.UTF_8),
                                 TaskKind.CLASSIFY.code, 3, FEE)));
                 for (SubmittedTask t : tasks) {
-                    Receipt r = requester.await(t.taskId(), Duration.ofMinutes(3), said::add);
+                    // a liar's split is held for one reveal window (60 s) before it settles
+                    Receipt r = requester.await(t.taskId(), Duration.ofMinutes(4), said::add);
                     outputs.put("receipt of task " + t.taskId(), r.toString());
                 }
                 HttpClient http = HttpClient.newHttpClient();

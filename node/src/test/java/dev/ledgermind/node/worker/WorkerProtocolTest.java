@@ -105,12 +105,17 @@ class WorkerProtocolTest {
     /** Polls every worker until the requester's task is final. */
     Receipt drive(Requester requester, SubmittedTask task, List<Worker> workers) throws Exception {
         AnvilControl anvil = new AnvilControl(new HttpService(devnet.rpcUrl()));
+        boolean heldBefore = false;
         for (int round = 0; round < 200; round++) {
             for (Worker w : workers) w.pollOnce();
             var state = requester.chain().task(task.taskId());
             if (state.phase().isFinal()) return requester.receipt(task.taskId());
-            if (state.phase() == dev.ledgermind.chain.TaskPhase.REVEALING && round > 20) {
-                anvil.increaseTime(31); // a withheld reveal: let the reveal window run out
+            // a held split's window runs out only after every worker has polled it once (an outvoted honest
+            // worker challenges then)
+            boolean waitOutHeld = state.held() && heldBefore;
+            heldBefore = state.held();
+            if ((state.phase() == dev.ledgermind.chain.TaskPhase.REVEALING && round > 20) || waitOutHeld) {
+                anvil.increaseTime(31); // a withheld reveal, or a held split: let the window run out
                 anvil.mine();
             }
             if (state.phase() == dev.ledgermind.chain.TaskPhase.FINALIZABLE) requester.chain().finalizeTask(task.taskId());
@@ -213,6 +218,33 @@ class WorkerProtocolTest {
         assertTrue(receipt.transactions().stream().anyMatch(t -> t.kind().equals("submit")));
         assertEquals(3, receipt.transactions().stream().filter(t -> t.kind().equals("commit")).count());
         assertTrue(receipt.totalGas().signum() > 0);
+    }
+
+    @Test
+    void anHonestNodeOutvotedByTwoColludingLiarsChallengesAndNobodyIsPaidOrSlashed() throws Exception {
+        // a model only these three agents serve; both liars flip the same bit, so they agree with each other
+        ModelIdentity collusion = FakeHashRunner.identity("fake-collusion-model");
+        int collusionId = registerModel(collusion);
+        List<Worker> workers = List.of(worker(2, Dishonesty.HONEST, "collude-honest.db", collusion),
+                worker(3, Dishonesty.WRONG_RESULT, "collude-liar1.db", collusion),
+                worker(4, Dishonesty.WRONG_RESULT, "collude-liar2.db", collusion));
+        long honest = workers.getFirst().agentId();
+        BigInteger stakeBefore = deployer.stakeOf(honest).bonded();
+        Requester requester = new Requester(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        SubmittedTask task = submitUntil(requester, TaskInput.embed(collusion.name(), List.of("outvoted")), collusionId, 3,
+                nodes -> nodes.stream().distinct().count() == 3);
+        Receipt receipt = drive(requester, task, workers);
+
+        assertFalse(receipt.accepted(), "the colluders' result is not accepted");
+        assertTrue(receipt.transactions().stream().anyMatch(t -> t.kind().equals("challenge") && Long.valueOf(honest).equals(t.agentId())),
+                "the honest worker challenged: " + receipt.transactions());
+        assertEquals(stakeBefore, deployer.stakeOf(honest).bonded(), "the honest node is not slashed");
+        assertEquals(BigInteger.ZERO, receipt.rewardPerNodeWei(), "nobody is paid from a challenged split");
+        assertEquals(receipt.feeWei(), receipt.refundWei(), "the requester gets its fee back");
+        for (Receipt.NodeVerdict v : receipt.nodes()) {
+            assertEquals("inconclusive", v.verdict(), "verdict of agent " + v.agentId());
+            assertEquals(BigInteger.ZERO, v.slashedWei(), "nobody is slashed: agent " + v.agentId());
+        }
     }
 
     @Test
