@@ -79,6 +79,10 @@ public record GatewayConfig(String host, int port, String apiKey, long maxBodyBy
         return new GatewayConfig(host, port, apiKey, maxBodyBytes, requestTimeout, idleTimeout, origins, backend, maxTokens, heartbeat, redundancy, feeWei);
     }
 
+    public GatewayConfig withMaxTokens(int n) {
+        return new GatewayConfig(host, port, apiKey, maxBodyBytes, requestTimeout, idleTimeout, corsOrigins, backend, n, heartbeat, redundancy, feeWei);
+    }
+
     public GatewayConfig withRequestTimeout(Duration d) {
         return new GatewayConfig(host, port, apiKey, maxBodyBytes, d, idleTimeout, corsOrigins, backend, maxTokens, heartbeat, redundancy, feeWei);
     }

@@ -113,6 +113,7 @@ public final class FuzzCampaign {
                 "-rss_limit_mb=0",
                 "-print_final_stats=1",
                 "-max_total_time=" + seconds()));
+        if (!target.uninstrumented().isEmpty()) cmd.add("--instrumentation_excludes=" + target.uninstrumented());
         if (runs() > 0) cmd.add("-runs=" + runs());
         String seed = System.getProperty("ledgermind.fuzz.seed");
         if (seed != null) cmd.add("-seed=" + seed);

@@ -17,8 +17,16 @@ import java.util.stream.Stream;
  * checks that the message names the field and the offset (or JSON path), and returns. Anything else
  * that escapes (another exception, an {@link AssertionError} from a message check, an
  * {@link OutOfMemoryError}, a {@link StackOverflowError}) is a finding.
+ *
+ * <p>{@code uninstrumented} lists packages (Jazzer globs, {@code :}-separated) that the target runs but that are not
+ * what it fuzzes, left without coverage instrumentation so that the child starts sooner and runs them at full
+ * speed (the gateway target's inference engine); empty for none.
  */
-public record FuzzTarget(String name, Class<?> targetClass, int maxLen) {
+public record FuzzTarget(String name, Class<?> targetClass, int maxLen, String uninstrumented) {
+    public FuzzTarget(String name, Class<?> targetClass, int maxLen) {
+        this(name, targetClass, maxLen, "");
+    }
+
     /** The committed seed corpus of this target in {@code module} (the module's base directory). */
     public Path seeds(Path module) {
         return module.resolve("src/test/resources/fuzz").resolve(name);

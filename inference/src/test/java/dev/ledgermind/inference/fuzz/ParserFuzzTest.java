@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>Inputs are capped in length per target: 4 KiB for the file formats, 256 bytes of text for the
  * GGUF tokenizers and 512 for WordPiece. Every branch of a tokenizer is reachable within that, and a
- * tokenizer's cost grows with the text (SentencePiece's merge loop is quadratic), so shorter inputs buy
- * more of them per second.
+ * tokenizer's cost grows with the text (the BPE and SentencePiece merge loops are O(n log n) since
+ * {@code PairMerge}; they were quadratic), so shorter inputs buy more of them per second.
  */
 class ParserFuzzTest {
     static final Path MODULE = Path.of("").toAbsolutePath();

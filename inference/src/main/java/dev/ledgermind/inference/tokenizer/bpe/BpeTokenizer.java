@@ -1,5 +1,6 @@
 package dev.ledgermind.inference.tokenizer.bpe;
 
+import dev.ledgermind.inference.tokenizer.PairMerge;
 import dev.ledgermind.inference.tokenizer.Vocabulary;
 import dev.ledgermind.inference.tokenizer.VocabularyTokenizer;
 
@@ -13,7 +14,8 @@ import java.util.Map;
  * GPT-2 style byte-level BPE (GGUF {@code tokenizer.ggml.model = gpt2}), as llama.cpp encodes it. Special tokens
  * are split out first ({@link Vocabulary#partition}); each text fragment is split by the {@link PreTokenizer}; each
  * piece is mapped to the byte-level alphabet ({@link ByteLevel}) and, unless the pre-tokenizer ignores merges and
- * the piece is itself a token, merged lowest rank first (leftmost on ties) until no merge applies. A final symbol
+ * the piece is itself a token, merged lowest rank first (leftmost on ties) until no merge applies ({@link PairMerge},
+ * O(n log n) in the piece's length). A final symbol
  * that is not a token is emitted byte by byte as llama.cpp does: each UTF-8 byte of its byte-level text that is
  * itself a token (only ASCII can be), the others dropped.
  */
@@ -55,23 +57,12 @@ public final class BpeTokenizer extends VocabularyTokenizer {
                 return;
             }
         }
-        List<String> sym = new ArrayList<>(piece.length());
-        piece.codePoints().forEach(c -> sym.add(new String(Character.toChars(c))));
-        while (sym.size() > 1) {
-            int best = -1;
-            int bestRank = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < sym.size(); i++) {
-                Integer r = mergeRank.get(sym.get(i) + " " + sym.get(i + 1));
-                if (r != null && r < bestRank) {
-                    bestRank = r;
-                    best = i;
-                }
-            }
-            if (best < 0) break;
-            sym.set(best, sym.get(best) + sym.get(best + 1));
-            sym.remove(best + 1);
-        }
-        for (String s : sym) {
+        int[] bounds = PairMerge.merge(piece, (start, mid, end) -> {
+            Integer r = mergeRank.get(piece.substring(start, mid) + " " + piece.substring(mid, end));
+            return r == null ? PairMerge.NO_MERGE : r;
+        });
+        for (int k = 0; k + 1 < bounds.length; k++) {
+            String s = piece.substring(bounds[k], bounds[k + 1]);
             int id = vocab.id(s);
             if (id >= 0) {
                 out.add(id);

@@ -1,5 +1,6 @@
 package dev.ledgermind.inference.tokenizer.sentencepiece;
 
+import dev.ledgermind.inference.tokenizer.PairMerge;
 import dev.ledgermind.inference.tokenizer.Vocabulary;
 import dev.ledgermind.inference.tokenizer.VocabularyTokenizer;
 
@@ -17,17 +18,19 @@ import java.util.List;
  * text, gets one {@code ▁} in front (when {@code addSpacePrefix}), so {@code </s><s>[INST] Hi} tokenizes its
  * second turn as the first; spaces become {@code ▁}; the fragment starts as one symbol per code point;
  * repeatedly, the adjacent pair whose concatenation is a piece with the highest score is merged (leftmost on
- * ties) until no pair is a piece. A final symbol that is not a piece is emitted as its UTF-8 bytes through the
+ * ties) until no pair is a piece ({@link PairMerge}, O(n log n) in the fragment's length). A final symbol that is not a piece is emitted as its UTF-8 bytes through the
  * {@code <0xNN>} tokens (or the unknown token where a byte token is missing).
  */
 public final class SentencePieceTokenizer extends VocabularyTokenizer {
-    private final float[] scores;
+    /** Each piece's score as a {@link PairMerge} rank: ordered as the negated score, so the highest score merges first. */
+    private final int[] scoreRank;
     private final int[] byteTokens = new int[256];
     private final boolean addSpacePrefix;
 
     public SentencePieceTokenizer(Vocabulary vocab, float[] scores, boolean addBos, boolean addSpacePrefix) {
         super(vocab, addBos);
-        this.scores = scores;
+        this.scoreRank = new int[scores.length];
+        for (int i = 0; i < scores.length; i++) scoreRank[i] = rankOf(scores[i]);
         java.util.Arrays.fill(byteTokens, -1);
         for (int b = 0; b < 256; b++) {
             int id = vocab.id(String.format("<0x%02X>", b));
@@ -56,23 +59,13 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
     private void encodeOrdinary(String text, boolean prefix, List<Integer> out) {
         String s = (prefix ? " " : "") + text;
         s = s.replace(' ', '\u2581');
-        List<String> sym = new ArrayList<>();
-        s.codePoints().forEach(cp -> sym.add(new String(Character.toChars(cp))));
-        while (sym.size() > 1) {
-            int best = -1;
-            float bestScore = Float.NEGATIVE_INFINITY;
-            for (int k = 0; k + 1 < sym.size(); k++) {
-                int id = vocab.id(sym.get(k) + sym.get(k + 1));
-                if (id >= 0 && (best < 0 || scores[id] > bestScore)) {
-                    bestScore = scores[id];
-                    best = k;
-                }
-            }
-            if (best < 0) break;
-            sym.set(best, sym.get(best) + sym.get(best + 1));
-            sym.remove(best + 1);
-        }
-        for (String p : sym) {
+        final String merged = s;
+        int[] bounds = PairMerge.merge(merged, (start, mid, end) -> {
+            int id = vocab.id(merged.substring(start, end));
+            return id < 0 ? PairMerge.NO_MERGE : scoreRank[id];
+        });
+        for (int k = 0; k + 1 < bounds.length; k++) {
+            String p = merged.substring(bounds[k], bounds[k + 1]);
             int id = vocab.id(p);
             if (id >= 0) {
                 out.add(id);
@@ -85,6 +78,17 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
                 out.add(t >= 0 ? t : unk);
             }
         }
+    }
+
+    /**
+     * An int that orders as {@code -score}: the IEEE bits of {@code -score}, with the negative half flipped so that signed
+     * int order is float order. -0 counts as 0 (equal scores tie, and ties go leftmost, as with {@code >}); a NaN score,
+     * which orders with nothing (llama.cpp's comparator is then undefined), counts as -infinity: merged last.
+     */
+    static int rankOf(float score) {
+        float f = Float.isNaN(score) ? Float.NEGATIVE_INFINITY : score == 0f ? 0f : score;
+        int bits = Float.floatToIntBits(-f);
+        return bits < 0 ? bits ^ 0x7FFF_FFFF : bits;
     }
 
     @Override
