@@ -4,6 +4,9 @@ import dev.ledgermind.chain.ChainException;
 import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import org.web3j.abi.EventEncoder;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.TypeEncoder;
+import dev.ledgermind.chain.contracts.AgentRegistry;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
@@ -31,6 +34,7 @@ public final class ChainEvents {
     private static final String REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
     private static final String FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
     private static final String HELD = EventEncoder.encode(TaskMarket.TASKHELD_EVENT);
+    private static final String ROUND_PENDING = EventEncoder.encode(TaskMarket.REPLACEMENTPENDING_EVENT);
     private static final String CHALLENGED = EventEncoder.encode(TaskMarket.TASKCHALLENGED_EVENT);
 
     private final LedgermindContracts chain;
@@ -49,6 +53,31 @@ public final class ChainEvents {
     public List<TaskEvent> between(long fromBlock, Long toBlock) {
         return decode(logs(BigInteger.valueOf(Math.max(fromBlock, chain.deployment().deployBlock())),
                 toBlock == null ? null : BigInteger.valueOf(toBlock), null));
+    }
+
+    /** The first agent that {@code owner} registered (AgentRegistry's Registered events), or 0 when it has none. */
+    public long agentRegisteredBy(String owner) {
+        try {
+            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
+                    DefaultBlockParameterName.LATEST, chain.deployment().agentRegistry());
+            f.addSingleTopic(EventEncoder.encode(AgentRegistry.REGISTERED_EVENT));
+            f.addNullTopic();
+            f.addSingleTopic("0x" + TypeEncoder.encode(new Address(owner)));
+            EthLog logs = chain.web3j().ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            for (EthLog.LogResult<?> r : logs.getLogs()) {
+                return AgentRegistry.getRegisteredEventFromLog((Log) r.get()).agentId.longValueExact();
+            }
+            return 0;
+        } catch (IOException e) {
+            throw new ChainException("cannot read the agent registrations of " + owner + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A task's submission event: its model, input and first seats; empty when the chain has no such task. */
+    public java.util.Optional<TaskEvent.Submitted> submission(BigInteger taskId) {
+        for (TaskEvent e : task(taskId)) if (e instanceof TaskEvent.Submitted s) return java.util.Optional.of(s);
+        return java.util.Optional.empty();
     }
 
     /** The latest block number. */
@@ -131,7 +160,7 @@ public final class ChainEvents {
         try {
             EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(from),
                     to == null ? DefaultBlockParameterName.LATEST : DefaultBlockParameter.valueOf(to), chain.deployment().taskMarket());
-            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED, HELD, CHALLENGED);
+            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED, HELD, CHALLENGED, ROUND_PENDING);
             if (taskTopic != null) f.addSingleTopic(taskTopic);
             EthLog response = chain.web3j().ethGetLogs(f).send();
             if (response.hasError()) throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
@@ -166,6 +195,10 @@ public final class ChainEvents {
                 var e = TaskMarket.getNodeReplacedEventFromLog(l);
                 out.add(new TaskEvent.Replaced(e.taskId, tx, block, e.position.intValueExact(), e.oldAgentId.longValueExact(),
                         e.newAgentId.longValueExact()));
+            } else if (topic.equals(ROUND_PENDING)) {
+                var e = TaskMarket.getReplacementPendingEventFromLog(l);
+                out.add(new TaskEvent.RoundPending(e.taskId, tx, block, e.round.intValueExact(), e.positions.intValueExact(),
+                        chain.drawSeats(e.taskId, e.pool, l.getBlockHash())));
             } else if (topic.equals(HELD)) {
                 var e = TaskMarket.getTaskHeldEventFromLog(l);
                 out.add(new TaskEvent.Held(e.taskId, tx, block, e.resultHash, e.acceptedMask.intValueExact(),

@@ -37,6 +37,14 @@ public sealed interface TaskEvent {
      * A quorum accepted {@code resultHash} but not unanimously: nothing is paid or slashed before
      * {@code releaseAt} (unix seconds), and until then a dissenting seat may challenge.
      */
+    /**
+     * A commit timeout opened replacement round {@code round} for the positions in {@code positions} (a
+     * bitmap); {@code seats} is what that round's draw gives (TaskMarket.drawSeats with the round's pool and
+     * this log's block hash), by position, the pending positions included.
+     */
+    record RoundPending(BigInteger taskId, String txHash, long block, int round, int positions, List<Long> seats)
+            implements TaskEvent {}
+
     record Held(BigInteger taskId, String txHash, long block, byte[] resultHash, int acceptedMask, long releaseAt)
             implements TaskEvent {}
 

@@ -173,6 +173,7 @@ public final class Requester {
                     finalized = f;
                     kind = "finalize";
                 }
+                case TaskEvent.RoundPending p -> { } // its seats show in the NodeReplaced events of the round's first commit
             }
             if (kind != null && !txs.containsKey(e.txHash())) {
                 txs.put(e.txHash(), new Receipt.Tx(kind, e.txHash(), e.block(), events.gasUsed(e.txHash()), agent));

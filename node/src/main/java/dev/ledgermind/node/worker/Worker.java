@@ -8,8 +8,8 @@ import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.NodeOutcome;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskState;
-import dev.ledgermind.chain.contracts.AgentRegistry;
-import dev.ledgermind.chain.contracts.TaskMarket;
+import dev.ledgermind.chain.events.ChainEvents;
+import dev.ledgermind.chain.events.TaskEvent;
 import dev.ledgermind.node.metrics.NodeMetrics;
 import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.store.TaskRecord;
@@ -21,16 +21,9 @@ import dev.ledgermind.node.task.TaskKind;
 import dev.ledgermind.node.feed.TokenFeed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.web3j.abi.EventEncoder;
-import org.web3j.abi.TypeEncoder;
-import org.web3j.abi.datatypes.Address;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.DefaultBlockParameterName;
-import org.web3j.protocol.core.methods.request.EthFilter;
-import org.web3j.protocol.core.methods.response.EthLog;
-import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.utils.Numeric;
 
@@ -62,10 +55,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Worker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Worker.class);
-    private static final String TASK_SUBMITTED = EventEncoder.encode(TaskMarket.TASKSUBMITTED_EVENT);
-    private static final String NODE_REPLACED = EventEncoder.encode(TaskMarket.NODEREPLACED_EVENT);
-    private static final String REPLACEMENT_PENDING = EventEncoder.encode(TaskMarket.REPLACEMENTPENDING_EVENT);
-    private static final String TASK_FINALIZED = EventEncoder.encode(TaskMarket.TASKFINALIZED_EVENT);
 
     private final NodeConfig config;
     private final Web3j web3;
@@ -77,6 +66,7 @@ public final class Worker implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Map<Integer, ModelIdentity> modelsById = new HashMap<>();
     private LogFollower follower;
+    private final ChainEvents events;
     private long agentId;
     private volatile String cardUrl;
 
@@ -94,6 +84,7 @@ public final class Worker implements AutoCloseable {
         this.metrics = metrics;
         Deployment deployment = Deployment.read(config.deployment());
         this.chain = LedgermindContracts.at(web3, deployment, Credentials.create(config.privateKey()));
+        this.events = new ChainEvents(chain);
     }
 
     public long agentId() {
@@ -178,26 +169,12 @@ public final class Worker implements AutoCloseable {
                 }
             }
         }
-        follower = new LogFollower(web3, List.of(chain.deployment().taskMarket()), store, chain.deployment().deployBlock(), 2000);
+        follower = new LogFollower(events, store, chain.deployment().deployBlock(), 2000);
     }
 
     /** The agent this address registered earlier, from the registry's Registered events; 0 if none. */
     private long findOwnAgent(String address) {
-        try {
-            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
-                    DefaultBlockParameterName.LATEST, chain.deployment().agentRegistry());
-            f.addSingleTopic(EventEncoder.encode(AgentRegistry.REGISTERED_EVENT));
-            f.addNullTopic();
-            f.addSingleTopic("0x" + TypeEncoder.encode(new Address(address)));
-            EthLog logs = web3.ethGetLogs(f).send();
-            if (logs.hasError()) throw new IOException(logs.getError().getMessage());
-            for (EthLog.LogResult<?> r : logs.getLogs()) {
-                return AgentRegistry.getRegisteredEventFromLog((Log) r.get()).agentId.longValueExact();
-            }
-            return 0;
-        } catch (IOException e) {
-            throw new ChainException("cannot look up this node's agent registration: " + e.getMessage(), e);
-        }
+        return events.agentRegisteredBy(address);
     }
 
     /** Runs until {@link #stop()}. */
@@ -224,7 +201,7 @@ public final class Worker implements AutoCloseable {
 
     /** One pass: read new events, then advance every unfinished task by one step. */
     public void pollOnce() throws Exception {
-        follower.poll(this::onLog);
+        follower.poll(this::onEvent);
         for (TaskRecord task : store.unfinished()) {
             try {
                 advance(task);
@@ -239,48 +216,38 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private void onLog(Log l) {
-        String topic = l.getTopics().getFirst();
-        if (topic.equals(TASK_SUBMITTED)) {
-            var e = TaskMarket.getTaskSubmittedEventFromLog(l);
-            // the seats are drawn from the submission's pool with its block's hash: the contract previews them
-            if (chain.drawSeats(e.taskId, e.pool, l.getBlockHash()).contains(agentId)) {
-                if (store.recordAssigned(e.taskId, e.modelId.intValueExact(), e.input)) {
+    private void onEvent(TaskEvent event) {
+        switch (event) {
+            // the seats are drawn from the round's pool with its block's hash: the event carries the contract's preview
+            case TaskEvent.Submitted e -> {
+                if (e.nodes().contains(agentId) && store.recordAssigned(e.taskId(), e.modelId(), e.input())) {
                     metrics.seen.increment();
-                    log.info("event=assigned node={} task={} model={} k={}", config.name(), e.taskId, e.modelId, e.k);
+                    log.info("event=assigned node={} task={} model={} k={}", config.name(), e.taskId(), e.modelId(), e.k());
                 }
             }
-        } else if (topic.equals(REPLACEMENT_PENDING)) {
-            // a commit timeout opened a replacement round: its seats are drawn like a submission's
-            var e = TaskMarket.getReplacementPendingEventFromLog(l);
-            List<Long> seats = chain.drawSeats(e.taskId, e.pool, l.getBlockHash());
-            int positions = e.positions.intValueExact();
-            boolean mine = false;
-            for (int pos = 0; pos < seats.size(); pos++) {
-                if ((positions & (1 << pos)) != 0 && seats.get(pos) == agentId) mine = true;
-            }
-            if (mine) {
-                byte[] input = submittedInput(e.taskId);
-                int modelId = chain.task(e.taskId).modelId();
-                if (store.recordAssigned(e.taskId, modelId, input)) {
-                    metrics.seen.increment();
-                    log.info("event=assigned-as-replacement node={} task={} round={}", config.name(), e.taskId, e.round);
+            case TaskEvent.RoundPending e -> {
+                // a commit timeout opened a replacement round: its seats are drawn like a submission's
+                boolean mine = false;
+                for (int pos = 0; pos < e.seats().size(); pos++) {
+                    if ((e.positions() & (1 << pos)) != 0 && e.seats().get(pos) == agentId) mine = true;
                 }
+                if (mine) assignedAsReplacement(e.taskId(), "round=" + e.round());
             }
-        } else if (topic.equals(NODE_REPLACED)) {
-            var e = TaskMarket.getNodeReplacedEventFromLog(l);
-            if (e.newAgentId.longValue() == agentId) {
-                byte[] input = submittedInput(e.taskId);
-                int modelId = chain.task(e.taskId).modelId();
-                if (store.recordAssigned(e.taskId, modelId, input)) {
-                    metrics.seen.increment();
-                    log.info("event=assigned-as-replacement node={} task={} replaces={}", config.name(), e.taskId, e.oldAgentId);
-                }
+            case TaskEvent.Replaced e -> {
+                if (e.newAgentId() == agentId) assignedAsReplacement(e.taskId(), "replaces=" + e.oldAgentId());
             }
-        } else if (topic.equals(TASK_FINALIZED)) {
-            var e = TaskMarket.getTaskFinalizedEventFromLog(l);
             // total over every stored state: a task this node gave up on (FAILED) is settled too
-            store.find(e.taskId).filter(t -> t.outcome() == null).ifPresent(t -> settle(e.taskId));
+            case TaskEvent.Finalized e -> store.find(e.taskId()).filter(t -> t.outcome() == null).ifPresent(t -> settle(e.taskId()));
+            default -> { }
+        }
+    }
+
+    private void assignedAsReplacement(BigInteger taskId, String detail) {
+        TaskEvent.Submitted s = events.submission(taskId)
+                .orElseThrow(() -> new ChainException("no TaskSubmitted event for task " + taskId));
+        if (store.recordAssigned(taskId, s.modelId(), s.input())) {
+            metrics.seen.increment();
+            log.info("event=assigned-as-replacement node={} task={} {}", config.name(), taskId, detail);
         }
     }
 
@@ -297,20 +264,6 @@ public final class Worker implements AutoCloseable {
         if (outcome == NodeOutcome.AGREED) metrics.won.increment();
         else if (outcome == NodeOutcome.DISSENTED || outcome == NodeOutcome.ABSENT) metrics.slashed.increment();
         log.info("event=finalized node={} task={} outcome={} localState={}", config.name(), taskId, verdict, before.state());
-    }
-
-    private byte[] submittedInput(BigInteger taskId) {
-        try {
-            EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(chain.deployment().deployBlock())),
-                    DefaultBlockParameterName.LATEST, chain.deployment().taskMarket());
-            f.addSingleTopic(TASK_SUBMITTED);
-            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(taskId, 64));
-            EthLog logs = web3.ethGetLogs(f).send();
-            for (EthLog.LogResult<?> r : logs.getLogs()) return TaskMarket.getTaskSubmittedEventFromLog((Log) r.get()).input;
-            throw new ChainException("no TaskSubmitted event for task " + taskId);
-        } catch (IOException e) {
-            throw new ChainException("cannot read the input of task " + taskId + ": " + e.getMessage(), e);
-        }
     }
 
     /**
