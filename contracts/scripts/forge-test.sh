@@ -14,10 +14,15 @@ start=$(date +%s)
 "$forge" build --sizes --skip test >/dev/null
 echo "forge build: $(( $(date +%s) - start )) s"
 start=$(date +%s)
-# 1% tolerance: a fuzz test's mean gas moves a little whenever the bytecode (and so forge's fuzz
-# dictionary) changes, even with the fixed seed; the k=3 bar is checked exactly by chain's GasReport
-"$forge" snapshot --check --tolerance 1 --no-match-contract Invariants
-echo "forge unit, attack and fuzz tests (gas snapshot checked): $(( $(date +%s) - start )) s"
+# The snapshot covers the deterministic tests only: a fuzz test's gas is a statistic of its random
+# inputs, and the draw-dependent ones moved by up to 13% between two runs of the same code (seats land
+# differently), so they run below without a gas check. 1% tolerance for the rest; the k=3 bar is
+# checked exactly by chain's GasReport.
+"$forge" snapshot --check --tolerance 1 --no-match-contract Invariants --no-match-test '^testFuzz'
+echo "forge unit and attack tests (gas snapshot checked): $(( $(date +%s) - start )) s"
+start=$(date +%s)
+"$forge" test --no-match-contract Invariants --match-test '^testFuzz'
+echo "forge fuzz tests: $(( $(date +%s) - start )) s"
 start=$(date +%s)
 "$forge" test --match-contract Invariants
 echo "forge invariant tests: $(( $(date +%s) - start )) s"
