@@ -146,7 +146,7 @@ sealed interface GenerationJob {
             metrics.generated(n, tps, "network");
             Map<String, Object> doc = backend.document(r);
             store.noteNetwork((String) doc.get("id"), doc);
-            metrics.previewed(fed.isPresent() ? preview.size() : 0);
+            metrics.previewed(preview.size()); // only a feed fills the preview
             return new Outcome(text, finishReason(model, tokens, pipe.stopped()), promptTokens, n, doc, tps);
         }
     }
