@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IOneStep} from "./IOneStep.sol";
+import {GameMerkle} from "./GameMerkle.sol";
+import {StepShapes} from "./StepShapes.sol";
+import {GameArith} from "./GameArith.sol";
+import {Binary32} from "../softfloat/Binary32.sol";
+import {Silu} from "../softfloat/Silu.sol";
+import {CanonicalExp} from "../softfloat/CanonicalExp.sol";
+
+/// @title The dispute game's one-step verifier (step program v1): opens the step's inputs against what
+///        both parties agreed and recomputes one element or one reduction chunk.
+/// @notice Openings (StepInput.openings) are ABI-encoded, one per input, in the order listed per op:
+///         - op chunk `(bytes chunk, bytes32[] proof)`: chunk c of this step's op k output (k below the
+///           disputed op, so agreed), proved against opRoots[k];
+///         - x_in chunk, layer l > 0 `(bytes32[3] leafRoots, bytes32[] traceProof, bytes chunk, bytes32[] proof)`:
+///           leaf (p, l-1)'s preimage (xRoot, kRoot, vRoot) proved against the claimer's trace root,
+///           then chunk c of x against xRoot; layer 0 `(bytes tokens, bytes blk, bytes32[] blockProof,
+///           bytes32[] tensorProof)`: the token ids (uint32 LE, hashing to tokensHash) and block c of
+///           token_embd's row token[p], dequantized;
+///         - weight block `(bytes blk, bytes32[] blockProof, bytes32[] tensorProof)`: the tensor's block
+///           proved against its tensor root, the tensor root against the weights root (SPEC-12 section 5).
+///         Covered: elementwise x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores,
+///         att_max), att_prob (att_exp, att_sum); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
+///         (attn_norm, weight), wo (att_out, weight), gate/up (ffn_norm, weight), down (act, weight), each
+///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv).
+///         Not covered yet (StepNotCovered): attn_norm, ffn_norm, q_rope, k_rope (elementwise); scores,
+///         att_max, att_sum, att_out (reductions).
+contract OneStep is IOneStep {
+    uint8 internal constant GGML_F32 = 0;
+    uint8 internal constant GGML_Q8_0 = 8;
+
+    /// @notice The step of op `op` is not re-executed by this verifier yet.
+    error StepNotCovered(uint256 op);
+    /// @notice A chunk opening's bytes have the wrong length.
+    error OpeningLength(string what, uint256 expected, uint256 given);
+    /// @notice An opening's proof does not reach the root it must.
+    error WrongOpening(string what);
+    /// @notice A weight tensor of a type the game does not cover (ggml type id).
+    error WeightTypeNotCovered(uint8 ggmlType);
+    /// @notice The token list is shorter than the disputed position needs.
+    error TokensTooShort(uint256 position, uint256 tokens);
+
+    // ---------------------------------------------------------------- IOneStep
+
+    /// @inheritdoc IOneStep
+    function elementwise(StepInput calldata s) external pure returns (uint32) {
+        StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
+        uint256 op = s.op;
+        uint256 e = s.e;
+        if (op == StepShapes.X_MID || op == StepShapes.X_OUT) {
+            (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
+            uint32 a = op == StepShapes.X_MID
+                ? _elem(_xInChunk(s, m, e / 32, o0), e % 32)
+                : _opElem(s, m, StepShapes.X_MID, e, o0);
+            uint32 b = _opElem(s, m, op == StepShapes.X_MID ? StepShapes.WO : StepShapes.DOWN, e, o1);
+            return Binary32.add(a, b);
+        }
+        if (op == StepShapes.ACT) {
+            (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
+            uint32 g = _opElem(s, m, StepShapes.GATE, e, o0);
+            uint32 u = _opElem(s, m, StepShapes.UP, e, o1);
+            return Binary32.mul(Silu.silu(g), u);
+        }
+        if (op == StepShapes.ATT_EXP || op == StepShapes.ATT_PROB) {
+            (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
+            uint256 h = e / (uint256(s.p) + 1);
+            if (op == StepShapes.ATT_EXP) {
+                uint32 sc = _opElem(s, m, StepShapes.SCORES, e, o0);
+                uint32 mx = _opElem(s, m, StepShapes.ATT_MAX, h, o1);
+                return CanonicalExp.softmaxExp(Binary32.sub(sc, mx));
+            }
+            uint32 ex = _opElem(s, m, StepShapes.ATT_EXP, e, o0);
+            uint32 sum = _opElem(s, m, StepShapes.ATT_SUM, h, o1);
+            return Binary32.div(ex, sum);
+        }
+        revert StepNotCovered(op);
+    }
+
+    /// @inheritdoc IOneStep
+    function reduceChunk(StepInput calldata s, bytes calldata prev) external pure returns (bytes memory) {
+        StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
+        uint256 op = s.op;
+        uint256 c = s.c;
+        uint32[16] memory st;
+        if (prev.length != 0) {
+            for (uint256 i; i < 16; i++) st[i] = GameArith.word(prev, i);
+        }
+        if (op == StepShapes.ATTN_SS || op == StepShapes.FFN_SS) {
+            uint32[] memory x = op == StepShapes.ATTN_SS
+                ? _xInChunk(s, m, c, s.openings)
+                : GameArith.words(_opChunk(s, m, StepShapes.X_MID, c, s.openings));
+            GameArith.dotChunk(st, x, x, 32 * c);
+            return GameArith.toBytes(st);
+        }
+        uint256 src;
+        if (op == StepShapes.Q || op == StepShapes.K || op == StepShapes.V) src = StepShapes.ATTN_NORM;
+        else if (op == StepShapes.GATE || op == StepShapes.UP) src = StepShapes.FFN_NORM;
+        else if (op == StepShapes.WO) src = StepShapes.ATT_OUT;
+        else if (op == StepShapes.DOWN) src = StepShapes.ACT;
+        else revert StepNotCovered(op);
+        (bytes memory actOpening, bytes memory wOpening) = abi.decode(s.openings, (bytes, bytes));
+        uint32[] memory a = GameArith.words(_opChunk(s, m, src, c, actOpening));
+        (uint8 ty, bytes memory blk) = _weightBlock(s, m, _tensorOf(m, s.l, op), s.e, c, wOpening);
+        if (ty == GGML_Q8_0) GameArith.dotChunkQ8_0(st, a, blk);
+        else GameArith.dotChunk(st, GameArith.words(blk), a, 32 * c);
+        return GameArith.toBytes(st);
+    }
+
+    /// @inheritdoc IOneStep
+    function finish(StepInput calldata s, bytes calldata state) external pure returns (uint32) {
+        uint256 op = s.op;
+        if (op == StepShapes.ATT_MAX || op == StepShapes.ATT_OUT) return GameArith.word(state, 0);
+        uint32[16] memory st;
+        for (uint256 i; i < 16; i++) st[i] = GameArith.word(state, i);
+        uint32 v = GameArith.combine16(st);
+        StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
+        if (op == StepShapes.SCORES) return Binary32.mul(v, m.attnScaleBits);
+        if (m.hasQkvBias && (op == StepShapes.Q || op == StepShapes.K || op == StepShapes.V)) {
+            uint256 base = uint256(s.l) * StepShapes.perLayer(m);
+            uint256 t = base + (op == StepShapes.Q ? 4 : op == StepShapes.K ? 5 : 6);
+            (, bytes memory blk) = _weightBlock(s, m, t, 0, s.e / 32, s.openings);
+            return Binary32.add(v, GameArith.word(blk, s.e % 32));
+        }
+        return v;
+    }
+
+    // ---------------------------------------------------------------- openings
+
+    /// @dev Chunk c of this step's op k output, checked against opRoots[k].
+    function _opChunk(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 k, uint256 c, bytes memory o)
+        internal
+        pure
+        returns (bytes memory chunk)
+    {
+        bytes32[] memory proof;
+        (chunk, proof) = abi.decode(o, (bytes, bytes32[]));
+        uint256 len = StepShapes.outLen(m, k, s.p);
+        _checkChunk(chunk, len, c, proof, s.opRoots[k], "op chunk");
+    }
+
+    function _opElem(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 k, uint256 i, bytes memory o)
+        internal
+        pure
+        returns (uint32)
+    {
+        return GameArith.word(_opChunk(s, m, k, i / 32, o), i % 32);
+    }
+
+    function _elem(uint32[] memory chunk, uint256 i) internal pure returns (uint32) {
+        return chunk[i];
+    }
+
+    /// @dev Chunk c of the step's input x_in: leaf (p, l-1)'s x (l > 0) or token[p]'s embedding row (l = 0).
+    function _xInChunk(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 c, bytes memory o)
+        internal
+        pure
+        returns (uint32[] memory)
+    {
+        if (s.l > 0) {
+            (bytes32[3] memory pre, bytes32[] memory traceProof, bytes memory chunk, bytes32[] memory proof) =
+                abi.decode(o, (bytes32[3], bytes32[], bytes, bytes32[]));
+            bytes32 leafHash = keccak256(abi.encodePacked(bytes1(0x02), pre[0], pre[1], pre[2]));
+            uint256 idx = uint256(s.p) * m.layers + s.l - 1;
+            if (GameMerkle.root(GameMerkle.leafNode32(leafHash), idx, s.leafCount, traceProof) != s.traceRoot) {
+                revert WrongOpening("x_in leaf");
+            }
+            _checkChunk(chunk, m.dim, c, proof, pre[0], "x_in chunk");
+            return GameArith.words(chunk);
+        }
+        (bytes memory tokens, bytes memory blk, bytes32[] memory blockProof, bytes32[] memory tensorProof) =
+            abi.decode(o, (bytes, bytes, bytes32[], bytes32[]));
+        if (keccak256(tokens) != s.tokensHash) revert WrongOpening("tokens");
+        if (tokens.length < 4 * (uint256(s.p) + 1)) revert TokensTooShort(s.p, tokens.length / 4);
+        uint256 token = GameArith.word(tokens, s.p);
+        uint256 embd = uint256(m.layers) * StepShapes.perLayer(m);
+        (uint8 ty, bytes memory b) =
+            _weightBlock(s, m, embd, token, c, abi.encode(blk, blockProof, tensorProof));
+        return ty == GGML_Q8_0 ? GameArith.dequantQ8_0(b) : GameArith.words(b);
+    }
+
+    function _checkChunk(
+        bytes memory chunk,
+        uint256 len,
+        uint256 c,
+        bytes32[] memory proof,
+        bytes32 root,
+        string memory what
+    ) internal pure {
+        uint256 chunks = (len + 31) / 32;
+        uint256 n = len - 32 * c;
+        if (n > 32) n = 32;
+        if (chunk.length != 4 * n) revert OpeningLength(what, 4 * n, chunk.length);
+        if (GameMerkle.root(GameMerkle.leafNode(chunk), c, chunks, proof) != root) revert WrongOpening(what);
+    }
+
+    /// @dev Block b of row `row` of tensor t, checked against the weights root; returns its ggml type.
+    function _weightBlock(
+        StepInput calldata s,
+        StepShapes.ModelSpec memory m,
+        uint256 t,
+        uint256 row,
+        uint256 b,
+        bytes memory o
+    ) internal pure returns (uint8 ty, bytes memory blk) {
+        bytes32[] memory blockProof;
+        bytes32[] memory tensorProof;
+        (blk, blockProof, tensorProof) = abi.decode(o, (bytes, bytes32[], bytes32[]));
+        (uint256 rows, uint256 cols) = _shape(m, t);
+        ty = m.tensorTypes[t];
+        uint256 bpr = (cols + 31) / 32;
+        if (ty == GGML_Q8_0) {
+            if (cols % 32 != 0) revert WeightTypeNotCovered(ty);
+            if (blk.length != 34) revert OpeningLength("Q8_0 block", 34, blk.length);
+        } else if (ty == GGML_F32) {
+            uint256 n = cols - 32 * b;
+            if (n > 32) n = 32;
+            if (blk.length != 4 * n) revert OpeningLength("F32 block", 4 * n, blk.length);
+        } else {
+            revert WeightTypeNotCovered(ty);
+        }
+        bytes32 tensorRoot = GameMerkle.root(GameMerkle.leafNode(blk), row * bpr + b, rows * bpr, blockProof);
+        bytes32 w = GameMerkle.root(GameMerkle.leafNode32(tensorRoot), t, StepShapes.tensorCount(m), tensorProof);
+        if (w != s.weightsRoot) revert WrongOpening("weight blk");
+    }
+
+    /// @dev The tensor (section 5's canonical order) that op `op` of layer l multiplies by.
+    function _tensorOf(StepShapes.ModelSpec memory m, uint256 l, uint256 op) internal pure returns (uint256) {
+        uint256 base = l * StepShapes.perLayer(m);
+        uint256 shift = m.hasQkvBias ? 3 : 0;
+        if (op == StepShapes.Q) return base + 1;
+        if (op == StepShapes.K) return base + 2;
+        if (op == StepShapes.V) return base + 3;
+        if (op == StepShapes.WO) return base + 4 + shift;
+        if (op == StepShapes.GATE) return base + 6 + shift;
+        if (op == StepShapes.UP) return base + 7 + shift;
+        return base + 8 + shift; // DOWN
+    }
+
+    /// @dev (rows, cols) of tensor t (a 1-D tensor is one row).
+    function _shape(StepShapes.ModelSpec memory m, uint256 t) internal pure returns (uint256, uint256) {
+        uint256 per = StepShapes.perLayer(m);
+        uint256 layersEnd = uint256(m.layers) * per;
+        uint256 dim = m.dim;
+        if (t >= layersEnd) {
+            uint256 k = t - layersEnd;
+            if (k == 0) return (m.vocab, dim); // token_embd
+            if (k == 1) return (1, dim); // output_norm
+            if (k == 2 && !m.tiedOutput) return (m.vocab, dim); // output
+            return (m.ropePositions, m.rotDim); // rope table
+        }
+        uint256 i = t % per;
+        uint256 q = StepShapes.qDim(m);
+        uint256 kv = StepShapes.kvDim(m);
+        if (i == 0) return (1, dim); // attn_norm
+        if (i == 1) return (q, dim);
+        if (i == 2 || i == 3) return (kv, dim);
+        if (m.hasQkvBias) {
+            if (i == 4) return (1, q);
+            if (i == 5 || i == 6) return (1, kv);
+            i -= 3;
+        }
+        if (i == 4) return (dim, q); // wo
+        if (i == 5) return (1, dim); // ffn_norm
+        if (i == 6 || i == 7) return (m.ffnDim, dim); // gate, up
+        return (dim, m.ffnDim); // down
+    }
+}
