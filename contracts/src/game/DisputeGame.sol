@@ -107,6 +107,10 @@ contract DisputeGame is IDisputeGame {
     event OpFound(uint256 indexed gameId, uint256 leaf, uint256 position, uint256 layer, uint256 op);
     /// @notice The first differing element was found, with both parties' values (binary32 bits).
     event ElementFound(uint256 indexed gameId, uint256 element, uint32 claimerValue, uint32 challengerValue);
+    /// @notice The one step's verdict: whether each party's value (or state) equals the recomputed one.
+    event StepChecked(
+        uint256 indexed gameId, uint256 op, uint256 element, uint256 chunk, bool claimerMatches, bool challengerMatches
+    );
     /// @notice How the game ended (beside IDisputeGame.GameResolved).
     event GameEnded(uint256 indexed gameId, Reason reason, bool claimerWins);
 
@@ -349,6 +353,7 @@ contract DisputeGame is IDisputeGame {
         if (keccak256(spec) != g.specHash) revert WrongSpec();
         if (keccak256(abi.encodePacked(opRoots)) != g.ops0) revert WrongOpRoots();
         bool claimerOk;
+        bool challengerOk;
         if (StepShapes.isReduction(g.op)) {
             uint256 c = g.index;
             if (c == 0) {
@@ -361,12 +366,17 @@ contract DisputeGame is IDisputeGame {
             IOneStep.StepInput memory input = _input(g, uint32(c), spec, openings);
             for (uint256 k; k < 22; k++) input.opRoots[k] = opRoots[k];
             bytes memory out = verifier.reduceChunk(input, prevState);
-            claimerOk = GameMerkle.leafNode(out) == g.node0;
+            bytes32 node = GameMerkle.leafNode(out);
+            claimerOk = node == g.node0;
+            challengerOk = node == g.node1;
         } else {
             IOneStep.StepInput memory input = _input(g, 0, spec, openings);
             for (uint256 k; k < 22; k++) input.opRoots[k] = opRoots[k];
-            claimerOk = verifier.elementwise(input) == g.value0;
+            uint32 v = verifier.elementwise(input);
+            claimerOk = v == g.value0;
+            challengerOk = v == g.value1;
         }
+        emit StepChecked(gameId, g.op, g.elem, g.index, claimerOk, challengerOk);
         _resolve(g, gameId, claimerOk, Reason.OneStep);
     }
 

@@ -34,7 +34,7 @@ contract DisputeGameTest is GameFixture {
         assertEq(g.leaf, 5, "leaf (2, 1)");
         assertEq(g.value0, Trees.f(c.ops[21][37]), "claimer's value");
         assertEq(g.value1, Trees.f(h.ops[21][37]), "challenger's value");
-        stepCall(id, h, c, CHALLENGER);
+        honestStep(id, h, c, false);
         _assertEnd(id, false, 21, 37);
     }
 
@@ -45,7 +45,7 @@ contract DisputeGameTest is GameFixture {
         Side memory ch = liar(1, 1, 14, 5, 0, -3);
         uint256 id = startGame(h, ch);
         playToStep(id, h, ch, false);
-        stepCall(id, h, h, CLAIMER);
+        honestStep(id, h, h, true);
         _assertEnd(id, true, 14, 5);
     }
 
@@ -55,7 +55,7 @@ contract DisputeGameTest is GameFixture {
         Side memory c = liar(1, 0, 14, 40, 0, 2);
         uint256 id = startGame(c, h);
         playToStep(id, c, h, true);
-        stepCall(id, h, c, CHALLENGER);
+        honestStep(id, h, c, false);
         _assertEnd(id, false, 14, 40);
     }
 
@@ -70,7 +70,7 @@ contract DisputeGameTest is GameFixture {
         DisputeGame.Game memory g = game.gameOf(id);
         assertTrue(g.phase == DisputeGame.Phase.Step, "at the step");
         assertEq(g.index, 1, "states chunk 1");
-        stepCall(id, h, c, CHALLENGER);
+        honestStep(id, h, c, false);
         _assertEnd(id, false, 15, 0);
     }
 
@@ -81,7 +81,7 @@ contract DisputeGameTest is GameFixture {
         uint256 id = startGame(c, h);
         playToStep(id, c, h, true);
         assertEq(game.gameOf(id).index, 0, "states chunk 0");
-        stepCall(id, h, c, CHALLENGER);
+        honestStep(id, h, c, false);
         _assertEnd(id, false, 17, 45);
     }
 
@@ -91,7 +91,7 @@ contract DisputeGameTest is GameFixture {
         Side memory ch = liar(1, 1, 18, 9, 1, -1);
         uint256 id = startGame(h, ch);
         playToStep(id, h, ch, true);
-        stepCall(id, h, h, CLAIMER);
+        honestStep(id, h, h, true);
         _assertEnd(id, true, 18, 9);
     }
 
@@ -101,14 +101,14 @@ contract DisputeGameTest is GameFixture {
         Side memory c = liar(2, 1, 20, 63, 1, 1);
         uint256 id = startGame(c, h);
         playToStep(id, c, h, false);
-        stepCall(id, h, c, CHALLENGER);
+        honestStep(id, h, c, false);
         _assertEnd(id, false, 20, 63);
 
         Side memory h0 = honest(0, 0);
         Side memory c0 = liar(0, 0, 0, 0, 1, 1);
         uint256 id0 = startGame(c0, h0);
         playToStep(id0, c0, h0, true);
-        stepCall(id0, h0, c0, CHALLENGER);
+        honestStep(id0, h0, c0, false);
         DisputeGame.Game memory g0 = game.gameOf(id0);
         assertTrue(g0.phase == DisputeGame.Phase.Resolved && !g0.claimerWon, "attn_ss liar lost");
         assertEq(g0.op, 0, "attn_ss");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {Test} from "../utils/Vm.sol";
+import {Test, Vm} from "../utils/Vm.sol";
 import {IDisputeGame} from "../../src/interfaces/IDisputeGame.sol";
 import {DisputeGame} from "../../src/game/DisputeGame.sol";
 import {OneStep} from "../../src/game/OneStep.sol";
@@ -391,8 +391,11 @@ abstract contract GameFixture is Test {
         return stateLevels(states(s, g.op, g.elem));
     }
 
-    /// @dev The honest party's step call.
-    function stepCall(uint256 id, Side memory h, Side memory claimerSide, address mover) internal {
+    /// @dev The honest party's step call; returns whether the recomputed value matched each party.
+    function stepCall(uint256 id, Side memory h, Side memory claimerSide, address mover)
+        internal
+        returns (bool claimerMatches, bool challengerMatches)
+    {
         DisputeGame.Game memory g = _g(id);
         uint256 c = g.index;
         bytes memory prev;
@@ -402,6 +405,7 @@ abstract contract GameFixture is Test {
             prev = st[c - 1];
             prevProof = Trees.proof(stateLevels(st), c - 1);
         }
+        vm.recordLogs();
         _call(
             mover,
             abi.encodeCall(
@@ -410,6 +414,23 @@ abstract contract GameFixture is Test {
             ),
             "one step"
         );
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bytes32 topic = DisputeGame.StepChecked.selector;
+        for (uint256 i; i < logs.length; i++) {
+            if (logs[i].emitter == address(game) && logs[i].topics[0] == topic) {
+                (,,, claimerMatches, challengerMatches) = abi.decode(logs[i].data, (uint256, uint256, uint256, bool, bool));
+                return (claimerMatches, challengerMatches);
+            }
+        }
+        revert("no StepChecked event");
+    }
+
+    /// @dev The step by the honest side; asserts the verifier recomputed exactly the honest value and
+    ///      not the liar's.
+    function honestStep(uint256 id, Side memory h, Side memory claimerSide, bool honestIsClaimer) internal {
+        (bool cm, bool chm) = stepCall(id, h, claimerSide, honestIsClaimer ? CLAIMER : CHALLENGER);
+        assertTrue(cm == honestIsClaimer, "claimer's value vs the recomputed one");
+        assertTrue(chm == !honestIsClaimer, "challenger's value vs the recomputed one");
     }
 
     function playToStep(uint256 id, Side memory c, Side memory ch, bool claimerFirst) internal {
