@@ -4,13 +4,12 @@ pragma solidity 0.8.37;
 import {IOneStep} from "./IOneStep.sol";
 import {GameMerkle} from "./GameMerkle.sol";
 import {StepShapes} from "./StepShapes.sol";
-import {GameArith} from "./GameArith.sol";
-import {Binary32} from "../softfloat/Binary32.sol";
-import {Silu} from "../softfloat/Silu.sol";
-import {CanonicalExp} from "../softfloat/CanonicalExp.sol";
+import {GameBytes} from "./GameBytes.sol";
+import {IStepReferee} from "../step/IStepReferee.sol";
 
 /// @title The dispute game's one-step verifier (step program v1): opens the step's inputs against what
-///        both parties agreed and recomputes one element or one reduction chunk.
+///        both parties agreed and has the referee (contracts/src/step, IStepReferee) recompute one element
+///        or one reduction chunk.
 /// @notice Openings (StepInput.openings) are ABI-encoded, one per input, in the order listed per op:
 ///         - op chunk `(bytes chunk, bytes32[] proof)`: chunk c of this step's op k output (k below the
 ///           disputed op, so agreed), proved against opRoots[k];
@@ -21,13 +20,22 @@ import {CanonicalExp} from "../softfloat/CanonicalExp.sol";
 ///           token_embd's row token[p], dequantized;
 ///         - weight block `(bytes blk, bytes32[] blockProof, bytes32[] tensorProof)`: the tensor's block
 ///           proved against its tensor root, the tensor root against the weights root (SPEC-12 section 5).
-///         Covered: elementwise x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores,
-///         att_max), att_prob (att_exp, att_sum); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
+///         Covered: elementwise attn_norm (x_in, attn_ss, weight attn_norm), ffn_norm (x_mid, ffn_ss, weight
+///         ffn_norm), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
+///         att_prob (att_exp, att_sum, att_max); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
 ///         (attn_norm, weight), wo (att_out, weight), gate/up (ffn_norm, weight), down (act, weight), each
-///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv).
-///         Not covered yet (StepNotCovered): attn_norm, ffn_norm, q_rope, k_rope (elementwise); scores,
-///         att_max, att_sum, att_out (reductions).
+///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv as the
+///         openings).
+///         Not covered yet (StepNotCovered): q_rope, k_rope (elementwise); scores, att_max, att_sum, att_out
+///         (reductions).
 contract OneStep is IOneStep {
+    /// @notice The referee that does the arithmetic.
+    IStepReferee public immutable referee;
+
+    constructor(IStepReferee referee_) {
+        referee = referee_;
+    }
+
     uint8 internal constant GGML_F32 = 0;
     uint8 internal constant GGML_Q8_0 = 8;
 
@@ -45,54 +53,60 @@ contract OneStep is IOneStep {
     // ---------------------------------------------------------------- IOneStep
 
     /// @inheritdoc IOneStep
-    function elementwise(StepInput calldata s) external pure returns (uint32) {
+    function elementwise(StepInput calldata s) external view returns (uint32) {
         StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
         uint256 op = s.op;
         uint256 e = s.e;
         if (op == StepShapes.X_MID || op == StepShapes.X_OUT) {
             (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
             uint32 a = op == StepShapes.X_MID
-                ? _elem(_xInChunk(s, m, e / 32, o0), e % 32)
+                ? _xInChunk(s, m, e / 32, o0)[e % 32]
                 : _opElem(s, m, StepShapes.X_MID, e, o0);
             uint32 b = _opElem(s, m, op == StepShapes.X_MID ? StepShapes.WO : StepShapes.DOWN, e, o1);
-            return Binary32.add(a, b);
+            return referee.add(a, b);
+        }
+        if (op == StepShapes.ATTN_NORM || op == StepShapes.FFN_NORM) {
+            (bytes memory ox, bytes memory oss, bytes memory ow) = abi.decode(s.openings, (bytes, bytes, bytes));
+            bool attn = op == StepShapes.ATTN_NORM;
+            uint32 x = attn ? _xInChunk(s, m, e / 32, ox)[e % 32] : _opElem(s, m, StepShapes.X_MID, e, ox);
+            uint32 ss = _opElem(s, m, attn ? StepShapes.ATTN_SS : StepShapes.FFN_SS, 0, oss);
+            uint256 t = uint256(s.l) * StepShapes.perLayer(m) + (attn ? 0 : (m.hasQkvBias ? 8 : 5));
+            (, bytes memory blk) = _weightBlock(s, m, t, 0, e / 32, ow);
+            uint32 inv = referee.rmsInv(ss, m.dim, m.rmsEpsBits);
+            return referee.rmsScale(x, inv, GameBytes.word(blk, e % 32));
         }
         if (op == StepShapes.ACT) {
             (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
-            uint32 g = _opElem(s, m, StepShapes.GATE, e, o0);
-            uint32 u = _opElem(s, m, StepShapes.UP, e, o1);
-            return Binary32.mul(Silu.silu(g), u);
+            return referee.siluMul(_opElem(s, m, StepShapes.GATE, e, o0), _opElem(s, m, StepShapes.UP, e, o1));
         }
-        if (op == StepShapes.ATT_EXP || op == StepShapes.ATT_PROB) {
+        if (op == StepShapes.ATT_EXP) {
             (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
             uint256 h = e / (uint256(s.p) + 1);
-            if (op == StepShapes.ATT_EXP) {
-                uint32 sc = _opElem(s, m, StepShapes.SCORES, e, o0);
-                uint32 mx = _opElem(s, m, StepShapes.ATT_MAX, h, o1);
-                return CanonicalExp.softmaxExp(Binary32.sub(sc, mx));
-            }
-            uint32 ex = _opElem(s, m, StepShapes.ATT_EXP, e, o0);
-            uint32 sum = _opElem(s, m, StepShapes.ATT_SUM, h, o1);
-            return Binary32.div(ex, sum);
+            return referee.softmaxExp(_opElem(s, m, StepShapes.SCORES, e, o0), _opElem(s, m, StepShapes.ATT_MAX, h, o1));
+        }
+        if (op == StepShapes.ATT_PROB) {
+            (bytes memory o0, bytes memory o1, bytes memory o2) = abi.decode(s.openings, (bytes, bytes, bytes));
+            uint256 h = e / (uint256(s.p) + 1);
+            return referee.softmaxProb(
+                _opElem(s, m, StepShapes.ATT_EXP, e, o0),
+                _opElem(s, m, StepShapes.ATT_SUM, h, o1),
+                _opElem(s, m, StepShapes.ATT_MAX, h, o2)
+            );
         }
         revert StepNotCovered(op);
     }
 
     /// @inheritdoc IOneStep
-    function reduceChunk(StepInput calldata s, bytes calldata prev) external pure returns (bytes memory) {
+    function reduceChunk(StepInput calldata s, bytes calldata prev) external view returns (bytes memory) {
         StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
         uint256 op = s.op;
         uint256 c = s.c;
-        uint32[16] memory st;
-        if (prev.length != 0) {
-            for (uint256 i; i < 16; i++) st[i] = GameArith.word(prev, i);
-        }
+        bytes memory st = prev.length != 0 ? prev : new bytes(64); // S_0 of Dot: 16 x +0.0f
         if (op == StepShapes.ATTN_SS || op == StepShapes.FFN_SS) {
-            uint32[] memory x = op == StepShapes.ATTN_SS
-                ? _xInChunk(s, m, c, s.openings)
-                : GameArith.words(_opChunk(s, m, StepShapes.X_MID, c, s.openings));
-            GameArith.dotChunk(st, x, x, 32 * c);
-            return GameArith.toBytes(st);
+            bytes memory x = op == StepShapes.ATTN_SS
+                ? GameBytes.toBytes(_xInChunk(s, m, c, s.openings))
+                : _opChunk(s, m, StepShapes.X_MID, c, s.openings);
+            return referee.dotChunkActs(st, x, x, 32 * c);
         }
         uint256 src;
         if (op == StepShapes.Q || op == StepShapes.K || op == StepShapes.V) src = StepShapes.ATTN_NORM;
@@ -101,29 +115,24 @@ contract OneStep is IOneStep {
         else if (op == StepShapes.DOWN) src = StepShapes.ACT;
         else revert StepNotCovered(op);
         (bytes memory actOpening, bytes memory wOpening) = abi.decode(s.openings, (bytes, bytes));
-        uint32[] memory a = GameArith.words(_opChunk(s, m, src, c, actOpening));
+        bytes memory a = _opChunk(s, m, src, c, actOpening);
         (uint8 ty, bytes memory blk) = _weightBlock(s, m, _tensorOf(m, s.l, op), s.e, c, wOpening);
-        if (ty == GGML_Q8_0) GameArith.dotChunkQ8_0(st, a, blk);
-        else GameArith.dotChunk(st, GameArith.words(blk), a, 32 * c);
-        return GameArith.toBytes(st);
+        if (ty == GGML_Q8_0) return referee.dotChunkQ8_0(st, a, blk);
+        return referee.dotChunkF32(st, a, blk, 32 * c);
     }
 
     /// @inheritdoc IOneStep
-    function finish(StepInput calldata s, bytes calldata state) external pure returns (uint32) {
-        uint256 op = s.op;
-        if (op == StepShapes.ATT_MAX || op == StepShapes.ATT_OUT) return GameArith.word(state, 0);
-        uint32[16] memory st;
-        for (uint256 i; i < 16; i++) st[i] = GameArith.word(state, i);
-        uint32 v = GameArith.combine16(st);
+    function finish(StepInput calldata s, bytes calldata state) external view returns (uint32) {
         StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
-        if (op == StepShapes.SCORES) return Binary32.mul(v, m.attnScaleBits);
-        if (m.hasQkvBias && (op == StepShapes.Q || op == StepShapes.K || op == StepShapes.V)) {
-            uint256 base = uint256(s.l) * StepShapes.perLayer(m);
-            uint256 t = base + (op == StepShapes.Q ? 4 : op == StepShapes.K ? 5 : 6);
+        uint256 op = s.op;
+        bool bias = m.hasQkvBias && (op == StepShapes.Q || op == StepShapes.K || op == StepShapes.V);
+        uint32 b;
+        if (bias) {
+            uint256 t = uint256(s.l) * StepShapes.perLayer(m) + (op == StepShapes.Q ? 4 : op == StepShapes.K ? 5 : 6);
             (, bytes memory blk) = _weightBlock(s, m, t, 0, s.e / 32, s.openings);
-            return Binary32.add(v, GameArith.word(blk, s.e % 32));
+            b = GameBytes.word(blk, s.e % 32);
         }
-        return v;
+        return referee.finish(op, state, bias, b, m.attnScaleBits);
     }
 
     // ---------------------------------------------------------------- openings
@@ -145,18 +154,14 @@ contract OneStep is IOneStep {
         pure
         returns (uint32)
     {
-        return GameArith.word(_opChunk(s, m, k, i / 32, o), i % 32);
-    }
-
-    function _elem(uint32[] memory chunk, uint256 i) internal pure returns (uint32) {
-        return chunk[i];
+        return GameBytes.word(_opChunk(s, m, k, i / 32, o), i % 32);
     }
 
     /// @dev Chunk c of the step's input x_in: leaf (p, l-1)'s x (l > 0) or token[p]'s embedding row (l = 0).
     function _xInChunk(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 c, bytes memory o)
         internal
-        pure
-        returns (uint32[] memory)
+        view
+        returns (uint32[] memory out)
     {
         if (s.l > 0) {
             (bytes32[3] memory pre, bytes32[] memory traceProof, bytes memory chunk, bytes32[] memory proof) =
@@ -167,17 +172,19 @@ contract OneStep is IOneStep {
                 revert WrongOpening("x_in leaf");
             }
             _checkChunk(chunk, m.dim, c, proof, pre[0], "x_in chunk");
-            return GameArith.words(chunk);
+            return GameBytes.words(chunk);
         }
         (bytes memory tokens, bytes memory blk, bytes32[] memory blockProof, bytes32[] memory tensorProof) =
             abi.decode(o, (bytes, bytes, bytes32[], bytes32[]));
         if (keccak256(tokens) != s.tokensHash) revert WrongOpening("tokens");
         if (tokens.length < 4 * (uint256(s.p) + 1)) revert TokensTooShort(s.p, tokens.length / 4);
-        uint256 token = GameArith.word(tokens, s.p);
+        uint256 token = GameBytes.word(tokens, s.p);
         uint256 embd = uint256(m.layers) * StepShapes.perLayer(m);
         (uint8 ty, bytes memory b) =
             _weightBlock(s, m, embd, token, c, abi.encode(blk, blockProof, tensorProof));
-        return ty == GGML_Q8_0 ? GameArith.dequantQ8_0(b) : GameArith.words(b);
+        uint256 n = ty == GGML_Q8_0 ? 32 : b.length / 4;
+        out = new uint32[](n);
+        for (uint256 j; j < n; j++) out[j] = ty == GGML_Q8_0 ? referee.dequantQ8_0(b, j) : referee.dequantF32(b, j);
     }
 
     function _checkChunk(

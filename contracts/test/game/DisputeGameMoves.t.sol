@@ -200,13 +200,13 @@ contract DisputeGameMovesTest is GameFixture {
 
     function testUncoveredStepRevertsAndTheClockEndsTheGame() public {
         Side memory h = honest(1, 1);
-        Side memory c = liar(1, 1, 16, 3, 0, 1); // ffn_norm: not re-executed yet
+        Side memory c = liar(1, 1, 5, 3, 0, 1); // q_rope: not re-executed yet
         uint256 id = startGame(c, h);
         playToStep(id, c, h, true);
         bytes32[22] memory rc = opRootsOf(c);
         bytes32[] memory none;
         vm.prank(CHALLENGER);
-        vm.expectRevert(abi.encodeWithSelector(OneStep.StepNotCovered.selector, 16));
+        vm.expectRevert(abi.encodeWithSelector(OneStep.StepNotCovered.selector, 5));
         game.step(id, spec, rc, "", none, "");
         vm.warp(block.timestamp + CLOCK + 1);
         game.timeout(id);

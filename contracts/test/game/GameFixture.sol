@@ -5,6 +5,7 @@ import {Test, Vm} from "../utils/Vm.sol";
 import {IDisputeGame} from "../../src/interfaces/IDisputeGame.sol";
 import {DisputeGame} from "../../src/game/DisputeGame.sol";
 import {OneStep} from "../../src/game/OneStep.sol";
+import {StepReferee} from "../../src/step/StepReferee.sol";
 import {FakeGameMarket, Trees, Console} from "./GameWorld.sol";
 
 /// @title A small hand-built model world for whole games: a tiny llama spec, a weights commitment with
@@ -47,7 +48,7 @@ abstract contract GameFixture is Test {
 
     function setUp() public virtual {
         market = new FakeGameMarket();
-        oneStep = new OneStep();
+        oneStep = new OneStep(new StepReferee());
         game = new DisputeGame(address(market), oneStep);
         market.setGame(game);
         uint8[] memory types = new uint8[](LAYERS * 9 + 3);

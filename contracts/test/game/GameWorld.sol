@@ -1,34 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {IDisputeGame, IDisputeGameMarket} from "../../src/interfaces/IDisputeGame.sol";
-import {DisputeGame} from "../../src/game/DisputeGame.sol";
-
-/// @title A fake of the task market (the boundary these tests are not about): starts games, records the
-///        one callback.
-contract FakeGameMarket is IDisputeGameMarket {
-    DisputeGame public game;
-    uint256 public calls;
-    uint256 public lastGame;
-    uint256 public lastTask;
-    bool public lastClaimerWins;
-
-    function setGame(DisputeGame g) external {
-        game = g;
-    }
-
-    function open(IDisputeGame.StartParams calldata p) external returns (uint256) {
-        return game.start(p);
-    }
-
-    function onGameResolved(uint256 gameId, uint256 taskId, bool claimerWins) external {
-        require(msg.sender == address(game), "not the game");
-        calls++;
-        lastGame = gameId;
-        lastTask = taskId;
-        lastClaimerWins = claimerWins;
-    }
-}
+import {FakeGameMarket} from "../testing/FakeGameMarket.sol";
 
 /// @title forge's console (no forge-std offline): console.log(string, uint256).
 library Console {
