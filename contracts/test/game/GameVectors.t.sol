@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Test} from "../utils/Vm.sol";
+import {IOneStep} from "../../src/game/IOneStep.sol";
+import {OneStep} from "../../src/game/OneStep.sol";
+import {StepReferee} from "../../src/step/StepReferee.sol";
+
+/// @dev The JSON cheatcodes these tests use (beside test/utils/Vm.sol's).
+interface VmJson {
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonBool(string calldata json, string calldata key) external pure returns (bool);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+}
+
+/// @title The game's verifier on the engine's own step vectors (docs/vectors/step-v1, written by inference's
+///        StepVectors from the Java engine): every covered step of the Q8_0 llama3 and the F32 qwen2 (bias)
+///        models opens its inputs with the engine's proofs and recomputes exactly the engine's bits.
+contract GameVectorsTest is Test {
+    VmJson internal constant J = VmJson(address(uint160(uint256(keccak256("hevm cheat code")))));
+    string internal constant DIR = "../docs/vectors/step-v1/";
+
+    OneStep internal oneStep;
+    string internal stepJ;
+    string internal modelJ;
+    string internal traceJ;
+
+    function setUp() public {
+        oneStep = new OneStep(new StepReferee());
+    }
+
+    function _load(string memory t) internal {
+        stepJ = J.readFile(string.concat(DIR, "step-", t, ".json"));
+        modelJ = J.readFile(string.concat(DIR, "model-", t, ".json"));
+        traceJ = J.readFile(string.concat(DIR, "trace-", t, ".json"));
+    }
+
+    function _s(uint256 v) internal pure returns (string memory) {
+        if (v == 0) return "0";
+        bytes memory b;
+        while (v != 0) {
+            b = bytes.concat(bytes1(uint8(48 + v % 10)), b);
+            v /= 10;
+        }
+        return string(b);
+    }
+
+    function _el(uint256 k) internal pure returns (string memory) {
+        return string.concat(".elements[", _s(k), "]");
+    }
+
+    function _input(uint256 k, uint256 c, bytes memory openings) internal view returns (IOneStep.StepInput memory s) {
+        string memory el = _el(k);
+        s.op = uint32(J.parseJsonUint(stepJ, string.concat(el, ".op")));
+        s.p = uint32(J.parseJsonUint(stepJ, ".position"));
+        s.l = uint32(J.parseJsonUint(stepJ, ".layer"));
+        s.e = uint32(J.parseJsonUint(stepJ, string.concat(el, ".element")));
+        s.c = uint32(c);
+        s.traceRoot = J.parseJsonBytes32(traceJ, ".root");
+        s.leafCount = uint32(J.parseJsonUintArray(traceJ, ".tokens").length * J.parseJsonUint(traceJ, ".layers"));
+        s.weightsRoot = J.parseJsonBytes32(modelJ, ".weights.root");
+        s.tokensHash = J.parseJsonBytes32(traceJ, ".tokensHash");
+        for (uint256 j; j < 22; j++) s.opRoots[j] = J.parseJsonBytes32(stepJ, string.concat(".ops[", _s(j), "].root"));
+        s.spec = J.parseJsonBytes(modelJ, ".spec.encoding");
+        s.openings = openings;
+    }
+
+    /// @dev A vector opening at `key` ({source, rootOf, bytes, proof}): an op chunk, or x_in from its leaf.
+    function _vec(string memory key) internal view returns (bytes memory) {
+        bytes memory chunk = J.parseJsonBytes(stepJ, string.concat(key, ".bytes"));
+        bytes32[] memory sib = J.parseJsonBytes32Array(stepJ, string.concat(key, ".proof.siblings"));
+        string memory rootOf = J.parseJsonString(stepJ, string.concat(key, ".rootOf"));
+        string memory opRoot = string.concat("op ", J.parseJsonString(stepJ, string.concat(key, ".source")));
+        if (keccak256(bytes(rootOf)) == keccak256(bytes(opRoot))) return abi.encode(chunk, sib);
+        // x_in: "leaf I xRoot", the agreed leaf (p, l-1)
+        uint256 leaf = J.parseJsonUint(stepJ, ".agreed.xInLeaf");
+        string memory lk = string.concat(".leaves[", _s(leaf), "]");
+        bytes32[3] memory pre = [
+            J.parseJsonBytes32(traceJ, string.concat(lk, ".xRoot")),
+            J.parseJsonBytes32(traceJ, string.concat(lk, ".kRoot")),
+            J.parseJsonBytes32(traceJ, string.concat(lk, ".vRoot"))
+        ];
+        return abi.encode(pre, J.parseJsonBytes32Array(traceJ, string.concat(lk, ".proof.siblings")), chunk, sib);
+    }
+
+    /// @dev A weight block opening at `key` ({tensor, bytes, proof}) with its tensor's proof from the model file.
+    function _weight(string memory key) internal view returns (bytes memory) {
+        uint256 t = J.parseJsonUint(stepJ, string.concat(key, ".tensor"));
+        return abi.encode(
+            J.parseJsonBytes(stepJ, string.concat(key, ".bytes")),
+            J.parseJsonBytes32Array(stepJ, string.concat(key, ".proof.siblings")),
+            J.parseJsonBytes32Array(modelJ, string.concat(".weights.tensors[", _s(t), "].proof.siblings"))
+        );
+    }
+
+    function _name(uint256 k) internal view returns (string memory) {
+        return J.parseJsonString(stepJ, string.concat(_el(k), ".name"));
+    }
+
+    function _elementwise(uint256 k) internal view {
+        string memory el = _el(k);
+        uint256 n = J.keyExistsJson(stepJ, string.concat(el, ".operands[2]")) ? 3 : 2;
+        bytes memory openings;
+        string memory o0 = string.concat(el, ".operands[0].opening");
+        string memory o1 = string.concat(el, ".operands[1].opening");
+        if (n == 2) {
+            openings = abi.encode(_vec(o0), _vec(o1));
+        } else {
+            string memory o2 = string.concat(el, ".operands[2].opening");
+            bytes memory third = J.parseJsonUint(stepJ, string.concat(el, ".op")) == 11 ? _vec(o2) : _weight(o2);
+            openings = abi.encode(_vec(o0), _vec(o1), third);
+        }
+        uint32 got = oneStep.elementwise(_input(k, 0, openings));
+        assertEq(got, J.parseJsonUint(stepJ, string.concat(el, ".output")), string.concat("elementwise ", _name(k)));
+    }
+
+    function _reduction(uint256 k) internal view {
+        string memory el = _el(k);
+        string memory st = string.concat(el, ".step");
+        uint256 c = J.parseJsonUint(stepJ, string.concat(st, ".chunk"));
+        uint256 op = J.parseJsonUint(stepJ, string.concat(el, ".op"));
+        bytes memory a = _vec(string.concat(st, ".a.openings[0]"));
+        bytes memory openings = (op == 0 || op == 15) ? a : abi.encode(a, _weight(string.concat(st, ".weightBlock")));
+        bytes memory before = _state(J.parseJsonUintArray(stepJ, string.concat(st, ".before")));
+        bool zero = c == 0;
+        bytes memory out = oneStep.reduceChunk(_input(k, c, openings), zero ? bytes("") : before);
+        assertTrue(
+            keccak256(out) == keccak256(_state(J.parseJsonUintArray(stepJ, string.concat(st, ".after")))),
+            string.concat("chunk state of ", _name(k))
+        );
+        bytes memory fo;
+        if (op >= 2 && op <= 4 && J.parseJsonBool(modelJ, ".spec.hasQkvBias")) {
+            fo = _weight(string.concat(el, ".finish.bias.opening"));
+        }
+        bytes memory last = _state(J.parseJsonUintArray(stepJ, string.concat(el, ".finish.state")));
+        uint32 v = oneStep.finish(_input(k, 0, fo), last);
+        assertEq(v, J.parseJsonUint(stepJ, string.concat(el, ".finish.output")), string.concat("finish of ", _name(k)));
+    }
+
+    function _state(uint256[] memory w) internal pure returns (bytes memory b) {
+        b = new bytes(4 * w.length);
+        for (uint256 i; i < w.length; i++) {
+            uint32 v = uint32(w[i]);
+            b[4 * i] = bytes1(uint8(v));
+            b[4 * i + 1] = bytes1(uint8(v >> 8));
+            b[4 * i + 2] = bytes1(uint8(v >> 16));
+            b[4 * i + 3] = bytes1(uint8(v >> 24));
+        }
+    }
+
+    /// @dev Checks every covered element of the loaded file; returns how many.
+    function _all() internal view returns (uint256 checked) {
+        for (uint256 k; J.keyExistsJson(stepJ, _el(k)); k++) {
+            uint256 op = J.parseJsonUint(stepJ, string.concat(_el(k), ".op"));
+            if (op == 1 || op == 9 || op == 11 || op == 14 || op == 16 || op == 19 || op == 21) {
+                _elementwise(k);
+                checked++;
+            } else if (op == 0 || op == 2 || op == 3 || op == 4 || op == 13 || op == 15 || op == 17 || op == 18 || op == 20) {
+                _reduction(k);
+                checked++;
+            }
+        }
+    }
+
+    function testEngineVectorsQ8_0Llama() public {
+        _load("q8_0");
+        assertEq(_all(), 23, "covered elements of step-q8_0.json");
+    }
+
+    function testEngineVectorsF32QwenWithBias() public {
+        _load("f32");
+        assertEq(_all(), 23, "covered elements of step-f32.json");
+    }
+}
