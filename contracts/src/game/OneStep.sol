@@ -21,13 +21,13 @@ import {IStepReferee} from "../step/IStepReferee.sol";
 ///         - weight block `(bytes blk, bytes32[] blockProof, bytes32[] tensorProof)`: the tensor's block
 ///           proved against its tensor root, the tensor root against the weights root (SPEC-12 section 5).
 ///         Covered: elementwise attn_norm (x_in, attn_ss, weight attn_norm), ffn_norm (x_mid, ffn_ss, weight
-///         ffn_norm), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
+///         ffn_norm), q_rope / k_rope (q or k element, its pair partner, the rope table's block; only the
+///         element past rotDim), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
 ///         att_prob (att_exp, att_sum, att_max); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
 ///         (attn_norm, weight), wo (att_out, weight), gate/up (ffn_norm, weight), down (act, weight), each
 ///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv as the
 ///         openings).
-///         Not covered yet (StepNotCovered): q_rope, k_rope (elementwise); scores, att_max, att_sum, att_out
-///         (reductions).
+///         Not covered yet (StepNotCovered): scores, att_max, att_sum, att_out (reductions).
 contract OneStep is IOneStep {
     /// @notice The referee that does the arithmetic.
     IStepReferee public immutable referee;
@@ -75,6 +75,7 @@ contract OneStep is IOneStep {
             uint32 inv = referee.rmsInv(ss, m.dim, m.rmsEpsBits);
             return referee.rmsScale(x, inv, GameBytes.word(blk, e % 32));
         }
+        if (op == StepShapes.Q_ROPE || op == StepShapes.K_ROPE) return _rope(s, m, op == StepShapes.Q_ROPE ? StepShapes.Q : StepShapes.K);
         if (op == StepShapes.ACT) {
             (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
             return referee.siluMul(_opElem(s, m, StepShapes.GATE, e, o0), _opElem(s, m, StepShapes.UP, e, o1));
@@ -94,6 +95,40 @@ contract OneStep is IOneStep {
             );
         }
         revert StepNotCovered(op);
+    }
+
+    /// @dev q_rope / k_rope element e of head-local index d = e % headDim: past rotDim the element itself
+    ///      (openings: x); else the pair (NORM: d, d^1; NEOX: d, d +- rotDim/2) rotated by the rope table's
+    ///      cos(p, i), sin(p, i) (columns 2i, 2i+1 of row p; openings: x, partner, the table's block).
+    function _rope(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 src) internal view returns (uint32) {
+        uint256 e = s.e;
+        uint256 d = e % m.headDim;
+        if (d >= m.rotDim) return _opElem(s, m, src, e, abi.decode(s.openings, (bytes)));
+        (bytes memory ox, bytes memory op_, bytes memory orope) = abi.decode(s.openings, (bytes, bytes, bytes));
+        bool first;
+        uint256 i;
+        uint256 partner;
+        if (m.ropePairing == 0) {
+            first = d % 2 == 0;
+            i = d / 2;
+            partner = e ^ 1;
+        } else {
+            uint256 half = m.rotDim / 2;
+            first = d < half;
+            i = first ? d : d - half;
+            partner = first ? e + half : e - half;
+        }
+        uint32 x = _opElem(s, m, src, e, ox);
+        uint32 b = _opElem(s, m, src, partner, op_);
+        (, bytes memory blk) = _weightBlock(s, m, StepShapes.tensorCount(m) - 1, s.p, (2 * i) / 32, orope);
+        uint32 c = GameBytes.word(blk, (2 * i) % 32);
+        uint32 sn = GameBytes.word(blk, (2 * i) % 32 + 1);
+        if (first) {
+            (uint32 a2,) = referee.ropePair(x, b, c, sn);
+            return a2;
+        }
+        (, uint32 b2) = referee.ropePair(b, x, c, sn);
+        return b2;
     }
 
     /// @inheritdoc IOneStep
