@@ -80,6 +80,31 @@ contract StepHarness {
         }
     }
 
+    /**
+     * @notice Gas of single referee calls: each `calls[i]` is ABI-encoded calldata for the referee (any of its
+     * functions), run by a staticcall; gas[i] is measured by gasleft() around the call (the CALL itself, the
+     * referee's ABI decoding and encoding and its arithmetic: what a game pays for it, less the game's own
+     * encoding). Reverts with the referee's error if a call reverts.
+     */
+    function gasOfCalls(bytes[] calldata calls) external view returns (uint256[] memory gas, bytes[] memory results) {
+        gas = new uint256[](calls.length);
+        results = new bytes[](calls.length);
+        address target = address(referee);
+        for (uint256 i = 0; i < calls.length; ++i) {
+            bytes calldata data = calls[i];
+            uint256 g0 = gasleft();
+            (bool ok, bytes memory ret) = target.staticcall(data);
+            uint256 g = g0 - gasleft();
+            if (!ok) {
+                assembly ("memory-safe") {
+                    revert(add(ret, 32), mload(ret))
+                }
+            }
+            gas[i] = g;
+            results[i] = ret;
+        }
+    }
+
     // ------------------------------------------------------------------ one vector
 
     function _run(uint256 op, bytes calldata v, uint256 p, uint256 i)
