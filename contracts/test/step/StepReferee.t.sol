@@ -174,6 +174,8 @@ contract StepRefereeTest is Test {
         assertEq(referee.rmsScale(0x40400000, 0x3f000000, 0x40000000), 0x40400000, "(3*0.5)*2");
         // ss = 0, eps = 0: 1 / sqrt(0) = +inf
         assertEq(referee.rmsInv(0, 8, 0), 0x7f800000, "1/sqrt(0)");
+        // n = 2^31 - 1 rounds to 2^31 as a float: ss = 2^31 gives 1 / sqrt(1) = 1
+        assertEq(referee.rmsInv(0x4f000000, (1 << 31) - 1, 0), ONE, "(float) n rounds like Java's int to float");
     }
 
     function testRopeRoundsEachProduct() public view {
@@ -251,5 +253,7 @@ contract StepRefereeTest is Test {
         referee.dotChunkQ8_0(_zeros16(), new bytes(124), new bytes(34));
         vm.expectRevert(abi.encodeWithSelector(IStepReferee.BadStateLength.selector, "state", uint256(64), uint256(4)));
         referee.finish(12, _zeros16(), false, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.IndexOutOfRange.selector, "n", uint256(1 << 31), uint256(1 << 31)));
+        referee.rmsInv(ONE, 1 << 31, 0);
     }
 }
