@@ -360,6 +360,47 @@ class StepEngineTest {
     }
 
     @Test
+    void namedVectorsAndTheirOpeningsProveToTheLeafAndOpRoots() {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.F32, 81)) {
+            int[] tokens = {3, 4, 5, 6};
+            TraceCommitment trace = TraceCommitment.of(m, tokens);
+            Step st = new StepEngine(m).step(tokens, 3, 1);
+            var kRoot = new dev.ledgermind.inference.trace.TraceRoot(trace.kRoot(trace.index(1, 1)));
+            Openings.Chunk c = Openings.element(st.vector("K[1]"), 20);
+            assertTrue(c.proof().verifyNode(kRoot, c.node()));
+            var xRoot = new dev.ledgermind.inference.trace.TraceRoot(trace.xRoot(trace.index(3, 0)));
+            for (Openings.Chunk x : Openings.range(st.vector("x_in"), 10, 40)) assertTrue(x.proof().verifyNode(xRoot, x.node()));
+            assertArrayEquals(st.output(StepOp.V), st.vector("V[3]"));
+            var actRoot = new dev.ledgermind.inference.trace.TraceRoot(st.opRoots()[StepOp.ACT.ordinal()]);
+            Openings.Chunk a = Openings.element(st.vector("act"), 95);
+            assertEquals(2, a.chunk());
+            assertTrue(a.proof().verifyNode(actRoot, a.node()));
+            assertThrows(IllegalArgumentException.class, () -> st.vector("K[4]"));
+            assertThrows(IllegalArgumentException.class, () -> st.vector("nope"));
+            assertArrayEquals(trace.leafHash(trace.index(3, 1)), st.leafHash());
+        }
+    }
+
+    @Test
+    void aFaultyGenerationCommitsToTheFaultyTraceAndAnHonestReplayDoesNot() {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q8_0, 91)) {
+            int[] prompt = {1, 2, 3, 4};
+            StepEngine engine = new StepEngine(m);
+            StepFault fault = new StepFault(2, 1, StepOp.ACT, 7, Float.floatToIntBits(-3.25f));
+            var sampling = dev.ledgermind.inference.sampling.SamplingParams.greedy();
+            var g = new dev.ledgermind.inference.generate.Generator(m, KernelConfig.defaults(), Parallel.serial(), engine.faultHook(fault))
+                    .generate(prompt, 5, sampling, null);
+            int[] seq = Arrays.copyOf(prompt, prompt.length + g.tokens().length - 1);
+            System.arraycopy(g.tokens(), 0, seq, prompt.length, g.tokens().length - 1);
+            assertEquals(TraceCommitment.of(m, seq, fault, KernelConfig.defaults(), Parallel.serial()).root(), g.traceRoot());
+            var honest = new dev.ledgermind.inference.generate.Replay(m, KernelConfig.defaults(), Parallel.serial())
+                    .replay(prompt, g.tokens(), 5, sampling);
+            assertEquals(TraceCommitment.of(m, seq).root(), honest.traceRoot());
+            assertFalse(honest.traceRoot().equals(g.traceRoot()), "the honest trace of the claimed tokens differs from the faulty claim's");
+        }
+    }
+
+    @Test
     void unsupportedWeightTypesAreNamed() {
         try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 71)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StepEngine(m).step(new int[]{1}, 0, 0));
