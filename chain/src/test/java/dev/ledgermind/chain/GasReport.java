@@ -28,6 +28,9 @@ import java.util.Map;
  */
 @EnabledIfSystemProperty(named = "gas.report", matches = "true")
 class GasReport {
+    /** (h/game) The marker line after which docs/gas.md's hand-written sections start; GasReport keeps them. */
+    static final String HAND_WRITTEN = "<!-- hand-written sections below: GasReport keeps them -->";
+
     record TaskGas(long submit, List<Long> commits, List<Long> reveals, long settle) {
         long total() {
             return submit + commits.stream().mapToLong(Long::longValue).sum()
@@ -151,6 +154,13 @@ class GasReport {
             md.append(WHERE);
             Path out = Path.of(System.getProperty("gas.report.out", "../docs/gas.md"));
             Files.createDirectories(out.toAbsolutePath().getParent());
+            // (h/game) sections measured elsewhere (the dispute game's forge figures) follow HAND_WRITTEN in the
+            // file: they are kept as they are
+            if (Files.exists(out)) {
+                String old = Files.readString(out);
+                int at = old.indexOf(HAND_WRITTEN);
+                if (at >= 0) md.append('\n').append(old.substring(at));
+            }
             Files.writeString(out, md.toString());
             System.out.println(md);
         }

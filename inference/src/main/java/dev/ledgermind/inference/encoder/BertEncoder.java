@@ -12,7 +12,9 @@ import dev.ledgermind.inference.kernel.Sum;
 import dev.ledgermind.inference.onnx.OnnxFormatException;
 import dev.ledgermind.inference.onnx.OnnxModel;
 import dev.ledgermind.inference.trace.Keccak256;
+import dev.ledgermind.inference.trace.MerkleTree;
 import dev.ledgermind.inference.trace.TraceBuilder;
+import dev.ledgermind.inference.trace.VectorRoot;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -183,9 +185,9 @@ public final class BertEncoder {
 
     /**
      * Runs the encoder on one token sequence; returns the final hidden states (n x H, flat) and adds one
-     * trace leaf per layer to {@code trace}: keccak256 of the n row hashes of the layer's output, in
-     * position order, where a row hash is keccak256 of that position's H values (little-endian binary32).
-     * Rows are hashed by the thread that has just normalised them, in parallel.
+     * trace leaf per layer to {@code trace} (leaf v2): {@code keccak256(0x03 || R)}, where R is the Merkle root
+     * over the positions' row roots, a row root being {@code vecRoot} of that position's H values (32-float
+     * chunks of canonical little-endian binary32). Rows are hashed by the threads that have just normalised them.
      */
     public float[] forward(int[] ids, KernelConfig cfg, Parallel par, TraceBuilder trace) {
         final int n = ids.length, H = hidden, H3 = 3 * hidden;
@@ -198,7 +200,7 @@ public final class BertEncoder {
             LayerNorm.apply(cfg, x, i * H, lnEg, lnEb, LN_EPS, x, i * H, H);
         }
         float[] qkv = new float[n * H3], ctx = new float[n * H], a = new float[n * H], mid = new float[n * intermediate];
-        byte[] rowHashes = trace == null ? null : new byte[n * Keccak256.SIZE];
+        byte[] rowRoots = trace == null ? null : new byte[n * Keccak256.SIZE];
         for (Layer L : layers) {
             PackedMatMul.linear(cfg, par, L.wqkv, L.bqkv, Activation.NONE, x, 0, H, n, qkv, 0, H3);
             attention(qkv, ctx, n, cfg, par);
@@ -215,14 +217,25 @@ public final class BertEncoder {
                 for (int i = from; i < to; i++) {
                     for (int c = 0; c < H; c++) x[i * H + c] += a[i * H + c];
                     LayerNorm.apply(cfg, x, i * H, L.ln2g, L.ln2b, LN_EPS, x, i * H, H);
-                    if (rowHashes != null) {
-                        System.arraycopy(Keccak256.hashFloats(x, i * H, H), 0, rowHashes, i * Keccak256.SIZE, Keccak256.SIZE);
-                    }
+                }
+                if (rowRoots != null) {
+                    VectorRoot.Hasher h = new VectorRoot.Hasher();
+                    for (int i = from; i < to; i++) h.root(x, i * H, H, rowRoots, i * Keccak256.SIZE);
                 }
             });
-            if (trace != null) trace.addBytes(rowHashes);
+            if (trace != null) trace.addLeafHash(layerLeaf(rowRoots, n));
         }
         return x;
+    }
+
+    /**
+     * Encoder trace leaf v2 of one layer: {@code keccak256(0x03 || R)}, R the {@link MerkleTree} root over the
+     * positions' row roots {@code vecRoot(row_p)} taken as leaf hashes (DESIGN.md section 4).
+     */
+    static byte[] layerLeaf(byte[] rowRoots, int n) {
+        java.util.List<byte[]> rows = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) rows.add(java.util.Arrays.copyOfRange(rowRoots, i * Keccak256.SIZE, (i + 1) * Keccak256.SIZE));
+        return new Keccak256().update((byte) 0x03).update(MerkleTree.of(rows).rootBytes()).digest();
     }
 
     /**

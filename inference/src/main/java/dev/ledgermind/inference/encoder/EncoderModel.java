@@ -218,6 +218,11 @@ public final class EncoderModel {
         return tokenizer.encode(prefix + text).ids();
     }
 
+    /** The encoder itself (tests read its trace leaves). */
+    BertEncoder encoder() {
+        return encoder;
+    }
+
     /** For tests: the raw last hidden states of one text (n x H, flat). */
     public float[] hiddenStates(String text, KernelConfig cfg, Parallel par) {
         return encoder.forward(tokenizer.encode(prefix + text).ids(), cfg, par, null);

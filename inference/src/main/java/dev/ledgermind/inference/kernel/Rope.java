@@ -54,6 +54,25 @@ public final class Rope {
         return positions;
     }
 
+    /** Rotated elements per head (even; at most the head dimension). */
+    public int rotDim() {
+        return rotDim;
+    }
+
+    public Pairing pairing() {
+        return pairing;
+    }
+
+    /** The table's cosine of position {@code p}, pair {@code i} ({@code i < rotDim/2}). */
+    public float cos(int p, int i) {
+        return cos[p * half + i];
+    }
+
+    /** The table's sine of position {@code p}, pair {@code i}. */
+    public float sin(int p, int i) {
+        return sin[p * half + i];
+    }
+
     /** Rotates the head at {@code x[off .. off+headDim)} for position {@code p}. */
     public void apply(float[] x, int off, int p) {
         if (p < 0 || p >= positions) throw new IndexOutOfBoundsException("position " + p + " outside the RoPE table of " + positions);

@@ -65,8 +65,11 @@ public final class Softmax {
         return i;
     }
 
-    /** Softmax's exponential of one difference {@code x[i] - m}; package-private for the referee's parity vectors. */
-    static float exp(float diff) {
+    /**
+     * Softmax's exponential of one difference {@code x[i] - m} (public for the dispute game's step program, whose
+     * {@code att_exp} op is this function, and for the referee's parity vectors).
+     */
+    public static float exp(float diff) {
         double d = diff;
         return d < ZERO_BELOW ? 0f : (float) Erf.exp(d);
     }

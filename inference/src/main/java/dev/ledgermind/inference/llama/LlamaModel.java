@@ -51,8 +51,8 @@ public final class LlamaModel implements AutoCloseable {
         return file;
     }
 
-    /** The RoPE tables for {@code positions} positions. */
-    Rope rope(int positions) {
+    /** The RoPE tables for {@code positions} positions (row p is the same whatever the count). */
+    public Rope rope(int positions) {
         return new Rope(config.ropeDim(), positions, config.ropeBase(), weights.ropeFactors, config.ropeLinearScale(), config.ropePairing());
     }
 

@@ -9,6 +9,7 @@ import dev.ledgermind.inference.kernel.Silu;
 import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.kernel.WeightedSum;
 import dev.ledgermind.inference.trace.Keccak256;
+import dev.ledgermind.inference.trace.VectorRoot;
 
 /**
  * One sequence being run through a {@link LlamaModel}: its KV cache, scratch buffers and forward pass.
@@ -25,8 +26,11 @@ import dev.ledgermind.inference.trace.Keccak256;
  *   x = x + Wo o                                           elementwise binary32 addition
  *   h = RmsNorm(x, ffn_norm)
  *   x = x + Wdown (Silu(Wgate h) * (Wup h))
- *   leaf(p, layer) = keccak256(LE bytes of x || k || v)    (k after RoPE)
+ *   leaf(p, layer) = keccak256(0x02 || vecRoot(x) || vecRoot(k) || vecRoot(v))    (k after RoPE; trace leaf v2)
  * </pre>
+ * ({@link VectorRoot}: a Merkle root over 32-float chunks of canonical bytes, so that the dispute game can open one
+ * element of a leaf; DESIGN.md section 4). The step program v1 ({@code dev.ledgermind.inference.step}) spells out
+ * the same layer as 22 operations with their chunked reductions, with exactly these bits.
  * then {@code logits = Woutput RmsNorm(x, output_norm)}.
  *
  * <p>Batching: {@link #forward} takes a run of consecutive positions. Matrix products go through
@@ -50,6 +54,7 @@ public final class LlamaState {
     private final float[][] keyCache;
     private final float[][] valueCache;
     private int position;
+    private StepHook stepHook;
 
     private int batchCapacity;
     private float[] x, xb, q, k, v, att, o, hb, hb2;
@@ -70,6 +75,14 @@ public final class LlamaState {
             keyCache[l] = new float[capacity * c.kvDim()];
             valueCache[l] = new float[capacity * c.kvDim()];
         }
+    }
+
+    /**
+     * Sets (or clears, with null) the hook that observes or replaces single steps of later {@link #forward} calls
+     * (the dispute game's taps and the dishonest worker's fault). Absent, the forward pass is unchanged.
+     */
+    public void setStepHook(StepHook hook) {
+        this.stepHook = hook;
     }
 
     /** Positions already in the KV cache (the next position to run). */
@@ -123,7 +136,9 @@ public final class LlamaState {
             if (tok < 0 || tok >= c.vocab()) throw new IllegalArgumentException("token id " + tok + " at index " + (off + t) + " is outside the vocabulary of " + c.vocab());
             w.tokenEmbedding.dequantizeRow(tok, x, t * dim);
         }
-        byte[][] leaves = sink != null ? new byte[n * c.layers()][] : null;
+        boolean leaves = sink != null;
+        // per leaf (t, l): vecRoot(x) || vecRoot(k) || vecRoot(v) || leaf hash, 128 bytes
+        final byte[] roots = leaves ? new byte[n * c.layers() * 4 * Keccak256.SIZE] : null;
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer L = w.layers[l];
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.attnNorm(), c.rmsEps(), xb, t * dim, dim);
@@ -145,6 +160,7 @@ public final class LlamaState {
                 System.arraycopy(k, t * kvDim, kc, p * kvDim, kvDim);
                 System.arraycopy(v, t * kvDim, vc, p * kvDim, kvDim);
             }
+            float[][] replaced = stepHook != null ? hookLayer(l, p0, n) : null;
             par.forChunks(n * heads, 1, (from, to) -> {
                 for (int th = from; th < to; th++) {
                     int t = th / heads, h = th % heads;
@@ -167,20 +183,23 @@ public final class LlamaState {
             for (int i = 0; i < n * ffn; i++) hb[i] = Silu.apply(hb[i]) * hb2[i];
             L.wDown().matMul(cfg, par, hb, 0, ffn, n, xb, 0, dim);
             for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
-            if (leaves != null) {
-                final int layer = l;
-                par.forRange(n, (from, to) -> {
-                    for (int t = from; t < to; t++) {
-                        leaves[t * c.layers() + layer] = new Keccak256().updateFloats(x, t * dim, dim)
-                                .updateFloats(k, t * kvDim, kvDim).updateFloats(v, t * kvDim, kvDim).digest();
-                    }
-                });
+            if (replaced != null) {
+                for (int t = 0; t < n; t++) if (replaced[t] != null) System.arraycopy(replaced[t], 0, x, t * dim, dim);
             }
+            if (leaves) hashLeaves(n, l, roots);
         }
         position += n;
-        if (leaves != null) {
+        if (leaves) {
+            final int R = 3 * Keccak256.SIZE;
             for (int t = 0; t < n; t++) {
-                for (int l = 0; l < c.layers(); l++) sink.leaf(p0 + t, l, leaves[t * c.layers() + l]);
+                for (int l = 0; l < c.layers(); l++) {
+                    int i = t * c.layers() + l;
+                    byte[] hash = new byte[Keccak256.SIZE];
+                    System.arraycopy(roots, i * (R + Keccak256.SIZE) + R, hash, 0, Keccak256.SIZE);
+                    byte[] pre = new byte[R];
+                    System.arraycopy(roots, i * (R + Keccak256.SIZE), pre, 0, R);
+                    sink.leaf(p0 + t, l, pre, hash);
+                }
             }
         }
         int first = Math.max(0, logitsFrom);
@@ -189,6 +208,66 @@ public final class LlamaState {
             for (int t = first; t < n; t++) RmsNorm.apply(cfg, x, t * dim, w.outputNorm, c.rmsEps(), xb, t * dim, dim);
             w.output.matMul(cfg, par, xb, first * dim, dim, m, logits, logitsOff, c.vocab());
         }
+    }
+
+    /**
+     * Below this many 32-float chunks in a layer's leaves (about 1.5 ms of hashing), they are hashed on the calling
+     * thread: a decoded position of a 1B model has 96, and handing them to the pool costs more than it saves on a
+     * busy machine (the caller may wait for a helper the OS has descheduled mid-unit).
+     */
+    private static final int PARALLEL_HASH_CHUNKS = 1024;
+
+    /**
+     * Trace leaves v2 of layer {@code l} for the {@code n} positions of this chunk: the three vector roots of each
+     * position are independent units (x_out, k_rope, v); for a batch they are split across the threads on demand,
+     * each unit's chunks and tree hashed by one thread.
+     */
+    private void hashLeaves(int n, int l, byte[] roots) {
+        final int dim = c.dim(), kvDim = c.kvDim(), layers = c.layers();
+        final int S = Keccak256.SIZE, rec = 4 * S;
+        int chunks = n * (VectorRoot.chunks(dim) + 2 * VectorRoot.chunks(kvDim));
+        Parallel p = chunks < PARALLEL_HASH_CHUNKS ? Parallel.serial() : par;
+        p.forChunks(3 * n, 1, (from, to) -> {
+            VectorRoot.Hasher h = new VectorRoot.Hasher();
+            for (int u = from; u < to; u++) {
+                int t = u / 3, which = u % 3;
+                int o = (t * layers + l) * rec + which * S;
+                switch (which) {
+                    case 0 -> h.root(x, t * dim, dim, roots, o);
+                    case 1 -> h.root(k, t * kvDim, kvDim, roots, o);
+                    default -> h.root(v, t * kvDim, kvDim, roots, o);
+                }
+            }
+        });
+        VectorRoot.Hasher h = new VectorRoot.Hasher();
+        for (int t = 0; t < n; t++) {
+            int o = (t * layers + l) * rec;
+            h.leaf(roots, o, roots, o + 3 * S);
+        }
+    }
+
+    /**
+     * Runs the step hook for the positions of this chunk it covers, at layer {@code l}, after the layer's K/V rows are
+     * in the cache and before its attention. A replacing hook's k_rope and v go into the buffers and the cache now
+     * (later positions of the chunk attend to them); its x_out replaces the layer's result at the end (returned).
+     */
+    private float[][] hookLayer(int l, int p0, int n) {
+        final int dim = c.dim(), kvDim = c.kvDim();
+        float[][] replaced = null;
+        for (int t = 0; t < n; t++) {
+            int p = p0 + t;
+            if (!stepHook.covers(p, l)) continue;
+            float[] kOut = new float[kvDim], vOut = new float[kvDim], xOut = new float[dim];
+            if (stepHook.step(p, l, x, t * dim, keyCache[l], valueCache[l], kOut, vOut, xOut)) {
+                System.arraycopy(kOut, 0, k, t * kvDim, kvDim);
+                System.arraycopy(vOut, 0, v, t * kvDim, kvDim);
+                System.arraycopy(kOut, 0, keyCache[l], p * kvDim, kvDim);
+                System.arraycopy(vOut, 0, valueCache[l], p * kvDim, kvDim);
+                if (replaced == null) replaced = new float[n][];
+                replaced[t] = xOut;
+            }
+        }
+        return replaced;
     }
 
     private static void addInPlace(float[] a, int off, float[] b, int n) {

@@ -9,8 +9,10 @@ import java.util.HexFormat;
 
 /**
  * keccak256 (the EVM's hash: Keccak with the original padding, not SHA3-256), incremental.
- * Floats are fed as their canonical little-endian IEEE 754 bytes ({@link Float#floatToRawIntBits}),
- * so a NaN's payload and the sign of zero are part of the hash.
+ * Floats are fed as their canonical little-endian IEEE 754 bytes ({@link #canonicalBits}: the bits of
+ * {@link Float#floatToIntBits}, so every NaN is {@code 0x7fc00000} and the sign of zero is kept). A NaN's
+ * raw payload is not portable (x86 makes {@code 0xffc00000} for {@code 0f/0f}, ARM {@code 0x7fc00000}), so
+ * hashing raw bits would make traces differ between CPUs (trace leaves v2, DESIGN.md section 4).
  *
  * <p>Not thread-safe; one instance per hash.
  */
@@ -55,13 +57,32 @@ public final class Keccak256 {
         return this;
     }
 
-    /** Appends each float as 4 little-endian bytes of its raw IEEE 754 bits. */
+    /** The canonical bits of {@code f}: {@link Float#floatToIntBits} (every NaN becomes {@code 0x7fc00000}; -0 kept). */
+    public static int canonicalBits(float f) {
+        return Float.floatToIntBits(f);
+    }
+
+    /** Writes the canonical little-endian bytes of {@code x[off .. off+n)} to {@code out[outOff ..]} (4n bytes). */
+    public static void canonicalBytes(float[] x, int off, int n, byte[] out, int outOff) {
+        MemorySegment.copy(x, off, MemorySegment.ofArray(out), FLOAT_LE, outOff, n); // a bit copy, then NaNs fixed
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (v != v) {
+                int o = outOff + 4 * i;
+                out[o] = 0;
+                out[o + 1] = 0;
+                out[o + 2] = (byte) 0xc0;
+                out[o + 3] = 0x7f;
+            }
+        }
+    }
+
+    /** Appends each float as the 4 little-endian bytes of its canonical bits ({@link #canonicalBits}). */
     public Keccak256 updateFloats(float[] x, int off, int n) {
         java.util.Objects.checkFromIndexSize(off, n, x.length);
-        MemorySegment bytes = MemorySegment.ofArray(buf);
         for (int i = 0; i < n; ) {
             int chunk = Math.min(n - i, buf.length / 4);
-            MemorySegment.copy(x, off + i, bytes, FLOAT_LE, 0, chunk); // a bit copy: NaN payloads and -0 kept
+            canonicalBytes(x, off + i, chunk, buf, 0);
             digest.update(buf, 0, 4 * chunk);
             i += chunk;
         }

@@ -15,8 +15,14 @@ public record MerkleProof(int index, int leafCount, List<byte[]> siblings) {
     /** True when {@code leafHash} at {@link #index()} of {@link #leafCount()} leaves hashes up to {@code root}. */
     public boolean verify(TraceRoot root, byte[] leafHash) {
         if (leafHash == null || leafHash.length != Keccak256.SIZE) return false;
+        return verifyNode(root, MerkleTree.leafNode(leafHash));
+    }
+
+    /** True when the level-0 node {@code leafNode} at {@link #index()} hashes up to {@code root} (trees of {@link MerkleTree#ofLeafNodes}). */
+    public boolean verifyNode(TraceRoot root, byte[] leafNode) {
+        if (leafNode == null || leafNode.length != Keccak256.SIZE) return false;
         if (index < 0 || index >= leafCount) return false;
-        byte[] node = MerkleTree.leafNode(leafHash);
+        byte[] node = leafNode;
         int i = index;
         int size = leafCount;
         int used = 0;

@@ -36,6 +36,24 @@ public final class MerkleTree {
         this.levels = levels;
     }
 
+    /**
+     * Builds the tree over level-0 nodes computed by the caller (each 32 bytes; at least one). The vector,
+     * state and weight trees of the dispute game (DESIGN.md section 4) hash their leaf's bytes directly:
+     * {@code node[0][i] = keccak256(0x00 || bytes_i)} instead of a hash of a hash; the inner rule is the same.
+     */
+    public static MerkleTree ofLeafNodes(List<byte[]> nodes) {
+        if (nodes.isEmpty()) throw new IllegalArgumentException("a Merkle tree needs at least one leaf");
+        byte[][] level = new byte[nodes.size()][];
+        for (int i = 0; i < level.length; i++) {
+            byte[] h = nodes.get(i);
+            if (h.length != Keccak256.SIZE) {
+                throw new IllegalArgumentException("leaf node " + i + " is " + h.length + " bytes, expected 32");
+            }
+            level[i] = h.clone();
+        }
+        return build(level);
+    }
+
     /** Builds the tree over {@code leafHashes} (each 32 bytes; at least one). */
     public static MerkleTree of(List<byte[]> leafHashes) {
         if (leafHashes.isEmpty()) throw new IllegalArgumentException("a Merkle tree needs at least one leaf");
@@ -47,6 +65,10 @@ public final class MerkleTree {
             }
             level[i] = leafNode(h);
         }
+        return build(level);
+    }
+
+    private static MerkleTree build(byte[][] level) {
         List<byte[][]> levels = new ArrayList<>();
         levels.add(level);
         while (level.length > 1) {
@@ -61,16 +83,57 @@ public final class MerkleTree {
         return new MerkleTree(levels);
     }
 
-    static byte[] leafNode(byte[] leafHash) {
+    /** {@code keccak256(0x00 || leafHash)}: the level-0 node of a leaf hash. */
+    public static byte[] leafNode(byte[] leafHash) {
         return new Keccak256().update(LEAF_PREFIX).update(leafHash).digest();
     }
 
-    static byte[] innerNode(byte[] left, byte[] right) {
+    /** {@code keccak256(0x01 || left || right)}. */
+    public static byte[] innerNode(byte[] left, byte[] right) {
         return new Keccak256().update(NODE_PREFIX).update(left).update(right).digest();
     }
 
     public int leafCount() {
         return levels.get(0).length;
+    }
+
+    /** Number of levels, from the leaf nodes (level 0) up to the root (level {@code height() - 1}). */
+    public int height() {
+        return levels.size();
+    }
+
+    /** Number of nodes at {@code level}. */
+    public int levelSize(int level) {
+        return levels.get(level).length;
+    }
+
+    /** The node at {@code (level, index)} (level 0: leaf nodes). */
+    public byte[] node(int level, int index) {
+        if (level < 0 || level >= levels.size()) throw new IndexOutOfBoundsException("level " + level + " outside a tree of " + levels.size() + " levels");
+        byte[][] l = levels.get(level);
+        if (index < 0 || index >= l.length) throw new IndexOutOfBoundsException("node " + index + " outside level " + level + " of " + l.length + " nodes");
+        return l[index].clone();
+    }
+
+    /**
+     * True when node {@code (level, index)} (level >= 1) is a promoted one: the last of its level whose
+     * level-below counterpart had no sibling, so it equals node {@code (level-1, 2*index)} and has no children.
+     * The game's descent goes down through it without a move (DESIGN.md section 4).
+     */
+    public boolean promoted(int level, int index) {
+        if (level < 1) throw new IllegalArgumentException("level-0 nodes have no children");
+        return 2 * index + 1 >= levels.get(level - 1).length;
+    }
+
+    /** The two children {@code {left, right}} of node {@code (level, index)}, level >= 1, not {@link #promoted}. */
+    public byte[][] children(int level, int index) {
+        if (promoted(level, index)) throw new IllegalArgumentException("node (" + level + ", " + index + ") is promoted: it has no children");
+        return new byte[][]{node(level - 1, 2 * index), node(level - 1, 2 * index + 1)};
+    }
+
+    /** The root's 32 bytes. */
+    public byte[] rootBytes() {
+        return levels.get(levels.size() - 1)[0].clone();
     }
 
     public TraceRoot root() {

@@ -49,6 +49,24 @@ class EncoderDeterminismTest {
     }
 
     @Test
+    void aLayerLeafV2IsTheDomainSeparatedRootOverItsRowsVectorRoots() {
+        int[] ids = model.tokenize(TEXTS.get(1));
+        dev.ledgermind.inference.trace.TraceBuilder trace = new dev.ledgermind.inference.trace.TraceBuilder();
+        float[] x;
+        try (Parallel p = new Parallel(2)) {
+            x = model.encoder().forward(ids, KernelConfig.defaults(), p, trace);
+        }
+        int h = model.dimensions();
+        List<byte[]> rows = new ArrayList<>();
+        for (int i = 0; i < ids.length; i++) rows.add(dev.ledgermind.inference.trace.VectorRoot.of(x, i * h, h));
+        byte[] expected = dev.ledgermind.inference.trace.Keccak256.hash(new byte[]{3},
+                dev.ledgermind.inference.trace.MerkleTree.of(rows).rootBytes());
+        List<byte[]> leaves = trace.leafHashes();
+        assertEquals(6, leaves.size(), "one leaf per layer");
+        assertArrayEquals(expected, leaves.get(5), "the last layer's leaf covers the final hidden states");
+    }
+
+    @Test
     void aTextInABatchOfSixteenHasTheBitsItHasAlone() {
         List<String> batch = new ArrayList<>();
         for (int i = 0; i < 16; i++) batch.add(Sentences.varied().get(i));

@@ -34,10 +34,11 @@ class MerkleTreeTest {
     }
 
     @Test
-    void floatsAreHashedAsTheirLittleEndianBits() {
-        float[] x = {1.0f, -0.0f, Float.intBitsToFloat(0x7fc00001)};
-        byte[] le = {0, 0, (byte) 0x80, 0x3f, 0, 0, 0, (byte) 0x80, 1, 0, (byte) 0xc0, 0x7f};
-        assertArrayEquals(Keccak256.hash(le), Keccak256.hashFloats(x, 0, 3));
+    void floatsAreHashedAsTheirCanonicalLittleEndianBits() {
+        // every NaN hashes as 0x7fc00000 (x86's 0f/0f is 0xffc00000, ARM's 0x7fc00000); -0 keeps its sign
+        float[] x = {1.0f, -0.0f, Float.intBitsToFloat(0x7fc00001), Float.intBitsToFloat(0xffc00000)};
+        byte[] le = {0, 0, (byte) 0x80, 0x3f, 0, 0, 0, (byte) 0x80, 0, 0, (byte) 0xc0, 0x7f, 0, 0, (byte) 0xc0, 0x7f};
+        assertArrayEquals(Keccak256.hash(le), Keccak256.hashFloats(x, 0, 4));
         assertNotEquals(Keccak256.hex(Keccak256.hashFloats(new float[]{0.0f}, 0, 1)),
                 Keccak256.hex(Keccak256.hashFloats(new float[]{-0.0f}, 0, 1)));
     }

@@ -1,0 +1,223 @@
+package dev.ledgermind.inference.step;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.gguf.GgufFile;
+import dev.ledgermind.inference.gguf.GgufTensorInfo;
+import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.kernel.Rope;
+import dev.ledgermind.inference.llama.LlamaConfig;
+import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.trace.Keccak256;
+import dev.ledgermind.inference.trace.MerkleProof;
+import dev.ledgermind.inference.trace.MerkleTree;
+import dev.ledgermind.inference.trace.StreamingRoot;
+import dev.ledgermind.inference.trace.VectorRoot;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The weights commitment of a llama-family model for the dispute game (the model registry's {@code weightsHash} of an
+ * optimistic-capable model; DESIGN.md section 4).
+ *
+ * <h2>Definition</h2>
+ * Tensors in canonical order: for each layer l: {@code attn_norm, attn_q, attn_k, attn_v, [attn_q.bias, attn_k.bias,
+ * attn_v.bias], attn_output, ffn_norm, ffn_gate, ffn_up, ffn_down} (GGUF names {@code blk.l.*.weight}), then
+ * {@code token_embd, output_norm, output} (the last absent when tied), then the <b>rope table</b> pseudo-tensor
+ * {@link #ROPE_TABLE} (F32, {@code ropePositions = contextLength} rows of {@code rotDim} columns, row p =
+ * {@code cos(p,0), sin(p,0), cos(p,1), sin(p,1), ...} as {@link Rope} builds them).
+ * <pre>
+ *   a tensor's blocks:  each row cut in blocks of 32 elements (never across rows; an F32 row whose length is not a
+ *                       multiple of 32 ends with a short block); block b of row r has index r * ceil(cols/32) + b
+ *   block node:         keccak256(0x00 || the block's raw bytes as in the GGUF file)
+ *                       (Q8_0: 34 bytes, f16 scale then 32 int8; F32: 4 bytes LE per element)
+ *   tensor root:        MerkleTree rule over the block nodes (inner keccak256(0x01 || l || r), odd last promoted)
+ *   weights root:       MerkleTree.of(tensor roots), the tensor roots taken as leaf hashes (node = keccak256(0x00 || root))
+ * </pre>
+ * Tensor roots are computed streaming ({@link StreamingRoot}), one tensor per thread; a block proof streams its
+ * tensor's blocks again (O(blocks) hashing, O(log) memory), so even a billion-parameter model needs no tree in memory.
+ * Game v1 covers F32 and Q8_0 tensors; any other type is refused with its name.
+ */
+public final class WeightsCommitment {
+    /** The name of the rope table pseudo-tensor. */
+    public static final String ROPE_TABLE = "rope_table";
+    /** Elements per block. */
+    public static final int BLOCK = 32;
+
+    /** One committed tensor: its GGUF data (null for the rope table, whose F32 values are {@code ropeTable}). */
+    public record Tensor(String name, GgmlType type, int rows, int cols, MemorySegment data, float[] ropeTable) {
+        public int blocksPerRow() {
+            return (cols + BLOCK - 1) / BLOCK;
+        }
+
+        public int blocks() {
+            return rows * blocksPerRow();
+        }
+
+        /** The raw bytes of block {@code b}. */
+        public byte[] block(int b) {
+            if (b < 0 || b >= blocks()) throw new IndexOutOfBoundsException("block " + b + " outside tensor '" + name + "' of " + blocks() + " blocks");
+            int r = b / blocksPerRow(), j = b % blocksPerRow();
+            if (type == GgmlType.Q8_0) {
+                long o = (long) r * type.bytesFor(cols) + (long) j * type.blockBytes;
+                return data.asSlice(o, type.blockBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            }
+            int len = Math.min(BLOCK, cols - BLOCK * j);
+            long first = (long) r * cols + (long) BLOCK * j;
+            if (ropeTable != null) {
+                byte[] out = new byte[4 * len];
+                Keccak256.canonicalBytes(ropeTable, (int) first, len, out, 0);
+                return out;
+            }
+            return data.asSlice(4 * first, 4L * len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+
+        /** {@code keccak256(0x00 || block b)}. */
+        public byte[] blockNode(int b) {
+            return VectorRoot.leafNodeOfBytes(block(b));
+        }
+
+        /** The block holding row-major element {@code e} ({@code e = row * cols + col}). */
+        public int blockOf(long e) {
+            int r = (int) (e / cols), c = (int) (e % cols);
+            return r * blocksPerRow() + c / BLOCK;
+        }
+
+        /** Element {@code e}'s position inside its block. */
+        public int offsetInBlock(long e) {
+            return (int) (e % cols) % BLOCK;
+        }
+    }
+
+    private final List<Tensor> tensors;
+    private final byte[][] tensorRoots;
+    private final MerkleTree tree;
+
+    private WeightsCommitment(List<Tensor> tensors, byte[][] tensorRoots) {
+        this.tensors = tensors;
+        this.tensorRoots = tensorRoots;
+        List<byte[]> leaves = new ArrayList<>();
+        Collections.addAll(leaves, tensorRoots);
+        this.tree = MerkleTree.of(leaves);
+    }
+
+    /** The canonical tensor names of a model (rope table last). */
+    public static List<String> tensorNames(LlamaConfig c, boolean qkvBias, boolean tiedOutput) {
+        List<String> n = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            String b = "blk." + l + ".";
+            n.add(b + "attn_norm.weight");
+            n.add(b + "attn_q.weight");
+            n.add(b + "attn_k.weight");
+            n.add(b + "attn_v.weight");
+            if (qkvBias) {
+                n.add(b + "attn_q.bias");
+                n.add(b + "attn_k.bias");
+                n.add(b + "attn_v.bias");
+            }
+            n.add(b + "attn_output.weight");
+            n.add(b + "ffn_norm.weight");
+            n.add(b + "ffn_gate.weight");
+            n.add(b + "ffn_up.weight");
+            n.add(b + "ffn_down.weight");
+        }
+        n.add("token_embd.weight");
+        n.add("output_norm.weight");
+        if (!tiedOutput) n.add("output.weight");
+        n.add(ROPE_TABLE);
+        return n;
+    }
+
+    public static WeightsCommitment of(LlamaModel m) {
+        return of(m, Parallel.serial());
+    }
+
+    /** The commitment of {@code m}, tensor roots hashed on {@code par}'s threads. */
+    public static WeightsCommitment of(LlamaModel m, Parallel par) {
+        LlamaConfig c = m.config();
+        GgufFile f = m.file();
+        boolean bias = m.weights().layers[0].bq() != null;
+        List<Tensor> tensors = new ArrayList<>();
+        for (String name : tensorNames(c, bias, m.weights().tiedOutput)) {
+            if (name.equals(ROPE_TABLE)) {
+                int positions = c.contextLength(), rot = c.ropeDim();
+                Rope rope = m.rope(positions);
+                float[] table = new float[positions * rot];
+                for (int p = 0; p < positions; p++) {
+                    for (int i = 0; i < rot / 2; i++) {
+                        table[p * rot + 2 * i] = rope.cos(p, i);
+                        table[p * rot + 2 * i + 1] = rope.sin(p, i);
+                    }
+                }
+                tensors.add(new Tensor(ROPE_TABLE, GgmlType.F32, positions, rot, null, table));
+                continue;
+            }
+            GgufTensorInfo t = f.tensor(name);
+            if (t.type() != GgmlType.F32 && t.type() != GgmlType.Q8_0) {
+                throw new IllegalArgumentException("tensor '" + name + "' is " + t.type()
+                        + ": the weights commitment of game v1 covers F32 and Q8_0 tensors only (Q4_0, Q4_K, Q6_K, Q5_* are not covered yet)");
+            }
+            int rows = t.dims().length == 1 ? 1 : t.rows();
+            int cols = t.dims().length == 1 ? (int) t.dims()[0] : t.cols();
+            tensors.add(new Tensor(name, t.type(), rows, cols, t.data(), null));
+        }
+        byte[][] roots = new byte[tensors.size()][];
+        par.forChunks(tensors.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) roots[i] = tensorRoot(tensors.get(i));
+        });
+        return new WeightsCommitment(List.copyOf(tensors), roots);
+    }
+
+    private static byte[] tensorRoot(Tensor t) {
+        StreamingRoot r = new StreamingRoot();
+        for (int b = 0; b < t.blocks(); b++) r.add(t.blockNode(b));
+        return r.root();
+    }
+
+    /** The weights root (32 bytes): the registry's weightsHash. */
+    public byte[] root() {
+        return tree.rootBytes();
+    }
+
+    public List<Tensor> tensors() {
+        return tensors;
+    }
+
+    public int size() {
+        return tensors.size();
+    }
+
+    /** The index of tensor {@code name} in the canonical order. */
+    public int indexOf(String name) {
+        for (int i = 0; i < tensors.size(); i++) if (tensors.get(i).name().equals(name)) return i;
+        throw new IllegalArgumentException("no tensor '" + name + "' in the weights commitment");
+    }
+
+    public Tensor tensor(int i) {
+        return tensors.get(i);
+    }
+
+    public byte[] tensorRoot(int i) {
+        return tensorRoots[i].clone();
+    }
+
+    /** The proof of tensor {@code i}'s root (as a leaf hash) against {@link #root()}. */
+    public MerkleProof tensorProof(int i) {
+        return tree.proof(i);
+    }
+
+    /** The proof of block {@code b}'s node against tensor {@code i}'s root. */
+    public MerkleProof blockProof(int i, int b) {
+        Tensor t = tensors.get(i);
+        return StreamingRoot.rangeProof(j -> t.blockNode((int) j), t.blocks(), b);
+    }
+
+    /** The ggml type id of every committed tensor in canonical order (the rope table F32 = 0): the spec's tensorTypes. */
+    public int[] tensorTypes() {
+        int[] ids = new int[tensors.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = tensors.get(i).type().id;
+        return ids;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.ledgermind.inference.step;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.llama.SyntheticModel;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Small synthetic models for the step program's tests, written once per JVM into a temp directory. */
+final class StepModels {
+    /** The committed vectors' model shape: dim 64, 2 layers, 2 heads of 32 (GQA 2:1), FFN 96, vocab 320, context 16. */
+    static final SyntheticModel.Shape VECTORS = new SyntheticModel.Shape(64, 2, 2, 1, 96, 320, 16, false);
+
+    private static final Path DIR;
+    private static final ConcurrentHashMap<String, Path> CACHE = new ConcurrentHashMap<>();
+
+    static {
+        try {
+            DIR = Files.createTempDirectory("ledgermind-step-models");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (var s = Files.list(DIR)) {
+                s.forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort
+            }
+            DIR.toFile().delete();
+        }));
+    }
+
+    private StepModels() {
+    }
+
+    static Path path(String family, SyntheticModel.Shape s, GgmlType type, long seed) {
+        String key = family + "-" + s + "-" + type + "-" + seed;
+        return CACHE.computeIfAbsent(key, k -> {
+            Path p = DIR.resolve(family + "-" + type + "-" + seed + "-" + Integer.toHexString(k.hashCode()) + ".gguf");
+            try {
+                SyntheticModel.write(p, family, s, type, seed);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return p;
+        });
+    }
+
+    static LlamaModel load(String family, SyntheticModel.Shape s, GgmlType type, long seed) {
+        try {
+            return LlamaModel.load(path(family, s, type, seed));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A random shape: head dimension 16, 32 or 64 (F32 also 20 or 24, so that rows end in short chunks), 1 to 4 KV
+     * heads with 1 to 3 query heads each (GQA), 1 to 3 layers, FFN a multiple of 32 (F32: of 8).
+     */
+    static SyntheticModel.Shape random(SplittableRandom r, GgmlType type) {
+        int[] hds = type == GgmlType.F32 ? new int[]{16, 20, 24, 32, 64} : new int[]{32, 64};
+        int hd = hds[r.nextInt(hds.length)];
+        int kv = 1 + r.nextInt(2);
+        int heads = kv * (1 + r.nextInt(3));
+        int dim = heads * hd;
+        if (type != GgmlType.F32 && dim % 32 != 0) dim = heads * 32;
+        int ffnUnit = type == GgmlType.F32 ? 8 : 32;
+        int ffn = ffnUnit * (2 + r.nextInt(96 / ffnUnit + 4));
+        return new SyntheticModel.Shape(dim, 1 + r.nextInt(3), heads, kv, ffn, 320, 40, r.nextBoolean());
+    }
+
+    static int[] tokens(SplittableRandom r, int n, int vocab) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = r.nextInt(vocab);
+        return t;
+    }
+}
