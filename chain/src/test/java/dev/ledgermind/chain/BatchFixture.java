@@ -95,7 +95,18 @@ final class BatchFixture implements AutoCloseable {
 
     /** A k = 3 batch of {@code items} with three distinct honest seats: submitted, committed, revealed (accepted). */
     Run runUnanimous(List<BatchItem> items) {
-        BatchMarket.SubmittedBatch b = submitDistinct(items, 3, false);
+        return runUnanimous(items, false);
+    }
+
+    /** As {@link #runUnanimous(List)}; {@code rootOnly}: submitted with submitBatchRoot (items off-chain). */
+    Run runUnanimous(List<BatchItem> items, boolean rootOnly) {
+        BatchMarket.SubmittedBatch b = null;
+        for (int attempt = 0; attempt < 200 && b == null; attempt++) {
+            BatchMarket.SubmittedBatch s = rootOnly ? requester().submitRoot(chain.modelId, 3, false, items, "https://requester.example/b")
+                    : requester().submit(chain.modelId, 3, false, items);
+            if (s.seats().stream().distinct().count() == 3) b = s;
+        }
+        if (b == null) throw new AssertionError("200 draws in a row gave an agent two seats");
         BatchTree t = resultsTree(b.batchId(), items.size(), List.of());
         List<BatchTree> trees = List.of(t, t, t);
         List<TransactionReceipt> commits = commitAll(b, trees);

@@ -76,6 +76,31 @@ public final class BatchMarket {
                 seats(e.batchId, e.pool, r.getBlockHash()), r);
     }
 
+    /**
+     * Submits {@code items} as an off-chain batch (submitBatchRoot): only their request root, count and
+     * {@code locator} go on-chain; the requester serves the items there (docs/DESIGN.md 6.4, data availability).
+     */
+    public SubmittedBatch submitRoot(int modelId, int k, boolean callback, List<BatchItem> items, String locator) {
+        if (items.isEmpty()) throw new IllegalArgumentException("a batch needs at least one item");
+        BigInteger fee = BigInteger.ZERO;
+        List<byte[]> leaves = new ArrayList<>();
+        for (BatchItem it : items) {
+            fee = fee.add(it.fee());
+            leaves.add(it.leafHash());
+        }
+        byte[] root = BatchTree.of(leaves).root();
+        TransactionReceipt r = sender.send("BatchSettlement", market, batches.submitBatchRoot(BigInteger.valueOf(modelId),
+                BigInteger.valueOf(k), BigInteger.valueOf(callback ? 1 : 0), root, BigInteger.valueOf(items.size()), locator, fee), fee);
+        var events = BatchSettlement.getBatchSubmittedEvents(r);
+        if (events.isEmpty()) throw new ChainException("submitBatchRoot " + r.getTransactionHash() + " emitted no BatchSubmitted");
+        var e = events.getFirst();
+        synchronized (draws) {
+            draws.put(e.batchId, new Draw(e.pool, r.getBlockHash()));
+        }
+        return new SubmittedBatch(e.batchId, e.requestRoot, List.copyOf(items), e.fee, e.pool, r.getBlockHash(),
+                seats(e.batchId, e.pool, r.getBlockHash()), r);
+    }
+
     /** Remembers a batch's pool and block hash (a node that learnt the batch from its BatchSubmitted log). */
     public void knowDraw(BigInteger batchId, byte[] pool, String blockHash) {
         synchronized (draws) {
