@@ -8,6 +8,8 @@ import {TaskMarketBase} from "./market/TaskMarketBase.sol";
 import {ReplicatedSettlement} from "./market/ReplicatedSettlement.sol";
 import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
 import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
+import {BatchSettlement, BatchLayout} from "./market/BatchSettlement.sol";
+import {BatchTree} from "./market/BatchTree.sol";
 
 /// @title Ledgermind task market, replicated mode.
 /// @notice A requester submits a task (model, input, parameters, redundancy k: 1 or 3..maxK) with its
@@ -88,11 +90,23 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///         IVerificationMode without touching the replicated path.
     IVerificationMode public immutable replicatedSettlement;
 
+    /// @dev Batches (issue 13): the BatchSettlement this market DELEGATECALLs for every selector it does
+    ///      not serve itself (see the fallback). Deployed beforehand with the same configuration (its code
+    ///      would not fit in this constructor's initcode beside ReplicatedSettlement's: EIP-3860). Not public:
+    ///      a getter would add a selector to the dispatch of every call (+22 gas each); the market answers
+    ///      `batchSettlement()` through the fallback (BatchSettlement returns its own address).
+    BatchSettlement internal immutable _batches;
+
     /// @notice Deploys the market and its replicated settlement with the same configuration
     ///         (TaskMarketBase's constructor checks every value).
     /// @param c the configuration
-    constructor(Config memory c) TaskMarketBase(c) {
+    /// @param batches a BatchSettlement deployed with the same configuration (checked: configHash)
+    constructor(Config memory c, BatchSettlement batches) TaskMarketBase(c) {
         replicatedSettlement = new ReplicatedSettlement(c);
+        if (address(batches).code.length == 0 || batches.configHash() != keccak256(abi.encode(c))) {
+            revert InvalidConfig("batchSettlement");
+        }
+        _batches = batches;
     }
 
     /// @notice Accepts slash proceeds from the agent registry only; any other payment reverts.
@@ -400,15 +414,75 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///         and slashes freeze; `finalize` resolves it after one more reveal window: until the optimistic
     ///         mode's dispute game can replay the disputed step, as no result (the fee is refunded, the bond
     ///         returned, revealers neither paid nor slashed, seats that never revealed slashed as usual).
-    ///         Any other calldata reverts UnknownFunction.
+    ///         Batches: `verifyResult` is answered here; every other selector runs in BatchSettlement.
     /// @dev Reached through the fallback rather than a function of this contract so that the dispatch of
     ///      the happy path's functions (submitTask, commit, reveal) is unchanged: a new selector here
-    ///      would cost every one of them gas (docs/gas.md). Only the challenge selector is forwarded; the
-    ///      mode's other entry points (finalize, settleRevealed) are reached only through this contract's
-    ///      own checks.
-    fallback() external payable nonReentrant {
-        if (msg.sig != IVerificationMode.challenge.selector) revert UnknownFunction(msg.sig);
+    ///      would cost every one of them gas (docs/gas.md). The mode's other entry points (finalize,
+    ///      settleRevealed) are reached only through this contract's own checks. Each routing block below
+    ///      is its own; a mode's mutating functions take the market's (transient) reentrancy guard
+    ///      themselves, so that views answer in a static call too.
+    fallback() external payable {
+        if (msg.sig == IVerificationMode.challenge.selector) {
+            _challenge();
+            return;
+        }
+        // ---------------------------------------------------------------- batches (issue 13)
+        // verifyResult(batchId, index, count, resultHash, traceRoot, proof) is answered here, without a
+        // DELEGATECALL (its cold account would cost a consumer 2,600 gas); the rest runs in BatchSettlement,
+        // whose own fallback reverts UnknownFunction for a selector no one serves.
+        if (msg.sig == VERIFY_RESULT) _verifyResult();
+        address target = address(_batches);
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+        // ---------------------------------------------------------------- end of batches
+    }
+
+    function _challenge() private nonReentrant {
         _delegateSettlement(msg.data);
+    }
+
+    /// @dev bytes4(keccak256("verifyResult(uint256,uint256,uint256,bytes32,bytes32,bytes32[])"))
+    bytes4 private constant VERIFY_RESULT = 0x8e0535f1;
+
+    /// @notice (fallback) verifyResult(batchId, index, count, resultHash, traceRoot, proof) returns (bool):
+    ///         true when (resultHash, traceRoot) is item `index` of accepted batch `batchId` of `count` items,
+    ///         by its BatchTree proof: the leaf keccak256(abi.encode(batchId << 32 | index, resultHash,
+    ///         traceRoot)) under the accepted results root, which the batch stores as
+    ///         keccak256(abi.encode(root, count)). False for anything else (an open, refunded or unknown batch,
+    ///         a wrong count, a forged proof). Returns, never reverts on a malformed proof.
+    function _verifyResult() private view {
+        uint256 batchId;
+        uint256 index;
+        uint256 count;
+        bytes32 resultHash;
+        bytes32 traceRoot;
+        bytes32[] calldata proof;
+        assembly ("memory-safe") {
+            batchId := calldataload(4)
+            index := calldataload(36)
+            count := calldataload(68)
+            resultHash := calldataload(100)
+            traceRoot := calldataload(132)
+            let at := add(4, calldataload(164))
+            proof.length := calldataload(at)
+            proof.offset := add(at, 32)
+            if gt(add(proof.offset, shl(5, proof.length)), calldatasize()) { proof.length := 0 }
+        }
+        (bytes32 root, bool ok) =
+            BatchTree.rootOf(BatchTree.resultLeaf((batchId << 32) | index, resultHash, traceRoot), index, count, proof);
+        uint256 slot = BatchLayout.verifiedSlot(batchId);
+        assembly ("memory-safe") {
+            mstore(0x00, root)
+            mstore(0x20, count)
+            let valid := and(ok, eq(keccak256(0x00, 0x40), sload(slot)))
+            mstore(0x00, valid)
+            return(0x00, 0x20)
+        }
     }
 
     /// @notice Pays an agent's unclaimed rewards to its payout address (agentWallet, else owner).

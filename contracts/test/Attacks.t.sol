@@ -193,7 +193,7 @@ contract AttacksTest is MarketFixture {
         Params memory p = defaults();
         p.maxRounds = 256;
         vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "maxRounds"));
-        deployMarket(p);
+        deployMarketAlone(p);
     }
 
     /// @notice An unbonding delay shorter than a task's lifetime would let a node leave before its
@@ -202,7 +202,7 @@ contract AttacksTest is MarketFixture {
         Params memory p = defaults();
         p.commitWindow = 1 days;
         vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "unbondingDelay"));
-        deployMarket(p);
+        deployMarketAlone(p);
     }
 
     /// @notice A node that commits, unstakes at once and waits out the delay cannot withdraw while its

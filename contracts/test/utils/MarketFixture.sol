@@ -8,6 +8,7 @@ import {ReputationRegistry} from "../../src/ReputationRegistry.sol";
 import {ValidationRegistry} from "../../src/ValidationRegistry.sol";
 import {TaskMarket} from "../../src/TaskMarket.sol";
 import {TaskMarketBase} from "../../src/market/TaskMarketBase.sol";
+import {BatchSettlement} from "../../src/market/BatchSettlement.sol";
 
 /// @title A whole deployment (the five contracts, wired as LedgermindContracts.deploy wires them)
 ///        and the node-side steps of a task, for the forge tests.
@@ -49,7 +50,8 @@ abstract contract MarketFixture is Test {
 
     function deployAll(Params memory p) internal {
         uint256 nonce = vm.getNonce(address(this));
-        address predicted = vm.computeCreateAddress(address(this), nonce + 4);
+        // the market is the fifth deployment after the registries (its BatchSettlement comes just before it)
+        address predicted = vm.computeCreateAddress(address(this), nonce + 5);
         agents = new AgentRegistry(MIN_STAKE, p.unbondingDelay, predicted);
         models = new ModelRegistry(agents, p.maxServers);
         reputation = new ReputationRegistry(address(agents), predicted);
@@ -60,7 +62,19 @@ abstract contract MarketFixture is Test {
     }
 
     function deployMarket(Params memory p) internal returns (TaskMarket) {
-        return new TaskMarket(
+        TaskMarketBase.Config memory c = config(p);
+        return new TaskMarket(c, new BatchSettlement(c));
+    }
+
+    /// @dev The market alone, with no BatchSettlement: for the configuration checks, which the market's base
+    ///      constructor makes before it looks at its BatchSettlement (under expectRevert a reverted creation
+    ///      returns address(0), so deployMarket would go on to a second creation).
+    function deployMarketAlone(Params memory p) internal returns (TaskMarket) {
+        return new TaskMarket(config(p), BatchSettlement(address(0)));
+    }
+
+    function config(Params memory p) internal view returns (TaskMarketBase.Config memory) {
+        return (
             TaskMarketBase.Config({
                 agentRegistry: address(agents),
                 modelRegistry: address(models),

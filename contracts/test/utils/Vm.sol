@@ -34,6 +34,11 @@ interface Vm {
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
     function startSnapshotGas(string calldata name) external;
     function stopSnapshotGas() external returns (uint256 gasUsed);
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
+    function toString(uint256 value) external pure returns (string memory);
 }
 
 /// @title The base of the forge tests: cheatcodes, assertions and fuzz-input bounding.

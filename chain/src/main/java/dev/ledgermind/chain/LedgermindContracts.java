@@ -1,6 +1,7 @@
 package dev.ledgermind.chain;
 
 import dev.ledgermind.chain.contracts.AgentRegistry;
+import dev.ledgermind.chain.contracts.BatchSettlement;
 import dev.ledgermind.chain.contracts.IVerificationMode;
 import dev.ledgermind.chain.contracts.ModelRegistry;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
@@ -103,10 +104,11 @@ public final class LedgermindContracts {
         try {
             long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
             // The registries hold the market's address as an immutable, but the market is deployed last
-            // (it needs theirs): it is the deployer's CREATE address at the fifth nonce from here.
+            // (it needs theirs, and its BatchSettlement's): it is the deployer's CREATE address at the sixth
+            // nonce from here.
             BigInteger nonce = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
                     .send().getTransactionCount();
-            String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(), nonce.add(BigInteger.valueOf(4)));
+            String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(), nonce.add(BigInteger.valueOf(5)));
             AgentRegistry agents = AgentRegistry.deploy(web3j, tm, DEPLOY_GAS, p.minStake(),
                     BigInteger.valueOf(p.unbondingDelay()), predictedMarket).send();
             receipts.put("AgentRegistry", receipt(agents));
@@ -120,9 +122,12 @@ public final class LedgermindContracts {
                     agents.getContractAddress(), predictedMarket).send();
             receipts.put("ValidationRegistry", receipt(validation));
             String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
-            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, marketConfig(p,
-                    agents.getContractAddress(), models.getContractAddress(), reputation.getContractAddress(),
-                    validation.getContractAddress(), treasury)).send();
+            TaskMarket.Config config = marketConfig(p, agents.getContractAddress(), models.getContractAddress(),
+                    reputation.getContractAddress(), validation.getContractAddress(), treasury);
+            // batches (issue 13): the market DELEGATECALLs it and checks it was built with the same configuration
+            BatchSettlement batches = BatchSettlement.deploy(web3j, tm, DEPLOY_GAS, batchConfig(config)).send();
+            receipts.put("BatchSettlement", receipt(batches));
+            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, config, batches.getContractAddress()).send();
             receipts.put("TaskMarket", receipt(market));
             String m = market.getContractAddress();
             if (!m.equalsIgnoreCase(predictedMarket)) {
@@ -149,6 +154,13 @@ public final class LedgermindContracts {
                 BigInteger.valueOf(p.maxK()), BigInteger.valueOf(p.maxRounds()), p.minFee(), p.dissentSlash(),
                 p.absenceSlash(), BigInteger.valueOf(p.slashHonestBps()), BigInteger.valueOf(p.callbackGasLimit()),
                 BigInteger.valueOf(p.declineShareBps()));
+    }
+
+    /** The same configuration in BatchSettlement's wrapper type (web3j generates one struct class per contract). */
+    public static BatchSettlement.Config batchConfig(TaskMarket.Config c) {
+        return new BatchSettlement.Config(c.agentRegistry, c.modelRegistry, c.reputationRegistry, c.validationRegistry,
+                c.treasury, c.commitWindow, c.revealWindow, c.maxInputBytes, c.maxOutputBytes, c.maxK, c.maxRounds, c.minFee,
+                c.dissentSlash, c.absenceSlash, c.slashHonestBps, c.callbackGasLimit, c.declineShareBps);
     }
 
     /** Attaches to a deployment, signing as {@code credentials}. Checks the chain id matches. */

@@ -69,6 +69,7 @@ public final class Worker implements AutoCloseable {
     private final ChainEvents events;
     private long agentId;
     private volatile String cardUrl;
+    private dev.ledgermind.node.batch.BatchWorker batches;
 
     public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
         this(config, web3, runner, store, metrics, null);
@@ -209,6 +210,14 @@ public final class Worker implements AutoCloseable {
                 log.warn("event=reverted node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
             }
         }
+        // ---- batches (issue 13): the batches this agent holds seats in, one step each (node/batch/BatchWorker)
+        if (batches == null) batches = new dev.ledgermind.node.batch.BatchWorker(chain, agentId, runner, store);
+        try {
+            batches.step();
+        } catch (ContractRevertedException e) {
+            log.warn("event=reverted node={} batch message=\"{}\"", config.name(), e.getMessage());
+        }
+        // ---- end of batches
         BigInteger claimable = chain.claimable(agentId);
         if (claimable.signum() > 0) {
             TransactionReceipt r = chain.claim(agentId);

@@ -1,0 +1,233 @@
+package dev.ledgermind.node.batch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ledgermind.chain.ChainException;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.batch.BatchItem;
+import dev.ledgermind.chain.batch.BatchMarket;
+import dev.ledgermind.chain.batch.BatchTree;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.task.TaskInput;
+import dev.ledgermind.node.task.TaskResult;
+import dev.ledgermind.node.task.TaskRunner;
+import java.math.BigInteger;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.utils.Numeric;
+
+/**
+ * A worker's batches (issue 13; docs/DESIGN.md 6.4 and 7): follows BatchSubmitted, computes every item of a
+ * batch in which its agent holds a seat, commits one results root, reveals it, and claims once the batch is
+ * final (one claim for all its items).
+ *
+ * <p>State per batch, durable in the node store's key-value table ({@code batch.<id>}, JSON) and only moving
+ * forward: {@code COMPUTED} (every item's result, the salt and the root stored before any commit is built) ->
+ * {@code COMMIT_SENT} (the signed commit's hash stored before it is broadcast) -> {@code COMMITTED} ->
+ * {@code REVEAL_SENT} -> {@code REVEALED} -> {@code DONE}. What to do next is read from the chain: a seat whose
+ * commit bit is set is never committed again (so a worker killed after sending its commit, whatever it had
+ * recorded, resumes at the reveal), a pending transaction is waited for, and a dropped one is sent again.
+ * The event cursor ({@code batch.cursor}) moves past a block only once its assigned batches are stored.
+ */
+public final class BatchWorker {
+    private static final Logger log = LoggerFactory.getLogger(BatchWorker.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CURSOR = "batch.cursor";
+    private static final String INDEX = "batch.open";
+
+    public enum State { COMPUTED, COMMIT_SENT, COMMITTED, REVEAL_SENT, REVEALED, DONE, FAILED }
+
+    /** What the worker keeps for a batch: its results and where it stands. */
+    public record BatchRecord(String batchId, State state, String salt, String root, List<String> resultHashes,
+                              List<String> traceRoots, List<String> outputs, String pool, String blockHash, String commitTx,
+                              String revealTx, String error) {
+        BatchRecord with(State s, String commitTx, String revealTx, String error) {
+            return new BatchRecord(batchId, s, salt, root, resultHashes, traceRoots, outputs, pool, blockHash, commitTx, revealTx, error);
+        }
+
+        /** The results tree of this record (the one its root commits to). */
+        public BatchTree tree() {
+            List<byte[]> leaves = new ArrayList<>();
+            BigInteger id = new BigInteger(batchId);
+            for (int i = 0; i < resultHashes.size(); i++) {
+                leaves.add(BatchTree.resultLeaf(BatchTree.requestId(id, i), Numeric.hexStringToByteArray(resultHashes.get(i)),
+                        Numeric.hexStringToByteArray(traceRoots.get(i))));
+            }
+            return BatchTree.of(leaves);
+        }
+
+        /** Item {@code index}'s receipt: its result and its proof under this record's root. */
+        public BatchMarket.ItemReceipt receipt(int index) {
+            return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
+                    Numeric.hexStringToByteArray(resultHashes.get(index)), Numeric.hexStringToByteArray(traceRoots.get(index)),
+                    tree().proof(index).siblings());
+        }
+    }
+
+    private final LedgermindContracts chain;
+    private final BatchMarket market;
+    private final long agentId;
+    private final TaskRunner runner;
+    private final NodeStore store;
+    private final SecureRandom random = new SecureRandom();
+
+    public BatchWorker(LedgermindContracts chain, long agentId, TaskRunner runner, NodeStore store) {
+        this.chain = chain;
+        this.market = new BatchMarket(chain);
+        this.agentId = agentId;
+        this.runner = runner;
+        this.store = store;
+    }
+
+    /** One pass: new submissions, then one step of every open batch. Errors of one batch do not stop the rest. */
+    public void step() {
+        follow();
+        for (String id : openBatches()) {
+            try {
+                advance(new BigInteger(id));
+            } catch (ChainException e) {
+                log.warn("batch {}: {} (retried next pass)", id, e.getMessage());
+            }
+        }
+    }
+
+    public Optional<BatchRecord> record(BigInteger batchId) {
+        return store.get("batch." + batchId).map(BatchWorker::parse);
+    }
+
+    private void follow() {
+        long from = store.get(CURSOR).map(Long::parseLong).orElse(chain.deployment().deployBlock());
+        long to;
+        try {
+            to = chain.web3j().ethBlockNumber().send().getBlockNumber().longValueExact();
+        } catch (java.io.IOException e) {
+            throw new ChainException("eth_blockNumber failed: " + e.getMessage(), e);
+        }
+        if (to < from) return;
+        for (BatchMarket.Submission s : market.submittedBetween(from, to)) {
+            market.knowDraw(s.batchId(), s.pool(), s.blockHash());
+            if (!market.seats(s.batchId(), s.pool(), s.blockHash()).contains(agentId)) continue;
+            if (record(s.batchId()).isPresent()) continue;
+            if (s.items().size() != s.count()) {
+                // an off-chain batch: this worker has no fetch path for its items yet, so it declines (not slashed)
+                log.info("batch {}: items off-chain, declined", s.batchId());
+                market.decline(s.batchId(), agentId);
+                continue;
+            }
+            compute(s);
+        }
+        store.put(CURSOR, Long.toString(to + 1));
+    }
+
+    private void compute(BatchMarket.Submission s) {
+        List<String> hashes = new ArrayList<>();
+        List<String> traces = new ArrayList<>();
+        List<String> outputs = new ArrayList<>();
+        for (int i = 0; i < s.items().size(); i++) {
+            BatchItem item = s.items().get(i);
+            TaskResult r;
+            try {
+                r = runner.run(TaskInput.parse(item.input()));
+            } catch (RuntimeException e) {
+                r = TaskResult.error("item " + i + ": " + e.getMessage()); // the same canonical answer on every honest node
+            }
+            hashes.add(Numeric.toHexString(r.resultHash()));
+            traces.add(Numeric.toHexString(r.traceRoot()));
+            outputs.add(Numeric.toHexString(r.output()));
+        }
+        byte[] salt = new byte[32];
+        random.nextBytes(salt);
+        String pool = Numeric.toHexString(s.pool());
+        BatchRecord rec = new BatchRecord(s.batchId().toString(), State.COMPUTED, Numeric.toHexString(salt), null, hashes, traces,
+                outputs, pool, s.blockHash(), null, null, null);
+        rec = new BatchRecord(rec.batchId(), rec.state(), rec.salt(), Numeric.toHexString(rec.tree().root()), hashes, traces, outputs,
+                pool, s.blockHash(), null, null, null);
+        save(rec);
+        List<String> open = new ArrayList<>(openBatches());
+        open.add(rec.batchId());
+        store.put(INDEX, String.join(",", open));
+        log.info("batch {}: {} items computed, root {}", rec.batchId(), hashes.size(), rec.root());
+    }
+
+    private void advance(BigInteger id) {
+        BatchRecord rec = record(id).orElseThrow();
+        BatchMarket.BatchState s = market.state(id);
+        int mine = 0;
+        byte[] pool = Numeric.hexStringToByteArray(rec.pool());
+        market.knowDraw(id, pool, rec.blockHash()); // a restarted worker has only its store
+        List<Long> seats = market.seats(id, pool, rec.blockHash());
+        for (int p = 0; p < seats.size(); p++) if (seats.get(p) == agentId) mine |= 1 << p;
+        boolean committed = (s.committed() & mine) == mine && mine != 0;
+        boolean revealed = (s.revealed() & mine) == mine && mine != 0;
+        byte[] root = Numeric.hexStringToByteArray(rec.root());
+        byte[] salt = Numeric.hexStringToByteArray(rec.salt());
+        if (s.status() != BatchMarket.BatchState.ACTIVE) {
+            finish(rec, s);
+            return;
+        }
+        switch (rec.state()) {
+            case COMPUTED, COMMIT_SENT -> {
+                if (committed) {
+                    save(rec.with(State.COMMITTED, rec.commitTx(), null, null));
+                } else if (rec.state() == State.COMMIT_SENT && market.pending(rec.commitTx())) {
+                    log.debug("batch {}: commit {} pending", id, rec.commitTx());
+                } else {
+                    market.commit(id, agentId, market.commitment(id, root, salt),
+                            tx -> save(rec.with(State.COMMIT_SENT, tx, null, null)));
+                    save(record(id).orElseThrow().with(State.COMMITTED, record(id).orElseThrow().commitTx(), null, null));
+                }
+            }
+            case COMMITTED, REVEAL_SENT -> {
+                int full = (1 << s.k()) - 1;
+                if (revealed) {
+                    save(rec.with(State.REVEALED, rec.commitTx(), rec.revealTx(), null));
+                } else if (s.committed() != full) {
+                    log.debug("batch {}: waiting for the other seats' commits", id);
+                } else if (rec.state() == State.REVEAL_SENT && market.pending(rec.revealTx())) {
+                    log.debug("batch {}: reveal {} pending", id, rec.revealTx());
+                } else {
+                    market.reveal(id, agentId, root, salt, tx -> save(rec.with(State.REVEAL_SENT, rec.commitTx(), tx, null)));
+                    BatchRecord now = record(id).orElseThrow();
+                    save(now.with(State.REVEALED, now.commitTx(), now.revealTx(), null));
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    /** A final batch: claim this agent's rewards (one claim for every item) and close the record. */
+    private void finish(BatchRecord rec, BatchMarket.BatchState s) {
+        if (s.status() == BatchMarket.BatchState.HELD) return; // its hold ends later: finalizeBatch, then this
+        if (chain.claimable(agentId).signum() > 0) chain.claim(agentId);
+        save(rec.with(State.DONE, rec.commitTx(), rec.revealTx(), null));
+        List<String> open = new ArrayList<>(openBatches());
+        open.remove(rec.batchId());
+        store.put(INDEX, String.join(",", open));
+        log.info("batch {}: final (status {}), claimed", rec.batchId(), s.status());
+    }
+
+    private List<String> openBatches() {
+        String v = store.get(INDEX).orElse("");
+        return v.isEmpty() ? List.of() : List.of(v.split(","));
+    }
+
+    private void save(BatchRecord r) {
+        try {
+            store.put("batch." + r.batchId(), JSON.writeValueAsString(r));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode batch record " + r.batchId(), e);
+        }
+    }
+
+    private static BatchRecord parse(String json) {
+        try {
+            return JSON.readValue(json, BatchRecord.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("corrupt batch record in the node store: " + e.getMessage(), e);
+        }
+    }
+}

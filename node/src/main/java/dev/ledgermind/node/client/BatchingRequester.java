@@ -1,0 +1,113 @@
+package dev.ledgermind.node.client;
+
+import dev.ledgermind.chain.batch.BatchItem;
+import dev.ledgermind.chain.batch.BatchMarket;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A requester client that batches automatically (issue 13): requests queue up until {@code maxItems} are
+ * waiting or the oldest has waited {@code maxDelayMillis}, then go out as one {@code submitBatch} (one
+ * transaction, one fee split per item). Each request's future completes with its place in the batch (the
+ * batch id and item index: its request id is batchId << 32 | index), or fails with the submission's error.
+ * The trade-off (docs/DESIGN.md 6.4): a larger batch costs less per result and waits longer.
+ */
+public final class BatchingRequester implements AutoCloseable {
+    /** Where a request went: item {@code index} of batch {@code batchId}. */
+    public record Placed(BigInteger batchId, int index, BatchMarket.SubmittedBatch batch) {
+        public BigInteger requestId() {
+            return batch.requestId(index);
+        }
+    }
+
+    private record Pending(BatchItem item, CompletableFuture<Placed> done) {}
+
+    private final BatchMarket market;
+    private final int modelId;
+    private final int k;
+    private final int maxItems;
+    private final long maxDelayMillis;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "batching-requester");
+        t.setDaemon(true);
+        return t;
+    });
+    private final List<Pending> queue = new ArrayList<>();
+    private ScheduledFuture<?> deadline;
+    private boolean closed;
+
+    /**
+     * @param maxItems flush when this many requests wait (1..4,096)
+     * @param maxDelayMillis flush when the oldest waiting request has waited this long (>= 0)
+     */
+    public BatchingRequester(BatchMarket market, int modelId, int k, int maxItems, long maxDelayMillis) {
+        if (maxItems < 1 || maxItems > 4096) throw new IllegalArgumentException("maxItems " + maxItems + " is not in 1..4096");
+        if (maxDelayMillis < 0) throw new IllegalArgumentException("maxDelayMillis " + maxDelayMillis + " is negative");
+        this.market = market;
+        this.modelId = modelId;
+        this.k = k;
+        this.maxItems = maxItems;
+        this.maxDelayMillis = maxDelayMillis;
+    }
+
+    /** Queues one request; the future completes once its batch is submitted. */
+    public CompletableFuture<Placed> request(BatchItem item) {
+        CompletableFuture<Placed> done = new CompletableFuture<>();
+        List<Pending> flush = null;
+        synchronized (this) {
+            if (closed) throw new IllegalStateException("the batching requester is closed");
+            queue.add(new Pending(item, done));
+            if (queue.size() >= maxItems) {
+                flush = take();
+            } else if (deadline == null) {
+                deadline = timer.schedule(this::flushNow, maxDelayMillis, TimeUnit.MILLISECONDS);
+            }
+        }
+        if (flush != null) submit(flush);
+        return done;
+    }
+
+    /** Submits whatever is waiting now (nothing when the queue is empty). */
+    public void flushNow() {
+        List<Pending> flush;
+        synchronized (this) {
+            flush = take();
+        }
+        if (!flush.isEmpty()) submit(flush);
+    }
+
+    private List<Pending> take() {
+        List<Pending> out = new ArrayList<>(queue);
+        queue.clear();
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+        return out;
+    }
+
+    private void submit(List<Pending> batch) {
+        try {
+            BatchMarket.SubmittedBatch b = market.submit(modelId, k, false, batch.stream().map(Pending::item).toList());
+            for (int i = 0; i < batch.size(); i++) batch.get(i).done().complete(new Placed(b.batchId(), i, b));
+        } catch (RuntimeException e) {
+            for (Pending p : batch) p.done().completeExceptionally(e);
+        }
+    }
+
+    /** Submits what is waiting and stops the timer. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+        }
+        flushNow();
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,190 @@
+package dev.ledgermind.node.worker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ledgermind.chain.DeployParams;
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.batch.BatchItem;
+import dev.ledgermind.chain.batch.BatchMarket;
+import dev.ledgermind.chain.contracts.BatchSettlement;
+import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.node.batch.BatchWorker;
+import dev.ledgermind.node.store.NodeStore;
+import dev.ledgermind.node.task.TaskInput;
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.abi.EventEncoder;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+/**
+ * Batch workers on a real anvil with the real contracts and a FAKE model ({@link FakeHashRunner}: the model is
+ * a boundary these tests are not about): three workers compute a whole batch, commit one root each, and the
+ * batch is accepted; an item's receipt is proven by the chain; a worker whose store lost its commit (as after
+ * a crash between broadcasting it and recording it) resumes from the chain without committing twice.
+ */
+class BatchWorkerTest {
+    static final BigInteger ETHER = BigInteger.TEN.pow(18);
+    static Devnet devnet;
+    static Web3j web3;
+    static LedgermindContracts deployer;
+    static int modelId;
+    static final List<LedgermindContracts> nodes = new ArrayList<>();
+    static final List<Long> agents = new ArrayList<>();
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void chain() {
+        devnet = Devnet.builder().accounts(6).start();
+        web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
+        deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
+        var m = FakeHashRunner.MODEL;
+        modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
+                ModelSpec.MODE_REPLICATED));
+        for (int i = 0; i < 3; i++) {
+            LedgermindContracts n = LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(2 + i).credentials());
+            long id = n.registerAndStake("https://batch-node" + i + ".example/agent.json", ETHER.multiply(BigInteger.TWO));
+            n.declareServes(id, modelId);
+            nodes.add(n);
+            agents.add(id);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        web3.shutdown();
+        devnet.close();
+    }
+
+    static List<BatchItem> items(int n, String tag) {
+        List<BatchItem> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] input = TaskInput.embed(FakeHashRunner.MODEL.name(), List.of(tag + " text " + i)).bytes();
+            out.add(BatchItem.inline(1, 0, 0, i, BigInteger.TEN.pow(12), input));
+        }
+        return out;
+    }
+
+    static BatchMarket.SubmittedBatch submitDistinct(BatchMarket requester, List<BatchItem> items) {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            BatchMarket.SubmittedBatch b = requester.submit(modelId, 3, false, items);
+            if (b.seats().stream().distinct().count() == 3) return b;
+        }
+        throw new AssertionError("100 draws in a row gave an agent two seats");
+    }
+
+    static int commitsBy(BigInteger batchId, long agentId) throws Exception {
+        EthFilter f = new EthFilter(org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.ZERO),
+                DefaultBlockParameterName.LATEST, deployer.deployment().taskMarket());
+        f.addSingleTopic(EventEncoder.encode(BatchSettlement.BATCHCOMMITTED_EVENT));
+        f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(batchId, 64));
+        f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(agentId), 64));
+        return web3.ethGetLogs(f).send().getLogs().size();
+    }
+
+    @Test
+    void threeWorkersComputeABatchCommitOneRootEachAndAReceiptIsProven() throws Exception {
+        BatchMarket requester = new BatchMarket(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        BatchMarket.SubmittedBatch b = submitDistinct(requester, items(5, "first"));
+        List<BatchWorker> workers = new ArrayList<>();
+        List<NodeStore> stores = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            NodeStore s = NodeStore.open(dir.resolve("batch-" + i + ".db"));
+            stores.add(s);
+            workers.add(new BatchWorker(nodes.get(i), agents.get(i), new FakeHashRunner(), s));
+        }
+        try {
+            for (int pass = 0; pass < 10 && requester.state(b.batchId()).status() == BatchMarket.BatchState.ACTIVE; pass++) {
+                for (BatchWorker w : workers) w.step();
+            }
+            assertEquals(BatchMarket.BatchState.ACCEPTED, requester.state(b.batchId()).status(), "k equal roots accept the batch");
+            for (BatchWorker w : workers) w.step(); // claims
+            BatchWorker.BatchRecord rec = workers.getFirst().record(b.batchId()).orElseThrow();
+            assertEquals(BatchWorker.State.DONE, rec.state());
+            for (BatchWorker w : workers) assertEquals(rec.root(), w.record(b.batchId()).orElseThrow().root(), "equal roots");
+            for (long a : agents) assertEquals(BigInteger.ZERO, deployer.claimable(a), "each node claimed all its items at once");
+            BatchMarket.ItemReceipt receipt = rec.receipt(3);
+            assertTrue(requester.verify(receipt), "item 3's receipt is proven by the chain");
+            byte[] output = Numeric.hexStringToByteArray(rec.outputs().get(3));
+            assertArrayEquals(org.web3j.crypto.Hash.sha3(output), receipt.resultHash(), "the receipt's result is its output's hash");
+            BatchMarket.ItemReceipt forged = new BatchMarket.ItemReceipt(receipt.batchId(), 3, receipt.count(),
+                    org.web3j.crypto.Hash.sha3("another answer".getBytes()), receipt.traceRoot(), receipt.proof());
+            assertTrue(!requester.verify(forged), "a forged result is refused");
+        } finally {
+            for (NodeStore s : stores) s.close();
+        }
+    }
+
+    @Test
+    void aWorkerThatLostItsCommitFromItsStoreResumesWithoutCommittingTwice() throws Exception {
+        BatchMarket requester = new BatchMarket(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        BatchMarket.SubmittedBatch b = submitDistinct(requester, items(4, "second"));
+        Path file = dir.resolve("crash-0.db");
+        NodeStore s0 = NodeStore.open(file);
+        BatchWorker w0 = new BatchWorker(nodes.get(0), agents.get(0), new FakeHashRunner(), s0);
+        w0.step(); // computes and commits
+        BatchWorker.BatchRecord before = w0.record(b.batchId()).orElseThrow();
+        assertEquals(BatchWorker.State.COMMITTED, before.state());
+        // the crash: the store is back at COMPUTED (what it held before the commit's hash was recorded)
+        s0.put("batch." + b.batchId(), new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
+                new BatchWorker.BatchRecord(before.batchId(), BatchWorker.State.COMPUTED, before.salt(), before.root(),
+                        before.resultHashes(), before.traceRoots(), before.outputs(), before.pool(), before.blockHash(), null, null, null)));
+        s0.close();
+        NodeStore s0b = NodeStore.open(file);
+        NodeStore s1 = NodeStore.open(dir.resolve("crash-1.db"));
+        NodeStore s2 = NodeStore.open(dir.resolve("crash-2.db"));
+        try {
+            List<BatchWorker> workers = List.of(new BatchWorker(nodes.get(0), agents.get(0), new FakeHashRunner(), s0b),
+                    new BatchWorker(nodes.get(1), agents.get(1), new FakeHashRunner(), s1),
+                    new BatchWorker(nodes.get(2), agents.get(2), new FakeHashRunner(), s2));
+            for (int pass = 0; pass < 10 && requester.state(b.batchId()).status() == BatchMarket.BatchState.ACTIVE; pass++) {
+                for (BatchWorker w : workers) w.step();
+            }
+            assertEquals(BatchMarket.BatchState.ACCEPTED, requester.state(b.batchId()).status(), "the batch settled");
+            long agent0 = agents.get(0);
+            int seats0 = (int) b.seats().stream().filter(a -> a == agent0).count();
+            assertEquals(seats0 == 0 ? 0 : 1, commitsBy(b.batchId(), agent0), "one commit, not two");
+        } finally {
+            s0b.close();
+            s1.close();
+            s2.close();
+        }
+    }
+
+    @Test
+    void theRequesterClientBatchesUpToNItemsOrTMilliseconds() throws Exception {
+        BatchMarket market = new BatchMarket(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        List<BatchItem> items = items(4, "auto");
+        List<java.util.concurrent.CompletableFuture<dev.ledgermind.node.client.BatchingRequester.Placed>> placed = new ArrayList<>();
+        try (var client = new dev.ledgermind.node.client.BatchingRequester(market, modelId, 3, 3, 200)) {
+            for (BatchItem it : items) placed.add(client.request(it));
+            var first = placed.get(0).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            for (int i = 0; i < 3; i++) {
+                var p = placed.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(first.batchId(), p.batchId(), "the first 3 requests share a batch (N = 3)");
+                assertEquals(i, p.index());
+            }
+            var last = placed.get(3).get(30, java.util.concurrent.TimeUnit.SECONDS); // flushed by the timer (T = 200 ms)
+            assertTrue(!last.batchId().equals(first.batchId()), "the 4th went out in the next batch");
+            assertEquals(0, last.index());
+            assertEquals(3, market.state(first.batchId()).count());
+            assertEquals(1, market.state(last.batchId()).count());
+            assertArrayEquals(dev.ledgermind.chain.batch.BatchTree.of(List.of(items.get(3).leafHash())).root(),
+                    market.state(last.batchId()).requestRoot(), "the 4th item alone under its batch's request root");
+        }
+    }
+}
