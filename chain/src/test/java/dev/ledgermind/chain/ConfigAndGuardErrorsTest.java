@@ -76,14 +76,14 @@ class ConfigAndGuardErrorsTest {
         }
         String me = f.deployer.address();
         for (long[] p : bad) {
-            List<Type> args = List.of(config(p, agents, models, rep, val, me));
+            List<Type> args = List.of(config(p, agents, models, rep, val, me), new Address(zero));
             assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, args));
         }
         assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
-                List.of(config(good, agents, zero, rep, val, me))));
+                List.of(config(good, agents, zero, rep, val, me), new Address(zero))));
         // the valid configuration itself deploys (the checks above fail for their field only)
         assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(
-                List.of(config(good, agents, models, rep, val, me))), BigInteger.ZERO).signum() > 0);
+                List.of(config(good, agents, models, rep, val, me), new Address(zero))), BigInteger.ZERO).signum() > 0);
     }
 
     /** p = commitWindow, revealWindow, maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash,
