@@ -10,6 +10,8 @@ import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
 import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
 import {BatchSettlement, BatchLayout} from "./market/BatchSettlement.sol";
 import {BatchTree} from "./market/BatchTree.sol";
+import {OptimisticSettlement} from "./market/OptimisticSettlement.sol";
+import {OptimisticDisputes} from "./market/OptimisticDisputes.sol";
 
 /// @title Ledgermind task market, replicated mode.
 /// @notice A requester submits a task (model, input, parameters, redundancy k: 1 or 3..maxK) with its
@@ -97,16 +99,30 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///      `batchSettlement()` through the fallback (BatchSettlement returns its own address).
     BatchSettlement internal immutable _batches;
 
+    // ---- optimistic mode (OptimisticSettlement, docs/DESIGN.md section 5): its address, checked at deployment
+    /// @dev The optimistic mode, run by DELEGATECALL for its selectors (see the fallback); address(0): off.
+    ///      Deployed before the market (its code does not fit in the market's init code beside the replicated
+    ///      settlement's: EIP-3860), with the market's own Config, which this constructor checks. Not a public
+    ///      getter: a new selector would lengthen the dispatch of the happy path's functions (the deployment
+    ///      file names the mode's address).
+    address private immutable _optimisticSettlement;
+    // ---- end of the optimistic mode's block
+
     /// @notice Deploys the market and its replicated settlement with the same configuration
-    ///         (TaskMarketBase's constructor checks every value).
+    ///         (TaskMarketBase's constructor checks every value), and binds the optimistic mode.
     /// @param c the configuration
     /// @param batches a BatchSettlement deployed with the same configuration (checked: configHash)
-    constructor(Config memory c, BatchSettlement batches) TaskMarketBase(c) {
+    /// @param optimistic the OptimisticSettlement deployed with `c` (address(0): no optimistic mode)
+    constructor(Config memory c, BatchSettlement batches, address optimistic) TaskMarketBase(c) {
         replicatedSettlement = new ReplicatedSettlement(c);
         if (address(batches).code.length == 0 || batches.configHash() != keccak256(abi.encode(c))) {
             revert InvalidConfig("batchSettlement");
         }
         _batches = batches;
+        if (optimistic != address(0) && OptimisticSettlement(payable(optimistic)).configHash() != keccak256(abi.encode(c))) {
+            revert InvalidConfig("optimisticSettlement");
+        }
+        _optimisticSettlement = optimistic;
     }
 
     /// @notice Accepts slash proceeds from the agent registry only; any other payment reverts.
@@ -422,15 +438,37 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///      is its own; a mode's mutating functions take the market's (transient) reentrancy guard
     ///      themselves, so that views answer in a static call too.
     fallback() external payable {
-        if (msg.sig == IVerificationMode.challenge.selector) {
+        bytes4 sig = msg.sig;
+        if (sig == IVerificationMode.challenge.selector) {
             _challenge();
             return;
         }
+        // ---- optimistic mode: its entry points run in OptimisticSettlement (DELEGATECALL, on this storage), which
+        //      forwards the audit and challenge ones to OptimisticDisputes; the mode takes this contract's
+        //      reentrancy guard itself (same transient slot), so this route returns the mode's data as it is
+        if (
+            sig == OptimisticSettlement.submitOptimistic.selector || sig == OptimisticSettlement.claimResult.selector
+                || sig == OptimisticSettlement.finalizeOptimistic.selector || sig == OptimisticSettlement.optimisticTask.selector
+                || sig == OptimisticDisputes.audit.selector || sig == OptimisticDisputes.challengeClaim.selector
+                || sig == OptimisticDisputes.onGameResolved.selector || sig == OptimisticDisputes.auditDraw.selector
+        ) {
+            address mode = _optimisticSettlement;
+            if (mode == address(0)) revert UnknownFunction(sig);
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                calldatacopy(p, 0, calldatasize())
+                let ok := delegatecall(gas(), mode, p, calldatasize(), 0, 0)
+                returndatacopy(p, 0, returndatasize())
+                if iszero(ok) { revert(p, returndatasize()) }
+                return(p, returndatasize())
+            }
+        }
+        // ---- end of the optimistic mode's block
         // ---------------------------------------------------------------- batches (issue 13)
         // verifyResult(batchId, index, count, resultHash, traceRoot, proof) is answered here, without a
         // DELEGATECALL (its cold account would cost a consumer 2,600 gas); the rest runs in BatchSettlement,
         // whose own fallback reverts UnknownFunction for a selector no one serves.
-        if (msg.sig == VERIFY_RESULT) _verifyResult();
+        if (sig == VERIFY_RESULT) _verifyResult();
         address target = address(_batches);
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
@@ -523,7 +561,9 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             if (taskId == 0) continue;
             uint8 status = uint8(_tasks[taskId].state);
             // a held or challenged split still has its slashes to come
-            if (status == uint8(Status.Active) || status == uint8(Status.Held) || status == uint8(Status.Challenged)) ++open;
+            // (an optimistic task's claim or audit too, while the task is open: Status.Optimistic)
+            if (status == uint8(Status.Active) || status == uint8(Status.Held) || status == uint8(Status.Challenged)
+                    || status == uint8(Status.Optimistic)) ++open;
         }
     }
 

@@ -33,7 +33,9 @@ abstract contract TaskMarketBase {
         Accepted,
         Refunded,
         Held,
-        Challenged
+        Challenged,
+        // ---- optimistic mode (OptimisticSettlement): claimed or waiting for its claim, not final yet
+        Optimistic
     }
 
     /// @notice The phase of a task, derived from its status, bitmaps and the clock.
@@ -45,7 +47,9 @@ abstract contract TaskMarketBase {
         Accepted,
         Refunded,
         Held,
-        Challenged
+        Challenged,
+        // ---- optimistic mode: open (waiting for the claim, in its challenge window, or in a game) until its deadline
+        Optimistic
     }
 
     /// @notice Why a node was slashed.
@@ -877,6 +881,7 @@ abstract contract TaskMarketBase {
         if (t.status == Status.Refunded) return Phase.Refunded;
         if (t.status == Status.Held) return block.timestamp <= t.deadline ? Phase.Held : Phase.Finalizable;
         if (t.status == Status.Challenged) return block.timestamp <= t.deadline ? Phase.Challenged : Phase.Finalizable;
+        if (t.status == Status.Optimistic) return block.timestamp <= t.deadline ? Phase.Optimistic : Phase.Finalizable;
         uint8 full = _fullMask(t.k);
         if (t.committed != full) return block.timestamp <= t.deadline ? Phase.Committing : Phase.Finalizable;
         if (t.revealed != full && block.timestamp <= uint256(t.deadline) + revealWindow) return Phase.Revealing;

@@ -9,6 +9,9 @@ import {ValidationRegistry} from "../../src/ValidationRegistry.sol";
 import {TaskMarket} from "../../src/TaskMarket.sol";
 import {TaskMarketBase} from "../../src/market/TaskMarketBase.sol";
 import {BatchSettlement} from "../../src/market/BatchSettlement.sol";
+import {OptimisticSettlement} from "../../src/market/OptimisticSettlement.sol";
+import {OptimisticBase} from "../../src/market/OptimisticBase.sol";
+import {FakeDisputeGame} from "../testing/FakeDisputeGame.sol";
 
 /// @title A whole deployment (the five contracts, wired as LedgermindContracts.deploy wires them)
 ///        and the node-side steps of a task, for the forge tests.
@@ -18,6 +21,8 @@ abstract contract MarketFixture is Test {
     ReputationRegistry internal reputation;
     ValidationRegistry internal validation;
     TaskMarket internal market;
+    OptimisticSettlement internal optimistic;
+    FakeDisputeGame internal game;
     address internal treasury = address(0x7EA5);
     uint32 internal modelId;
 
@@ -31,6 +36,18 @@ abstract contract MarketFixture is Test {
     uint256 internal constant MAX_ROUNDS = 2;
     uint256 internal constant CALLBACK_GAS = 200_000;
     uint256 internal constant DECLINE_SHARE_BPS = 2_000;
+    // the optimistic mode's parameters (OptimisticBase.Params)
+    uint256 internal constant DEFAULT_AUDIT_BPS = 1_000;
+    uint256 internal constant MIN_AUDIT_BPS = 100;
+    uint256 internal constant DEFAULT_WINDOW = 120;
+    uint256 internal constant MIN_WINDOW = 10;
+    uint256 internal constant MAX_WINDOW = 3_600;
+    uint256 internal constant CLAIM_BOND = 0.5 ether;
+    uint256 internal constant CHALLENGE_BOND = 0.2 ether;
+    uint256 internal constant AUDIT_SLASH = 0.3 ether;
+    uint256 internal constant AUDIT_SHARE_BPS = 3_000;
+    uint256 internal constant GAME_CLOCK = 600;
+    uint256 internal constant GAME_TIMEOUT = 7_200;
 
     struct Params {
         uint256 unbondingDelay;
@@ -50,32 +67,53 @@ abstract contract MarketFixture is Test {
 
     function deployAll(Params memory p) internal {
         uint256 nonce = vm.getNonce(address(this));
-        // the market is the fifth deployment after the registries (its BatchSettlement comes just before it)
-        address predicted = vm.computeCreateAddress(address(this), nonce + 5);
+        // registries, the (fake) dispute game, then deployMarket: the optimistic mode, the BatchSettlement, the market
+        address predicted = vm.computeCreateAddress(address(this), nonce + 7);
         agents = new AgentRegistry(MIN_STAKE, p.unbondingDelay, predicted);
         models = new ModelRegistry(agents, p.maxServers);
         reputation = new ReputationRegistry(address(agents), predicted);
         validation = new ValidationRegistry(address(agents), predicted);
+        game = new FakeDisputeGame(predicted);
         market = deployMarket(p);
         assertEq(address(market), predicted, "market address");
         modelId = models.registerModel(keccak256("w"), keccak256("t"), keccak256("a"), "model", 1);
     }
 
     function deployMarket(Params memory p) internal returns (TaskMarket) {
-        TaskMarketBase.Config memory c = config(p);
-        return new TaskMarket(c, new BatchSettlement(c));
+        TaskMarketBase.Config memory c = marketConfig(p);
+        optimistic = new OptimisticSettlement(c, optimisticParams(address(game)));
+        // a test that expects the configuration to be refused (vm.expectRevert) saw the mode's constructor refuse it,
+        // with the same error the market's would give: the market is not deployed then
+        if (address(optimistic).code.length == 0) return TaskMarket(payable(address(0)));
+        return new TaskMarket(c, new BatchSettlement(c), address(optimistic));
     }
 
-    /// @dev The market alone, with no BatchSettlement: for the configuration checks, which the market's base
-    ///      constructor makes before it looks at its BatchSettlement (under expectRevert a reverted creation
-    ///      returns address(0), so deployMarket would go on to a second creation).
+    /// @dev The market alone, with no BatchSettlement and no optimistic mode: for the configuration checks, which
+    ///      the market's base constructor makes before it looks at its modes (under expectRevert a reverted
+    ///      creation returns address(0), so deployMarket would go on to a second creation).
     function deployMarketAlone(Params memory p) internal returns (TaskMarket) {
-        return new TaskMarket(config(p), BatchSettlement(address(0)));
+        return new TaskMarket(marketConfig(p), BatchSettlement(address(0)), address(0));
     }
 
-    function config(Params memory p) internal view returns (TaskMarketBase.Config memory) {
-        return (
-            TaskMarketBase.Config({
+    function optimisticParams(address disputeGame) internal pure returns (OptimisticBase.Params memory) {
+        return OptimisticBase.Params({
+            disputeGame: disputeGame,
+            defaultAuditBps: DEFAULT_AUDIT_BPS,
+            minAuditBps: MIN_AUDIT_BPS,
+            defaultWindow: DEFAULT_WINDOW,
+            minWindow: MIN_WINDOW,
+            maxWindow: MAX_WINDOW,
+            claimBond: CLAIM_BOND,
+            challengeBond: CHALLENGE_BOND,
+            auditSlash: AUDIT_SLASH,
+            auditShareBps: AUDIT_SHARE_BPS,
+            gameClock: GAME_CLOCK,
+            gameTimeout: GAME_TIMEOUT
+        });
+    }
+
+    function marketConfig(Params memory p) internal view returns (TaskMarketBase.Config memory) {
+        return TaskMarketBase.Config({
                 agentRegistry: address(agents),
                 modelRegistry: address(models),
                 reputationRegistry: address(reputation),
@@ -93,8 +131,7 @@ abstract contract MarketFixture is Test {
                 slashHonestBps: 5_000,
                 callbackGasLimit: CALLBACK_GAS,
                 declineShareBps: DECLINE_SHARE_BPS
-            })
-        );
+            });
     }
 
     /// @dev An operator address for agent slot i (distinct EOAs).

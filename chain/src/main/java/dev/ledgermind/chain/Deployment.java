@@ -24,15 +24,17 @@ import java.nio.file.Path;
  *   "taskMarket": "0x...",
  *   "reputationRegistry": "0x...",          // ERC-8004 reputation
  *   "validationRegistry": "0x...",          // ERC-8004 validation
- *   "treasury": "0x..."
+ *   "treasury": "0x...",
+ *   "optimisticSettlement": "0x..."         // optional: the optimistic mode (served at taskMarket's address)
  * }
  * }</pre>
  *
- * Addresses are 0x-prefixed hex (any case); unknown fields are ignored, missing ones are an error.
+ * Addresses are 0x-prefixed hex (any case); unknown fields are ignored, missing ones are an error, except
+ * {@code optimisticSettlement} (null when absent: a deployment without the optimistic mode, or one written before it).
  */
 public record Deployment(long chainId, long deployBlock, String agentRegistry, String modelRegistry,
                          String taskMarket, String reputationRegistry, String validationRegistry,
-                         String treasury) {
+                         String treasury, String optimisticSettlement) {
     public static final String FORMAT = "ledgermind-deployment/1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,6 +45,13 @@ public record Deployment(long chainId, long deployBlock, String agentRegistry, S
         requireAddress("reputationRegistry", reputationRegistry);
         requireAddress("validationRegistry", validationRegistry);
         requireAddress("treasury", treasury);
+        if (optimisticSettlement != null) requireAddress("optimisticSettlement", optimisticSettlement);
+    }
+
+    /** A deployment without the optimistic mode. */
+    public Deployment(long chainId, long deployBlock, String agentRegistry, String modelRegistry, String taskMarket,
+                      String reputationRegistry, String validationRegistry, String treasury) {
+        this(chainId, deployBlock, agentRegistry, modelRegistry, taskMarket, reputationRegistry, validationRegistry, treasury, null);
     }
 
     public String toJson() {
@@ -56,6 +65,7 @@ public record Deployment(long chainId, long deployBlock, String agentRegistry, S
         n.put("reputationRegistry", reputationRegistry);
         n.put("validationRegistry", validationRegistry);
         n.put("treasury", treasury);
+        if (optimisticSettlement != null) n.put("optimisticSettlement", optimisticSettlement);
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
         } catch (IOException e) {
@@ -76,7 +86,8 @@ public record Deployment(long chainId, long deployBlock, String agentRegistry, S
         }
         return new Deployment(number(n, "chainId"), number(n, "deployBlock"), text(n, "agentRegistry"),
                 text(n, "modelRegistry"), text(n, "taskMarket"), text(n, "reputationRegistry"),
-                text(n, "validationRegistry"), text(n, "treasury"));
+                text(n, "validationRegistry"), text(n, "treasury"),
+                n.hasNonNull("optimisticSettlement") ? text(n, "optimisticSettlement") : null);
     }
 
     public void write(Path file) throws IOException {

@@ -4,6 +4,7 @@ import dev.ledgermind.chain.contracts.AgentRegistry;
 import dev.ledgermind.chain.contracts.BatchSettlement;
 import dev.ledgermind.chain.contracts.IVerificationMode;
 import dev.ledgermind.chain.contracts.ModelRegistry;
+import dev.ledgermind.chain.contracts.OptimisticSettlement;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import dev.ledgermind.chain.contracts.ValidationRegistry;
@@ -97,6 +98,25 @@ public final class LedgermindContracts {
      * {@link #deployReceipts()} holds each deployment's receipt (for gas figures).
      */
     public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p) {
+        return deploy(web3j, deployer, p, null);
+    }
+
+    /**
+     * Deploys the dispute game the optimistic mode starts its games in, for the market at {@code market} (its
+     * future address: the game trusts exactly that market), from the deploying account; returns its address.
+     */
+    @FunctionalInterface
+    public interface GameDeployer {
+        String deploy(Web3j web3j, org.web3j.tx.TransactionManager tm, ContractGasProvider gas, String market) throws Exception;
+    }
+
+    /**
+     * {@link #deploy(Web3j, Credentials, DeployParams)} with a dispute game ({@code game} null: none, so the
+     * optimistic mode refuses challenges with GameUnavailable and rests on its audits alone). The order, from one
+     * account: the four registries, the game, the optimistic mode (OptimisticSettlement, with the market's
+     * configuration), then the market; the registries and the game are given the market's predicted address.
+     */
+    public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p, GameDeployer game) {
         long chainId = chainId(web3j);
         TransactionSender s = new TransactionSender(web3j, deployer, chainId);
         var tm = s.transactionManager();
@@ -108,7 +128,9 @@ public final class LedgermindContracts {
             // nonce from here.
             BigInteger nonce = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
                     .send().getTransactionCount();
-            String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(), nonce.add(BigInteger.valueOf(5)));
+            // registries (4), the game (0 or 1), the optimistic mode (1), the BatchSettlement (1), then the market
+            String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(),
+                    nonce.add(BigInteger.valueOf(game == null ? 6 : 7)));
             AgentRegistry agents = AgentRegistry.deploy(web3j, tm, DEPLOY_GAS, p.minStake(),
                     BigInteger.valueOf(p.unbondingDelay()), predictedMarket).send();
             receipts.put("AgentRegistry", receipt(agents));
@@ -122,12 +144,20 @@ public final class LedgermindContracts {
                     agents.getContractAddress(), predictedMarket).send();
             receipts.put("ValidationRegistry", receipt(validation));
             String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
+            String gameAddress = "0x0000000000000000000000000000000000000000";
+            if (game != null) {
+                gameAddress = game.deploy(web3j, tm, DEPLOY_GAS, predictedMarket);
+            }
             TaskMarket.Config config = marketConfig(p, agents.getContractAddress(), models.getContractAddress(),
                     reputation.getContractAddress(), validation.getContractAddress(), treasury);
+            OptimisticSettlement optimistic = OptimisticSettlement.deploy(web3j, tm, DEPLOY_GAS, optimisticConfig(config),
+                    optimisticParams(p.optimistic(), gameAddress)).send();
+            receipts.put("OptimisticSettlement", receipt(optimistic));
             // batches (issue 13): the market DELEGATECALLs it and checks it was built with the same configuration
             BatchSettlement batches = BatchSettlement.deploy(web3j, tm, DEPLOY_GAS, batchConfig(config)).send();
             receipts.put("BatchSettlement", receipt(batches));
-            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, config, batches.getContractAddress()).send();
+            TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, config, batches.getContractAddress(),
+                    optimistic.getContractAddress()).send();
             receipts.put("TaskMarket", receipt(market));
             String m = market.getContractAddress();
             if (!m.equalsIgnoreCase(predictedMarket)) {
@@ -136,7 +166,7 @@ public final class LedgermindContracts {
                         + " send another transaction during the deployment?)");
             }
             Deployment d = new Deployment(chainId, deployBlock, agents.getContractAddress(), models.getContractAddress(),
-                    m, reputation.getContractAddress(), validation.getContractAddress(), treasury);
+                    m, reputation.getContractAddress(), validation.getContractAddress(), treasury, optimistic.getContractAddress());
             return new LedgermindContracts(web3j, d, s, receipts);
         } catch (ChainException e) {
             throw e;
@@ -161,6 +191,20 @@ public final class LedgermindContracts {
         return new BatchSettlement.Config(c.agentRegistry, c.modelRegistry, c.reputationRegistry, c.validationRegistry,
                 c.treasury, c.commitWindow, c.revealWindow, c.maxInputBytes, c.maxOutputBytes, c.maxK, c.maxRounds, c.minFee,
                 c.dissentSlash, c.absenceSlash, c.slashHonestBps, c.callbackGasLimit, c.declineShareBps);
+    }
+
+    /** The market's configuration as OptimisticSettlement's constructor takes it (the same fields). */
+    static OptimisticSettlement.Config optimisticConfig(TaskMarket.Config c) {
+        return new OptimisticSettlement.Config(c.agentRegistry, c.modelRegistry, c.reputationRegistry, c.validationRegistry,
+                c.treasury, c.commitWindow, c.revealWindow, c.maxInputBytes, c.maxOutputBytes, c.maxK, c.maxRounds, c.minFee,
+                c.dissentSlash, c.absenceSlash, c.slashHonestBps, c.callbackGasLimit, c.declineShareBps);
+    }
+
+    static OptimisticSettlement.Params optimisticParams(OptimisticParams o, String game) {
+        return new OptimisticSettlement.Params(game, BigInteger.valueOf(o.defaultAuditBps()), BigInteger.valueOf(o.minAuditBps()),
+                BigInteger.valueOf(o.defaultWindow()), BigInteger.valueOf(o.minWindow()), BigInteger.valueOf(o.maxWindow()),
+                o.claimBond(), o.challengeBond(), o.auditSlash(), BigInteger.valueOf(o.auditShareBps()),
+                BigInteger.valueOf(o.gameClock()), BigInteger.valueOf(o.gameTimeout()));
     }
 
     /** Attaches to a deployment, signing as {@code credentials}. Checks the chain id matches. */

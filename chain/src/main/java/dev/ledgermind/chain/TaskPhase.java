@@ -20,7 +20,12 @@ public enum TaskPhase {
      */
     HELD,
     /** a dissenting seat challenged the held result: frozen until {@link TaskState#heldUntil()}, then FINALIZABLE */
-    CHALLENGED;
+    CHALLENGED,
+    /**
+     * an optimistic task, open until its deadline (waiting for its claim, in its challenge window, or in a game:
+     * {@link OptimisticTasks#state} tells which), then FINALIZABLE
+     */
+    OPTIMISTIC;
 
     static TaskPhase of(int ordinal) {
         TaskPhase[] all = values();

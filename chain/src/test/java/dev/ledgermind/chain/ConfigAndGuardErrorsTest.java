@@ -77,27 +77,27 @@ class ConfigAndGuardErrorsTest {
         }
         String me = f.deployer.address();
         for (long[] p : bad) {
-            List<Type> args = List.of(config(p, agents, models, rep, val, me), new Address(zero));
+            List<Type> args = List.of(config(p, agents, models, rep, val, me), new Address(zero), new Address(zero));
             assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, args));
             assertReverts("BatchSettlement", "InvalidConfig", () -> create("BatchSettlement", BatchSettlement.BINARY,
                     List.of(config(p, agents, models, rep, val, me))));
         }
         assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
-                List.of(config(good, agents, zero, rep, val, me), new Address(zero))));
+                List.of(config(good, agents, zero, rep, val, me), new Address(zero), new Address(zero))));
         // the market refuses a BatchSettlement built with another configuration, or none
         // the fixture's (another configuration), read at the market's address (its fallback answers it)
         String batches = BatchSettlement.load(f.deployment.taskMarket(), f.deployer.web3j(), f.deployer.sender().transactionManager(),
                 new org.web3j.tx.gas.StaticGasProvider(BigInteger.ONE, BigInteger.valueOf(1_000_000))).batchSettlement().send();
         assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
-                List.of(config(good, agents, models, rep, val, me), new Address(batches))));
+                List.of(config(good, agents, models, rep, val, me), new Address(batches), new Address(zero))));
         assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
-                List.of(config(good, agents, models, rep, val, me), new Address(zero))));
+                List.of(config(good, agents, models, rep, val, me), new Address(zero), new Address(zero))));
         // the valid configuration itself deploys (the checks above fail for their field only)
         String sameConfig = BatchSettlement.deploy(f.deployer.web3j(), f.deployer.sender().transactionManager(),
                 new org.web3j.tx.gas.StaticGasProvider(BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(15_000_000L)),
                 LedgermindContracts.batchConfig(config(good, agents, models, rep, val, me))).send().getContractAddress();
         assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(
-                List.of(config(good, agents, models, rep, val, me), new Address(sameConfig))), BigInteger.ZERO).signum() > 0);
+                List.of(config(good, agents, models, rep, val, me), new Address(sameConfig), new Address(zero))), BigInteger.ZERO).signum() > 0);
     }
 
     /** p = commitWindow, revealWindow, maxInputBytes, maxOutputBytes, maxK, maxRounds, minFee, dissentSlash,

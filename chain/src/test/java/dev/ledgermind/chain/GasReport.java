@@ -56,6 +56,16 @@ class GasReport {
                 f.assertInvariant("gas report k=" + k);
             }
 
+            // ---- the optimistic mode: one task without a challenge, unaudited and audited (steady state: second runs)
+            int optModel = LedgermindContracts.at(f.web3j, f.deployment, f.cred(0)).registerModel(new ModelSpec(Hash.sha3("ow".getBytes()), Hash.sha3("ot".getBytes()),
+                    Hash.sha3("oa".getBytes()), "optimistic-model", ModelSpec.MODE_REPLICATED | ModelSpec.MODE_OPTIMISTIC));
+            for (int i = 0; i < f.nodes.size(); i++) f.nodes.get(i).declareServes(f.agentIds.get(i), optModel);
+            OptimisticGas plain = null, audited = null;
+            for (int run = 0; run < 2; run++) {
+                plain = runOptimistic(f, optModel, false);
+                audited = runOptimistic(f, optModel, true);
+            }
+
             Map<String, Long> deploy = new LinkedHashMap<>();
             LedgermindContracts fresh = LedgermindContracts.deploy(f.web3j, f.cred(0), f.params);
             fresh.deployReceipts().forEach((k, r) -> deploy.put(k, r.getGasUsed().longValueExact()));
@@ -124,16 +134,36 @@ class GasReport {
             md.append("The draw walks the snapshot's entries until each seat's share is reached, so the first commit varies\n");
             md.append("with the submission block's hash: by up to about 900 gas (3 seats x 6 entries x about 50 gas a step)\n");
             md.append("from run to run at k = 3 over 7 servers; two runs of this report gave k = 3 totals 448,788 and 449,628.\n\n");
+            md.append("## One optimistic task without a challenge (docs/DESIGN.md section 5)\n\n");
+            md.append("Submit, the drawn worker's claim (32-byte inline output, a trace of 12 leaves), and finalize after the\n");
+            md.append("challenge window (which pays the worker, writes the ERC-8004 records and releases the claim's lane); the\n");
+            md.append("audited task adds the drawn validator's audit (4 trace leaves with their Merkle proofs). Second run with\n");
+            md.append("the same nodes (their reward words exist). The replicated k = 3 task above is the comparison: one\n");
+            md.append("computation instead of three.\n\n");
+            md.append("| task | submitOptimistic | claimResult | audit | finalizeOptimistic | **total** |\n|---|---:|---:|---:|---:|---:|\n");
+            for (var e : List.of(Map.entry("not audited", plain), Map.entry("audited (audit passed)", audited))) {
+                OptimisticGas g = e.getValue();
+                md.append("| ").append(e.getKey()).append(" | ").append(fmt(g.submit())).append(" | ").append(fmt(g.claim())).append(" | ")
+                        .append(g.audit() == 0 ? "-" : fmt(g.audit())).append(" | ").append(fmt(g.settle())).append(" | **")
+                        .append(fmt(g.total())).append("** |\n");
+            }
+            md.append("\n");
             md.append("## Runtime code size (EIP-170 limit 24,576 bytes; target at most 20,480)\n\n| contract | bytes |\n|---|---:|\n");
             String settlement = f.deployer.taskMarket().replicatedSettlement().send();
             // batches (issue 13): the market answers batchSettlement() through its fallback
             String batches = dev.ledgermind.chain.contracts.BatchSettlement.load(f.deployment.taskMarket(), f.web3j,
                     f.deployer.sender().transactionManager(), new org.web3j.tx.gas.StaticGasProvider(BigInteger.ONE, BigInteger.ONE))
                     .batchSettlement().send();
+            String optimistic = f.deployment.optimisticSettlement();
+            String disputes = dev.ledgermind.chain.contracts.OptimisticSettlement.load(optimistic, f.web3j,
+                    f.deployer.sender().transactionManager(), new org.web3j.tx.gas.StaticGasProvider(BigInteger.ONE, BigInteger.ONE))
+                    .disputes().send();
             for (var e : new String[][] {{"AgentRegistry", f.deployment.agentRegistry()}, {"ModelRegistry", f.deployment.modelRegistry()},
                     {"ReputationRegistry", f.deployment.reputationRegistry()}, {"ValidationRegistry", f.deployment.validationRegistry()},
                     {"TaskMarket", f.deployment.taskMarket()}, {"ReplicatedSettlement (deployed by TaskMarket)", settlement},
-                    {"BatchSettlement (deployed before TaskMarket, DELEGATECALLed by its fallback)", batches}}) {
+                    {"BatchSettlement (deployed before TaskMarket, DELEGATECALLed by its fallback)", batches},
+                    {"OptimisticSettlement (deployed before TaskMarket)", optimistic},
+                    {"OptimisticDisputes (deployed by OptimisticSettlement)", disputes}}) {
                 String code = f.web3j.ethGetCode(e[1], org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getCode();
                 md.append("| ").append(e[0]).append(" | ").append(fmt((code.length() - 2) / 2)).append(" |\n");
             }
@@ -172,6 +202,79 @@ class GasReport {
             Files.writeString(out, md.toString());
             System.out.println(md);
         }
+    }
+
+    record OptimisticGas(long submit, long claim, long audit, long settle) {
+        long total() {
+            return submit + claim + audit + settle;
+        }
+    }
+
+    /** inference's MerkleTree (chain may not import inference): leaf node keccak(0x00||h), inner keccak(0x01||l||r), odd last promoted. */
+    static List<byte[][]> levels(List<byte[]> leaves) {
+        List<byte[][]> levels = new ArrayList<>();
+        byte[][] level = new byte[leaves.size()][];
+        for (int i = 0; i < level.length; i++) level[i] = Hash.sha3(concat(new byte[] {0}, leaves.get(i)));
+        levels.add(level);
+        while (level.length > 1) {
+            byte[][] next = new byte[(level.length + 1) / 2][];
+            for (int j = 0; j < next.length; j++) {
+                next[j] = 2 * j + 1 < level.length ? Hash.sha3(concat(new byte[] {1}, concat(level[2 * j], level[2 * j + 1]))) : level[2 * j];
+            }
+            levels.add(next);
+            level = next;
+        }
+        return levels;
+    }
+
+    static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** One optimistic task: submit, claim, (audit,) window, finalize. Resubmits until the audit decision is {@code audit}. */
+    private static OptimisticGas runOptimistic(ChainFixture f, int modelId, boolean audit) throws Exception {
+        OptimisticTasks requester = new OptimisticTasks(f.requester);
+        byte[] input = new byte[64];
+        List<byte[]> leaves = new ArrayList<>();
+        for (int i = 0; i < 12; i++) leaves.add(Hash.sha3(("leaf" + i).getBytes(StandardCharsets.UTF_8)));
+        List<byte[][]> levels = levels(leaves);
+        byte[] root = levels.getLast()[0];
+        byte[] output = ("label-" + "x".repeat(26)).getBytes(StandardCharsets.UTF_8);
+        for (int attempt = 0; attempt < 40; attempt++) {
+            var t = requester.submit(TaskRequest.inline(modelId, input, 1, 1, BigInteger.TEN.pow(15)), 0, audit ? 10_000 : 100);
+            OptimisticTasks worker = new OptimisticTasks(f.node(t.worker()));
+            TransactionReceipt claim = worker.claim(t.taskId(), t.worker(), 0, new OptimisticTasks.TraceClaim(Hash.sha3(output), root,
+                    output, Hash.sha3("tokens".getBytes(StandardCharsets.UTF_8)), 4, 12), null);
+            f.anvil.mine();
+            var draw = requester.auditDraw(t.taskId());
+            long auditGas = 0;
+            if (draw.audited()) {
+                List<byte[]> opened = new ArrayList<>();
+                List<byte[]> proof = new ArrayList<>();
+                for (int index : draw.leafIndices()) {
+                    opened.add(leaves.get(index));
+                    int i = index;
+                    for (int k = 0; k + 1 < levels.size(); k++) {
+                        byte[][] level = levels.get(k);
+                        if (!(i == level.length - 1 && level.length % 2 == 1)) proof.add(level[i ^ 1]);
+                        i /= 2;
+                    }
+                }
+                auditGas = new OptimisticTasks(f.node(draw.validator())).audit(t.taskId(), draw.validator(), 1, Hash.sha3(output), root,
+                        opened, proof, false).getGasUsed().longValueExact();
+            }
+            f.anvil.increaseTime(f.params.optimistic().defaultWindow() + 1);
+            f.anvil.mine();
+            TransactionReceipt fin = requester.finalizeTask(t.taskId());
+            if (f.requester.phase(t.taskId()) != TaskPhase.ACCEPTED) throw new AssertionError("optimistic task not accepted");
+            if (draw.audited() == audit) {
+                return new OptimisticGas(t.receipt().getGasUsed().longValueExact(), claim.getGasUsed().longValueExact(), auditGas,
+                        fin.getGasUsed().longValueExact());
+            }
+        }
+        throw new AssertionError("40 optimistic tasks without the wanted audit decision");
     }
 
     private static boolean allPaid(ChainFixture f) {

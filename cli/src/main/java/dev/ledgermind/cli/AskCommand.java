@@ -60,6 +60,17 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--fee-wei", defaultValue = "10000000000000000", description = "Fee held in escrow (default: 0.01 ETH).")
     BigInteger fee;
 
+    @Option(names = "--mode", defaultValue = "replicated",
+            description = "replicated (k nodes, commit-reveal) or optimistic (one worker, audits, a challenge window) (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--window", defaultValue = "0", description = "optimistic: the challenge window in seconds (0: the network's default).")
+    long window;
+
+    @Option(names = "--audit-bps", defaultValue = "0",
+            description = "optimistic: the audit rate in basis points, at least the network's floor (0: its default).")
+    int auditBps;
+
     @Option(names = "--timeout", defaultValue = "180", description = "Seconds to wait for finality (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
@@ -79,7 +90,12 @@ final class AskCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("unknown KIND '" + kind + "'; expected classify, similarity, embed or generate");
         };
         try (NetworkConnection c = network.connect()) {
-            Receipt receipt = c.requester().ask(input, k, fee, Duration.ofSeconds(timeoutSeconds), common::progress);
+            Receipt receipt = switch (mode.toLowerCase()) {
+                case "replicated" -> c.requester().ask(input, k, fee, Duration.ofSeconds(timeoutSeconds), common::progress);
+                case "optimistic" -> c.requester().askOptimistic(input, fee, window, auditBps, Duration.ofSeconds(timeoutSeconds),
+                        common::progress);
+                default -> throw new IllegalArgumentException("unknown --mode '" + mode + "'; expected replicated or optimistic");
+            };
             Map<String, Object> answer = TaskOutput.describe(input, receipt.output());
             String text = generatedText(answer, c.sourceOf(model));
             if (common.json()) {

@@ -1,6 +1,7 @@
 package dev.ledgermind.cli;
 
 import dev.ledgermind.node.worker.Dishonesty;
+import dev.ledgermind.node.worker.NodeRole;
 import dev.ledgermind.node.worker.NodeConfig;
 import dev.ledgermind.node.worker.WorkerMain;
 import picocli.CommandLine.Command;
@@ -50,8 +51,13 @@ final class NodeCommand implements Runnable {
         BigInteger stake;
 
         @Option(names = "--dishonest", paramLabel = "MODE",
-                description = "Testing only: none, wrong-result or withhold-reveal. The network must catch it.")
+                description = "Testing only: none, wrong-result, withhold-reveal, copy-audit or false-challenge. The network must catch it.")
         String dishonest;
+
+        @Option(names = "--role", paramLabel = "ROLE",
+                description = "worker (default: the tasks it is drawn for, and the audits it is drawn for) or validator "
+                        + "(also replays every optimistic claim of its models and challenges the wrong ones).")
+        String role;
 
         @Override
         public Integer call() throws Exception {
@@ -59,7 +65,8 @@ final class NodeCommand implements Runnable {
             c = new NodeConfig(c.name(), rpcUrl != null ? rpcUrl : c.rpcUrl(), c.deployment(), c.privateKey(), c.agentUri(),
                     models != null ? models : c.models(), stake != null ? stake : c.stakeWei(),
                     store != null ? store : c.store(), metricsPort != null ? metricsPort : c.metricsPort(), c.pollMillis(),
-                    dishonest != null ? Dishonesty.parse(dishonest) : c.dishonesty(), c.limits(), c.feedPort(), c.feedUrl());
+                    dishonest != null ? Dishonesty.parse(dishonest) : c.dishonesty(), c.limits(), c.feedPort(), c.feedUrl(),
+                    role != null ? NodeRole.parse(role) : c.role());
             WorkerMain.run(c);
             return 0;
         }

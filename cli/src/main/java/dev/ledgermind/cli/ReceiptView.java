@@ -21,7 +21,8 @@ final class ReceiptView {
         out.println("Receipt for task " + r.taskId() + (r.accepted() ? " (accepted)" : " (refunded: no result reached the quorum)"));
         out.println("  model        " + (modelName != null ? modelName + " " : "") + "(id " + r.modelId() + ")");
         out.println("  model hash   " + r.modelHash());
-        out.println("  mode         " + r.mode().label() + " (trust: " + r.mode().trustAssumption + ")");
+        out.println("  mode         " + r.mode().label() + " (trust: " + r.trust() + ")");
+        for (String step : r.steps()) out.println("  optimistic   " + step);
         out.println("  input hash   " + r.inputHash());
         if (r.accepted()) {
             out.println("  result hash  " + r.resultHash());

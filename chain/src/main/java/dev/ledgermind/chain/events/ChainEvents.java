@@ -2,6 +2,7 @@ package dev.ledgermind.chain.events;
 
 import dev.ledgermind.chain.ChainException;
 import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.contracts.OptimisticSettlement;
 import dev.ledgermind.chain.contracts.TaskMarket;
 import org.web3j.abi.EventEncoder;
 import org.web3j.abi.datatypes.Address;
@@ -36,6 +37,13 @@ public final class ChainEvents {
     private static final String HELD = EventEncoder.encode(TaskMarket.TASKHELD_EVENT);
     private static final String ROUND_PENDING = EventEncoder.encode(TaskMarket.REPLACEMENTPENDING_EVENT);
     private static final String CHALLENGED = EventEncoder.encode(TaskMarket.TASKCHALLENGED_EVENT);
+    // the optimistic mode's events (emitted at the market's address)
+    private static final String CLAIMED = EventEncoder.encode(OptimisticSettlement.RESULTCLAIMED_EVENT);
+    private static final String AUDIT_DECIDED = EventEncoder.encode(OptimisticSettlement.AUDITDECIDED_EVENT);
+    private static final String AUDITED = EventEncoder.encode(OptimisticSettlement.AUDITED_EVENT);
+    private static final String CLAIM_CHALLENGED = EventEncoder.encode(OptimisticSettlement.CLAIMCHALLENGED_EVENT);
+    private static final String GAME_RESOLVED = EventEncoder.encode(OptimisticSettlement.CLAIMGAMERESOLVED_EVENT);
+    private static final String[] AUDIT_VERDICTS = {"undecided", "not audited", "due", "passed", "copied", "disputed", "expired"};
 
     private final LedgermindContracts chain;
 
@@ -160,7 +168,8 @@ public final class ChainEvents {
         try {
             EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(from),
                     to == null ? DefaultBlockParameterName.LATEST : DefaultBlockParameter.valueOf(to), chain.deployment().taskMarket());
-            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED, HELD, CHALLENGED, ROUND_PENDING);
+            f.addOptionalTopics(TASK_SUBMITTED, COMMITTED, REVEALED, SLASHED, REPLACED, FINALIZED, HELD, CHALLENGED, ROUND_PENDING,
+                    CLAIMED, AUDIT_DECIDED, AUDITED, CLAIM_CHALLENGED, GAME_RESOLVED);
             if (taskTopic != null) f.addSingleTopic(taskTopic);
             EthLog response = chain.web3j().ethGetLogs(f).send();
             if (response.hasError()) throw new ChainException("eth_getLogs failed: " + response.getError().getMessage());
@@ -207,6 +216,23 @@ public final class ChainEvents {
                 var e = TaskMarket.getTaskChallengedEventFromLog(l);
                 out.add(new TaskEvent.Challenged(e.taskId, tx, block, e.agentId.longValueExact(), e.challenger, e.bond,
                         e.resolvableAt.longValueExact()));
+            } else if (topic.equals(CLAIMED)) {
+                var e = OptimisticSettlement.getResultClaimedEventFromLog(l);
+                out.add(new TaskEvent.Claimed(e.taskId, tx, block, l.getBlockHash(), e.agentId.longValueExact(), e.resultHash,
+                        e.traceRoot, e.output, e.positions.intValueExact(), e.leafCount.intValueExact(), e.windowEnd.longValueExact()));
+            } else if (topic.equals(AUDIT_DECIDED)) {
+                var e = OptimisticSettlement.getAuditDecidedEventFromLog(l);
+                out.add(new TaskEvent.AuditDecided(e.taskId, tx, block, e.audited, e.validator.longValueExact()));
+            } else if (topic.equals(AUDITED)) {
+                var e = OptimisticSettlement.getAuditedEventFromLog(l);
+                out.add(new TaskEvent.Audited(e.taskId, tx, block, e.agentId.longValueExact(), AUDIT_VERDICTS[e.state.intValueExact()]));
+            } else if (topic.equals(CLAIM_CHALLENGED)) {
+                var e = OptimisticSettlement.getClaimChallengedEventFromLog(l);
+                out.add(new TaskEvent.ClaimChallenged(e.taskId, tx, block, e.agentId.longValueExact(), e.challenger,
+                        e.gameId.longValueExact(), e.bond));
+            } else if (topic.equals(GAME_RESOLVED)) {
+                var e = OptimisticSettlement.getClaimGameResolvedEventFromLog(l);
+                out.add(new TaskEvent.GameResolved(e.taskId, tx, block, e.gameId.longValueExact(), e.claimerWins));
             } else if (topic.equals(FINALIZED)) {
                 var e = TaskMarket.getTaskFinalizedEventFromLog(l);
                 out.add(new TaskEvent.Finalized(e.taskId, tx, block, e.accepted, e.acceptedMask.intValueExact(), e.resultHash,

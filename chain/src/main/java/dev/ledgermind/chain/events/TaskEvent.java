@@ -52,6 +52,25 @@ public sealed interface TaskEvent {
     record Challenged(BigInteger taskId, String txHash, long block, long agentId, String challenger, BigInteger bond,
                       long resolvableAt) implements TaskEvent {}
 
+    // ---- the optimistic mode (OptimisticSettlement's events, at the market's address)
+
+    /** The drawn worker claimed a result (optimistic mode); final after {@code windowEnd} unless challenged. */
+    record Claimed(BigInteger taskId, String txHash, long block, String blockHash, long agentId, byte[] resultHash,
+                   byte[] traceRoot, byte[] output, int positions, int leafCount, long windowEnd) implements TaskEvent {}
+
+    /** The claim block's hash decided the audit: {@code validator} audits it (0 and not audited: none). */
+    record AuditDecided(BigInteger taskId, String txHash, long block, boolean audited, long validator) implements TaskEvent {}
+
+    /** The drawn validator audited: {@code verdict} is passed, copied or disputed. */
+    record Audited(BigInteger taskId, String txHash, long block, long agentId, String verdict) implements TaskEvent {}
+
+    /** An agent challenged the claim with a bond: game {@code gameId} decides it. */
+    record ClaimChallenged(BigInteger taskId, String txHash, long block, long agentId, String challenger, long gameId,
+                           BigInteger bond) implements TaskEvent {}
+
+    /** The dispute game of the claim ended: upheld ({@code claimerWins}) or overturned. */
+    record GameResolved(BigInteger taskId, String txHash, long block, long gameId, boolean claimerWins) implements TaskEvent {}
+
     /** The task settled: accepted with a result, or refunded. {@code acceptedMask} bit i: position i agreed. */
     record Finalized(BigInteger taskId, String txHash, long block, boolean accepted, int acceptedMask, byte[] resultHash,
                      byte[] traceRoot, BigInteger rewardPerNode, BigInteger refund) implements TaskEvent {}

@@ -31,6 +31,15 @@ public final class Replay {
     }
 
     public ReplayResult replay(int[] prompt, int[] claimed, int maxTokens, SamplingParams sampling) {
+        return replay(prompt, claimed, maxTokens, sampling, null);
+    }
+
+    /**
+     * {@link #replay(int[], int[], int, SamplingParams)} that also hands every trace leaf hash, in trace order, to
+     * {@code leaves} (null: none): an optimistic-mode validator opens some of them in its audit.
+     */
+    public ReplayResult replay(int[] prompt, int[] claimed, int maxTokens, SamplingParams sampling,
+                               java.util.function.Consumer<byte[]> leaves) {
         long t0 = System.nanoTime();
         int vocab = model.config().vocab();
         int pLen = prompt.length;
@@ -66,7 +75,10 @@ public final class Replay {
         for (int start = 0; start < total; start += CHUNK) {
             int m = Math.min(CHUNK, total - start);
             int logitsFrom = Math.max(0, pLen - 1 - start);
-            state.forward(seq, start, m, logitsFrom, logits, (p, l, h) -> trace.addLeafHash(h));
+            state.forward(seq, start, m, logitsFrom, logits, (p, l, h) -> {
+                trace.addLeafHash(h);
+                if (leaves != null) leaves.accept(h.clone());
+            });
             for (int t = logitsFrom; t < m; t++) {
                 int step = start + t - (pLen - 1);
                 int tok = sampler.sample(logits, (t - logitsFrom) * vocab, vocab, step);

@@ -14,6 +14,8 @@ import java.util.List;
  * @param transactions  the task's transactions in chain order
  * @param modelHash     the model's content hash on chain: keccak256(abi.encode(weights, tokenizer, architecture))
  * @param mode          how the task was settled; {@link VerificationMode#trustAssumption} says what it rests on
+ * @param trust         the trust assumption in words, with this task's own parameters (an optimistic task's window)
+ * @param steps         the optimistic mode's audit and challenge steps, in chain order (empty for other modes)
  */
 public record Receipt(
         BigInteger taskId,
@@ -31,7 +33,9 @@ public record Receipt(
         List<NodeVerdict> nodes,
         List<Tx> transactions,
         String modelHash,
-        VerificationMode mode) {
+        VerificationMode mode,
+        String trust,
+        List<String> steps) {
 
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,

@@ -23,7 +23,8 @@ public final class ReceiptDocument {
         doc.put("resultHash", r.resultHash());
         doc.put("traceRoot", r.traceRoot());
         doc.put("mode", r.mode().label());
-        doc.put("trustAssumption", r.mode().trustAssumption);
+        doc.put("trustAssumption", r.trust());
+        if (!r.steps().isEmpty()) doc.put("optimisticSteps", r.steps());
         if (input != null) doc.put("answer", TaskOutput.describe(input, r.output()));
         doc.put("k", r.k());
         doc.put("feeWei", r.feeWei().toString());

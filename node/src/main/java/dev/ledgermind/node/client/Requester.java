@@ -129,6 +129,8 @@ public final class Requester {
         Map<Long, BigInteger> slashed = new HashMap<>();
         Map<String, Receipt.Tx> txs = new LinkedHashMap<>(); // by hash: a finalize may emit several events
         List<Long> nodes = new ArrayList<>();
+        List<String> optimisticSteps = new ArrayList<>(); // the optimistic mode's audit and challenge, in order
+        long[] auditor = {0};
         for (TaskEvent e : log) {
             String kind = null;
             Long agent = null;
@@ -174,6 +176,39 @@ public final class Requester {
                     kind = "finalize";
                 }
                 case TaskEvent.RoundPending p -> { } // its seats show in the NodeReplaced events of the round's first commit
+                // the optimistic mode: the claim is the worker's reveal; the audit and a challenge are steps of their own
+                case TaskEvent.Claimed c -> {
+                    if (!nodes.isEmpty()) {
+                        revealedHash.put(0, Numeric.toHexString(c.resultHash()));
+                        revealedOutput.put(0, c.output());
+                    }
+                    pendingVerdict = "claimed, final after " + java.time.Instant.ofEpochSecond(c.windowEnd()) + " unless challenged";
+                    kind = "claim";
+                    agent = c.agentId();
+                }
+                case TaskEvent.AuditDecided a -> {
+                    if (a.audited()) {
+                        optimisticSteps.add("audit drawn: agent " + a.validator());
+                        auditor[0] = a.validator();
+                    } else {
+                        optimisticSteps.add("not audited");
+                    }
+                }
+                case TaskEvent.Audited a -> {
+                    optimisticSteps.add("audited by agent " + a.agentId() + ": " + a.verdict());
+                    kind = "audit";
+                    agent = a.agentId();
+                }
+                case TaskEvent.ClaimChallenged c -> {
+                    optimisticSteps.add("challenged by agent " + c.agentId() + " (game " + c.gameId() + ", bond " + c.bond() + " wei)");
+                    pendingVerdict = "challenged: dispute game " + c.gameId() + " decides";
+                    kind = "challenge";
+                    agent = c.agentId();
+                }
+                case TaskEvent.GameResolved g -> {
+                    optimisticSteps.add("game " + g.gameId() + ": claim " + (g.claimerWins() ? "upheld" : "overturned"));
+                    kind = "game";
+                }
             }
             if (kind != null && !txs.containsKey(e.txHash())) {
                 txs.put(e.txHash(), new Receipt.Tx(kind, e.txHash(), e.block(), events.gasUsed(e.txHash()), agent));
@@ -183,6 +218,8 @@ public final class Requester {
         boolean accepted = finalized != null && finalized.accepted();
         byte[] output = new byte[0];
         List<Receipt.NodeVerdict> verdicts = new ArrayList<>();
+        // an audited optimistic task's validator is its position 1 once final (TaskMarket.outcomeOf reads it there)
+        if (auditor[0] != 0 && nodes.size() == 1) nodes.add(auditor[0]);
         for (int pos = 0; pos < nodes.size(); pos++) {
             long agentId = nodes.get(pos);
             // the contract's own outcome rule (TaskMarket.outcomeOf), the one the worker records too
@@ -203,10 +240,92 @@ public final class Requester {
                 accepted ? Numeric.toHexString(finalized.traceRoot()) : null, output, submitted.k(), submitted.fee(),
                 finalized == null ? BigInteger.ZERO : finalized.rewardPerNode(),
                 finalized == null ? BigInteger.ZERO : finalized.refund(), verdicts, List.copyOf(txs.values()),
-                modelHash, VerificationMode.ofCode(submitted.mode()));
+                modelHash, VerificationMode.ofCode(submitted.mode()), trustAssumption(submitted), List.copyOf(optimisticSteps));
+    }
+
+    /** The trust assumption of this task, in words, with its own parameters (the challenge window of an optimistic task). */
+    private String trustAssumption(TaskEvent.Submitted s) {
+        VerificationMode mode = VerificationMode.ofCode(s.mode());
+        if (mode != VerificationMode.OPTIMISTIC) return mode.trustAssumption;
+        var state = new dev.ledgermind.chain.OptimisticTasks(chain).state(s.taskId());
+        return "one honest validator watching, challenge window " + state.window() + " s (audit rate "
+                + String.format(java.util.Locale.ROOT, "%.2f", state.auditBps() / 100.0) + "%)";
+    }
+
+    // ------------------------------------------------------------------ the optimistic mode
+
+    /**
+     * Submits {@code input} as an optimistic task (docs/DESIGN.md section 5: one drawn worker claims, a drawn
+     * validator audits a fraction of claims, anyone may challenge within the window), waits until it is final and
+     * returns its receipt. {@code windowSeconds} and {@code auditBps} 0: the mode's defaults.
+     */
+    public Receipt askOptimistic(TaskInput input, BigInteger fee, long windowSeconds, int auditBps, Duration timeout,
+                                 Consumer<String> progress) throws InterruptedException {
+        int modelId = models.resolve(input.model()).id();
+        byte[] bytes = input.bytes();
+        TaskRequest request = new TaskRequest(modelId, Hash.sha3(bytes), bytes, input.seed(),
+                Math.round(input.temperature() * 1000), input.maxTokens(), input.kind().code, 1, fee, false);
+        var task = new dev.ledgermind.chain.OptimisticTasks(chain).submit(request, windowSeconds, auditBps);
+        progress.accept("submitted optimistic task " + task.taskId() + " to worker agent " + task.worker() + ", challenge window "
+                + task.window() + " s, audit rate " + task.auditBps() / 100.0 + "% (tx " + task.receipt().getTransactionHash() + ")");
+        return awaitOptimistic(task.taskId(), timeout, progress);
+    }
+
+    /**
+     * Waits until an optimistic task is final, reporting its stages (claimed, audited, challenged, final) to
+     * {@code progress}, and finalizes it once the chain allows.
+     */
+    public Receipt awaitOptimistic(BigInteger taskId, Duration timeout, Consumer<String> progress) throws InterruptedException {
+        var mode = new dev.ledgermind.chain.OptimisticTasks(chain);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = null;
+        while (true) {
+            TaskState t = chain.task(taskId);
+            if (t.phase().isFinal()) {
+                progress.accept("task " + taskId + ": final (" + t.phase().name().toLowerCase() + ")");
+                return receipt(taskId);
+            }
+            var st = mode.state(taskId);
+            String line = switch (st.stage()) {
+                case OPEN -> "waiting for the worker's claim";
+                case CLAIMED -> "claimed, final after " + java.time.Instant.ofEpochSecond(st.windowEnd()) + " unless challenged"
+                        + switch (st.audit()) {
+                            case DUE -> "; audited: validator agent " + st.validator() + " is checking it";
+                            case PASSED -> "; audited: passed (agent " + st.validator() + ")";
+                            case COPIED -> "; audited: the validator did not replay (it will be slashed)";
+                            case DISPUTED -> "; audited: the validator disputes it";
+                            case NOT_AUDITED -> "; not audited";
+                            default -> "";
+                        };
+                case CHALLENGED -> "challenged by agent " + st.challenger() + ": dispute game " + st.gameId() + " decides";
+                case UPHELD -> "the game upheld the claim";
+                case OVERTURNED -> "the game overturned the claim";
+                default -> st.stage().name().toLowerCase();
+            };
+            if (!line.equals(last)) {
+                progress.accept("task " + taskId + ": " + line);
+                last = line;
+            }
+            if (t.phase() == TaskPhase.FINALIZABLE) {
+                try {
+                    mode.finalizeTask(taskId);
+                } catch (ContractRevertedException e) {
+                    if (!"NotOptimistic".equals(e.errorName()) && !"TooEarly".equals(e.errorName())) throw e; // a node was first
+                } catch (ChainException e) {
+                    progress.accept("task " + taskId + ": finalize not sent (" + e.getMessage() + "); still waiting");
+                    Thread.sleep(250);
+                }
+                continue;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ChainException("optimistic task " + taskId + " is not final after " + timeout.toSeconds() + " s (" + line + ")");
+            }
+            Thread.sleep(250);
+        }
     }
 
     /** The inline input the task was submitted with. */
+
     public byte[] input(BigInteger taskId) {
         for (TaskEvent e : events.task(taskId)) {
             if (e instanceof TaskEvent.Submitted s) return s.input();

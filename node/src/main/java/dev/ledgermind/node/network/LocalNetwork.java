@@ -129,9 +129,13 @@ public final class LocalNetwork implements AutoCloseable {
             say.accept("contracts: TaskMarket " + deployer.deployment().taskMarket() + ", AgentRegistry "
                     + deployer.deployment().agentRegistry() + " (addresses in " + deploymentFile + ")");
             Map<String, Integer> modelIds = new LinkedHashMap<>();
-            for (ModelIdentity m : runner.models()) {
+            List<ModelIdentity> identities = runner.models();
+            for (int i = 0; i < identities.size(); i++) {
+                ModelIdentity m = identities.get(i);
+                // a decoder's trace can be claimed and audited: it also serves the optimistic mode
+                boolean decoder = i < models.size() && models.get(i).endsWith(".gguf");
                 int id = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(),
-                        m.name(), ModelSpec.MODE_REPLICATED));
+                        m.name(), decoder ? ModelSpec.MODE_REPLICATED | ModelSpec.MODE_OPTIMISTIC : ModelSpec.MODE_REPLICATED));
                 modelIds.put(m.name(), id);
                 say.accept("model: " + m.name() + " registered as model " + id + " (weights keccak "
                         + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18) + "...)");

@@ -72,6 +72,14 @@ public final class NodeStore implements AutoCloseable {
                 if (!hasLane) s.execute("ALTER TABLE task ADD COLUMN lane INTEGER"); // a store from before lanes
                 if (!hasOutcome) s.execute("ALTER TABLE task ADD COLUMN outcome TEXT"); // a store from before outcomes
                 s.execute("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+                // the optimistic mode: one row per (task, role) (OptimisticRecord)
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS optimistic (
+                          task_id TEXT NOT NULL, role TEXT NOT NULL, state TEXT NOT NULL,
+                          model_id INTEGER, input BLOB, result_hash BLOB, trace_root BLOB, output BLOB,
+                          tokens_hash BLOB, positions INTEGER, leaf_count INTEGER, lane INTEGER,
+                          tx TEXT, outcome TEXT, error TEXT, updated_at INTEGER NOT NULL,
+                          PRIMARY KEY (task_id, role))""");
             }
             db.setAutoCommit(true);
             return new NodeStore(db, file);
@@ -157,11 +165,15 @@ public final class NodeStore implements AutoCloseable {
         return saved;
     }
 
-    /** The lowest lane below {@code lanes} that no task between COMPUTED and REVEAL_SENT holds. */
+    /**
+     * The lowest lane below {@code lanes} that no task between COMPUTED and REVEAL_SENT holds, nor an optimistic
+     * claim or audit of a task without a chain verdict yet.
+     */
     private int freeLane(int lanes) {
         java.util.BitSet held = new java.util.BitSet();
         try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT lane FROM task WHERE lane IS NOT NULL AND state IN ('COMPUTED','COMMIT_SENT','COMMITTED','REVEAL_SENT')")) {
+                "SELECT lane FROM task WHERE lane IS NOT NULL AND state IN ('COMPUTED','COMMIT_SENT','COMMITTED','REVEAL_SENT')"
+                        + " UNION SELECT lane FROM optimistic WHERE lane IS NOT NULL AND outcome IS NULL")) {
             while (rs.next()) held.set(rs.getInt(1));
         } catch (SQLException e) {
             throw fail("list the commitment lanes in use", e);
@@ -291,6 +303,132 @@ public final class NodeStore implements AutoCloseable {
         } catch (SQLException e) {
             throw fail("write " + key, e);
         }
+    }
+
+    // ------------------------------------------------------------------ the optimistic mode
+
+    /** Records this node's part in an optimistic task, in its first state; nothing if known. True if it was new. */
+    public synchronized boolean recordOptimistic(BigInteger taskId, String role, String state, int modelId, byte[] input) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "INSERT INTO optimistic (task_id, role, state, model_id, input, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT(task_id, role) DO NOTHING")) {
+            ps.setString(1, taskId.toString());
+            ps.setString(2, role);
+            ps.setString(3, state);
+            ps.setInt(4, modelId);
+            ps.setBytes(5, input);
+            ps.setLong(6, System.currentTimeMillis());
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("record optimistic task " + taskId, e);
+        }
+    }
+
+    /**
+     * Stores a result (the worker's claim, or the validator's own) with its trace shape and a free commitment lane,
+     * moving to {@code state}; once stored it is never replaced (a restart claims or audits with what is stored).
+     */
+    public synchronized OptimisticRecord saveOptimisticResult(BigInteger taskId, String role, String state, byte[] resultHash,
+                                                              byte[] traceRoot, byte[] output, byte[] tokensHash, int positions,
+                                                              int leafCount, int lanes) {
+        OptimisticRecord current = findOptimistic(taskId, role).orElseThrow(() -> new StoreException(
+                "optimistic task " + taskId + " (" + role + ") is not in the store"));
+        if (current.lane() != null) return current;
+        int lane = freeLane(lanes);
+        try (PreparedStatement ps = db.prepareStatement("UPDATE optimistic SET state = ?, result_hash = ?, trace_root = ?,"
+                + " output = ?, tokens_hash = ?, positions = ?, leaf_count = ?, lane = ?, updated_at = ?"
+                + " WHERE task_id = ? AND role = ? AND lane IS NULL")) {
+            ps.setString(1, state);
+            ps.setBytes(2, resultHash);
+            ps.setBytes(3, traceRoot);
+            ps.setBytes(4, output);
+            ps.setBytes(5, tokensHash);
+            ps.setInt(6, positions);
+            ps.setInt(7, leafCount);
+            ps.setInt(8, lane);
+            ps.setLong(9, System.currentTimeMillis());
+            ps.setString(10, taskId.toString());
+            ps.setString(11, role);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("save the result of optimistic task " + taskId, e);
+        }
+        return findOptimistic(taskId, role).orElseThrow();
+    }
+
+    /** Moves a record to {@code state} (keeping {@code tx} when given: the signed transaction, before it is sent). */
+    public synchronized void markOptimistic(BigInteger taskId, String role, String state, String tx) {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE optimistic SET state = ?, tx = COALESCE(?, tx), updated_at = ?"
+                + " WHERE task_id = ? AND role = ? AND state NOT IN ('FINAL','FAILED')")) {
+            ps.setString(1, state);
+            ps.setString(2, tx);
+            ps.setLong(3, System.currentTimeMillis());
+            ps.setString(4, taskId.toString());
+            ps.setString(5, role);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("move optimistic task " + taskId + " to " + state, e);
+        }
+    }
+
+    /** The chain's final verdict on this node's part (idempotent); a FAILED row stays FAILED and gets the outcome. */
+    public synchronized boolean settleOptimistic(BigInteger taskId, String role, String outcome) {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE optimistic SET state = CASE state WHEN 'FAILED' THEN 'FAILED'"
+                + " ELSE 'FINAL' END, outcome = ?, updated_at = ? WHERE task_id = ? AND role = ? AND outcome IS NULL")) {
+            ps.setString(1, outcome);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.setString(3, taskId.toString());
+            ps.setString(4, role);
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("settle optimistic task " + taskId, e);
+        }
+    }
+
+    /** Gives up on this node's part (a window closed), keeping the reason; the chain's verdict still comes. */
+    public synchronized void failOptimistic(BigInteger taskId, String role, String reason) {
+        try (PreparedStatement ps = db.prepareStatement("UPDATE optimistic SET state = 'FAILED', error = ?, updated_at = ?"
+                + " WHERE task_id = ? AND role = ? AND state NOT IN ('FINAL','FAILED')")) {
+            ps.setString(1, reason);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.setString(3, taskId.toString());
+            ps.setString(4, role);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw fail("mark optimistic task " + taskId + " failed", e);
+        }
+    }
+
+    public synchronized Optional<OptimisticRecord> findOptimistic(BigInteger taskId, String role) {
+        try (PreparedStatement ps = db.prepareStatement("SELECT * FROM optimistic WHERE task_id = ? AND role = ?")) {
+            ps.setString(1, taskId.toString());
+            ps.setString(2, role);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(readOptimistic(rs)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw fail("read optimistic task " + taskId, e);
+        }
+    }
+
+    /** This node's optimistic rows without a chain verdict yet (FAILED ones too: the chain still settles them). */
+    public synchronized List<OptimisticRecord> unsettledOptimistic() {
+        List<OptimisticRecord> out = new ArrayList<>();
+        try (Statement s = db.createStatement();
+             ResultSet rs = s.executeQuery("SELECT * FROM optimistic WHERE outcome IS NULL ORDER BY CAST(task_id AS INTEGER), role")) {
+            while (rs.next()) out.add(readOptimistic(rs));
+        } catch (SQLException e) {
+            throw fail("list optimistic tasks", e);
+        }
+        return out;
+    }
+
+    private static OptimisticRecord readOptimistic(ResultSet rs) throws SQLException {
+        return new OptimisticRecord(new BigInteger(rs.getString("task_id")), rs.getString("role"), rs.getString("state"),
+                rs.getInt("model_id"), rs.getBytes("input"), rs.getBytes("result_hash"), rs.getBytes("trace_root"),
+                rs.getBytes("output"), rs.getBytes("tokens_hash"), rs.getInt("positions"), rs.getInt("leaf_count"),
+                rs.getObject("lane") == null ? null : rs.getInt("lane"), rs.getString("tx"), rs.getString("outcome"),
+                rs.getString("error"));
     }
 
     private static TaskRecord read(ResultSet rs) throws SQLException {

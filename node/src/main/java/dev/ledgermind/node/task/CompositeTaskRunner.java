@@ -35,6 +35,14 @@ public final class CompositeTaskRunner implements TaskRunner {
     }
 
     @Override
+    public Replayed replay(TaskInput input, byte[] claimedOutput) {
+        for (TaskRunner r : runners) {
+            if (r.models().stream().anyMatch(m -> m.name().equalsIgnoreCase(input.model()))) return r.replay(input, claimedOutput);
+        }
+        return null;
+    }
+
+    @Override
     public void warmUp() {
         runners.forEach(TaskRunner::warmUp);
     }

@@ -31,6 +31,7 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
     private final Generator generator;
     private final Parallel parallel;
     private final ModelIdentity identity;
+    private final KernelConfig config;
 
     public DecoderTaskRunner(Path gguf, KernelConfig config, int threads) {
         this.name = gguf.getFileName().toString().replaceFirst("\\.gguf$", "");
@@ -40,6 +41,7 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
             throw new IllegalArgumentException("cannot load GGUF model " + gguf + ": " + e.getMessage(), e);
         }
         this.parallel = new Parallel(threads);
+        this.config = config;
         this.generator = new Generator(model, config, parallel);
         byte[] fileHash = fileHash(gguf);
         byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + model.config()).getBytes(StandardCharsets.UTF_8));
@@ -81,7 +83,36 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
         ByteBuffer out = ByteBuffer.allocate(4 + 4 * r.tokens().length).order(ByteOrder.LITTLE_ENDIAN);
         out.putInt(r.tokens().length);
         for (int t : r.tokens()) out.putInt(t);
-        return new TaskResult(out.array(), r.resultHash(), r.traceRoot().bytes());
+        // the trace covers the prompt and every output token but the last
+        int positions = r.promptTokens().length + r.tokens().length - 1;
+        TraceShape shape = positions > 0 && r.leafCount() > 0
+                ? new TraceShape(TraceShape.tokensHash(r.promptTokens(), r.tokens()), positions, r.leafCount()) : null;
+        return new TaskResult(out.array(), r.resultHash(), r.traceRoot().bytes(), shape);
+    }
+
+    /**
+     * Replays {@code claimedOutput} ({@code u32le(n) || u32le(token_i)..}) of {@code input} with inference's
+     * {@link dev.ledgermind.inference.generate.Replay}, collecting every trace leaf hash; a claim it rejects is
+     * answered with this node's own generation.
+     */
+    @Override
+    public Replayed replay(TaskInput input, byte[] claimedOutput) {
+        if (!name.equalsIgnoreCase(input.model()) || input.kind() != TaskKind.GENERATE) return null;
+        int[] claimed;
+        ByteBuffer in = ByteBuffer.wrap(claimedOutput).order(ByteOrder.LITTLE_ENDIAN);
+        if (claimedOutput.length < 4 || in.getInt(0) < 0 || claimedOutput.length != 4 + 4L * in.getInt(0)) {
+            TaskResult honest = run(input);
+            return new Replayed(false, "the claimed output is not u32le(n) followed by n token ids", new byte[32], new byte[32],
+                    java.util.List.of(), honest);
+        }
+        claimed = new int[in.getInt(0)];
+        for (int i = 0; i < claimed.length; i++) claimed[i] = in.getInt(4 + 4 * i);
+        java.util.List<byte[]> leaves = new java.util.ArrayList<>();
+        var replay = new dev.ledgermind.inference.generate.Replay(model, config, parallel);
+        var r = replay.replay(generator.promptTokens(input.prompt()), claimed, input.maxTokens(),
+                new SamplingParams(input.temperature(), 0, input.topP(), input.seed()), leaves::add);
+        byte[] root = r.traceRoot() == null ? new byte[32] : r.traceRoot().bytes();
+        return new Replayed(r.accepted(), r.reason(), r.resultHash(), root, leaves, r.accepted() ? null : run(input));
     }
 
     /** The text of generated tokens, with this model's tokenizer. */

@@ -4,7 +4,12 @@ package dev.ledgermind.node.task;
  * What a node computed for a task: the canonical output bytes, their hash (the result hash that is
  * committed on chain) and the execution trace's Merkle root.
  */
-public record TaskResult(byte[] output, byte[] resultHash, byte[] traceRoot) {
+public record TaskResult(byte[] output, byte[] resultHash, byte[] traceRoot, TraceShape shape) {
+    /** A result without a trace shape (runners whose traces an optimistic claim does not cover). */
+    public TaskResult(byte[] output, byte[] resultHash, byte[] traceRoot) {
+        this(output, resultHash, traceRoot, null);
+    }
+
     /**
      * The canonical answer to an input no engine can run ({@code error: REASON}, no trace): every honest
      * node gives the same one, so such a task settles instead of timing out.

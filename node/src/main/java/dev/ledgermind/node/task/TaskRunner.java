@@ -25,4 +25,12 @@ public interface TaskRunner {
      */
     default void warmUp() {
     }
+
+    /**
+     * Replays a claimed output of {@code input} (an optimistic-mode validator's check, docs/DESIGN.md section 5),
+     * or null when this runner cannot replay (encoders and test runners: only decoders' traces are claimed).
+     */
+    default Replayed replay(TaskInput input, byte[] claimedOutput) {
+        return null;
+    }
 }

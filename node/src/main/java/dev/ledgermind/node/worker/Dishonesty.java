@@ -10,7 +10,11 @@ public enum Dishonesty {
     /** Reports a perturbed result: one flipped token, or one perturbed vector component. */
     WRONG_RESULT,
     /** Commits honestly but never reveals. */
-    WITHHOLD_REVEAL;
+    WITHHOLD_REVEAL,
+    /** Optimistic mode: audits without replaying (posts the claim's result with made-up leaves): a copier. */
+    COPY_AUDIT,
+    /** Optimistic mode: challenges every claim it sees, honest ones too, with a made-up trace root. */
+    FALSE_CHALLENGE;
 
     /** The runner a node with this conduct computes with: the honest one, or a {@link LyingRunner} around it. */
     public dev.ledgermind.node.task.TaskRunner decorate(dev.ledgermind.node.task.TaskRunner honest) {
@@ -27,8 +31,10 @@ public enum Dishonesty {
             case "none", "honest" -> HONEST;
             case "wrong-result", "wrong" -> WRONG_RESULT;
             case "withhold-reveal", "withhold" -> WITHHOLD_REVEAL;
+            case "copy-audit" -> COPY_AUDIT;
+            case "false-challenge" -> FALSE_CHALLENGE;
             default -> throw new IllegalArgumentException(
-                    "unknown dishonesty '" + s + "'; expected none, wrong-result or withhold-reveal");
+                    "unknown dishonesty '" + s + "'; expected none, wrong-result, withhold-reveal, copy-audit or false-challenge");
         };
     }
 }

@@ -42,12 +42,17 @@ final class LyingRunner implements TaskRunner {
         honest.warmUp();
     }
 
+    @Override
+    public dev.ledgermind.node.task.Replayed replay(TaskInput input, byte[] claimedOutput) {
+        return honest.replay(input, claimedOutput); // it lies about its own results, not when it checks others'
+    }
+
     static TaskResult perturbed(TaskResult honest) {
         byte[] output = honest.output().clone();
         if (output.length == 0) output = new byte[] {1};
         else output[output.length - 1] ^= 0x01;
         byte[] trace = honest.traceRoot().clone();
         trace[31] ^= 0x01;
-        return new TaskResult(output, Hash.sha3(output), trace);
+        return new TaskResult(output, Hash.sha3(output), trace, honest.shape());
     }
 }

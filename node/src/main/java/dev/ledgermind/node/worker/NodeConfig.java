@@ -32,7 +32,8 @@ import java.util.List;
  *   "store": "node.db",
  *   "metricsPort": 0,
  *   "pollMillis": 200,
- *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal (testing only)
+ *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal | copy-audit | false-challenge (testing only)
+ *   "role": "worker",                     // worker | validator (also replays every optimistic claim, challenges wrong ones)
  *   "maxInputBytes": 65536,               // optional: larger task inputs are declined (WorkLimits)
  *   "maxOutputTokens": 512                // optional: tasks asking for more tokens are declined
  * }
@@ -52,7 +53,22 @@ public record NodeConfig(
         Dishonesty dishonesty,
         WorkLimits limits,
         int feedPort,
-        String feedUrl) {
+        String feedUrl,
+        NodeRole role) {
+
+    /** A node in the default role (NodeRole.WORKER). */
+    public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
+                      BigInteger stakeWei, Path store, int metricsPort, long pollMillis, Dishonesty dishonesty, WorkLimits limits,
+                      int feedPort, String feedUrl) {
+        this(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis, dishonesty, limits,
+                feedPort, feedUrl, NodeRole.WORKER);
+    }
+
+    /** This configuration in another role. */
+    public NodeConfig withRole(NodeRole r) {
+        return new NodeConfig(name, rpcUrl, deployment, privateKey, agentUri, models, stakeWei, store, metricsPort, pollMillis,
+                dishonesty, limits, feedPort, feedUrl, r);
+    }
 
     /** A node without a token feed. */
     public NodeConfig(String name, String rpcUrl, Path deployment, String privateKey, String agentUri, List<String> models,
@@ -77,6 +93,7 @@ public record NodeConfig(
         }
         models = List.copyOf(models);
         if (limits == null) limits = WorkLimits.NONE;
+        if (role == null) role = NodeRole.WORKER;
     }
 
     /** A configuration without work limits (WorkLimits.NONE). */
@@ -159,9 +176,18 @@ public record NodeConfig(
                     dishonesty,
                     limits,
                     json.path("feedPort").asInt(-1),
-                    json.hasNonNull("feedUrl") ? json.get("feedUrl").asText() : null);
+                    json.hasNonNull("feedUrl") ? json.get("feedUrl").asText() : null,
+                    role(json, where));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("node config:", where + ":"), e);
+        }
+    }
+
+    private static NodeRole role(JsonNode json, String where) {
+        try {
+            return NodeRole.parse(json.path("role").asText("worker"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": $.role: " + redacted(e.getMessage()));
         }
     }
 
@@ -196,6 +222,6 @@ public record NodeConfig(
         return "NodeConfig[name=" + name + ", rpcUrl=" + withoutSecrets(rpcUrl) + ", deployment=" + deployment + ", models=" + models
                 + ", stakeWei=" + stakeWei + ", store=" + store + ", metricsPort=" + metricsPort
                 + ", pollMillis=" + pollMillis + ", dishonesty=" + dishonesty + ", limits=" + limits + ", feedPort=" + feedPort
-                + ", feedUrl=" + feedUrl + ", privateKey=<hidden>]";
+                + ", feedUrl=" + feedUrl + ", role=" + role + ", privateKey=<hidden>]";
     }
 }

@@ -70,6 +70,8 @@ public final class Worker implements AutoCloseable {
     private long agentId;
     private volatile String cardUrl;
     private dev.ledgermind.node.batch.BatchWorker batches;
+    /** The optimistic mode's roles (null when the deployment has none). */
+    private OptimisticRoles optimistic;
 
     public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
         this(config, web3, runner, store, metrics, null);
@@ -171,6 +173,8 @@ public final class Worker implements AutoCloseable {
             }
         }
         follower = new LogFollower(events, store, chain.deployment().deployBlock(), 2000);
+        OptimisticRoles roles = new OptimisticRoles(config, chain, store, runner, modelsById, () -> agentId);
+        optimistic = roles.available() ? roles : null;
     }
 
     /** The agent this address registered earlier, from the registry's Registered events; 0 if none. */
@@ -218,6 +222,7 @@ public final class Worker implements AutoCloseable {
             log.warn("event=reverted node={} batch message=\"{}\"", config.name(), e.getMessage());
         }
         // ---- end of batches
+        if (optimistic != null) optimistic.advanceAll();
         BigInteger claimable = chain.claimable(agentId);
         if (claimable.signum() > 0) {
             TransactionReceipt r = chain.claim(agentId);
@@ -226,7 +231,9 @@ public final class Worker implements AutoCloseable {
     }
 
     private void onEvent(TaskEvent event) {
+        if (optimistic != null) optimistic.onEvent(event);
         switch (event) {
+            case TaskEvent.Submitted e when e.mode() == 1 -> { } // OptimisticRoles' part
             // the seats are drawn from the round's pool with its block's hash: the event carries the contract's preview
             case TaskEvent.Submitted e -> {
                 if (e.nodes().contains(agentId) && store.recordAssigned(e.taskId(), e.modelId(), e.input())) {
