@@ -111,6 +111,27 @@ public final class Step {
         return out[op.ordinal()].clone();
     }
 
+    /**
+     * A vector of the step by the name its operands use: {@code x_in}, {@code K[t]} / {@code V[t]} (t &lt; p: the agreed
+     * rows of leaf (t, l); t = p: this step's k_rope / v), or an op's name (its output). A copy.
+     */
+    public float[] vector(String name) {
+        if (name.equals("x_in")) return in.xIn().clone();
+        if (name.startsWith("K[") || name.startsWith("V[")) {
+            int t;
+            try {
+                t = Integer.parseInt(name.substring(2, name.length() - 1));
+            } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+                throw new IllegalArgumentException("no vector named '" + name + "' (K[t] or V[t] with t a position)");
+            }
+            if (t < 0 || t > p || !name.endsWith("]")) throw new IllegalArgumentException("no vector named '" + name + "': t must be in [0, " + p + "]");
+            boolean key = name.charAt(0) == 'K';
+            if (t < p) return (key ? in.keys()[t] : in.values()[t]).clone();
+            return output(key ? StepOp.K_ROPE : StepOp.V);
+        }
+        return output(StepOp.named(name));
+    }
+
     /** {@code vecRoot} of each op's output, {@code opRoots[0..21]}: the party's step commitment. */
     public byte[][] opRoots() {
         if (roots == null) {

@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Collects a run's trace leaves in order and builds their {@link MerkleTree}. A leaf hash is keccak256 of
- * the leaf's canonical little-endian bytes (DESIGN.md section 4): for float state, the raw IEEE 754 bits
- * of each element, little-endian, concatenated in index order. Leaves must be added in the canonical
- * order the engine defines (decoder: (position, layer); encoder: layer). Not thread-safe.
+ * Collects a run's trace leaf hashes in order and builds their {@link MerkleTree}. The engines compute the leaves
+ * (trace leaves v2, DESIGN.md section 4: a decoder leaf hashes the {@link VectorRoot}s of its state, an encoder leaf
+ * the tree over its rows' roots) and add them with {@link #addLeafHash}, in the canonical order the engine defines
+ * (decoder: (position, layer); encoder: layer). Not thread-safe.
  */
 public final class TraceBuilder {
     private final List<byte[]> leaves = new ArrayList<>();

@@ -360,6 +360,28 @@ class StepEngineTest {
     }
 
     @Test
+    void namedVectorsAndTheirOpeningsProveToTheLeafAndOpRoots() {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.F32, 81)) {
+            int[] tokens = {3, 4, 5, 6};
+            TraceCommitment trace = TraceCommitment.of(m, tokens);
+            Step st = new StepEngine(m).step(tokens, 3, 1);
+            var kRoot = new dev.ledgermind.inference.trace.TraceRoot(trace.kRoot(trace.index(1, 1)));
+            Openings.Chunk c = Openings.element(st.vector("K[1]"), 20);
+            assertTrue(c.proof().verifyNode(kRoot, c.node()));
+            var xRoot = new dev.ledgermind.inference.trace.TraceRoot(trace.xRoot(trace.index(3, 0)));
+            for (Openings.Chunk x : Openings.range(st.vector("x_in"), 10, 40)) assertTrue(x.proof().verifyNode(xRoot, x.node()));
+            assertArrayEquals(st.output(StepOp.V), st.vector("V[3]"));
+            var actRoot = new dev.ledgermind.inference.trace.TraceRoot(st.opRoots()[StepOp.ACT.ordinal()]);
+            Openings.Chunk a = Openings.element(st.vector("act"), 95);
+            assertEquals(2, a.chunk());
+            assertTrue(a.proof().verifyNode(actRoot, a.node()));
+            assertThrows(IllegalArgumentException.class, () -> st.vector("K[4]"));
+            assertThrows(IllegalArgumentException.class, () -> st.vector("nope"));
+            assertArrayEquals(trace.leafHash(trace.index(3, 1)), st.leafHash());
+        }
+    }
+
+    @Test
     void unsupportedWeightTypesAreNamed() {
         try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 71)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StepEngine(m).step(new int[]{1}, 0, 0));

@@ -300,34 +300,22 @@ final class StepVectors {
 
         /** Openings of elements [from, from+len) of a named vector: one per chunk covered. */
         List<Object> open(String source, int from, int len) {
-            float[] v;
-            String rootOf;
             int p = st.position(), l = st.layer();
-            if (source.equals("x_in")) {
-                v = st.inputs().xIn();
-                rootOf = "leaf " + trace.index(p, l - 1) + " xRoot";
-            } else if (source.startsWith("K[")) {
+            String rootOf;
+            if (source.equals("x_in")) rootOf = "leaf " + trace.index(p, l - 1) + " xRoot";
+            else if (source.startsWith("K[") || source.startsWith("V[")) {
                 int t = Integer.parseInt(source.substring(2, source.length() - 1));
-                v = t < p ? st.inputs().keys()[t] : st.output(StepOp.K_ROPE);
-                rootOf = t < p ? "leaf " + trace.index(t, l) + " kRoot" : "op k_rope";
-            } else if (source.startsWith("V[")) {
-                int t = Integer.parseInt(source.substring(2, source.length() - 1));
-                v = t < p ? st.inputs().values()[t] : st.output(StepOp.V);
-                rootOf = t < p ? "leaf " + trace.index(t, l) + " vRoot" : "op v";
-            } else {
-                StepOp op = StepOp.named(source);
-                v = st.output(op);
-                rootOf = "op " + op.opName;
-            }
-            MerkleTree t = VectorRoot.tree(v);
+                boolean key = source.charAt(0) == 'K';
+                rootOf = t < p ? "leaf " + trace.index(t, l) + (key ? " kRoot" : " vRoot") : (key ? "op k_rope" : "op v");
+            } else rootOf = "op " + StepOp.named(source).opName;
             List<Object> out = Json.arr();
-            for (int c = from / VectorRoot.CHUNK; c <= (from + len - 1) / VectorRoot.CHUNK; c++) {
+            for (Openings.Chunk c : Openings.range(st.vector(source), from, len)) {
                 Map<String, Object> o = Json.obj();
                 o.put("source", source);
                 o.put("rootOf", rootOf);
-                o.put("chunk", c);
-                o.put("bytes", Json.hex(VectorRoot.chunkBytes(v, 0, v.length, c)));
-                o.put("proof", proof(t.proof(c)));
+                o.put("chunk", c.chunk());
+                o.put("bytes", Json.hex(c.bytes()));
+                o.put("proof", proof(c.proof()));
                 out.add(o);
             }
             return out;
@@ -336,10 +324,14 @@ final class StepVectors {
         /** The opening of element {@code index} of a weights tensor ({@code w:NAME} or {@code rope}). */
         Map<String, Object> openWeight(String source, long index) {
             String name = source.equals("rope") ? WeightsCommitment.ROPE_TABLE : source.substring(2);
-            int ti = w.indexOf(name);
-            WeightsCommitment.Tensor t = w.tensor(ti);
-            Map<String, Object> o = block(w, ti, t.blockOf(index));
-            o.put("offsetInBlock", t.offsetInBlock(index));
+            Openings.Block b = Openings.weight(w, name, index);
+            Map<String, Object> o = Json.obj();
+            o.put("tensor", b.tensor());
+            o.put("name", b.name());
+            o.put("block", b.block());
+            o.put("bytes", Json.hex(b.bytes()));
+            o.put("proof", proof(b.proof()));
+            o.put("offsetInBlock", b.offsetInBlock());
             return o;
         }
     }
@@ -381,18 +373,9 @@ final class StepVectors {
         o.put("chunkLength", op.chunkLength());
         o.put("chunks", rs.chunks());
         List<Object> states = Json.arr();
-        List<byte[]> nodes = new ArrayList<>();
-        for (int c = 0; c <= rs.chunks(); c++) {
-            states.add(Json.bits(rs.state(c)));
-            if (c > 0) {
-                float[] sc = rs.state(c);
-                byte[] b = new byte[4 * sc.length];
-                dev.ledgermind.inference.trace.Keccak256.canonicalBytes(sc, 0, sc.length, b, 0);
-                nodes.add(VectorRoot.leafNodeOfBytes(b));
-            }
-        }
+        for (int c = 0; c <= rs.chunks(); c++) states.add(Json.bits(rs.state(c)));
         o.put("states", states);
-        MerkleTree stateTree = MerkleTree.ofLeafNodes(nodes);
+        MerkleTree stateTree = Openings.statesTree(rs);
         o.put("statesRoot", Json.hex(stateTree.rootBytes()));
         List<Object> stateProofs = Json.arr();
         for (int c = 0; c < rs.chunks(); c++) stateProofs.add(proof(stateTree.proof(c)));
@@ -475,19 +458,8 @@ final class StepVectors {
     }
 
     static List<Object> valuesOf(Sources src, String source, int from, int count) {
-        Step st = src.st;
-        int p = st.position();
-        float[] v;
-        if (source.equals("x_in")) v = st.inputs().xIn();
-        else if (source.startsWith("K[")) {
-            int t = Integer.parseInt(source.substring(2, source.length() - 1));
-            v = t < p ? st.inputs().keys()[t] : st.output(StepOp.K_ROPE);
-        } else if (source.startsWith("V[")) {
-            int t = Integer.parseInt(source.substring(2, source.length() - 1));
-            v = t < p ? st.inputs().values()[t] : st.output(StepOp.V);
-        } else v = st.output(StepOp.named(source));
         float[] slice = new float[count];
-        System.arraycopy(v, from, slice, 0, count);
+        System.arraycopy(src.st.vector(source), from, slice, 0, count);
         return Json.bits(slice);
     }
 }
