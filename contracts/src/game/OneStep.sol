@@ -21,13 +21,17 @@ import {IStepReferee} from "../step/IStepReferee.sol";
 ///         - weight block `(bytes blk, bytes32[] blockProof, bytes32[] tensorProof)`: the tensor's block
 ///           proved against its tensor root, the tensor root against the weights root (SPEC-12 section 5).
 ///         Covered: elementwise attn_norm (x_in, attn_ss, weight attn_norm), ffn_norm (x_mid, ffn_ss, weight
-///         ffn_norm), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
+///         ffn_norm), q_rope / k_rope (q or k element, its pair partner, the rope table's block; only the
+///         element past rotDim), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
 ///         att_prob (att_exp, att_sum, att_max); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
 ///         (attn_norm, weight), wo (att_out, weight), gate/up (ffn_norm, weight), down (act, weight), each
 ///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv as the
 ///         openings).
-///         Not covered yet (StepNotCovered): q_rope, k_rope (elementwise); scores, att_max, att_sum, att_out
-///         (reductions).
+///         Reductions scores (q_rope chunk, K[t]: an agreed leaf's k or this step's k_rope), att_max and
+///         att_sum (the one or two chunks of scores / att_exp covering head e's slice, as `bytes[]`).
+///         att_out (`(bytes[] prob, bytes[] v)`: the att_prob chunks covering the chunk's 8 positions, and
+///         each position's V element chunk: an agreed leaf's v, or this step's v for t = p).
+///         Not covered yet (StepNotCovered): scores when headDim % 32 != 0.
 contract OneStep is IOneStep {
     /// @notice The referee that does the arithmetic.
     IStepReferee public immutable referee;
@@ -75,6 +79,7 @@ contract OneStep is IOneStep {
             uint32 inv = referee.rmsInv(ss, m.dim, m.rmsEpsBits);
             return referee.rmsScale(x, inv, GameBytes.word(blk, e % 32));
         }
+        if (op == StepShapes.Q_ROPE || op == StepShapes.K_ROPE) return _rope(s, m, op == StepShapes.Q_ROPE ? StepShapes.Q : StepShapes.K);
         if (op == StepShapes.ACT) {
             (bytes memory o0, bytes memory o1) = abi.decode(s.openings, (bytes, bytes));
             return referee.siluMul(_opElem(s, m, StepShapes.GATE, e, o0), _opElem(s, m, StepShapes.UP, e, o1));
@@ -96,12 +101,60 @@ contract OneStep is IOneStep {
         revert StepNotCovered(op);
     }
 
+    /// @dev q_rope / k_rope element e of head-local index d = e % headDim: past rotDim the element itself
+    ///      (openings: x); else the pair (NORM: d, d^1; NEOX: d, d +- rotDim/2) rotated by the rope table's
+    ///      cos(p, i), sin(p, i) (columns 2i, 2i+1 of row p; openings: x, partner, the table's block).
+    function _rope(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 src) internal view returns (uint32) {
+        uint256 e = s.e;
+        uint256 d = e % m.headDim;
+        if (d >= m.rotDim) return _opElem(s, m, src, e, abi.decode(s.openings, (bytes)));
+        (bytes memory ox, bytes memory op_, bytes memory orope) = abi.decode(s.openings, (bytes, bytes, bytes));
+        bool first;
+        uint256 i;
+        uint256 partner;
+        if (m.ropePairing == 0) {
+            first = d % 2 == 0;
+            i = d / 2;
+            partner = e ^ 1;
+        } else {
+            uint256 half = m.rotDim / 2;
+            first = d < half;
+            i = first ? d : d - half;
+            partner = first ? e + half : e - half;
+        }
+        uint32 x = _opElem(s, m, src, e, ox);
+        uint32 b = _opElem(s, m, src, partner, op_);
+        (, bytes memory blk) = _weightBlock(s, m, StepShapes.tensorCount(m) - 1, s.p, (2 * i) / 32, orope);
+        uint32 c = GameBytes.word(blk, (2 * i) % 32);
+        uint32 sn = GameBytes.word(blk, (2 * i) % 32 + 1);
+        if (first) {
+            (uint32 a2,) = referee.ropePair(x, b, c, sn);
+            return a2;
+        }
+        (, uint32 b2) = referee.ropePair(b, x, c, sn);
+        return b2;
+    }
+
     /// @inheritdoc IOneStep
     function reduceChunk(StepInput calldata s, bytes calldata prev) external view returns (bytes memory) {
         StepShapes.ModelSpec memory m = StepShapes.decode(s.spec);
         uint256 op = s.op;
         uint256 c = s.c;
         bytes memory st = prev.length != 0 ? prev : new bytes(64); // S_0 of Dot: 16 x +0.0f
+        if (op == StepShapes.SCORES) return _scoresChunk(s, m, st);
+        if (op == StepShapes.ATT_OUT) {
+            uint32[] memory one = new uint32[](1);
+            one[0] = _attOutChunk(s, m, prev.length != 0 ? GameBytes.word(prev, 0) : 0); // S_0: +0.0f
+            return GameBytes.toBytes(one);
+        }
+        if (op == StepShapes.ATT_MAX || op == StepShapes.ATT_SUM) {
+            bytes memory slice = _headSlice(s, m, op == StepShapes.ATT_MAX ? StepShapes.SCORES : StepShapes.ATT_EXP);
+            if (op == StepShapes.ATT_SUM) return referee.sumChunk(st, slice, 32 * c);
+            uint32 m0 = prev.length != 0 ? GameBytes.word(prev, 0) : 0xff800000; // S_0 of max: -Infinity
+            uint32[] memory one = new uint32[](1);
+            one[0] = referee.maxChunk(m0, slice);
+            return GameBytes.toBytes(one);
+        }
         if (op == StepShapes.ATTN_SS || op == StepShapes.FFN_SS) {
             bytes memory x = op == StepShapes.ATTN_SS
                 ? GameBytes.toBytes(_xInChunk(s, m, c, s.openings))
@@ -119,6 +172,105 @@ contract OneStep is IOneStep {
         (uint8 ty, bytes memory blk) = _weightBlock(s, m, _tensorOf(m, s.l, op), s.e, c, wOpening);
         if (ty == GGML_Q8_0) return referee.dotChunkQ8_0(st, a, blk);
         return referee.dotChunkF32(st, a, blk, 32 * c);
+    }
+
+    /// @dev scores element e = h * (p+1) + t, chunk c: q_rope's head h dims [32c, 32c+32) against K[t]'s kv
+    ///      head dims (K[t] = leaf (t, l)'s k row for t < p, this step's k_rope for t = p). Openings: the
+    ///      q_rope chunk, then the K chunk (a leaf opening for t < p, an op chunk for t = p).
+    function _scoresChunk(StepInput calldata s, StepShapes.ModelSpec memory m, bytes memory st)
+        internal
+        view
+        returns (bytes memory)
+    {
+        uint256 hd = m.headDim;
+        if (hd % 32 != 0) revert StepNotCovered(StepShapes.SCORES); // head slices would cross chunks
+        uint256 pp = uint256(s.p) + 1;
+        uint256 h = s.e / pp;
+        uint256 t = s.e % pp;
+        uint256 kvh = h / (m.heads / m.kvHeads);
+        (bytes memory oq, bytes memory ok) = abi.decode(s.openings, (bytes, bytes));
+        bytes memory q = _opChunk(s, m, StepShapes.Q_ROPE, (h * hd) / 32 + s.c, oq);
+        uint256 kc = (kvh * hd) / 32 + s.c;
+        bytes memory k = t == s.p
+            ? _opChunk(s, m, StepShapes.K_ROPE, kc, ok)
+            : _leafChunk(s, m, t, 1, StepShapes.kvDim(m), kc, ok);
+        return referee.dotChunkActs(st, q, k, 32 * s.c);
+    }
+
+    /// @dev att_out element e = h * headDim + i, chunk c = positions t in [8c, min(8c + 8, p + 1)):
+    ///      o = fma(prob[h][t], V[t][kvh * headDim + i], o) in order. Openings: `(bytes[] prob, bytes[] v)`:
+    ///      the one or two att_prob chunks covering prob[h][8c ..], and per position t its V element's chunk
+    ///      (an agreed leaf opening of leaf (t, l)'s v for t < p, this step's v op chunk for t = p).
+    function _attOutChunk(StepInput calldata s, StepShapes.ModelSpec memory m, uint32 o) internal view returns (uint32) {
+        uint256 pp = uint256(s.p) + 1;
+        uint256 hd = m.headDim;
+        uint256 h = s.e / hd;
+        uint256 kvi = (h / (m.heads / m.kvHeads)) * hd + s.e % hd;
+        uint256 t0 = 8 * s.c;
+        uint256 t1 = t0 + 8 < pp ? t0 + 8 : pp;
+        (bytes[] memory probOs, bytes[] memory vOs) = abi.decode(s.openings, (bytes[], bytes[]));
+        if (vOs.length != t1 - t0) revert OpeningLength("att_out V rows", t1 - t0, vOs.length);
+        bytes memory prob = _slice(s, m, StepShapes.ATT_PROB, h * pp + t0, h * pp + t1, probOs);
+        bytes memory v = new bytes(4 * (t1 - t0));
+        uint256 kvd = StepShapes.kvDim(m);
+        for (uint256 t = t0; t < t1; t++) {
+            bytes memory chunk = t == s.p
+                ? _opChunk(s, m, StepShapes.V, kvi / 32, vOs[t - t0])
+                : _leafChunk(s, m, t, 2, kvd, kvi / 32, vOs[t - t0]);
+            for (uint256 b; b < 4; b++) v[4 * (t - t0) + b] = chunk[4 * (kvi % 32) + b];
+        }
+        return referee.weightedSumChunk(o, prob, v);
+    }
+
+    /// @dev Elements [a, b) of op k's output from the one or two op chunk openings that cover them.
+    function _slice(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 k, uint256 a, uint256 b, bytes[] memory os)
+        internal
+        pure
+        returns (bytes memory out)
+    {
+        uint256 first = a / 32;
+        uint256 last = (b - 1) / 32;
+        if (os.length != last - first + 1) revert OpeningLength("slice chunks", last - first + 1, os.length);
+        out = new bytes(4 * (b - a));
+        uint256 o;
+        for (uint256 ci = first; ci <= last; ci++) {
+            bytes memory chunk = _opChunk(s, m, k, ci, os[ci - first]);
+            uint256 from = ci == first ? a - 32 * ci : 0;
+            uint256 to = ci == last ? b - 32 * ci : 32;
+            for (uint256 i = 4 * from; i < 4 * to; i++) out[o++] = chunk[i];
+        }
+    }
+
+    /// @dev Elements [32c, min(32c + 32, p + 1)) of head e's row of the heads * (p+1) vector of op k (scores
+    ///      or att_exp): the one or two op chunks covering them (openings: `bytes[]` of op chunk openings).
+    function _headSlice(StepInput calldata s, StepShapes.ModelSpec memory m, uint256 k) internal pure returns (bytes memory) {
+        uint256 pp = uint256(s.p) + 1;
+        uint256 a = s.e * pp + 32 * s.c;
+        uint256 b = s.e * pp + (32 * s.c + 32 < pp ? 32 * s.c + 32 : pp);
+        return _slice(s, m, k, a, b, abi.decode(s.openings, (bytes[])));
+    }
+
+    /// @dev Chunk c of component comp (0 x, 1 k, 2 v; vector length len) of agreed leaf (t, l), opened by the
+    ///      leaf's preimage with a trace proof against the claimer's root, then the chunk's vecRoot proof.
+    function _leafChunk(
+        StepInput calldata s,
+        StepShapes.ModelSpec memory m,
+        uint256 t,
+        uint256 comp,
+        uint256 len,
+        uint256 c,
+        bytes memory o
+    ) internal pure returns (bytes memory chunk) {
+        bytes32[3] memory pre;
+        bytes32[] memory traceProof;
+        bytes32[] memory proof;
+        (pre, traceProof, chunk, proof) = abi.decode(o, (bytes32[3], bytes32[], bytes, bytes32[]));
+        bytes32 leafHash = keccak256(abi.encodePacked(bytes1(0x02), pre[0], pre[1], pre[2]));
+        uint256 idx = t * m.layers + s.l;
+        if (GameMerkle.root(GameMerkle.leafNode32(leafHash), idx, s.leafCount, traceProof) != s.traceRoot) {
+            revert WrongOpening("agreed leaf");
+        }
+        _checkChunk(chunk, len, c, proof, pre[comp], "agreed leaf's chunk");
     }
 
     /// @inheritdoc IOneStep

@@ -42,7 +42,7 @@ interface IStepReferee {
     error LengthMismatch(string argument, uint256 length, uint256 expected);
     /// @notice A state (or a weight block) has the wrong size in bytes.
     error BadStateLength(string argument, uint256 length, uint256 expected);
-    /// @notice An element index lies outside the block.
+    /// @notice An element index lies outside the block, or a count is not below its limit (`index >= size`).
     error IndexOutOfRange(string argument, uint256 index, uint256 size);
     /// @notice `finish` was given an op index of step program v1 that is not a reduction (or > 21).
     error NotAReduction(uint256 op);
@@ -97,7 +97,8 @@ interface IStepReferee {
 
     // ------------------------------------------------------------------ elementwise
 
-    /// @notice RmsNorm's inv = 1 / (float) sqrt(ss / (float) n + eps), each step one binary32 operation.
+    /// @notice RmsNorm's inv = 1 / (float) sqrt(ss / (float) n + eps), each step one binary32 operation; n is the
+    /// row length, a Java int (below 2^31; larger reverts IndexOutOfRange("n", n, 2^31)).
     function rmsInv(uint32 ss, uint256 n, uint32 eps) external pure returns (uint32);
 
     /// @notice RmsNorm's y = (x * inv) * w, two multiplications (ops attn_norm, ffn_norm).

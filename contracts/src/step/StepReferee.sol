@@ -129,6 +129,7 @@ contract StepReferee is IStepReferee {
 
     /// @inheritdoc IStepReferee
     function rmsInv(uint32 ss, uint256 n, uint32 eps) external pure returns (uint32) {
+        if (n >= 1 << 31) revert IndexOutOfRange("n", n, 1 << 31);
         return StepArithmetic.rmsInv(ss, n, eps);
     }
 

@@ -198,15 +198,32 @@ contract DisputeGameMovesTest is GameFixture {
         game.timeout(id);
     }
 
-    function testUncoveredStepRevertsAndTheClockEndsTheGame() public {
+    /// A step nobody can (or will) play, here with openings that do not decode: it reverts, and the clocks
+    /// still end the game.
+    function testUnplayedStepStillEndsByTheClock() public {
         Side memory h = honest(1, 1);
-        Side memory c = liar(1, 1, 5, 3, 0, 1); // q_rope: not re-executed yet
+        Side memory c = liar(1, 1, 12, 1, 0, 1); // att_out (p = 1: one chunk of 2 positions)
         uint256 id = startGame(c, h);
-        playToStep(id, c, h, true);
-        bytes32[22] memory rc = opRootsOf(c);
+        while (game.gameOf(id).phase != DisputeGame.Phase.States) playLevel(id, c, h, true);
+        // a weighted sum's state is its one float, and T = 1: each party's S_1 is its value, the root its
+        // level-0 node
+        bytes memory sc = Trees.chunk(_f(c.ops[12]), 0);
+        bytes memory sh = Trees.chunk(_f(h.ops[12]), 0);
+        bytes memory vc = new bytes(4);
+        bytes memory vh = new bytes(4);
+        for (uint256 k; k < 4; k++) {
+            vc[k] = sc[4 + k];
+            vh[k] = sh[4 + k];
+        }
         bytes32[] memory none;
+        vm.prank(CLAIMER);
+        game.postStates(id, Trees.leafNode(vc), vc, none, spec, "");
         vm.prank(CHALLENGER);
-        vm.expectRevert(abi.encodeWithSelector(OneStep.StepNotCovered.selector, 5));
+        game.postStates(id, Trees.leafNode(vh), vh, none, spec, "");
+        assertTrue(game.gameOf(id).phase == DisputeGame.Phase.Step, "T = 1: straight to the step");
+        bytes32[22] memory rc = opRootsOf(c);
+        vm.prank(CHALLENGER);
+        vm.expectRevert();
         game.step(id, spec, rc, "", none, "");
         vm.warp(block.timestamp + CLOCK + 1);
         game.timeout(id);

@@ -5,6 +5,7 @@ import {Test} from "../utils/Vm.sol";
 import {IOneStep} from "../../src/game/IOneStep.sol";
 import {OneStep} from "../../src/game/OneStep.sol";
 import {StepReferee} from "../../src/step/StepReferee.sol";
+import {Console} from "./GameWorld.sol";
 
 /// @dev The JSON cheatcodes these tests use (beside test/utils/Vm.sol's).
 interface VmJson {
@@ -30,6 +31,7 @@ contract GameVectorsTest is Test {
     string internal stepJ;
     string internal modelJ;
     string internal traceJ;
+    IOneStep.StepInput internal base; // the file's fields every element shares (parsed once)
 
     function setUp() public {
         oneStep = new OneStep(new StepReferee());
@@ -39,6 +41,14 @@ contract GameVectorsTest is Test {
         stepJ = J.readFile(string.concat(DIR, "step-", t, ".json"));
         modelJ = J.readFile(string.concat(DIR, "model-", t, ".json"));
         traceJ = J.readFile(string.concat(DIR, "trace-", t, ".json"));
+        base.p = uint32(J.parseJsonUint(stepJ, ".position"));
+        base.l = uint32(J.parseJsonUint(stepJ, ".layer"));
+        base.traceRoot = J.parseJsonBytes32(traceJ, ".root");
+        base.leafCount = uint32(J.parseJsonUintArray(traceJ, ".tokens").length * J.parseJsonUint(traceJ, ".layers"));
+        base.weightsRoot = J.parseJsonBytes32(modelJ, ".weights.root");
+        base.tokensHash = J.parseJsonBytes32(traceJ, ".tokensHash");
+        for (uint256 j; j < 22; j++) base.opRoots[j] = J.parseJsonBytes32(stepJ, string.concat(".ops[", _s(j), "].root"));
+        base.spec = J.parseJsonBytes(modelJ, ".spec.encoding");
     }
 
     function _s(uint256 v) internal pure returns (string memory) {
@@ -57,17 +67,10 @@ contract GameVectorsTest is Test {
 
     function _input(uint256 k, uint256 c, bytes memory openings) internal view returns (IOneStep.StepInput memory s) {
         string memory el = _el(k);
+        s = base;
         s.op = uint32(J.parseJsonUint(stepJ, string.concat(el, ".op")));
-        s.p = uint32(J.parseJsonUint(stepJ, ".position"));
-        s.l = uint32(J.parseJsonUint(stepJ, ".layer"));
         s.e = uint32(J.parseJsonUint(stepJ, string.concat(el, ".element")));
         s.c = uint32(c);
-        s.traceRoot = J.parseJsonBytes32(traceJ, ".root");
-        s.leafCount = uint32(J.parseJsonUintArray(traceJ, ".tokens").length * J.parseJsonUint(traceJ, ".layers"));
-        s.weightsRoot = J.parseJsonBytes32(modelJ, ".weights.root");
-        s.tokensHash = J.parseJsonBytes32(traceJ, ".tokensHash");
-        for (uint256 j; j < 22; j++) s.opRoots[j] = J.parseJsonBytes32(stepJ, string.concat(".ops[", _s(j), "].root"));
-        s.spec = J.parseJsonBytes(modelJ, ".spec.encoding");
         s.openings = openings;
     }
 
@@ -76,10 +79,12 @@ contract GameVectorsTest is Test {
         bytes memory chunk = J.parseJsonBytes(stepJ, string.concat(key, ".bytes"));
         bytes32[] memory sib = J.parseJsonBytes32Array(stepJ, string.concat(key, ".proof.siblings"));
         string memory rootOf = J.parseJsonString(stepJ, string.concat(key, ".rootOf"));
-        string memory opRoot = string.concat("op ", J.parseJsonString(stepJ, string.concat(key, ".source")));
-        if (keccak256(bytes(rootOf)) == keccak256(bytes(opRoot))) return abi.encode(chunk, sib);
-        // x_in: "leaf I xRoot", the agreed leaf (p, l-1)
-        uint256 leaf = J.parseJsonUint(stepJ, ".agreed.xInLeaf");
+        bytes memory r = bytes(rootOf);
+        if (!(r.length > 5 && r[0] == "l" && r[1] == "e" && r[2] == "a" && r[3] == "f" && r[4] == " ")) {
+            return abi.encode(chunk, sib); // "op NAME": an op of this step
+        }
+        // "leaf I xRoot|kRoot|vRoot": an agreed leaf, opened by its preimage and trace proof
+        uint256 leaf = _leafIndex(bytes(rootOf));
         string memory lk = string.concat(".leaves[", _s(leaf), "]");
         bytes32[3] memory pre = [
             J.parseJsonBytes32(traceJ, string.concat(lk, ".xRoot")),
@@ -87,6 +92,21 @@ contract GameVectorsTest is Test {
             J.parseJsonBytes32(traceJ, string.concat(lk, ".vRoot"))
         ];
         return abi.encode(pre, J.parseJsonBytes32Array(traceJ, string.concat(lk, ".proof.siblings")), chunk, sib);
+    }
+
+    function _attOutOpenings(string memory st) internal view returns (bytes memory) {
+        bool two = J.keyExistsJson(stepJ, string.concat(st, ".prob.openings[1]"));
+        bytes[] memory probs = new bytes[](two ? 2 : 1);
+        probs[0] = _vec(string.concat(st, ".prob.openings[0]"));
+        if (two) probs[1] = _vec(string.concat(st, ".prob.openings[1]"));
+        uint256 n = J.parseJsonUint(stepJ, string.concat(st, ".count"));
+        bytes[] memory vs = new bytes[](n);
+        for (uint256 j; j < n; j++) vs[j] = _vec(string.concat(st, ".v[", _s(j), "].openings[0]"));
+        return abi.encode(probs, vs);
+    }
+
+    function _leafIndex(bytes memory rootOf) internal pure returns (uint256 n) {
+        for (uint256 i = 5; i < rootOf.length && rootOf[i] != " "; i++) n = 10 * n + (uint8(rootOf[i]) - 48);
     }
 
     /// @dev A weight block opening at `key` ({tensor, bytes, proof}) with its tensor's proof from the model file.
@@ -106,6 +126,7 @@ contract GameVectorsTest is Test {
     function _elementwise(uint256 k) internal view {
         string memory el = _el(k);
         uint256 n = J.keyExistsJson(stepJ, string.concat(el, ".operands[2]")) ? 3 : 2;
+        uint256 op = J.parseJsonUint(stepJ, string.concat(el, ".op"));
         bytes memory openings;
         string memory o0 = string.concat(el, ".operands[0].opening");
         string memory o1 = string.concat(el, ".operands[1].opening");
@@ -113,10 +134,13 @@ contract GameVectorsTest is Test {
             openings = abi.encode(_vec(o0), _vec(o1));
         } else {
             string memory o2 = string.concat(el, ".operands[2].opening");
-            bytes memory third = J.parseJsonUint(stepJ, string.concat(el, ".op")) == 11 ? _vec(o2) : _weight(o2);
+            // att_prob's third operand is att_max (a vector); norms' the weight, rope's the table (cos; sin is
+            // in the same block)
+            bytes memory third = op == 11 ? _vec(o2) : _weight(o2);
             openings = abi.encode(_vec(o0), _vec(o1), third);
         }
-        uint32 got = oneStep.elementwise(_input(k, 0, openings));
+        (uint32 got, uint256 gas) = this.measureElementwise(_input(k, 0, openings));
+        Console.log(string.concat("OneStep.elementwise ", _name(k), ": gas"), gas);
         assertEq(got, J.parseJsonUint(stepJ, string.concat(el, ".output")), string.concat("elementwise ", _name(k)));
     }
 
@@ -125,11 +149,26 @@ contract GameVectorsTest is Test {
         string memory st = string.concat(el, ".step");
         uint256 c = J.parseJsonUint(stepJ, string.concat(st, ".chunk"));
         uint256 op = J.parseJsonUint(stepJ, string.concat(el, ".op"));
-        bytes memory a = _vec(string.concat(st, ".a.openings[0]"));
-        bytes memory openings = (op == 0 || op == 15) ? a : abi.encode(a, _weight(string.concat(st, ".weightBlock")));
+        bytes memory openings;
+        if (op == 12) {
+            openings = _attOutOpenings(st);
+        } else if (op == 0 || op == 15) {
+            openings = _vec(string.concat(st, ".a.openings[0]"));
+        } else if (op == 7) {
+            openings = abi.encode(_vec(string.concat(st, ".a.openings[0]")), _vec(string.concat(st, ".b.openings[0]")));
+        } else if (op == 8 || op == 10) {
+            bool two = J.keyExistsJson(stepJ, string.concat(st, ".a.openings[1]"));
+            bytes[] memory os = new bytes[](two ? 2 : 1);
+            os[0] = _vec(string.concat(st, ".a.openings[0]"));
+            if (two) os[1] = _vec(string.concat(st, ".a.openings[1]"));
+            openings = abi.encode(os);
+        } else {
+            openings = abi.encode(_vec(string.concat(st, ".a.openings[0]")), _weight(string.concat(st, ".weightBlock")));
+        }
         bytes memory before = _state(J.parseJsonUintArray(stepJ, string.concat(st, ".before")));
         bool zero = c == 0;
-        bytes memory out = oneStep.reduceChunk(_input(k, c, openings), zero ? bytes("") : before);
+        (bytes memory out, uint256 gas) = this.measureReduceChunk(_input(k, c, openings), zero ? bytes("") : before);
+        Console.log(string.concat("OneStep.reduceChunk ", _name(k), ": gas"), gas);
         assertTrue(
             keccak256(out) == keccak256(_state(J.parseJsonUintArray(stepJ, string.concat(st, ".after")))),
             string.concat("chunk state of ", _name(k))
@@ -139,8 +178,34 @@ contract GameVectorsTest is Test {
             fo = _weight(string.concat(el, ".finish.bias.opening"));
         }
         bytes memory last = _state(J.parseJsonUintArray(stepJ, string.concat(el, ".finish.state")));
-        uint32 v = oneStep.finish(_input(k, 0, fo), last);
+        (uint32 v, uint256 fgas) = this.measureFinish(_input(k, 0, fo), last);
+        Console.log(string.concat("OneStep.finish ", _name(k), ": gas"), fgas);
         assertEq(v, J.parseJsonUint(stepJ, string.concat(el, ".finish.output")), string.concat("finish of ", _name(k)));
+    }
+
+    // The verifier's calls measured in a frame of their own (the test's big memory of parsed JSON would
+    // otherwise make every memory word it touches expensive): the gas of the call as the game makes it,
+    // without the game's own checks and without the transaction's calldata.
+    function measureElementwise(IOneStep.StepInput calldata s) external view returns (uint32 v, uint256 gas) {
+        uint256 g0 = gasleft();
+        v = oneStep.elementwise(s);
+        gas = g0 - gasleft();
+    }
+
+    function measureReduceChunk(IOneStep.StepInput calldata s, bytes calldata prev)
+        external
+        view
+        returns (bytes memory out, uint256 gas)
+    {
+        uint256 g0 = gasleft();
+        out = oneStep.reduceChunk(s, prev);
+        gas = g0 - gasleft();
+    }
+
+    function measureFinish(IOneStep.StepInput calldata s, bytes calldata state) external view returns (uint32 v, uint256 gas) {
+        uint256 g0 = gasleft();
+        v = oneStep.finish(s, state);
+        gas = g0 - gasleft();
     }
 
     function _state(uint256[] memory w) internal pure returns (bytes memory b) {
@@ -156,12 +221,13 @@ contract GameVectorsTest is Test {
 
     /// @dev Checks every covered element of the loaded file; returns how many.
     function _all() internal view returns (uint256 checked) {
+        // (view: the logs go to forge's console, a staticcall)
         for (uint256 k; J.keyExistsJson(stepJ, _el(k)); k++) {
             uint256 op = J.parseJsonUint(stepJ, string.concat(_el(k), ".op"));
-            if (op == 1 || op == 9 || op == 11 || op == 14 || op == 16 || op == 19 || op == 21) {
+            if (op == 1 || op == 5 || op == 6 || op == 9 || op == 11 || op == 14 || op == 16 || op == 19 || op == 21) {
                 _elementwise(k);
                 checked++;
-            } else if (op == 0 || op == 2 || op == 3 || op == 4 || op == 13 || op == 15 || op == 17 || op == 18 || op == 20) {
+            } else {
                 _reduction(k);
                 checked++;
             }
@@ -170,11 +236,11 @@ contract GameVectorsTest is Test {
 
     function testEngineVectorsQ8_0Llama() public {
         _load("q8_0");
-        assertEq(_all(), 23, "covered elements of step-q8_0.json");
+        assertEq(_all(), 32, "covered elements of step-q8_0.json");
     }
 
     function testEngineVectorsF32QwenWithBias() public {
         _load("f32");
-        assertEq(_all(), 23, "covered elements of step-f32.json");
+        assertEq(_all(), 32, "covered elements of step-f32.json");
     }
 }

@@ -174,6 +174,8 @@ contract StepRefereeTest is Test {
         assertEq(referee.rmsScale(0x40400000, 0x3f000000, 0x40000000), 0x40400000, "(3*0.5)*2");
         // ss = 0, eps = 0: 1 / sqrt(0) = +inf
         assertEq(referee.rmsInv(0, 8, 0), 0x7f800000, "1/sqrt(0)");
+        // n = 2^31 - 1 rounds to 2^31 as a float: ss = 2^31 gives 1 / sqrt(1) = 1
+        assertEq(referee.rmsInv(0x4f000000, (1 << 31) - 1, 0), ONE, "(float) n rounds like Java's int to float");
     }
 
     function testRopeRoundsEachProduct() public view {
@@ -251,5 +253,50 @@ contract StepRefereeTest is Test {
         referee.dotChunkQ8_0(_zeros16(), new bytes(124), new bytes(34));
         vm.expectRevert(abi.encodeWithSelector(IStepReferee.BadStateLength.selector, "state", uint256(64), uint256(4)));
         referee.finish(12, _zeros16(), false, 0, 0);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.IndexOutOfRange.selector, "n", uint256(1 << 31), uint256(1 << 31)));
+        referee.rmsInv(ONE, 1 << 31, 0);
+    }
+
+    // ------------------------------------------------------------------ fuzz: a chunk split anywhere composes
+
+    /// @dev n floats of arbitrary bit patterns drawn from seed (every NaN payload, subnormal and infinity can occur)
+    function _draw(bytes32 seed, uint256 n) internal pure returns (bytes memory out) {
+        out = new bytes(4 * n);
+        for (uint256 i = 0; i < n; ++i) {
+            bytes4 w = bytes4(keccak256(abi.encodePacked(seed, i)));
+            for (uint256 k = 0; k < 4; ++k) out[4 * i + k] = w[k];
+        }
+    }
+
+    function _slice(bytes memory b, uint256 from, uint256 to) internal pure returns (bytes memory out) {
+        out = new bytes(to - from);
+        for (uint256 i = from; i < to; ++i) out[i - from] = b[i];
+    }
+
+    function testFuzzDotChunkSplitAnywhereGivesTheSameState(bytes32 seed, uint8 len, uint8 cut, uint8 start) public view {
+        uint256 n = uint256(len) % 33;
+        uint256 c = n == 0 ? 0 : uint256(cut) % (n + 1);
+        bytes memory a = _draw(seed, n);
+        bytes memory b = _draw(keccak256(abi.encode(seed)), n);
+        bytes memory s0 = _draw(keccak256(abi.encode(seed, "state")), 16);
+        bytes memory whole = referee.dotChunkActs(s0, a, b, start);
+        bytes memory first = referee.dotChunkActs(s0, _slice(a, 0, 4 * c), _slice(b, 0, 4 * c), start);
+        bytes memory split = referee.dotChunkActs(first, _slice(a, 4 * c, 4 * n), _slice(b, 4 * c, 4 * n), uint256(start) + c);
+        assertEq(uint256(keccak256(split)), uint256(keccak256(whole)), "the state after both halves is the state after the whole");
+        assertEq(uint256(keccak256(referee.dotChunkF32(s0, a, b, start))), uint256(keccak256(whole)), "F32 and activation chunks agree");
+    }
+
+    function testFuzzSumAndMaxChunksSplitAnywhereGiveTheSameState(bytes32 seed, uint8 len, uint8 cut, uint8 start) public view {
+        uint256 n = uint256(len) % 33;
+        uint256 c = n == 0 ? 0 : uint256(cut) % (n + 1);
+        bytes memory e = _draw(seed, n);
+        bytes memory s0 = _draw(keccak256(abi.encode(seed, "state")), 16);
+        bytes memory whole = referee.sumChunk(s0, e, start);
+        bytes memory split = referee.sumChunk(referee.sumChunk(s0, _slice(e, 0, 4 * c), start), _slice(e, 4 * c, 4 * n), uint256(start) + c);
+        assertEq(uint256(keccak256(split)), uint256(keccak256(whole)), "sum state");
+        uint32 m = referee.maxChunk(NEG_INF, e);
+        assertEq(referee.maxChunk(referee.maxChunk(NEG_INF, _slice(e, 0, 4 * c)), _slice(e, 4 * c, 4 * n)), m, "max state");
+        // NaN is never taken as the max
+        assertTrue((m & 0x7fffffff) <= 0x7f800000, "max is not NaN");
     }
 }

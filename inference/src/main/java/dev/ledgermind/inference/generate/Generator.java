@@ -4,6 +4,7 @@ import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.inference.llama.LlamaState;
+import dev.ledgermind.inference.llama.StepHook;
 import dev.ledgermind.inference.sampling.Sampler;
 import dev.ledgermind.inference.sampling.SamplingParams;
 import dev.ledgermind.inference.trace.Keccak256;
@@ -25,11 +26,21 @@ public final class Generator {
     private final LlamaModel model;
     private final KernelConfig cfg;
     private final Parallel par;
+    private final StepHook stepHook;
 
     public Generator(LlamaModel model, KernelConfig cfg, Parallel par) {
+        this(model, cfg, par, null);
+    }
+
+    /**
+     * A generator whose runs go through {@code stepHook} (null: none), e.g. the dishonest worker's
+     * {@code StepEngine.faultHook}: one step is changed and everything after it, tokens included, follows from it.
+     */
+    public Generator(LlamaModel model, KernelConfig cfg, Parallel par, StepHook stepHook) {
         this.model = model;
         this.cfg = cfg;
         this.par = par;
+        this.stepHook = stepHook;
     }
 
     /** The prompt's token ids: BOS (when the model wants it) then the text, special tokens parsed. */
@@ -53,6 +64,7 @@ public final class Generator {
             throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context of " + model.config().contextLength());
         }
         LlamaState state = new LlamaState(model, capacity, cfg, par);
+        state.setStepHook(stepHook);
         TraceBuilder trace = new TraceBuilder();
         Keccak256 logitsHash = new Keccak256();
         Sampler sampler = new Sampler(sampling);

@@ -211,14 +211,23 @@ public final class LlamaState {
     }
 
     /**
+     * Below this many 32-float chunks in a layer's leaves (about 1.5 ms of hashing), they are hashed on the calling
+     * thread: a decoded position of a 1B model has 96, and handing them to the pool costs more than it saves on a
+     * busy machine (the caller may wait for a helper the OS has descheduled mid-unit).
+     */
+    private static final int PARALLEL_HASH_CHUNKS = 1024;
+
+    /**
      * Trace leaves v2 of layer {@code l} for the {@code n} positions of this chunk: the three vector roots of each
-     * position are independent units (x_out, k_rope, v), split across the threads on demand, so that a single
-     * decoded position still hashes on two threads; each unit's chunks and tree are hashed by one thread.
+     * position are independent units (x_out, k_rope, v); for a batch they are split across the threads on demand,
+     * each unit's chunks and tree hashed by one thread.
      */
     private void hashLeaves(int n, int l, byte[] roots) {
         final int dim = c.dim(), kvDim = c.kvDim(), layers = c.layers();
         final int S = Keccak256.SIZE, rec = 4 * S;
-        par.forChunks(3 * n, 1, (from, to) -> {
+        int chunks = n * (VectorRoot.chunks(dim) + 2 * VectorRoot.chunks(kvDim));
+        Parallel p = chunks < PARALLEL_HASH_CHUNKS ? Parallel.serial() : par;
+        p.forChunks(3 * n, 1, (from, to) -> {
             VectorRoot.Hasher h = new VectorRoot.Hasher();
             for (int u = from; u < to; u++) {
                 int t = u / 3, which = u % 3;

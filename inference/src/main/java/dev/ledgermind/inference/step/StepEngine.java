@@ -62,6 +62,10 @@ public final class StepEngine {
     /** The inputs of step {@code (p, l)} in the run of {@code tokens} with {@code fault} (null: honest). */
     public StepInputs inputs(int[] tokens, int p, int l, StepFault fault) {
         if (p < 0 || p >= tokens.length) throw new IllegalArgumentException("position " + p + " outside a sequence of " + tokens.length + " tokens");
+        if (p >= model.config().contextLength()) {
+            throw new IllegalArgumentException("position " + p + " is past the context of " + model.config().contextLength()
+                    + " (the committed rope table has that many rows)");
+        }
         if (l < 0 || l >= model.config().layers()) throw new IllegalArgumentException("layer " + l + " outside a model of " + model.config().layers());
         final int kvDim = shape.kvDim();
         final StepInputs[] tapped = new StepInputs[1];

@@ -1,7 +1,5 @@
 package dev.ledgermind.inference.trace;
 
-import org.bouncycastle.crypto.digests.KeccakDigest;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -74,10 +72,13 @@ public final class VectorRoot {
         return tree(v, 0, v.length);
     }
 
-    /** Reusable root computation (not thread-safe): one digest, one node buffer, no allocation per node. */
+    /**
+     * Reusable root computation (not thread-safe): every node of a vector tree is one keccak block (a chunk node
+     * hashes at most 129 bytes, an inner node 65, a leaf 97), hashed by {@link OneBlockKeccak} without buffering,
+     * with one node buffer and no allocation per node.
+     */
     public static final class Hasher {
-        private final KeccakDigest digest = new KeccakDigest(256);
-        private final byte[] chunk = new byte[1 + 4 * CHUNK];
+        private final OneBlockKeccak k = new OneBlockKeccak();
         private byte[] nodes = new byte[64 * Keccak256.SIZE];
 
         /** Writes {@code vecRoot(v[off .. off+n))} to {@code out[outOff .. outOff+32)}. */
@@ -86,13 +87,12 @@ public final class VectorRoot {
             java.util.Objects.checkFromIndexSize(off, n, v.length);
             int count = chunks(n);
             if (nodes.length < count * Keccak256.SIZE) nodes = new byte[count * Keccak256.SIZE];
-            final byte[] nd = nodes;
-            chunk[0] = 0x00;
+            final byte[] nd = nodes, block = k.block;
             for (int c = 0; c < count; c++) {
                 int len = Math.min(CHUNK, n - c * CHUNK);
-                Keccak256.canonicalBytes(v, off + c * CHUNK, len, chunk, 1);
-                digest.update(chunk, 0, 1 + 4 * len);
-                digest.doFinal(nd, c * Keccak256.SIZE);
+                block[0] = 0x00;
+                Keccak256.canonicalBytes(v, off + c * CHUNK, len, block, 1);
+                k.hash(1 + 4 * len, nd, c * Keccak256.SIZE);
             }
             // Fold in place: node j of the next level overwrites slot j, which was read already (j <= 2j).
             while (count > 1) {
@@ -100,9 +100,9 @@ public final class VectorRoot {
                 for (int j = 0; j < next; j++) {
                     int l = 2 * j;
                     if (l + 1 < count) {
-                        digest.update((byte) 0x01);
-                        digest.update(nd, l * Keccak256.SIZE, 2 * Keccak256.SIZE);
-                        digest.doFinal(nd, j * Keccak256.SIZE);
+                        block[0] = 0x01;
+                        System.arraycopy(nd, l * Keccak256.SIZE, block, 1, 2 * Keccak256.SIZE);
+                        k.hash(1 + 2 * Keccak256.SIZE, nd, j * Keccak256.SIZE);
                     } else {
                         System.arraycopy(nd, l * Keccak256.SIZE, nd, j * Keccak256.SIZE, Keccak256.SIZE);
                     }
@@ -114,9 +114,9 @@ public final class VectorRoot {
 
         /** {@code keccak256(0x02 || xRoot || kRoot || vRoot)}: a decoder trace leaf v2 from its three vector roots (97 bytes). */
         public void leaf(byte[] roots, int rootsOff, byte[] out, int outOff) {
-            digest.update((byte) 0x02);
-            digest.update(roots, rootsOff, 3 * Keccak256.SIZE);
-            digest.doFinal(out, outOff);
+            k.block[0] = 0x02;
+            System.arraycopy(roots, rootsOff, k.block, 1, 3 * Keccak256.SIZE);
+            k.hash(1 + 3 * Keccak256.SIZE, out, outOff);
         }
     }
 }

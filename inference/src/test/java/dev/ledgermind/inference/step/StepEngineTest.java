@@ -382,6 +382,25 @@ class StepEngineTest {
     }
 
     @Test
+    void aFaultyGenerationCommitsToTheFaultyTraceAndAnHonestReplayDoesNot() {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q8_0, 91)) {
+            int[] prompt = {1, 2, 3, 4};
+            StepEngine engine = new StepEngine(m);
+            StepFault fault = new StepFault(2, 1, StepOp.ACT, 7, Float.floatToIntBits(-3.25f));
+            var sampling = dev.ledgermind.inference.sampling.SamplingParams.greedy();
+            var g = new dev.ledgermind.inference.generate.Generator(m, KernelConfig.defaults(), Parallel.serial(), engine.faultHook(fault))
+                    .generate(prompt, 5, sampling, null);
+            int[] seq = Arrays.copyOf(prompt, prompt.length + g.tokens().length - 1);
+            System.arraycopy(g.tokens(), 0, seq, prompt.length, g.tokens().length - 1);
+            assertEquals(TraceCommitment.of(m, seq, fault, KernelConfig.defaults(), Parallel.serial()).root(), g.traceRoot());
+            var honest = new dev.ledgermind.inference.generate.Replay(m, KernelConfig.defaults(), Parallel.serial())
+                    .replay(prompt, g.tokens(), 5, sampling);
+            assertEquals(TraceCommitment.of(m, seq).root(), honest.traceRoot());
+            assertFalse(honest.traceRoot().equals(g.traceRoot()), "the honest trace of the claimed tokens differs from the faulty claim's");
+        }
+    }
+
+    @Test
     void unsupportedWeightTypesAreNamed() {
         try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 71)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StepEngine(m).step(new int[]{1}, 0, 0));

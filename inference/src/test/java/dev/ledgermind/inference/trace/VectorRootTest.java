@@ -18,6 +18,23 @@ class VectorRootTest {
     }
 
     @Test
+    void theOneBlockKeccakEqualsTheGeneralDigestForEveryLengthItTakes() {
+        SplittableRandom r = new SplittableRandom(9);
+        OneBlockKeccak k = new OneBlockKeccak();
+        for (int rep = 0; rep < 3; rep++) {
+            for (int len = 0; len < OneBlockKeccak.RATE; len++) {
+                byte[] msg = new byte[len];
+                r.nextBytes(msg);
+                System.arraycopy(msg, 0, k.block, 0, len);
+                byte[] out = new byte[36];
+                k.hash(len, out, 2);
+                assertArrayEquals(Keccak256.hash(msg), java.util.Arrays.copyOfRange(out, 2, 34), "length " + len);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> k.hash(136, new byte[32], 0));
+    }
+
+    @Test
     void aShortVectorIsOneChunkHashedWithItsBytesDirectly() {
         float[] v = {1.0f, -0.0f, Float.intBitsToFloat(0xffc00000)};
         byte[] expected = Keccak256.hash(new byte[]{0}, le(0x3f800000, 0x80000000, 0x7fc00000));
