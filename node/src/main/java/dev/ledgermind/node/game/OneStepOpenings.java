@@ -61,6 +61,32 @@ final class OneStepOpenings {
                 yield tuple(opChunk(step, StepOp.ATT_EXP, e / 32), opChunk(step, StepOp.ATT_SUM, h / 32),
                         opChunk(step, StepOp.ATT_MAX, h / 32));
             }
+            case Q_ROPE, K_ROPE -> rope(step, op == StepOp.Q_ROPE ? StepOp.Q : StepOp.K, e);
+            case SCORES -> {
+                int pp = step.position() + 1, hd = w.model().config().headDim();
+                int h = e / pp, t = e % pp;
+                int kvh = h / (w.model().config().heads() / w.model().config().kvHeads());
+                int kc = (kvh * hd) / 32 + c;
+                byte[] k = t == step.position() ? opChunk(step, StepOp.K_ROPE, kc) : leafChunk(step, t, 1, step.vector("K[" + t + "]"), kc);
+                yield tuple(opChunk(step, StepOp.Q_ROPE, (h * hd) / 32 + c), k);
+            }
+            case ATT_MAX, ATT_SUM -> {
+                int pp = step.position() + 1;
+                int a = e * pp + 32 * c, b = e * pp + Math.min(32 * c + 32, pp);
+                yield encode(slice(step, op == StepOp.ATT_MAX ? StepOp.SCORES : StepOp.ATT_EXP, a, b));
+            }
+            case ATT_OUT -> {
+                int pp = step.position() + 1, hd = w.model().config().headDim();
+                int h = e / hd;
+                int kvi = (h / (w.model().config().heads() / w.model().config().kvHeads())) * hd + e % hd;
+                int t0 = 8 * c, t1 = Math.min(t0 + 8, pp);
+                List<DynamicBytes> v = new ArrayList<>();
+                for (int t = t0; t < t1; t++) {
+                    v.add(new DynamicBytes(t == step.position() ? opChunk(step, StepOp.V, kvi / 32)
+                            : leafChunk(step, t, 2, step.vector("V[" + t + "]"), kvi / 32)));
+                }
+                yield encode(slice(step, StepOp.ATT_PROB, h * pp + t0, h * pp + t1), new DynamicArray<>(DynamicBytes.class, v));
+            }
             case ATTN_SS -> xIn(step, c);
             case FFN_SS -> opChunk(step, StepOp.X_MID, c);
             case Q, K, V, WO, GATE, UP, DOWN -> {
@@ -76,6 +102,50 @@ final class OneStepOpenings {
             default -> throw new UnsupportedOperationException("the one step of op " + op.opName
                     + " is not covered by the verifier yet (docs/DESIGN.md section 4, not covered)");
         };
+    }
+
+    /**
+     * q_rope / k_rope element {@code e}: past rotDim {@code (bytes x)}; else {@code (bytes x, bytes partner, bytes
+     * ropeBlock)}, the pair partner as Rope pairs it (NORM: e ^ 1; NEOX: e +- rotDim/2) and the rope table's block
+     * holding cos(p, i), sin(p, i) (columns 2i, 2i+1 of row p).
+     */
+    private byte[] rope(Step step, StepOp src, int e) {
+        var c = w.model().config();
+        int hd = c.headDim(), rot = c.ropeDim(), d = e % hd;
+        if (d >= rot) return encode(new DynamicBytes(opChunk(step, src, e / 32)));
+        int i, partner;
+        if (c.ropePairing() == dev.ledgermind.inference.kernel.Rope.Pairing.NORM) {
+            i = d / 2;
+            partner = e ^ 1;
+        } else {
+            int half = rot / 2;
+            boolean first = d < half;
+            i = first ? d : d - half;
+            partner = first ? e + half : e - half;
+        }
+        int table = w.weights().indexOf(WeightsCommitment.ROPE_TABLE);
+        int b = w.weights().tensor(table).blocksPerRow() * step.position() + (2 * i) / 32;
+        return tuple(opChunk(step, src, e / 32), opChunk(step, src, partner / 32), weightBlock(table, b));
+    }
+
+    /** {@code bytes[]} of the op chunk openings of op {@code k} covering its elements {@code [a, b)}. */
+    private static DynamicArray<DynamicBytes> slice(Step step, StepOp k, int a, int b) {
+        List<DynamicBytes> out = new ArrayList<>();
+        for (int ci = a / 32; ci <= (b - 1) / 32; ci++) out.add(new DynamicBytes(opChunk(step, k, ci)));
+        return new DynamicArray<>(DynamicBytes.class, out);
+    }
+
+    /**
+     * {@code (bytes32[3] leafRoots, bytes32[] traceProof, bytes chunk, bytes32[] proof)}: chunk {@code c} of
+     * component {@code comp} (0 x, 1 k, 2 v) of the agreed leaf (t, l), whose vector is {@code v}.
+     */
+    private byte[] leafChunk(Step step, int t, int comp, float[] v, int c) {
+        TraceCommitment tc = w.trace();
+        int idx = tc.index(t, step.layer());
+        byte[] pre = tc.preimage(idx);
+        List<Bytes32> roots = List.of(new Bytes32(slice(pre, 0)), new Bytes32(slice(pre, 32)), new Bytes32(slice(pre, 64)));
+        Openings.Chunk ch = Openings.element(v, 32 * c);
+        return encode(new StaticArray3<>(Bytes32.class, roots), proof(tc.proof(idx)), new DynamicBytes(ch.bytes()), proof(ch.proof()));
     }
 
     private static String matrixName(StepOp op) {
