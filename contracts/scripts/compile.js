@@ -6,13 +6,29 @@
 // TEST_OUT_DIR the same way (test classes: they are not in the contracts jar). A compile error exits 1
 // with solc's own formatted message. Re-running with unchanged sources and settings is a no-op.
 //
-// usage: node scripts/compile.js SRC_DIR OUT_DIR [TEST_SRC_DIR TEST_OUT_DIR]
+// usage: node scripts/compile.js SRC_DIR OUT_DIR [TEST_SRC_DIR TEST_OUT_DIR] [--from-forge FORGE_OUT]
+//
+// With --from-forge, nothing is compiled here: the artifacts of a `forge build` that has just run (same
+// compiler and settings, foundry.toml) are exported instead, so that a build that also runs the forge
+// tests compiles the contracts once, not twice (scripts/build.sh). Only the CBOR metadata at the end of
+// the bytecode can differ between the two ways (forge hashes its own settings into it); the code is the same.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 
-const [srcDir, outDir, testSrcDir, testOutDir] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+let forgeOut = null;
+const fromForge = argv.indexOf('--from-forge');
+if (fromForge >= 0) {
+  forgeOut = argv[fromForge + 1];
+  if (!forgeOut) {
+    console.error('--from-forge needs the forge output folder');
+    process.exit(2);
+  }
+  argv.splice(fromForge, 2);
+}
+const [srcDir, outDir, testSrcDir, testOutDir] = argv;
 if (!srcDir || !outDir) {
   console.error('usage: compile.js SRC_DIR OUT_DIR');
   process.exit(2);
@@ -62,7 +78,7 @@ try {
 }
 
 const stamp = crypto.createHash('sha256')
-  .update(JSON.stringify({ sources, settings, solcVersion }))
+  .update(JSON.stringify({ sources, settings, solcVersion, from: forgeOut ? 'forge' : 'solc' }))
   .digest('hex');
 const stampFile = path.join(outDir, '.solc-stamp');
 const testStampOk = !testOutDir || fs.existsSync(path.join(testOutDir, 'artifacts.json'));
@@ -85,9 +101,47 @@ if (files.length === 0) {
   console.log('no Solidity sources found');
   process.exit(0);
 }
-const solc = require(path.join(nodeModules, 'solc'));
 const started = Date.now();
-const output = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources, settings }), { import: findImports }));
+const output = forgeOut ? readForgeArtifacts(forgeOut) : JSON.parse(require(path.join(nodeModules, 'solc'))
+  .compile(JSON.stringify({ language: 'Solidity', sources, settings }), { import: findImports }));
+
+// forge's artifacts (FORGE_OUT/File.sol/Name.json) in the shape of solc's standard-json output, for the
+// source units compiled here; each artifact names its source unit in its metadata's compilationTarget
+function readForgeArtifacts(dir) {
+  const contracts = {};
+  if (!fs.existsSync(dir)) {
+    console.error(`no forge output at ${dir}: run forge build first`);
+    process.exit(1);
+  }
+  for (const folder of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (!folder.isDirectory() || folder.name === 'build-info') continue;
+    for (const file of fs.readdirSync(path.join(dir, folder.name))) {
+      if (!file.endsWith('.json')) continue;
+      const a = JSON.parse(fs.readFileSync(path.join(dir, folder.name, file), 'utf8'));
+      const target = a.metadata && a.metadata.settings && a.metadata.settings.compilationTarget;
+      if (!target) continue;
+      for (const [source, name] of Object.entries(target)) {
+        if (!sources[source]) continue; // a library or forge test unit, not exported
+        const strip = (o) => (o || '').replace(/^0x/, '');
+        const bytecode = strip(a.bytecode && a.bytecode.object);
+        if (bytecode.includes('__$')) {
+          console.error(`${source}:${name} needs library linking, which this build does not do`);
+          process.exit(1);
+        }
+        (contracts[source] = contracts[source] || {})[name] = {
+          abi: a.abi, evm: { bytecode: { object: bytecode }, deployedBytecode: { object: strip(a.deployedBytecode && a.deployedBytecode.object) } },
+        };
+      }
+    }
+  }
+  for (const source of Object.keys(sources)) {
+    if (!contracts[source]) {
+      console.error(`forge output at ${dir} has nothing for ${source}: is it stale? rerun forge build`);
+      process.exit(1);
+    }
+  }
+  return { contracts };
+}
 
 let failed = false;
 for (const err of output.errors || []) {
@@ -127,4 +181,6 @@ for (const [dir, artifacts] of artifactsByDir) {
   fs.writeFileSync(path.join(dir, 'artifacts.json'), JSON.stringify(artifacts));
 }
 fs.writeFileSync(stampFile, stamp);
-console.log(`compiled ${files.length + testFiles.length} sources into ${Object.keys(seen).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);
+console.log(forgeOut
+  ? `exported ${Object.keys(seen).length} contracts of ${files.length + testFiles.length} sources from forge's build (solc ${solcVersion})`
+  : `compiled ${files.length + testFiles.length} sources into ${Object.keys(seen).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);

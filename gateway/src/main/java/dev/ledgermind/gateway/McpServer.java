@@ -51,8 +51,18 @@ final class McpServer {
 
     void post(Context ctx) {
         JsonNode msg;
+        long max = api.maxBodyBytes();
         try {
-            msg = json.readTree(ctx.req().getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, 1 << 20)));
+            long declared = ctx.req().getContentLengthLong();
+            byte[] bytes = declared > max ? null : ctx.req().getInputStream().readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+            if (bytes == null || bytes.length > max) {
+                // an HTTP 413 as for the OpenAI routes; the body says the same in JSON-RPC terms
+                ctx.status(413);
+                reply(ctx, error(null, -32600, "invalid request: the body is " + (bytes == null ? declared + " bytes" : "more than " + max + " bytes")
+                        + "; this gateway accepts at most " + max + " bytes", null));
+                return;
+            }
+            msg = json.readTree(bytes);
         } catch (Exception e) {
             reply(ctx, error(null, -32700, "parse error: " + e.getMessage(), null));
             return;
@@ -249,7 +259,7 @@ final class McpServer {
             case "embed" -> TaskInput.embed(model, strings(a, "texts"));
             case "similarity" -> TaskInput.similarity(model, text(a, "a"), text(a, "b"));
             case "classify" -> TaskInput.classify(model, text(a, "text"), strings(a, "labels"));
-            case "generate" -> TaskInput.generate(model, text(a, "prompt"), (int) JsonFields.integer(a, "max_tokens", 32, 1, 4096),
+            case "generate" -> TaskInput.generate(model, text(a, "prompt"), (int) JsonFields.integer(a, "max_tokens", Math.min(32, api.maxTokens()), 1, api.maxTokens()),
                     (float) JsonFields.number(a, "temperature", 0, 0, 2), JsonFields.integer(a, "seed", 42, Long.MIN_VALUE, Long.MAX_VALUE));
             default -> throw new IllegalStateException(tool);
         };

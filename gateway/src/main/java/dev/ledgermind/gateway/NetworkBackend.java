@@ -41,7 +41,10 @@ final class NetworkBackend implements AutoCloseable {
         this.k = k;
         this.fee = fee;
         this.timeout = timeout;
-        this.feeds = new TokenFeedClient(connection.requester().chain(), Duration.ofSeconds(3));
+        // nodes' feeds on loopback or private addresses are read only when the chain is on one too (a devnet):
+        // a public deployment's gateway never fetches what an agent's registration points inside its network
+        this.feeds = new TokenFeedClient(connection.requester().chain(), Duration.ofSeconds(3),
+                TokenFeedClient.isPrivateNetworkUrl(connection.rpcUrl()));
     }
 
     NetworkConnection connection() {

@@ -475,6 +475,16 @@ final class OpenAiApi {
         return config.backend();
     }
 
+    /** The largest request body this gateway reads (larger ones get 413). */
+    long maxBodyBytes() {
+        return config.maxBodyBytes();
+    }
+
+    /** The most tokens a completion, or an MCP generate call, may ask for. */
+    int maxTokens() {
+        return config.maxTokens();
+    }
+
     // ------------------------------------------------------------------ helpers
 
     GatewayConfig.Backend backend(Context ctx, JsonNode body) {

@@ -81,6 +81,26 @@ class BadInputTest {
     }
 
     @Test
+    void mcpBodiesOverTheLimitAre413AndGenerateIsBoundedByTheGatewaysMaxTokens() throws Exception {
+        String meta = "\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{}}";
+        // 100 kB of arguments against this gateway's 64 KiB limit: it was read only up to 1 MiB and parsed
+        String big = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"embed\",\"arguments\":{\"texts\":[\""
+                + "a".repeat(100_000) + "\"]}," + meta + "}}";
+        HttpResponse<String> r = gw.post("/mcp", big);
+        assertEquals(413, r.statusCode(), r.body());
+        JsonNode e = TestGateway.JSON.readTree(r.body()).path("error");
+        assertEquals(-32600, e.path("code").asInt(), r.body());
+        assertTrue(e.path("message").asText().contains("at most " + 64 * 1024 + " bytes"), r.body());
+        // generate's max_tokens is bounded by the gateway's own maximum (512 here), as /v1/completions is;
+        // it was bounded by 4096 whatever the gateway allowed
+        HttpResponse<String> g = gw.post("/mcp", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"generate\","
+                + "\"arguments\":{\"prompt\":\"hi\",\"max_tokens\":4000}," + meta + "}}");
+        JsonNode result = TestGateway.JSON.readTree(g.body()).path("result");
+        assertTrue(result.path("isError").asBoolean(), g.body());
+        assertTrue(g.body().contains("'max_tokens' must be between 1 and 512, got 4000"), g.body());
+    }
+
+    @Test
     void invalidParametersNameTheField() throws Exception {
         String msgs = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
         assertEquals("temperature", error(gw.post("/v1/chat/completions", "{\"model\":\"tiny\"," + msgs + ",\"temperature\":3}"), 400).path("param").asText());

@@ -37,7 +37,7 @@ public enum StepOp {
     DOWN("down", Kind.MATMUL, List.of("act", "w:ffn_down")),
     X_OUT("x_out", Kind.ELEMENTWISE, List.of("x_mid", "down"));
 
-    /** The version of this table; part of the model spec hash ({@link ModelSpec}). */
+    /** The version of this table; part of the model spec hash ({@link StepModelSpec}). */
     public static final int STEP_PROGRAM_VERSION = 1;
     /** Ops in a step. */
     public static final int COUNT = 22;

@@ -130,6 +130,22 @@ public final class WeightsCommitment {
         return n;
     }
 
+    /**
+     * Why {@code m} cannot be played by the step game v1 (its first tensor of a type other than F32 and Q8_0), or empty
+     * when it can: a node registers such a model with this commitment's root and {@link StepModelSpec#hash}.
+     */
+    public static java.util.Optional<String> notCovered(LlamaModel m) {
+        boolean bias = m.weights().layers[0].bq() != null;
+        for (String name : tensorNames(m.config(), bias, m.weights().tiedOutput)) {
+            if (name.equals(ROPE_TABLE)) continue;
+            GgmlType t = m.file().tensor(name).type();
+            if (t != GgmlType.F32 && t != GgmlType.Q8_0) {
+                return java.util.Optional.of("tensor '" + name + "' is " + t + ": the step game v1 covers F32 and Q8_0 weights only");
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     public static WeightsCommitment of(LlamaModel m) {
         return of(m, Parallel.serial());
     }

@@ -109,7 +109,7 @@ final class StepVectors {
         desc.put("seed", (int) SEED);
         desc.put("shape", StepModels.VECTORS.toString());
         o.put("model", desc);
-        ModelSpec spec = ModelSpec.of(m, w);
+        StepModelSpec spec = StepModelSpec.of(m, w);
         Map<String, Object> s = Json.obj();
         s.put("stepProgramVersion", spec.stepProgramVersion());
         s.put("layers", spec.layers());

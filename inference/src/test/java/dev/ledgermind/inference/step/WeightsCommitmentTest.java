@@ -110,6 +110,10 @@ class WeightsCommitmentTest {
         try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 2)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightsCommitment.of(m));
             assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q4_0"), e.getMessage());
+            assertTrue(WeightsCommitment.notCovered(m).orElseThrow().contains("blk.0.attn_q.weight"));
+        }
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q8_0, 2)) {
+            assertTrue(WeightsCommitment.notCovered(m).isEmpty());
         }
     }
 
@@ -117,7 +121,7 @@ class WeightsCommitmentTest {
     void theSpecEncodingIsAbiEncodeWordByWord() {
         try (LlamaModel m = StepModels.load("qwen2", StepModels.VECTORS, GgmlType.F32, 2)) {
             WeightsCommitment w = WeightsCommitment.of(m);
-            ModelSpec s = ModelSpec.of(m, w);
+            StepModelSpec s = StepModelSpec.of(m, w);
             byte[] enc = s.encode();
             long[] expected = {1, 2, 64, 2, 1, 32, 96, 320, Float.floatToIntBits(1e-6f), Float.floatToIntBits((float) (1 / Math.sqrt(32))),
                     1, 32, 16, 1, 0, 512, w.size()};
@@ -131,7 +135,7 @@ class WeightsCommitmentTest {
             int[] types = w.tensorTypes();
             for (int i = 0; i < types.length; i++) assertEquals(types[i], enc[32 * (17 + i) + 31] & 255);
             assertArrayEquals(Keccak256.hash(enc), s.hash());
-            ModelSpec tied = new ModelSpec(1, 2, 64, 2, 1, 32, 96, 320, 0, 0, 1, 32, 16, true, true, types);
+            StepModelSpec tied = new StepModelSpec(1, 2, 64, 2, 1, 32, 96, 320, 0, 0, 1, 32, 16, true, true, types);
             assertFalse(Arrays.equals(tied.hash(), s.hash()));
         }
     }

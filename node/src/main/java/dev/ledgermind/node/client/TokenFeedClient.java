@@ -32,7 +32,11 @@ import java.util.function.IntConsumer;
  *
  * <p>The URIs come from the chain, so anyone who registers an agent chooses what this client fetches:
  * only http(s), no redirects, small bodies, short timeouts, and a GET that carries only the task's feed
- * signature.
+ * signature. Unless private addresses are allowed (a devnet, where every node is on loopback), a host that
+ * resolves to a loopback, private, link-local (cloud metadata), unique-local, multicast or unspecified
+ * address is not contacted at all, so a registration cannot point this client at services behind its
+ * firewall. The check resolves the name before the request and the request resolves it again: a DNS
+ * server that answers differently the second time (rebinding) is not defended against here.
  */
 public final class TokenFeedClient {
     private static final Logger log = LoggerFactory.getLogger(TokenFeedClient.class);
@@ -43,14 +47,92 @@ public final class TokenFeedClient {
     /** What a feed gave: the agent read from, and whether its generation ended (false: the feed broke off). */
     public record Preview(long agentId, int tokens, boolean ended) {}
 
-    private final LedgermindContracts chain;
+    /** What the client reads from the chain: agents' URIs, and who it is (to sign the feed request). */
+    interface Lookup {
+        String agentUri(long agentId);
+
+        String authorization(BigInteger taskId);
+    }
+
+    private final Lookup chain;
     private final HttpClient http;
     private final Duration connectTimeout;
+    private final boolean allowPrivate;
 
-    public TokenFeedClient(LedgermindContracts requester, Duration connectTimeout) {
-        this.chain = requester;
+    /**
+     * @param allowPrivate whether feeds on loopback and private addresses may be read: true on a devnet only
+     *                     (see {@link #isPrivateNetworkUrl})
+     */
+    public TokenFeedClient(LedgermindContracts requester, Duration connectTimeout, boolean allowPrivate) {
+        this(new Lookup() {
+            @Override
+            public String agentUri(long agentId) {
+                return requester.agentUri(agentId);
+            }
+
+            @Override
+            public String authorization(BigInteger taskId) {
+                return FeedAccess.authorization(requester.sender().credentials(), requester.deployment().chainId(),
+                        requester.deployment().taskMarket(), taskId);
+            }
+        }, connectTimeout, allowPrivate);
+    }
+
+    TokenFeedClient(Lookup chain, Duration connectTimeout, boolean allowPrivate) {
+        this.chain = chain;
         this.connectTimeout = connectTimeout;
+        this.allowPrivate = allowPrivate;
         this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /**
+     * Whether {@code url}'s host is on a loopback or private network: a chain reached that way is a devnet or
+     * a private deployment, whose nodes' feeds are on the same kind of address. False for a malformed URL.
+     */
+    public static boolean isPrivateNetworkUrl(String url) {
+        try {
+            String host = URI.create(url).getHost();
+            return host != null && refusal(host) != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Why {@code host} may not be contacted from a public deployment, or null when every address it has is public. */
+    static String refusal(String host) {
+        java.net.InetAddress[] all;
+        try {
+            all = java.net.InetAddress.getAllByName(host);
+        } catch (java.net.UnknownHostException e) {
+            return "its host " + host + " does not resolve";
+        }
+        for (java.net.InetAddress a : all) {
+            byte[] b = a.getAddress();
+            boolean uniqueLocal = b.length == 16 && (b[0] & 0xfe) == 0xfc; // fc00::/7
+            boolean carrierNat = b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64; // 100.64.0.0/10
+            if (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
+                    || a.isMulticastAddress() || uniqueLocal || carrierNat) {
+                return "its host " + host + " is at the non-public address " + a.getHostAddress();
+            }
+        }
+        return null;
+    }
+
+    /** The URL if this client may contact it (http or https, and a public host unless private ones are allowed). */
+    private Optional<String> allowed(long agent, String what, String url) {
+        if (!url.startsWith("http://") && !url.startsWith("https://")) return Optional.empty();
+        if (allowPrivate) return Optional.of(url);
+        String host;
+        try {
+            host = URI.create(url).getHost();
+        } catch (IllegalArgumentException e) {
+            log.info("agent {}'s {} {} is not a URL: {}", agent, what, url, e.getMessage());
+            return Optional.empty();
+        }
+        String why = host == null ? "it has no host" : refusal(host);
+        if (why == null) return Optional.of(url);
+        log.info("agent {}'s {} {} is not contacted: {}", agent, what, url, why);
+        return Optional.empty();
     }
 
     /**
@@ -83,7 +165,7 @@ public final class TokenFeedClient {
             log.info("cannot read agent {}'s URI: {}", agent, e.getMessage());
             return Optional.empty();
         }
-        if (!uri.startsWith("http://") && !uri.startsWith("https://")) return Optional.empty();
+        if (allowed(agent, "registration file", uri).isEmpty()) return Optional.empty();
         try {
             HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(connectTimeout).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
@@ -95,7 +177,7 @@ public final class TokenFeedClient {
             for (JsonNode e : JSON.readTree(body).path("endpoints")) {
                 if (FeedServer.ENDPOINT_NAME.equals(e.path("name").asText())) {
                     String t = e.path("endpoint").asText("");
-                    if (t.startsWith("http://") || t.startsWith("https://")) return Optional.of(t.replace("{taskId}", taskId.toString()));
+                    return allowed(agent, "token feed", t.replace("{taskId}", taskId.toString()));
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -107,7 +189,7 @@ public final class TokenFeedClient {
     }
 
     private Optional<Preview> read(long agent, String url, BigInteger taskId, IntConsumer onToken) throws IOException, InterruptedException {
-        String auth = FeedAccess.authorization(chain.sender().credentials(), chain.deployment().chainId(), chain.deployment().taskMarket(), taskId);
+        String auth = chain.authorization(taskId);
         HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", auth)
                 .header("Accept", "text/event-stream").GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream in = r.body(); BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {

@@ -3,15 +3,21 @@ package dev.ledgermind.node.network;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ledgermind.chain.AnvilControl;
 import dev.ledgermind.chain.DeployParams;
 import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.TaskPhase;
+import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.devnet.Devnet;
+import dev.ledgermind.node.client.Receipt;
+import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.TaskRunner;
 import dev.ledgermind.node.worker.Dishonesty;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.http.HttpService;
 
 import java.io.IOException;
@@ -228,6 +234,47 @@ public final class LocalNetwork implements AutoCloseable {
     private static String tail(String log) {
         String[] lines = log.split("\n");
         return String.join("\n", java.util.Arrays.asList(lines).subList(Math.max(0, lines.length - 15), lines.length));
+    }
+
+    /**
+     * Devnet only: {@link Requester#await} for {@code taskId}, except that once the task is held (a split
+     * quorum in its challenge window, which nobody on this network challenges) the chain's clock is moved
+     * past the window ({@code evm_increaseTime}) instead of waiting it out in real time. The settlement that
+     * follows is the one the contracts make after a real wait; only the wall-clock time is saved. Other
+     * tasks' windows move with the clock, so call it when no other task is waiting for a commit or reveal.
+     */
+    public Receipt awaitSkippingHold(Requester requester, BigInteger taskId, Duration timeout, Consumer<String> progress)
+            throws InterruptedException {
+        AnvilControl anvil = new AnvilControl(new HttpService(devnet.rpcUrl()));
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread skipper = Thread.ofVirtual().name("hold-skipper-" + taskId).start(() -> {
+            while (!done.get()) {
+                try {
+                    TaskState t = deployer.task(taskId);
+                    if (t.phase() == TaskPhase.HELD) {
+                        long now = web3.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send()
+                                .getBlock().getTimestamp().longValueExact();
+                        if (t.heldUntil() >= now) {
+                            progress.accept("task " + taskId + ": devnet clock moved " + (t.heldUntil() - now + 1)
+                                    + " s past the held window");
+                            anvil.increaseTime(t.heldUntil() - now + 1);
+                        }
+                    }
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Exception e) {
+                    // an RPC hiccup: the next poll tries again; the await below has its own timeout
+                }
+            }
+        });
+        try {
+            return requester.await(taskId, timeout, progress);
+        } finally {
+            done.set(true);
+            skipper.interrupt();
+            skipper.join();
+        }
     }
 
     public Devnet devnet() {

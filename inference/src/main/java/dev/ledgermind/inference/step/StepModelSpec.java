@@ -19,17 +19,17 @@ import dev.ledgermind.inference.trace.Keccak256;
  * (inference does not depend on web3j): 15 static words, the offset 0x200 of the array, then its length and one
  * word per element.
  */
-public record ModelSpec(int stepProgramVersion, int layers, int dim, int heads, int kvHeads, int headDim, int ffnDim,
+public record StepModelSpec(int stepProgramVersion, int layers, int dim, int heads, int kvHeads, int headDim, int ffnDim,
                         int vocab, int rmsEpsBits, int attnScaleBits, int ropePairing, int rotDim, int ropePositions,
                         boolean hasQkvBias, boolean tiedOutput, int[] tensorTypes) {
-    public ModelSpec {
+    public StepModelSpec {
         tensorTypes = tensorTypes.clone();
         for (int t : tensorTypes) if (t < 0 || t > 255) throw new IllegalArgumentException("tensor type id " + t + " is not a uint8");
     }
 
-    public static ModelSpec of(LlamaModel m, WeightsCommitment w) {
+    public static StepModelSpec of(LlamaModel m, WeightsCommitment w) {
         LlamaConfig c = m.config();
-        return new ModelSpec(StepOp.STEP_PROGRAM_VERSION, c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
+        return new StepModelSpec(StepOp.STEP_PROGRAM_VERSION, c.layers(), c.dim(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                 c.vocab(), Float.floatToIntBits(c.rmsEps()), Float.floatToIntBits(StepShape.attnScale(c.headDim())),
                 c.ropePairing() == Rope.Pairing.NORM ? 0 : 1, c.ropeDim(), c.contextLength(),
                 m.weights().layers[0].bq() != null, m.weights().tiedOutput, w.tensorTypes());

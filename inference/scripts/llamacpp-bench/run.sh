@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Decode and prefill tokens/s of Ledgermind's engine beside llama.cpp's on the same GGUF files and thread
+# counts, measured in the same run, alternating (one Ledgermind run, then one llama.cpp run, per round),
+# and their ratios (medians over the rounds). Replay is Ledgermind's only: llama.cpp has no replay.
+# llama.cpp is node-llama-cpp 3.22.1's prebuilt CPU build, installed in a scratch folder outside the
+# repository (LEDGERMIND_SCRATCH, default $TMPDIR/ledgermind-llamacpp-bench). Not part of the Maven build.
+#
+#   inference/scripts/llamacpp-bench/run.sh [--threads "1 2"] [--rounds 3] [--prompt-tokens 128]
+#       [--decode-tokens 32] FILE.gguf...
+# With no FILE, writes Llama-3.2-1B-shaped synthetic q8_0, q4_0 and q4_k_m files (`ledgermind model synth
+# --shape 1b`) into the scratch folder and measures those.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+scratch="${LEDGERMIND_SCRATCH:-${TMPDIR:-/tmp}/ledgermind-llamacpp-bench}"
+threads="1 2"; rounds=3; prompt=128; decode=32; files=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads="$2"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    --prompt-tokens) prompt="$2"; shift 2 ;;
+    --decode-tokens) decode="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) files+=("$1"); shift ;;
+  esac
+done
+for tool in node npm; do command -v "$tool" >/dev/null || { echo "run.sh: '$tool' is not on the PATH" >&2; exit 1; }; done
+mkdir -p "$scratch"
+if [ ! -f "$scratch/node_modules/node-llama-cpp/package.json" ]; then
+  cp "$here/package.json" "$scratch/"
+  (cd "$scratch" && npm install --no-audit --no-fund --no-save node-llama-cpp@3.22.1 >&2)
+fi
+if [ ${#files[@]} -eq 0 ]; then
+  for type in q8_0 q4_0 q4_k_m; do
+    f="$scratch/synth-1b-$type.gguf"
+    [ -f "$f" ] || "$repo/ledgermind" model synth --shape 1b --type "$type" --out "$f" >&2
+    files+=("$f")
+  done
+fi
+cpu="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
+flags="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx512bw|avx_vnni)$' | tr '\n' ' ')"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $cpu, $(nproc) cores, $flags"
+echo "# $prompt prompt tokens, $decode decoded tokens, $rounds alternating rounds, medians"
+median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# the value of one field of a JSON document on stdin (Ledgermind prints one pretty document, llama.cpp one line)
+field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s.slice(s.indexOf("{")));console.log(o[process.argv[1]])})' "$1"; }
+printf '%-24s %7s %12s %12s %7s %12s %12s %7s %10s\n' file threads "lm decode" "cpp decode" ratio "lm prefill" "cpp prompt" ratio "lm replay"
+for f in "${files[@]}"; do
+  for t in $threads; do
+    ld=(); lp=(); lr=(); cd=(); cp=()
+    for ((r = 1; r <= rounds; r++)); do
+      out="$("$repo/ledgermind" bench decoder --json --model "$f" --threads "$t" --prompt-tokens "$prompt" \
+             --decode-tokens "$decode" --repeats 1 2>/dev/null)"
+      ld+=("$(echo "$out" | field decodeTokensPerSecond)")
+      lp+=("$(echo "$out" | field prefillTokensPerSecond)")
+      lr+=("$(echo "$out" | field replayTokensPerSecond)")
+      out="$(node "$here/llamacpp.mjs" --modules "$scratch/node_modules" --model "$f" --threads "$t" \
+             --prompt-tokens "$prompt" --decode-tokens "$decode")"
+      cd+=("$(echo "$out" | field decodeTokensPerSecond)")
+      cp+=("$(echo "$out" | field prefillTokensPerSecond)")
+    done
+    mld=$(printf '%s\n' "${ld[@]}" | median); mcd=$(printf '%s\n' "${cd[@]}" | median)
+    mlp=$(printf '%s\n' "${lp[@]}" | median); mcp=$(printf '%s\n' "${cp[@]}" | median)
+    mlr=$(printf '%s\n' "${lr[@]}" | median)
+    printf '%-24s %7s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx %10.2f\n' "$(basename "$f")" "$t" "$mld" "$mcd" \
+      "$(awk "BEGIN {print $mld / $mcd}")" "$mlp" "$mcp" "$(awk "BEGIN {print $mlp / $mcp}")" "$mlr"
+  done
+done
