@@ -3,7 +3,7 @@ package dev.ledgermind.node.game;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
-import dev.ledgermind.inference.step.ModelSpec;
+import dev.ledgermind.inference.step.StepModelSpec;
 import dev.ledgermind.inference.step.Step;
 import dev.ledgermind.inference.step.StepEngine;
 import dev.ledgermind.inference.step.StepFault;
@@ -69,7 +69,7 @@ public final class GameWitness {
 
     /** The model spec's bytes (the registry's architectureHash is their keccak256). */
     public synchronized byte[] spec() {
-        if (spec == null) spec = ModelSpec.of(model, weights()).encode();
+        if (spec == null) spec = StepModelSpec.of(model, weights()).encode();
         return spec.clone();
     }
 
