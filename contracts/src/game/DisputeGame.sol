@@ -81,6 +81,7 @@ contract DisputeGame is IDisputeGame {
         bytes32 pending; // hash of the first mover's post of this level
         bytes32 ops0; // keccak256 of the claimer's 22 op roots
         bytes32 statesRoot0; // the claimer's states root
+        bytes32 statesRoot1; // the challenger's states root
     }
 
     /// @notice The market that starts games and is told their outcome.
@@ -328,6 +329,7 @@ contract DisputeGame is IDisputeGame {
             g.statesRoot0 = statesRoot;
         } else {
             g.node1 = statesRoot;
+            g.statesRoot1 = statesRoot;
         }
         if (g.posted != 3) return;
         g.phase = Phase.StateTree;
@@ -337,8 +339,12 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice Phase Step: opens the step's inputs (`openings`, as the verifier documents them per op)
     ///         and recomputes the disputed element (elementwise op) or state S_c (reduction, from the
-    ///         agreed S_(c-1) = `prevState`, leaf c-1 of the claimer's states root by `prevProof`; empty
+    ///         agreed S_(c-1) = `prevState`, leaf c-1 of the mover's own states root by `prevProof`; empty
     ///         for c = 0). `opRoots` are the claimer's (checked against its reveal). Ends the game.
+    ///         Either party may step, and each proves what it opens against its own roots: the agreed
+    ///         leaves, states and op outputs lie before the first disagreement, so they are the same in
+    ///         both parties' trees, while a proof's siblings to the right of it may be in only one of
+    ///         them (an honest challenger cannot prove leaf i-1 against a lying claimer's root).
     function step(
         uint256 gameId,
         bytes calldata spec,
@@ -349,7 +355,7 @@ contract DisputeGame is IDisputeGame {
     ) external {
         Game storage g = _live(gameId);
         if (g.phase != Phase.Step) revert WrongPhase(g.phase);
-        _move(g);
+        bool isClaimer = _move(g);
         if (keccak256(spec) != g.specHash) revert WrongSpec();
         if (keccak256(abi.encodePacked(opRoots)) != g.ops0) revert WrongOpRoots();
         bool claimerOk;
@@ -361,9 +367,10 @@ contract DisputeGame is IDisputeGame {
             } else {
                 if (prevState.length != StepShapes.stateBytes(g.op)) revert WrongPrevState();
                 bytes32 r = GameMerkle.root(GameMerkle.leafNode(prevState), c - 1, g.size, prevProof);
-                if (r != g.statesRoot0) revert WrongPrevState();
+                if (r != (isClaimer ? g.statesRoot0 : g.statesRoot1)) revert WrongPrevState();
             }
             IOneStep.StepInput memory input = _input(g, uint32(c), spec, openings);
+            if (!isClaimer) input.traceRoot = g.traceRoot1;
             for (uint256 k; k < 22; k++) input.opRoots[k] = opRoots[k];
             bytes memory out = verifier.reduceChunk(input, prevState);
             bytes32 node = GameMerkle.leafNode(out);
@@ -371,6 +378,7 @@ contract DisputeGame is IDisputeGame {
             challengerOk = node == g.node1;
         } else {
             IOneStep.StepInput memory input = _input(g, 0, spec, openings);
+            if (!isClaimer) input.traceRoot = g.traceRoot1;
             for (uint256 k; k < 22; k++) input.opRoots[k] = opRoots[k];
             uint32 v = verifier.elementwise(input);
             claimerOk = v == g.value0;

@@ -13,7 +13,8 @@ interface IOneStep {
     /// @param l the layer of the disputed leaf
     /// @param e the disputed element of op's output
     /// @param c the disputed chunk of e's reduction (0-based; unused for an elementwise op)
-    /// @param traceRoot the claimer's trace root (leaves below the disputed one are agreed)
+    /// @param traceRoot the moving party's trace root (leaves below the disputed one are agreed, so they are
+    ///        the same in both parties' trees; a proof of one is checked against the mover's own root)
     /// @param leafCount the trace's leaves (positions * layers)
     /// @param weightsRoot the model's weights commitment
     /// @param tokensHash keccak256 of the claimed token ids (uint32 LE)

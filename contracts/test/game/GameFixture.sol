@@ -401,8 +401,10 @@ abstract contract GameFixture is Test {
         uint256 c = g.index;
         bytes memory prev;
         bytes32[] memory prevProof;
+        // the mover (h) proves the agreed state and leaves against its own trees: DisputeGame checks them
+        // against the mover's roots (a proof's right-hand siblings may exist in the mover's tree only)
         if (c > 0) {
-            bytes[] memory st = states(claimerSide, g.op, g.elem);
+            bytes[] memory st = states(h, g.op, g.elem);
             prev = st[c - 1];
             prevProof = Trees.proof(stateLevels(st), c - 1);
         }
@@ -411,7 +413,7 @@ abstract contract GameFixture is Test {
             mover,
             abi.encodeCall(
                 DisputeGame.step,
-                (id, spec, opRootsOf(claimerSide), prev, prevProof, stepOpenings(h, claimerSide, g.op, g.elem, c))
+                (id, spec, opRootsOf(claimerSide), prev, prevProof, stepOpenings(h, h, g.op, g.elem, c))
             ),
             "one step"
         );

@@ -111,8 +111,8 @@ public final class DisputeGameClient {
     /** The game {@code gameId} (phase NONE for an unknown id). */
     public GameView game(BigInteger gameId) {
         byte[] r = call(new Function("gameOf", List.of(new Uint256(gameId)), List.of()));
-        if (r.length != 30 * 32) {
-            throw new ChainException(NAME + ".gameOf returned " + r.length + " bytes, expected " + 30 * 32);
+        if (r.length != 31 * 32) {
+            throw new ChainException(NAME + ".gameOf returned " + r.length + " bytes, expected " + 31 * 32);
         }
         return new GameView(
                 addr(r, 0), u(r, 1).longValueExact(), u(r, 2).intValueExact(),
@@ -123,7 +123,7 @@ public final class DisputeGameClient {
                 u(r, 12).intValueExact(), u(r, 13).longValueExact(), u(r, 14).longValueExact(), u(r, 15).longValueExact(),
                 u(r, 16).intValue(), u(r, 17).intValue(), u(r, 18).signum() != 0,
                 u(r, 19), w(r, 20), w(r, 21), w(r, 22), w(r, 23), w(r, 24), w(r, 25), w(r, 26), w(r, 27), w(r, 28),
-                w(r, 29));
+                w(r, 29), w(r, 30));
     }
 
     /** Each party's deadline (unix seconds) for its move of the current level; 0 when it has moved or the game is over. */

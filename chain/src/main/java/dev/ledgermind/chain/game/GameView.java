@@ -17,7 +17,7 @@ public record GameView(
         BigInteger taskId, byte[] specHash, byte[] weightsRoot, byte[] tokensHash,
         byte[] claimerTraceRoot, byte[] challengerTraceRoot,
         byte[] claimerNode, byte[] challengerNode, byte[] pending, byte[] claimerOpRootsHash,
-        byte[] claimerStatesRoot) {
+        byte[] claimerStatesRoot, byte[] challengerStatesRoot) {
 
     /** The disputed leaf's position (meaningful from {@link GamePhase#VEC} on). */
     public long position() {
