@@ -174,9 +174,11 @@ contract DisputeGameMovesTest is GameFixture {
         game.postStates(id, Trees.root(lv), new bytes(4), badProof, spec, "");
         while (playLevel(id, c, h, true)) {}
         assertTrue(game.gameOf(id).phase == DisputeGame.Phase.Step, "at the step");
-        // the step's errors: a wrong previous state, foreign op roots, a wrong opening
+        // the step's errors: a wrong previous state, foreign op roots, a wrong opening. The challenger
+        // steps, so it proves S_1 against its own states root
+        lv = stateLevels(states(h, 15, 0));
         bytes32[] memory proof1 = Trees.proof(lv, 0);
-        bytes memory openings = stepOpenings(h, c, 15, 0, 1);
+        bytes memory openings = stepOpenings(h, h, 15, 0, 1);
         bytes32[22] memory rc = opRootsOf(c);
         vm.prank(CHALLENGER);
         vm.expectRevert(DisputeGame.WrongPrevState.selector);

@@ -282,14 +282,15 @@ contract GameGasLlamaTest is Test {
         assertEq(g.op, 20, "down");
         assertEq(g.elem, e, "element");
         assertEq(g.index, cl, "state chunk");
-        bytes32[] memory nodes = new bytes32[](ls.length);
-        for (uint256 k; k < nodes.length; k++) nodes[k] = Trees.leafNode(ls[k]);
+        // the challenger steps: it proves the agreed state S_cl against its own states root
+        bytes32[] memory nodes = new bytes32[](hs.length);
+        for (uint256 k; k < nodes.length; k++) nodes[k] = Trees.leafNode(hs[k]);
         bytes memory openings = abi.encode(
             abi.encode(Trees.chunk(act, cl), Trees.proof(Trees.vec(act), cl)), abi.encode(blk, blockProof, tensorProof)
         );
         _call(
             CHALLENGER,
-            abi.encodeCall(DisputeGame.step, (id, spec, c.opRoots, ls[cl - 1], Trees.proof(Trees.build(nodes), cl - 1), openings)),
+            abi.encodeCall(DisputeGame.step, (id, spec, c.opRoots, hs[cl - 1], Trees.proof(Trees.build(nodes), cl - 1), openings)),
             "one step (down chunk, Q8_0)"
         );
         g = game.gameOf(id);
