@@ -73,8 +73,14 @@ public final class GamePlayer {
             }
             return true;
         } catch (ContractRevertedException e) {
-            if (e.errorName() != null && (e.errorName().equals("AlreadyMoved") || e.errorName().equals("WrongPhase"))) {
-                log.debug("game {}: {} (the game moved on)", gameId, e.errorName());
+            // Both parties may move at once: a move sent as the level's first that lands second carries no copy of
+            // the other's post (WrongOtherPost, ChunkLength), or the level ended meanwhile (AlreadyMoved, WrongPhase).
+            // When the game's view changed since this move was computed, the next call recomputes it; otherwise the
+            // refusal is this party's own error and is thrown.
+            GameView now = game.game(gameId);
+            if (now.phase() != g.phase() || now.level() != g.level() || now.index() != g.index()
+                    || now.moved(!claimer) != g.moved(!claimer) || now.moved(claimer) != g.moved(claimer)) {
+                log.debug("game {}: {} (the other party moved meanwhile; retrying)", gameId, e.errorName());
                 return false;
             }
             throw e;
@@ -91,7 +97,12 @@ public final class GamePlayer {
                 claimTimeoutIfDue();
                 Thread.sleep(poll.toMillis());
             }
-            if (System.nanoTime() > deadline) throw new IllegalStateException("game " + gameId + " did not end within " + timeout);
+            if (System.nanoTime() > deadline) {
+                GameView g = game.game(gameId);
+                throw new IllegalStateException("game " + gameId + " did not end within " + timeout + ": it stands at " + g.phase()
+                        + " level " + g.level() + " index " + g.index() + ", claimer moved " + g.claimerMoved()
+                        + ", challenger moved " + g.challengerMoved());
+            }
         }
     }
 

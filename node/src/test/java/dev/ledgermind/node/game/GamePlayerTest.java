@@ -119,8 +119,8 @@ class GamePlayerTest {
         GamePlayer challenger = new GamePlayer(game.as(cred(2)), id, false, challengerSide);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
-            Future<Boolean> a = pool.submit(() -> claimer.playToEnd(Duration.ofMinutes(5), Duration.ofMillis(50)));
-            Future<Boolean> b = pool.submit(() -> challenger.playToEnd(Duration.ofMinutes(5), Duration.ofMillis(50)));
+            Future<Boolean> a = pool.submit(() -> claimer.playToEnd(Duration.ofSeconds(Long.getLong("game.timeout.s", 120)), Duration.ofMillis(50)));
+            Future<Boolean> b = pool.submit(() -> challenger.playToEnd(Duration.ofSeconds(Long.getLong("game.timeout.s", 120)), Duration.ofMillis(50)));
             boolean claimerWon = a.get();
             assertEquals(claimerWon, b.get(), "both players read the same verdict");
             assertEquals(!faultyClaimer, claimerWon, "the faulty party loses");
