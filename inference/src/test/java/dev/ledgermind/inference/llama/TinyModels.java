@@ -40,6 +40,19 @@ public final class TinyModels {
         return path(family, mix, "tiny");
     }
 
+    /** The model of {@code family} in an explicit shape, weight type and seed (the step program's random models). */
+    public static Path path(String family, SyntheticModel.Shape s, GgmlType type, long seed) {
+        return CACHE.computeIfAbsent(family + "-" + s + "-" + type + "-" + seed, k -> {
+            Path p = DIR.resolve(family + "-" + type + "-" + seed + "-" + Integer.toHexString(k.hashCode()) + ".gguf");
+            try {
+                SyntheticModel.write(p, family, s, type, seed);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return p;
+        });
+    }
+
     /** The model of {@code family}, {@code mix} and shape {@code shape} ({@link SyntheticModel#shape}), seed 7. */
     public static Path path(String family, QuantMix mix, String shape) {
         return CACHE.computeIfAbsent(family + "-" + mix.label() + "-" + shape, k -> {

@@ -3,52 +3,24 @@ package dev.ledgermind.inference.step;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.inference.llama.SyntheticModel;
+import dev.ledgermind.inference.llama.TinyModels;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 
 /** Small synthetic models for the step program's tests, written once per JVM into a temp directory. */
 final class StepModels {
     /** The committed vectors' model shape: dim 64, 2 layers, 2 heads of 32 (GQA 2:1), FFN 96, vocab 320, context 16. */
     static final SyntheticModel.Shape VECTORS = new SyntheticModel.Shape(64, 2, 2, 1, 96, 320, 16, false);
 
-    private static final Path DIR;
-    private static final ConcurrentHashMap<String, Path> CACHE = new ConcurrentHashMap<>();
-
-    static {
-        try {
-            DIR = Files.createTempDirectory("ledgermind-step-models");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try (var s = Files.list(DIR)) {
-                s.forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // best effort
-            }
-            DIR.toFile().delete();
-        }));
-    }
-
     private StepModels() {
     }
 
+    /** Written once per JVM by {@link TinyModels} (its temp directory, deleted on exit). */
     static Path path(String family, SyntheticModel.Shape s, GgmlType type, long seed) {
-        String key = family + "-" + s + "-" + type + "-" + seed;
-        return CACHE.computeIfAbsent(key, k -> {
-            Path p = DIR.resolve(family + "-" + type + "-" + seed + "-" + Integer.toHexString(k.hashCode()) + ".gguf");
-            try {
-                SyntheticModel.write(p, family, s, type, seed);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return p;
-        });
+        return TinyModels.path(family, s, type, seed);
     }
 
     static LlamaModel load(String family, SyntheticModel.Shape s, GgmlType type, long seed) {
