@@ -93,6 +93,11 @@ public final class DisputeGameClient {
         }
     }
 
+    /** Attaches to the game at {@code address} through an existing sender (a reader needs no key of its own). */
+    public static DisputeGameClient at(Web3j web3j, String address, TransactionSender sender, long fromBlock) {
+        return new DisputeGameClient(web3j, sender, address, fromBlock);
+    }
+
     /** The same game, signing as another account. */
     public DisputeGameClient as(Credentials credentials) {
         return new DisputeGameClient(web3j, new TransactionSender(web3j, credentials, sender.chainId()), address, fromBlock);
@@ -215,12 +220,64 @@ public final class DisputeGameClient {
         return Optional.empty();
     }
 
+    // ---------------------------------------------------------------- the game's record
+
+    /** What game {@code gameId} did so far, from all of its events (one eth_getLogs): see {@link GameRecord}. */
+    public GameRecord record(BigInteger gameId) {
+        String advanced = EventEncoder.encode(DisputeGame.ADVANCED_EVENT);
+        String opFound = EventEncoder.encode(DisputeGame.OPFOUND_EVENT);
+        String elementFound = EventEncoder.encode(DisputeGame.ELEMENTFOUND_EVENT);
+        String stepChecked = EventEncoder.encode(DisputeGame.STEPCHECKED_EVENT);
+        String ended = EventEncoder.encode(DisputeGame.GAMEENDED_EVENT);
+        String started = EventEncoder.encode(DisputeGame.GAMESTARTED_EVENT);
+        String startTx = null; // start places the game at its first level (an Advanced event that is no round)
+        List<String> moveEvents = List.of(EventEncoder.encode(DisputeGame.BISECTED_EVENT),
+                EventEncoder.encode(DisputeGame.LEAFREVEALED_EVENT), EventEncoder.encode(DisputeGame.CHUNKREVEALED_EVENT),
+                EventEncoder.encode(DisputeGame.STATESPOSTED_EVENT), stepChecked);
+        int levels = 0;
+        List<String> moveTxs = new ArrayList<>();
+        List<String> txs = new ArrayList<>();
+        GameRecord.Found found = null;
+        GameRecord.Element element = null;
+        GameRecord.Step step = null;
+        String reason = null;
+        boolean claimerWins = false;
+        for (Log log : logs(null, gameId)) {
+            String topic = log.getTopics().getFirst();
+            if (!txs.contains(log.getTransactionHash())) txs.add(log.getTransactionHash());
+            if (moveEvents.contains(topic) && !moveTxs.contains(log.getTransactionHash())) moveTxs.add(log.getTransactionHash());
+            if (topic.equals(started)) {
+                startTx = log.getTransactionHash();
+            } else if (topic.equals(advanced)) {
+                if (!log.getTransactionHash().equals(startTx)) levels++;
+            } else if (topic.equals(opFound)) {
+                var e = DisputeGame.getOpFoundEventFromLog(log);
+                found = new GameRecord.Found(e.leaf.longValueExact(), e.position.longValueExact(), e.layer.longValueExact(),
+                        e.op.intValueExact());
+            } else if (topic.equals(elementFound)) {
+                var e = DisputeGame.getElementFoundEventFromLog(log);
+                element = new GameRecord.Element(e.element.longValueExact(), e.claimerValue.intValue(), e.challengerValue.intValue());
+            } else if (topic.equals(stepChecked)) {
+                var e = DisputeGame.getStepCheckedEventFromLog(log);
+                step = new GameRecord.Step(e.op.intValueExact(), e.element.longValueExact(), e.chunk.longValueExact(),
+                        e.claimerMatches, e.challengerMatches);
+            } else if (topic.equals(ended)) {
+                var e = DisputeGame.getGameEndedEventFromLog(log);
+                reason = GameRecord.reason(e.reason.intValueExact());
+                claimerWins = e.claimerWins;
+            }
+        }
+        return new GameRecord(gameId, reason != null, claimerWins, reason, levels, moveTxs.size(), List.copyOf(txs),
+                found, element, step);
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private List<Log> logs(org.web3j.abi.datatypes.Event event, BigInteger gameId) {
         EthFilter f = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(fromBlock)),
                 DefaultBlockParameterName.LATEST, address);
-        f.addSingleTopic(EventEncoder.encode(event));
+        if (event == null) f.addNullTopic(); // every event of the game
+        else f.addSingleTopic(EventEncoder.encode(event));
         f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(gameId, 64));
         try {
             EthLog r = web3j.ethGetLogs(f).send();

@@ -21,6 +21,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -171,5 +172,18 @@ class DisputeGameClientTest {
         assertTrue(market.lastClaimerWins().send(), "the market was told");
         assertEquals(BigInteger.valueOf(42), market.lastTask().send());
         assertEquals(BigInteger.ONE, market.calls().send());
+
+        // the game's record, from its events: one level completed (the trace's), three moves (the two descents
+        // and the claimer's reveal), five transactions with the start and the timeout, no leaf found
+        GameRecord rec = stranger.record(id);
+        assertTrue(rec.ended());
+        assertTrue(rec.claimerWins());
+        assertEquals("timeout", rec.reason());
+        assertEquals(1, rec.levels());
+        assertEquals(3, rec.moves());
+        assertEquals(5, rec.transactions().size());
+        assertNull(rec.found(), "the op is found once both reveal the leaf");
+        assertNull(rec.element());
+        assertNull(rec.step());
     }
 }

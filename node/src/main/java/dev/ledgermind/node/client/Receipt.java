@@ -1,5 +1,7 @@
 package dev.ledgermind.node.client;
 
+import dev.ledgermind.chain.game.GameRecord;
+
 import java.math.BigInteger;
 import java.util.List;
 
@@ -16,6 +18,8 @@ import java.util.List;
  * @param mode          how the task was settled; {@link VerificationMode#trustAssumption} says what it rests on
  * @param trust         the trust assumption in words, with this task's own parameters (an optimistic task's window)
  * @param steps         the optimistic mode's audit and challenge steps, in chain order (empty for other modes)
+ * @param games         the dispute games of the task's challenges, as their events record them (rounds, the first
+ *                      differing op and element, the one-step verdict); empty when none was played
  */
 public record Receipt(
         BigInteger taskId,
@@ -35,7 +39,8 @@ public record Receipt(
         String modelHash,
         VerificationMode mode,
         String trust,
-        List<String> steps) {
+        List<String> steps,
+        List<GameRecord> games) {
 
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,

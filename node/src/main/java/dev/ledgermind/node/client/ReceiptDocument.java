@@ -25,6 +25,7 @@ public final class ReceiptDocument {
         doc.put("mode", r.mode().label());
         doc.put("trustAssumption", r.trust());
         if (!r.steps().isEmpty()) doc.put("optimisticSteps", r.steps());
+        if (!r.games().isEmpty()) doc.put("games", r.games().stream().map(GameWords::document).toList());
         if (input != null) doc.put("answer", TaskOutput.describe(input, r.output()));
         doc.put("k", r.k());
         doc.put("feeWei", r.feeWei().toString());

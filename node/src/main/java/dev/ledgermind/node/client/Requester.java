@@ -10,6 +10,8 @@ import dev.ledgermind.chain.TaskRequest;
 import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.events.ChainEvents;
 import dev.ledgermind.chain.events.TaskEvent;
+import dev.ledgermind.chain.game.DisputeGameClient;
+import dev.ledgermind.chain.game.GameRecord;
 import dev.ledgermind.node.task.TaskInput;
 import org.web3j.crypto.Hash;
 import org.web3j.utils.Numeric;
@@ -131,6 +133,7 @@ public final class Requester {
         List<Long> nodes = new ArrayList<>();
         List<String> optimisticSteps = new ArrayList<>(); // the optimistic mode's audit and challenge, in order
         long[] auditor = {0};
+        List<GameRecord> games = new ArrayList<>(); // the dispute games of its challenges, as their events tell
         for (TaskEvent e : log) {
             String kind = null;
             Long agent = null;
@@ -206,7 +209,10 @@ public final class Requester {
                     agent = c.agentId();
                 }
                 case TaskEvent.GameResolved g -> {
-                    optimisticSteps.add("game " + g.gameId() + ": claim " + (g.claimerWins() ? "upheld" : "overturned"));
+                    GameRecord game = gameRecord(BigInteger.valueOf(g.gameId()));
+                    games.add(game);
+                    optimisticSteps.add("game " + g.gameId() + ": claim " + (g.claimerWins() ? "upheld" : "overturned")
+                            + " (" + GameWords.summary(game) + ")");
                     kind = "game";
                 }
             }
@@ -240,7 +246,14 @@ public final class Requester {
                 accepted ? Numeric.toHexString(finalized.traceRoot()) : null, output, submitted.k(), submitted.fee(),
                 finalized == null ? BigInteger.ZERO : finalized.rewardPerNode(),
                 finalized == null ? BigInteger.ZERO : finalized.refund(), verdicts, List.copyOf(txs.values()),
-                modelHash, VerificationMode.ofCode(submitted.mode()), trustAssumption(submitted), List.copyOf(optimisticSteps));
+                modelHash, VerificationMode.ofCode(submitted.mode()), trustAssumption(submitted), List.copyOf(optimisticSteps),
+                List.copyOf(games));
+    }
+
+    /** Game {@code gameId} of this deployment's dispute game, read from its events. */
+    private GameRecord gameRecord(BigInteger gameId) {
+        String game = new dev.ledgermind.chain.OptimisticTasks(chain).terms().disputeGame();
+        return DisputeGameClient.at(chain.web3j(), game, chain.sender(), chain.deployment().deployBlock()).record(gameId);
     }
 
     /** The trust assumption of this task, in words, with its own parameters (the challenge window of an optimistic task). */
