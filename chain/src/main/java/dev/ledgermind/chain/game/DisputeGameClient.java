@@ -135,6 +135,27 @@ public final class DisputeGameClient {
         return address;
     }
 
+    /**
+     * The same game and signer, reading events from {@code block} on (a game's events all follow its start: a player
+     * that knows the block of its game's ClaimChallenged scans only from there).
+     */
+    public DisputeGameClient fromBlock(long block) {
+        return new DisputeGameClient(web3j, sender, address, block);
+    }
+
+    /** The latest block's timestamp: the clock the game's deadlines are on (unix seconds). */
+    public long chainTime() {
+        try {
+            var b = web3j.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send();
+            if (b.hasError() || b.getBlock() == null) {
+                throw new ChainException(NAME + ": cannot read the latest block" + (b.hasError() ? ": " + b.getError().getMessage() : ""));
+            }
+            return b.getBlock().getTimestamp().longValueExact();
+        } catch (IOException e) {
+            throw new ChainException(NAME + ": cannot read the latest block: " + e.getMessage(), e);
+        }
+    }
+
     public TransactionSender sender() {
         return sender;
     }
