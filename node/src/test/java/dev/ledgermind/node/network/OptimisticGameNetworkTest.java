@@ -56,7 +56,8 @@ import static org.junit.jupiter.api.Assertions.*;
  *       after it computed honestly) is challenged by the watcher, loses the game at exactly that op and element, and
  *       is slashed its claim bond;</li>
  *   <li>a false challenger (an honest claim attacked with a one-step-wrong trace) loses its game at its own step;</li>
- *   <li>a claimer that stops answering (its process killed by PID mid-game) loses on time.</li>
+ *   <li>a claimer that stops answering (its process killed by PID mid-game) loses on time;</li>
+ *   <li>a challenger killed mid-game and restarted resumes from its store (the game id) and still wins at the step.</li>
  * </ol>
  * The fifth case of issue 12, an audited validator that copies the claim, is OptimisticNodesTest's
  * {@code anAuditedValidatorThatCopiesTheClaimIsCaughtAndSlashed} (in-process nodes, same flag).
@@ -258,5 +259,39 @@ class OptimisticGameNetworkTest {
         assertTrue(net.deployer().stakeOf(liar.agentId()).bonded().compareTo(before.subtract(OptimisticParams.defaults().claimBond())) <= 0,
                 "the silent claimer lost its claim bond");
         figures("claimer killed mid-game (timeout)", gameId.longValueExact());
+    }
+
+    @Test
+    @Order(5)
+    void aChallengerKilledMidGameRestartsFromItsStoreAndStillWins() throws Exception {
+        LocalNetwork.Node liar = net.restartAs(2, Dishonesty.ONE_STEP_WRONG);
+        var t = submitUntil(w -> w == liar.agentId());
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (mode.state(t.taskId()).stage() != OptimisticTasks.Stage.CHALLENGED) {
+            assertTrue(System.nanoTime() < deadline, "the one-step-wrong claim was never challenged");
+            Thread.sleep(200);
+        }
+        var st = mode.state(t.taskId());
+        BigInteger gameId = BigInteger.valueOf(st.gameId());
+        LocalNetwork.Node challenger = net.nodes().stream().filter(n -> n.agentId() == st.challenger()).findFirst().orElseThrow();
+        // let the game get under way, then SIGKILL the challenger and start it again: it finds the game in its store
+        while (games.game(gameId).phase() == GamePhase.TRACE && games.game(gameId).level() > 0
+                && !games.game(gameId).challengerMoved()) {
+            assertTrue(System.nanoTime() < deadline, "the challenger never made its first move");
+            Thread.sleep(100);
+        }
+        challenger.process().kill();
+        GameView mid = games.game(gameId);
+        assertNotEquals(GamePhase.RESOLVED, mid.phase(), "the game is not over when the challenger dies");
+        net.restart(challenger);
+        Receipt r = await(t.taskId());
+        GameView g = games.game(gameId);
+        assertFalse(g.claimerWon(), "the restarted challenger still won");
+        assertFalse(r.accepted());
+        StepFault fault = Dishonesty.workerFault(g.positions(), g.layers());
+        assertEquals(fault.op().ordinal(), g.op(), "it won at the faulty op, not on time");
+        assertEquals(fault.element(), g.element());
+        System.out.println("restart: the challenger was killed at " + mid.phase() + " level " + mid.level());
+        figures("challenger killed and restarted mid-game", gameId.longValueExact());
     }
 }
