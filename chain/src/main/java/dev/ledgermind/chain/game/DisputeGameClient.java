@@ -135,14 +135,6 @@ public final class DisputeGameClient {
         return address;
     }
 
-    /**
-     * The same game and signer, reading events from {@code block} on (a game's events all follow its start: a player
-     * that knows the block of its game's ClaimChallenged scans only from there).
-     */
-    public DisputeGameClient fromBlock(long block) {
-        return new DisputeGameClient(web3j, sender, address, block);
-    }
-
     /** The latest block's timestamp: the clock the game's deadlines are on (unix seconds). */
     public long chainTime() {
         try {
