@@ -94,27 +94,48 @@ public final class LedgermindContracts {
     // ------------------------------------------------------------------ deployment
 
     /**
-     * Deploys and wires all contracts from {@code deployer}; returns a facade acting as the deployer.
-     * {@link #deployReceipts()} holds each deployment's receipt (for gas figures).
+     * Deploys and wires all contracts from {@code deployer}, the real dispute game included
+     * ({@link dev.ledgermind.chain.game.DisputeGameClient#gameDeployer()}: StepReferee, OneStep, DisputeGame);
+     * returns a facade acting as the deployer. {@link #deployReceipts()} holds each deployment's receipt (for gas
+     * figures).
      */
     public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p) {
+        return deploy(web3j, deployer, p, dev.ledgermind.chain.game.DisputeGameClient.gameDeployer());
+    }
+
+    /** {@link #deploy(Web3j, Credentials, DeployParams)} without a dispute game (challenges revert GameUnavailable). */
+    public static LedgermindContracts deployWithoutGame(Web3j web3j, Credentials deployer, DeployParams p) {
         return deploy(web3j, deployer, p, null);
     }
 
     /**
      * Deploys the dispute game the optimistic mode starts its games in, for the market at {@code market} (its
      * future address: the game trusts exactly that market), from the deploying account; returns its address.
+     *
+     * <p>The market's address is predicted from the deployer's nonce, so {@link #deploy(Web3j, org.web3j.tx.TransactionManager,
+     * ContractGasProvider, String)} must send exactly one transaction (the game itself). Whatever the game needs
+     * that does not depend on the market (its referee, its one-step verifier) goes in {@link #prepare}, which runs
+     * before the nonce is read and may send any number of transactions. A deployer that breaks the rule is caught:
+     * the market would land elsewhere than predicted, and {@code deploy} fails naming both addresses.
      */
     @FunctionalInterface
     public interface GameDeployer {
+        /** Deploys what the game needs before the market's address is predicted (any number of transactions). */
+        default void prepare(Web3j web3j, org.web3j.tx.TransactionManager tm, ContractGasProvider gas,
+                             Map<String, TransactionReceipt> receipts) throws Exception {
+        }
+
+        /** Deploys the game for {@code market} in exactly one transaction; returns its address. */
         String deploy(Web3j web3j, org.web3j.tx.TransactionManager tm, ContractGasProvider gas, String market) throws Exception;
     }
 
     /**
-     * {@link #deploy(Web3j, Credentials, DeployParams)} with a dispute game ({@code game} null: none, so the
+     * {@link #deploy(Web3j, Credentials, DeployParams)} with a given dispute game ({@code game} null: none, so the
      * optimistic mode refuses challenges with GameUnavailable and rests on its audits alone). The order, from one
-     * account: the four registries, the game, the optimistic mode (OptimisticSettlement, with the market's
-     * configuration), then the market; the registries and the game are given the market's predicted address.
+     * account: the game's preparation ({@link GameDeployer#prepare}), then, from the nonce the market's address is
+     * predicted with: the four registries, the game (one transaction), the optimistic mode (OptimisticSettlement,
+     * with the market's configuration), the BatchSettlement, then the market; the registries and the game are given
+     * the market's predicted address.
      */
     public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p, GameDeployer game) {
         long chainId = chainId(web3j);
@@ -123,9 +144,10 @@ public final class LedgermindContracts {
         Map<String, TransactionReceipt> receipts = new LinkedHashMap<>();
         try {
             long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
+            if (game != null) game.prepare(web3j, tm, DEPLOY_GAS, receipts);
             // The registries hold the market's address as an immutable, but the market is deployed last
             // (it needs theirs, and its BatchSettlement's): it is the deployer's CREATE address at the sixth
-            // nonce from here.
+            // (seventh with a game) nonce from here.
             BigInteger nonce = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
                     .send().getTransactionCount();
             // registries (4), the game (0 or 1), the optimistic mode (1), the BatchSettlement (1), then the market
@@ -146,7 +168,15 @@ public final class LedgermindContracts {
             String treasury = p.treasury() != null ? p.treasury() : deployer.getAddress();
             String gameAddress = "0x0000000000000000000000000000000000000000";
             if (game != null) {
+                BigInteger before = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
+                        .send().getTransactionCount();
                 gameAddress = game.deploy(web3j, tm, DEPLOY_GAS, predictedMarket);
+                BigInteger after = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
+                        .send().getTransactionCount();
+                if (!after.equals(before.add(BigInteger.ONE))) {
+                    throw new ChainException("the game deployer sent " + after.subtract(before) + " transactions, expected exactly 1"
+                            + " (the market's address is predicted from the nonce: deploy the game's dependencies in prepare())");
+                }
             }
             TaskMarket.Config config = marketConfig(p, agents.getContractAddress(), models.getContractAddress(),
                     reputation.getContractAddress(), validation.getContractAddress(), treasury);

@@ -42,4 +42,10 @@ public record OptimisticParams(int defaultAuditBps, int minAuditBps, long defaul
         return new OptimisticParams(bps, Math.min(minAuditBps, bps), defaultWindow, minWindow, maxWindow, claimBond, challengeBond,
                 auditSlash, auditShareBps, gameClock, gameTimeout);
     }
+
+    /** The same parameters with {@code seconds} on each party's chess clock in a dispute game. */
+    public OptimisticParams withGameClock(long seconds) {
+        return new OptimisticParams(defaultAuditBps, minAuditBps, defaultWindow, minWindow, maxWindow, claimBond, challengeBond,
+                auditSlash, auditShareBps, seconds, gameTimeout);
+    }
 }

@@ -83,6 +83,39 @@ public final class DisputeGameClient {
         }
     }
 
+    /**
+     * The real game for {@link dev.ledgermind.chain.LedgermindContracts#deploy}: StepReferee and OneStep (which do
+     * not depend on the market) in {@code prepare}, before the market's address is predicted, then the DisputeGame
+     * for the predicted market in one transaction. Each deployment's receipt goes into the deployment's receipts.
+     * One instance serves one deployment.
+     */
+    public static dev.ledgermind.chain.LedgermindContracts.GameDeployer gameDeployer() {
+        return new dev.ledgermind.chain.LedgermindContracts.GameDeployer() {
+            private String oneStep;
+            private java.util.Map<String, TransactionReceipt> receipts;
+
+            @Override
+            public void prepare(Web3j web3j, org.web3j.tx.TransactionManager tm, ContractGasProvider gas,
+                                java.util.Map<String, TransactionReceipt> receipts) throws Exception {
+                StepReferee referee = StepReferee.deploy(web3j, tm, gas).send();
+                receipts.put("StepReferee", referee.getTransactionReceipt().orElseThrow());
+                OneStep verifier = OneStep.deploy(web3j, tm, gas, referee.getContractAddress()).send();
+                receipts.put("OneStep", verifier.getTransactionReceipt().orElseThrow());
+                this.oneStep = verifier.getContractAddress();
+                this.receipts = receipts;
+            }
+
+            @Override
+            public String deploy(Web3j web3j, org.web3j.tx.TransactionManager tm, ContractGasProvider gas, String market)
+                    throws Exception {
+                if (oneStep == null) throw new IllegalStateException("the game's verifier was not deployed (prepare() did not run)");
+                DisputeGame game = DisputeGame.deploy(web3j, tm, gas, market, oneStep).send();
+                receipts.put("DisputeGame", game.getTransactionReceipt().orElseThrow());
+                return game.getContractAddress();
+            }
+        };
+    }
+
     /** Attaches to the game at {@code address}, signing as {@code credentials}; events are read from {@code fromBlock}. */
     public static DisputeGameClient at(Web3j web3j, String address, Credentials credentials, long fromBlock) {
         try {
@@ -105,6 +138,19 @@ public final class DisputeGameClient {
 
     public String address() {
         return address;
+    }
+
+    /** The latest block's timestamp: the clock the game's deadlines are on (unix seconds). */
+    public long chainTime() {
+        try {
+            var b = web3j.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send();
+            if (b.hasError() || b.getBlock() == null) {
+                throw new ChainException(NAME + ": cannot read the latest block" + (b.hasError() ? ": " + b.getError().getMessage() : ""));
+            }
+            return b.getBlock().getTimestamp().longValueExact();
+        } catch (IOException e) {
+            throw new ChainException(NAME + ": cannot read the latest block: " + e.getMessage(), e);
+        }
     }
 
     public TransactionSender sender() {

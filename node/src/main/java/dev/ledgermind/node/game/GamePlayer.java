@@ -87,6 +87,17 @@ public final class GamePlayer {
         }
     }
 
+    /**
+     * One turn of a node's loop: this party's move if one is due, else the other party's timeout once its clock ran
+     * out (on the chain's clock: block timestamps). Returns the game's outcome once it is resolved.
+     */
+    public Optional<Boolean> advance() {
+        Optional<Boolean> done = outcome();
+        if (done.isPresent()) return done;
+        if (!move()) claimTimeoutIfDue();
+        return outcome();
+    }
+
     /** Moves until the game is resolved; returns whether the claimer won. Also claims a timeout the other party let run out. */
     public boolean playToEnd(Duration timeout, Duration poll) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -106,15 +117,16 @@ public final class GamePlayer {
         }
     }
 
+    /** Ends the game by the other party's timeout when its deadline has passed on the chain's clock. */
     private void claimTimeoutIfDue() {
         GameView g = game.game(gameId);
-        if (g.phase() == GamePhase.RESOLVED) return;
+        if (g.phase() == GamePhase.RESOLVED || g.phase() == GamePhase.NONE) return;
         long[] d = game.deadlines(gameId);
         long theirs = claimer ? d[1] : d[0];
-        long now = System.currentTimeMillis() / 1000;
-        if (theirs != 0 && now > theirs + 1) {
+        if (theirs != 0 && game.chainTime() > theirs) {
             try {
                 game.timeout(gameId);
+                log.info("event=game-timeout-claimed game={} against={}", gameId, claimer ? "challenger" : "claimer");
             } catch (ContractRevertedException e) {
                 log.debug("game {}: timeout refused: {}", gameId, e.getMessage());
             }

@@ -22,6 +22,7 @@ import java.util.Map;
 public final class GameWitness {
     private final LlamaModel model;
     private final int[] tokens;
+    private final int positions;
     private final StepFault fault;
     private final KernelConfig cfg;
     private final Parallel par;
@@ -32,13 +33,32 @@ public final class GameWitness {
     private byte[] spec;
 
     /**
-     * @param tokens the claimed sequence the trace covers (prompt, then the claimed output but its last token)
+     * A witness whose trace covers every token of {@code tokens} (the game's tokens hash is theirs).
+     *
      * @param fault  null for an honest party
      */
     public GameWitness(LlamaModel model, int[] tokens, StepFault fault, KernelConfig cfg, Parallel par) {
-        if (tokens.length == 0) throw new IllegalArgumentException("a game needs at least one position");
+        this(model, tokens, tokens.length, fault, cfg, par, null);
+    }
+
+    /**
+     * The witness of an optimistic claim: {@code tokens} is the whole claimed sequence (prompt, then every output
+     * token: what the claim's tokensHash covers and what a layer-0 step opens), of which the trace covers the first
+     * {@code positions} (the claim's positions: the last output token is never run).
+     *
+     * @param fault   null for an honest party
+     * @param weights the model's weights commitment when the caller has it (null: computed on first use)
+     */
+    public GameWitness(LlamaModel model, int[] tokens, int positions, StepFault fault, KernelConfig cfg, Parallel par,
+                       WeightsCommitment weights) {
+        if (positions <= 0) throw new IllegalArgumentException("a game needs at least one position");
+        if (positions > tokens.length) {
+            throw new IllegalArgumentException("a trace of " + positions + " positions over a sequence of " + tokens.length + " tokens");
+        }
         this.model = model;
         this.tokens = tokens.clone();
+        this.positions = positions;
+        this.weights = weights;
         this.fault = fault;
         this.cfg = cfg;
         this.par = par;
@@ -49,6 +69,12 @@ public final class GameWitness {
         return model;
     }
 
+    /** Positions the trace covers (a prefix of {@link #tokens()}). */
+    public int positions() {
+        return positions;
+    }
+
+    /** The whole claimed sequence (the tokens hash's preimage). */
     public int[] tokens() {
         return tokens.clone();
     }
@@ -58,7 +84,7 @@ public final class GameWitness {
     }
 
     public synchronized TraceCommitment trace() {
-        if (trace == null) trace = TraceCommitment.of(model, tokens, fault, cfg, par);
+        if (trace == null) trace = TraceCommitment.of(model, java.util.Arrays.copyOf(tokens, positions), fault, cfg, par);
         return trace;
     }
 

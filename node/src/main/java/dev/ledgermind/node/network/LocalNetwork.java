@@ -7,6 +7,7 @@ import dev.ledgermind.chain.AnvilControl;
 import dev.ledgermind.chain.DeployParams;
 import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.ModelSpec;
+import dev.ledgermind.chain.OptimisticParams;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.devnet.Devnet;
@@ -51,7 +52,21 @@ public final class LocalNetwork implements AutoCloseable {
      */
     public record Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
                           long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout,
-                          boolean rpcProxies) {
+                          boolean rpcProxies, OptimisticParams optimistic, java.util.Set<Integer> validators) {
+        /**
+         * {@code optimistic} null: the optimistic mode's defaults; {@code validators}: the nodes run with
+         * {@code role: validator} (watchers that replay every optimistic claim and challenge wrong ones).
+         */
+        public Options {
+            validators = validators == null ? java.util.Set.of() : java.util.Set.copyOf(validators);
+        }
+
+        public Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
+                       long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout, boolean rpcProxies) {
+            this(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout,
+                    rpcProxies, null, null);
+        }
+
         public Options(int nodes, int dishonestNode, Dishonesty dishonesty, int blockTimeSeconds,
                        long commitWindowSeconds, long revealWindowSeconds, Path dir, Duration startTimeout) {
             this(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, false);
@@ -63,23 +78,39 @@ public final class LocalNetwork implements AutoCloseable {
 
         public Options withRpcProxies() {
             return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir,
-                    startTimeout, true);
+                    startTimeout, true, optimistic, validators);
         }
 
         public Options withNodes(int n) {
-            return new Options(n, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
+            return new Options(n, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout,
+                    rpcProxies, optimistic, validators);
         }
 
         public Options withDishonest(int node, Dishonesty how) {
-            return new Options(nodes, node, how, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
+            return new Options(nodes, node, how, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies,
+                    optimistic, validators);
         }
 
         public Options withBlockTime(int seconds) {
-            return new Options(nodes, dishonestNode, dishonesty, seconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout, rpcProxies);
+            return new Options(nodes, dishonestNode, dishonesty, seconds, commitWindowSeconds, revealWindowSeconds, dir, startTimeout,
+                    rpcProxies, optimistic, validators);
         }
 
         public Options withWindows(long commit, long reveal) {
-            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commit, reveal, dir, startTimeout, rpcProxies);
+            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commit, reveal, dir, startTimeout, rpcProxies,
+                    optimistic, validators);
+        }
+
+        /** The optimistic mode's deployment parameters (challenge window, game clock, bonds). */
+        public Options withOptimistic(OptimisticParams o) {
+            return new Options(nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir,
+                    startTimeout, rpcProxies, o, validators);
+        }
+
+        /** Nodes that run as validators (watchers of every optimistic claim). */
+        public Options withValidators(java.util.Set<Integer> nodes) {
+            return new Options(this.nodes, dishonestNode, dishonesty, blockTimeSeconds, commitWindowSeconds, revealWindowSeconds, dir,
+                    startTimeout, rpcProxies, optimistic, nodes);
         }
     }
 
@@ -123,22 +154,27 @@ public final class LocalNetwork implements AutoCloseable {
                     + (o.blockTimeSeconds() > 0 ? ", a block every " + o.blockTimeSeconds() + " s)" : ")"));
             Web3j web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
             LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().getFirst().credentials(),
-                    DeployParams.defaults().withWindows(o.commitWindowSeconds(), o.revealWindowSeconds()));
+                    DeployParams.defaults().withWindows(o.commitWindowSeconds(), o.revealWindowSeconds())
+                            .withOptimistic(o.optimistic() != null ? o.optimistic() : OptimisticParams.defaults()));
             Path deploymentFile = o.dir().resolve("deployment.json");
             deployer.deployment().write(deploymentFile);
             say.accept("contracts: TaskMarket " + deployer.deployment().taskMarket() + ", AgentRegistry "
-                    + deployer.deployment().agentRegistry() + " (addresses in " + deploymentFile + ")");
+                    + deployer.deployment().agentRegistry() + ", DisputeGame "
+                    + new dev.ledgermind.chain.OptimisticTasks(deployer).terms().disputeGame() + " (addresses in " + deploymentFile + ")");
             Map<String, Integer> modelIds = new LinkedHashMap<>();
             List<ModelIdentity> identities = runner.models();
             for (int i = 0; i < identities.size(); i++) {
                 ModelIdentity m = identities.get(i);
-                // a decoder's trace can be claimed and audited: it also serves the optimistic mode
-                boolean decoder = i < models.size() && models.get(i).endsWith(".gguf");
+                // a decoder whose steps the dispute game can re-execute (F32, Q8_0) also serves the optimistic mode:
+                // it is registered with its weights commitment and step spec, which the game checks steps against
+                // (a model the game cannot play would leave a disputed claim to the clocks)
                 int id = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(),
-                        m.name(), decoder ? ModelSpec.MODE_REPLICATED | ModelSpec.MODE_OPTIMISTIC : ModelSpec.MODE_REPLICATED));
+                        m.name(), m.gamePlayable() ? ModelSpec.MODE_REPLICATED | ModelSpec.MODE_OPTIMISTIC : ModelSpec.MODE_REPLICATED));
                 modelIds.put(m.name(), id);
-                say.accept("model: " + m.name() + " registered as model " + id + " (weights keccak "
-                        + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18) + "...)");
+                say.accept("model: " + m.name() + " registered as model " + id + (m.gamePlayable()
+                        ? " (weights commitment " + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18)
+                                + "..., step spec " + org.web3j.utils.Numeric.toHexString(m.architectureHash()).substring(0, 18) + "...; replicated and optimistic)"
+                        : " (weights keccak " + org.web3j.utils.Numeric.toHexString(m.weightsHash()).substring(0, 18) + "...)"));
             }
             net = new LocalNetwork(devnet, web3, deployer, deploymentFile, modelIds, o);
             net.startNodes(models, say);
@@ -195,6 +231,7 @@ public final class LocalNetwork implements AutoCloseable {
         c.put("metricsPort", 0);
         c.put("pollMillis", 200);
         c.put("dishonesty", how.name().toLowerCase().replace('_', '-'));
+        c.put("role", options.validators().contains(i) ? "validator" : "worker");
         Path file = options.dir().resolve("node-" + i + ".json");
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

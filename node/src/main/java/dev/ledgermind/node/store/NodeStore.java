@@ -80,6 +80,11 @@ public final class NodeStore implements AutoCloseable {
                           tokens_hash BLOB, positions INTEGER, leaf_count INTEGER, lane INTEGER,
                           tx TEXT, outcome TEXT, error TEXT, updated_at INTEGER NOT NULL,
                           PRIMARY KEY (task_id, role))""");
+                // the dispute games this node plays (GameRecord)
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS game (
+                          game_id INTEGER PRIMARY KEY, task_id TEXT NOT NULL, claimer INTEGER NOT NULL,
+                          start_block INTEGER NOT NULL, claimer_won INTEGER, updated_at INTEGER NOT NULL)""");
             }
             db.setAutoCommit(true);
             return new NodeStore(db, file);
@@ -419,6 +424,50 @@ public final class NodeStore implements AutoCloseable {
             while (rs.next()) out.add(readOptimistic(rs));
         } catch (SQLException e) {
             throw fail("list optimistic tasks", e);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ dispute games
+
+    /** Records a game this node plays; nothing if known. True if it was new. */
+    public synchronized boolean recordGame(long gameId, BigInteger taskId, boolean claimer, long startBlock) {
+        try (PreparedStatement ps = db.prepareStatement("INSERT INTO game (game_id, task_id, claimer, start_block, updated_at)"
+                + " VALUES (?, ?, ?, ?, ?) ON CONFLICT(game_id) DO NOTHING")) {
+            ps.setLong(1, gameId);
+            ps.setString(2, taskId.toString());
+            ps.setInt(3, claimer ? 1 : 0);
+            ps.setLong(4, startBlock);
+            ps.setLong(5, System.currentTimeMillis());
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("record game " + gameId + " of task " + taskId, e);
+        }
+    }
+
+    /** Stores a game's verdict; true the first time. */
+    public synchronized boolean resolveGame(long gameId, boolean claimerWon) {
+        try (PreparedStatement ps = db.prepareStatement(
+                "UPDATE game SET claimer_won = ?, updated_at = ? WHERE game_id = ? AND claimer_won IS NULL")) {
+            ps.setInt(1, claimerWon ? 1 : 0);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.setLong(3, gameId);
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw fail("resolve game " + gameId, e);
+        }
+    }
+
+    /** Every game this node plays, in game order (resolved ones too). */
+    public synchronized List<GameRecord> games() {
+        List<GameRecord> out = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM game ORDER BY game_id")) {
+            while (rs.next()) {
+                out.add(new GameRecord(rs.getLong("game_id"), new BigInteger(rs.getString("task_id")), rs.getInt("claimer") == 1,
+                        rs.getLong("start_block"), rs.getObject("claimer_won") == null ? null : rs.getInt("claimer_won") == 1));
+            }
+        } catch (SQLException e) {
+            throw fail("list games", e);
         }
         return out;
     }

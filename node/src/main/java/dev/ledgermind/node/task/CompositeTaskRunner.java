@@ -43,6 +43,15 @@ public final class CompositeTaskRunner implements TaskRunner {
     }
 
     @Override
+    public DecoderTaskRunner decoder(String model) {
+        for (TaskRunner r : runners) {
+            DecoderTaskRunner d = r.decoder(model);
+            if (d != null) return d;
+        }
+        return null;
+    }
+
+    @Override
     public void warmUp() {
         runners.forEach(TaskRunner::warmUp);
     }

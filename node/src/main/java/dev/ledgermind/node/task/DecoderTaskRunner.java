@@ -6,6 +6,8 @@ import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.inference.sampling.SamplingParams;
+import dev.ledgermind.inference.step.StepModelSpec;
+import dev.ledgermind.inference.step.WeightsCommitment;
 import dev.ledgermind.inference.trace.Keccak256;
 
 import java.io.IOException;
@@ -21,9 +23,12 @@ import java.util.function.IntConsumer;
 /**
  * Runs generate tasks on a GGUF decoder with the deterministic engine. The output is
  * {@code u32le(n) || u32le(token_0) .. u32le(token_{n-1})}, exactly the preimage of the engine's result
- * hash, so {@code keccak256(output) == resultHash} as the chain checks on reveal. The model is
- * identified on chain by keccak256 of the whole GGUF file (which also carries the tokenizer) and of a
- * one-line description of its architecture.
+ * hash, so {@code keccak256(output) == resultHash} as the chain checks on reveal.
+ *
+ * <p>The model's identity on chain ({@link ModelIdentity}): when the dispute game covers its weights (F32, Q8_0),
+ * the weights commitment's root and the step model spec's hash, which are what a game checks each step's weights
+ * and shapes against, with keccak256 of the whole GGUF file (tokenizer included) as the tokenizer hash; otherwise
+ * keccak256 of the file and of a one-line description of its architecture.
  */
 public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
     private final String name;
@@ -32,6 +37,7 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
     private final Parallel parallel;
     private final ModelIdentity identity;
     private final KernelConfig config;
+    private final WeightsCommitment weights;
 
     public DecoderTaskRunner(Path gguf, KernelConfig config, int threads) {
         this.name = gguf.getFileName().toString().replaceFirst("\\.gguf$", "");
@@ -44,8 +50,39 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
         this.config = config;
         this.generator = new Generator(model, config, parallel);
         byte[] fileHash = fileHash(gguf);
-        byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + model.config()).getBytes(StandardCharsets.UTF_8));
-        this.identity = new ModelIdentity(name, fileHash, fileHash, arch);
+        if (WeightsCommitment.notCovered(model).isEmpty()) {
+            this.weights = WeightsCommitment.of(model, parallel);
+            this.identity = new ModelIdentity(name, weights.root(), fileHash, StepModelSpec.of(model, weights).hash(), true);
+        } else {
+            this.weights = null;
+            byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + model.config()).getBytes(StandardCharsets.UTF_8));
+            this.identity = new ModelIdentity(name, fileHash, fileHash, arch, false);
+        }
+    }
+
+    /** The loaded model (the dispute game's witness recomputes steps from it). */
+    public LlamaModel model() {
+        return model;
+    }
+
+    /** The kernels' configuration this runner computes with. */
+    public KernelConfig kernelConfig() {
+        return config;
+    }
+
+    /** This runner's threads. */
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    /** The weights commitment the model is registered with, or null when the game does not cover its weights. */
+    public WeightsCommitment weights() {
+        return weights;
+    }
+
+    /** The prompt's tokens as this runner's generation forms them (the claimed sequence starts with them). */
+    public int[] promptTokens(TaskInput input) {
+        return generator.promptTokens(input.prompt());
     }
 
     private static byte[] fileHash(Path file) {
@@ -113,6 +150,11 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
                 new SamplingParams(input.temperature(), 0, input.topP(), input.seed()), leaves::add);
         byte[] root = r.traceRoot() == null ? new byte[32] : r.traceRoot().bytes();
         return new Replayed(r.accepted(), r.reason(), r.resultHash(), root, leaves, r.accepted() ? null : run(input));
+    }
+
+    @Override
+    public DecoderTaskRunner decoder(String model) {
+        return name.equalsIgnoreCase(model) ? this : null;
     }
 
     /** The text of generated tokens, with this model's tokenizer. */

@@ -22,4 +22,14 @@ public record Replayed(boolean accepted, String reason, byte[] resultHash, byte[
     public byte[] ownTraceRoot() {
         return accepted ? traceRoot : honest.traceRoot();
     }
+
+    /**
+     * The trace root a dispute of the claim stands on: the replay's own trace over the <em>claimed</em> tokens, which
+     * is what a dispute game bisects (the claim's tokens hash covers those tokens, and this node can play every move
+     * of it); this node's own generation's root only when the claimed output could not be replayed at all (no trace).
+     * Equal to the claim's root when only the sampling of the claimed tokens is wrong: no game can judge that (v1).
+     */
+    public byte[] disputeRoot() {
+        return traceRoot != null && !java.util.Arrays.equals(traceRoot, new byte[32]) ? traceRoot : ownTraceRoot();
+    }
 }

@@ -33,4 +33,12 @@ public interface TaskRunner {
     default Replayed replay(TaskInput input, byte[] claimedOutput) {
         return null;
     }
+
+    /**
+     * The decoder runner serving {@code model}, whose engine a dispute game's witness recomputes steps with; null when
+     * this runner serves no such decoder.
+     */
+    default DecoderTaskRunner decoder(String model) {
+        return null;
+    }
 }

@@ -1,29 +1,70 @@
 package dev.ledgermind.node.worker;
 
+import dev.ledgermind.inference.step.StepFault;
+import dev.ledgermind.inference.step.StepOp;
+
 /**
- * How a deliberately dishonest worker misbehaves, for tests and the demo. The network must catch
- * each one: a wrong result loses the vote and is slashed; a withheld reveal is slashed as a no-show.
+ * How a deliberately dishonest node misbehaves, for tests and the demo (config {@code "dishonesty"}, CLI
+ * {@code ledgermind node run --dishonest NAME}). The network must catch each one: a wrong result loses the vote and
+ * is slashed; a withheld reveal is slashed as a no-show; in the optimistic mode a one-step-wrong claim loses its
+ * dispute game at the one step it changed, a false challenge loses its game, a copied audit is slashed.
  */
 public enum Dishonesty {
     /** Computes and reports the true result. */
     HONEST,
-    /** Reports a perturbed result: one flipped token, or one perturbed vector component. */
+    /** Reports a perturbed result: one flipped token, or one perturbed vector component (and a made-up trace root). */
     WRONG_RESULT,
     /** Commits honestly but never reveals. */
     WITHHOLD_REVEAL,
     /** Optimistic mode: audits without replaying (posts the claim's result with made-up leaves): a copier. */
     COPY_AUDIT,
-    /** Optimistic mode: challenges every claim it sees, honest ones too, with a made-up trace root. */
-    FALSE_CHALLENGE;
+    /**
+     * Optimistic mode: challenges every claim it sees, honest ones too, with the trace of {@link #challengerFault}
+     * (one element of one op changed, everything after it computed honestly), and plays the game for it: it loses at
+     * that step.
+     */
+    FALSE_CHALLENGE,
+    /**
+     * Optimistic mode: claims the honest output with the trace of {@link #workerFault} (one element of one op in one
+     * layer at one position changed, everything after it computed honestly, so only one step is wrong), and defends
+     * it in the game: it loses at exactly that op and element. (Its replicated reveals carry that trace too.)
+     */
+    ONE_STEP_WRONG;
+
+    /**
+     * The one change a {@link #ONE_STEP_WRONG} worker makes to a claim whose trace has {@code positions} positions of
+     * {@code layers} layers: element 3 of the FFN's down projection (a reduction: the game goes down to one chunk of
+     * its accumulation) at position min(1, positions - 1) in the last layer, set to 2.0f.
+     */
+    public static StepFault workerFault(int positions, int layers) {
+        return new StepFault(Math.min(1, positions - 1), layers - 1, StepOp.DOWN, 3, 0x40000000);
+    }
+
+    /**
+     * The one change a {@link #FALSE_CHALLENGE} challenger's trace has: element 5 of layer 0's output residual (an
+     * elementwise op) at the last position, set to 1.0f.
+     */
+    public static StepFault challengerFault(int positions, int layers) {
+        return new StepFault(positions - 1, 0, StepOp.X_OUT, 5, 0x3f800000);
+    }
 
     /** The runner a node with this conduct computes with: the honest one, or a {@link LyingRunner} around it. */
     public dev.ledgermind.node.task.TaskRunner decorate(dev.ledgermind.node.task.TaskRunner honest) {
-        return this == WRONG_RESULT ? new LyingRunner(honest) : honest;
+        return switch (this) {
+            case WRONG_RESULT -> new LyingRunner(honest, false);
+            case ONE_STEP_WRONG -> new LyingRunner(honest, true);
+            default -> honest;
+        };
     }
 
     /** Whether a node with this conduct reveals what it committed to. */
     public boolean reveals() {
         return this != WITHHOLD_REVEAL;
+    }
+
+    /** The name the config and the CLI use ({@code one-step-wrong}). */
+    public String label() {
+        return this == HONEST ? "none" : name().toLowerCase().replace('_', '-');
     }
 
     public static Dishonesty parse(String s) {
@@ -33,8 +74,9 @@ public enum Dishonesty {
             case "withhold-reveal", "withhold" -> WITHHOLD_REVEAL;
             case "copy-audit" -> COPY_AUDIT;
             case "false-challenge" -> FALSE_CHALLENGE;
-            default -> throw new IllegalArgumentException(
-                    "unknown dishonesty '" + s + "'; expected none, wrong-result, withhold-reveal, copy-audit or false-challenge");
+            case "one-step-wrong" -> ONE_STEP_WRONG;
+            default -> throw new IllegalArgumentException("unknown dishonesty '" + s
+                    + "'; expected none, wrong-result, withhold-reveal, copy-audit, false-challenge or one-step-wrong");
         };
     }
 }

@@ -7,10 +7,18 @@ import dev.ledgermind.chain.OptimisticTasks;
 import dev.ledgermind.chain.TaskPhase;
 import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.events.TaskEvent;
+import dev.ledgermind.chain.game.DisputeGameClient;
+import dev.ledgermind.chain.game.GameView;
+import dev.ledgermind.inference.step.StepFault;
+import dev.ledgermind.inference.step.TraceCommitment;
 import dev.ledgermind.inference.trace.MerkleProof;
 import dev.ledgermind.inference.trace.MerkleTree;
+import dev.ledgermind.node.game.GamePlayer;
+import dev.ledgermind.node.game.GameWitness;
+import dev.ledgermind.node.store.GameRecord;
 import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.store.OptimisticRecord;
+import dev.ledgermind.node.task.DecoderTaskRunner;
 import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.Replayed;
 import dev.ledgermind.node.task.TaskInput;
@@ -27,6 +35,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
@@ -45,9 +54,13 @@ import java.util.function.LongSupplier;
  * Each step reads the chain first (the mode's stage and audit, the task's phase), so a restarted node repeats
  * none that landed. Settlement is total: every stored row takes the task's final outcome.
  *
- * <p>Playing the dispute game itself (bisection moves) is not wired: it needs the game's facade and the step
- * witnesses. A challenge started here is decided by the DisputeGame contract; this node only records its verdict.
- * The hook is {@link #gameMoves}: where a node would answer the game's moves for its claims and challenges.
+ * <p><b>Dispute games</b> ({@link #gameMoves}): a node plays every game it is a party to, to the end, from its loop:
+ * the claimer defends its claim, the challenger (a watcher, or the drawn validator whose audit disputed) attacks it.
+ * The game is recorded in the store when its ClaimChallenged event arrives ({@link GameRecord}: the game id, the side,
+ * the event's block); each pass a {@link GamePlayer} makes the due move, or claims the other side's timeout on the
+ * chain's clock. The player's witness is recomputed from the task (its input on chain, the claimed tokens) and the
+ * node's engine, with the node's {@link Dishonesty} fault if it has one, so a restarted node picks up at the due
+ * move with nothing but the game id stored.
  */
 final class OptimisticRoles {
     private static final Logger log = LoggerFactory.getLogger(OptimisticRoles.class);
@@ -60,6 +73,12 @@ final class OptimisticRoles {
     private final TaskRunner runner;
     private final Map<Integer, ModelIdentity> modelsById;
     private final LongSupplier agentId;
+    private final org.web3j.crypto.Credentials credentials;
+    /** The games this process is playing, by game id (rebuilt from the store after a restart). */
+    private final Map<Long, GamePlayer> players = new java.util.HashMap<>();
+    /** Games this node cannot play (its recomputed trace is not its root in the game): only their verdict is read. */
+    private final java.util.Set<Long> unplayable = new java.util.HashSet<>();
+    private String gameAddress;
 
     OptimisticRoles(NodeConfig config, LedgermindContracts chain, NodeStore store, TaskRunner runner,
                     Map<Integer, ModelIdentity> modelsById, LongSupplier agentId) {
@@ -70,6 +89,7 @@ final class OptimisticRoles {
         this.runner = runner;
         this.modelsById = modelsById;
         this.agentId = agentId;
+        this.credentials = org.web3j.crypto.Credentials.create(config.privateKey());
     }
 
     /** Whether this deployment has an optimistic mode at all. */
@@ -94,8 +114,16 @@ final class OptimisticRoles {
                     if (store.recordOptimistic(e.taskId(), VALIDATOR, "DUE", submitted.modelId(), submitted.input())) {
                         log.info("event=audit-drawn node={} task={} worker={}", config.name(), e.taskId(), e.agentId());
                     }
-                } else if (config.role() == NodeRole.VALIDATOR) {
+                } else if (config.role() == NodeRole.VALIDATOR || config.dishonesty() == Dishonesty.FALSE_CHALLENGE) {
                     store.recordOptimistic(e.taskId(), WATCHER, "WATCHING", submitted.modelId(), submitted.input());
+                }
+            }
+            case TaskEvent.ClaimChallenged e -> {
+                boolean challenger = e.agentId() == me;
+                boolean claimer = !challenger && optimistic.claimed(e.taskId()).map(c -> c.agentId() == me).orElse(false);
+                if ((challenger || claimer) && store.recordGame(e.gameId(), e.taskId(), claimer, e.block())) {
+                    log.info("event=game-started node={} task={} game={} side={}", config.name(), e.taskId(), e.gameId(),
+                            claimer ? "claimer" : "challenger");
                 }
             }
             default -> { }
@@ -112,6 +140,7 @@ final class OptimisticRoles {
                         e.getMessage());
             }
         }
+        gameMoves();
     }
 
     private void advance(OptimisticRecord r) {
@@ -214,8 +243,12 @@ final class OptimisticRoles {
             log.info("event=audited node={} task={} verdict={} tx={} gas={} now={}", config.name(), id,
                     config.dishonesty() == Dishonesty.COPY_AUDIT ? "copied" : "same", tx.getTransactionHash(), tx.getGasUsed(), now);
         } else {
-            boolean bond = optimistic.terms().gameAvailable() && st.stage() == OptimisticTasks.Stage.CLAIMED;
-            tx = optimistic.audit(id, agentId.getAsLong(), lane, replay.ownResultHash(), replay.ownTraceRoot(), List.of(), List.of(), bond);
+            // the dispute stands on the replay's trace of the claimed tokens (a game can bisect it, and this node can
+            // play every move of it); a game starts, with the bond, only when that root differs from the claim's
+            byte[] root = replay.disputeRoot();
+            boolean bond = optimistic.terms().gameAvailable() && st.stage() == OptimisticTasks.Stage.CLAIMED
+                    && !Arrays.equals(root, claim.traceRoot());
+            tx = optimistic.audit(id, agentId.getAsLong(), lane, replay.ownResultHash(), root, List.of(), List.of(), bond);
             log.warn("event=audit-disputes node={} task={} reason=\"{}\" tx={} gas={}", config.name(), id, replay.reason(),
                     tx.getTransactionHash(), tx.getGasUsed());
         }
@@ -237,8 +270,17 @@ final class OptimisticRoles {
         byte[] result;
         byte[] root;
         if (config.dishonesty() == Dishonesty.FALSE_CHALLENGE) {
+            // the claimed tokens' trace with one step changed: a root it can defend in the game down to that step
+            DecoderTaskRunner d = runner.decoder(modelsById.get(r.modelId()).name());
+            if (d == null) {
+                store.markOptimistic(id, WATCHER, "AGREED", null);
+                return;
+            }
+            int[] tokens = LyingRunner.claimedTokens(d.promptTokens(TaskInput.parse(r.input())), claim.output());
+            StepFault fault = Dishonesty.challengerFault(claim.positions(), claim.leafCount() / claim.positions());
             result = Hash.sha3(("false result " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            root = Hash.sha3(("false root " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            root = TraceCommitment.of(d.model(), Arrays.copyOf(tokens, claim.positions()), fault, d.kernelConfig(), d.parallel())
+                    .root().bytes();
         } else {
             Replayed replay = runner.replay(TaskInput.parse(r.input()), claim.output());
             if (replay == null || (replay.accepted() && Arrays.equals(replay.traceRoot(), claim.traceRoot()))) {
@@ -246,7 +288,7 @@ final class OptimisticRoles {
                 return;
             }
             result = replay.ownResultHash();
-            root = replay.ownTraceRoot();
+            root = replay.disputeRoot();
             if (Arrays.equals(root, claim.traceRoot())) {
                 store.markOptimistic(id, WATCHER, "AGREED", null); // only the last token differs: no game covers it (v1)
                 log.warn("event=claim-differs-outside-the-trace node={} task={} reason=\"{}\"", config.name(), id, replay.reason());
@@ -265,11 +307,69 @@ final class OptimisticRoles {
     }
 
     /**
-     * The hook where a node would play the dispute game for its claim or challenge (bisection moves within the
-     * game's clocks): not wired in this version (it needs the game's facade and the step witnesses), so a game
-     * started by or against this node is decided by the DisputeGame contract's rules and clocks alone.
+     * Plays every unresolved game this node is a party to by one turn ({@link GamePlayer#advance}: its due move, or
+     * the other side's timeout), and records each verdict. A game's failure (an RPC error, a refused move) is logged
+     * and retried on the next pass; the chess clock, not this node, decides when waiting is over.
      */
     void gameMoves() {
+        for (GameRecord g : store.games()) {
+            if (g.resolved()) continue;
+            try {
+                GamePlayer p = players.get(g.gameId());
+                if (p == null) {
+                    p = player(g);
+                    players.put(g.gameId(), p);
+                }
+                Optional<Boolean> verdict = unplayable.contains(g.gameId()) ? p.outcome() : p.advance();
+                if (verdict.isPresent()) {
+                    players.remove(g.gameId());
+                    if (store.resolveGame(g.gameId(), verdict.get())) {
+                        boolean won = verdict.get() == g.claimer();
+                        log.info("event=game-{} node={} task={} game={} side={}", won ? "won" : "lost", config.name(), g.taskId(),
+                                g.gameId(), g.claimer() ? "claimer" : "challenger");
+                    }
+                }
+            } catch (ContractRevertedException e) {
+                log.warn("event=game-move-refused node={} task={} game={} error={} message=\"{}\"", config.name(), g.taskId(),
+                        g.gameId(), e.errorName(), e.getMessage());
+            } catch (RuntimeException e) {
+                // one game's trouble (an RPC error, a malformed claim) must not stop the other games or the node's loop
+                log.warn("event=game-error node={} task={} game={} message=\"{}\"", config.name(), g.taskId(), g.gameId(), e.getMessage());
+            }
+        }
+    }
+
+    /** The player of game {@code g}: its witness is this node's recomputation of the claimed tokens (with its fault). */
+    private GamePlayer player(GameRecord g) {
+        if (gameAddress == null) gameAddress = optimistic.terms().disputeGame();
+        TaskEvent.Submitted sub = new dev.ledgermind.chain.events.ChainEvents(chain).submission(g.taskId()).orElseThrow(
+                () -> new IllegalStateException("task " + g.taskId() + " of game " + g.gameId() + " has no TaskSubmitted event"));
+        OptimisticTasks.Claimed claim = optimistic.claimed(g.taskId()).orElseThrow(
+                () -> new IllegalStateException("task " + g.taskId() + " of game " + g.gameId() + " has no claim"));
+        ModelIdentity m = modelsById.get(sub.modelId());
+        DecoderTaskRunner d = m == null ? null : runner.decoder(m.name());
+        if (d == null) throw new IllegalStateException("game " + g.gameId() + ": this node serves no decoder for model " + sub.modelId());
+        int[] tokens = LyingRunner.claimedTokens(d.promptTokens(TaskInput.parse(sub.input())), claim.output());
+        int positions = claim.positions(), layers = claim.leafCount() / positions;
+        StepFault fault = g.claimer() && config.dishonesty() == Dishonesty.ONE_STEP_WRONG ? Dishonesty.workerFault(positions, layers)
+                : !g.claimer() && config.dishonesty() == Dishonesty.FALSE_CHALLENGE ? Dishonesty.challengerFault(positions, layers)
+                : null;
+        GameWitness w = new GameWitness(d.model(), tokens, Math.min(positions, tokens.length), fault, d.kernelConfig(), d.parallel(),
+                d.weights());
+        DisputeGameClient client = DisputeGameClient.at(chain.web3j(), gameAddress, credentials, g.startBlock());
+        GamePlayer p = new GamePlayer(client, BigInteger.valueOf(g.gameId()), g.claimer(), w);
+        GameView view = client.game(BigInteger.valueOf(g.gameId()));
+        byte[] mine = g.claimer() ? view.claimerTraceRoot() : view.challengerTraceRoot();
+        if (!Arrays.equals(TraceCommitment.tokensHash(tokens), claim.tokensHash()) || positions != tokens.length - 1
+                || !Arrays.equals(w.trace().root().bytes(), mine)) {
+            unplayable.add(g.gameId());
+            log.warn("event=game-unplayable node={} task={} game={} side={} reason=\"this node's recomputed trace of the claimed tokens"
+                    + " is not its root in the game\"", config.name(), g.taskId(), g.gameId(), g.claimer() ? "claimer" : "challenger");
+        } else {
+            log.info("event=game-playing node={} task={} game={} side={} leaves={}{}", config.name(), g.taskId(), g.gameId(),
+                    g.claimer() ? "claimer" : "challenger", claim.leafCount(), fault == null ? "" : " fault=" + fault);
+        }
+        return p;
     }
 
     private void settle(OptimisticRecord r) {

@@ -146,6 +146,32 @@ class NodeStoreTest {
     }
 
     @Test
+    void aGameIsRecordedOnceItsVerdictOnceAndBothSurviveAReopen(@TempDir Path dir) {
+        Path file = dir.resolve("node.db");
+        try (NodeStore store = NodeStore.open(file)) {
+            assertTrue(store.recordGame(3, java.math.BigInteger.valueOf(17), true, 120));
+            assertFalse(store.recordGame(3, java.math.BigInteger.valueOf(17), false, 999), "the ClaimChallenged event read again");
+            assertTrue(store.recordGame(5, java.math.BigInteger.valueOf(21), false, 130));
+        }
+        try (NodeStore store = NodeStore.open(file)) { // a restarted node finds its games
+            var games = store.games();
+            assertEquals(2, games.size());
+            GameRecord g = games.getFirst();
+            assertEquals(3, g.gameId());
+            assertEquals(java.math.BigInteger.valueOf(17), g.taskId());
+            assertTrue(g.claimer(), "the first record's side is kept");
+            assertEquals(120, g.startBlock());
+            assertFalse(g.resolved());
+            assertTrue(store.resolveGame(3, false));
+            assertFalse(store.resolveGame(3, true), "a verdict is stored once");
+        }
+        try (NodeStore store = NodeStore.open(file)) {
+            assertEquals(Boolean.FALSE, store.games().getFirst().claimerWon());
+            assertNull(store.games().get(1).claimerWon());
+        }
+    }
+
+    @Test
     void cursorNeverMovesBackwards(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             assertEquals(7, store.nextBlock(7));

@@ -40,8 +40,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * The optimistic mode end to end on a real anvil with in-process real nodes running a GGUF decoder (a tiny
  * llama-shaped model with random weights): the worker computes and claims, the drawn validator replays the claim
  * with inference's Replay and audits it with the drawn trace leaves and their proofs, and the chain settles. No
- * dispute game is deployed here (the forge tests cover the game's path with a fake game), so a validator's dispute
- * ends the task as no result.
+ * dispute game is deployed here ({@code deployWithoutGame}: the games are played end to end, with node processes, in
+ * node/network's OptimisticGameNetworkTest), so a validator's dispute ends the task as no result.
  *
  * <p>Behind {@code -Doptimistic.e2e=true} (about 45 s on 2 busy cores, most of it the engine's warm-up and four
  * devnets: over the budget of a test in {@code ./mvnw verify}); the forge tests (contracts/test/Optimistic.t.sol)
@@ -81,7 +81,7 @@ class OptimisticNodesTest {
     static Net net(String tag, Dishonesty honestConduct, Dishonesty second, boolean secondRuns) throws Exception {
         Devnet devnet = Devnet.builder().accounts(6).start();
         Web3j web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
-        LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(),
+        LedgermindContracts deployer = LedgermindContracts.deployWithoutGame(web3, devnet.accounts().get(0).credentials(),
                 DeployParams.defaults().withWindows(30, 30).withOptimistic(OptimisticParams.defaults().withWindow(WINDOW)));
         Path deployment = dir.resolve(tag + "-deployment.json");
         deployer.deployment().write(deployment);
