@@ -161,6 +161,48 @@ public final class BatchMarket {
                 BigInteger.ZERO, beforeBroadcast, REVEAL_MIN_GAS);
     }
 
+    // ---- pipelined commit and reveal (issue 13): broadcast without waiting for the receipt (TransactionSender.broadcast)
+
+    /**
+     * Like {@link #commit(BigInteger, long, byte[], java.util.function.Consumer)}, but returns the transaction's hash
+     * as soon as it is broadcast; the caller learns from the batch's state that it landed, and calls
+     * {@link #replaceStuck} now and then.
+     */
+    public String commitAsync(BigInteger batchId, long agentId, byte[] commitment, java.util.function.Consumer<String> beforeBroadcast) {
+        BatchState s = state(batchId);
+        byte[] pool = new byte[0];
+        if (s.drawPending()) {
+            Draw d;
+            synchronized (draws) {
+                d = draws.get(batchId);
+            }
+            if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
+            pool = d.pool();
+        }
+        return sender.broadcast("BatchSettlement", market,
+                batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall(), BigInteger.ZERO,
+                beforeBroadcast, BigInteger.ZERO);
+    }
+
+    /** Like {@link #reveal(BigInteger, long, byte[], byte[], java.util.function.Consumer)}, without waiting for the receipt. */
+    public String revealAsync(BigInteger batchId, long agentId, byte[] resultsRoot, byte[] salt,
+                              java.util.function.Consumer<String> beforeBroadcast) {
+        return sender.broadcast("BatchSettlement", market,
+                batches.revealBatch(batchId, BigInteger.valueOf(agentId), resultsRoot, salt).encodeFunctionCall(),
+                BigInteger.ZERO, beforeBroadcast, REVEAL_MIN_GAS);
+    }
+
+    /** Whether {@code txHash} is one of this signer's broadcast transactions not yet seen mined. */
+    public boolean inFlight(String txHash) {
+        return txHash != null && sender.isInFlight(txHash);
+    }
+
+    /** This signer's stuck or dropped transactions replaced at a higher fee (TransactionSender.replaceStuck). */
+    public List<TransactionSender.InFlight> replaceStuck(long stuckMillis) {
+        return sender.replaceStuck(stuckMillis);
+    }
+    // ---- end of pipelined commit and reveal
+
     /** Declines a batch for every seat the agent holds (items unavailable or over the node's limits). */
     public TransactionReceipt decline(BigInteger batchId, long agentId) {
         BatchState s = state(batchId);

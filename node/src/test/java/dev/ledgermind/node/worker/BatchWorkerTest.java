@@ -136,9 +136,12 @@ class BatchWorkerTest {
         Path file = dir.resolve("crash-0.db");
         NodeStore s0 = NodeStore.open(file);
         BatchWorker w0 = new BatchWorker(nodes.get(0), agents.get(0), new FakeHashRunner(), s0);
-        w0.step(); // computes and commits
+        // computes and broadcasts its commit without waiting (pipelined); anvil mines it at once, and the same
+        // pass's walk over the open batches reads it from the chain
+        w0.step();
         BatchWorker.BatchRecord before = w0.record(b.batchId()).orElseThrow();
         assertEquals(BatchWorker.State.COMMITTED, before.state());
+        assertEquals(1, commitsBy(b.batchId(), agents.get(0)), "the commit landed");
         // the crash: the store is back at COMPUTED (what it held before the commit's hash was recorded)
         s0.put("batch." + b.batchId(), new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
                 new BatchWorker.BatchRecord(before.batchId(), BatchWorker.State.COMPUTED, before.salt(), before.root(),
