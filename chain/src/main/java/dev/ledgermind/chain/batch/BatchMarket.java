@@ -298,6 +298,29 @@ public final class BatchMarket {
         }
     }
 
+    /** Batch {@code batchId}'s BatchSubmitted log (searched from the deployment's block), or empty when there is none. */
+    public java.util.Optional<Submission> submission(BigInteger batchId) {
+        try {
+            var f = new org.web3j.protocol.core.methods.request.EthFilter(
+                    org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.valueOf(contracts.deployment().deployBlock())),
+                    org.web3j.protocol.core.DefaultBlockParameterName.LATEST, market);
+            f.addSingleTopic(org.web3j.abi.EventEncoder.encode(BatchSettlement.BATCHSUBMITTED_EVENT));
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(batchId, 64));
+            var logs = contracts.web3j().ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            for (var r : logs.getLogs()) {
+                var l = (org.web3j.protocol.core.methods.response.Log) r.get();
+                var e = BatchSettlement.getBatchSubmittedEventFromLog(l);
+                return java.util.Optional.of(new Submission(e.batchId, e.requester, e.modelId.intValueExact(), e.k.intValueExact(),
+                        e.flags.intValueExact(), e.count.intValueExact(), e.fee, e.requestRoot, BatchItem.decodeAll(e.items), e.pool,
+                        l.getBlockHash(), l.getBlockNumber().longValueExact()));
+            }
+            return java.util.Optional.empty();
+        } catch (java.io.IOException e) {
+            throw new ChainException("cannot read batch " + batchId + "'s BatchSubmitted log: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * What a requester keeps to prove one batched result to anyone: the batch, the item, its result and its
      * proof under the batch's accepted results root ({@link #verify} asks the chain).

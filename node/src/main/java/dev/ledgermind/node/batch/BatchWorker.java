@@ -64,6 +64,14 @@ public final class BatchWorker {
             return BatchTree.of(leaves);
         }
 
+        /** Item {@code index}'s receipt document (issue 13): its result, its proof and its output. */
+        public dev.ledgermind.node.client.BatchItemReceipt itemReceipt(int index) {
+            if (index < 0 || index >= resultHashes.size()) {
+                throw new IllegalArgumentException("batch " + batchId + " has " + resultHashes.size() + " items; there is no item " + index);
+            }
+            return new dev.ledgermind.node.client.BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
+        }
+
         /** Item {@code index}'s receipt: its result and its proof under this record's root. */
         public BatchMarket.ItemReceipt receipt(int index) {
             return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
