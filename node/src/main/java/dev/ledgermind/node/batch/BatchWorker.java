@@ -143,7 +143,10 @@ public final class BatchWorker {
                 continue;
             }
             compute(s);
-            advanceQuietly(s.batchId()); // its commit goes out now (without waiting for it), before the next batch's compute
+            // its commit goes out now (without waiting for it), and the batches computed before it move on (their
+            // reveals), before the next batch's compute: a worker handed many batches at once does not hold every
+            // reveal until it has computed them all
+            for (String open : openBatches()) advanceQuietly(new BigInteger(open));
         }
         store.put(CURSOR, Long.toString(to + 1));
     }
