@@ -204,6 +204,7 @@ public final class BatchWorker {
             case COMPUTED, COMMIT_SENT -> {
                 if (committed) {
                     save(rec.with(State.COMMITTED, rec.commitTx(), null, null));
+                    advance(id); // the reveal may be due at once: not one pass (one batch's compute) later
                 } else if (rec.state() == State.COMMIT_SENT && (market.inFlight(rec.commitTx()) || market.pending(rec.commitTx()))) {
                     log.debug("batch {}: commit {} pending", id, rec.commitTx());
                 } else {
