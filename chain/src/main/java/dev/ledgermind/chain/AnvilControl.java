@@ -32,6 +32,11 @@ public final class AnvilControl {
         call("evm_mine", List.of());
     }
 
+    /** Turns mining on every transaction on or off (evm_setAutomine); off, blocks come from {@link #mine()} only. */
+    public void setAutomine(boolean on) {
+        call("evm_setAutomine", List.of(on));
+    }
+
     /** Mines {@code blocks} empty blocks at once (anvil_mine). */
     public void mine(long blocks) {
         call("anvil_mine", List.of("0x" + Long.toHexString(blocks)));

@@ -22,6 +22,7 @@ import org.web3j.abi.datatypes.Type;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -229,6 +230,129 @@ public final class TransactionSender {
             throw new ChainException("cannot look up transaction " + txHash + ": " + e.getMessage(), e);
         }
     }
+
+    // ---- pipelined sending (issue 13): several transactions in flight with consecutive nonces; stuck or dropped
+    // ones replaced at the same nonce with a higher fee. One place for the nonce and fee rules: callers broadcast,
+    // then call replaceStuck now and then, and learn that a transaction landed from the chain's state.
+
+    /** A transaction broadcast by {@link #broadcast} and not yet seen mined: what it takes to sign it again. */
+    public record InFlight(String contract, String hash, BigInteger nonce, BigInteger gasPrice, BigInteger gasLimit, String to,
+                           String data, BigInteger value, long sentMillis, int replacements, Consumer<String> beforeBroadcast) {}
+
+    /** By nonce: this sender's broadcast transactions not yet seen mined. */
+    private final java.util.TreeMap<BigInteger, InFlight> inFlight = new java.util.TreeMap<>();
+    /** A replacement's gas price is at least the replaced one's times (1 + 1/this), plus 1 wei: +25% (nodes want +10%). */
+    private static final int BUMP_DIVISOR = 4;
+
+    /**
+     * Estimates, signs and broadcasts a transaction with the next local nonce, and returns its hash without
+     * waiting for a receipt, so that one account can have several transactions in flight. {@code beforeBroadcast}
+     * sees the hash first (and again the hash of every replacement, see {@link #replaceStuck}); if it throws,
+     * nothing is broadcast. A revert at estimation throws {@link ContractRevertedException} as {@link #send} does;
+     * a revert once mined is not seen here: the caller reads the outcome from the chain's state.
+     */
+    public String broadcast(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast,
+                            BigInteger minGas) {
+        BigInteger gas = estimate(contract, to, data, value);
+        BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000)).max(minGas);
+        try {
+            BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
+            EthSendTransaction sent;
+            this.beforeBroadcast.set(beforeBroadcast);
+            try {
+                sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
+            } catch (RuntimeException hookFailed) {
+                resetNonceQuietly();
+                throw hookFailed;
+            } finally {
+                this.beforeBroadcast.remove();
+            }
+            if (sent.hasError()) {
+                txManager.resetNonce();
+                throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
+            }
+            BigInteger nonce = sentNonce.get();
+            synchronized (inFlight) {
+                inFlight.put(nonce, new InFlight(contract, sent.getTransactionHash(), nonce, gasPrice, limit, to, data, value,
+                        System.currentTimeMillis(), 0, beforeBroadcast));
+            }
+            return sent.getTransactionHash();
+        } catch (IOException e) {
+            resetNonceQuietly();
+            throw new ChainException(contract + ": transaction to " + to + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The transactions of {@link #broadcast} not yet seen mined, by nonce (as of the last {@link #replaceStuck}). */
+    public List<InFlight> inFlight() {
+        synchronized (inFlight) {
+            return List.copyOf(inFlight.values());
+        }
+    }
+
+    /** Whether {@code txHash} is (the current hash of) a transaction of {@link #broadcast} not yet seen mined. */
+    public boolean isInFlight(String txHash) {
+        synchronized (inFlight) {
+            return inFlight.values().stream().anyMatch(t -> t.hash().equalsIgnoreCase(txHash));
+        }
+    }
+
+    /**
+     * Looks at every transaction in flight once: those whose nonce the chain has used are forgotten (mined, as
+     * themselves or as a replacement); one the node no longer knows (dropped) is sent again at once; one still
+     * waiting after {@code stuckMillis} is replaced by the same transaction at the same nonce with a gas price
+     * of at least +25% (and at least the node's current price). Returns the transactions it (re)sent, with
+     * their new hashes.
+     */
+    public List<InFlight> replaceStuck(long stuckMillis) {
+        List<InFlight> sentAgain = new ArrayList<>();
+        try {
+            BigInteger mined = web3j.ethGetTransactionCount(credentials.getAddress(), DefaultBlockParameterName.LATEST)
+                    .send().getTransactionCount();
+            List<InFlight> open;
+            synchronized (inFlight) {
+                inFlight.headMap(mined).clear();
+                open = List.copyOf(inFlight.values());
+            }
+            long now = System.currentTimeMillis();
+            for (InFlight t : open) {
+                var known = web3j.ethGetTransactionByHash(t.hash()).send();
+                boolean dropped = !known.hasError() && known.getTransaction().isEmpty();
+                if (!known.hasError() && known.getTransaction().isPresent() && known.getTransaction().get().getBlockHash() != null) {
+                    continue; // mined since the nonce was read: forgotten by the next look
+                }
+                if (!dropped && now - t.sentMillis() < stuckMillis) continue;
+                BigInteger price = t.gasPrice().add(t.gasPrice().divide(BigInteger.valueOf(BUMP_DIVISOR))).add(BigInteger.ONE)
+                        .max(web3j.ethGasPrice().send().getGasPrice());
+                String signed = txManager.sign(RawTransaction.createTransaction(t.nonce(), price, t.gasLimit(), t.to(), t.value(),
+                        t.data()));
+                String hash = Numeric.toHexString(Hash.sha3(Numeric.hexStringToByteArray(signed)));
+                if (t.beforeBroadcast() != null) t.beforeBroadcast().accept(hash);
+                EthSendTransaction sent = web3j.ethSendRawTransaction(signed).send();
+                if (sent.hasError()) {
+                    String m = sent.getError().getMessage();
+                    if (m != null && m.toLowerCase().contains("nonce too low")) { // mined meanwhile
+                        synchronized (inFlight) {
+                            inFlight.remove(t.nonce());
+                        }
+                        continue;
+                    }
+                    throw new ChainException(t.contract() + ": replacing transaction " + t.hash() + " (nonce " + t.nonce()
+                            + ") failed: " + m);
+                }
+                InFlight next = new InFlight(t.contract(), hash, t.nonce(), price, t.gasLimit(), t.to(), t.data(), t.value(), now,
+                        t.replacements() + 1, t.beforeBroadcast());
+                synchronized (inFlight) {
+                    inFlight.put(t.nonce(), next);
+                }
+                sentAgain.add(next);
+            }
+        } catch (IOException e) {
+            throw new ChainException("cannot check the transactions in flight: " + e.getMessage(), e);
+        }
+        return sentAgain;
+    }
+    // ---- end of pipelined sending
 
     /** Sends a web3j wrapper's function call (encoded by the wrapper) as a transaction. */
     public TransactionReceipt send(String contract, String to, RemoteFunctionCall<?> call, BigInteger value) {

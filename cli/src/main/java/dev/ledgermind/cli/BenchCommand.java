@@ -50,12 +50,37 @@ final class BenchCommand implements Runnable {
         @Option(names = "--block-time", defaultValue = "1", description = "Seconds per block (default: ${DEFAULT-VALUE}).")
         int blockTime;
 
+        // ---- batches (issue 13): --batch N runs the batched load after the unbatched one, on the same network
+        @Option(names = "--batch", defaultValue = "0",
+                description = "Also run batched: up to N requests per batch (0: unbatched only; default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--batch-tasks", defaultValue = "0",
+                description = "Requests in the batched run (default: 8 batches' worth, 8 x --batch).")
+        int batchTasks;
+
+        @Option(names = "--batch-delay-ms", defaultValue = "500",
+                description = "The batching client's T: a batch goes out when N requests wait or the oldest waited T ms (default: ${DEFAULT-VALUE}).")
+        long batchDelayMillis;
+
+        @Option(names = "--batch-submits", defaultValue = "4",
+                description = "Batch submissions in flight at once from the requester (default: ${DEFAULT-VALUE}).")
+        int batchSubmits;
+
+        @Option(names = "--window", defaultValue = "60",
+                description = "The market's commit and reveal windows, seconds; a batch's items must be computed within the commit window (default: ${DEFAULT-VALUE}).")
+        long window;
+        // ---- end of batches
+
         @Override
         public Integer call() throws Exception {
             Path dir = Files.createTempDirectory("ledgermind-bench-");
-            LocalNetwork.Options o = LocalNetwork.Options.defaults(dir).withNodes(nodes).withBlockTime(blockTime);
+            LocalNetwork.Options o = LocalNetwork.Options.defaults(dir).withNodes(nodes).withBlockTime(blockTime).withWindows(window, window);
             try (LocalNetwork net = LocalNetwork.start(o, List.of(TaskRunners.DEFAULT_MODEL), TaskRunners.defaultModels(), common::progress)) {
                 NetworkBench.Result r = NetworkBench.run(net, TaskRunners.DEFAULT_MODEL, tasks, k, concurrency, common::progress);
+                NetworkBench.BatchedResult b = batch <= 0 ? null : NetworkBench.runBatched(net, TaskRunners.DEFAULT_MODEL,
+                        batchTasks > 0 ? batchTasks : 8 * batch, k, batch, batchDelayMillis, batchSubmits, common::progress);
+                int status = r.accepted() == r.tasks() && (b == null || b.verified() == b.tasks()) ? 0 : 1;
                 if (common.json()) {
                     Map<String, Object> doc = new LinkedHashMap<>();
                     doc.put("tasks", r.tasks());
@@ -69,6 +94,25 @@ final class BenchCommand implements Runnable {
                     doc.put("medianSeconds", r.medianSeconds());
                     doc.put("p95Seconds", r.p95Seconds());
                     doc.put("meanGasPerTask", r.meanGasPerTask());
+                    doc.put("p99Seconds", r.p99Seconds());
+                    doc.put("medianBlocksAfterRevealOpens", r.medianBlocksAfterRevealOpens());
+                    doc.put("p95BlocksAfterRevealOpens", r.p95BlocksAfterRevealOpens());
+                    if (b != null) {
+                        Map<String, Object> bd = new LinkedHashMap<>();
+                        bd.put("tasks", b.tasks());
+                        bd.put("verified", b.verified());
+                        bd.put("batchSize", b.batchSize());
+                        bd.put("maxDelayMillis", b.maxDelayMillis());
+                        bd.put("batches", b.batches());
+                        bd.put("seconds", b.seconds());
+                        bd.put("tasksPerSecond", b.tasksPerSecond());
+                        bd.put("medianSeconds", b.medianSeconds());
+                        bd.put("p95Seconds", b.p95Seconds());
+                        bd.put("p99Seconds", b.p99Seconds());
+                        bd.put("gasPerVerifiedResult", b.gasPerResult());
+                        bd.put("blocks", List.of(b.firstBlock(), b.lastBlock()));
+                        doc.put("batched", bd);
+                    }
                     common.printJson(doc);
                 } else {
                     System.out.printf("network bench: %d tasks (%d accepted), k=%d, %d nodes, %d in flight, %d s blocks%n",
@@ -76,8 +120,19 @@ final class BenchCommand implements Runnable {
                     System.out.printf("  settled tasks/s        %.3f  (%.1f s in all)%n", r.tasksPerSecond(), r.seconds());
                     System.out.printf("  submit -> final        median %.2f s, p95 %.2f s%n", r.medianSeconds(), r.p95Seconds());
                     System.out.printf("  gas per task           %.0f (all transactions of the task)%n", r.meanGasPerTask());
+                    System.out.printf("  p99                    %.2f s; final after the reveal phase opens: median %.0f, p95 %.0f blocks%n",
+                            r.p99Seconds(), r.medianBlocksAfterRevealOpens(), r.p95BlocksAfterRevealOpens());
+                    if (b != null) {
+                        System.out.printf("batched: %d requests (%d verified) in %d batches of up to %d (T = %d ms), k=%d%n",
+                                b.tasks(), b.verified(), b.batches(), b.batchSize(), b.maxDelayMillis(), b.k());
+                        System.out.printf("  verified tasks/s       %.2f  (%.1f s in all)%n", b.tasksPerSecond(), b.seconds());
+                        System.out.printf("  request -> final       median %.2f s, p95 %.2f s, p99 %.2f s%n", b.medianSeconds(), b.p95Seconds(),
+                                b.p99Seconds());
+                        System.out.printf("  gas per verified result %.0f (every transaction of blocks %d..%d, claims included)%n",
+                                b.gasPerResult(), b.firstBlock(), b.lastBlock());
+                    }
                 }
-                return r.accepted() == r.tasks() ? 0 : 1;
+                return status;
             }
         }
     }

@@ -161,6 +161,48 @@ public final class BatchMarket {
                 BigInteger.ZERO, beforeBroadcast, REVEAL_MIN_GAS);
     }
 
+    // ---- pipelined commit and reveal (issue 13): broadcast without waiting for the receipt (TransactionSender.broadcast)
+
+    /**
+     * Like {@link #commit(BigInteger, long, byte[], java.util.function.Consumer)}, but returns the transaction's hash
+     * as soon as it is broadcast; the caller learns from the batch's state that it landed, and calls
+     * {@link #replaceStuck} now and then.
+     */
+    public String commitAsync(BigInteger batchId, long agentId, byte[] commitment, java.util.function.Consumer<String> beforeBroadcast) {
+        BatchState s = state(batchId);
+        byte[] pool = new byte[0];
+        if (s.drawPending()) {
+            Draw d;
+            synchronized (draws) {
+                d = draws.get(batchId);
+            }
+            if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
+            pool = d.pool();
+        }
+        return sender.broadcast("BatchSettlement", market,
+                batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall(), BigInteger.ZERO,
+                beforeBroadcast, BigInteger.ZERO);
+    }
+
+    /** Like {@link #reveal(BigInteger, long, byte[], byte[], java.util.function.Consumer)}, without waiting for the receipt. */
+    public String revealAsync(BigInteger batchId, long agentId, byte[] resultsRoot, byte[] salt,
+                              java.util.function.Consumer<String> beforeBroadcast) {
+        return sender.broadcast("BatchSettlement", market,
+                batches.revealBatch(batchId, BigInteger.valueOf(agentId), resultsRoot, salt).encodeFunctionCall(),
+                BigInteger.ZERO, beforeBroadcast, REVEAL_MIN_GAS);
+    }
+
+    /** Whether {@code txHash} is one of this signer's broadcast transactions not yet seen mined. */
+    public boolean inFlight(String txHash) {
+        return txHash != null && sender.isInFlight(txHash);
+    }
+
+    /** This signer's stuck or dropped transactions replaced at a higher fee (TransactionSender.replaceStuck). */
+    public List<TransactionSender.InFlight> replaceStuck(long stuckMillis) {
+        return sender.replaceStuck(stuckMillis);
+    }
+    // ---- end of pipelined commit and reveal
+
     /** Declines a batch for every seat the agent holds (items unavailable or over the node's limits). */
     public TransactionReceipt decline(BigInteger batchId, long agentId) {
         BatchState s = state(batchId);
@@ -253,6 +295,29 @@ public final class BatchMarket {
             return out;
         } catch (java.io.IOException e) {
             throw new ChainException("cannot read BatchSubmitted logs of blocks " + from + ".." + to + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Batch {@code batchId}'s BatchSubmitted log (searched from the deployment's block), or empty when there is none. */
+    public java.util.Optional<Submission> submission(BigInteger batchId) {
+        try {
+            var f = new org.web3j.protocol.core.methods.request.EthFilter(
+                    org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.valueOf(contracts.deployment().deployBlock())),
+                    org.web3j.protocol.core.DefaultBlockParameterName.LATEST, market);
+            f.addSingleTopic(org.web3j.abi.EventEncoder.encode(BatchSettlement.BATCHSUBMITTED_EVENT));
+            f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(batchId, 64));
+            var logs = contracts.web3j().ethGetLogs(f).send();
+            if (logs.hasError()) throw new ChainException("eth_getLogs failed: " + logs.getError().getMessage());
+            for (var r : logs.getLogs()) {
+                var l = (org.web3j.protocol.core.methods.response.Log) r.get();
+                var e = BatchSettlement.getBatchSubmittedEventFromLog(l);
+                return java.util.Optional.of(new Submission(e.batchId, e.requester, e.modelId.intValueExact(), e.k.intValueExact(),
+                        e.flags.intValueExact(), e.count.intValueExact(), e.fee, e.requestRoot, BatchItem.decodeAll(e.items), e.pool,
+                        l.getBlockHash(), l.getBlockNumber().longValueExact()));
+            }
+            return java.util.Optional.empty();
+        } catch (java.io.IOException e) {
+            throw new ChainException("cannot read batch " + batchId + "'s BatchSubmitted log: " + e.getMessage(), e);
         }
     }
 

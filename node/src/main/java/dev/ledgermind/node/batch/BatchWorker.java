@@ -31,6 +31,11 @@ import org.web3j.utils.Numeric;
  * commit bit is set is never committed again (so a worker killed after sending its commit, whatever it had
  * recorded, resumes at the reveal), a pending transaction is waited for, and a dropped one is sent again.
  * The event cursor ({@code batch.cursor}) moves past a block only once its assigned batches are stored.
+ *
+ * <p>Transactions are pipelined: a batch's commit is broadcast as soon as its items are computed, without waiting
+ * for the receipt, so several commits and reveals of one worker are in flight with consecutive nonces; each pass
+ * replaces a transaction stuck for {@link #STUCK_MILLIS} (or dropped) at the same nonce with a higher fee
+ * (chain's {@code TransactionSender.replaceStuck}).
  */
 public final class BatchWorker {
     private static final Logger log = LoggerFactory.getLogger(BatchWorker.class);
@@ -59,6 +64,14 @@ public final class BatchWorker {
             return BatchTree.of(leaves);
         }
 
+        /** Item {@code index}'s receipt document (issue 13): its result, its proof and its output. */
+        public dev.ledgermind.node.client.BatchItemReceipt itemReceipt(int index) {
+            if (index < 0 || index >= resultHashes.size()) {
+                throw new IllegalArgumentException("batch " + batchId + " has " + resultHashes.size() + " items; there is no item " + index);
+            }
+            return new dev.ledgermind.node.client.BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
+        }
+
         /** Item {@code index}'s receipt: its result and its proof under this record's root. */
         public BatchMarket.ItemReceipt receipt(int index) {
             return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
@@ -85,12 +98,24 @@ public final class BatchWorker {
     /** One pass: new submissions, then one step of every open batch. Errors of one batch do not stop the rest. */
     public void step() {
         follow();
-        for (String id : openBatches()) {
-            try {
-                advance(new BigInteger(id));
-            } catch (ChainException e) {
-                log.warn("batch {}: {} (retried next pass)", id, e.getMessage());
+        for (String id : openBatches()) advanceQuietly(new BigInteger(id));
+        try {
+            for (var t : market.replaceStuck(STUCK_MILLIS)) {
+                log.info("transaction nonce {} sent again at gas price {} (replacement {}): {}", t.nonce(), t.gasPrice(), t.replacements(), t.hash());
             }
+        } catch (ChainException e) {
+            log.warn("checking the transactions in flight: {} (retried next pass)", e.getMessage());
+        }
+    }
+
+    /** A transaction of this worker not mined after this long is replaced at a higher fee (3 to 5 blocks of 1 s). */
+    static final long STUCK_MILLIS = 4_000;
+
+    private void advanceQuietly(BigInteger id) {
+        try {
+            advance(id);
+        } catch (ChainException e) {
+            log.warn("batch {}: {} (retried next pass)", id, e.getMessage());
         }
     }
 
@@ -118,6 +143,10 @@ public final class BatchWorker {
                 continue;
             }
             compute(s);
+            // its commit goes out now (without waiting for it), and the batches computed before it move on (their
+            // reveals), before the next batch's compute: a worker handed many batches at once does not hold every
+            // reveal until it has computed them all
+            for (String open : openBatches()) advanceQuietly(new BigInteger(open));
         }
         store.put(CURSOR, Long.toString(to + 1));
     }
@@ -168,16 +197,18 @@ public final class BatchWorker {
             finish(rec, s);
             return;
         }
+        // Pipelined (issue 13): commit and reveal are broadcast without waiting for their receipts; the next pass
+        // reads from the batch's state whether they landed. A transaction this process has in flight, or one the
+        // node holds next in line (after a restart), is waited for; one the chain lost is sent again.
         switch (rec.state()) {
             case COMPUTED, COMMIT_SENT -> {
                 if (committed) {
                     save(rec.with(State.COMMITTED, rec.commitTx(), null, null));
-                } else if (rec.state() == State.COMMIT_SENT && market.pending(rec.commitTx())) {
+                    advance(id); // the reveal may be due at once: not one pass (one batch's compute) later
+                } else if (rec.state() == State.COMMIT_SENT && (market.inFlight(rec.commitTx()) || market.pending(rec.commitTx()))) {
                     log.debug("batch {}: commit {} pending", id, rec.commitTx());
                 } else {
-                    market.commit(id, agentId, market.commitment(id, root, salt),
-                            tx -> save(rec.with(State.COMMIT_SENT, tx, null, null)));
-                    save(record(id).orElseThrow().with(State.COMMITTED, record(id).orElseThrow().commitTx(), null, null));
+                    market.commitAsync(id, agentId, market.commitment(id, root, salt), tx -> recordSent(id, tx, true));
                 }
             }
             case COMMITTED, REVEAL_SENT -> {
@@ -186,16 +217,27 @@ public final class BatchWorker {
                     save(rec.with(State.REVEALED, rec.commitTx(), rec.revealTx(), null));
                 } else if (s.committed() != full) {
                     log.debug("batch {}: waiting for the other seats' commits", id);
-                } else if (rec.state() == State.REVEAL_SENT && market.pending(rec.revealTx())) {
+                } else if (rec.state() == State.REVEAL_SENT && (market.inFlight(rec.revealTx()) || market.pending(rec.revealTx()))) {
                     log.debug("batch {}: reveal {} pending", id, rec.revealTx());
                 } else {
-                    market.reveal(id, agentId, root, salt, tx -> save(rec.with(State.REVEAL_SENT, rec.commitTx(), tx, null)));
-                    BatchRecord now = record(id).orElseThrow();
-                    save(now.with(State.REVEALED, now.commitTx(), now.revealTx(), null));
+                    market.revealAsync(id, agentId, root, salt, tx -> recordSent(id, tx, false));
                 }
             }
             default -> {
             }
+        }
+    }
+
+    /**
+     * Before a commit or reveal (or its replacement at a higher fee) leaves this process: its hash goes into the
+     * store, unless the record has moved past that step meanwhile (a replacement racing its original's inclusion).
+     */
+    private void recordSent(BigInteger id, String tx, boolean commit) {
+        BatchRecord now = record(id).orElseThrow();
+        if (commit && (now.state() == State.COMPUTED || now.state() == State.COMMIT_SENT)) {
+            save(now.with(State.COMMIT_SENT, tx, null, null));
+        } else if (!commit && (now.state() == State.COMMITTED || now.state() == State.REVEAL_SENT)) {
+            save(now.with(State.REVEAL_SENT, now.commitTx(), tx, null));
         }
     }
 

@@ -41,12 +41,28 @@ public final class BatchingRequester implements AutoCloseable {
     private final List<Pending> queue = new ArrayList<>();
     private ScheduledFuture<?> deadline;
     private boolean closed;
+    /** Where submissions run when several may be in flight at once (null: on the flushing thread). */
+    private final java.util.concurrent.ExecutorService submitters;
 
     /**
      * @param maxItems flush when this many requests wait (1..4,096)
      * @param maxDelayMillis flush when the oldest waiting request has waited this long (>= 0)
      */
     public BatchingRequester(BatchMarket market, int modelId, int k, int maxItems, long maxDelayMillis) {
+        this(market, modelId, k, maxItems, maxDelayMillis, 1);
+    }
+
+    /**
+     * @param inFlight how many submissions may wait for their receipts at once (1: each flush waits for its
+     *                 submission; more: flushes return at once and the submissions go out with consecutive nonces)
+     */
+    public BatchingRequester(BatchMarket market, int modelId, int k, int maxItems, long maxDelayMillis, int inFlight) {
+        if (inFlight < 1) throw new IllegalArgumentException("inFlight " + inFlight + " is below 1");
+        this.submitters = inFlight == 1 ? null : Executors.newFixedThreadPool(inFlight, r -> {
+            Thread t = new Thread(r, "batching-submit");
+            t.setDaemon(true);
+            return t;
+        });
         if (maxItems < 1 || maxItems > 4096) throw new IllegalArgumentException("maxItems " + maxItems + " is not in 1..4096");
         if (maxDelayMillis < 0) throw new IllegalArgumentException("maxDelayMillis " + maxDelayMillis + " is negative");
         this.market = market;
@@ -93,6 +109,14 @@ public final class BatchingRequester implements AutoCloseable {
     }
 
     private void submit(List<Pending> batch) {
+        if (submitters != null) {
+            submitters.execute(() -> submitNow(batch));
+        } else {
+            submitNow(batch);
+        }
+    }
+
+    private void submitNow(List<Pending> batch) {
         try {
             BatchMarket.SubmittedBatch b = market.submit(modelId, k, false, batch.stream().map(Pending::item).toList());
             for (int i = 0; i < batch.size(); i++) batch.get(i).done().complete(new Placed(b.batchId(), i, b));
@@ -109,5 +133,13 @@ public final class BatchingRequester implements AutoCloseable {
         }
         flushNow();
         timer.shutdownNow();
+        if (submitters != null) {
+            submitters.shutdown(); // the submissions already handed over still complete their futures
+            try {
+                submitters.awaitTermination(2, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

@@ -124,6 +124,34 @@ class BatchWorkerTest {
             BatchMarket.ItemReceipt forged = new BatchMarket.ItemReceipt(receipt.batchId(), 3, receipt.count(),
                     org.web3j.crypto.Hash.sha3("another answer".getBytes()), receipt.traceRoot(), receipt.proof());
             assertTrue(!requester.verify(forged), "a forged result is refused");
+
+            // the item's receipt document: written by the worker, parsed back, checked against the chain and recomputed
+            var doc = dev.ledgermind.node.client.BatchItemReceipt.parse(rec.itemReceipt(3).toJson());
+            var verifier = new dev.ledgermind.node.client.BatchItemReceiptVerifier(requester, model -> new FakeHashRunner());
+            var v = verifier.verify(doc, line -> { });
+            assertTrue(v.verified(), v.checks().toString());
+            assertEquals(7, v.checks().size(), "accepted, count, root, verifyResult, output, local result hash, local trace root");
+            assertEquals(receipt.requestId(), v.taskId());
+            // a forged proof: one sibling changed; the chain refuses it and its root is no seat's
+            List<byte[]> bad = new ArrayList<>(receipt.proof());
+            byte[] sib = bad.getFirst().clone();
+            sib[0] ^= 1;
+            bad.set(0, sib);
+            var forgedProof = new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(receipt.batchId(), 3,
+                    receipt.count(), receipt.resultHash(), receipt.traceRoot(), bad), doc.output());
+            var fv = verifier.verify(forgedProof, line -> { });
+            assertTrue(!fv.verified());
+            List<String> failed = fv.checks().stream().filter(c -> !c.ok()).map(c -> c.check()).toList();
+            assertEquals(List.of("proof leads to the root the seats revealed", "chain's verifyResult accepts the item and its proof"), failed);
+            // another item's result under this item's index: refused by the chain, and the local run disagrees
+            var swapped = new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(receipt.batchId(), 3, receipt.count(),
+                    rec.receipt(2).resultHash(), receipt.traceRoot(), receipt.proof()), null);
+            var sv = verifier.verify(swapped, line -> { });
+            assertTrue(sv.checks().stream().filter(c -> !c.ok()).map(c -> c.check()).toList()
+                    .containsAll(List.of("chain's verifyResult accepts the item and its proof", "local recomputation gives the same result hash")));
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> dev.ledgermind.node.client.BatchItemReceipt.parse(rec.itemReceipt(3).toJson().replaceFirst("\"0x[0-9a-f]{64}\"", "\"0x12\"")));
+            assertTrue(e.getMessage().contains("$.resultHash"), e.getMessage());
         } finally {
             for (NodeStore s : stores) s.close();
         }
@@ -136,9 +164,12 @@ class BatchWorkerTest {
         Path file = dir.resolve("crash-0.db");
         NodeStore s0 = NodeStore.open(file);
         BatchWorker w0 = new BatchWorker(nodes.get(0), agents.get(0), new FakeHashRunner(), s0);
-        w0.step(); // computes and commits
+        // computes and broadcasts its commit without waiting (pipelined); anvil mines it at once, and the same
+        // pass's walk over the open batches reads it from the chain
+        w0.step();
         BatchWorker.BatchRecord before = w0.record(b.batchId()).orElseThrow();
         assertEquals(BatchWorker.State.COMMITTED, before.state());
+        assertEquals(1, commitsBy(b.batchId(), agents.get(0)), "the commit landed");
         // the crash: the store is back at COMPUTED (what it held before the commit's hash was recorded)
         s0.put("batch." + b.batchId(), new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(
                 new BatchWorker.BatchRecord(before.batchId(), BatchWorker.State.COMPUTED, before.salt(), before.root(),
