@@ -85,6 +85,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
         }
+        if (mapped) data.unload();
     }
 
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} and block scales from {@code d[dOff]}. */
