@@ -32,7 +32,12 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
 
     public Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
-        super(name, GgmlType.Q4_0, data, rows, cols);
+        this(name, data, rows, cols, PACK);
+    }
+
+    /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
+    Q4_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pack) {
+        super(name, GgmlType.Q4_0, data, rows, cols, 16, pack);
     }
 
     @Override
@@ -56,7 +61,10 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
 
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
-        return switch (cfg.vectorBits()) {
+        int bits = cfg.vectorBits();
+        if (packed != null && bits == 512) return dotP512(packed, row * packedRowBytes, cols / 32, x, xOff);
+        if (packed != null && bits == 256) return dotP256(packed, row * packedRowBytes, cols / 32, x, xOff);
+        return switch (bits) {
             case 256 -> dot256(data, row * rowBytes, cols / 32, x, xOff);
             case 512 -> dot512(data, row * rowBytes, cols / 32, x, xOff);
             case 128 -> dot128(data, row * rowBytes, cols / 32, x, xOff);
@@ -130,11 +138,150 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         return Lanes.combine128(a0, a1, a2, a3);
     }
 
+    /**
+     * The decode step on the packed copy: two rows side by side ({@link #pairP512}, {@link #pairP256}); each row
+     * still gets exactly its own operations in its own order.
+     */
+    @Override
+    protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        int bits = cfg.vectorBits();
+        if (packed == null || (bits != 512 && bits != 256)) {
+            super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
+            return;
+        }
+        final int blocks = cols / 32;
+        final long rb = packedRowBytes;
+        int r = from;
+        if (bits == 512) {
+            for (; r + 2 <= to; r += 2) pairP512(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+        } else {
+            for (; r + 2 <= to; r += 2) pairP256(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+        }
+        for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+    }
+
+    private static final int PB = 20; // packed block: binary32 scale, 16 bytes of nibbles
+
+    // The nibbles as codes: the low ones masked, the high ones shifted down, both minus 8. Exact integers.
+    private static ByteVector low(ByteVector qs) {
+        return qs.and((byte) 15).sub((byte) 8);
+    }
+
+    private static ByteVector high(ByteVector qs) {
+        return qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+    }
+
+    private static FloatVector f512(ByteVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.B2F, FloatVector.SPECIES_512, 0);
+    }
+
+    private static FloatVector f256(ByteVector v) {
+        return (FloatVector) v.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0);
+    }
+
+    private static ByteVector bytes128(MemorySegment w, long o) {
+        return ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteVector bytes64(MemorySegment w, long o) {
+        return ByteVector.fromMemorySegment(ByteVector.SPECIES_64, w, o, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** One row of the packed copy at 512 bits, from byte {@code o}. */
+    static float dotP512(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+        var F = FloatVector.SPECIES_512;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++, o += PB) {
+            int xb = xOff + 32 * b;
+            ByteVector qs = bytes128(w, o + 4);
+            FloatVector p = f512(low(qs)).mul(FloatVector.fromArray(F, x, xb));
+            p = f512(high(qs)).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            acc = p.fma(FloatVector.broadcast(F, w.get(F32, o)), acc);
+        }
+        return Lanes.combine512(acc);
+    }
+
+    private static FloatVector step512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
+        jdk.incubator.vector.IntVector v = (jdk.incubator.vector.IntVector) bytes128(w, o + 4).convertShape(VectorOperators.ZERO_EXTEND_B2I, jdk.incubator.vector.IntVector.SPECIES_512, 0);
+        FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
+        return hi.fma(x1, lo.mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, w.get(F32, o)), acc);
+    }
+
+    /**
+     * Two consecutive rows of the packed copy at 512 bits, the first at byte {@code o0}, {@code rb} bytes apart;
+     * results to {@code y[yo ..]}. (Four rows make the method too big for C2, which then leaves a step out of
+     * line and boxes its vectors.)
+     */
+    static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+        var F = FloatVector.SPECIES_512;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        long o1 = o0 + rb;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            a0 = step512(w, o0, x0, x1, a0);
+            a1 = step512(w, o1, x0, x1, a1);
+        }
+        y[yo] = Lanes.combine512(a0);
+        y[yo + 1] = Lanes.combine512(a1);
+    }
+
+    /** One row of the packed copy at 256 bits (partial sums 0..7 and 8..15 in two accumulators). */
+    static float dotP256(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+        var F = FloatVector.SPECIES_256;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0; b < blocks; b++, o += PB) {
+            int xb = xOff + 32 * b;
+            ByteVector qa = bytes64(w, o + 4), qb = bytes64(w, o + 12);
+            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o));
+            FloatVector p0 = f256(low(qa)).mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = f256(low(qb)).mul(FloatVector.fromArray(F, x, xb + 8));
+            p0 = f256(high(qa)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = f256(high(qb)).fma(FloatVector.fromArray(F, x, xb + 24), p1);
+            acc0 = p0.fma(dv, acc0);
+            acc1 = p1.fma(dv, acc1);
+        }
+        return Lanes.combine256(acc0, acc1);
+    }
+
+    /** Two consecutive rows of the packed copy at 256 bits. */
+    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+        var F = FloatVector.SPECIES_256;
+        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
+        long o1 = o0 + rb;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
+            FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
+            ByteVector qa = bytes64(w, o0 + 4), qb = bytes64(w, o0 + 12);
+            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o0));
+            a0 = f256(high(qa)).fma(x2, f256(low(qa)).mul(x0)).fma(dv, a0);
+            b0 = f256(high(qb)).fma(x3, f256(low(qb)).mul(x1)).fma(dv, b0);
+            ByteVector ra = bytes64(w, o1 + 4), rc = bytes64(w, o1 + 12);
+            FloatVector ev = FloatVector.broadcast(F, w.get(F32, o1));
+            a1 = f256(high(ra)).fma(x2, f256(low(ra)).mul(x0)).fma(ev, a1);
+            b1 = f256(high(rc)).fma(x3, f256(low(rc)).mul(x1)).fma(ev, b1);
+        }
+        y[yo] = Lanes.combine256(a0, b0);
+        y[yo + 1] = Lanes.combine256(a1, b1);
+    }
+
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
     @Override
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
+        if (packed != null) {
+            long po = row * packedRowBytes + (long) b0 * PB;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += PB) {
+                d[dOff + b - b0] = packed.get(F32, po);
+                ByteVector qa = bytes64(packed, po + 4), qb = bytes64(packed, po + 12);
+                f256(low(qa)).intoArray(q, j);
+                f256(low(qb)).intoArray(q, j + 8);
+                f256(high(qa)).intoArray(q, j + 16);
+                f256(high(qb)).intoArray(q, j + 24);
+            }
+            return;
+        }
         long o = row * rowBytes + (long) b0 * BLOCK_BYTES;
         for (int b = b0, j = qOff; b < b1; b++, j += 32, o += BLOCK_BYTES) {
             d[dOff + b - b0] = Float.float16ToFloat(data.get(F16, o));

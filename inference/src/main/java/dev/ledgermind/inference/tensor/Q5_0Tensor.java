@@ -56,7 +56,7 @@ public final class Q5_0Tensor extends BlockQ8Tensor {
     }
 
     public Q5_0Tensor(String name, MemorySegment data, int rows, int cols) {
-        super(name, GgmlType.Q5_0, data, rows, cols);
+        super(name, GgmlType.Q5_0, data, rows, cols, 0, false);
     }
 
     /** The code of element {@code j < 32} of the block at {@code o}, minus 16. */
