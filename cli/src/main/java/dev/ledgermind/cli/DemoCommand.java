@@ -1,6 +1,14 @@
 package dev.ledgermind.cli;
 
+import dev.ledgermind.chain.LedgermindContracts;
+import dev.ledgermind.chain.OptimisticParams;
+import dev.ledgermind.chain.OptimisticTasks;
 import dev.ledgermind.chain.SubmittedTask;
+import dev.ledgermind.chain.TaskRequest;
+import dev.ledgermind.chain.game.GameRecord;
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.llama.SyntheticModel;
+import dev.ledgermind.node.client.GameWords;
 import dev.ledgermind.node.client.Receipt;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.network.LocalNetwork;
@@ -10,6 +18,7 @@ import dev.ledgermind.node.task.TaskResult;
 import dev.ledgermind.node.task.TaskRunner;
 import dev.ledgermind.node.task.TaskRunners;
 import dev.ledgermind.node.worker.Dishonesty;
+import org.web3j.crypto.Hash;
 import org.web3j.utils.Numeric;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,19 +32,25 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
  * {@code ledgermind demo}: the README's main command. A local network with four nodes (one dishonest),
- * real tasks on a real model, consensus and slashing on a real chain, receipts, then a clean shutdown.
+ * real tasks on a real model, consensus and slashing on a real chain, receipts; then the optimistic mode: one
+ * worker's claim with one wrong step, overturned by a watching node through the dispute game; then a clean shutdown.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the whole system once on this machine, then stop everything.",
                 "A local chain, the contracts, 4 nodes (one of them dishonest), verified classification and",
-                "similarity tasks, consensus and slashing, receipts checked against the chain."})
+                "similarity tasks, consensus and slashing, receipts checked against the chain; then one optimistic",
+                "task whose worker lied in one step, overturned by a watching node through the dispute game."})
 final class DemoCommand implements Callable<Integer> {
     private static final String MODEL = "all-minilm-l6-v2";
     private static final BigInteger FEE = BigInteger.TEN.pow(16); // 0.01 ETH
+    /** The optimistic part's decoder: a tiny llama-shaped GGUF with random weights, written for the demo. */
+    private static final String DECODER = "synthetic-llama";
+    private static final long WINDOW = 20, GAME_CLOCK = 120;
 
     @Mixin
     CommonOptions common;
@@ -51,12 +66,18 @@ final class DemoCommand implements Callable<Integer> {
         say("Ledgermind demo: AI answers computed off-chain by independent nodes, verified on-chain.");
         say("");
         say("1. Loading " + MODEL + " on the deterministic engine, to register it by content hash...");
-        TaskRunner runner = TaskRunners.defaultModels();
+        say("   and writing " + DECODER + ", a tiny Llama-shaped decoder with random weights (Q8_0) for the optimistic part.");
+        Path gguf = dir.resolve(DECODER + ".gguf");
+        SyntheticModel.write(gguf, "llama3", SyntheticModel.TINY, GgmlType.Q8_0, 13);
+        List<String> models = List.of(MODEL, gguf.toString());
+        TaskRunner runner = TaskRunners.forModels(models);
         say("2. Starting a local network: an anvil chain, the contracts, and 4 worker nodes as separate processes.");
         say("   node-3 is dishonest on purpose: it reports a slightly perturbed result. The network must catch it.");
+        say("   node-1 also watches every optimistic claim (it replays it and challenges a wrong one).");
         LocalNetwork.Options options = LocalNetwork.Options.defaults(dir.resolve("network"))
-                .withDishonest(3, Dishonesty.WRONG_RESULT);
-        try (LocalNetwork net = LocalNetwork.start(options, List.of(MODEL), runner, line -> say("   " + line))) {
+                .withDishonest(3, Dishonesty.WRONG_RESULT).withValidators(Set.of(1))
+                .withOptimistic(OptimisticParams.defaults().withWindow(WINDOW).withGameClock(GAME_CLOCK));
+        try (LocalNetwork net = LocalNetwork.start(options, models, runner, line -> say("   " + line))) {
             int modelId = net.modelId(MODEL);
             Requester requester = new Requester(net.requester());
             long dishonestAgent = net.nodes().get(3).agentId();
@@ -122,9 +143,11 @@ final class DemoCommand implements Callable<Integer> {
             doc.put("dishonestStakeBeforeWei", stakeBefore.toString());
             doc.put("dishonestStakeAfterWei", stakeAfter.toString());
             doc.put("locallyVerified", same);
+
+            boolean overturned = optimistic(net, doc);
             say("");
-            say("7. Shutting down: stopping the 4 node processes and the chain by their PIDs...");
-            if (shown == null || !same || stakeAfter.compareTo(stakeBefore) >= 0) {
+            say("8. Shutting down: stopping the 4 node processes and the chain by their PIDs...");
+            if (shown == null || !same || stakeAfter.compareTo(stakeBefore) >= 0 || !overturned) {
                 doc.put("ok", false);
             }
         } finally {
@@ -137,6 +160,61 @@ final class DemoCommand implements Callable<Integer> {
         if (common.json()) common.printJson(doc);
         else say(String.format("Done in %.0f s: everything is stopped.", seconds));
         return Boolean.TRUE.equals(doc.get("ok")) ? 0 : 1;
+    }
+
+    /**
+     * Step 7: node-3 restarts as a worker whose claims are wrong in exactly one step (one element of one op in one
+     * layer at one position, everything after it computed honestly from it); an optimistic task drawn to it is
+     * challenged by the watcher node-1, which beats it in the dispute game down to one chunk of arithmetic that the
+     * contract re-executes. Returns whether the claim was overturned and node-3 lost its bond.
+     */
+    private boolean optimistic(LocalNetwork net, Map<String, Object> doc) throws Exception {
+        say("");
+        say("7. The optimistic mode: one drawn worker computes, and anyone staked may challenge within " + WINDOW + " s.");
+        say("   node-3 restarts as a worker that changes ONE number deep in its computation (element 3 of layer 1's");
+        say("   FFN down projection) and computes everything after it honestly, so only one step of its trace is wrong.");
+        LocalNetwork.Node liar = net.restartAs(3, Dishonesty.ONE_STEP_WRONG);
+        LedgermindContracts asRequester = net.requester();
+        OptimisticTasks mode = new OptimisticTasks(asRequester);
+        Requester requester = new Requester(asRequester);
+        TaskInput in = TaskInput.generate(DECODER, "Once upon a time", 4, 0f, 7);
+        byte[] bytes = in.bytes();
+        TaskRequest request = new TaskRequest(net.modelId(DECODER), Hash.sha3(bytes), bytes, in.seed(), 0, in.maxTokens(),
+                in.kind().code, 1, FEE, false);
+        OptimisticTasks.Submitted task = null;
+        // the worker is drawn by stake; the demo submits until node-3 is drawn (the other draws are honest tasks)
+        for (int attempt = 0; attempt < 40 && task == null; attempt++) {
+            OptimisticTasks.Submitted t = mode.submit(request, 0, 0);
+            if (t.worker() == liar.agentId()) task = t;
+        }
+        if (task == null) {
+            say("   node-3 was not drawn in 40 submissions; skipping the challenge part");
+            return false;
+        }
+        BigInteger before = net.deployer().stakeOf(liar.agentId()).bonded();
+        say("   task " + task.taskId() + " went to node-3 (agent " + liar.agentId() + "); waiting for its claim, the challenge and the game...");
+        Receipt r = requester.awaitOptimistic(task.taskId(), java.time.Duration.ofMinutes(5), this::progress);
+        BigInteger after = net.deployer().stakeOf(liar.agentId()).bonded();
+        GameRecord game = r.games().isEmpty() ? null : r.games().getFirst();
+        boolean overturned = !r.accepted() && game != null && game.ended() && !game.claimerWins() && after.compareTo(before) < 0;
+        if (game != null) {
+            say("   dispute game " + game.gameId() + ": " + (game.claimerWins() ? "the claim stood" : "the claim was overturned"));
+            say("     " + GameWords.summary(game));
+        }
+        say("   node-3 (agent " + liar.agentId() + ") stake: " + ReceiptView.eth(before) + " -> " + ReceiptView.eth(after)
+                + (after.compareTo(before) < 0 ? "   <- its claim bond went to the challenger and the treasury" : ""));
+        say("   the requester's fee came back: " + ReceiptView.eth(r.refundWei()));
+        say("");
+        say("   The receipt of task " + r.taskId() + ":");
+        if (!common.json()) ReceiptView.print(System.out, r, DECODER);
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("receipt", ReceiptView.json(r, DECODER, in));
+        o.put("liarAgent", liar.agentId());
+        o.put("liarStakeBeforeWei", before.toString());
+        o.put("liarStakeAfterWei", after.toString());
+        o.put("overturned", overturned);
+        doc.put("optimistic", o);
+        return overturned;
     }
 
     private static String verdicts(Receipt r) {

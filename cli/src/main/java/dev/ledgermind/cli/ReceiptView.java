@@ -28,9 +28,9 @@ final class ReceiptView {
             out.println("  result hash  " + r.resultHash());
             out.println("  trace root   " + r.traceRoot());
         }
-        out.println("  fee          " + eth(r.feeWei()) + "; each agreeing node earned " + eth(r.rewardPerNodeWei())
-                + " (its fee share plus a share of any slashes)"
-                + (r.refundWei().signum() > 0 ? ", refunded " + eth(r.refundWei()) : ""));
+        out.println("  fee          " + eth(r.feeWei()) + (r.accepted() ? "; each agreeing node earned " + eth(r.rewardPerNodeWei())
+                + " (its fee share plus a share of any slashes)" : "")
+                + (r.refundWei().signum() > 0 ? (r.accepted() ? ", refunded " : "; refunded to the requester: ") + eth(r.refundWei()) : ""));
         out.println("  nodes (k=" + r.k() + ")");
         for (Receipt.NodeVerdict n : r.nodes()) {
             out.println("    agent " + n.agentId() + "  " + String.format("%-11s", n.verdict()) + " " + n.address()
@@ -38,7 +38,7 @@ final class ReceiptView {
         }
         out.println("  transactions (" + r.transactions().size() + ", " + r.totalGas() + " gas in all)");
         for (Receipt.Tx t : r.transactions()) {
-            out.println("    " + String.format("%-9s", t.kind()) + t.hash() + "  block " + t.block() + "  gas " + t.gasUsed()
+            out.println("    " + String.format("%-10s", t.kind()) + t.hash() + "  block " + t.block() + "  gas " + t.gasUsed()
                     + (t.agentId() != null ? "  agent " + t.agentId() : ""));
         }
     }

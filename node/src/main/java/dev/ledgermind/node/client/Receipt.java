@@ -45,7 +45,8 @@ public record Receipt(
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,
      * dissented (slashed), absent (slashed), inconclusive (revealed, no quorum, or a challenged split), refunded
-     * (committed, but the task was refunded before the reveal phase), replaced (missed its commit and was
+     * (committed, but the task was refunded before the reveal phase), overturned (an optimistic claimer that lost
+     * the dispute game of a challenge), replaced (missed its commit and was
      * slashed), pending, "held until TIME" (a split result, paid or slashed after TIME) or "challenged by
      * agent N, frozen until TIME".
      */

@@ -234,6 +234,8 @@ public final class Requester {
             else {
                 NodeOutcome outcome = chain.outcomeOf(taskId, agentId);
                 verdict = outcome == NodeOutcome.NONE ? "refunded" : outcome.verdict();
+                // an optimistic claimer that lost a dispute game: its claim was overturned, not missing
+                if (pos == 0 && games.stream().anyMatch(g -> g.ended() && !g.claimerWins())) verdict = "overturned";
             }
             if (verdict.equals("agreed") && output.length == 0 && revealedOutput.get(pos) != null) output = revealedOutput.get(pos);
             verdicts.add(new Receipt.NodeVerdict(agentId, pos, events.agentOwner(agentId), verdict,
