@@ -5,7 +5,7 @@ import dev.ledgermind.chain.OptimisticParams;
 import dev.ledgermind.chain.OptimisticTasks;
 import dev.ledgermind.chain.SubmittedTask;
 import dev.ledgermind.chain.TaskRequest;
-import dev.ledgermind.chain.game.GameRecord;
+import dev.ledgermind.chain.game.GameReport;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.llama.SyntheticModel;
 import dev.ledgermind.node.client.GameWords;
@@ -195,7 +195,7 @@ final class DemoCommand implements Callable<Integer> {
         say("   task " + task.taskId() + " went to node-3 (agent " + liar.agentId() + "); waiting for its claim, the challenge and the game...");
         Receipt r = requester.awaitOptimistic(task.taskId(), java.time.Duration.ofMinutes(5), this::progress);
         BigInteger after = net.deployer().stakeOf(liar.agentId()).bonded();
-        GameRecord game = r.games().isEmpty() ? null : r.games().getFirst();
+        GameReport game = r.games().isEmpty() ? null : r.games().getFirst();
         boolean overturned = !r.accepted() && game != null && game.ended() && !game.claimerWins() && after.compareTo(before) < 0;
         if (game != null) {
             say("   dispute game " + game.gameId() + ": " + (game.claimerWins() ? "the claim stood" : "the claim was overturned"));

@@ -268,8 +268,8 @@ public final class DisputeGameClient {
 
     // ---------------------------------------------------------------- the game's record
 
-    /** What game {@code gameId} did so far, from all of its events (one eth_getLogs): see {@link GameRecord}. */
-    public GameRecord record(BigInteger gameId) {
+    /** What game {@code gameId} did so far, from all of its events (one eth_getLogs): see {@link GameReport}. */
+    public GameReport report(BigInteger gameId) {
         String advanced = EventEncoder.encode(DisputeGame.ADVANCED_EVENT);
         String opFound = EventEncoder.encode(DisputeGame.OPFOUND_EVENT);
         String elementFound = EventEncoder.encode(DisputeGame.ELEMENTFOUND_EVENT);
@@ -283,9 +283,9 @@ public final class DisputeGameClient {
         int levels = 0;
         List<String> moveTxs = new ArrayList<>();
         List<String> txs = new ArrayList<>();
-        GameRecord.Found found = null;
-        GameRecord.Element element = null;
-        GameRecord.Step step = null;
+        GameReport.Found found = null;
+        GameReport.Element element = null;
+        GameReport.Step step = null;
         String reason = null;
         boolean claimerWins = false;
         for (Log log : logs(null, gameId)) {
@@ -298,22 +298,22 @@ public final class DisputeGameClient {
                 if (!log.getTransactionHash().equals(startTx)) levels++;
             } else if (topic.equals(opFound)) {
                 var e = DisputeGame.getOpFoundEventFromLog(log);
-                found = new GameRecord.Found(e.leaf.longValueExact(), e.position.longValueExact(), e.layer.longValueExact(),
+                found = new GameReport.Found(e.leaf.longValueExact(), e.position.longValueExact(), e.layer.longValueExact(),
                         e.op.intValueExact());
             } else if (topic.equals(elementFound)) {
                 var e = DisputeGame.getElementFoundEventFromLog(log);
-                element = new GameRecord.Element(e.element.longValueExact(), e.claimerValue.intValue(), e.challengerValue.intValue());
+                element = new GameReport.Element(e.element.longValueExact(), e.claimerValue.intValue(), e.challengerValue.intValue());
             } else if (topic.equals(stepChecked)) {
                 var e = DisputeGame.getStepCheckedEventFromLog(log);
-                step = new GameRecord.Step(e.op.intValueExact(), e.element.longValueExact(), e.chunk.longValueExact(),
+                step = new GameReport.Step(e.op.intValueExact(), e.element.longValueExact(), e.chunk.longValueExact(),
                         e.claimerMatches, e.challengerMatches);
             } else if (topic.equals(ended)) {
                 var e = DisputeGame.getGameEndedEventFromLog(log);
-                reason = GameRecord.reason(e.reason.intValueExact());
+                reason = GameReport.reason(e.reason.intValueExact());
                 claimerWins = e.claimerWins;
             }
         }
-        return new GameRecord(gameId, reason != null, claimerWins, reason, levels, moveTxs.size(), List.copyOf(txs),
+        return new GameReport(gameId, reason != null, claimerWins, reason, levels, moveTxs.size(), List.copyOf(txs),
                 found, element, step);
     }
 

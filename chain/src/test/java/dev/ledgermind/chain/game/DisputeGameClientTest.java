@@ -175,7 +175,7 @@ class DisputeGameClientTest {
 
         // the game's record, from its events: one level completed (the trace's), three moves (the two descents
         // and the claimer's reveal), five transactions with the start and the timeout, no leaf found
-        GameRecord rec = stranger.record(id);
+        GameReport rec = stranger.report(id);
         assertTrue(rec.ended());
         assertTrue(rec.claimerWins());
         assertEquals("timeout", rec.reason());

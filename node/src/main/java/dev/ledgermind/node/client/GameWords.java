@@ -1,6 +1,6 @@
 package dev.ledgermind.node.client;
 
-import dev.ledgermind.chain.game.GameRecord;
+import dev.ledgermind.chain.game.GameReport;
 import dev.ledgermind.inference.step.StepOp;
 
 import java.util.LinkedHashMap;
@@ -21,7 +21,7 @@ public final class GameWords {
      * (claimer 0x3f800000, challenger 0x3f800001); one step on chain re-executed chunk 3: it reproduces the
      * challenger's value".
      */
-    public static String summary(GameRecord g) {
+    public static String summary(GameReport g) {
         StringBuilder s = new StringBuilder();
         s.append(g.moves()).append(g.moves() == 1 ? " move" : " moves").append(" over ").append(g.levels())
                 .append(g.levels() == 1 ? " level" : " levels");
@@ -44,7 +44,7 @@ public final class GameWords {
     }
 
     /** The record as a JSON-friendly map. */
-    public static Map<String, Object> document(GameRecord g) {
+    public static Map<String, Object> document(GameReport g) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("gameId", g.gameId());
         m.put("ended", g.ended());

@@ -1,6 +1,6 @@
 package dev.ledgermind.node.client;
 
-import dev.ledgermind.chain.game.GameRecord;
+import dev.ledgermind.chain.game.GameReport;
 
 import java.math.BigInteger;
 import java.util.List;
@@ -40,7 +40,7 @@ public record Receipt(
         VerificationMode mode,
         String trust,
         List<String> steps,
-        List<GameRecord> games) {
+        List<GameReport> games) {
 
     /**
      * How one node fared, by the contract's own rule ({@code TaskMarket.outcomeOf}). {@code verdict}: agreed,

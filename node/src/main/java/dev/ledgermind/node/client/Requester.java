@@ -11,7 +11,7 @@ import dev.ledgermind.chain.TaskState;
 import dev.ledgermind.chain.events.ChainEvents;
 import dev.ledgermind.chain.events.TaskEvent;
 import dev.ledgermind.chain.game.DisputeGameClient;
-import dev.ledgermind.chain.game.GameRecord;
+import dev.ledgermind.chain.game.GameReport;
 import dev.ledgermind.node.task.TaskInput;
 import org.web3j.crypto.Hash;
 import org.web3j.utils.Numeric;
@@ -133,7 +133,7 @@ public final class Requester {
         List<Long> nodes = new ArrayList<>();
         List<String> optimisticSteps = new ArrayList<>(); // the optimistic mode's audit and challenge, in order
         long[] auditor = {0};
-        List<GameRecord> games = new ArrayList<>(); // the dispute games of its challenges, as their events tell
+        List<GameReport> games = new ArrayList<>(); // the dispute games of its challenges, as their events tell
         for (TaskEvent e : log) {
             String kind = null;
             Long agent = null;
@@ -209,7 +209,7 @@ public final class Requester {
                     agent = c.agentId();
                 }
                 case TaskEvent.GameResolved g -> {
-                    GameRecord game = gameRecord(BigInteger.valueOf(g.gameId()));
+                    GameReport game = gameReport(BigInteger.valueOf(g.gameId()));
                     games.add(game);
                     optimisticSteps.add("game " + g.gameId() + ": claim " + (g.claimerWins() ? "upheld" : "overturned")
                             + " (" + GameWords.summary(game) + ")");
@@ -253,9 +253,9 @@ public final class Requester {
     }
 
     /** Game {@code gameId} of this deployment's dispute game, read from its events. */
-    private GameRecord gameRecord(BigInteger gameId) {
+    private GameReport gameReport(BigInteger gameId) {
         String game = new dev.ledgermind.chain.OptimisticTasks(chain).terms().disputeGame();
-        return DisputeGameClient.at(chain.web3j(), game, chain.sender(), chain.deployment().deployBlock()).record(gameId);
+        return DisputeGameClient.at(chain.web3j(), game, chain.sender(), chain.deployment().deployBlock()).report(gameId);
     }
 
     /** The trust assumption of this task, in words, with its own parameters (the challenge window of an optimistic task). */

@@ -14,7 +14,7 @@ import java.util.List;
  * @param transactions every transaction hash that carried an event of this game, in chain order
  * @param reason       how it ended: "timeout", "finish mismatch" or "one step"; null while it runs
  */
-public record GameRecord(BigInteger gameId, boolean ended, boolean claimerWins, String reason, int levels, int moves,
+public record GameReport(BigInteger gameId, boolean ended, boolean claimerWins, String reason, int levels, int moves,
                          List<String> transactions, Found found, Element element, Step step) {
 
     /** The first differing trace leaf, at (position, layer), and the first differing op of step program v1 in it. */
