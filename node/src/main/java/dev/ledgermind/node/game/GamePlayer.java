@@ -71,21 +71,31 @@ public final class GamePlayer {
                     return false;
                 }
             }
+            refusedInARow = 0;
             return true;
         } catch (ContractRevertedException e) {
             // Both parties may move at once: a move sent as the level's first that lands second carries no copy of
             // the other's post (WrongOtherPost, ChunkLength), or the level ended meanwhile (AlreadyMoved, WrongPhase).
             // When the game's view changed since this move was computed, the next call recomputes it; otherwise the
             // refusal is this party's own error and is thrown.
+            // The view can also lag the state a move is checked against (eth_call/estimate may see a pending move
+            // that the view's read did not), so such a refusal is retried a few times even with an unchanged view.
             GameView now = game.game(gameId);
-            if (now.phase() != g.phase() || now.level() != g.level() || now.index() != g.index()
-                    || now.moved(!claimer) != g.moved(!claimer) || now.moved(claimer) != g.moved(claimer)) {
+            boolean changed = now.phase() != g.phase() || now.level() != g.level() || now.index() != g.index()
+                    || now.moved(!claimer) != g.moved(!claimer) || now.moved(claimer) != g.moved(claimer);
+            if (changed || (RACES.contains(e.errorName()) && ++refusedInARow <= MAX_RACE_RETRIES)) {
                 log.debug("game {}: {} (the other party moved meanwhile; retrying)", gameId, e.errorName());
                 return false;
             }
             throw e;
         }
     }
+
+    /** The refusals a move can meet only because the other party's move landed first (or is landing). */
+    private static final java.util.Set<String> RACES = java.util.Set.of("WrongOtherPost", "ChunkLength", "AlreadyMoved", "WrongPhase");
+    private static final int MAX_RACE_RETRIES = 20;
+    /** Race refusals in a row with an unchanged view; a landed move resets it. */
+    private int refusedInARow;
 
     /**
      * One turn of a node's loop: this party's move if one is due, else the other party's timeout once its clock ran

@@ -133,5 +133,23 @@ class GamePlayerTest {
         assertEquals(fault.element(), g.element(), "the faulty element");
         int faultyValue = faultyClaimer ? g.claimerValue() : g.challengerValue();
         assertEquals(fault.bits(), faultyValue, "the faulty party's value is the one it injected");
+
+        // the game's report (what a receipt shows), read from its events alone, names the same place and verdict
+        var report = game.report(id);
+        assertTrue(report.ended());
+        assertEquals(!faultyClaimer, report.claimerWins());
+        assertEquals(fault.position(), report.found().position(), "the report's position");
+        assertEquals(fault.layer(), report.found().layer(), "the report's layer");
+        assertEquals(fault.op().ordinal(), report.found().op(), "the report's op");
+        assertEquals(fault.element(), report.element().element(), "the report's element");
+        assertEquals(fault.bits(), faultyClaimer ? report.element().claimerBits() : report.element().challengerBits());
+        assertTrue(report.levels() >= 3, "trace, vec and at least one more level: " + report.levels());
+        assertTrue(report.moves() >= 2 * report.levels(), "each completed level took both parties' moves");
+        if ("one step".equals(report.reason())) {
+            assertEquals(!faultyClaimer, report.step().claimerMatches(), "the one step reproduces the honest value");
+            assertEquals(faultyClaimer, report.step().challengerMatches());
+        } else {
+            assertEquals("finish mismatch", report.reason(), "a game that does not end on time ends in the step or the finish");
+        }
     }
 }
