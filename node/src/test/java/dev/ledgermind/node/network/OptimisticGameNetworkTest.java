@@ -201,6 +201,18 @@ class OptimisticGameNetworkTest {
         BigInteger claimBond = OptimisticParams.defaults().claimBond();
         assertTrue(net.deployer().stakeOf(liar.agentId()).bonded().compareTo(before.subtract(claimBond)) <= 0,
                 "the liar lost (at least) its claim bond from its stake");
+        // the receipt of the overturned claim shows the game as its events record it
+        assertEquals(1, r.games().size(), r.games().toString());
+        var rec = r.games().getFirst();
+        // down is a reduction: the liar's accumulation states are the honest ones (only the element was changed), so
+        // they do not finish to its value and it loses at the States level, before any chunk is re-executed
+        assertEquals("finish mismatch", rec.reason());
+        assertNull(rec.step(), "no one step was needed");
+        assertEquals(fault.op().ordinal(), rec.found().op());
+        assertEquals(fault.position(), rec.found().position());
+        assertEquals(fault.element(), rec.element().element());
+        assertEquals(fault.bits(), rec.element().claimerBits());
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(rec));
         figures("one-step-wrong worker (down, a reduction)", st.gameId());
     }
 
@@ -222,6 +234,11 @@ class OptimisticGameNetworkTest {
         assertEquals(fault.op().ordinal(), g.op());
         assertEquals(fault.element(), g.element());
         assertEquals(fault.bits(), g.challengerValue(), "the challenger's value is the one it injected");
+        var rec = r.games().getFirst();
+        assertTrue(rec.claimerWins());
+        assertEquals("one step", rec.reason());
+        assertTrue(rec.step().claimerMatches() && !rec.step().challengerMatches(), "the one step reproduces the claimer's value");
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(rec));
         figures("false challenger (x_out, elementwise)", st.gameId());
     }
 
@@ -258,6 +275,8 @@ class OptimisticGameNetworkTest {
         assertEquals(FEE, r.refundWei());
         assertTrue(net.deployer().stakeOf(liar.agentId()).bonded().compareTo(before.subtract(OptimisticParams.defaults().claimBond())) <= 0,
                 "the silent claimer lost its claim bond");
+        assertEquals("timeout", r.games().getFirst().reason(), "the receipt says how the game ended");
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(r.games().getFirst()));
         figures("claimer killed mid-game (timeout)", gameId.longValueExact());
     }
 
