@@ -33,19 +33,21 @@ public enum Dishonesty {
 
     /**
      * The one change a {@link #ONE_STEP_WRONG} worker makes to a claim whose trace has {@code positions} positions of
-     * {@code layers} layers: element 3 of the FFN's down projection (a reduction: the game goes down to one chunk of
-     * its accumulation) at position min(1, positions - 1) in the last layer, set to 2.0f.
+     * {@code layers} layers: element 3 of layer 0's output residual (x_out, an elementwise op, so the game ends in one
+     * step that the referee re-executes) at position min(1, positions - 1), set to 2.0f; layer 1 and every later
+     * position that attends to it are computed honestly from the changed value.
      */
     public static StepFault workerFault(int positions, int layers) {
-        return new StepFault(Math.min(1, positions - 1), layers - 1, StepOp.DOWN, 3, 0x40000000);
+        return new StepFault(Math.min(1, positions - 1), 0, StepOp.X_OUT, 3, 0x40000000);
     }
 
     /**
-     * The one change a {@link #FALSE_CHALLENGE} challenger's trace has: element 5 of layer 0's output residual (an
-     * elementwise op) at the last position, set to 1.0f.
+     * The one change a {@link #FALSE_CHALLENGE} challenger's trace has: element 3 of the FFN's down projection (a
+     * reduction) in the last layer at the last position, set to 1.0f. Its accumulation states are the honest ones, so
+     * it loses when it posts them (their finish is not its value).
      */
     public static StepFault challengerFault(int positions, int layers) {
-        return new StepFault(positions - 1, 0, StepOp.X_OUT, 5, 0x3f800000);
+        return new StepFault(positions - 1, layers - 1, StepOp.DOWN, 3, 0x3f800000);
     }
 
     /** The runner a node with this conduct computes with: the honest one, or a {@link LyingRunner} around it. */

@@ -52,10 +52,11 @@ import static org.junit.jupiter.api.Assertions.*;
  * test only submits, waits and reads the chain:
  * <ol>
  *   <li>an honest task finalizes with the engine's result;</li>
- *   <li>a one-step-wrong worker (one element of the down projection changed at one (position, layer), everything
- *       after it computed honestly) is challenged by the watcher, loses the game at exactly that op and element, and
- *       is slashed its claim bond;</li>
- *   <li>a false challenger (an honest claim attacked with a one-step-wrong trace) loses its game at its own step;</li>
+ *   <li>a one-step-wrong worker (one element of layer 0's x_out changed at one position, everything after it computed
+ *       honestly) is challenged by the watcher, loses the game at exactly that op and element by one step re-executed
+ *       on chain, and is slashed its claim bond;</li>
+ *   <li>a false challenger (an honest claim attacked with a trace whose down projection has one element changed)
+ *       loses its game at that op and element (its states do not finish to its value);</li>
  *   <li>a claimer that stops answering (its process killed by PID mid-game) loses on time;</li>
  *   <li>a challenger killed mid-game and restarted resumes from its store (the game id) and still wins at the step.</li>
  * </ol>
@@ -201,7 +202,18 @@ class OptimisticGameNetworkTest {
         BigInteger claimBond = OptimisticParams.defaults().claimBond();
         assertTrue(net.deployer().stakeOf(liar.agentId()).bonded().compareTo(before.subtract(claimBond)) <= 0,
                 "the liar lost (at least) its claim bond from its stake");
-        figures("one-step-wrong worker (down, a reduction)", st.gameId());
+        // the receipt of the overturned claim shows the game as its events record it
+        assertEquals(1, r.games().size(), r.games().toString());
+        var rec = r.games().getFirst();
+        // x_out is elementwise: the game ends in one step, re-executed on chain
+        assertEquals("one step", rec.reason());
+        assertTrue(rec.step().challengerMatches() && !rec.step().claimerMatches(), "the one step reproduces the challenger's value");
+        assertEquals(fault.op().ordinal(), rec.found().op());
+        assertEquals(fault.position(), rec.found().position());
+        assertEquals(fault.element(), rec.element().element());
+        assertEquals(fault.bits(), rec.element().claimerBits());
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(rec));
+        figures("one-step-wrong worker (x_out, elementwise)", st.gameId());
     }
 
     @Test
@@ -222,7 +234,15 @@ class OptimisticGameNetworkTest {
         assertEquals(fault.op().ordinal(), g.op());
         assertEquals(fault.element(), g.element());
         assertEquals(fault.bits(), g.challengerValue(), "the challenger's value is the one it injected");
-        figures("false challenger (x_out, elementwise)", st.gameId());
+        var rec = r.games().getFirst();
+        assertTrue(rec.claimerWins());
+        // down is a reduction: the challenger's accumulation states are the honest ones (only the element was changed),
+        // so they do not finish to its value and it loses at the States level, before any chunk is re-executed
+        assertEquals("finish mismatch", rec.reason());
+        assertNull(rec.step(), "no one step was needed");
+        assertEquals(fault.bits(), rec.element().challengerBits());
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(rec));
+        figures("false challenger (down, a reduction)", st.gameId());
     }
 
     @Test
@@ -258,6 +278,8 @@ class OptimisticGameNetworkTest {
         assertEquals(FEE, r.refundWei());
         assertTrue(net.deployer().stakeOf(liar.agentId()).bonded().compareTo(before.subtract(OptimisticParams.defaults().claimBond())) <= 0,
                 "the silent claimer lost its claim bond");
+        assertEquals("timeout", r.games().getFirst().reason(), "the receipt says how the game ended");
+        System.out.println("receipt: " + dev.ledgermind.node.client.GameWords.summary(r.games().getFirst()));
         figures("claimer killed mid-game (timeout)", gameId.longValueExact());
     }
 
