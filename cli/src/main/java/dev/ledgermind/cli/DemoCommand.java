@@ -171,8 +171,8 @@ final class DemoCommand implements Callable<Integer> {
     private boolean optimistic(LocalNetwork net, Map<String, Object> doc) throws Exception {
         say("");
         say("7. The optimistic mode: one drawn worker computes, and anyone staked may challenge within " + WINDOW + " s.");
-        say("   node-3 restarts as a worker that changes ONE number deep in its computation (element 3 of layer 1's");
-        say("   FFN down projection) and computes everything after it honestly, so only one step of its trace is wrong.");
+        say("   node-3 restarts as a worker that changes ONE number deep in its computation (one element of one layer's");
+        say("   output at one position) and computes everything after it honestly, so only one step of its trace is wrong.");
         LocalNetwork.Node liar = net.restartAs(3, Dishonesty.ONE_STEP_WRONG);
         LedgermindContracts asRequester = net.requester();
         OptimisticTasks mode = new OptimisticTasks(asRequester);
