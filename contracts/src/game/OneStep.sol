@@ -20,13 +20,16 @@ import {IStepReferee} from "../step/IStepReferee.sol";
 ///           token_embd's row token[p], dequantized;
 ///         - weight block `(bytes blk, bytes32[] blockProof, bytes32[] tensorProof)`: the tensor's block
 ///           proved against its tensor root, the tensor root against the weights root (SPEC-12 section 5).
+///           The block is the one holding the chunk: F32, Q8_0, Q4_0 block c of the row; Q4_K, Q6_K the
+///           256-element super-block c / 8, of which the chunk is sub-block c % 8. Norms, biases and the rope
+///           table must be F32.
 ///         Covered: elementwise attn_norm (x_in, attn_ss, weight attn_norm), ffn_norm (x_mid, ffn_ss, weight
 ///         ffn_norm), q_rope / k_rope (q or k element, its pair partner, the rope table's block; only the
 ///         element past rotDim), x_mid (x_in, wo), x_out (x_mid, down), act (gate, up), att_exp (scores, att_max),
 ///         att_prob (att_exp, att_sum, att_max); reductions attn_ss (x_in), ffn_ss (x_mid), q/k/v
 ///         (attn_norm, weight), wo (att_out, weight), gate/up (ffn_norm, weight), down (act, weight), each
-///         weight F32 or Q8_0; finish of every reduction (q/k/v bias: a weight block of bq/bk/bv as the
-///         openings).
+///         weight F32, Q8_0, Q4_0, Q4_K or Q6_K (x_in at layer 0: the embedding in any of them); finish
+///         of every reduction (q/k/v bias: a weight block of bq/bk/bv as the openings).
 ///         Reductions scores (q_rope chunk, K[t]: an agreed leaf's k or this step's k_rope), att_max and
 ///         att_sum (the one or two chunks of scores / att_exp covering head e's slice, as `bytes[]`).
 ///         att_out (`(bytes[] prob, bytes[] v)`: the att_prob chunks covering the chunk's 8 positions, and
@@ -41,7 +44,10 @@ contract OneStep is IOneStep {
     }
 
     uint8 internal constant GGML_F32 = 0;
+    uint8 internal constant GGML_Q4_0 = 2;
     uint8 internal constant GGML_Q8_0 = 8;
+    uint8 internal constant GGML_Q4_K = 12;
+    uint8 internal constant GGML_Q6_K = 14;
 
     /// @notice The step of op `op` is not re-executed by this verifier yet.
     error StepNotCovered(uint256 op);
@@ -75,7 +81,7 @@ contract OneStep is IOneStep {
             uint32 x = attn ? _xInChunk(s, m, e / 32, ox)[e % 32] : _opElem(s, m, StepShapes.X_MID, e, ox);
             uint32 ss = _opElem(s, m, attn ? StepShapes.ATTN_SS : StepShapes.FFN_SS, 0, oss);
             uint256 t = uint256(s.l) * StepShapes.perLayer(m) + (attn ? 0 : (m.hasQkvBias ? 8 : 5));
-            (, bytes memory blk) = _weightBlock(s, m, t, 0, e / 32, ow);
+            bytes memory blk = _f32Block(s, m, t, 0, e / 32, ow);
             uint32 inv = referee.rmsInv(ss, m.dim, m.rmsEpsBits);
             return referee.rmsScale(x, inv, GameBytes.word(blk, e % 32));
         }
@@ -124,7 +130,7 @@ contract OneStep is IOneStep {
         }
         uint32 x = _opElem(s, m, src, e, ox);
         uint32 b = _opElem(s, m, src, partner, op_);
-        (, bytes memory blk) = _weightBlock(s, m, StepShapes.tensorCount(m) - 1, s.p, (2 * i) / 32, orope);
+        bytes memory blk = _f32Block(s, m, StepShapes.tensorCount(m) - 1, s.p, (2 * i) / 32, orope);
         uint32 c = GameBytes.word(blk, (2 * i) % 32);
         uint32 sn = GameBytes.word(blk, (2 * i) % 32 + 1);
         if (first) {
@@ -171,6 +177,9 @@ contract OneStep is IOneStep {
         bytes memory a = _opChunk(s, m, src, c, actOpening);
         (uint8 ty, bytes memory blk) = _weightBlock(s, m, _tensorOf(m, s.l, op), s.e, c, wOpening);
         if (ty == GGML_Q8_0) return referee.dotChunkQ8_0(st, a, blk);
+        if (ty == GGML_Q4_0) return referee.dotChunkQ4_0(st, a, blk);
+        if (ty == GGML_Q4_K) return referee.dotChunkQ4_K(st, a, blk, c % 8);
+        if (ty == GGML_Q6_K) return referee.dotChunkQ6_K(st, a, blk, c % 8);
         return referee.dotChunkF32(st, a, blk, 32 * c);
     }
 
@@ -281,8 +290,7 @@ contract OneStep is IOneStep {
         uint32 b;
         if (bias) {
             uint256 t = uint256(s.l) * StepShapes.perLayer(m) + (op == StepShapes.Q ? 4 : op == StepShapes.K ? 5 : 6);
-            (, bytes memory blk) = _weightBlock(s, m, t, 0, s.e / 32, s.openings);
-            b = GameBytes.word(blk, s.e % 32);
+            b = GameBytes.word(_f32Block(s, m, t, 0, s.e / 32, s.openings), s.e % 32);
         }
         return referee.finish(op, state, bias, b, m.attnScaleBits);
     }
@@ -334,6 +342,9 @@ contract OneStep is IOneStep {
         uint256 embd = uint256(m.layers) * StepShapes.perLayer(m);
         (uint8 ty, bytes memory b) =
             _weightBlock(s, m, embd, token, c, abi.encode(blk, blockProof, tensorProof));
+        if (ty != GGML_F32 && ty != GGML_Q8_0) {
+            return GameBytes.words(referee.dequantChunk(ty, b, ty == GGML_Q4_0 ? 0 : c % 8)); // Q4_K, Q6_K: sub-block
+        }
         uint256 n = ty == GGML_Q8_0 ? 32 : b.length / 4;
         out = new uint32[](n);
         for (uint256 j; j < n; j++) out[j] = ty == GGML_Q8_0 ? referee.dequantQ8_0(b, j) : referee.dequantF32(b, j);
@@ -354,13 +365,30 @@ contract OneStep is IOneStep {
         if (GameMerkle.root(GameMerkle.leafNode(chunk), c, chunks, proof) != root) revert WrongOpening(what);
     }
 
-    /// @dev Block b of row `row` of tensor t, checked against the weights root; returns its ggml type.
+    /// @dev `_weightBlock` of a tensor that must be F32 (norms, biases, the rope table: read as raw floats).
+    function _f32Block(
+        StepInput calldata s,
+        StepShapes.ModelSpec memory m,
+        uint256 t,
+        uint256 row,
+        uint256 c,
+        bytes memory o
+    ) internal pure returns (bytes memory blk) {
+        uint8 ty;
+        (ty, blk) = _weightBlock(s, m, t, row, c, o);
+        if (ty != GGML_F32) revert WeightTypeNotCovered(ty);
+    }
+
+    /// @dev The block holding 32-element chunk c of row `row` of tensor t, checked against the weights root;
+    ///      returns its ggml type. A leaf is one GGUF block (SPEC-12 section 5): F32 32 elements (a row's last may
+    ///      be short), Q8_0 (34 bytes) and Q4_0 (18) 32 elements, so leaf c of the row; Q4_K (144) and Q6_K (210)
+    ///      super-blocks of 256, so leaf c / 8 of the row, whose sub-block c % 8 the chunk is.
     function _weightBlock(
         StepInput calldata s,
         StepShapes.ModelSpec memory m,
         uint256 t,
         uint256 row,
-        uint256 b,
+        uint256 c,
         bytes memory o
     ) internal pure returns (uint8 ty, bytes memory blk) {
         bytes32[] memory blockProof;
@@ -368,18 +396,23 @@ contract OneStep is IOneStep {
         (blk, blockProof, tensorProof) = abi.decode(o, (bytes, bytes32[], bytes32[]));
         (uint256 rows, uint256 cols) = _shape(m, t);
         ty = m.tensorTypes[t];
-        uint256 bpr = (cols + 31) / 32;
-        if (ty == GGML_Q8_0) {
-            if (cols % 32 != 0) revert WeightTypeNotCovered(ty);
-            if (blk.length != 34) revert OpeningLength("Q8_0 block", 34, blk.length);
-        } else if (ty == GGML_F32) {
-            uint256 n = cols - 32 * b;
+        uint256 per = 32; // elements per leaf
+        uint256 len;
+        if (ty == GGML_F32) {
+            uint256 n = cols - 32 * c;
             if (n > 32) n = 32;
-            if (blk.length != 4 * n) revert OpeningLength("F32 block", 4 * n, blk.length);
+            len = 4 * n;
         } else {
-            revert WeightTypeNotCovered(ty);
+            if (ty == GGML_Q8_0) len = 34;
+            else if (ty == GGML_Q4_0) len = 18;
+            else if (ty == GGML_Q4_K) (per, len) = (256, 144);
+            else if (ty == GGML_Q6_K) (per, len) = (256, 210);
+            else revert WeightTypeNotCovered(ty);
+            if (cols % per != 0) revert WeightTypeNotCovered(ty);
         }
-        bytes32 tensorRoot = GameMerkle.root(GameMerkle.leafNode(blk), row * bpr + b, rows * bpr, blockProof);
+        if (blk.length != len) revert OpeningLength("weight block", len, blk.length);
+        uint256 bpr = (cols + per - 1) / per;
+        bytes32 tensorRoot = GameMerkle.root(GameMerkle.leafNode(blk), row * bpr + (32 * c) / per, rows * bpr, blockProof);
         bytes32 w = GameMerkle.root(GameMerkle.leafNode32(tensorRoot), t, StepShapes.tensorCount(m), tensorProof);
         if (w != s.weightsRoot) revert WrongOpening("weight blk");
     }

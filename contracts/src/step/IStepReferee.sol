@@ -16,7 +16,9 @@ pragma solidity ^0.8.28;
  *   (`Float.floatToIntBits`), exactly the bytes the vector and state trees hash (`keccak256(0x00 || bytes)`);
  * - a Dot/Sum state `S16` is 64 bytes: partial sums s[0..15] in order; S_0 is 64 zero bytes (16 x +0.0f);
  * - a max or weighted-sum state is one `uint32` (S_0: -Infinity 0xff800000 for max, +0.0f for weighted sum);
- * - weight blocks are the raw GGUF bytes (F32: 4 bytes LE per element; Q8_0: f16 scale LE, then 32 int8).
+ * - weight blocks are the raw GGUF bytes (F32: 4 bytes LE per element; Q8_0: f16 scale LE, then 32 int8; Q4_0:
+ *   f16 scale, 16 bytes of nibbles; Q4_K and Q6_K: the whole 144- or 210-byte super-block of 256 elements, and the
+ *   32-element sub-block a chunk reads is named by `sub`).
  * Every NaN result is the canonical 0x7fc00000 (as `Float.floatToIntBits`), so outputs hash like the engine's
  * canonical bytes; NaN inputs with any payload are accepted.
  *
@@ -46,6 +48,8 @@ interface IStepReferee {
     error IndexOutOfRange(string argument, uint256 index, uint256 size);
     /// @notice `finish` was given an op index of step program v1 that is not a reduction (or > 21).
     error NotAReduction(uint256 op);
+    /// @notice dequantChunk was given a ggml type id it does not decode.
+    error UnknownWeightType(uint8 ggmlType);
 
     // ------------------------------------------------------------------ reductions: one chunk, state in -> out
 
@@ -65,6 +69,28 @@ interface IStepReferee {
 
     /// @notice One Q8_0 block (34 bytes) against 32 activations `x` (128 bytes), Q8_0Tensor's order.
     function dotChunkQ8_0(bytes calldata state, bytes calldata x, bytes calldata block34)
+        external
+        pure
+        returns (bytes memory);
+
+    /// @notice One Q4_0 block (18 bytes) against 32 activations `x` (128 bytes), Q4_0Tensor's order: Q8_0's with
+    /// codes q[m] = (qs[m] & 15) - 8 and q[m + 16] = (qs[m] >> 4) - 8.
+    function dotChunkQ4_0(bytes calldata state, bytes calldata x, bytes calldata block18)
+        external
+        pure
+        returns (bytes memory);
+
+    /// @notice Sub-block `sub` (< 8; elements 32 sub ..) of a Q4_K super-block (144 bytes) against 32 activations:
+    /// each weight (d * sc) * q - dmin * mn as Q4_KTensor decodes it (one rounding per operation, no fma), then
+    /// s[j mod 16] = fma(w[j], x[j], s[j mod 16]) (DequantDot's layout; the chunk starts at a multiple of 32).
+    function dotChunkQ4_K(bytes calldata state, bytes calldata x, bytes calldata block144, uint256 sub)
+        external
+        pure
+        returns (bytes memory);
+
+    /// @notice Sub-block `sub` (< 8) of a Q6_K super-block (210 bytes) against 32 activations: each weight
+    /// (d * sc) * (q - 32) as Q6_KTensor decodes it, then Dot's layout as dotChunkQ4_K.
+    function dotChunkQ6_K(bytes calldata state, bytes calldata x, bytes calldata block210, uint256 sub)
         external
         pure
         returns (bytes memory);
@@ -131,4 +157,10 @@ interface IStepReferee {
     /// @notice Element j (< 32) of a Q8_0 block (34 bytes): (float) q[j] * (float) f16 scale, as
     /// Q8_0Tensor.dequantizeRow.
     function dequantQ8_0(bytes calldata block34, uint256 j) external pure returns (uint32);
+
+    /// @notice The 32 values (128 canonical LE bytes) of sub-block `sub` of a quantized block, as the type's tensor
+    /// class dequantizes them (the token embedding's chunk at layer 0): ggml type 8 Q8_0 (34 bytes) and 2 Q4_0
+    /// (18 bytes, (float) ((nibble) - 8) * d), sub 0; 12 Q4_K (144 bytes) and 14 Q6_K (210 bytes), sub < 8.
+    /// Another type reverts UnknownWeightType.
+    function dequantChunk(uint8 ggmlType, bytes calldata blk, uint256 sub) external pure returns (bytes memory);
 }

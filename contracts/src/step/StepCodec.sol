@@ -15,6 +15,17 @@ library StepCodec {
     uint256 internal constant S16_BYTES = 64;
     /// @notice Bytes of a Q8_0 block: f16 scale (LE) then 32 int8.
     uint256 internal constant Q8_0_BLOCK_BYTES = 34;
+    /// @notice Bytes of a Q4_0 block: f16 scale (LE) then 16 bytes of nibbles (element j low, j + 16 high).
+    uint256 internal constant Q4_0_BLOCK_BYTES = 18;
+    /// @notice Bytes of a Q4_K super-block (256 elements): f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 128 of nibbles.
+    uint256 internal constant Q4_K_BLOCK_BYTES = 144;
+    /// @notice Bytes of a Q6_K super-block (256 elements): ql[128], qh[64], 16 int8 scales, f16 d.
+    uint256 internal constant Q6_K_BLOCK_BYTES = 210;
+    /// @notice ggml type ids of the covered quantized weight types.
+    uint8 internal constant GGML_Q4_0 = 2;
+    uint8 internal constant GGML_Q8_0 = 8;
+    uint8 internal constant GGML_Q4_K = 12;
+    uint8 internal constant GGML_Q6_K = 14;
     uint32 internal constant NEGATIVE_INFINITY = 0xff800000;
     uint32 internal constant NAN = 0x7fc00000;
 

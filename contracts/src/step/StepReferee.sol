@@ -65,6 +65,46 @@ contract StepReferee is IStepReferee {
     }
 
     /// @inheritdoc IStepReferee
+    function dotChunkQ4_0(bytes calldata state, bytes calldata x, bytes calldata block18)
+        external
+        pure
+        returns (bytes memory)
+    {
+        uint32[16] memory s = _state16(state);
+        if (x.length != 128) revert BadStateLength("x", x.length, 128);
+        if (block18.length != StepCodec.Q4_0_BLOCK_BYTES) {
+            revert BadStateLength("block18", block18.length, StepCodec.Q4_0_BLOCK_BYTES);
+        }
+        uint32 d = _f16At(block18, 0);
+        for (uint256 m = 0; m < 16; ++m) {
+            uint256 v = uint8(block18[2 + m]);
+            // codes (v & 15) - 8 and (v >> 4) - 8 as a two's complement byte: + 248 mod 256
+            uint32 p = Binary32.mul(StepArithmetic.fromInt8((v & 15) + 248), x.f32At(m));
+            p = Binary32.fma(StepArithmetic.fromInt8((v >> 4) + 248), x.f32At(m + 16), p);
+            s[m] = Binary32.fma(p, d, s[m]);
+        }
+        return _encode16(s);
+    }
+
+    /// @inheritdoc IStepReferee
+    function dotChunkQ4_K(bytes calldata state, bytes calldata x, bytes calldata block144, uint256 sub)
+        external
+        pure
+        returns (bytes memory)
+    {
+        return _dotValues(state, x, _q4kValues(block144, sub));
+    }
+
+    /// @inheritdoc IStepReferee
+    function dotChunkQ6_K(bytes calldata state, bytes calldata x, bytes calldata block210, uint256 sub)
+        external
+        pure
+        returns (bytes memory)
+    {
+        return _dotValues(state, x, _q6kValues(block210, sub));
+    }
+
+    /// @inheritdoc IStepReferee
     function sumChunk(bytes calldata state, bytes calldata e, uint256 start) external pure returns (bytes memory) {
         uint32[16] memory s = _state16(state);
         uint256 n = _floats(e, StepCodec.CHUNK, "e");
@@ -185,7 +225,116 @@ contract StepReferee is IStepReferee {
         return Binary32.mul(StepArithmetic.fromInt8(uint8(block34[2 + j])), d);
     }
 
+    /// @inheritdoc IStepReferee
+    function dequantChunk(uint8 ggmlType, bytes calldata blk, uint256 sub) external pure returns (bytes memory) {
+        uint32[32] memory w;
+        if (ggmlType == StepCodec.GGML_Q4_K) {
+            w = _q4kValues(blk, sub);
+        } else if (ggmlType == StepCodec.GGML_Q6_K) {
+            w = _q6kValues(blk, sub);
+        } else if (ggmlType == StepCodec.GGML_Q8_0 || ggmlType == StepCodec.GGML_Q4_0) {
+            bool q8 = ggmlType == StepCodec.GGML_Q8_0;
+            uint256 len = q8 ? StepCodec.Q8_0_BLOCK_BYTES : StepCodec.Q4_0_BLOCK_BYTES;
+            if (blk.length != len) revert BadStateLength("blk", blk.length, len);
+            if (sub != 0) revert IndexOutOfRange("sub", sub, 1);
+            uint32 d = _f16At(blk, 0);
+            for (uint256 j = 0; j < 32; ++j) {
+                uint256 q;
+                if (q8) q = uint8(blk[2 + j]);
+                else q = uint256(j < 16 ? uint8(blk[2 + j]) & 15 : uint8(blk[2 + j - 16]) >> 4) + 248;
+                w[j] = Binary32.mul(StepArithmetic.fromInt8(q), d);
+            }
+        } else {
+            revert UnknownWeightType(ggmlType);
+        }
+        uint256 w0;
+        uint256 w1;
+        uint256 w2;
+        uint256 w3;
+        for (uint256 k = 0; k < 8; ++k) {
+            w0 = (w0 << 32) | uint32(StepCodec.le(w[k]));
+            w1 = (w1 << 32) | uint32(StepCodec.le(w[k + 8]));
+            w2 = (w2 << 32) | uint32(StepCodec.le(w[k + 16]));
+            w3 = (w3 << 32) | uint32(StepCodec.le(w[k + 24]));
+        }
+        return abi.encodePacked(w0, w1, w2, w3);
+    }
+
     // ------------------------------------------------------------------ internals
+
+    /// @dev Dot's layout over 32 decoded weights: s[j mod 16] = fma(w[j], x[j], s[j mod 16]), j increasing.
+    function _dotValues(bytes calldata state, bytes calldata x, uint32[32] memory w) private pure returns (bytes memory) {
+        uint32[16] memory s = _state16(state);
+        if (x.length != 128) revert BadStateLength("x", x.length, 128);
+        for (uint256 j = 0; j < 32; ++j) {
+            s[j & 15] = Binary32.fma(w[j], x.f32At(j), s[j & 15]);
+        }
+        return _encode16(s);
+    }
+
+    /// @dev The f16 at b[o] (LE), widened exactly.
+    function _f16At(bytes calldata b, uint256 o) private pure returns (uint32) {
+        return StepArithmetic.fromFloat16(uint256(uint8(b[o])) | (uint256(uint8(b[o + 1])) << 8));
+    }
+
+    /// @dev Java's (float) n for 0 <= n < 2^24 (exact).
+    function _small(uint256 n) private pure returns (uint32) {
+        if (n == 0) return 0;
+        uint256 k;
+        for (uint256 t = n; t > 1; t >>= 1) ++k;
+        return uint32(((127 + k) << 23) | ((n << (23 - k)) & 0x7fffff));
+    }
+
+    /**
+     * @dev Values of sub-block `sub` (elements 32 sub .. 32 sub + 31) of a Q4_K super-block, as Q4_KTensor decodes
+     * them: d1 = d * sc, m1 = dmin * mn (6-bit scale and min), value = d1 * q - m1 (q the low nibbles of bytes
+     * 16 + 32 (sub / 2) .. for an even sub, the high nibbles for an odd one); one rounding per operation, no fma.
+     */
+    function _q4kValues(bytes calldata b, uint256 sub) private pure returns (uint32[32] memory w) {
+        if (b.length != StepCodec.Q4_K_BLOCK_BYTES) revert BadStateLength("block144", b.length, StepCodec.Q4_K_BLOCK_BYTES);
+        if (sub >= 8) revert IndexOutOfRange("sub", sub, 8);
+        uint256 sc;
+        uint256 mn;
+        if (sub < 4) {
+            sc = uint8(b[4 + sub]) & 63;
+            mn = uint8(b[8 + sub]) & 63;
+        } else {
+            sc = (uint8(b[8 + sub]) & 15) | ((uint8(b[sub]) >> 6) << 4);
+            mn = (uint8(b[8 + sub]) >> 4) | ((uint8(b[4 + sub]) >> 6) << 4);
+        }
+        uint32 d1 = Binary32.mul(_f16At(b, 0), _small(sc));
+        uint32 m1 = Binary32.mul(_f16At(b, 2), _small(mn));
+        uint256 q0 = 16 + 32 * (sub >> 1);
+        bool high = sub & 1 == 1;
+        for (uint256 l = 0; l < 32; ++l) {
+            uint256 v = uint8(b[q0 + l]);
+            w[l] = Binary32.sub(Binary32.mul(d1, _small(high ? v >> 4 : v & 15)), m1);
+        }
+    }
+
+    /**
+     * @dev Values of sub-block `sub` of a Q6_K super-block, as Q6_KTensor decodes them: with n = sub / 4,
+     * k = sub % 4 and l < 32, the low 4 bits from ql[64n + l + 32 (k & 1)] (low nibble for k < 2, high otherwise),
+     * the high 2 bits (qh[32n + l] >> 2k) & 3, q = bits - 32, the signed scale sc[8n + l / 16 + 2k], the f16 d at
+     * byte 208; value = (d * sc) * q, two roundings.
+     */
+    function _q6kValues(bytes calldata b, uint256 sub) private pure returns (uint32[32] memory w) {
+        if (b.length != StepCodec.Q6_K_BLOCK_BYTES) revert BadStateLength("block210", b.length, StepCodec.Q6_K_BLOCK_BYTES);
+        if (sub >= 8) revert IndexOutOfRange("sub", sub, 8);
+        uint256 n = sub >> 2;
+        uint256 k = sub & 3;
+        uint32 d = _f16At(b, 208);
+        uint32 dsc0 = Binary32.mul(d, StepArithmetic.fromInt8(uint8(b[192 + 8 * n + 2 * k])));
+        uint32 dsc1 = Binary32.mul(d, StepArithmetic.fromInt8(uint8(b[193 + 8 * n + 2 * k])));
+        uint256 lo = 64 * n + 32 * (k & 1);
+        uint256 hi = 128 + 32 * n;
+        for (uint256 l = 0; l < 32; ++l) {
+            uint256 lowByte = uint8(b[lo + l]);
+            uint256 q = (k < 2 ? lowByte & 15 : lowByte >> 4) | (((uint8(b[hi + l]) >> (2 * k)) & 3) << 4);
+            // q - 32 as a two's complement byte: + 224 mod 256
+            w[l] = Binary32.mul(l < 16 ? dsc0 : dsc1, StepArithmetic.fromInt8(q + 224));
+        }
+    }
 
     function _dot(bytes calldata state, bytes calldata a, bytes calldata b, uint256 start, string memory bName)
         private

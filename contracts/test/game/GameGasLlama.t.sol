@@ -5,6 +5,7 @@ import {Test} from "../utils/Vm.sol";
 import {IDisputeGame} from "../../src/interfaces/IDisputeGame.sol";
 import {DisputeGame} from "../../src/game/DisputeGame.sol";
 import {OneStep} from "../../src/game/OneStep.sol";
+import {IOneStep} from "../../src/game/IOneStep.sol";
 import {StepReferee} from "../../src/step/StepReferee.sol";
 import {FakeGameMarket, Trees, Console} from "./GameWorld.sol";
 
@@ -298,6 +299,162 @@ contract GameGasLlamaTest is Test {
         Console.log("down game: rounds (levels) before the step", rounds);
         Console.log("down game: transactions", moves);
         Console.log("down game: total tx gas, both parties", totalGas);
+    }
+
+    /// @dev Llama-3.2-1B's spec with every matrix and the (tied) token embedding of ggml type `ty`.
+    function _specOfType(uint8 ty) internal pure returns (bytes memory) {
+        uint8[] memory types = new uint8[](TENSORS);
+        for (uint256 l; l < LAYERS; l++) {
+            uint8[9] memory t = [0, ty, ty, ty, ty, 0, ty, ty, ty];
+            for (uint256 k; k < 9; k++) types[l * 9 + k] = t[k];
+        }
+        types[TENSORS - 3] = ty;
+        return abi.encode(
+            uint32(1), LAYERS, DIM, uint32(32), uint32(8), uint32(64), FFN, uint32(128256), uint32(0x3727c5ac),
+            uint32(0x3e000000), uint8(0), uint32(64), uint32(2048), false, true, types
+        );
+    }
+
+    /// @dev Super-block sb of down's row r whose 256 values are exactly _w(r, col): Q4_K with d = dmin = 1.0 and
+    ///      every sub-block's scale 1 and min 2 (value = 1 * q - 2, q = w + 2); Q6_K with d = 1.0 and every
+    ///      scale 1 (value = 1 * (q - 32), q = w + 32), codes placed as the tensor classes read them.
+    function _kBlock(uint8 ty, uint256 r, uint256 sb) internal pure returns (bytes memory out) {
+        if (ty == 12) {
+            out = new bytes(144);
+            (out[1], out[3]) = (0x3c, 0x3c);
+            for (uint256 j; j < 4; j++) (out[4 + j], out[8 + j], out[12 + j]) = (0x01, 0x02, 0x21);
+            for (uint256 sub; sub < 8; sub++) {
+                for (uint256 l; l < 32; l++) {
+                    uint8 q = uint8(uint256(_w(r, 256 * sb + 32 * sub + l) + 2));
+                    uint256 at = 16 + 32 * (sub / 2) + l;
+                    out[at] = bytes1(uint8(out[at]) | (sub % 2 == 0 ? q : q << 4));
+                }
+            }
+        } else {
+            out = new bytes(210);
+            out[209] = 0x3c;
+            for (uint256 j = 192; j < 208; j++) out[j] = 0x01;
+            for (uint256 sub; sub < 8; sub++) {
+                (uint256 n, uint256 k) = (sub / 4, sub % 4);
+                for (uint256 l; l < 32; l++) {
+                    uint8 q = uint8(uint256(_w(r, 256 * sb + 32 * sub + l) + 32));
+                    uint256 lo = 64 * n + l + 32 * (k & 1);
+                    out[lo] = bytes1(uint8(out[lo]) | (k < 2 ? q & 15 : (q & 15) << 4));
+                    out[128 + 32 * n + l] = bytes1(uint8(out[128 + 32 * n + l]) | uint8(uint256(q >> 4) << (2 * k)));
+                }
+            }
+        }
+    }
+
+    // the K-quant down games' disputed step: leaf (200, 9), down[1234], state chunk 137
+    uint256 internal constant KP = 200;
+    uint256 internal constant KL = 9;
+    uint256 internal constant KE = 1234;
+    uint256 internal constant KC = 137;
+
+    /// @dev The parties of the K-quant down games (as testLlama1BGameEndingInADownChunk's), and the act vector.
+    function _downParties() internal pure returns (Party memory h, Party memory c, uint32[] memory act) {
+        act = new uint32[](FFN);
+        for (uint256 k; k < FFN; k++) act[k] = Trees.f(_act(k));
+        bytes[] memory hs = new bytes[](FFN / 32);
+        bytes[] memory ls = new bytes[](FFN / 32);
+        int256[16] memory acc;
+        for (uint256 ci; ci < FFN / 32; ci++) {
+            for (uint256 k = 32 * ci; k < 32 * ci + 32; k++) acc[k % 16] += _w(KE, k) * _act(k);
+            hs[ci] = Trees.stateBytes(acc);
+            int256[16] memory lie;
+            for (uint256 m; m < 16; m++) lie[m] = acc[m];
+            if (ci >= KC) lie[3] += 1;
+            ls[ci] = Trees.stateBytes(lie);
+        }
+        int256 total;
+        for (uint256 m; m < 16; m++) total += acc[m];
+        uint32[] memory hv = new uint32[](DIM);
+        uint32[] memory lv = new uint32[](DIM);
+        for (uint256 k; k < DIM; k++) {
+            hv[k] = Trees.f(int256(k % 11) - 5);
+            lv[k] = hv[k];
+        }
+        hv[KE] = Trees.f(total);
+        lv[KE] = Trees.f(total + 1);
+        uint256 i = KP * LAYERS + KL;
+        (h, c) = _parties(i, 20, hv, lv);
+        h.opRoots[19] = Trees.root(Trees.vec(act));
+        c.opRoots[19] = h.opRoots[19];
+        h.leaves[i] = _leafHash(h.opRoots);
+        c.leaves[i] = _leafHash(c.opRoots);
+        h.states = hs;
+        c.states = ls;
+    }
+
+    /// @dev The down tensor of layer KL in type ty (2048 rows of 32 super-blocks: 65,536 leaves) under a
+    ///      147-tensor weights root: the root and the opening of the super-block holding chunk KC of row KE.
+    function _kWeights(uint8 ty) internal pure returns (bytes32 weightsRoot, bytes memory opening) {
+        bytes memory blk = _kBlock(ty, KE, KC / 8);
+        (bytes32 tensorRoot, bytes32[] memory blockProof) =
+            _opaqueRoot(Trees.leafNode(blk), KE * (FFN / 256) + KC / 8, DIM * (FFN / 256), "down");
+        bytes32[] memory tensorProof;
+        (weightsRoot, tensorProof) = _opaqueRoot(Trees.leafNode32(tensorRoot), KL * 9 + 8, TENSORS, "tensors");
+        opening = abi.encode(blk, blockProof, tensorProof);
+    }
+
+    /// @dev testLlama1BGameEndingInADownChunk with the down matrix in Q4_K (12) or Q6_K (14): the step opens the
+    ///      super-block holding chunk 137 (super-block 17 of the row, sub-block 1) against a 65,536-leaf tensor.
+    function _downGameK(uint8 ty, string memory label) internal {
+        spec = _specOfType(ty);
+        (Party memory h, Party memory c, uint32[] memory act) = _downParties();
+        (bytes32 weightsRoot, bytes memory wOpening) = _kWeights(ty);
+        uint256 id = _start(c, h, weightsRoot);
+        uint256 rounds = _play(id, c, h);
+        DisputeGame.Game memory g = game.gameOf(id);
+        assertTrue(g.phase == DisputeGame.Phase.Step, "at the step");
+        assertEq(g.op, 20, "down");
+        assertEq(g.elem, KE, "element");
+        assertEq(g.index, KC, "state chunk");
+        bytes memory openings = abi.encode(abi.encode(Trees.chunk(act, KC), Trees.proof(Trees.vec(act), KC)), wOpening);
+        _checkKChunk(h, c, weightsRoot, openings);
+        bytes32[] memory nodes = new bytes32[](h.states.length);
+        for (uint256 k; k < nodes.length; k++) nodes[k] = Trees.leafNode(h.states[k]);
+        _call(
+            CHALLENGER,
+            abi.encodeCall(
+                DisputeGame.step, (id, spec, c.opRoots, h.states[KC - 1], Trees.proof(Trees.build(nodes), KC - 1), openings)
+            ),
+            label
+        );
+        g = game.gameOf(id);
+        assertTrue(g.phase == DisputeGame.Phase.Resolved && !g.claimerWon, "the liar lost");
+        Console.log("down game: rounds (levels) before the step", rounds);
+        Console.log("down game: total tx gas, both parties", totalGas);
+    }
+
+    /// @dev The referee's S_(KC+1) must be the honest state exactly: a wrong decoding would make both parties
+    ///      differ from it, and the claimer would lose for that reason alone.
+    function _checkKChunk(Party memory h, Party memory c, bytes32 weightsRoot, bytes memory openings) internal {
+        IOneStep.StepInput memory si = IOneStep.StepInput({
+            op: 20,
+            p: uint32(KP),
+            l: uint32(KL),
+            e: uint32(KE),
+            c: uint32(KC),
+            traceRoot: Trees.root(_traceLevels(h)),
+            leafCount: POSITIONS * LAYERS,
+            weightsRoot: weightsRoot,
+            tokensHash: keccak256("tokens"),
+            opRoots: c.opRoots,
+            spec: spec,
+            openings: openings
+        });
+        bytes memory computed = new OneStep(new StepReferee()).reduceChunk(si, h.states[KC - 1]);
+        assertTrue(keccak256(computed) == keccak256(h.states[KC]), "the referee's state is the honest S_(cl+1)");
+    }
+
+    function testLlama1BGameEndingInADownChunkQ4_K() public {
+        _downGameK(12, "one step (down chunk, Q4_K super-block)");
+    }
+
+    function testLlama1BGameEndingInADownChunkQ6_K() public {
+        _downGameK(14, "one step (down chunk, Q6_K super-block)");
     }
 
     /// A lying claimer at x_out[e] (elementwise): trace, leaf, vector (64 chunks), chunk, one step.

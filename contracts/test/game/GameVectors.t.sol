@@ -22,7 +22,8 @@ interface VmJson {
 
 /// @title The game's verifier on the engine's own step vectors (docs/vectors/step-v1, written by inference's
 ///        StepVectors from the Java engine): every covered step of the Q8_0 llama3 and the F32 qwen2 (bias)
-///        models opens its inputs with the engine's proofs and recomputes exactly the engine's bits.
+///        models, and every weight-reading step of the Q4_0, Q6_K and Q4_K models at layer 0, opens its inputs
+///        with the engine's proofs and recomputes exactly the engine's bits.
 contract GameVectorsTest is Test {
     VmJson internal constant J = VmJson(address(uint160(uint256(keccak256("hevm cheat code")))));
     string internal constant DIR = "../docs/vectors/step-v1/";
@@ -76,9 +77,20 @@ contract GameVectorsTest is Test {
 
     /// @dev A vector opening at `key` ({source, rootOf, bytes, proof}): an op chunk, or x_in from its leaf.
     function _vec(string memory key) internal view returns (bytes memory) {
+        string memory rootOf = J.parseJsonString(stepJ, string.concat(key, ".rootOf"));
+        if (keccak256(bytes(rootOf)) == keccak256("token_embd")) {
+            // x_in at layer 0: the token list and the embedding block holding the chunk (OneStep dequantizes it)
+            string memory bk = string.concat(key, ".block");
+            uint256 t = J.parseJsonUint(stepJ, string.concat(bk, ".tensor"));
+            return abi.encode(
+                J.parseJsonBytes(stepJ, ".agreed.tokensBytes"),
+                J.parseJsonBytes(stepJ, string.concat(bk, ".bytes")),
+                J.parseJsonBytes32Array(stepJ, string.concat(bk, ".proof.siblings")),
+                J.parseJsonBytes32Array(modelJ, string.concat(".weights.tensors[", _s(t), "].proof.siblings"))
+            );
+        }
         bytes memory chunk = J.parseJsonBytes(stepJ, string.concat(key, ".bytes"));
         bytes32[] memory sib = J.parseJsonBytes32Array(stepJ, string.concat(key, ".proof.siblings"));
-        string memory rootOf = J.parseJsonString(stepJ, string.concat(key, ".rootOf"));
         bytes memory r = bytes(rootOf);
         if (!(r.length > 5 && r[0] == "l" && r[1] == "e" && r[2] == "a" && r[3] == "f" && r[4] == " ")) {
             return abi.encode(chunk, sib); // "op NAME": an op of this step
@@ -242,5 +254,23 @@ contract GameVectorsTest is Test {
     function testEngineVectorsF32QwenWithBias() public {
         _load("f32");
         assertEq(_all(), 32, "covered elements of step-f32.json");
+    }
+
+    // The quantized addendum (step at layer 0: x_in is the token's embedding chunk, dequantized on-chain): every
+    // element that reads a weight block or the embedding, the matrix chunks in several sub-blocks.
+
+    function testEngineVectorsQ4_0Llama() public {
+        _load("q4_0");
+        assertEq(_all(), 12, "covered elements of step-q4_0.json");
+    }
+
+    function testEngineVectorsQ6_KQwenWithBias() public {
+        _load("q6_k");
+        assertEq(_all(), 12, "covered elements of step-q6_k.json");
+    }
+
+    function testEngineVectorsQ4_KLlama() public {
+        _load("q4_k");
+        assertEq(_all(), 12, "covered elements of step-q4_k.json");
     }
 }

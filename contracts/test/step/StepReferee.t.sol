@@ -119,6 +119,87 @@ contract StepRefereeTest is Test {
         assertEq(_partial(s, 0), 0x34900000, "subnormal f16 scale widened exactly");
     }
 
+    /// @dev 32 floats of 1.0, LE
+    function _ones32() internal pure returns (bytes memory) {
+        uint32[] memory x = new uint32[](32);
+        for (uint256 j; j < 32; j++) x[j] = ONE;
+        return _le(x);
+    }
+
+    function testQ4_0BlockDecodesNibblesMinusEight() public view {
+        // scale 1.0; qs[0] = 0x0f: element 0 = 15 - 8 = 7, element 16 = 0 - 8 = -8; qs[j] = 0x88 elsewhere: 0.
+        // x = 1: p = 7 * 1 = 7, p = fma(-8, 1, 7) = -1, s0 = fma(-1, 1, 0) = -1 (0xbf800000); s1 = 0 * 1 ... = +0
+        bytes memory blk = new bytes(18);
+        (blk[0], blk[1], blk[2]) = (0x00, 0x3c, 0x0f);
+        for (uint256 j = 1; j < 16; j++) blk[2 + j] = 0x88;
+        bytes memory s = referee.dotChunkQ4_0(_zeros16(), _ones32(), blk);
+        assertEq(_partial(s, 0), 0xbf800000, "s0 = 7 - 8 = -1");
+        assertEq(_partial(s, 1), 0, "s1 = +0");
+        bytes memory w = referee.dequantChunk(2, blk, 0);
+        assertEq(_partial(w, 0), 0x40e00000, "element 0 = 7 * 1");
+        assertEq(_partial(w, 16), 0xc1000000, "element 16 = -8 * 1");
+        assertEq(_partial(w, 1), 0, "element 1 = 0 * 1 = +0");
+    }
+
+    function testQ4_KSubBlocksUnpackScalesMinsAndNibbles() public view {
+        // d = 1.0 (0x3c00), dmin = 0.5 (0x3800). Sub-block 5 (odd: high nibbles of bytes 80..111; packed scale):
+        // sc = (b[13] & 15) | (b[5] >> 6) << 4 = 1 | 16 = 17, mn = (b[13] >> 4) | (b[9] >> 6) << 4 = 2 | 32 = 34,
+        // d1 = 17, m1 = 0.5 * 34 = 17; b[80] = 0x30: q = 3, 17 * 3 - 17 = 34 (0x42080000); q = 0: -17 (0xc1880000).
+        // Sub-block 2 (even: low nibbles of bytes 48..79): sc = b[6] & 63 = 3, mn = b[10] & 63 = 1: d1 = 3, m1 = 0.5;
+        // b[48] = 0x0a: 3 * 10 - 0.5 = 29.5 (0x41ec0000); q = 0: -0.5 (0xbf000000).
+        bytes memory blk = new bytes(144);
+        (blk[0], blk[1], blk[2], blk[3]) = (0x00, 0x3c, 0x00, 0x38);
+        (blk[5], blk[9], blk[13], blk[80]) = (0x40, 0x80, 0x21, 0x30);
+        (blk[6], blk[10], blk[48]) = (0xc3, 0x01, 0x0a);
+        bytes memory w = referee.dequantChunk(12, blk, 5);
+        assertEq(_partial(w, 0), 0x42080000, "sub 5 element 0 = 17 * 3 - 17");
+        assertEq(_partial(w, 31), 0xc1880000, "sub 5 element 31 = 17 * 0 - 17");
+        w = referee.dequantChunk(12, blk, 2);
+        assertEq(_partial(w, 0), 0x41ec0000, "sub 2 element 0 = 3 * 10 - 0.5");
+        assertEq(_partial(w, 7), 0xbf000000, "sub 2 element 7 = -0.5");
+        // the chunk against x = 1: s0 = fma(34, 1, 0) then fma(-17, 1, 34) = 17 (0x41880000); s1 = -17 - 17 = -34
+        bytes memory s = referee.dotChunkQ4_K(_zeros16(), _ones32(), blk, 5);
+        assertEq(_partial(s, 0), 0x41880000, "s0 = 34 - 17");
+        assertEq(_partial(s, 1), 0xc2080000, "s1 = -34");
+    }
+
+    function testQ6_KSubBlocksJoinLowAndHighBitsAndSignedScales() public view {
+        // d = 1.0 at byte 208. Sub-block 6: n = 1, k = 2: low bits the high nibbles of ql[64 + l], high bits
+        // (qh[160 + l] >> 4) & 3, scales sc[204] (l < 16) = -2 and sc[205] (l >= 16) = 3.
+        // l = 0: b[64] = 0x50, b[160] = 0x20: q = 5 | 2 << 4 = 37, minus 32 = 5: (1 * -2) * 5 = -10 (0xc1200000);
+        // l = 1: q = 0 - 32: -2 * -32 = 64 (0x42800000); l = 16: b[80] = 0xf0, b[176] = 0x30: q = 63 - 32 = 31:
+        // 3 * 31 = 93 (0x42ba0000); l = 17: 3 * -32 = -96 (0xc2c00000)
+        bytes memory blk = new bytes(210);
+        (blk[208], blk[209], blk[204], blk[205]) = (0x00, 0x3c, 0xfe, 0x03);
+        (blk[64], blk[160], blk[80], blk[176]) = (0x50, 0x20, 0xf0, 0x30);
+        bytes memory w = referee.dequantChunk(14, blk, 6);
+        assertEq(_partial(w, 0), 0xc1200000, "element 0 = -2 * 5");
+        assertEq(_partial(w, 1), 0x42800000, "element 1 = -2 * -32");
+        assertEq(_partial(w, 16), 0x42ba0000, "element 16 = 3 * 31");
+        assertEq(_partial(w, 17), 0xc2c00000, "element 17 = 3 * -32");
+        // against x = 1: s0 = fma(93, 1, -10) = 83 (0x42a60000); s1 = 64 - 96 = -32 (0xc2000000)
+        bytes memory s = referee.dotChunkQ6_K(_zeros16(), _ones32(), blk, 6);
+        assertEq(_partial(s, 0), 0x42a60000, "s0 = -10 + 93");
+        assertEq(_partial(s, 1), 0xc2000000, "s1 = 64 - 96");
+    }
+
+    function testMalformedQuantBlocksRevertWithNamedErrors() public {
+        bytes memory s0 = _zeros16();
+        bytes memory x = _ones32();
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.BadStateLength.selector, "block18", uint256(17), uint256(18)));
+        referee.dotChunkQ4_0(s0, x, new bytes(17));
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.BadStateLength.selector, "block144", uint256(143), uint256(144)));
+        referee.dotChunkQ4_K(s0, x, new bytes(143), 0);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.IndexOutOfRange.selector, "sub", uint256(8), uint256(8)));
+        referee.dotChunkQ6_K(s0, x, new bytes(210), 8);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.BadStateLength.selector, "x", uint256(124), uint256(128)));
+        referee.dotChunkQ4_K(s0, new bytes(124), new bytes(144), 0);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.IndexOutOfRange.selector, "sub", uint256(1), uint256(1)));
+        referee.dequantChunk(2, new bytes(18), 1);
+        vm.expectRevert(abi.encodeWithSelector(IStepReferee.UnknownWeightType.selector, uint8(3)));
+        referee.dequantChunk(3, new bytes(20), 0);
+    }
+
     // ------------------------------------------------------------------ sum, max, weighted sum
 
     function testSumChunkAddsIntoPartials() public view {

@@ -34,8 +34,15 @@ import {StepCodec} from "../StepCodec.sol";
  *  17 SILU_MUL     g, u, want
  *  18 DEQ_F32      raw 4 bytes, want
  *  19 DEQ_Q8_0     block (34 bytes), j (1 byte), want
+ *  20 DOT_Q4_0     n (blocks), x[32n], blocks (18 bytes each), want     dotChunkQ4_0 per block, combine16
+ *  21 DOT_Q4_K     n (super-blocks), x[256n], super-blocks (144 bytes each), want
+ *                                                 dotChunkQ4_K per sub-block (8 per super-block), combine16
+ *  22 DOT_Q6_K     n, x[256n], super-blocks (210 bytes each), want      the same through dotChunkQ6_K
+ *  23 DEQ_CHUNK    ggml type (1 byte), sub (1 byte), block (34, 18, 144 or 210 bytes by type), want[32]
+ *                                                 dequantChunk
  * </pre>
- * For a mismatch, `bits` is the computed float (ROPE: a' << 32 | b'; SOFTMAX, RMSNORM: element << 32 | value).
+ * For a mismatch, `bits` is the computed float (ROPE: a' << 32 | b'; SOFTMAX, RMSNORM, DEQ_CHUNK: element << 32 |
+ * value).
  */
 contract StepHarness {
     uint256 public constant NONE = type(uint256).max;
@@ -116,7 +123,59 @@ contract StepHarness {
         if (op == 8) return _softmax(v, p, i);
         if (op == 9) return _rmsNorm(v, p, i);
         if (op <= 19) return _scalar(op, v, p, i);
+        if (op <= 22) return _quantDot(op, v, p, i);
+        if (op == 23) return _dequantChunk(v, p, i);
         revert UnknownOperation(op);
+    }
+
+    function _quantDot(uint256 op, bytes calldata v, uint256 p, uint256 i)
+        private
+        view
+        returns (uint256, bool, uint256, uint256)
+    {
+        uint256 n = _u16(v, p, i);
+        p += 2;
+        uint256 elems = op == 20 ? 32 : 256;
+        uint256 bb = op == 20 ? 18 : op == 21 ? 144 : 210;
+        bytes calldata x = _take(v, p, 4 * elems * n, i);
+        bytes calldata blocks = _take(v, p + 4 * elems * n, bb * n, i);
+        p += (4 * elems + bb) * n;
+        uint32 want = _f32(v, p, i);
+        p += 4;
+        uint256 g0 = gasleft();
+        bytes memory s = new bytes(64);
+        for (uint256 b = 0; b < n; ++b) {
+            bytes calldata blk = blocks[bb * b:bb * b + bb];
+            if (op == 20) {
+                s = referee.dotChunkQ4_0(s, x[128 * b:128 * b + 128], blk);
+            } else {
+                for (uint256 sub = 0; sub < 8; ++sub) {
+                    uint256 o = 1024 * b + 128 * sub;
+                    s = op == 21
+                        ? referee.dotChunkQ4_K(s, x[o:o + 128], blk, sub)
+                        : referee.dotChunkQ6_K(s, x[o:o + 128], blk, sub);
+                }
+            }
+        }
+        uint32 r = referee.combine16(s);
+        uint256 g = g0 - gasleft();
+        return (p, r == want, r, g);
+    }
+
+    function _dequantChunk(bytes calldata v, uint256 p, uint256 i) private view returns (uint256, bool, uint256, uint256) {
+        uint8 ty = uint8(_take(v, p, 1, i)[0]);
+        uint256 sub = uint8(_take(v, p + 1, 1, i)[0]);
+        uint256 bb = ty == 8 ? 34 : ty == 2 ? 18 : ty == 12 ? 144 : 210;
+        bytes calldata blk = _take(v, p + 2, bb, i);
+        bytes calldata want = _take(v, p + 2 + bb, 128, i);
+        uint256 g0 = gasleft();
+        bytes memory got = referee.dequantChunk(ty, blk, sub);
+        uint256 g = g0 - gasleft();
+        for (uint256 j = 0; j < 32; ++j) {
+            uint32 r = StepCodec.f32AtMem(got, j);
+            if (r != StepCodec.f32At(want, j)) return (p + 130 + bb, false, (j << 32) | r, g);
+        }
+        return (p + 130 + bb, true, 0, g);
     }
 
     function _reduction(uint256 op, bytes calldata v, uint256 p, uint256 i)

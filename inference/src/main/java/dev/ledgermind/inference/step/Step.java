@@ -6,6 +6,8 @@ import dev.ledgermind.inference.kernel.Rope;
 import dev.ledgermind.inference.kernel.Silu;
 import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.llama.LlamaWeights;
+import dev.ledgermind.inference.tensor.Q4_KTensor;
+import dev.ledgermind.inference.tensor.Q6_KTensor;
 import dev.ledgermind.inference.tensor.WeightTensor;
 import dev.ledgermind.inference.trace.Keccak256;
 import dev.ledgermind.inference.trace.MerkleTree;
@@ -28,6 +30,10 @@ import java.util.List;
  *   MATMUL F32 chunk c:        the same with a = the weight row (Dot's reference with F32 weights)
  *   MATMUL Q8_0 chunk c:       block c of the row, scale d, codes q[0..31], x = a[32c ..]:
  *                              for m &lt; 16: t = q[m]*x[m]; t = fma(q[m+16], x[m+16], t); s[m] = fma(t, d, s[m])
+ *   MATMUL Q4_0 chunk c:       the same with q[m] = (qs[m] &amp; 15) - 8, q[m+16] = (qs[m] &gt;&gt;&gt; 4) - 8 (Q4_0Tensor)
+ *   MATMUL Q4_K, Q6_K chunk c: sub-block c % 8 of super-block c / 8, each value w[j] as the tensor class decodes it
+ *                              (Q4_K (d*sc)*q - dmin*mn, Q6_K (d*sc)*(q-32), one rounding per operation), then
+ *                              for j in the chunk: s[j mod 16] = fma(w[j], a[j], s[j mod 16])  (DequantDot's layout)
  *   finish (DOT, MATMUL, SUM): Dot.combine(s), then the op's epilogue: q/k/v + bias (one addition),
  *                              scores * attnScale
  *   SUM chunk c:               s[j mod 16] = s[j mod 16] + e[j]
@@ -47,6 +53,7 @@ import java.util.List;
 public final class Step {
     private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int Q8_BLOCK_BYTES = 34;
+    private static final int Q4_0_BLOCK_BYTES = 18;
 
     private final StepShape s;
     private final LlamaWeights.Layer w;
@@ -335,6 +342,28 @@ public final class Step {
                 t = Math.fma(q1, a[xb + k + 16], t);
                 st[k] = Math.fma(t, scale, st[k]);
             }
+        } else if (m.type() == GgmlType.Q4_0) {
+            long o = (long) row * (cols / 32) * Q4_0_BLOCK_BYTES + (long) c * Q4_0_BLOCK_BYTES;
+            float scale = Float.float16ToFloat(d.get(F16, o));
+            int xb = 32 * c;
+            for (int k = 0; k < 16; k++) {
+                int v = d.get(ValueLayout.JAVA_BYTE, o + 2 + k) & 0xFF;
+                float q0 = (v & 15) - 8;
+                float q1 = (v >>> 4) - 8;
+                float t = q0 * a[xb + k];
+                t = Math.fma(q1, a[xb + k + 16], t);
+                st[k] = Math.fma(t, scale, st[k]);
+            }
+        } else if (m.type() == GgmlType.Q4_K || m.type() == GgmlType.Q6_K) {
+            // the tensor class's own scalar decoding of 16 elements (its dotReference's), then Dot's layout
+            long rowOffset = (long) row * m.type().bytesFor(cols);
+            float[] w16 = new float[16];
+            for (int half = 0; half < 2; half++) {
+                if (m instanceof Q4_KTensor q) q.chunk(rowOffset, 2 * c + half, w16);
+                else ((Q6_KTensor) m).chunk(rowOffset, 2 * c + half, w16);
+                int xb = 32 * c + 16 * half;
+                for (int k = 0; k < 16; k++) st[k] = Math.fma(w16[k], a[xb + k], st[k]);
+            }
         } else {
             throw unsupported(m);
         }
@@ -342,7 +371,7 @@ public final class Step {
 
     static IllegalArgumentException unsupported(WeightTensor m) {
         return new IllegalArgumentException("tensor '" + m.name() + "' is " + m.type()
-                + ": the step program v1 covers F32 and Q8_0 weights only (Q4_0, Q4_K, Q6_K, Q5_* are not covered yet)");
+                + ": the step program v1 covers F32, Q8_0, Q4_0, Q4_K and Q6_K weights only (Q5_*, Q4_1, F16, BF16 are not covered yet)");
     }
 
     private float finish(StepOp op, int e, float[] st) {

@@ -54,7 +54,7 @@ public enum StepOp {
     public enum Kind {
         /** Canonical Dot of two activation vectors: partial (j mod 16) gets fma(a[j], b[j], s). */
         DOT(16),
-        /** A weight row with activations: F32 as {@link #DOT}, Q8_0 by blocks in Q8_0Tensor's order; then + bias. */
+        /** A weight row with activations: F32 as {@link #DOT}, Q8_0 / Q4_0 by blocks in Q8_0Tensor's order, Q4_K / Q6_K as DOT over the decoded values; then + bias. */
         MATMUL(16),
         /** Canonical Sum: partial (j mod 16) gets s + e[j]. */
         SUM(16),

@@ -29,27 +29,54 @@ import java.util.List;
  * {@link #ROPE_TABLE} (F32, {@code ropePositions = contextLength} rows of {@code rotDim} columns, row p =
  * {@code cos(p,0), sin(p,0), cos(p,1), sin(p,1), ...} as {@link Rope} builds them).
  * <pre>
- *   a tensor's blocks:  each row cut in blocks of 32 elements (never across rows; an F32 row whose length is not a
- *                       multiple of 32 ends with a short block); block b of row r has index r * ceil(cols/32) + b
+ *   a tensor's blocks:  F32: each row cut in blocks of 32 elements (never across rows; a row whose length is not a
+ *                       multiple of 32 ends with a short block); a quantized type: its GGUF blocks (Q8_0, Q4_0: 32
+ *                       elements; Q4_K, Q6_K: super-blocks of 256); block b of row r has index r * blocksPerRow + b
  *   block node:         keccak256(0x00 || the block's raw bytes as in the GGUF file)
- *                       (Q8_0: 34 bytes, f16 scale then 32 int8; F32: 4 bytes LE per element)
+ *                       (F32: 4 bytes LE per element; Q8_0: 34 bytes, f16 scale then 32 int8; Q4_0: 18 bytes, f16
+ *                       scale then 16 bytes of nibbles; Q4_K: 144 bytes; Q6_K: 210 bytes)
  *   tensor root:        MerkleTree rule over the block nodes (inner keccak256(0x01 || l || r), odd last promoted)
  *   weights root:       MerkleTree.of(tensor roots), the tensor roots taken as leaf hashes (node = keccak256(0x00 || root))
  * </pre>
  * Tensor roots are computed streaming ({@link StreamingRoot}), one tensor per thread; a block proof streams its
  * tensor's blocks again (O(blocks) hashing, O(log) memory), so even a billion-parameter model needs no tree in memory.
- * Game v1 covers F32 and Q8_0 tensors; any other type is refused with its name.
+ * Game v1 covers F32, Q8_0, Q4_0, Q4_K and Q6_K tensors ({@link #COVERED}); any other type is refused with its name.
+ *
+ * <p>A 32-element chunk c of a row (a reduction chunk of the step program) lies in block
+ * {@code 32c / elementsPerBlock} of its row ({@link Tensor#chunkBlock}); for the 256-element super-blocks of Q4_K and
+ * Q6_K that is super-block {@code c / 8}, and the chunk is its sub-block {@code c % 8}
+ * ({@link Tensor#subBlockOfChunk}): the opening is the whole raw super-block, whose header (scales) every one of its
+ * eight chunks needs (DESIGN.md section 4.4 gives the reason).
  */
 public final class WeightsCommitment {
     /** The name of the rope table pseudo-tensor. */
     public static final String ROPE_TABLE = "rope_table";
-    /** Elements per block. */
+    /** Elements per block of an F32 tensor, and per chunk of a reduction. */
     public static final int BLOCK = 32;
+    /** The weight types the game covers. */
+    public static final java.util.Set<GgmlType> COVERED =
+            java.util.EnumSet.of(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K);
 
     /** One committed tensor: its GGUF data (null for the rope table, whose F32 values are {@code ropeTable}). */
     public record Tensor(String name, GgmlType type, int rows, int cols, MemorySegment data, float[] ropeTable) {
+        /** Elements per block: 32 for F32 (a row's last block may be short), else the GGUF type's block size. */
+        public int elementsPerBlock() {
+            return type == GgmlType.F32 ? BLOCK : type.blockSize;
+        }
+
         public int blocksPerRow() {
-            return (cols + BLOCK - 1) / BLOCK;
+            int n = elementsPerBlock();
+            return (cols + n - 1) / n;
+        }
+
+        /** The block holding the 32-element chunk {@code c} of row {@code row}. */
+        public int chunkBlock(int row, int c) {
+            return row * blocksPerRow() + BLOCK * c / elementsPerBlock();
+        }
+
+        /** Chunk {@code c}'s 32-element sub-block inside its block (0 unless the block is a 256-element super-block). */
+        public static int subBlockOfChunk(int c, GgmlType type) {
+            return type.blockSize > BLOCK ? c % (type.blockSize / BLOCK) : 0;
         }
 
         public int blocks() {
@@ -60,7 +87,7 @@ public final class WeightsCommitment {
         public byte[] block(int b) {
             if (b < 0 || b >= blocks()) throw new IndexOutOfBoundsException("block " + b + " outside tensor '" + name + "' of " + blocks() + " blocks");
             int r = b / blocksPerRow(), j = b % blocksPerRow();
-            if (type == GgmlType.Q8_0) {
+            if (type != GgmlType.F32) {
                 long o = (long) r * type.bytesFor(cols) + (long) j * type.blockBytes;
                 return data.asSlice(o, type.blockBytes).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             }
@@ -82,12 +109,12 @@ public final class WeightsCommitment {
         /** The block holding row-major element {@code e} ({@code e = row * cols + col}). */
         public int blockOf(long e) {
             int r = (int) (e / cols), c = (int) (e % cols);
-            return r * blocksPerRow() + c / BLOCK;
+            return r * blocksPerRow() + c / elementsPerBlock();
         }
 
         /** Element {@code e}'s position inside its block. */
         public int offsetInBlock(long e) {
-            return (int) (e % cols) % BLOCK;
+            return (int) (e % cols) % elementsPerBlock();
         }
     }
 
@@ -131,7 +158,7 @@ public final class WeightsCommitment {
     }
 
     /**
-     * Why {@code m} cannot be played by the step game v1 (its first tensor of a type other than F32 and Q8_0), or empty
+     * Why {@code m} cannot be played by the step game v1 (its first tensor of a type not {@link #COVERED}), or empty
      * when it can: a node registers such a model with this commitment's root and {@link StepModelSpec#hash}.
      */
     public static java.util.Optional<String> notCovered(LlamaModel m) {
@@ -139,9 +166,7 @@ public final class WeightsCommitment {
         for (String name : tensorNames(m.config(), bias, m.weights().tiedOutput)) {
             if (name.equals(ROPE_TABLE)) continue;
             GgmlType t = m.file().tensor(name).type();
-            if (t != GgmlType.F32 && t != GgmlType.Q8_0) {
-                return java.util.Optional.of("tensor '" + name + "' is " + t + ": the step game v1 covers F32 and Q8_0 weights only");
-            }
+            if (!covered(name, t)) return java.util.Optional.of(refusal(name, t));
         }
         return java.util.Optional.empty();
     }
@@ -171,10 +196,7 @@ public final class WeightsCommitment {
                 continue;
             }
             GgufTensorInfo t = f.tensor(name);
-            if (t.type() != GgmlType.F32 && t.type() != GgmlType.Q8_0) {
-                throw new IllegalArgumentException("tensor '" + name + "' is " + t.type()
-                        + ": the weights commitment of game v1 covers F32 and Q8_0 tensors only (Q4_0, Q4_K, Q6_K, Q5_* are not covered yet)");
-            }
+            if (!covered(name, t.type())) throw new IllegalArgumentException(refusal(name, t.type()));
             int rows = t.dims().length == 1 ? 1 : t.rows();
             int cols = t.dims().length == 1 ? (int) t.dims()[0] : t.cols();
             tensors.add(new Tensor(name, t.type(), rows, cols, t.data(), null));
@@ -184,6 +206,21 @@ public final class WeightsCommitment {
             for (int i = from; i < to; i++) roots[i] = tensorRoot(tensors.get(i));
         });
         return new WeightsCommitment(List.copyOf(tensors), roots);
+    }
+
+    /**
+     * Whether tensor {@code name} of type {@code t} is covered: matrices (and the token embedding) in a
+     * {@link #COVERED} type; vectors (norms, biases) F32 only, because the game reads their elements as raw floats.
+     */
+    static boolean covered(String name, GgmlType t) {
+        boolean vector = name.endsWith("_norm.weight") || name.endsWith(".bias");
+        return vector ? t == GgmlType.F32 : COVERED.contains(t);
+    }
+
+    private static String refusal(String name, GgmlType t) {
+        boolean vector = name.endsWith("_norm.weight") || name.endsWith(".bias");
+        return "tensor '" + name + "' is " + t + ": the weights commitment of game v1 covers "
+                + (vector ? "norm and bias vectors in F32 only" : "F32, Q8_0, Q4_0, Q4_K and Q6_K weights only (Q5_*, Q4_1, F16, BF16 are not covered yet)");
     }
 
     private static byte[] tensorRoot(Tensor t) {

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The step program executed by {@link StepEngine} gives exactly LlamaState's bits: its x_out, k_rope and v op outputs
- * reproduce every trace leaf of random synthetic models (F32 and Q8_0, llama NORM RoPE without biases and qwen2 NEOX
+ * reproduce every trace leaf of random synthetic models (F32, Q8_0, Q4_0, Q4_K and Q6_K, llama NORM RoPE without biases and qwen2 NEOX
  * RoPE with q/k/v biases, GQA, short last chunks), and every op agrees with the kernel LlamaState runs, computed here
  * from the step's own inputs. Chunk states chain from S_0 to the element's value; a fault changes exactly the leaves
  * from its step on and the op outputs from its op and element on.
@@ -86,7 +86,8 @@ class StepEngineTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"llama3, F32, 11", "qwen2, F32, 12", "llama3, Q8_0, 13", "qwen2, Q8_0, 14", "llama2, F32, 15", "qwen2, Q8_0, 16"})
+    @CsvSource({"llama3, F32, 11", "qwen2, F32, 12", "llama3, Q8_0, 13", "qwen2, Q8_0, 14", "llama2, F32, 15", "qwen2, Q8_0, 16",
+            "llama3, Q4_0, 17", "qwen2, Q4_0, 18", "llama3, Q6_K, 19", "qwen2, Q4_K, 20"})
     void stepOutputsReproduceEveryLeafOfRandomModels(String family, GgmlType type, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         SyntheticModel.Shape shape = StepModels.random(r, type);
@@ -135,7 +136,8 @@ class StepEngineTest {
 
     /** Each op against the kernel LlamaState runs, computed here from the step's own inputs and weights. */
     @ParameterizedTest
-    @CsvSource({"llama3, F32, 21", "qwen2, F32, 22", "llama3, Q8_0, 23", "qwen2, Q8_0, 24"})
+    @CsvSource({"llama3, F32, 21", "qwen2, F32, 22", "llama3, Q8_0, 23", "qwen2, Q8_0, 24", "qwen2, Q4_0, 25",
+            "llama3, Q6_K, 26", "llama3, Q4_K, 27"})
     void everyOpEqualsItsKernel(String family, GgmlType type, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         SyntheticModel.Shape shape = StepModels.random(r, type);
@@ -238,8 +240,8 @@ class StepEngineTest {
     @Test
     void chunkStatesChainFromTheInitialStateToTheElementsValue() {
         SplittableRandom r = new SplittableRandom(31);
-        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.Q8_0}) {
-            try (LlamaModel m = StepModels.load("qwen2", StepModels.VECTORS, type, 31)) {
+        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            try (LlamaModel m = StepModels.load("qwen2", StepModels.vectorsShape(type), type, 31)) {
                 int[] tokens = StepModels.tokens(r, 11, m.config().vocab());
                 Step st = new StepEngine(m).step(tokens, 10, 1);
                 for (StepOp op : StepOp.values()) {
@@ -263,7 +265,7 @@ class StepEngineTest {
                     }
                 }
                 assertEquals(2, StepOp.ATT_OUT.chunks(st.shape(), 10));
-                assertEquals(3, StepOp.DOWN.chunks(st.shape(), 10));
+                assertEquals(type.blockSize == 256 ? 8 : 3, StepOp.DOWN.chunks(st.shape(), 10));
             }
         }
     }
@@ -402,9 +404,9 @@ class StepEngineTest {
 
     @Test
     void unsupportedWeightTypesAreNamed() {
-        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 71)) {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q5_0, 71)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new StepEngine(m).step(new int[]{1}, 0, 0));
-            assertTrue(e.getMessage().contains("attn_q.weight") && e.getMessage().contains("Q4_0"), e.getMessage());
+            assertTrue(e.getMessage().contains("attn_q.weight") && e.getMessage().contains("Q5_0"), e.getMessage());
         }
     }
 

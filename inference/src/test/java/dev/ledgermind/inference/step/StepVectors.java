@@ -21,28 +21,42 @@ import java.util.SplittableRandom;
 final class StepVectors {
     static final int[] TOKENS = {1, 17, 42, 99, 5, 250, 3, 77, 128, 64};
     static final int POSITION = 9, LAYER = 1;
+    /** The quantized types' step (addendum): layer 0, so that x_in is the token's dequantized embedding row. */
+    static final int QUANT_LAYER = 0;
     static final long SEED = 1;
+    /** The types of the full step files, then those of the addendum (weight-dependent elements only). */
+    static final GgmlType[] FULL = {GgmlType.F32, GgmlType.Q8_0};
+    static final GgmlType[] QUANT = {GgmlType.Q4_0, GgmlType.Q6_K, GgmlType.Q4_K};
+    /** The ops of a layer-0 step whose element reads a weight tensor or the embedding row (the addendum's cases). */
+    static final java.util.Set<StepOp> WEIGHT_OPS = java.util.EnumSet.of(StepOp.ATTN_SS, StepOp.ATTN_NORM, StepOp.Q, StepOp.K,
+            StepOp.V, StepOp.WO, StepOp.X_MID, StepOp.GATE, StepOp.UP, StepOp.DOWN);
 
     private StepVectors() {
     }
 
     static String family(GgmlType type) {
-        return type == GgmlType.F32 ? "qwen2" : "llama3";
+        return type == GgmlType.F32 || type == GgmlType.Q6_K ? "qwen2" : "llama3";
     }
 
     static String suffix(GgmlType type) {
-        return type == GgmlType.F32 ? "f32" : "q8_0";
+        return type.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static boolean full(GgmlType type) {
+        return type == GgmlType.F32 || type == GgmlType.Q8_0;
     }
 
     /** Every file: name to content. */
     static Map<String, String> all() {
         Map<String, String> files = new LinkedHashMap<>();
         files.put("vecroot.json", Json.write(vecRoots()));
-        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.Q8_0}) {
-            try (LlamaModel m = StepModels.load(family(type), StepModels.VECTORS, type, SEED)) {
+        List<GgmlType> types = new ArrayList<>(List.of(FULL));
+        types.addAll(List.of(QUANT));
+        for (GgmlType type : types) {
+            try (LlamaModel m = StepModels.load(family(type), StepModels.vectorsShape(type), type, SEED)) {
                 WeightsCommitment w = WeightsCommitment.of(m);
                 TraceCommitment trace = TraceCommitment.of(m, TOKENS);
-                Step step = new StepEngine(m).step(TOKENS, POSITION, LAYER);
+                Step step = new StepEngine(m).step(TOKENS, POSITION, full(type) ? LAYER : QUANT_LAYER);
                 files.put("model-" + suffix(type) + ".json", Json.write(model(m, type, w)));
                 files.put("trace-" + suffix(type) + ".json", Json.write(trace(trace)));
                 files.put("step-" + suffix(type) + ".json", Json.write(step(m, type, w, trace, step)));
@@ -107,7 +121,7 @@ final class StepVectors {
         desc.put("family", family(type));
         desc.put("type", type.name());
         desc.put("seed", (int) SEED);
-        desc.put("shape", StepModels.VECTORS.toString());
+        desc.put("shape", StepModels.vectorsShape(type).toString());
         o.put("model", desc);
         StepModelSpec spec = StepModelSpec.of(m, w);
         Map<String, Object> s = Json.obj();
@@ -254,6 +268,7 @@ final class StepVectors {
         List<Object> kv = Json.arr();
         for (int t = 0; t < p; t++) kv.add(trace.index(t, l));
         agreed.put("kvLeaves", kv);
+        if (l == 0) agreed.put("tokensBytes", Json.hex(tokenBytes(trace.tokens())));
         o.put("agreed", agreed);
 
         Sources src = new Sources(st, w, trace);
@@ -262,13 +277,17 @@ final class StepVectors {
             // elementwise: the first and the last element (RoPE: both roles of a pair); a reduction: its last element
             // (scores: also element 0, whose K row is an agreed leaf's while the last one's is this step's k_rope),
             // re-executing the first chunk (from the constant S_0) for even op indices and the last (often short) for odd
+            // (the addendum's types: only the ops that read weights or the embedding, and their last element's chunk
+            // op index mod T, so that the super-block types open several sub-blocks)
             int n = op.length(st.shape(), p);
+            if (!full(type) && !WEIGHT_OPS.contains(op)) continue;
             if (!op.kind.reduction()) {
                 cases.add(elementwiseCase(st, src, op, 0));
                 if (n > 1) cases.add(elementwiseCase(st, src, op, n - 1));
             } else {
-                if (op == StepOp.SCORES) cases.add(reductionCase(st, src, op, 0, false));
-                cases.add(reductionCase(st, src, op, n - 1, op.ordinal() % 2 == 1));
+                int T = op.chunks(st.shape(), p);
+                if (op == StepOp.SCORES) cases.add(reductionCase(st, src, op, 0, 0));
+                cases.add(reductionCase(st, src, op, n - 1, !full(type) ? op.ordinal() % T : op.ordinal() % 2 == 1 ? T - 1 : 0));
             }
         }
         o.put("elements", cases);
@@ -301,6 +320,7 @@ final class StepVectors {
         /** Openings of elements [from, from+len) of a named vector: one per chunk covered. */
         List<Object> open(String source, int from, int len) {
             int p = st.position(), l = st.layer();
+            if (source.equals("x_in") && l == 0) return openEmbedding(from, len);
             String rootOf;
             if (source.equals("x_in")) rootOf = "leaf " + trace.index(p, l - 1) + " xRoot";
             else if (source.startsWith("K[") || source.startsWith("V[")) {
@@ -316,6 +336,29 @@ final class StepVectors {
                 o.put("chunk", c.chunk());
                 o.put("bytes", Json.hex(c.bytes()));
                 o.put("proof", proof(c.proof()));
+                out.add(o);
+            }
+            return out;
+        }
+
+        /**
+         * x_in at layer 0, chunk by chunk: {@code {source: "x_in", rootOf: "token_embd", chunk, bytes, block, [subBlock]}},
+         * the dequantized chunk's bytes and the token_embd block holding it (row token[p]; a super-block's chunk is its
+         * sub-block {@code subBlock}).
+         */
+        List<Object> openEmbedding(int from, int len) {
+            int emb = w.indexOf("token_embd.weight");
+            WeightsCommitment.Tensor t = w.tensor(emb);
+            float[] x = st.vector("x_in");
+            List<Object> out = Json.arr();
+            for (int c = from / VectorRoot.CHUNK; c <= (from + len - 1) / VectorRoot.CHUNK; c++) {
+                Map<String, Object> o = Json.obj();
+                o.put("source", "x_in");
+                o.put("rootOf", "token_embd");
+                o.put("chunk", c);
+                o.put("bytes", Json.hex(VectorRoot.chunkBytes(x, 0, x.length, c)));
+                o.put("block", block(w, emb, t.chunkBlock(TOKENS[st.position()], c)));
+                if (t.type().blockSize > WeightsCommitment.BLOCK) o.put("subBlock", WeightsCommitment.Tensor.subBlockOfChunk(c, t.type()));
                 out.add(o);
             }
             return out;
@@ -359,7 +402,13 @@ final class StepVectors {
         return o;
     }
 
-    static Map<String, Object> reductionCase(Step st, Sources src, StepOp op, int e, boolean lastChunk) {
+    static byte[] tokenBytes(int[] tokens) {
+        byte[] ids = new byte[4 * tokens.length];
+        for (int i = 0; i < tokens.length; i++) for (int k = 0; k < 4; k++) ids[4 * i + k] = (byte) (tokens[i] >>> (8 * k));
+        return ids;
+    }
+
+    static Map<String, Object> reductionCase(Step st, Sources src, StepOp op, int e, int c) {
         StepShape s = st.shape();
         int p = st.position(), P = p + 1;
         ReductionStates rs = st.states(op, e);
@@ -373,12 +422,12 @@ final class StepVectors {
         o.put("chunkLength", op.chunkLength());
         o.put("chunks", rs.chunks());
         List<Object> states = Json.arr();
-        for (int c = 0; c <= rs.chunks(); c++) states.add(Json.bits(rs.state(c)));
+        for (int k = 0; k <= rs.chunks(); k++) states.add(Json.bits(rs.state(k)));
         o.put("states", states);
         MerkleTree stateTree = Openings.statesTree(rs);
         o.put("statesRoot", Json.hex(stateTree.rootBytes()));
         List<Object> stateProofs = Json.arr();
-        for (int c = 0; c < rs.chunks(); c++) stateProofs.add(proof(stateTree.proof(c)));
+        for (int k = 0; k < rs.chunks(); k++) stateProofs.add(proof(stateTree.proof(k)));
         o.put("stateProofs", stateProofs);
 
         Map<String, Object> fin = Json.obj();
@@ -399,7 +448,6 @@ final class StepVectors {
         fin.put("output", Json.bits(rs.value()));
         o.put("finish", fin);
 
-        int c = lastChunk ? rs.chunks() - 1 : 0;
         Map<String, Object> ch = Json.obj();
         ch.put("chunk", c);
         ch.put("before", Json.bits(rs.state(c)));
@@ -424,7 +472,8 @@ final class StepVectors {
                 var m = st.matrix(op);
                 int ti = src.w.indexOf(m.name());
                 WeightsCommitment.Tensor t = src.w.tensor(ti);
-                ch.put("weightBlock", block(src.w, ti, e * t.blocksPerRow() + c));
+                ch.put("weightBlock", block(src.w, ti, t.chunkBlock(e, c)));
+                if (t.type().blockSize > WeightsCommitment.BLOCK) ch.put("subBlock", WeightsCommitment.Tensor.subBlockOfChunk(c, t.type()));
             }
             case SCORES -> {
                 int h = e / P, t = e % P;

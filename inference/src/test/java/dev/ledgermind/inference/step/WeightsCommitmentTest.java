@@ -45,15 +45,16 @@ class WeightsCommitmentTest {
 
     @Test
     void aTensorRootIsTheTreeOverItsRawBlocksAndTheRootIsTheTreeOverTensorRoots() {
-        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.Q8_0}) {
-            try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, type, 2)) {
+        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            try (LlamaModel m = StepModels.load("llama3", StepModels.vectorsShape(type), type, 2)) {
                 WeightsCommitment w = WeightsCommitment.of(m);
                 List<byte[]> roots = new ArrayList<>();
                 for (int i = 0; i < w.size(); i++) {
                     WeightsCommitment.Tensor t = w.tensor(i);
                     List<byte[]> nodes = new ArrayList<>();
                     byte[] all = t.data() == null ? null : t.data().toArray(ValueLayout.JAVA_BYTE);
-                    int blockBytes = t.type() == GgmlType.Q8_0 ? 34 : 128;
+                    int blockBytes = t.type() == GgmlType.F32 ? 128 : t.type().blockBytes;
+                    assertEquals(t.type() == GgmlType.F32 ? 32 : t.type().blockSize, t.elementsPerBlock(), t.name());
                     for (int b = 0; b < t.blocks(); b++) {
                         byte[] bytes = all == null ? t.block(b) : Arrays.copyOfRange(all, b * blockBytes, (b + 1) * blockBytes);
                         nodes.add(Keccak256.hash(new byte[]{0}, bytes)); // full-width rows: blocks are consecutive file bytes
@@ -107,13 +108,46 @@ class WeightsCommitmentTest {
 
     @Test
     void uncoveredWeightTypesAreRefusedByName() {
-        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 2)) {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q5_0, 2)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WeightsCommitment.of(m));
-            assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q4_0"), e.getMessage());
+            assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q5_0"), e.getMessage());
             assertTrue(WeightsCommitment.notCovered(m).orElseThrow().contains("blk.0.attn_q.weight"));
         }
-        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q8_0, 2)) {
-            assertTrue(WeightsCommitment.notCovered(m).isEmpty());
+        for (GgmlType covered : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            try (LlamaModel m = StepModels.load("llama3", StepModels.vectorsShape(covered), covered, 2)) {
+                assertTrue(WeightsCommitment.notCovered(m).isEmpty(), covered.name());
+            }
+        }
+        // the game reads norms and biases as raw floats: a quantized one is refused, a quantized matrix is not
+        assertFalse(WeightsCommitment.covered("blk.0.attn_norm.weight", GgmlType.Q8_0));
+        assertFalse(WeightsCommitment.covered("blk.3.attn_k.bias", GgmlType.Q4_0));
+        assertTrue(WeightsCommitment.covered("blk.0.ffn_norm.weight", GgmlType.F32));
+        assertTrue(WeightsCommitment.covered("token_embd.weight", GgmlType.Q6_K));
+        assertFalse(WeightsCommitment.covered("blk.0.ffn_down.weight", GgmlType.Q5_K));
+    }
+
+    /** A chunk of a super-block row lies in super-block c / 8 (sub-block c % 8); 32-element blocks are the chunk. */
+    @Test
+    void aChunksBlockIsItsSuperBlockForKTypesAndItselfOtherwise() {
+        try (LlamaModel m = StepModels.load("llama3", StepModels.K_VECTORS, GgmlType.Q4_K, 2)) {
+            WeightsCommitment w = WeightsCommitment.of(m);
+            WeightsCommitment.Tensor down = w.tensor(w.indexOf("blk.1.ffn_down.weight"));
+            assertEquals(1, down.blocksPerRow());
+            assertEquals(144, down.block(0).length);
+            assertEquals(3 * 1 + 0, down.chunkBlock(3, 7));
+            assertEquals(5, WeightsCommitment.Tensor.subBlockOfChunk(13, GgmlType.Q6_K));
+            assertEquals(0, WeightsCommitment.Tensor.subBlockOfChunk(13, GgmlType.Q4_0));
+            byte[] raw = m.file().tensor("blk.1.ffn_down.weight").data().asSlice(3L * 144, 144).toArray(ValueLayout.JAVA_BYTE);
+            assertArrayEquals(raw, down.block(down.chunkBlock(3, 7)));
+            assertEquals(3, down.blockOf(3L * 256 + 255));
+            assertEquals(255, down.offsetInBlock(3L * 256 + 255));
+        }
+        try (LlamaModel m = StepModels.load("llama3", StepModels.VECTORS, GgmlType.Q4_0, 2)) {
+            WeightsCommitment w = WeightsCommitment.of(m);
+            WeightsCommitment.Tensor q = w.tensor(w.indexOf("blk.0.attn_q.weight"));
+            assertEquals(2, q.blocksPerRow());
+            assertEquals(18, q.block(0).length);
+            assertEquals(2 * 5 + 1, q.chunkBlock(5, 1));
         }
     }
 

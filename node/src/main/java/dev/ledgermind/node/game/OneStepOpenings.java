@@ -97,7 +97,8 @@ final class OneStepOpenings {
                     default -> StepOp.ACT;
                 };
                 int t = layerTensor(l, matrixName(op));
-                yield tuple(opChunk(step, src, c), weightBlock(t, w.weights().tensor(t).blocksPerRow() * e + c));
+                // the block holding chunk c of row e: block c (F32, Q8_0, Q4_0) or super-block c / 8 (Q4_K, Q6_K)
+                yield tuple(opChunk(step, src, c), weightBlock(t, w.weights().tensor(t).chunkBlock(e, c)));
             }
             default -> throw new UnsupportedOperationException("the one step of op " + op.opName
                     + " is not covered by the verifier yet (docs/DESIGN.md section 4, not covered)");
@@ -173,7 +174,8 @@ final class OneStepOpenings {
     /**
      * Chunk {@code c} of x_in. Layer l > 0: {@code (bytes32[3] leafRoots, bytes32[] traceProof, bytes chunk,
      * bytes32[] proof)}, leaf (p, l-1) by its preimage and trace proof; layer 0: {@code (bytes tokens, bytes blk,
-     * bytes32[] blockProof, bytes32[] tensorProof)}, block c of token_embd's row token[p].
+     * bytes32[] blockProof, bytes32[] tensorProof)}, the block of token_embd's row token[p] holding chunk c (a Q4_K or
+     * Q6_K super-block holds eight chunks; OneStep takes sub-block c % 8).
      */
     private byte[] xIn(Step step, int c) {
         int p = step.position(), l = step.layer();
@@ -191,7 +193,7 @@ final class OneStepOpenings {
             for (int k = 0; k < 4; k++) ids[4 * i + k] = (byte) (tokens[i] >>> (8 * k));
         }
         int embd = w.weights().indexOf("token_embd.weight");
-        int b = w.weights().tensor(embd).blocksPerRow() * tokens[p] + c;
+        int b = w.weights().tensor(embd).chunkBlock(tokens[p], c);
         Openings.Block blk = Openings.block(w.weights(), embd, b, 0);
         return encode(new DynamicBytes(ids), new DynamicBytes(blk.bytes()), proof(blk.proof()), proof(w.weights().tensorProof(embd)));
     }

@@ -3,7 +3,7 @@ package dev.ledgermind.node.task;
 /**
  * A model's content identity, as the ModelRegistry records it. Two nodes with the same identity run the same model.
  *
- * <p>For a decoder the dispute game can play ({@code gamePlayable}: llama-family weights in F32 or Q8_0,
+ * <p>For a decoder the dispute game can play ({@code gamePlayable}: llama-family matrices in F32, Q8_0, Q4_0, Q4_K or Q6_K, F32 norms and biases,
  * docs/DESIGN.md section 4.4) the registry's fields are what the game checks a step against: {@code weightsHash} is
  * the weights commitment's root (inference's {@code WeightsCommitment}: a Merkle root over 32-element weight blocks
  * and the rope table) and {@code architectureHash} the model spec's hash ({@code StepModelSpec.hash}: the shapes,

@@ -9,6 +9,7 @@ import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint32;
+import org.web3j.abi.datatypes.generated.Uint8;
 import org.web3j.tuples.generated.Tuple2;
 import org.web3j.utils.Numeric;
 
@@ -60,6 +61,37 @@ class StepGasReport {
         b[0] = (byte) h;
         b[1] = (byte) (h >> 8);
         for (int j = 2; j < 34; j++) b[j] = (byte) in.nextInt(256);
+        return b;
+    }
+
+    private void f16At(byte[] b, int at, float v) {
+        short h = Float.floatToFloat16(v);
+        b[at] = (byte) h;
+        b[at + 1] = (byte) (h >> 8);
+    }
+
+    /** A Q4_0 block: the f16 scale of a Q4_0-quantized gaussian, random nibbles. */
+    private byte[] q4Block() {
+        byte[] b = new byte[18];
+        f16At(b, 0, Math.abs(f(in.realistic())) / 8f + 1e-3f);
+        for (int j = 2; j < 18; j++) b[j] = (byte) in.nextInt(256);
+        return b;
+    }
+
+    /** A Q4_K super-block: realistic d and dmin, random 6-bit scales and mins, random nibbles. */
+    private byte[] q4kBlock() {
+        byte[] b = new byte[144];
+        for (int j = 4; j < 144; j++) b[j] = (byte) in.nextInt(256);
+        f16At(b, 0, Math.abs(f(in.realistic())) / 960f + 1e-4f);
+        f16At(b, 2, Math.abs(f(in.realistic())) / 480f + 1e-4f);
+        return b;
+    }
+
+    /** A Q6_K super-block: realistic d, random codes and int8 scales. */
+    private byte[] q6kBlock() {
+        byte[] b = new byte[210];
+        for (int j = 0; j < 208; j++) b[j] = (byte) in.nextInt(256);
+        f16At(b, 208, Math.abs(f(in.realistic())) / 4096f + 1e-5f);
         return b;
     }
 
@@ -140,6 +172,19 @@ class StepGasReport {
                     List.of(call("dequantQ8_0", new DynamicBytes(q8Block()), new Uint256(in.nextInt(32))))));
             rows.add(measure(chain, "(for scale) a chunk from S_0", "dotChunkF32 from 16 x +0", () ->
                     List.of(call("dotChunkF32", new DynamicBytes(zero), new DynamicBytes(realistic(32)), new DynamicBytes(realistic(32)), new Uint256(0)))));
+            // the quantized types last, so that the rows above keep their samples
+            rows.add(measure(chain, "q, k, v, wo, gate, up, down (Q4_0)", "dotChunkQ4_0: one block", () ->
+                    List.of(call("dotChunkQ4_0", new DynamicBytes(realistic(16)), new DynamicBytes(realistic(32)), new DynamicBytes(q4Block())))));
+            rows.add(measure(chain, "q, k, v, wo, gate, up, down (Q4_K)", "dotChunkQ4_K: one sub-block of a super-block", () ->
+                    List.of(call("dotChunkQ4_K", new DynamicBytes(realistic(16)), new DynamicBytes(realistic(32)), new DynamicBytes(q4kBlock()), new Uint256(in.nextInt(8))))));
+            rows.add(measure(chain, "q, k, v, wo, gate, up, down (Q6_K)", "dotChunkQ6_K: one sub-block of a super-block", () ->
+                    List.of(call("dotChunkQ6_K", new DynamicBytes(realistic(16)), new DynamicBytes(realistic(32)), new DynamicBytes(q6kBlock()), new Uint256(in.nextInt(8))))));
+            rows.add(measure(chain, "x_in at layer 0 (Q4_0 embedding)", "dequantChunk: 32 values", () ->
+                    List.of(call("dequantChunk", new Uint8(2), new DynamicBytes(q4Block()), new Uint256(0)))));
+            rows.add(measure(chain, "x_in at layer 0 (Q4_K embedding)", "dequantChunk: 32 values of a sub-block", () ->
+                    List.of(call("dequantChunk", new Uint8(12), new DynamicBytes(q4kBlock()), new Uint256(in.nextInt(8))))));
+            rows.add(measure(chain, "x_in at layer 0 (Q6_K embedding)", "dequantChunk: 32 values of a sub-block", () ->
+                    List.of(call("dequantChunk", new Uint8(14), new DynamicBytes(q6kBlock()), new Uint256(in.nextInt(8))))));
         }
         StringBuilder md = new StringBuilder(BEGIN).append("\n\n## The dispute step's arithmetic (StepReferee)\n\n");
         md.append("Gas of the one step the dispute game ends in, per op kind of step program v1 (docs/DESIGN.md section 5):\n")
@@ -147,7 +192,7 @@ class StepGasReport {
                 .append("the call (the CALL, the referee's ABI decoding and encoding, its arithmetic; not the game's own encoding or\n")
                 .append("the Merkle openings). Warm account (the first referee call of a transaction costs about 2,500 more, and the\n")
                 .append("first softmaxExp or siluMul another 2,500 for StepActivations). Realistic operands: gaussian activations,\n")
-                .append("weights and states of magnitude 1e-3 to 1e2, f16 scales of Q8_0-quantized gaussians. ")
+                .append("weights and states of magnitude 1e-3 to 1e2, f16 scales of Q8_0-quantized gaussians (Q4_0, Q4_K, Q6_K alike, random codes). ")
                 .append(SAMPLES).append(" samples per row. Goal per step: at most 500,000.\n\n")
                 .append("```\n./mvnw -B -pl node -am test -Dtest=StepGasReport -Dstep.gas.report=true -Dsurefire.failIfNoSpecifiedTests=false\n```\n\n")
                 .append("| op of step program v1 | what the referee re-executes | gas (mean) | gas (max) |\n|---|---|---:|---:|\n");

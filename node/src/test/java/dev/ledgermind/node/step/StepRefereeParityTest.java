@@ -9,7 +9,12 @@ import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.kernel.Sum;
 import dev.ledgermind.inference.kernel.WeightedSum;
 import dev.ledgermind.inference.tensor.F32Tensor;
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.tensor.Q4_0Tensor;
+import dev.ledgermind.inference.tensor.Q4_KTensor;
+import dev.ledgermind.inference.tensor.Q6_KTensor;
 import dev.ledgermind.inference.tensor.Q8_0Tensor;
+import dev.ledgermind.inference.tensor.WeightTensor;
 import dev.ledgermind.node.step.StepRefereeChain.Mismatch;
 import dev.ledgermind.node.step.StepRefereeChain.Op;
 import org.junit.jupiter.api.AfterAll;
@@ -31,8 +36,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * engine's kernels, bit for bit, over seeded random inputs weighted towards subnormals, signed zeros, infinities,
  * NaN payloads, cancellation and ties. Each reduction runs chunk by chunk through the referee's external functions
  * (as a dispute game calls them) from S_0 to the finish, and is compared with the kernel's own reference method on
- * the whole vector: {@link Dot#reference}, {@link F32Tensor#dotReference} and {@link Q8_0Tensor#dotReference} on
- * real in-memory tensors, {@link Sum#reference}, {@link WeightedSum#reference}, {@link Softmax#apply} (max, exp,
+ * the whole vector: {@link Dot#reference}, {@link F32Tensor#dotReference}, {@link Q8_0Tensor#dotReference},
+ * {@link Q4_0Tensor#dotReference}, {@link Q4_KTensor#dotReference} and {@link Q6_KTensor#dotReference} on real
+ * in-memory tensors (the super-block types sub-block by sub-block, eight chunks per super-block), {@link Sum#reference}, {@link WeightedSum#reference}, {@link Softmax#apply} (max, exp,
  * sum and division together) and {@link RmsNorm#reference} (dot, inv and scale together). The elementwise
  * functions are compared one call each with the kernel ({@code Softmax.exp}, {@link Silu#apply}, {@link Rope#apply}
  * with real tables, the tensors' {@code dequantizeRow}) or, where the kernel has no entry point for one element, with
@@ -42,7 +48,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
  * {@code -Dstep.vectors=N} sets the vectors per elementwise function and for max (10,000 by default),
  * {@code -Dstep.reductions=R} the vectors per dot product, sum and weighted sum (N / 10 by default: each is a whole
  * reduction of 1 to 3 chunks at about 80,000 gas a chunk, which is what keeps the default run near 20 s); the
- * whole-softmax and whole-RMSNorm rows use R / 10 and the bias and score finishes R / 5 (each at least 100). The
+ * whole-softmax and whole-RMSNorm rows use R / 10 and the bias and score finishes R / 5 (each at least 100), the Q4_K
+ * and Q6_K super-block products R / 10 (at least 30: eight chunks of about 130,000 gas each) and each type's
+ * sub-block dequantisation N / 20 (at least 100). The
  * documented run (1,000,000 and 100,000) is in docs/performance.md.
  */
 class StepRefereeParityTest {
@@ -411,6 +419,132 @@ class StepRefereeParityTest {
             out.put(block).put((byte) j);
             out.putInt(bits(row[j]));
         }, "Q8_0Tensor.dequantizeRow");
+    }
+
+    // ------------------------------------------------------------------ Q4_0, Q4_K, Q6_K
+
+    /** Super-block dot products (8 chunks each, about 1,000,000 gas): N_RED / 10, at least 30. */
+    static final int N_SUPER = Math.max(30, N_RED / 10);
+    /** Sub-block dequantisations per type (32 values each): N / 20, at least 100. */
+    static final int N_DEQ = Math.max(100, N / 20);
+
+    /** An f16 scale from q8Row's weighted mix: realistic, subnormal or zero, infinite, NaN, any bits. */
+    private static short f16(StepInputs in, float divisor) {
+        int k = in.nextInt(100);
+        if (k < 60) return Float.floatToFloat16(Math.abs(f(in.realistic())) / divisor);
+        if (k < 70) return (short) (in.nextInt(0x400) | (in.nextInt(2) << 15));
+        if (k < 74) return (short) (0x7c00 | (in.nextInt(2) << 15));
+        if (k < 78) return (short) (0x7c00 | (1 + in.nextInt(0x3ff)));
+        return (short) in.nextInt(0x10000);
+    }
+
+    private static void putF16(byte[] b, int at, short h) {
+        b[at] = (byte) h;
+        b[at + 1] = (byte) (h >> 8);
+    }
+
+    /** A Q4_0 row of `blocks` blocks: f16 scales from the mix, random nibbles (0 and 15 included). */
+    private static byte[] q4_0Row(StepInputs in, int blocks) {
+        byte[] row = new byte[18 * blocks];
+        for (int b = 0; b < blocks; b++) {
+            putF16(row, 18 * b, f16(in, 8f));
+            for (int j = 0; j < 16; j++) row[18 * b + 2 + j] = (byte) (in.chance(5) ? 0x0f : in.chance(5) ? 0xf0 : in.nextInt(256));
+        }
+        return row;
+    }
+
+    /** A Q4_K super-block (144 bytes): random scale, min and code bytes, f16 d and dmin from the mix. */
+    private static byte[] q4_KBlock(StepInputs in) {
+        byte[] b = new byte[144];
+        for (int j = 4; j < 144; j++) b[j] = (byte) in.nextInt(256);
+        putF16(b, 0, f16(in, 240f));
+        putF16(b, 2, f16(in, 32f));
+        return b;
+    }
+
+    /** A Q6_K super-block (210 bytes): random codes and signed scales (-128 and 0 included), f16 d from the mix. */
+    private static byte[] q6_KBlock(StepInputs in) {
+        byte[] b = new byte[210];
+        for (int j = 0; j < 208; j++) b[j] = (byte) in.nextInt(256);
+        for (int j = 192; j < 208; j++) if (in.chance(5)) b[j] = (byte) (in.nextInt(2) == 0 ? -128 : 0);
+        putF16(b, 208, f16(in, 2048f));
+        return b;
+    }
+
+    @Test
+    void dotChunksOfQ4_0BlocksMatchQ4_0TensorDotReference() {
+        StepInputs in = new StepInputs(122);
+        assertParity(Op.DOT_Q4_0, N_RED, (i, out) -> {
+            int blocks = in.chance(70) ? 1 : 2;
+            int[] x = in.vector(32 * blocks, in.style());
+            byte[] row = q4_0Row(in, blocks);
+            Q4_0Tensor t = new Q4_0Tensor("w", MemorySegment.ofArray(row), 1, 32 * blocks);
+            out.putShort((short) blocks);
+            putAll(out, x);
+            out.put(row);
+            out.putInt(bits(t.dotReference(0, floats(x), 0)));
+        }, "Q4_0Tensor.dotReference");
+    }
+
+    @Test
+    void dotChunksOfQ4_KSuperBlocksMatchQ4_KTensorDotReference() {
+        StepInputs in = new StepInputs(123);
+        assertParity(Op.DOT_Q4_K, N_SUPER, (i, out) -> {
+            int blocks = in.chance(90) ? 1 : 2;
+            int[] x = in.vector(256 * blocks, in.style());
+            byte[] row = new byte[144 * blocks];
+            for (int b = 0; b < blocks; b++) System.arraycopy(q4_KBlock(in), 0, row, 144 * b, 144);
+            Q4_KTensor t = new Q4_KTensor("w", MemorySegment.ofArray(row), 1, 256 * blocks);
+            out.putShort((short) blocks);
+            putAll(out, x);
+            out.put(row);
+            out.putInt(bits(t.dotReference(0, floats(x), 0)));
+        }, "Q4_KTensor.dotReference");
+    }
+
+    @Test
+    void dotChunksOfQ6_KSuperBlocksMatchQ6_KTensorDotReference() {
+        StepInputs in = new StepInputs(124);
+        assertParity(Op.DOT_Q6_K, N_SUPER, (i, out) -> {
+            int blocks = in.chance(90) ? 1 : 2;
+            int[] x = in.vector(256 * blocks, in.style());
+            byte[] row = new byte[210 * blocks];
+            for (int b = 0; b < blocks; b++) System.arraycopy(q6_KBlock(in), 0, row, 210 * b, 210);
+            Q6_KTensor t = new Q6_KTensor("w", MemorySegment.ofArray(row), 1, 256 * blocks);
+            out.putShort((short) blocks);
+            putAll(out, x);
+            out.put(row);
+            out.putInt(bits(t.dotReference(0, floats(x), 0)));
+        }, "Q6_KTensor.dotReference");
+    }
+
+    /** dequantChunk of every quantized type (an embedding chunk at layer 0) against the tensor's dequantizeRow. */
+    @Test
+    void dequantChunksMatchTheTensorsDequantizeRow() {
+        StepInputs in = new StepInputs(125);
+        GgmlType[] types = {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+        for (GgmlType type : types) {
+            assertParity(Op.DEQ_CHUNK, N_DEQ, (i, out) -> {
+                byte[] block = switch (type) {
+                    case Q8_0 -> q8Row(in, 1);
+                    case Q4_0 -> q4_0Row(in, 1);
+                    case Q4_K -> q4_KBlock(in);
+                    default -> q6_KBlock(in);
+                };
+                int n = type.blockSize, sub = in.nextInt(n / 32);
+                MemorySegment seg = MemorySegment.ofArray(block);
+                WeightTensor t = switch (type) {
+                    case Q8_0 -> new Q8_0Tensor("embd", seg, 1, n);
+                    case Q4_0 -> new Q4_0Tensor("embd", seg, 1, n);
+                    case Q4_K -> new Q4_KTensor("embd", seg, 1, n);
+                    default -> new Q6_KTensor("embd", seg, 1, n);
+                };
+                float[] row = new float[n];
+                t.dequantizeRow(0, row, 0);
+                out.put((byte) type.id).put((byte) sub).put(block);
+                for (int j = 0; j < 32; j++) out.putInt(bits(row[32 * sub + j]));
+            }, type + "Tensor.dequantizeRow");
+        }
     }
 
     // ------------------------------------------------------------------ the check can fail

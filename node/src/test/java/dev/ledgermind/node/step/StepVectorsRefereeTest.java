@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The referee against the engine's one-step vectors (docs/vectors/step-v1, written by inference's StepVectors from a
- * real synthetic model, F32/qwen2 with q/k/v bias and NEOX RoPE, and Q8_0/llama3 with NORM RoPE): for every element
+ * real synthetic model, F32/qwen2 with q/k/v bias and NEOX RoPE, and Q8_0/llama3 with NORM RoPE; and the quantized
+ * addendum's layer-0 weight-reading elements of Q4_0/llama3, Q6_K/qwen2 and Q4_K/llama3): for every element
  * case of every op of the step, the deployed StepReferee recomputes what the game would ask it on a real anvil:
  * the re-executed chunk (S_c and the chunk's inputs give S_{c+1}), the finish (S_T, bias or attnScale give the
  * element), every elementwise formula from its operands, and the layer-0 embedding dequantisation. Each must give
@@ -83,12 +84,13 @@ class StepVectorsRefereeTest {
     }
 
     @ParameterizedTest(name = "step-{0}.json")
-    @ValueSource(strings = {"f32", "q8_0"})
+    @ValueSource(strings = {"f32", "q8_0", "q4_0", "q6_k", "q4_k"})
     void everyElementCaseOfTheStepGivesTheEnginesBits(String type) throws Exception {
         JsonNode model = read("model-" + type + ".json");
         JsonNode step = read("step-" + type + ".json");
         JsonNode spec = model.get("spec");
         boolean q8 = type.equals("q8_0");
+        boolean full = type.equals("f32") || q8; // the quantized addendum holds the weight-reading ops only
         int headDim = spec.get("headDim").asInt(), rotDim = spec.get("rotDim").asInt();
         boolean neox = spec.get("ropePairing").asInt() == 1;
         List<String> checked = new ArrayList<>();
@@ -108,9 +110,17 @@ class StepVectorsRefereeTest {
                 byte[] a = s.has("a") ? le(s.get("a").get("values")) : null;
                 byte[] got = switch (kind) {
                     case "dot" -> referee.dotChunkActs(before, a, s.has("b") ? le(s.get("b").get("values")) : a, start).send();
-                    case "matmul" -> q8
-                            ? referee.dotChunkQ8_0(before, a, hex(s.get("weightBlock").get("bytes").asText())).send()
-                            : referee.dotChunkF32(before, a, hex(s.get("weightBlock").get("bytes").asText()), start).send();
+                    case "matmul" -> {
+                        byte[] blk = hex(s.get("weightBlock").get("bytes").asText());
+                        BigInteger sub = s.has("subBlock") ? u(s.get("subBlock")) : BigInteger.ZERO;
+                        yield switch (type) {
+                            case "q8_0" -> referee.dotChunkQ8_0(before, a, blk).send();
+                            case "q4_0" -> referee.dotChunkQ4_0(before, a, blk).send();
+                            case "q4_k" -> referee.dotChunkQ4_K(before, a, blk, sub).send();
+                            case "q6_k" -> referee.dotChunkQ6_K(before, a, blk, sub).send();
+                            default -> referee.dotChunkF32(before, a, blk, start).send();
+                        };
+                    }
                     case "sum" -> referee.sumChunk(before, a, start).send();
                     case "max" -> le4(referee.maxChunk(u(s.get("before").get(0)), a).send());
                     case "weightedSum" -> {
@@ -132,14 +142,25 @@ class StepVectorsRefereeTest {
             }
             checked.add(e.get("name").asText());
         }
-        for (String name : List.of("attn_ss", "attn_norm", "q", "k", "v", "q_rope", "k_rope", "scores", "att_max", "att_exp",
-                "att_sum", "att_prob", "att_out", "wo", "x_mid", "ffn_ss", "ffn_norm", "gate", "up", "act", "down", "x_out")) {
+        List<String> ops = full ? List.of("attn_ss", "attn_norm", "q", "k", "v", "q_rope", "k_rope", "scores", "att_max", "att_exp",
+                "att_sum", "att_prob", "att_out", "wo", "x_mid", "ffn_ss", "ffn_norm", "gate", "up", "act", "down", "x_out")
+                : List.of("attn_ss", "attn_norm", "q", "k", "v", "wo", "x_mid", "gate", "up", "down");
+        for (String name : ops) {
             assertTrue(checked.contains(name), () -> type + ": no case of op " + name + " in the vectors");
         }
+        int ggml = spec.get("tensorTypes").get(spec.get("layers").asInt() * (spec.get("hasQkvBias").asBoolean() ? 12 : 9)).asInt();
         for (JsonNode d : model.get("embeddingDequant")) {
             byte[] block = hex(d.get("block").get("bytes").asText());
-            BigInteger j = u(d.get("offsetInBlock"));
-            long got = (q8 ? referee.dequantQ8_0(block, j) : referee.dequantF32(block, j)).send().longValueExact();
+            int j = d.get("offsetInBlock").asInt();
+            long got = switch (type) {
+                case "f32" -> referee.dequantF32(block, u(j)).send().longValueExact();
+                case "q8_0" -> referee.dequantQ8_0(block, u(j)).send().longValueExact();
+                default -> { // a sub-block of 32 values: element j % 32 of sub-block j / 32
+                    byte[] chunk = referee.dequantChunk(BigInteger.valueOf(ggml), block, u(j / 32)).send();
+                    int o = 4 * (j % 32);
+                    yield (chunk[o] & 255L) | (chunk[o + 1] & 255L) << 8 | (chunk[o + 2] & 255L) << 16 | (chunk[o + 3] & 255L) << 24;
+                }
+            };
             assertEquals(d.get("value").asLong(), got, () -> type + ": embedding row " + d.get("row") + " col " + d.get("col"));
         }
     }
