@@ -165,7 +165,7 @@ public final class LocalNetwork implements AutoCloseable {
             List<ModelIdentity> identities = runner.models();
             for (int i = 0; i < identities.size(); i++) {
                 ModelIdentity m = identities.get(i);
-                // a decoder whose steps the dispute game can re-execute (F32, Q8_0) also serves the optimistic mode:
+                // a decoder whose steps the dispute game can re-execute (WeightsCommitment.COVERED) also serves the optimistic mode:
                 // it is registered with its weights commitment and step spec, which the game checks steps against
                 // (a model the game cannot play would leave a disputed claim to the clocks)
                 int id = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(),
