@@ -203,7 +203,13 @@ public final class WeightsCommitment {
         }
         byte[][] roots = new byte[tensors.size()][];
         par.forChunks(tensors.size(), 1, (from, to) -> {
-            for (int i = from; i < to; i++) roots[i] = tensorRoot(tensors.get(i));
+            for (int i = from; i < to; i++) {
+                Tensor t = tensors.get(i);
+                roots[i] = tensorRoot(t);
+                // Hashing touched every page of the tensor; the engine runs Q8_0 on its packed copy, so drop them again
+                // (resident memory would otherwise hold the file twice while a game runs). Later openings re-read a few.
+                if (t.data() != null && t.data().isMapped()) t.data().unload();
+            }
         });
         return new WeightsCommitment(List.copyOf(tensors), roots);
     }

@@ -150,11 +150,17 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         int bits = cfg.vectorBits();
+        final int blocks = cols / 32;
+        if (packed == null && bits == 512) {
+            int r = from;
+            for (; r + 4 <= to; r += 4) quadM512(data, r * rowBytes, rowBytes, blocks, x, xOff, y, yOff + r);
+            for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
+            return;
+        }
         if (packed == null || (bits != 512 && bits != 256)) {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final int blocks = cols / 32;
         final long rb = packedRowBytes;
         int r = from;
         if (bits == 512) {
@@ -205,6 +211,32 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             a1 = step512(w, o1, x0, x1, a1);
             a2 = step512(w, o2, x0, x1, a2);
             a3 = step512(w, o3, x0, x1, a3);
+        }
+        y[yo] = Lanes.combine512(a0);
+        y[yo + 1] = Lanes.combine512(a1);
+        y[yo + 2] = Lanes.combine512(a2);
+        y[yo + 3] = Lanes.combine512(a3);
+    }
+
+    private static FloatVector stepM512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
+        return codes512(w, o + 18).fma(x1, codes512(w, o + 2).mul(x0))
+                .fma(FloatVector.broadcast(FloatVector.SPECIES_512, Float.float16ToFloat(w.get(F16, o))), acc);
+    }
+
+    /**
+     * Four consecutive rows at 512 bits read in place (GGUF's blocks of an f16 scale and 32 codes), for a tensor
+     * without a packed copy; the same operations as {@link #quadP512}.
+     */
+    static void quadM512(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+        var F = FloatVector.SPECIES_512;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        long o1 = o0 + rb, o2 = o1 + rb, o3 = o2 + rb;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES, o2 += BLOCK_BYTES, o3 += BLOCK_BYTES) {
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            a0 = stepM512(w, o0, x0, x1, a0);
+            a1 = stepM512(w, o1, x0, x1, a1);
+            a2 = stepM512(w, o2, x0, x1, a2);
+            a3 = stepM512(w, o3, x0, x1, a3);
         }
         y[yo] = Lanes.combine512(a0);
         y[yo + 1] = Lanes.combine512(a1);

@@ -114,6 +114,41 @@ class WeightTensorBitExactnessTest {
         }
     }
 
+    /**
+     * Q8_0 and Q4_0 run on a packed copy by default ({@link BlockQ8Tensor}); the kernels that read GGUF's blocks in
+     * place (no copy: {@code -Dledgermind.kernel.pack=false}, or no memory for one) must give the same bits, and the
+     * packed copy must really be in use where it is expected.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void packedAndInPlaceBlockTensorsEqualTheScalarReference(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 7L + 11);
+        int rows = 2 * BlockQ8Batch.ROW_CHUNK + 7, cols = 32 * (BlockQ8Batch.BLOCK_CHUNK + 5);
+        MemorySegment seg = randomWeights(type, rows, cols, r);
+        BlockQ8Tensor packed = type == GgmlType.Q8_0 ? new Q8_0Tensor("p", seg, rows, cols, true) : new Q4_0Tensor("p", seg, rows, cols, true);
+        BlockQ8Tensor inPlace = type == GgmlType.Q8_0 ? new Q8_0Tensor("m", seg, rows, cols, false) : new Q4_0Tensor("m", seg, rows, cols, false);
+        assertTrue(packed.isPacked(), "packed copy made");
+        assertTrue(!inPlace.isPacked(), "no copy when packing is off");
+        for (int batch : new int[]{1, 2, 5, 9}) {
+            float[] x = new float[batch * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-2, 3)));
+            float[] ref = new float[batch * rows];
+            for (int t = 0; t < batch; t++) for (int row = 0; row < rows; row++) ref[t * rows + row] = packed.dotReference(row, x, t * cols);
+            for (BlockQ8Tensor w : new BlockQ8Tensor[]{packed, inPlace}) {
+                for (int bits : new int[]{0, 128, 256, 512}) {
+                    for (Parallel par : pools) {
+                        float[] y = new float[batch * rows];
+                        w.matMul(KernelConfig.ofBits(bits), par, x, 0, cols, batch, y, 0, rows);
+                        for (int i = 0; i < y.length; i++) {
+                            assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(y[i]),
+                                    type + (w.isPacked() ? " packed " : " in place ") + bits + " bits, " + par.threads() + " threads, batch " + batch + ", output " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void everyPathEqualsTheScalarReferenceBitForBit(GgmlType type) {
