@@ -111,6 +111,8 @@ final class BenchCommand implements Runnable {
                         bd.put("p99Seconds", b.p99Seconds());
                         bd.put("gasPerVerifiedResult", b.gasPerResult());
                         bd.put("blocks", List.of(b.firstBlock(), b.lastBlock()));
+                        bd.put("batchFinalSeconds", b.batchFinalSeconds());
+                        bd.put("steadyTasksPerSecond", b.steadyTasksPerSecond());
                         doc.put("batched", bd);
                     }
                     common.printJson(doc);
@@ -130,6 +132,8 @@ final class BenchCommand implements Runnable {
                                 b.p99Seconds());
                         System.out.printf("  gas per verified result %.0f (every transaction of blocks %d..%d, claims included)%n",
                                 b.gasPerResult(), b.firstBlock(), b.lastBlock());
+                        System.out.println("  batches final at (s)   " + b.batchFinalSeconds());
+                        System.out.printf("  after the first batch  %.2f verified tasks/s (the pipeline full)%n", b.steadyTasksPerSecond());
                     }
                 }
                 return status;

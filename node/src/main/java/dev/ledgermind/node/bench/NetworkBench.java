@@ -104,7 +104,17 @@ public final class NetworkBench {
      */
     public record BatchedResult(int tasks, int batchSize, long maxDelayMillis, int k, int batches, int verified, double seconds,
                                 double tasksPerSecond, double medianSeconds, double p95Seconds, double p99Seconds,
-                                double gasPerResult, long firstBlock, long lastBlock) {}
+                                double gasPerResult, long firstBlock, long lastBlock, List<Double> batchFinalSeconds) {
+        /**
+         * Verified tasks per second between the first batch's finality and the last's: the rate once every node
+         * has work queued (the whole run's rate also pays for filling the pipeline, one batch's compute).
+         */
+        public double steadyTasksPerSecond() {
+            if (batchFinalSeconds.size() < 2) return Double.NaN;
+            double span = batchFinalSeconds.getLast() - batchFinalSeconds.getFirst();
+            return span <= 0 ? Double.NaN : (verified - (double) verified / batches) / span;
+        }
+    }
 
     /**
      * Hands {@code tasks} classify requests to a {@link BatchingRequester} (up to {@code batchSize} per batch or
@@ -137,6 +147,7 @@ public final class NetworkBench {
             // follow the batches as they are placed: each one's state until it is final
             Map<BigInteger, List<Integer>> open = new LinkedHashMap<>();
             int seen = 0, finals = 0, verified = 0, batches = 0;
+            List<Double> batchFinal = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (finals < tasks) {
                 if (System.nanoTime() > deadline) throw new IllegalStateException("batched bench: " + (tasks - finals) + " requests not final after 10 min");
@@ -157,6 +168,7 @@ public final class NetworkBench {
                     if (status == BatchMarket.BatchState.ACTIVE || status == BatchMarket.BatchState.HELD) continue;
                     long t = System.nanoTime();
                     for (int i : e.getValue()) end[i] = t;
+                    batchFinal.add(Math.round((t - t0) / 1e8) / 10.0);
                     finals += e.getValue().size();
                     if (status == BatchMarket.BatchState.ACCEPTED) verified += e.getValue().size();
                     progress.accept("batch " + e.getKey() + ": " + e.getValue().size() + " items "
@@ -177,7 +189,7 @@ public final class NetworkBench {
             Arrays.sort(lat);
             return new BatchedResult(tasks, batchSize, maxDelayMillis, k, batches, verified, seconds, verified / seconds,
                     percentile(lat, 0.5), percentile(lat, 0.95), percentile(lat, 0.99),
-                    verified == 0 ? Double.NaN : gas.doubleValue() / verified, firstBlock, lastBlock);
+                    verified == 0 ? Double.NaN : gas.doubleValue() / verified, firstBlock, lastBlock, List.copyOf(batchFinal));
         }
     }
 
