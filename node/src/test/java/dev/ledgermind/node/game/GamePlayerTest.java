@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Two {@link GamePlayer}s play whole dispute games against each other on a real anvil, with the real
- * DisputeGame, OneStep and StepReferee, over real synthetic models (Q8_0 and F32 with q/k/v biases): one
+ * DisputeGame, OneStep and StepReferee, over real synthetic models (Q8_0, F32 with q/k/v biases, Q4_0, Q6_K with
+ * biases, Q4_K): one
  * party honest, the other running the engine with one element of one operation changed at one (position,
  * layer) and everything after it computed honestly from there ({@link StepFault}). The game must find exactly
  * the faulty leaf, op and element, and the faulty party must lose, whether it is the claimer or the challenger.
@@ -76,12 +77,16 @@ class GamePlayerTest {
         return devnet.accounts().get(i).credentials();
     }
 
+    /**
+     * F32, Q8_0, Q4_0: dim 64, 2 layers, 2 heads of 32 over 1 KV head, FFN 96; Q4_K, Q6_K: dim 256, FFN 256 (rows of
+     * whole super-blocks), 2 heads of 128.
+     */
     static LlamaModel model(GgmlType type, boolean bias) throws Exception {
-        // dim 64, 2 layers, 2 heads of 32 over 1 KV head, FFN 96
         Path p = dir.resolve((bias ? "qwen2-" : "llama3-") + type + ".gguf");
-        if (!p.toFile().exists()) {
-            SyntheticModel.write(p, bias ? "qwen2" : "llama3", new SyntheticModel.Shape(64, 2, 2, 1, 96, 320, 16, false), type, 7);
-        }
+        SyntheticModel.Shape shape = type.blockSize == 256
+                ? new SyntheticModel.Shape(256, 2, 2, 1, 256, 320, 16, false)
+                : new SyntheticModel.Shape(64, 2, 2, 1, 96, 320, 16, false);
+        if (!p.toFile().exists()) SyntheticModel.write(p, bias ? "qwen2" : "llama3", shape, type, 7);
         return LlamaModel.load(p);
     }
 
@@ -93,7 +98,14 @@ class GamePlayerTest {
                 Arguments.of(GgmlType.Q8_0, false, new StepFault(0, 1, StepOp.ATTN_NORM, 3, 0xbf000000), true),
                 Arguments.of(GgmlType.F32, true, new StepFault(3, 0, StepOp.Q, 17, 0x3e000000), false),
                 Arguments.of(GgmlType.F32, true, new StepFault(2, 1, StepOp.ACT, 77, 0x00000000), true),
-                Arguments.of(GgmlType.F32, true, new StepFault(1, 1, StepOp.FFN_SS, 0, 0x42000000), false));
+                Arguments.of(GgmlType.F32, true, new StepFault(1, 1, StepOp.FFN_SS, 0, 0x42000000), false),
+                // quantized matrices and token embedding: the layer-0 faults in x_mid and attn_norm end in a one step
+                // that opens the token's embedding chunk from its quantized block (a Q4_K or Q6_K super-block's
+                // sub-block, dequantized on chain by the referee's dequantChunk); gate ends at the reduction's finish
+                Arguments.of(GgmlType.Q4_0, false, new StepFault(1, 0, StepOp.X_MID, 33, 0x3f800000), true),
+                Arguments.of(GgmlType.Q6_K, true, new StepFault(1, 0, StepOp.ATTN_NORM, 200, 0xbf000000), false),
+                Arguments.of(GgmlType.Q4_K, false, new StepFault(2, 0, StepOp.X_MID, 130, 0x42000000), true),
+                Arguments.of(GgmlType.Q4_K, false, new StepFault(1, 0, StepOp.GATE, 250, 0x00000000), false));
     }
 
     @ParameterizedTest(name = "{0}, fault {2}, faulty claimer: {3}")
@@ -101,10 +113,13 @@ class GamePlayerTest {
     void theFaultyPartyLosesAtExactlyTheOpAndElementItChanged(GgmlType type, boolean bias, StepFault fault, boolean faultyClaimer)
             throws Exception {
         LlamaModel m = model(type, bias);
+        assertTrue(dev.ledgermind.inference.step.WeightsCommitment.notCovered(m).isEmpty(), type + " is covered by the game");
         int[] tokens = {3, 141, 59, 26, 53};
         KernelConfig cfg = KernelConfig.defaults();
         GameWitness honest = new GameWitness(m, tokens, null, cfg, par);
         GameWitness faulty = new GameWitness(m, tokens, fault, cfg, par);
+        assertEquals(type.id, honest.weights().tensor(honest.weights().indexOf("token_embd.weight")).type().id,
+                "the token embedding has the model's type");
         GameWitness claimerSide = faultyClaimer ? faulty : honest, challengerSide = faultyClaimer ? honest : faulty;
         assertNotEquals(honest.trace().root(), faulty.trace().root(), "the fault changes the trace");
 
