@@ -87,14 +87,6 @@ if (testStampOk && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8'
   process.exit(0);
 }
 
-function findImports(importPath) {
-  const candidates = [path.join(nodeModules, importPath), path.join(root, importPath)];
-  for (const c of candidates) {
-    if (fs.existsSync(c)) return { contents: fs.readFileSync(c, 'utf8') };
-  }
-  return { error: `import not found: ${importPath} (looked in ${candidates.join(', ')})` };
-}
-
 if (files.length === 0) {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'artifacts.json'), '{}');
@@ -102,8 +94,16 @@ if (files.length === 0) {
   process.exit(0);
 }
 const started = Date.now();
-const output = forgeOut ? readForgeArtifacts(forgeOut) : JSON.parse(require(path.join(nodeModules, 'solc'))
-  .compile(JSON.stringify({ language: 'Solidity', sources, settings }), { import: findImports }));
+if (forgeOut) {
+  finish(readForgeArtifacts(forgeOut));
+} else {
+  // one solc process per core, each generating the code of its share of the units (scripts/solc-jobs.js)
+  require('./solc-jobs').compileParallel({ language: 'Solidity', sources, settings }, [nodeModules, root])
+    .then(finish, (e) => {
+      console.error(`solidity compilation failed: ${e.message}`);
+      process.exit(1);
+    });
+}
 
 // forge's artifacts (FORGE_OUT/File.sol/Name.json) in the shape of solc's standard-json output, for the
 // source units compiled here; each artifact names its source unit in its metadata's compilationTarget
@@ -143,6 +143,7 @@ function readForgeArtifacts(dir) {
   return { contracts };
 }
 
+function finish(output) {
 let failed = false;
 for (const err of output.errors || []) {
   if (err.severity === 'error') {
@@ -184,3 +185,4 @@ fs.writeFileSync(stampFile, stamp);
 console.log(forgeOut
   ? `exported ${Object.keys(seen).length} contracts of ${files.length + testFiles.length} sources from forge's build (solc ${solcVersion})`
   : `compiled ${files.length + testFiles.length} sources into ${Object.keys(seen).length} contracts with solc ${solcVersion} in ${Date.now() - started} ms`);
+}

@@ -4,9 +4,11 @@
 // solc (WebAssembly). forge cannot fetch a native solc here, and it refuses solcjs as it is
 // (different --version text, and solcjs prints a ">>> Cannot retry compilation with SMT" line before
 // the JSON). Imports are resolved by forge (it passes every source in the input), so none are read here.
+// The compilation runs in one solc process per core (solc-jobs.js).
 'use strict';
 const path = require('path');
 const solc = require(path.join(__dirname, '..', 'node_modules', 'solc'));
+const { compileParallel } = require('./solc-jobs');
 
 const args = process.argv.slice(2);
 if (args.includes('--version')) {
@@ -20,9 +22,17 @@ if (!args.includes('--standard-json')) {
 const chunks = [];
 process.stdin.on('data', (c) => chunks.push(c));
 process.stdin.on('end', () => {
-  const input = Buffer.concat(chunks).toString('utf8');
-  const out = solc.compile(input, {
-    import: (p) => ({ error: `import not found: ${p} (forge passes all sources; none are read from disk)` }),
+  let input;
+  try {
+    input = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    process.stderr.write(`solc.js: the standard-json input on stdin is not JSON: ${e.message}\n`);
+    process.exit(1);
+  }
+  // forge passes every source, so no import is read from disk; the units are compiled by one solc process
+  // per core (solc-jobs.js), with the same bytes as one compilation
+  compileParallel(input, []).then((out) => process.stdout.write(JSON.stringify(out)), (e) => {
+    process.stderr.write(`solc.js: ${e.message}\n`);
+    process.exit(1);
   });
-  process.stdout.write(out);
 });
