@@ -116,26 +116,11 @@ public final class TransactionSender {
      */
     public TransactionReceipt send(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast,
                                    BigInteger minGas) {
-        BigInteger gas = estimate(contract, to, data, value);
-        BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000)).max(minGas);
+        BigInteger limit = gasLimit(contract, to, data, value, minGas);
         try {
             for (int attempt = 1; ; attempt++) {
                 BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
-                EthSendTransaction sent;
-                this.beforeBroadcast.set(beforeBroadcast);
-                try {
-                    sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
-                } catch (RuntimeException hookFailed) {
-                    // the hook refused (nothing was broadcast), but the manager has already counted the nonce
-                    resetNonceQuietly();
-                    throw hookFailed;
-                } finally {
-                    this.beforeBroadcast.remove();
-                }
-                if (sent.hasError()) {
-                    txManager.resetNonce();
-                    throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
-                }
+                EthSendTransaction sent = signAndBroadcast(contract, gasPrice, limit, to, data, value, beforeBroadcast);
                 TransactionReceipt receipt = awaitReceipt(sent.getTransactionHash(), sentNonce.get());
                 if (receipt == null) {
                     // dropped from the pool before it was mined: send it again with a fresh nonce
@@ -244,6 +229,36 @@ public final class TransactionSender {
     /** A replacement's gas price is at least the replaced one's times (1 + 1/this), plus 1 wei: +25% (nodes want +10%). */
     private static final int BUMP_DIVISOR = 4;
 
+    /** The estimate plus a quarter and 10,000, at least {@code minGas} (a revert at estimation throws as it names). */
+    private BigInteger gasLimit(String contract, String to, String data, BigInteger value, BigInteger minGas) {
+        BigInteger gas = estimate(contract, to, data, value);
+        return gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000)).max(minGas);
+    }
+
+    /**
+     * Signs at the manager's next nonce and broadcasts, the hook seeing the hash first. A hook that throws
+     * broadcasts nothing, and a node that refuses the transaction throws; either way the nonce is given back.
+     */
+    private EthSendTransaction signAndBroadcast(String contract, BigInteger gasPrice, BigInteger limit, String to, String data,
+                                                BigInteger value, Consumer<String> hook) throws IOException {
+        EthSendTransaction sent;
+        this.beforeBroadcast.set(hook);
+        try {
+            sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
+        } catch (RuntimeException hookFailed) {
+            // the hook refused (nothing was broadcast), but the manager has already counted the nonce
+            resetNonceQuietly();
+            throw hookFailed;
+        } finally {
+            this.beforeBroadcast.remove();
+        }
+        if (sent.hasError()) {
+            txManager.resetNonce();
+            throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
+        }
+        return sent;
+    }
+
     /**
      * Estimates, signs and broadcasts a transaction with the next local nonce, and returns its hash without
      * waiting for a receipt, so that one account can have several transactions in flight. {@code beforeBroadcast}
@@ -253,24 +268,10 @@ public final class TransactionSender {
      */
     public String broadcast(String contract, String to, String data, BigInteger value, Consumer<String> beforeBroadcast,
                             BigInteger minGas) {
-        BigInteger gas = estimate(contract, to, data, value);
-        BigInteger limit = gas.add(gas.shiftRight(2)).add(BigInteger.valueOf(10_000)).max(minGas);
+        BigInteger limit = gasLimit(contract, to, data, value, minGas);
         try {
             BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice();
-            EthSendTransaction sent;
-            this.beforeBroadcast.set(beforeBroadcast);
-            try {
-                sent = txManager.sendTransaction(gasPrice, limit, to, data, value);
-            } catch (RuntimeException hookFailed) {
-                resetNonceQuietly();
-                throw hookFailed;
-            } finally {
-                this.beforeBroadcast.remove();
-            }
-            if (sent.hasError()) {
-                txManager.resetNonce();
-                throw new ChainException(contract + ": sending transaction failed: " + sent.getError().getMessage());
-            }
+            EthSendTransaction sent = signAndBroadcast(contract, gasPrice, limit, to, data, value, beforeBroadcast);
             BigInteger nonce = sentNonce.get();
             synchronized (inFlight) {
                 inFlight.put(nonce, new InFlight(contract, sent.getTransactionHash(), nonce, gasPrice, limit, to, data, value,

@@ -134,6 +134,14 @@ public final class BatchMarket {
      * before it leaves this process (a worker makes it durable first; see TransactionSender).
      */
     public TransactionReceipt commit(BigInteger batchId, long agentId, byte[] commitment, java.util.function.Consumer<String> beforeBroadcast) {
+        return sender.send("BatchSettlement", market, commitCall(batchId, agentId, commitment), BigInteger.ZERO, beforeBroadcast);
+    }
+
+    /**
+     * commitBatch's calldata: the round's first commit carries the pool snapshot its seats are drawn from (kept
+     * here from the batch's submission), later ones an empty pool.
+     */
+    private String commitCall(BigInteger batchId, long agentId, byte[] commitment) {
         BatchState s = state(batchId);
         byte[] pool = new byte[0];
         if (s.drawPending()) {
@@ -144,9 +152,7 @@ public final class BatchMarket {
             if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
             pool = d.pool();
         }
-        return sender.send("BatchSettlement", market,
-                batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall(), BigInteger.ZERO,
-                beforeBroadcast);
+        return batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall();
     }
 
     public TransactionReceipt reveal(BigInteger batchId, long agentId, byte[] resultsRoot, byte[] salt) {
@@ -169,18 +175,7 @@ public final class BatchMarket {
      * {@link #replaceStuck} now and then.
      */
     public String commitAsync(BigInteger batchId, long agentId, byte[] commitment, java.util.function.Consumer<String> beforeBroadcast) {
-        BatchState s = state(batchId);
-        byte[] pool = new byte[0];
-        if (s.drawPending()) {
-            Draw d;
-            synchronized (draws) {
-                d = draws.get(batchId);
-            }
-            if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
-            pool = d.pool();
-        }
-        return sender.broadcast("BatchSettlement", market,
-                batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall(), BigInteger.ZERO,
+        return sender.broadcast("BatchSettlement", market, commitCall(batchId, agentId, commitment), BigInteger.ZERO,
                 beforeBroadcast, BigInteger.ZERO);
     }
 
