@@ -34,11 +34,14 @@ public final class Requester {
     private final LedgermindContracts chain;
     private final ChainEvents events;
     private final ModelDirectory models;
+    /** The optimistic mode's facade, one per requester: it reads the mode's terms once. */
+    private final dev.ledgermind.chain.OptimisticTasks optimistic;
 
     public Requester(LedgermindContracts chain) {
         this.chain = chain;
         this.events = new ChainEvents(chain);
         this.models = new ModelDirectory(events);
+        this.optimistic = new dev.ledgermind.chain.OptimisticTasks(chain);
     }
 
     public LedgermindContracts chain() {
@@ -254,7 +257,7 @@ public final class Requester {
 
     /** Game {@code gameId} of this deployment's dispute game, read from its events. */
     private GameReport gameReport(BigInteger gameId) {
-        String game = new dev.ledgermind.chain.OptimisticTasks(chain).terms().disputeGame();
+        String game = optimistic.terms().disputeGame();
         return DisputeGameClient.at(chain.web3j(), game, chain.sender(), chain.deployment().deployBlock()).report(gameId);
     }
 
@@ -262,7 +265,7 @@ public final class Requester {
     private String trustAssumption(TaskEvent.Submitted s) {
         VerificationMode mode = VerificationMode.ofCode(s.mode());
         if (mode != VerificationMode.OPTIMISTIC) return mode.trustAssumption;
-        var state = new dev.ledgermind.chain.OptimisticTasks(chain).state(s.taskId());
+        var state = optimistic.state(s.taskId());
         return "one honest validator watching, challenge window " + state.window() + " s (audit rate "
                 + String.format(java.util.Locale.ROOT, "%.2f", state.auditBps() / 100.0) + "%)";
     }
@@ -280,7 +283,7 @@ public final class Requester {
         byte[] bytes = input.bytes();
         TaskRequest request = new TaskRequest(modelId, Hash.sha3(bytes), bytes, input.seed(),
                 Math.round(input.temperature() * 1000), input.maxTokens(), input.kind().code, 1, fee, false);
-        var task = new dev.ledgermind.chain.OptimisticTasks(chain).submit(request, windowSeconds, auditBps);
+        var task = optimistic.submit(request, windowSeconds, auditBps);
         progress.accept("submitted optimistic task " + task.taskId() + " to worker agent " + task.worker() + ", challenge window "
                 + task.window() + " s, audit rate " + task.auditBps() / 100.0 + "% (tx " + task.receipt().getTransactionHash() + ")");
         return awaitOptimistic(task.taskId(), timeout, progress);
@@ -291,7 +294,7 @@ public final class Requester {
      * {@code progress}, and finalizes it once the chain allows.
      */
     public Receipt awaitOptimistic(BigInteger taskId, Duration timeout, Consumer<String> progress) throws InterruptedException {
-        var mode = new dev.ledgermind.chain.OptimisticTasks(chain);
+        var mode = optimistic;
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = null;
         while (true) {
