@@ -142,17 +142,18 @@ public final class BatchMarket {
      * here from the batch's submission), later ones an empty pool.
      */
     private String commitCall(BigInteger batchId, long agentId, byte[] commitment) {
-        BatchState s = state(batchId);
-        byte[] pool = new byte[0];
-        if (s.drawPending()) {
-            Draw d;
-            synchronized (draws) {
-                d = draws.get(batchId);
-            }
-            if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
-            pool = d.pool();
+        return batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, drawPool(batchId)).encodeFunctionCall();
+    }
+
+    /** The pool snapshot the batch's seats are still to be drawn from, or an empty one once they are drawn. */
+    private byte[] drawPool(BigInteger batchId) {
+        if (!state(batchId).drawPending()) return new byte[0];
+        Draw d;
+        synchronized (draws) {
+            d = draws.get(batchId);
         }
-        return batches.commitBatch(batchId, BigInteger.valueOf(agentId), commitment, pool).encodeFunctionCall();
+        if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
+        return d.pool();
     }
 
     public TransactionReceipt reveal(BigInteger batchId, long agentId, byte[] resultsRoot, byte[] salt) {
@@ -200,16 +201,8 @@ public final class BatchMarket {
 
     /** Declines a batch for every seat the agent holds (items unavailable or over the node's limits). */
     public TransactionReceipt decline(BigInteger batchId, long agentId) {
-        BatchState s = state(batchId);
-        byte[] pool = new byte[0];
-        if (s.drawPending()) {
-            synchronized (draws) {
-                Draw d = draws.get(batchId);
-                if (d == null) throw new ChainException("batch " + batchId + " has its seats to draw, and its pool is unknown here");
-                pool = d.pool();
-            }
-        }
-        return sender.send("BatchSettlement", market, batches.declineBatch(batchId, BigInteger.valueOf(agentId), pool), BigInteger.ZERO);
+        return sender.send("BatchSettlement", market, batches.declineBatch(batchId, BigInteger.valueOf(agentId), drawPool(batchId)),
+                BigInteger.ZERO);
     }
 
     /** Whether a transaction this signer sent is still pending (known to the node, not mined). */
