@@ -33,6 +33,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <pre>
  *   ./mvnw -B -q -pl inference test -Dtest=FidelityBench -Dbench=true -Dsurefire.failIfNoSpecifiedTests=false
  * </pre>
+ * With {@code -Dbench.llamacpp=DIR} (a {@code node_modules} folder holding {@code node-llama-cpp}, installed outside
+ * the repository as {@code scripts/llamacpp-bench/run.sh} does) a fourth column is llama.cpp itself on the same file
+ * and tokens: its raw logits at every position from {@code scripts/llamacpp-bench/logits.mjs} (one batched
+ * evaluation, 1 thread).
  */
 class FidelityBench {
     @Test
@@ -46,8 +50,10 @@ class FidelityBench {
         String prompt = "The quick brown fox jumps over the lazy dog. A ledger records what happened, in order.";
         System.out.printf("family %s, prompt of %d characters, JDK %s, vector width %s%n", family, prompt.length(),
                 Runtime.version(), KernelConfig.defaults());
-        System.out.println("| weights | shape | positions | max abs logit (exact) | engine: max abs log-prob error | int8-activation model: max abs log-prob error | ratio |");
-        System.out.println("|---|---|---:|---:|---:|---:|---:|");
+        String llamaCpp = System.getProperty("bench.llamacpp", "");
+        System.out.println("| weights | shape | positions | max abs logit (exact) | engine: max abs log-prob error | int8-activation model: max abs log-prob error | ratio |"
+                + (llamaCpp.isEmpty() ? "" : " llama.cpp: max abs log-prob error | llama.cpp / engine |"));
+        System.out.println("|---|---|---:|---:|---:|---:|---:|" + (llamaCpp.isEmpty() ? "" : "---:|---:|"));
         try (Parallel par = new Parallel(2)) {
             for (Object[] c : cases) {
                 QuantMix mix = (QuantMix) c[0];
@@ -74,11 +80,47 @@ class FidelityBench {
                             int8Err = Math.max(int8Err, Math.abs(la[i] - lr[i]));
                         }
                     }
-                    System.out.printf("| %s | %s | %d | %.2f | %.2e | %.2e | %.0f |%n", mix.label(), shape, n, maxLogit, engineErr, int8Err,
-                            int8Err / engineErr);
+                    String cppColumns = "";
+                    if (!llamaCpp.isEmpty()) {
+                        double[][] cpp = llamaCppLogits(llamaCpp, path, tokens, vocab);
+                        double cppErr = 0;
+                        for (int t = 0; t < n; t++) {
+                            double[] lr = logSoftmax(ref[t]), lc = logSoftmax(cpp[t]);
+                            for (int i = 0; i < vocab; i++) cppErr = Math.max(cppErr, Math.abs(lc[i] - lr[i]));
+                        }
+                        cppColumns = String.format(" %.2e | %.0f |", cppErr, cppErr / engineErr);
+                    }
+                    System.out.printf("| %s | %s | %d | %.2f | %.2e | %.2e | %.0f |%s%n", mix.label(), shape, n, maxLogit, engineErr, int8Err,
+                            int8Err / engineErr, cppColumns);
                 }
             }
         }
+    }
+
+    /** llama.cpp's raw logits at every position of {@code tokens} (scripts/llamacpp-bench/logits.mjs), [position][token]. */
+    private static double[][] llamaCppLogits(String modules, Path model, int[] tokens, int vocab) throws Exception {
+        StringBuilder ids = new StringBuilder();
+        for (int t : tokens) ids.append(ids.isEmpty() ? "" : ",").append(t);
+        Process p = new ProcessBuilder("node", Path.of("scripts/llamacpp-bench/logits.mjs").toAbsolutePath().toString(),
+                "--modules", modules, "--model", model.toString(), "--tokens", ids.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out;
+        try {
+            out = p.getInputStream().readAllBytes();
+        } finally {
+            if (!p.waitFor(5, java.util.concurrent.TimeUnit.MINUTES)) p.destroyForcibly();
+        }
+        if (p.exitValue() != 0) throw new IllegalStateException("logits.mjs exited with " + p.exitValue() + " on " + model);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out);
+        if (json.get("vocab").asInt() != vocab || json.get("positions").asInt() != tokens.length) {
+            throw new IllegalStateException("llama.cpp saw vocabulary " + json.get("vocab") + " and " + json.get("positions")
+                    + " positions; the engine " + vocab + " and " + tokens.length);
+        }
+        double[][] logits = new double[tokens.length][vocab];
+        for (int t = 0; t < tokens.length; t++) {
+            for (int i = 0; i < vocab; i++) logits[t][i] = json.get("logits").get(t).get(i).asDouble();
+        }
+        return logits;
     }
 
     static double[] logSoftmax(double[] z) {
