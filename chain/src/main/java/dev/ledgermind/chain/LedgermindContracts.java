@@ -720,6 +720,69 @@ public final class LedgermindContracts {
         return sendMarket(market.claim(BigInteger.valueOf(agentId)), BigInteger.ZERO);
     }
 
+    // ---- pipelined task transactions (issue 13, h/batchnode): the single-task worker's commit, reveal and claim
+    // broadcast without waiting for their receipts (TransactionSender.broadcast); the caller reads from the task's
+    // state whether they landed, and calls replaceStuck now and then.
+
+    /**
+     * {@link #commit(BigInteger, long, int, byte[], java.util.function.Consumer)} without waiting: returns the
+     * transaction's hash once it is broadcast. A revert at estimation throws as there.
+     */
+    public String commitAsync(BigInteger taskId, long agentId, int lane, byte[] commitment,
+                              java.util.function.Consumer<String> beforeBroadcast) {
+        Commitment.require32("commitment", commitment);
+        requireLane(lane);
+        byte[] pool = pendingPool(taskId);
+        String data = (pool == null
+                ? market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane), commitment)
+                : market.commit(taskId, BigInteger.valueOf(agentId), BigInteger.valueOf(lane), commitment, pool)).encodeFunctionCall();
+        return sender.broadcast("TaskMarket", deployment.taskMarket(), data, BigInteger.ZERO, beforeBroadcast, BigInteger.ZERO);
+    }
+
+    /** {@link #reveal(BigInteger, long, int, byte[], byte[], byte[], byte[], java.util.function.Consumer)} without waiting. */
+    public String revealAsync(BigInteger taskId, long agentId, int lane, byte[] resultHash, byte[] traceRoot, byte[] salt,
+                              byte[] output, java.util.function.Consumer<String> beforeBroadcast) {
+        requireLane(lane);
+        byte[] out = output == null ? new byte[0] : output;
+        byte[] sentHash = out.length != 0 && java.util.Arrays.equals(org.web3j.crypto.Hash.sha3(out), resultHash)
+                ? new byte[32] : resultHash;
+        return sender.broadcast("TaskMarket", deployment.taskMarket(), market.reveal(taskId, BigInteger.valueOf(agentId),
+                BigInteger.valueOf(lane), sentHash, traceRoot, salt, out).encodeFunctionCall(), BigInteger.ZERO, beforeBroadcast,
+                REVEAL_GAS_FLOOR);
+    }
+
+    /** The hash of the last claim {@link #claimDue} broadcast. */
+    private volatile String lastClaim;
+
+    /**
+     * Claims {@code agentId}'s rewards without waiting, when it has any and no claim this facade broadcast is still
+     * in flight (a second claim sent before the first is mined would revert: nothing left to claim). Returns the
+     * claim's hash, or null when none was sent.
+     */
+    public synchronized String claimDue(long agentId) {
+        if (lastClaim != null && sender.isInFlight(lastClaim)) return null;
+        if (claimable(agentId).signum() == 0) return null;
+        // the hook sees the first hash and every replacement's (replaceStuck), so lastClaim is always the live one
+        return sender.broadcast("TaskMarket", deployment.taskMarket(), market.claim(BigInteger.valueOf(agentId)).encodeFunctionCall(),
+                BigInteger.ZERO, h -> lastClaim = h, BigInteger.ZERO);
+    }
+
+    /** Whether {@code txHash} is one of this account's broadcast transactions not yet seen mined. */
+    public boolean inFlight(String txHash) {
+        return txHash != null && sender.isInFlight(txHash);
+    }
+
+    /** See {@link TransactionSender#adopt}: a transaction signed before a restart, still unmined, taken into the flight. */
+    public boolean adopt(String txHash, java.util.function.Consumer<String> beforeBroadcast) {
+        return sender.adopt(txHash, beforeBroadcast);
+    }
+
+    /** This account's stuck or dropped broadcast transactions replaced at a higher fee (TransactionSender.replaceStuck). */
+    public List<TransactionSender.InFlight> replaceStuck(long stuckMillis) {
+        return sender.replaceStuck(stuckMillis);
+    }
+    // ---- end of pipelined task transactions
+
     /** Pays this account's pending refunds (or treasury proceeds). */
     public TransactionReceipt withdrawBalance() {
         return sendMarket(market.withdrawBalance(), BigInteger.ZERO);

@@ -284,6 +284,39 @@ public final class TransactionSender {
         }
     }
 
+    /**
+     * Takes a transaction this account signed before a restart, and that the node still holds unmined, into the
+     * transactions in flight (h/batchnode), so that {@link #replaceStuck} replaces it at its own nonce when it is
+     * stuck or dropped, with {@code beforeBroadcast} seeing each replacement's hash first. A process with several
+     * transactions in flight when it died finds the later ones behind the earlier ones' nonces: waiting for them
+     * (rather than sending each anew at a fresh nonce, which would put a second commit behind the first) is only
+     * safe when a lost one can be re-sent at its own nonce, which this allows. Returns false (and takes nothing)
+     * when the node does not know the transaction, or it is mined, or another account signed it.
+     */
+    public boolean adopt(String txHash, Consumer<String> beforeBroadcast) {
+        if (txHash == null) return false;
+        synchronized (inFlight) {
+            if (inFlight.values().stream().anyMatch(t -> t.hash().equalsIgnoreCase(txHash))) return true;
+        }
+        try {
+            var known = web3j.ethGetTransactionByHash(txHash).send();
+            if (known.hasError()) throw new ChainException("eth_getTransactionByHash " + txHash + " failed: " + known.getError().getMessage());
+            if (known.getTransaction().isEmpty()) return false;
+            var t = known.getTransaction().get();
+            if (t.getBlockHash() != null || !credentials.getAddress().equalsIgnoreCase(t.getFrom())) return false;
+            BigInteger mined = web3j.ethGetTransactionCount(credentials.getAddress(), DefaultBlockParameterName.LATEST)
+                    .send().getTransactionCount();
+            if (t.getNonce().compareTo(mined) < 0) return false;
+            synchronized (inFlight) {
+                inFlight.putIfAbsent(t.getNonce(), new InFlight("adopted", t.getHash(), t.getNonce(), t.getGasPrice(), t.getGas(), t.getTo(),
+                        t.getInput(), t.getValue(), System.currentTimeMillis(), 0, beforeBroadcast));
+            }
+            return true;
+        } catch (IOException e) {
+            throw new ChainException("cannot look up transaction " + txHash + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The transactions of {@link #broadcast} not yet seen mined, by nonce (as of the last {@link #replaceStuck}). */
     public List<InFlight> inFlight() {
         synchronized (inFlight) {

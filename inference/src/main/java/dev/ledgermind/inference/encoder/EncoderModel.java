@@ -51,9 +51,17 @@ public final class EncoderModel {
     private final String prefix;
     private final String onnxResource;
     private final byte[] weightsHash, tokenizerHash, architectureHash;
+    /** Passes already computed, or null: no cache (see {@link #withPassCache}). */
+    private final PassCache passes;
 
     private EncoderModel(String name, BertEncoder encoder, WordPieceTokenizer tokenizer, Pooling pooling, String prefix,
                          String onnxResource, byte[] weightsHash, byte[] tokenizerHash, String architecture) {
+        this(name, encoder, tokenizer, pooling, prefix, onnxResource, weightsHash, tokenizerHash,
+                Keccak256.hash(architecture.getBytes(StandardCharsets.UTF_8)), null);
+    }
+
+    private EncoderModel(String name, BertEncoder encoder, WordPieceTokenizer tokenizer, Pooling pooling, String prefix,
+                         String onnxResource, byte[] weightsHash, byte[] tokenizerHash, byte[] architectureHash, PassCache passes) {
         this.name = name;
         this.prefix = prefix;
         this.onnxResource = onnxResource;
@@ -62,7 +70,91 @@ public final class EncoderModel {
         this.pooling = pooling;
         this.weightsHash = weightsHash;
         this.tokenizerHash = tokenizerHash;
-        this.architectureHash = Keccak256.hash(architecture.getBytes(StandardCharsets.UTF_8));
+        this.architectureHash = architectureHash;
+        this.passes = passes;
+    }
+
+    /**
+     * This model with a bounded cache of encoder passes: up to {@code entries} texts' pooled unit vectors and
+     * per-layer trace leaves, keyed by (token ids, vector width), least recently used evicted first; 0 gives
+     * the model without a cache. Same weights, tokenizer and identity (the hashes); the cache is new and empty.
+     *
+     * <p>Why it changes no bit: a text is encoded on its own (no padding, no batch), so its final states, its
+     * pooled vector and its layer leaves are a function of its token ids alone, and the trace root of a list of
+     * texts is the Merkle root over each text's leaves in order (see {@link #embed}); the same leaves from the
+     * cache give the same root. The vector width is in the key although it changes no result either (every
+     * output is one canonical fma chain at any width, {@code EncoderDeterminismTest}): a node runs one width,
+     * so keying by it costs nothing and takes the claim out of the cache's correctness. Thread counts split
+     * outputs only and are not in the key. What it saves: a classify task embeds its text and every label;
+     * the labels of a batch (or of a requester's stream of tasks) are the same each time and cost no pass.
+     */
+    public EncoderModel withPassCache(int entries) {
+        if (entries < 0) throw new IllegalArgumentException("pass cache size must be >= 0, found " + entries);
+        return new EncoderModel(name, encoder, tokenizer, pooling, prefix, onnxResource, weightsHash, tokenizerHash,
+                architectureHash, entries == 0 ? null : new PassCache(entries));
+    }
+
+    /** Passes served from the cache and passes computed since this model was made (both 0 without a cache). */
+    public record PassCounts(long hits, long misses) {}
+
+    public PassCounts passCounts() {
+        return passes == null ? new PassCounts(0, 0) : passes.counts();
+    }
+
+    /** One text's encoder pass as {@link #embed} uses it: the pooled unit vector and the layer leaves. */
+    private record Pass(float[] vector, byte[][] leaves) {}
+
+    /** The cache key: the token ids (a copy) and the vector width. */
+    private static final class PassKey {
+        final int[] ids;
+        final int vectorBits;
+        final int hash;
+
+        PassKey(int[] ids, int vectorBits) {
+            this.ids = ids.clone();
+            this.vectorBits = vectorBits;
+            this.hash = 31 * java.util.Arrays.hashCode(ids) + vectorBits;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PassKey k && k.vectorBits == vectorBits && java.util.Arrays.equals(k.ids, ids);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** A bounded LRU map of passes, safe for several threads (two that miss one key both compute it: same bits). */
+    private static final class PassCache {
+        private final java.util.LinkedHashMap<PassKey, Pass> map;
+        private long hits, misses;
+
+        PassCache(int entries) {
+            this.map = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<PassKey, Pass> eldest) {
+                    return size() > entries;
+                }
+            };
+        }
+
+        synchronized Pass get(PassKey k) {
+            Pass p = map.get(k);
+            if (p != null) hits++;
+            else misses++;
+            return p;
+        }
+
+        synchronized void put(PassKey k, Pass p) {
+            map.put(k, p);
+        }
+
+        synchronized PassCounts counts() {
+            return new PassCounts(hits, misses);
+        }
     }
 
     /** The built-in model names. */
@@ -207,8 +299,21 @@ public final class EncoderModel {
             WordPieceTokenizer.Encoding enc = tokenizer.encode(prefix + text);
             truncated[t] = enc.truncated();
             tokens[t] = enc.ids().length;
-            float[] states = encoder.forward(enc.ids(), cfg, par, trace);
-            vectors[t] = encoder.pool(states, enc.ids().length, pooling);
+            if (passes == null) {
+                float[] states = encoder.forward(enc.ids(), cfg, par, trace);
+                vectors[t] = encoder.pool(states, enc.ids().length, pooling);
+                continue;
+            }
+            PassKey key = new PassKey(enc.ids(), cfg.vectorBits());
+            Pass pass = passes.get(key);
+            if (pass == null) {
+                TraceBuilder own = new TraceBuilder();
+                float[] states = encoder.forward(enc.ids(), cfg, par, own);
+                pass = new Pass(encoder.pool(states, enc.ids().length, pooling), own.leafHashes().toArray(byte[][]::new));
+                passes.put(key, pass);
+            }
+            for (byte[] leaf : pass.leaves()) trace.addLeafHash(leaf);
+            vectors[t] = pass.vector().clone();
         }
         return new Embeddings(vectors, trace.root(), truncated, tokens);
     }

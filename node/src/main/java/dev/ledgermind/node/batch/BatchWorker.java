@@ -87,12 +87,22 @@ public final class BatchWorker {
     private final NodeStore store;
     private final SecureRandom random = new SecureRandom();
 
+    private final OffchainItems offchain;
+    private final dev.ledgermind.chain.events.BatchItemsLocator locators;
+
+    /** A worker that fetches off-chain batches' items from public hosts only ({@link OffchainItems.Limits#defaults}). */
     public BatchWorker(LedgermindContracts chain, long agentId, TaskRunner runner, NodeStore store) {
+        this(chain, agentId, runner, store, new OffchainItems(OffchainItems.Limits.defaults(false)));
+    }
+
+    public BatchWorker(LedgermindContracts chain, long agentId, TaskRunner runner, NodeStore store, OffchainItems offchain) {
         this.chain = chain;
         this.market = new BatchMarket(chain);
         this.agentId = agentId;
         this.runner = runner;
         this.store = store;
+        this.offchain = offchain;
+        this.locators = new dev.ledgermind.chain.events.BatchItemsLocator(chain);
     }
 
     /** One pass: new submissions, then one step of every open batch. Errors of one batch do not stop the rest. */
@@ -136,13 +146,26 @@ public final class BatchWorker {
             market.knowDraw(s.batchId(), s.pool(), s.blockHash());
             if (!market.seats(s.batchId(), s.pool(), s.blockHash()).contains(agentId)) continue;
             if (record(s.batchId()).isPresent()) continue;
-            if (s.items().size() != s.count()) {
-                // an off-chain batch: this worker has no fetch path for its items yet, so it declines (not slashed)
-                log.info("batch {}: items off-chain, declined", s.batchId());
-                market.decline(s.batchId(), agentId);
-                continue;
+            // a batch already settled (refunded, or final without this seat: a worker catching up on old blocks) has
+            // nothing left to compute, fetch or decline
+            if (market.state(s.batchId()).status() != BatchMarket.BatchState.ACTIVE) continue;
+            List<BatchItem> items = s.items();
+            if (items.size() != s.count()) {
+                // an off-chain batch (submitBatchRoot): fetch its items from the locator and check them against the
+                // request root before computing anything; items missing, malformed or not the batch's: declined, not
+                // slashed (docs/DESIGN.md 6.4, data availability)
+                try {
+                    String locator = locators.of(s.batchId(), s.blockNumber())
+                            .orElseThrow(() -> new OffchainItems.Unavailable("batch " + s.batchId() + " has no BatchItemsOffchain locator"));
+                    items = offchain.fetch(s, locator, chain.modelTerms(s.modelId()));
+                    log.info("batch {}: {} items fetched from {} and checked against the request root", s.batchId(), items.size(), locator);
+                } catch (OffchainItems.Unavailable e) {
+                    log.warn("batch {}: declined, its items are unavailable: {}", s.batchId(), e.getMessage());
+                    declineQuietly(s.batchId());
+                    continue;
+                }
             }
-            compute(s);
+            compute(s, items);
             // its commit goes out now (without waiting for it), and the batches computed before it move on (their
             // reveals), before the next batch's compute: a worker handed many batches at once does not hold every
             // reveal until it has computed them all
@@ -151,12 +174,23 @@ public final class BatchWorker {
         store.put(CURSOR, Long.toString(to + 1));
     }
 
-    private void compute(BatchMarket.Submission s) {
+    /** Declines a batch (every seat this agent holds); one declined before (a restart) is not an error. */
+    private void declineQuietly(BigInteger batchId) {
+        try {
+            market.decline(batchId, agentId);
+        } catch (dev.ledgermind.chain.ContractRevertedException e) {
+            // declined before a restart, or the commit window closed meanwhile (refunded without this seat's decline)
+            if (!"AlreadyDeclined".equals(e.errorName()) && !"CommitWindowClosed".equals(e.errorName())
+                    && !"BatchNotActive".equals(e.errorName())) throw e;
+        }
+    }
+
+    private void compute(BatchMarket.Submission s, List<BatchItem> items) {
         List<String> hashes = new ArrayList<>();
         List<String> traces = new ArrayList<>();
         List<String> outputs = new ArrayList<>();
-        for (int i = 0; i < s.items().size(); i++) {
-            BatchItem item = s.items().get(i);
+        for (int i = 0; i < items.size(); i++) {
+            BatchItem item = items.get(i);
             TaskResult r;
             try {
                 r = runner.run(TaskInput.parse(item.input()));
@@ -199,13 +233,15 @@ public final class BatchWorker {
         }
         // Pipelined (issue 13): commit and reveal are broadcast without waiting for their receipts; the next pass
         // reads from the batch's state whether they landed. A transaction this process has in flight, or one the
-        // node holds next in line (after a restart), is waited for; one the chain lost is sent again.
+        // node still holds unmined after a restart (taken into the flight: TransactionSender.adopt, so it is replaced
+        // at its own nonce if lost), is waited for; one the chain lost is sent again.
         switch (rec.state()) {
             case COMPUTED, COMMIT_SENT -> {
                 if (committed) {
                     save(rec.with(State.COMMITTED, rec.commitTx(), null, null));
                     advance(id); // the reveal may be due at once: not one pass (one batch's compute) later
-                } else if (rec.state() == State.COMMIT_SENT && (market.inFlight(rec.commitTx()) || market.pending(rec.commitTx()))) {
+                } else if (rec.state() == State.COMMIT_SENT && (market.inFlight(rec.commitTx())
+                        || chain.adopt(rec.commitTx(), tx -> recordSent(id, tx, true)))) {
                     log.debug("batch {}: commit {} pending", id, rec.commitTx());
                 } else {
                     market.commitAsync(id, agentId, market.commitment(id, root, salt), tx -> recordSent(id, tx, true));
@@ -217,7 +253,8 @@ public final class BatchWorker {
                     save(rec.with(State.REVEALED, rec.commitTx(), rec.revealTx(), null));
                 } else if (s.committed() != full) {
                     log.debug("batch {}: waiting for the other seats' commits", id);
-                } else if (rec.state() == State.REVEAL_SENT && (market.inFlight(rec.revealTx()) || market.pending(rec.revealTx()))) {
+                } else if (rec.state() == State.REVEAL_SENT && (market.inFlight(rec.revealTx())
+                        || chain.adopt(rec.revealTx(), tx -> recordSent(id, tx, false)))) {
                     log.debug("batch {}: reveal {} pending", id, rec.revealTx());
                 } else {
                     market.revealAsync(id, agentId, root, salt, tx -> recordSent(id, tx, false));
@@ -244,7 +281,7 @@ public final class BatchWorker {
     /** A final batch: claim this agent's rewards (one claim for every item) and close the record. */
     private void finish(BatchRecord rec, BatchMarket.BatchState s) {
         if (s.status() == BatchMarket.BatchState.HELD) return; // its hold ends later: finalizeBatch, then this
-        if (chain.claimable(agentId).signum() > 0) chain.claim(agentId);
+        chain.claimDue(agentId); // broadcast, not awaited: the next batch's compute does not wait a block for it
         save(rec.with(State.DONE, rec.commitTx(), rec.revealTx(), null));
         List<String> open = new ArrayList<>(openBatches());
         open.remove(rec.batchId());

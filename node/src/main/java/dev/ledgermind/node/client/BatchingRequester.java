@@ -43,6 +43,8 @@ public final class BatchingRequester implements AutoCloseable {
     private boolean closed;
     /** Where submissions run when several may be in flight at once (null: on the flushing thread). */
     private final java.util.concurrent.ExecutorService submitters;
+    /** Where off-chain batches' items are served (null: items inline). */
+    private final BatchItemServer offchain;
 
     /**
      * @param maxItems flush when this many requests wait (1..4,096)
@@ -57,6 +59,18 @@ public final class BatchingRequester implements AutoCloseable {
      *                 submission; more: flushes return at once and the submissions go out with consecutive nonces)
      */
     public BatchingRequester(BatchMarket market, int modelId, int k, int maxItems, long maxDelayMillis, int inFlight) {
+        this(market, modelId, k, maxItems, maxDelayMillis, inFlight, null);
+    }
+
+    /**
+     * @param offchain null: every batch's items go in {@code submitBatch}'s calldata; else each batch is published on
+     *                 this server and submitted root-only ({@code submitBatchRoot}, its locator naming the server): the
+     *                 cheap path (the calldata does not grow with the items), at the price of serving them until the
+     *                 seats have fetched them (docs/DESIGN.md 6.4, data availability)
+     */
+    public BatchingRequester(BatchMarket market, int modelId, int k, int maxItems, long maxDelayMillis, int inFlight,
+                             BatchItemServer offchain) {
+        this.offchain = offchain;
         if (inFlight < 1) throw new IllegalArgumentException("inFlight " + inFlight + " is below 1");
         this.submitters = inFlight == 1 ? null : Executors.newFixedThreadPool(inFlight, r -> {
             Thread t = new Thread(r, "batching-submit");
@@ -118,7 +132,9 @@ public final class BatchingRequester implements AutoCloseable {
 
     private void submitNow(List<Pending> batch) {
         try {
-            BatchMarket.SubmittedBatch b = market.submit(modelId, k, false, batch.stream().map(Pending::item).toList());
+            List<BatchItem> items = batch.stream().map(Pending::item).toList();
+            BatchMarket.SubmittedBatch b = offchain == null ? market.submit(modelId, k, false, items)
+                    : market.submitRoot(modelId, k, false, items, offchain.publish(items));
             for (int i = 0; i < batch.size(); i++) batch.get(i).done().complete(new Placed(b.batchId(), i, b));
         } catch (RuntimeException e) {
             for (Pending p : batch) p.done().completeExceptionally(e);

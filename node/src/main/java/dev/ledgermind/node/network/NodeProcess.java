@@ -40,6 +40,9 @@ public final class NodeProcess implements AutoCloseable {
         // a logging configuration chosen for this JVM (e.g. the secrets test's TRACE everywhere) holds for its nodes too
         String logging = System.getProperty("logback.configurationFile");
         if (logging != null) cmd.add("-Dlogback.configurationFile=" + logging);
+        // the encoder pass cache's size (0: off) likewise, so a bench can compare the nodes with and without it
+        String passCache = System.getProperty("ledgermind.encoder.passCache");
+        if (passCache != null) cmd.add("-Dledgermind.encoder.passCache=" + passCache);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MAIN, config.toString()));
         process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)

@@ -204,18 +204,33 @@ public final class Worker implements AutoCloseable {
         running.set(false);
     }
 
-    /** One pass: read new events, then advance every unfinished task by one step. */
+    /**
+     * One pass: read new events, then advance every unfinished task by one step: first the tasks with a transaction
+     * due (commits, reveals), then the ones to compute, so a reveal never waits behind another task's compute; a task
+     * just computed has its commit sent in the same pass. Transactions are pipelined (DESIGN.md section 7): commits,
+     * reveals and claims are broadcast without waiting for their receipts, whether they landed is read from the
+     * task's state on the next pass, and every pass replaces what has waited {@link #STUCK_MILLIS} (or was dropped)
+     * at the same nonce with a higher fee.
+     */
     public void pollOnce() throws Exception {
         follower.poll(this::onEvent);
-        for (TaskRecord task : store.unfinished()) {
-            try {
-                advance(task);
-            } catch (ContractRevertedException e) {
-                log.warn("event=reverted node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
-            }
+        List<TaskRecord> open = store.unfinished();
+        for (TaskRecord task : open) {
+            if (task.state() != dev.ledgermind.node.store.TaskState.ASSIGNED) advanceQuietly(task);
+        }
+        for (TaskRecord task : open) {
+            if (task.state() != dev.ledgermind.node.store.TaskState.ASSIGNED) continue;
+            advanceQuietly(task);
+            store.find(task.taskId()).filter(t -> t.state() == dev.ledgermind.node.store.TaskState.COMPUTED).ifPresent(this::advanceQuietly);
         }
         // ---- batches (issue 13): the batches this agent holds seats in, one step each (node/batch/BatchWorker)
-        if (batches == null) batches = new dev.ledgermind.node.batch.BatchWorker(chain, agentId, runner, store);
+        if (batches == null) {
+            // an off-chain batch's items are fetched from the requester's locator: from private addresses only when the
+            // chain itself is reached on one (a devnet or a private deployment), as for token feeds
+            boolean privateNet = dev.ledgermind.node.client.TokenFeedClient.isPrivateNetworkUrl(config.rpcUrl());
+            batches = new dev.ledgermind.node.batch.BatchWorker(chain, agentId, runner, store,
+                    new dev.ledgermind.node.batch.OffchainItems(dev.ledgermind.node.batch.OffchainItems.Limits.defaults(privateNet)));
+        }
         try {
             batches.step();
         } catch (ContractRevertedException e) {
@@ -223,10 +238,22 @@ public final class Worker implements AutoCloseable {
         }
         // ---- end of batches
         if (optimistic != null) optimistic.advanceAll();
-        BigInteger claimable = chain.claimable(agentId);
-        if (claimable.signum() > 0) {
-            TransactionReceipt r = chain.claim(agentId);
-            log.info("event=claimed node={} agent={} wei={} tx={}", config.name(), agentId, claimable, r.getTransactionHash());
+        String claim = chain.claimDue(agentId);
+        if (claim != null) log.info("event=claim-sent node={} agent={} tx={}", config.name(), agentId, claim);
+        for (var t : chain.replaceStuck(STUCK_MILLIS)) {
+            log.info("event=tx-replaced node={} nonce={} gasPrice={} replacement={} tx={}", config.name(), t.nonce(), t.gasPrice(),
+                    t.replacements(), t.hash());
+        }
+    }
+
+    /** A transaction of this worker not mined after this long is replaced at a higher fee (3 to 5 blocks of 1 s). */
+    static final long STUCK_MILLIS = 4_000;
+
+    private void advanceQuietly(TaskRecord task) {
+        try {
+            advance(task);
+        } catch (ContractRevertedException e) {
+            log.warn("event=reverted node={} task={} message=\"{}\"", config.name(), task.taskId(), e.getMessage());
         }
     }
 
@@ -305,28 +332,32 @@ public final class Worker implements AutoCloseable {
             case ASSIGNED -> compute(task, onChain);
             case COMPUTED, COMMIT_SENT -> commitStep(task, onChain);
             case COMMITTED, REVEAL_SENT -> revealStep(task, onChain);
-            case REVEALED -> {
-                if (onChain.phase() == TaskPhase.FINALIZABLE) finalizeQuietly(id);
-                else if (onChain.dissentsFromHeld(agentId) && config.dishonesty() == Dishonesty.HONEST) challengeQuietly(id, onChain);
-            }
+            case REVEALED -> afterReveal(id, onChain);
             default -> { }
         }
     }
 
+    /**
+     * A commit in flight (this process broadcast it, or, after a restart, the node still holds it: then it is taken
+     * into the flight, so a lost one is re-sent at its own nonce) is waited for; whether it landed is read from the
+     * chain's bitmap. The signed commit's hash is durable before it leaves the process, and so is every
+     * replacement's (at the same nonce: only one of them can be mined).
+     */
     private void commitStep(TaskRecord task, TaskState onChain) {
         BigInteger id = task.taskId();
         if (onChain.hasCommitted(agentId)) {
             store.markCommitted(id);
-        } else if (task.commitTx() != null && chain.pending(task.commitTx())) {
-            log.info("event=commit-pending node={} task={} tx={}", config.name(), id, task.commitTx()); // sent before a restart
+            metrics.committed.increment();
+            log.info("event=committed node={} task={} tx={}", config.name(), id, task.commitTx());
+            revealStep(store.find(id).orElseThrow(), onChain); // the reveal may be due now, not one pass later
+        } else if (task.commitTx() != null && inFlightOrAdopted(task.commitTx(), tx -> recordSent(id, tx, true))) {
+            log.debug("event=commit-pending node={} task={} tx={}", config.name(), id, task.commitTx());
         } else if (onChain.phase() == TaskPhase.COMMITTING) {
             long t0 = System.nanoTime();
             byte[] commitment = Commitment.of(id, chain.sender().address(), task.resultHash(), task.traceRoot(), task.salt());
-            TransactionReceipt r = chain.commit(id, agentId, task.lane(), commitment, tx -> store.markCommitSent(id, tx));
+            String tx = chain.commitAsync(id, agentId, task.lane(), commitment, h -> recordSent(id, h, true));
             metrics.recordTx("commit", Duration.ofNanos(System.nanoTime() - t0));
-            store.markCommitted(id);
-            metrics.committed.increment();
-            log.info("event=committed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+            log.info("event=commit-sent node={} task={} tx={}", config.name(), id, tx);
         } else {
             store.markFailed(id, "commit window closed before this node committed");
         }
@@ -336,17 +367,18 @@ public final class Worker implements AutoCloseable {
         BigInteger id = task.taskId();
         if (onChain.hasRevealed(agentId)) {
             store.markRevealed(id);
-        } else if (task.revealTx() != null && chain.pending(task.revealTx())) {
-            log.info("event=reveal-pending node={} task={} tx={}", config.name(), id, task.revealTx());
+            metrics.revealed.increment();
+            log.info("event=revealed node={} task={} tx={}", config.name(), id, task.revealTx());
+            afterReveal(id, onChain); // a held split is challenged in this pass, not one pass later
+        } else if (task.revealTx() != null && inFlightOrAdopted(task.revealTx(), tx -> recordSent(id, tx, false))) {
+            log.debug("event=reveal-pending node={} task={} tx={}", config.name(), id, task.revealTx());
         } else if (onChain.phase() == TaskPhase.REVEALING) {
             if (!config.dishonesty().reveals()) return; // the tests' no-show
             long t0 = System.nanoTime();
-            TransactionReceipt r = chain.reveal(id, agentId, task.lane(), task.resultHash(), task.traceRoot(),
-                    task.salt(), task.output(), tx -> store.markRevealSent(id, tx));
+            String tx = chain.revealAsync(id, agentId, task.lane(), task.resultHash(), task.traceRoot(), task.salt(), task.output(),
+                    h -> recordSent(id, h, false));
             metrics.recordTx("reveal", Duration.ofNanos(System.nanoTime() - t0));
-            store.markRevealed(id);
-            metrics.revealed.increment();
-            log.info("event=revealed node={} task={} tx={} gas={}", config.name(), id, r.getTransactionHash(), r.getGasUsed());
+            log.info("event=reveal-sent node={} task={} tx={}", config.name(), id, tx);
         } else if (onChain.phase() == TaskPhase.FINALIZABLE) {
             if (onChain.allCommitted()) {
                 store.markFailed(id, "reveal window closed before this node revealed");
@@ -356,6 +388,34 @@ public final class Worker implements AutoCloseable {
             }
         }
         // COMMITTING: waiting for the other (or replacement) nodes' commitments
+    }
+
+    /** A revealed task: poke a finalizable one, and challenge a held split this honest node dissents from. */
+    private void afterReveal(BigInteger id, TaskState onChain) {
+        if (onChain.phase() == TaskPhase.FINALIZABLE) finalizeQuietly(id);
+        else if (onChain.dissentsFromHeld(agentId) && config.dishonesty() == Dishonesty.HONEST) challengeQuietly(id, onChain);
+    }
+
+    /**
+     * Whether the transaction {@code tx} is still to be waited for: in this process's flight, or held unmined by the
+     * node (sent before a restart), in which case it joins the flight with {@code hook} for its replacements.
+     */
+    private boolean inFlightOrAdopted(String tx, java.util.function.Consumer<String> hook) {
+        return chain.inFlight(tx) || chain.adopt(tx, hook);
+    }
+
+    /**
+     * Before a commit or reveal (or its replacement at a higher fee) leaves this process: its hash goes into the
+     * store, unless the task has moved past that step meanwhile (a replacement racing its original's inclusion).
+     */
+    private void recordSent(BigInteger id, String tx, boolean commit) {
+        TaskRecord now = store.find(id).orElseThrow();
+        var s = now.state();
+        if (commit && (s == dev.ledgermind.node.store.TaskState.COMPUTED || s == dev.ledgermind.node.store.TaskState.COMMIT_SENT)) {
+            store.markCommitSent(id, tx);
+        } else if (!commit && (s == dev.ledgermind.node.store.TaskState.COMMITTED || s == dev.ledgermind.node.store.TaskState.REVEAL_SENT)) {
+            store.markRevealSent(id, tx);
+        }
     }
 
     /**

@@ -33,7 +33,10 @@ import org.web3j.utils.Numeric;
  * Batch workers on a real anvil with the real contracts and a FAKE model ({@link FakeHashRunner}: the model is
  * a boundary these tests are not about): three workers compute a whole batch, commit one root each, and the
  * batch is accepted; an item's receipt is proven by the chain; a worker whose store lost its commit (as after
- * a crash between broadcasting it and recording it) resumes from the chain without committing twice.
+ * a crash between broadcasting it and recording it) resumes from the chain without committing twice; a root-only
+ * batch (items off-chain, served by the requester's {@link dev.ledgermind.node.client.BatchItemServer} over real HTTP)
+ * is fetched, checked against its request root and computed end to end; a requester that withholds its items has
+ * its batch declined by every seat and refunded at the commit deadline, less the decline shares, nobody slashed.
  */
 class BatchWorkerTest {
     static final BigInteger ETHER = BigInteger.TEN.pow(18);
@@ -216,6 +219,90 @@ class BatchWorkerTest {
             assertEquals(1, market.state(last.batchId()).count());
             assertArrayEquals(dev.ledgermind.chain.batch.BatchTree.of(List.of(items.get(3).leafHash())).root(),
                     market.state(last.batchId()).requestRoot(), "the 4th item alone under its batch's request root");
+        }
+    }
+
+    static dev.ledgermind.node.batch.OffchainItems loopbackFetch() {
+        return new dev.ledgermind.node.batch.OffchainItems(
+                new dev.ledgermind.node.batch.OffchainItems.Limits(1 << 20, java.time.Duration.ofSeconds(5), true));
+    }
+
+    @Test
+    void aRootOnlyBatchIsFetchedFromItsRequesterCheckedAndComputedEndToEnd() throws Exception {
+        BatchMarket market = new BatchMarket(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        List<BatchItem> items = items(6, "offchain");
+        List<NodeStore> stores = new ArrayList<>();
+        try (var server = dev.ledgermind.node.client.BatchItemServer.onLoopback();
+             var client = new dev.ledgermind.node.client.BatchingRequester(market, modelId, 3, 6, 10_000, 1, server)) {
+            List<java.util.concurrent.CompletableFuture<dev.ledgermind.node.client.BatchingRequester.Placed>> placed = new ArrayList<>();
+            for (BatchItem it : items) placed.add(client.request(it));
+            BigInteger id = placed.getLast().get(30, java.util.concurrent.TimeUnit.SECONDS).batchId();
+            BatchMarket.Submission sub = market.submission(id).orElseThrow();
+            assertEquals(6, sub.count());
+            assertTrue(sub.items().isEmpty(), "no item is on-chain: the batch was submitted root-only");
+            List<BatchWorker> workers = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                NodeStore st = NodeStore.open(dir.resolve("offchain-" + i + ".db"));
+                stores.add(st);
+                workers.add(new BatchWorker(nodes.get(i), agents.get(i), new FakeHashRunner(), st, loopbackFetch()));
+            }
+            for (int pass = 0; pass < 10 && market.state(id).status() == BatchMarket.BatchState.ACTIVE; pass++) {
+                for (BatchWorker w : workers) w.step();
+            }
+            assertEquals(BatchMarket.BatchState.ACCEPTED, market.state(id).status(), "the fetched items were computed and agreed on");
+            BatchWorker.BatchRecord rec = null;
+            for (BatchWorker w : workers) rec = w.record(id).orElse(rec);
+            assertEquals(6, rec.resultHashes().size());
+            // item 4's result is the one its input gives (computed here, apart from the workers), and the chain proves it
+            var expected = new FakeHashRunner().run(TaskInput.parse(items.get(4).input()));
+            assertEquals(Numeric.toHexString(expected.resultHash()), rec.resultHashes().get(4));
+            assertTrue(market.verify(rec.receipt(4)), "item 4's receipt is proven by the chain");
+        } finally {
+            for (NodeStore st : stores) st.close();
+        }
+    }
+
+    @Test
+    void aRequesterThatWithholdsItsItemsHasItsBatchDeclinedAndRefundedWithNobodySlashed() throws Exception {
+        LedgermindContracts requesterChain = LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials());
+        BatchMarket market = new BatchMarket(requesterChain);
+        List<BatchItem> items = items(3, "withheld");
+        BigInteger fee = items.stream().map(BatchItem::fee).reduce(BigInteger.ZERO, BigInteger::add);
+        List<NodeStore> stores = new ArrayList<>();
+        try (var server = dev.ledgermind.node.client.BatchItemServer.onLoopback()) {
+            String locator = server.publish(items);
+            byte[] root = dev.ledgermind.chain.batch.BatchTree.of(items.stream().map(BatchItem::leafHash).toList()).root();
+            server.withdraw(root); // the requester names a locator and then serves nothing there
+            BatchMarket.SubmittedBatch b = market.submitRoot(modelId, 3, false, items, locator);
+            List<BigInteger> stakes = new ArrayList<>();
+            for (long a : agents) stakes.add(deployer.stakeOf(a).bonded());
+            BigInteger refundsBefore = requesterChain.pendingWithdrawal(requesterChain.address());
+            for (int i = 0; i < 3; i++) {
+                NodeStore st = NodeStore.open(dir.resolve("withheld-" + i + ".db"));
+                stores.add(st);
+                BatchWorker w = new BatchWorker(nodes.get(i), agents.get(i), new FakeHashRunner(), st, loopbackFetch());
+                w.step();
+                w.step(); // a second look declines nothing again (and does not fail)
+                assertTrue(w.record(b.batchId()).isEmpty(), "nothing computed for a batch whose items are not served");
+            }
+            BatchMarket.BatchState s = market.state(b.batchId());
+            assertEquals(BatchMarket.BatchState.ACTIVE, s.status());
+            assertEquals(0, s.committed(), "no seat committed");
+            // the commit deadline passes: refunded, less declineShareBps for each of the k declined seats out of k
+            var anvil = new dev.ledgermind.chain.AnvilControl(new HttpService(devnet.rpcUrl()));
+            anvil.increaseTime(DeployParams.defaults().commitWindow() + 1);
+            anvil.mine();
+            market.finalizeBatch(b.batchId());
+            assertEquals(BatchMarket.BatchState.REFUNDED, market.state(b.batchId()).status());
+            BigInteger kept = fee.multiply(BigInteger.valueOf(DeployParams.defaults().declineShareBps())).multiply(BigInteger.valueOf(3))
+                    .divide(BigInteger.valueOf(10_000L * 3));
+            assertEquals(refundsBefore.add(fee).subtract(kept), requesterChain.pendingWithdrawal(requesterChain.address()),
+                    "the requester gets its fee back less the decline shares");
+            for (int i = 0; i < agents.size(); i++) {
+                assertEquals(stakes.get(i), deployer.stakeOf(agents.get(i)).bonded(), "agent " + agents.get(i) + " is not slashed");
+            }
+        } finally {
+            for (NodeStore st : stores) st.close();
         }
     }
 }

@@ -127,7 +127,10 @@ class ReplacementTest {
         anvil.increaseTime(WINDOW + 1);
         anvil.mine();
         assertEquals(TaskPhase.FINALIZABLE, chainTask(id).phase());
-        for (Worker w : running) w.pollOnce();
+        // only the on-time nodes look now (and have the stalled one replaced): a pipelined spare drawn for the new round
+        // would compute and commit in its first pass, which draws the round's seats, and the stalled node, waking up
+        // after that, would no longer find itself in the task's seats at all (nothing to record, nothing to fail)
+        for (Worker w : onTime) w.pollOnce();
         return new Scenario(modelId, model, id, stalled, byAgent.get(stalled), spare, onTime, running, accountOf, requester);
     }
 

@@ -285,14 +285,20 @@ class WorkerProtocolTest {
         assertEquals(chosen.agentId(), assigned);
         String storeName = "d.db";
         int account = 5;
-        // poll until this worker has committed, then drop the instance (its store stays)
+        // poll until this worker's commit is on chain, then drop the instance (its store stays). The commit is
+        // pipelined: the pass that broadcast it (anvil mines it at once) has only recorded its hash (COMMIT_SENT, durable
+        // before the broadcast); the next pass would read it from the chain and reveal. So this is a node stopped after
+        // its commit landed and before it knew: the resumed one must learn it from the chain, not commit again.
         for (int i = 0; i < 50; i++) {
             chosen.pollOnce();
             if (requester.chain().task(task.taskId()).hasCommitted(assigned)) break;
         }
         NodeStore peek = NodeStore.open(dir.resolve(storeName));
         byte[] salt = peek.find(task.taskId()).orElseThrow().salt();
-        assertEquals(TaskState.COMMITTED, peek.find(task.taskId()).orElseThrow().state());
+        assertEquals(TaskState.COMMIT_SENT, peek.find(task.taskId()).orElseThrow().state());
+        String commitTx = peek.find(task.taskId()).orElseThrow().commitTx();
+        assertTrue(web3.ethGetTransactionReceipt(commitTx).send().getTransactionReceipt().orElseThrow().isStatusOK(),
+                "the stored hash is the commit that landed");
         peek.close();
 
         Worker resumed = worker(account, Dishonesty.HONEST, storeName, solo);
@@ -301,6 +307,7 @@ class WorkerProtocolTest {
         assertTrue(receipt.accepted());
         NodeStore after = NodeStore.open(dir.resolve(storeName));
         assertArrayEquals(salt, after.find(task.taskId()).orElseThrow().salt(), "the resumed node revealed with its stored salt");
+        assertEquals(1, receipt.transactions().stream().filter(t -> t.kind().equals("commit")).count(), "one commit, not two");
         after.close();
     }
 
