@@ -150,7 +150,7 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
             return;
         }
         final long rb = codeRowBytes;
-        float[] sc = scaleScratch(4 * blocks);
+        float[] sc = scaleScratch(4 * blocks + 32);
         int r = from;
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
@@ -216,7 +216,8 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
 
     /**
      * Two consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes apart,
-     * their widened scales at {@code sc[so ..]}, {@code blocks} apart; results to {@code y[yo ..]}. (Four rows make the
+     * their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch);
+     * results to {@code y[yo ..]}. (Four rows make the
      * method too big for C2, which then leaves a step out of line and boxes its vectors.)
      */
     static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, int so, float[] x, int xOff, float[] y, int yo) {
@@ -229,8 +230,11 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
             a0 = step512(w, o0, sc[so + b], x0, x1, a0);
             a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
         }
-        y[yo] = Lanes.tree512(a0);
-        y[yo + 1] = Lanes.tree512(a1);
+        int t = 4 * blocks; // through memory, as Q8_0Tensor.quadP512 does: no call that takes a vector
+        a0.intoArray(sc, t);
+        a1.intoArray(sc, t + 16);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
     }
 
     /** One row of the packed copy at 256 bits (partial sums 0..7 and 8..15 in two accumulators). */

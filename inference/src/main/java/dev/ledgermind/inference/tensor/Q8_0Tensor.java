@@ -162,7 +162,7 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             return;
         }
         final long rb = codeRowBytes;
-        float[] sc = scaleScratch(4 * blocks);
+        float[] sc = scaleScratch(4 * blocks + 64);
         int r = from;
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
@@ -208,7 +208,8 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
 
     /**
      * Four consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes
-     * apart, their widened scales at {@code sc[0 ..]}, {@code blocks} apart; results to {@code y[yo ..]}.
+     * apart, their widened scales at {@code sc[0 ..]}, {@code blocks} apart ({@code sc} has 64 more floats of scratch);
+     * results to {@code y[yo ..]}.
      */
     static void quadP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
@@ -222,10 +223,17 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             a2 = step512(w, o2, sc[s2 + b], x0, x1, a2);
             a3 = step512(w, o3, sc[s3 + b], x0, x1, a3);
         }
-        y[yo] = Lanes.tree512(a0);
-        y[yo + 1] = Lanes.tree512(a1);
-        y[yo + 2] = Lanes.tree512(a2);
-        y[yo + 3] = Lanes.tree512(a3);
+        // Through memory: C2 inlines the stores (Vector API intrinsics) whatever the method's size, where a call that
+        // took a vector (Lanes.tree512) was left out of line by NodeCountInliningCutoff and boxed its argument.
+        int t = 4 * blocks;
+        a0.intoArray(sc, t);
+        a1.intoArray(sc, t + 16);
+        a2.intoArray(sc, t + 32);
+        a3.intoArray(sc, t + 48);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
+        y[yo + 2] = Dot.combine(sc, t + 32);
+        y[yo + 3] = Dot.combine(sc, t + 48);
     }
 
     private static FloatVector stepM512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
