@@ -3,9 +3,13 @@ package dev.ledgermind.inference.tensor;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
@@ -15,34 +19,37 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * inputs goes through {@link BlockQ8Batch}, which decodes each row once for all of them; a subclass says
  * how a row's blocks unpack.
  *
- * <h2>The packed copy (Q8_0, Q4_0)</h2>
+ * <h2>The packed copy (Q8_0, Q4_0): the file's bytes, split</h2>
  * GGUF interleaves each block's 2-byte f16 scale with its codes (34 or 18 bytes a block), so a kernel reading
  * the mapping converts one f16 per block and loads codes at odd offsets of a native segment. When
- * {@value #PACK_PROPERTY} is not {@code false} (the default) and the heap has room, the constructor copies the
- * tensor once into native memory laid out for the vector kernels ({@link #packed}): each block as its scale
- * already widened to binary32 (exact, 4 bytes little-endian) followed by its {@link #codeBytes} bytes of codes,
- * blocks and rows back to back. The codes and scales are the same numbers, and the kernels apply the
- * same operations in the same order, so results do not change by one bit (the scalar reference still reads the
- * mapping, and the tests compare the two). The copy is 4/34 (Q8_0) or 4/18 (Q4_0) bigger than the file's data,
- * and the mapped pages it was read from are released as it goes ({@link MemorySegment#unload()}), so resident
- * memory grows by that fraction, not by the tensor's size.
+ * {@value #PACK_PROPERTY} is not {@code false} (the default) and there is native memory for it, the constructor
+ * copies the tensor once into two native arrays laid out for the vector kernels: {@link #codes}, every block's
+ * {@link #codeBytes} code bytes, blocks and rows back to back (row r's block b at {@code (r * blocks + b) * codeBytes},
+ * so every code load is aligned and no load straddles a cache line), and {@link #scales}, every block's f16 scale
+ * unchanged (2 bytes, little-endian, at {@code (r * blocks + b) * 2}). Together they hold exactly the file's bytes, so
+ * the copy costs no memory beyond the tensor: the mapped pages it was read from are released as it goes
+ * ({@link MemorySegment#unload()}). The decode kernels widen a group of rows' scales to binary32 into a per-thread
+ * scratch before multiplying ({@link #scales(int, int, float[])}: exact, as {@link Float#float16ToFloat}), so each
+ * output still gets exactly the canonical operations in their order and results do not change by one bit (the scalar
+ * reference still reads the mapping, and the tests compare the two). A tensor with an infinite or NaN scale is not
+ * copied (the kernels then read the mapping), so the vector widening only ever sees finite halves.
  */
 abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_0Tensor, Q5_0Tensor {
     /** System property: {@code false} keeps every Q8_0/Q4_0 tensor in the mapping (the kernels before packing). */
     static final String PACK_PROPERTY = "ledgermind.kernel.pack";
     static final boolean PACK = !"false".equalsIgnoreCase(System.getProperty(PACK_PROPERTY, "true").trim());
-    /** A packed block's scale: binary32, little-endian, 4-byte aligned within the block. */
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Rows copied between two releases of the mapped pages read so far. */
     private static final int PACK_ROWS_PER_RELEASE = 1024;
 
-    /** The packed copy (blocks of a binary32 scale and {@link #codeBytes} code bytes), or null: the tensor stays in the mapping. */
-    final MemorySegment packed;
+    /** The packed codes ({@link #codeBytes} a block, row-major), or null: the tensor stays in the mapping. */
+    final MemorySegment codes;
+    /** The packed f16 scales (2 bytes a block, row-major), or null with {@link #codes}. */
+    final MemorySegment scales;
     /** Bytes of codes per block: 32 (Q8_0), 16 (Q4_0). */
     final int codeBytes;
-    /** Bytes per packed block ({@code 4 + codeBytes}) and per packed row. */
-    final int packedBlockBytes;
-    final long packedRowBytes;
+    /** Blocks per row, and bytes of codes per packed row ({@code blocks * codeBytes}). */
+    final int blocks;
+    final long codeRowBytes;
 
     /**
      * @param codeBytes the bytes of codes that follow each block's f16 scale, copied to the packed form; 0 = never
@@ -51,41 +58,89 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     BlockQ8Tensor(String name, GgmlType type, MemorySegment data, int rows, int cols, int codeBytes, boolean pack) {
         super(name, type, data, rows, cols);
         this.codeBytes = codeBytes;
-        this.packedBlockBytes = 4 + codeBytes;
-        this.packedRowBytes = (long) (cols / 32) * packedBlockBytes;
-        MemorySegment p = null;
+        this.blocks = cols / 32;
+        this.codeRowBytes = (long) blocks * codeBytes;
+        MemorySegment c = null, s = null;
         if (codeBytes > 0 && pack) {
             try {
-                p = Arena.ofAuto().allocate(packedRowBytes * rows, 64);
+                Arena arena = Arena.ofAuto();
+                c = arena.allocate(codeRowBytes * rows, 64);
+                s = arena.allocate(2L * blocks * rows, 64);
             } catch (OutOfMemoryError e) {
-                p = null; // no native memory for a copy: the kernels read the mapping, with the same results
+                c = s = null; // no native memory for a copy: the kernels read the mapping, with the same results
             }
-            if (p != null) packInto(p);
+            if (c != null && !packInto(c, s)) c = s = null; // a non-finite scale: the kernels read the mapping
         }
-        this.packed = p;
+        this.codes = c;
+        this.scales = s;
     }
 
-    /** Whether this tensor's kernels read the packed copy ({@link #packed}). */
+    /** Whether this tensor's kernels read the packed copy ({@link #codes}, {@link #scales}). */
     public boolean isPacked() {
-        return packed != null;
+        return codes != null;
     }
 
-    private void packInto(MemorySegment p) {
-        int blocks = cols / 32;
+    /** Copies the tensor; false (copy abandoned) at the first infinite or NaN scale (f16 exponent field 31). */
+    private boolean packInto(MemorySegment c, MemorySegment s) {
         int blockBytes = type.blockBytes;
         boolean mapped = data.isMapped();
         for (int r0 = 0; r0 < rows; r0 += PACK_ROWS_PER_RELEASE) {
             int r1 = Math.min(rows, r0 + PACK_ROWS_PER_RELEASE);
             for (int r = r0; r < r1; r++) {
-                long o = r * rowBytes, po = r * packedRowBytes;
-                for (int b = 0; b < blocks; b++, o += blockBytes, po += packedBlockBytes) {
-                    p.set(F32, po, Float.float16ToFloat(data.get(F16, o)));
-                    MemorySegment.copy(data, o + 2, p, po + 4, codeBytes);
+                long o = r * rowBytes, k = (long) r * blocks;
+                for (int b = 0; b < blocks; b++, o += blockBytes, k++) {
+                    short h = data.get(F16, o);
+                    if ((h & 0x7c00) == 0x7c00) return false;
+                    s.set(F16, 2 * k, h);
+                    MemorySegment.copy(data, o + 2, c, k * codeBytes, codeBytes);
                 }
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
         }
         if (mapped) data.unload();
+        return true;
+    }
+
+    /** The packed scale of row {@code row}, block {@code b}, widened to binary32 (exact). */
+    final float scale(int row, int b) {
+        return Float.float16ToFloat(scales.get(F16, 2 * ((long) row * blocks + b)));
+    }
+
+    /** Per-thread scratch for the widened scales of a group of rows. */
+    private static final ThreadLocal<float[][]> SCALE_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** A scratch of at least {@code n} floats for this thread. */
+    static float[] scaleScratch(int n) {
+        float[][] h = SCALE_SCRATCH.get();
+        if (h[0].length < n) h[0] = new float[n];
+        return h[0];
+    }
+
+    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+
+    /**
+     * The scales of rows {@code [row, row + k)} (row-major: row {@code row + i}'s block b at {@code sc[i * blocks + b]}),
+     * widened to binary32. With {@code vector}, 16 halves at a time by integer arithmetic: sign to bit 31, exponent and
+     * mantissa to bits 30..13, then a multiplication by 2^112, which rebiases the exponent exactly for every finite
+     * half, subnormals included (the copy holds finite ones only); the same value as {@link Float#float16ToFloat}
+     * (checked for all 63,488 finite halves by a test).
+     */
+    final void scales(int row, int k, float[] sc, boolean vector) {
+        long o = 2L * row * blocks;
+        int n = k * blocks, i = 0;
+        if (vector) {
+            for (; i + 16 <= n; i += 16) widen16(scales, o + 2L * i, sc, i);
+        }
+        for (; i < n; i++) sc[i] = Float.float16ToFloat(scales.get(F16, o + 2L * i));
+    }
+
+    /** Sixteen finite f16 values at byte {@code o} of {@code s}, widened to binary32 into {@code out[i ..]}. */
+    static void widen16(MemorySegment s, long o, float[] out, int i) {
+        IntVector v = (IntVector) ShortVector.fromMemorySegment(S256, s, o, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_S2I, I512, 0);
+        IntVector bits = v.and(0x8000).lanewise(VectorOperators.LSHL, 16).or(v.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
+        bits.reinterpretAsFloats().mul(0x1p112f).intoArray(out, i);
     }
 
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} and block scales from {@code d[dOff]}. */

@@ -62,8 +62,8 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
         int bits = cfg.vectorBits();
-        if (packed != null && bits == 512) return dotP512(packed, row * packedRowBytes, cols / 32, x, xOff);
-        if (packed != null && bits == 256) return dotP256(packed, row * packedRowBytes, cols / 32, x, xOff);
+        if (codes != null && bits == 512) return dotP512(row, x, xOff);
+        if (codes != null && bits == 256) return dotP256(row, x, xOff);
         return switch (bits) {
             case 256 -> dot256(data, row * rowBytes, cols / 32, x, xOff);
             case 512 -> dot512(data, row * rowBytes, cols / 32, x, xOff);
@@ -139,28 +139,33 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     }
 
     /**
-     * The decode step on the packed copy: two rows side by side ({@link #pairP512}, {@link #pairP256}); each row
-     * still gets exactly its own operations in its own order.
+     * The decode step on the packed copy: two rows side by side ({@link #pairP512}, {@link #pairP256}), their scales
+     * widened into a per-thread scratch first; each row still gets exactly its own operations in its own order.
      */
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         int bits = cfg.vectorBits();
-        if (packed == null || (bits != 512 && bits != 256)) {
+        if (codes == null || (bits != 512 && bits != 256)) {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final int blocks = cols / 32;
-        final long rb = packedRowBytes;
+        final long rb = codeRowBytes;
+        float[] sc = scaleScratch(4 * blocks + 32);
         int r = from;
         if (bits == 512) {
-            for (; r + 2 <= to; r += 2) pairP512(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+            for (; r + 4 <= to; r += 4) {
+                scales(r, 4, sc, true);
+                pairP512(codes, r * rb, rb, blocks, sc, 0, x, xOff, y, yOff + r);
+                pairP512(codes, (r + 2) * rb, rb, blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
+            }
         } else {
-            for (; r + 2 <= to; r += 2) pairP256(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+            for (; r + 2 <= to; r += 2) {
+                scales(r, 2, sc, false);
+                pairP256(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+            }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
     }
-
-    private static final int PB = 20; // packed block: binary32 scale, 16 bytes of nibbles
 
     // The nibbles as codes: the low ones masked, the high ones shifted down, both minus 8. Exact integers.
     private static ByteVector low(ByteVector qs) {
@@ -187,53 +192,60 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         return ByteVector.fromMemorySegment(ByteVector.SPECIES_64, w, o, ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** One row of the packed copy at 512 bits, from byte {@code o}. */
-    static float dotP512(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+    /** One row of the packed copy at 512 bits. */
+    private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++, o += PB) {
+        long o = row * codeRowBytes;
+        for (int b = 0; b < blocks; b++, o += 16) {
             int xb = xOff + 32 * b;
-            ByteVector qs = bytes128(w, o + 4);
+            ByteVector qs = bytes128(codes, o);
             FloatVector p = f512(low(qs)).mul(FloatVector.fromArray(F, x, xb));
             p = f512(high(qs)).fma(FloatVector.fromArray(F, x, xb + 16), p);
-            acc = p.fma(FloatVector.broadcast(F, w.get(F32, o)), acc);
+            acc = p.fma(FloatVector.broadcast(F, scale(row, b)), acc);
         }
-        return Lanes.combine512(acc);
+        return Lanes.tree512(acc);
     }
 
-    private static FloatVector step512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
-        jdk.incubator.vector.IntVector v = (jdk.incubator.vector.IntVector) bytes128(w, o + 4).convertShape(VectorOperators.ZERO_EXTEND_B2I, jdk.incubator.vector.IntVector.SPECIES_512, 0);
+    private static FloatVector step512(MemorySegment w, long o, float d, FloatVector x0, FloatVector x1, FloatVector acc) {
+        jdk.incubator.vector.IntVector v = (jdk.incubator.vector.IntVector) bytes128(w, o).convertShape(VectorOperators.ZERO_EXTEND_B2I, jdk.incubator.vector.IntVector.SPECIES_512, 0);
         FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
         FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
-        return hi.fma(x1, lo.mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, w.get(F32, o)), acc);
+        return hi.fma(x1, lo.mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, d), acc);
     }
 
     /**
-     * Two consecutive rows of the packed copy at 512 bits, the first at byte {@code o0}, {@code rb} bytes apart;
-     * results to {@code y[yo ..]}. (Four rows make the method too big for C2, which then leaves a step out of
-     * line and boxes its vectors.)
+     * Two consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes apart,
+     * their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch);
+     * results to {@code y[yo ..]}. (Four rows make the
+     * method too big for C2, which then leaves a step out of line and boxes its vectors.)
      */
-    static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+    static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, int so, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB) {
+        final int s1 = so + blocks;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
-            a0 = step512(w, o0, x0, x1, a0);
-            a1 = step512(w, o1, x0, x1, a1);
+            a0 = step512(w, o0, sc[so + b], x0, x1, a0);
+            a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
         }
-        y[yo] = Lanes.combine512(a0);
-        y[yo + 1] = Lanes.combine512(a1);
+        int t = 4 * blocks; // through memory, as Q8_0Tensor.quadP512 does: no call that takes a vector
+        a0.intoArray(sc, t);
+        a1.intoArray(sc, t + 16);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
     }
 
     /** One row of the packed copy at 256 bits (partial sums 0..7 and 8..15 in two accumulators). */
-    static float dotP256(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+    private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, o += PB) {
+        long o = row * codeRowBytes;
+        for (int b = 0; b < blocks; b++, o += 16) {
             int xb = xOff + 32 * b;
-            ByteVector qa = bytes64(w, o + 4), qb = bytes64(w, o + 12);
-            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o));
+            ByteVector qa = bytes64(codes, o), qb = bytes64(codes, o + 8);
+            FloatVector dv = FloatVector.broadcast(F, scale(row, b));
             FloatVector p0 = f256(low(qa)).mul(FloatVector.fromArray(F, x, xb));
             FloatVector p1 = f256(low(qb)).mul(FloatVector.fromArray(F, x, xb + 8));
             p0 = f256(high(qa)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
@@ -244,20 +256,20 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         return Lanes.combine256(acc0, acc1);
     }
 
-    /** Two consecutive rows of the packed copy at 256 bits. */
-    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+    /** Two consecutive rows of the packed copy at 256 bits; widened scales at {@code sc[0 ..]}, {@code blocks} apart. */
+    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_256;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
         long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
-            ByteVector qa = bytes64(w, o0 + 4), qb = bytes64(w, o0 + 12);
-            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o0));
+            ByteVector qa = bytes64(w, o0), qb = bytes64(w, o0 + 8);
+            FloatVector dv = FloatVector.broadcast(F, sc[b]);
             a0 = f256(high(qa)).fma(x2, f256(low(qa)).mul(x0)).fma(dv, a0);
             b0 = f256(high(qb)).fma(x3, f256(low(qb)).mul(x1)).fma(dv, b0);
-            ByteVector ra = bytes64(w, o1 + 4), rc = bytes64(w, o1 + 12);
-            FloatVector ev = FloatVector.broadcast(F, w.get(F32, o1));
+            ByteVector ra = bytes64(w, o1), rc = bytes64(w, o1 + 8);
+            FloatVector ev = FloatVector.broadcast(F, sc[blocks + b]);
             a1 = f256(high(ra)).fma(x2, f256(low(ra)).mul(x0)).fma(ev, a1);
             b1 = f256(high(rc)).fma(x3, f256(low(rc)).mul(x1)).fma(ev, b1);
         }
@@ -270,11 +282,11 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
-        if (packed != null) {
-            long po = row * packedRowBytes + (long) b0 * PB;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += PB) {
-                d[dOff + b - b0] = packed.get(F32, po);
-                ByteVector qa = bytes64(packed, po + 4), qb = bytes64(packed, po + 12);
+        if (codes != null) {
+            long po = row * codeRowBytes + 16L * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 16) {
+                d[dOff + b - b0] = scale(row, b);
+                ByteVector qa = bytes64(codes, po), qb = bytes64(codes, po + 8);
                 f256(low(qa)).intoArray(q, j);
                 f256(low(qb)).intoArray(q, j + 8);
                 f256(high(qa)).intoArray(q, j + 16);

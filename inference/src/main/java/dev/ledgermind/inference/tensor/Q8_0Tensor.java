@@ -66,8 +66,8 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     @Override
     public float dot(KernelConfig cfg, int row, float[] x, int xOff) {
         int bits = cfg.vectorBits();
-        if (packed != null && bits == 512) return dotP512(packed, row * packedRowBytes, cols / 32, x, xOff);
-        if (packed != null && bits == 256) return dotP256(packed, row * packedRowBytes, cols / 32, x, xOff);
+        if (codes != null && bits == 512) return dotP512(row, x, xOff);
+        if (codes != null && bits == 256) return dotP256(row, x, xOff);
         return switch (bits) {
             case 256 -> dot256(data, row * rowBytes, cols / 32, x, xOff);
             case 512 -> dot512(data, row * rowBytes, cols / 32, x, xOff);
@@ -144,34 +144,39 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
 
     /**
      * The decode step on the packed copy: at 512 bits four rows side by side ({@link #quadP512}), at 256 bits two
-     * ({@link #pairP256}). Each row's partial sums are one chain of dependent fmas; the other rows' chains fill the
-     * fma unit's latency and share the loads of {@code x}. Every row still gets exactly its own operations.
+     * ({@link #pairP256}), their scales widened into a per-thread scratch first. Each row's partial sums are one chain
+     * of dependent fmas; the other rows' chains fill the fma unit's latency and share the loads of {@code x}. Every
+     * row still gets exactly its own operations.
      */
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         int bits = cfg.vectorBits();
-        final int blocks = cols / 32;
-        if (packed == null && bits == 512) {
+        if (codes == null && bits == 512) {
             int r = from;
             for (; r + 4 <= to; r += 4) quadM512(data, r * rowBytes, rowBytes, blocks, x, xOff, y, yOff + r);
             for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
             return;
         }
-        if (packed == null || (bits != 512 && bits != 256)) {
+        if (codes == null || (bits != 512 && bits != 256)) {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final long rb = packedRowBytes;
+        final long rb = codeRowBytes;
+        float[] sc = scaleScratch(4 * blocks + 64);
         int r = from;
         if (bits == 512) {
-            for (; r + 4 <= to; r += 4) quadP512(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+            for (; r + 4 <= to; r += 4) {
+                scales(r, 4, sc, true);
+                quadP512(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+            }
         } else {
-            for (; r + 2 <= to; r += 2) pairP256(packed, r * rb, rb, blocks, x, xOff, y, yOff + r);
+            for (; r + 2 <= to; r += 2) {
+                scales(r, 2, sc, false);
+                pairP256(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+            }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
     }
-
-    private static final int PB = 36; // packed block: binary32 scale, 32 codes
 
     private static FloatVector codes512(MemorySegment w, long o) {
         return (FloatVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o, ByteOrder.LITTLE_ENDIAN)
@@ -183,39 +188,52 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
                 .convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0);
     }
 
-    /** One row of the packed copy at 512 bits, from byte {@code o}. */
-    static float dotP512(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+    /** One row of the packed copy at 512 bits. */
+    private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < blocks; b++, o += PB) {
+        long o = row * codeRowBytes;
+        for (int b = 0; b < blocks; b++, o += 32) {
             int xb = xOff + 32 * b;
-            FloatVector p = codes512(w, o + 4).mul(FloatVector.fromArray(F, x, xb));
-            p = codes512(w, o + 20).fma(FloatVector.fromArray(F, x, xb + 16), p);
-            acc = p.fma(FloatVector.broadcast(F, w.get(F32, o)), acc);
+            FloatVector p = codes512(codes, o).mul(FloatVector.fromArray(F, x, xb));
+            p = codes512(codes, o + 16).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            acc = p.fma(FloatVector.broadcast(F, scale(row, b)), acc);
         }
-        return Lanes.combine512(acc);
+        return Lanes.tree512(acc);
     }
 
-    private static FloatVector step512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
-        return codes512(w, o + 20).fma(x1, codes512(w, o + 4).mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, w.get(F32, o)), acc);
+    private static FloatVector step512(MemorySegment w, long o, float d, FloatVector x0, FloatVector x1, FloatVector acc) {
+        return codes512(w, o + 16).fma(x1, codes512(w, o).mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, d), acc);
     }
 
-    /** Four consecutive rows of the packed copy at 512 bits, the first at byte {@code o0}, {@code rb} bytes apart; results to {@code y[yo ..]}. */
-    static void quadP512(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+    /**
+     * Four consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes
+     * apart, their widened scales at {@code sc[0 ..]}, {@code blocks} apart ({@code sc} has 64 more floats of scratch);
+     * results to {@code y[yo ..]}.
+     */
+    static void quadP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         long o1 = o0 + rb, o2 = o1 + rb, o3 = o2 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB, o2 += PB, o3 += PB) {
+        final int s1 = blocks, s2 = 2 * blocks, s3 = 3 * blocks;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 32, o1 += 32, o2 += 32, o3 += 32) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
-            a0 = step512(w, o0, x0, x1, a0);
-            a1 = step512(w, o1, x0, x1, a1);
-            a2 = step512(w, o2, x0, x1, a2);
-            a3 = step512(w, o3, x0, x1, a3);
+            a0 = step512(w, o0, sc[b], x0, x1, a0);
+            a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
+            a2 = step512(w, o2, sc[s2 + b], x0, x1, a2);
+            a3 = step512(w, o3, sc[s3 + b], x0, x1, a3);
         }
-        y[yo] = Lanes.combine512(a0);
-        y[yo + 1] = Lanes.combine512(a1);
-        y[yo + 2] = Lanes.combine512(a2);
-        y[yo + 3] = Lanes.combine512(a3);
+        // Through memory: C2 inlines the stores (Vector API intrinsics) whatever the method's size, where a call that
+        // took a vector (Lanes.tree512) was left out of line by NodeCountInliningCutoff and boxed its argument.
+        int t = 4 * blocks;
+        a0.intoArray(sc, t);
+        a1.intoArray(sc, t + 16);
+        a2.intoArray(sc, t + 32);
+        a3.intoArray(sc, t + 48);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
+        y[yo + 2] = Dot.combine(sc, t + 32);
+        y[yo + 3] = Dot.combine(sc, t + 48);
     }
 
     private static FloatVector stepM512(MemorySegment w, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
@@ -238,43 +256,44 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             a2 = stepM512(w, o2, x0, x1, a2);
             a3 = stepM512(w, o3, x0, x1, a3);
         }
-        y[yo] = Lanes.combine512(a0);
-        y[yo + 1] = Lanes.combine512(a1);
-        y[yo + 2] = Lanes.combine512(a2);
-        y[yo + 3] = Lanes.combine512(a3);
+        y[yo] = Lanes.tree512(a0);
+        y[yo + 1] = Lanes.tree512(a1);
+        y[yo + 2] = Lanes.tree512(a2);
+        y[yo + 3] = Lanes.tree512(a3);
     }
 
     /** One row of the packed copy at 256 bits (partial sums 0..7 and 8..15 in two accumulators). */
-    static float dotP256(MemorySegment w, long o, int blocks, float[] x, int xOff) {
+    private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, o += PB) {
+        long o = row * codeRowBytes;
+        for (int b = 0; b < blocks; b++, o += 32) {
             int xb = xOff + 32 * b;
-            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o));
-            FloatVector p0 = codes256(w, o + 4).mul(FloatVector.fromArray(F, x, xb));
-            FloatVector p1 = codes256(w, o + 12).mul(FloatVector.fromArray(F, x, xb + 8));
-            p0 = codes256(w, o + 20).fma(FloatVector.fromArray(F, x, xb + 16), p0);
-            p1 = codes256(w, o + 28).fma(FloatVector.fromArray(F, x, xb + 24), p1);
+            FloatVector dv = FloatVector.broadcast(F, scale(row, b));
+            FloatVector p0 = codes256(codes, o).mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = codes256(codes, o + 8).mul(FloatVector.fromArray(F, x, xb + 8));
+            p0 = codes256(codes, o + 16).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = codes256(codes, o + 24).fma(FloatVector.fromArray(F, x, xb + 24), p1);
             acc0 = p0.fma(dv, acc0);
             acc1 = p1.fma(dv, acc1);
         }
         return Lanes.combine256(acc0, acc1);
     }
 
-    /** Two consecutive rows of the packed copy at 256 bits. */
-    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] x, int xOff, float[] y, int yo) {
+    /** Two consecutive rows of the packed copy at 256 bits; widened scales at {@code sc[0 ..]}, {@code blocks} apart. */
+    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_256;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
         long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += PB, o1 += PB) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 32, o1 += 32) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
-            FloatVector dv = FloatVector.broadcast(F, w.get(F32, o0));
-            a0 = codes256(w, o0 + 20).fma(x2, codes256(w, o0 + 4).mul(x0)).fma(dv, a0);
-            b0 = codes256(w, o0 + 28).fma(x3, codes256(w, o0 + 12).mul(x1)).fma(dv, b0);
-            FloatVector ev = FloatVector.broadcast(F, w.get(F32, o1));
-            a1 = codes256(w, o1 + 20).fma(x2, codes256(w, o1 + 4).mul(x0)).fma(ev, a1);
-            b1 = codes256(w, o1 + 28).fma(x3, codes256(w, o1 + 12).mul(x1)).fma(ev, b1);
+            FloatVector dv = FloatVector.broadcast(F, sc[b]);
+            a0 = codes256(w, o0 + 16).fma(x2, codes256(w, o0).mul(x0)).fma(dv, a0);
+            b0 = codes256(w, o0 + 24).fma(x3, codes256(w, o0 + 8).mul(x1)).fma(dv, b0);
+            FloatVector ev = FloatVector.broadcast(F, sc[blocks + b]);
+            a1 = codes256(w, o1 + 16).fma(x2, codes256(w, o1).mul(x0)).fma(ev, a1);
+            b1 = codes256(w, o1 + 24).fma(x3, codes256(w, o1 + 8).mul(x1)).fma(ev, b1);
         }
         y[yo] = Lanes.combine256(a0, b0);
         y[yo + 1] = Lanes.combine256(a1, b1);
@@ -285,14 +304,14 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff) {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
-        if (packed != null) {
-            long po = row * packedRowBytes + (long) b0 * PB;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += PB) {
-                d[dOff + b - b0] = packed.get(F32, po);
-                codes256(packed, po + 4).intoArray(q, j);
-                codes256(packed, po + 12).intoArray(q, j + 8);
-                codes256(packed, po + 20).intoArray(q, j + 16);
-                codes256(packed, po + 28).intoArray(q, j + 24);
+        if (codes != null) {
+            long po = row * codeRowBytes + 32L * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 32) {
+                d[dOff + b - b0] = scale(row, b);
+                codes256(codes, po).intoArray(q, j);
+                codes256(codes, po + 8).intoArray(q, j + 8);
+                codes256(codes, po + 16).intoArray(q, j + 16);
+                codes256(codes, po + 24).intoArray(q, j + 24);
             }
             return;
         }

@@ -149,6 +149,46 @@ class WeightTensorBitExactnessTest {
         }
     }
 
+    /**
+     * The packed copy keeps GGUF's f16 scales and the decode kernels widen them 16 at a time with integer arithmetic
+     * ({@link BlockQ8Tensor#widen16}): for every finite half (zeros, subnormals, normals, both signs) that must be
+     * exactly {@link Float#float16ToFloat}.
+     */
+    @Test
+    void scaleWideningEqualsFloat16ToFloatForEveryFiniteHalf() {
+        MemorySegment halves = Arena.ofAuto().allocate(2 * 65536, 64);
+        for (int h = 0; h < 65536; h++) halves.set(Q8_0Tensor.F16, 2L * h, (short) h);
+        float[] out = new float[65536];
+        for (int i = 0; i < 65536; i += 16) BlockQ8Tensor.widen16(halves, 2L * i, out, i);
+        int finite = 0;
+        for (int h = 0; h < 65536; h++) {
+            if ((h & 0x7c00) == 0x7c00) continue; // infinities and NaNs are never widened this way (no packed copy)
+            finite++;
+            assertEquals(Float.floatToRawIntBits(Float.float16ToFloat((short) h)), Float.floatToRawIntBits(out[h]),
+                    "half 0x" + Integer.toHexString(h));
+        }
+        assertEquals(63488, finite);
+    }
+
+    /** A tensor with an infinite scale is not copied (the widening is exact for finite halves only) and still computes. */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void aBlockTensorWithANonFiniteScaleStaysInTheMapping(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 13L + 3);
+        int rows = 9, cols = 64;
+        MemorySegment seg = randomWeights(type, rows, cols, r);
+        seg.set(Q8_0Tensor.F16, 5L * type.blockBytes, (short) 0x7c00); // row 2, block 1: +infinity
+        BlockQ8Tensor w = type == GgmlType.Q8_0 ? new Q8_0Tensor("inf", seg, rows, cols, true) : new Q4_0Tensor("inf", seg, rows, cols, true);
+        assertTrue(!w.isPacked(), "no packed copy with a non-finite scale");
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+        float[] y = new float[rows];
+        w.matMul(KernelConfig.ofBits(512), pools[0], x, 0, cols, 1, y, 0, rows);
+        for (int row = 0; row < rows; row++) {
+            assertEquals(Float.floatToIntBits(w.dotReference(row, x, 0)), Float.floatToIntBits(y[row]), type + " row " + row);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_1", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
     void everyPathEqualsTheScalarReferenceBitForBit(GgmlType type) {
