@@ -7,6 +7,7 @@ import dev.ledgermind.inference.kernel.Lanes;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -30,6 +31,7 @@ public final class Q6_KTensor extends ChunkedTensor {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
 
@@ -129,8 +131,8 @@ public final class Q6_KTensor extends ChunkedTensor {
                     for (int half = 0; half < 2; half++) {
                         int sc = 192 + 8 * n + half + 2 * k, l = 16 * half;
                         FloatVector xv = FloatVector.fromArray(F512, x, xb + 128 * n + 32 * k + 16 * half);
-                        accA = conv512(codes(ByteVector.fromArray(B128, a, ql + l), shift, ByteVector.fromArray(B128, a, qh + l), hshift)).mul(da * a[sc]).fma(xv, accA);
-                        accB = conv512(codes(ByteVector.fromArray(B128, b, ql + l), shift, ByteVector.fromArray(B128, b, qh + l), hshift)).mul(db * b[sc]).fma(xv, accB);
+                        accA = codes512(a, ql + l, shift, qh + l, hshift).mul(da * a[sc]).fma(xv, accA);
+                        accB = codes512(b, ql + l, shift, qh + l, hshift).mul(db * b[sc]).fma(xv, accB);
                     }
                 }
             }
@@ -139,8 +141,17 @@ public final class Q6_KTensor extends ChunkedTensor {
         y[yb] = Lanes.combine512(accB);
     }
 
-    private static FloatVector conv512(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F512, 0);
+    /**
+     * 16 codes minus 32 as floats, from the low bits at {@code b[ql ..]} (shifted by {@code shift}) and the high bits at
+     * {@code b[qh ..]} (shifted by {@code hshift}). On 32-bit lanes: byte lanes have no x86 shift, and C2 ran byte
+     * shifts by a variable count as the Vector API's Java fallback (boxed, measured 10x slower than the whole decode).
+     */
+    private static FloatVector codes512(byte[] b, int ql, int shift, int qh, int hshift) {
+        IntVector lo = (IntVector) ByteVector.fromArray(B128, b, ql).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0);
+        IntVector hi = (IntVector) ByteVector.fromArray(B128, b, qh).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0);
+        IntVector q = lo.lanewise(VectorOperators.LSHR, shift).and(0xF)
+                .or(hi.lanewise(VectorOperators.LSHR, hshift).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+        return (FloatVector) q.convert(VectorOperators.I2F, 0);
     }
 
     @Override
