@@ -8,7 +8,8 @@ import {TaskMarketBase} from "./market/TaskMarketBase.sol";
 import {ReplicatedSettlement} from "./market/ReplicatedSettlement.sol";
 import {IOperatorCache} from "./interfaces/IOperatorCache.sol";
 import {IStakeLocks} from "./interfaces/IStakeLocks.sol";
-import {BatchSettlement, BatchLayout} from "./market/BatchSettlement.sol";
+import {BatchSettlement} from "./market/BatchSettlement.sol";
+import {BatchLayout} from "./market/BatchLayout.sol";
 import {BatchTree} from "./market/BatchTree.sol";
 import {OptimisticSettlement} from "./market/OptimisticSettlement.sol";
 import {OptimisticDisputes} from "./market/OptimisticDisputes.sol";
@@ -438,6 +439,8 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///      is its own; a mode's mutating functions take the market's (transient) reentrancy guard
     ///      themselves, so that views answer in a static call too.
     fallback() external payable {
+        // batches (issue 13): verifyResult first, the one consumer-facing view whose gas is a bar (docs/gas.md)
+        if (msg.sig == VERIFY_RESULT) _verifyResult();
         bytes4 sig = msg.sig;
         if (sig == IVerificationMode.challenge.selector) {
             _challenge();
@@ -465,10 +468,10 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
         }
         // ---- end of the optimistic mode's block
         // ---------------------------------------------------------------- batches (issue 13)
-        // verifyResult(batchId, index, count, resultHash, traceRoot, proof) is answered here, without a
+        // verifyResult(batchId, index, count, resultHash, traceRoot, proof) is answered above, without a
         // DELEGATECALL (its cold account would cost a consumer 2,600 gas); the rest runs in BatchSettlement,
-        // whose own fallback reverts UnknownFunction for a selector no one serves.
-        if (sig == VERIFY_RESULT) _verifyResult();
+        // whose own fallback forwards the optimistic batches' selectors (OptimisticBatches) and reverts
+        // UnknownFunction for a selector no one serves.
         address target = address(_batches);
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
@@ -493,32 +496,50 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     ///         traceRoot)) under the accepted results root, which the batch stores as
     ///         keccak256(abi.encode(root, count)). False for anything else (an open, refunded or unknown batch,
     ///         a wrong count, a forged proof). Returns, never reverts on a malformed proof.
+    ///         The walk is BatchTree.rootOf's rule in one assembly loop (issue 13's 5,000-gas bar): at each level
+    ///         a sibling exists when (index ^ 1) < size (the last node of an odd level is promoted), the node and
+    ///         the sibling are written either side of the 0x01 tag placed once, by the index's low bit.
     function _verifyResult() private view {
-        uint256 batchId;
-        uint256 index;
-        uint256 count;
-        bytes32 resultHash;
-        bytes32 traceRoot;
-        bytes32[] calldata proof;
+        uint256 batchesSlot = uint256(BatchLayout.STORAGE) + 1; // BatchStorage.batches
         assembly ("memory-safe") {
-            batchId := calldataload(4)
-            index := calldataload(36)
-            count := calldataload(68)
-            resultHash := calldataload(100)
-            traceRoot := calldataload(132)
+            let batchId := calldataload(4)
+            let index := calldataload(36)
+            let count := calldataload(68)
             let at := add(4, calldataload(164))
-            proof.length := calldataload(at)
-            proof.offset := add(at, 32)
-            if gt(add(proof.offset, shl(5, proof.length)), calldatasize()) { proof.length := 0 }
-        }
-        (bytes32 root, bool ok) =
-            BatchTree.rootOf(BatchTree.resultLeaf((batchId << 32) | index, resultHash, traceRoot), index, count, proof);
-        uint256 slot = BatchLayout.verifiedSlot(batchId);
-        assembly ("memory-safe") {
-            mstore(0x00, root)
+            let n := calldataload(at)
+            let p := add(at, 0x20)
+            let end := add(p, shl(5, n))
+            let ok := and(and(lt(index, count), lt(n, 0x100)), iszero(gt(end, calldatasize())))
+            // the leaf keccak256(abi.encode(batchId << 32 | index, resultHash, traceRoot)) and its node
+            // keccak256(0x00 || leaf), in the free memory (not allocated: this call returns below)
+            let m := mload(0x40)
+            mstore(m, or(shl(32, batchId), index))
+            calldatacopy(add(m, 0x20), 100, 0x40)
+            mstore(add(m, 1), keccak256(m, 0x60))
+            mstore8(m, 0x00)
+            let node := keccak256(m, 0x21)
+            mstore8(m, 0x01)
+            let left := add(m, 1)
+            let right := add(m, 0x21)
+            let size := count
+            for {} gt(size, 1) {} {
+                if lt(xor(index, 1), size) {
+                    let shift := shl(5, and(index, 1))
+                    mstore(add(left, shift), node)
+                    mstore(sub(right, shift), calldataload(p))
+                    p := add(p, 0x20)
+                    node := keccak256(m, 0x41)
+                }
+                index := shr(1, index)
+                size := shr(1, add(size, 1))
+            }
+            ok := and(ok, eq(p, end))
+            mstore(0x00, batchId)
+            mstore(0x20, batchesSlot)
+            let slot := add(keccak256(0x00, 0x40), 4) // Batch.verified (BatchLayout.VERIFIED_WORD)
+            mstore(0x00, node)
             mstore(0x20, count)
-            let valid := and(ok, eq(keccak256(0x00, 0x40), sload(slot)))
-            mstore(0x00, valid)
+            mstore(0x00, and(ok, eq(keccak256(0x00, 0x40), sload(slot))))
             return(0x00, 0x20)
         }
     }

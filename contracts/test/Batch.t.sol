@@ -510,7 +510,7 @@ contract BatchTest is MarketFixture {
     }
 
     function testTheBatchModeRefusesADirectCall() public {
-        BatchSettlement b = BatchSettlement(BatchSettlement(address(market)).batchSettlement());
+        BatchSettlement b = BatchSettlement(payable(BatchSettlement(payable(address(market))).batchSettlement()));
         assertTrue(address(b) != address(market) && address(b).code.length != 0, "the mode's own address");
         vm.expectRevert(BatchSettlement.NotDelegated.selector);
         b.submitBatch(modelId, 3, 0, "");

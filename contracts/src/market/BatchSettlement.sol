@@ -4,23 +4,12 @@ pragma solidity 0.8.37;
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {TaskMarketBase} from "./TaskMarketBase.sol";
 import {BatchTree} from "./BatchTree.sol";
+import {BatchLayout} from "./BatchLayout.sol";
+import {OptimisticBase} from "./OptimisticBase.sol";
 
-/// @title Where a batch's words live in the market's storage: one ERC-7201 namespace, read by BatchSettlement
-///        and, for verifyResult, by TaskMarket's fallback.
-library BatchLayout {
-    /// @dev keccak256(abi.encode(uint256(keccak256("ledgermind.storage.BatchSettlement")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 internal constant STORAGE = 0x1e2e01838276b24584cb44c71c4dc843e89b1d313e6000fc51499715a438a900;
-    /// @dev BatchStorage.batches is the namespace's second slot; Batch.verified is a Batch's fifth word.
-    uint256 internal constant VERIFIED_WORD = 4;
-
-    /// @notice The slot of batch `batchId`'s `verified` word.
-    function verifiedSlot(uint256 batchId) internal pure returns (uint256 slot) {
-        assembly ("memory-safe") {
-            mstore(0x00, batchId)
-            mstore(0x20, add(STORAGE, 1))
-            slot := add(keccak256(0x00, 0x40), VERIFIED_WORD)
-        }
-    }
+/// @dev What BatchSettlement's constructor asks of the optimistic batches it forwards to.
+interface IOptimisticBatchesId {
+    function optimisticBatches() external view returns (address);
 }
 
 /// @title Batches in replicated mode: one transaction of N requests, one results root per seat, items
@@ -69,33 +58,6 @@ library BatchLayout {
 ///      IVerificationMode's (settleRevealed, finalize), which the market reaches only through its own checks
 ///      (SplitSettlement.t.sol's testFallbackForwardsOnlyTheChallengeSelector).
 contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
-    // ---------------------------------------------------------------- layout
-
-    /// @custom:storage-location erc7201:ledgermind.storage.BatchSettlement
-    struct BatchStorage {
-        uint256 batchCount;
-        mapping(uint256 batchId => Batch) batches;
-    }
-
-    struct Batch {
-        uint256 state; // TaskMarketBase's task-word layout
-        uint256 payment; // requester (160) | fee (96)
-        bytes32 requestRoot;
-        uint256 count; // items
-        /// @dev keccak256(abi.encode(acceptedRoot, count)) once Accepted: what verifyResult checks against
-        bytes32 verified;
-        bytes32[4] seat;
-        /// @dev per position, in a held batch: fee shares of the items resolved against it (bits 0..127) |
-        ///      number of such items (128..255)
-        uint256[4] lost;
-        /// @dev slash proceeds taken from dissenters while held, paid out at the release
-        uint256 proceeds;
-        /// @dev positions (bitmap) whose agent declined the batch before committing
-        uint256 declined;
-        /// @dev callback batches: one bit per item delivered
-        mapping(uint256 word => uint256) delivered;
-    }
-
     /// @notice Items per batch at most.
     uint256 public constant MAX_BATCH_ITEMS = 4096;
     /// @notice Redundancy of a batch at most (its node ids live in the batch word).
@@ -109,6 +71,9 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     uint256 internal constant DRAW_TAG = 1 << 255;
 
     address private immutable _self;
+    /// @dev The optimistic mode's batches (OptimisticBatches), run by DELEGATECALL from this contract's fallback
+    ///      (still on the market's storage); address(0): no optimistic batches.
+    address private immutable _optimisticBatches;
     /// @notice keccak256(abi.encode(config)): the market checks at construction that it matches its own.
     bytes32 public immutable configHash;
 
@@ -174,20 +139,22 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     error AlreadyDelivered(uint256 batchId, uint256 index);
 
     /// @param c the market's configuration (the market checks configHash against its own)
-    constructor(Config memory c) TaskMarketBase(c) {
+    /// @param optimisticBatches_ the optimistic mode's batches (OptimisticBatches, deployed with `c`), which this
+    ///        contract's fallback forwards every other selector to; address(0): none
+    constructor(Config memory c, address optimisticBatches_) TaskMarketBase(c) {
         _self = address(this);
         configHash = keccak256(abi.encode(c));
+        if (
+            optimisticBatches_ != address(0)
+                && (optimisticBatches_.code.length == 0 || OptimisticBase(optimisticBatches_).configHash() != configHash
+                    || IOptimisticBatchesId(optimisticBatches_).optimisticBatches() != optimisticBatches_)
+        ) revert InvalidConfig("optimisticBatches");
+        _optimisticBatches = optimisticBatches_;
     }
 
     modifier delegated() {
         if (address(this) == _self) revert NotDelegated();
         _;
-    }
-
-    function _store() private pure returns (BatchStorage storage $) {
-        assembly ("memory-safe") {
-            $.slot := 0x1e2e01838276b24584cb44c71c4dc843e89b1d313e6000fc51499715a438a900 // BatchLayout.STORAGE
-        }
     }
 
     // ---------------------------------------------------------------- submission
@@ -215,7 +182,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         bytes memory pool;
         (batchId, pool, terms) = _open(modelId, k, flags);
         (bytes32 requestRoot, uint256 count) = _requestRoot(items, terms);
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         b.requestRoot = requestRoot;
         b.count = count;
         emit BatchSubmitted(batchId, msg.sender, modelId, k, flags, count, msg.value, requestRoot, items, pool);
@@ -248,7 +215,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         if (requestRoot == 0) revert ZeroRequestRoot();
         bytes memory pool;
         (batchId, pool,) = _open(modelId, k, flags);
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         b.requestRoot = requestRoot;
         b.count = count;
         emit BatchSubmitted(batchId, msg.sender, modelId, k, flags, count, msg.value, requestRoot, "", pool);
@@ -268,10 +235,10 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
             | (uint256(modelId) << S_MODEL);
         uint256 hash;
         (pool, hash, terms) = _freeze(modelId, k);
-        BatchStorage storage $ = _store();
+        BatchLayout.BatchStorage storage $ = BatchLayout.store();
         batchId = ++$.batchCount;
         _addTotals(msg.value, 0);
-        Batch storage b = $.batches[batchId];
+        BatchLayout.Batch storage b = $.batches[batchId];
         b.state = state | (hash << S_NODES);
         b.payment = uint256(uint160(msg.sender)) | (msg.value << 160);
     }
@@ -349,7 +316,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         delegated
         nonReentrant
     {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         if (uint8(s) != uint8(Status.Active)) revert BatchNotActive(batchId, uint8(s));
         uint256 deadline = uint32(s >> S_DEADLINE);
@@ -375,7 +342,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     /// @param agentId the assigned agent (the caller must be its owner or wallet)
     /// @param pool the pool snapshot while the draw is pending, else empty
     function declineBatch(uint256 batchId, uint256 agentId, bytes calldata pool) external delegated nonReentrant {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         if (uint8(s) != uint8(Status.Active)) revert BatchNotActive(batchId, uint8(s));
         uint256 deadline = uint32(s >> S_DEADLINE);
@@ -416,7 +383,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         delegated
         nonReentrant
     {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         if (uint8(s) != uint8(Status.Active)) revert BatchNotActive(batchId, uint8(s));
         uint256 full = (1 << uint8(s >> S_K)) - 1;
@@ -459,7 +426,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
 
     /// @dev Every seat revealed, or the reveal deadline passed: unanimous -> accept; a root with a quorum ->
     ///      hold; none -> refund (non-revealers slashed dissentSlash).
-    function _settle(uint256 batchId, Batch storage b, uint256 s) private {
+    function _settle(uint256 batchId, BatchLayout.Batch storage b, uint256 s) private {
         uint256 k = uint8(s >> S_K);
         uint256 full = (1 << k) - 1;
         uint256 revealed = uint8(s >> S_REVEALED);
@@ -485,7 +452,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         emit BatchHeld(batchId, b.seat[leader], uint8(group), releaseAt);
     }
 
-    function _findQuorum(Batch storage b, uint256 rest, uint256 quorum) private view returns (uint256, uint256) {
+    function _findQuorum(BatchLayout.Batch storage b, uint256 rest, uint256 quorum) private view returns (uint256, uint256) {
         for (uint256 p; p < MAX_BATCH_K; ++p) {
             if (rest & (1 << p) == 0) continue;
             bytes32 r = b.seat[p];
@@ -522,7 +489,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         bytes calldata item,
         bytes32[] calldata requestProof
     ) external delegated nonReentrant {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         if (uint8(s) != uint8(Status.Held)) revert BatchNotHeld(batchId, uint8(s));
         if (block.timestamp > uint32(s >> S_DEADLINE)) revert HoldWindowClosed(batchId, uint32(s >> S_DEADLINE));
@@ -566,7 +533,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     /// @param batchId the batch
     /// @param pool BatchSubmitted.pool while the draw is pending, else empty
     function finalizeBatch(uint256 batchId, bytes calldata pool) external delegated nonReentrant {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         uint8 status = uint8(s);
         if (status == uint8(Status.None)) revert UnknownBatch(batchId);
@@ -608,7 +575,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     }
 
     /// @dev Pays k equal roots: fee / k a seat, the remainder to the leader.
-    function _accept(uint256 batchId, Batch storage b, uint256 s) private {
+    function _accept(uint256 batchId, BatchLayout.Batch storage b, uint256 s) private {
         uint256 k = uint8(s >> S_K);
         uint256 fee = b.payment >> 160;
         uint256 share = fee / k;
@@ -627,7 +594,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     ///      never revealed gets nothing and is slashed dissentSlash per item not resolved against it.
     ///      What they forfeit, and slashHonestBps of all slash proceeds, go to the quorum; the rest of the
     ///      proceeds to the treasury.
-    function _release(uint256 batchId, Batch storage b, uint256 s) private {
+    function _release(uint256 batchId, BatchLayout.Batch storage b, uint256 s) private {
         uint256 k = uint8(s >> S_K);
         uint256 fee = b.payment >> 160;
         uint256 count = b.count;
@@ -677,7 +644,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
 
     /// @dev Refunds every item's fee share to the requester; slashes the positions in `mask` by `amount` each
     ///      (proceeds to the treasury: no one is paid).
-    function _refund(uint256 batchId, Batch storage b, uint256 s, uint256 mask, uint256 amount, SlashReason reason)
+    function _refund(uint256 batchId, BatchLayout.Batch storage b, uint256 s, uint256 mask, uint256 amount, SlashReason reason)
         private
     {
         _refundKeeping(batchId, b, s, mask, amount, reason, 0);
@@ -686,7 +653,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     /// @dev _refund, keeping `kept` of the fee from the requester for the treasury (declined seats).
     function _refundKeeping(
         uint256 batchId,
-        Batch storage b,
+        BatchLayout.Batch storage b,
         uint256 s,
         uint256 mask,
         uint256 amount,
@@ -710,7 +677,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         _close(batchId, b, s, Status.Refunded, new uint256[](k), fee - kept);
     }
 
-    function _close(uint256 batchId, Batch storage b, uint256 s, Status status, uint256[] memory paid, uint256 refund)
+    function _close(uint256 batchId, BatchLayout.Batch storage b, uint256 s, Status status, uint256[] memory paid, uint256 refund)
         private
     {
         s = (s & ~(uint256(0xff) | (uint256(type(uint32).max) << S_DEADLINE))) | uint256(uint8(status))
@@ -756,7 +723,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         bytes calldata output,
         bytes32[] calldata proof
     ) external delegated nonReentrant {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         uint256 s = b.state;
         if ((s >> S_FLAGS) & FLAG_CALLBACK == 0) revert NotCallbackBatch(batchId);
         if (uint8(s) != uint8(Status.Accepted)) revert NotAccepted(batchId);
@@ -771,7 +738,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         emit ItemDelivered(batchId, index, true);
     }
 
-    function _verify(Batch storage b, uint256 batchId, uint256 index, bytes32 resultHash, bytes32 traceRoot, bytes32[] calldata proof)
+    function _verify(BatchLayout.Batch storage b, uint256 batchId, uint256 index, bytes32 resultHash, bytes32 traceRoot, bytes32[] calldata proof)
         private
         view
         returns (bool)
@@ -796,7 +763,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         delegated
         returns (uint256 state, address requester, uint256 fee, bytes32 requestRoot, uint256 count, bytes32[4] memory roots)
     {
-        Batch storage b = _store().batches[batchId];
+        BatchLayout.Batch storage b = BatchLayout.store().batches[batchId];
         if (uint8(b.state) == uint8(Status.None)) revert UnknownBatch(batchId);
         return (b.state, address(uint160(b.payment)), b.payment >> 160, b.requestRoot, b.count, b.seat);
     }
@@ -810,7 +777,7 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
         delegated
         returns (uint32[] memory nodes)
     {
-        uint256 s = _store().batches[batchId].state;
+        uint256 s = BatchLayout.store().batches[batchId].state;
         if (uint8(s) == uint8(Status.None)) revert UnknownBatch(batchId);
         if ((s >> S_FLAGS) & FLAG_DRAW_PENDING != 0) {
             uint256 seedBlock = _checkPool(batchId, s, pool);
@@ -830,17 +797,28 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
 
     /// @notice How many batches were ever submitted (ids are 1..batchCount).
     function batchCount() external view delegated returns (uint256) {
-        return _store().batchCount;
+        return BatchLayout.store().batchCount;
     }
 
     /// @notice Per position of a held batch: the fee shares of the items resolved against it and their number.
     function lostOf(uint256 batchId, uint256 position) external view delegated returns (uint256 fees, uint256 items) {
-        uint256 l = _store().batches[batchId].lost[position];
+        uint256 l = BatchLayout.store().batches[batchId].lost[position];
         return (uint128(l), l >> 128);
     }
 
-    /// @notice Any other selector: not a function of the market.
-    fallback() external {
-        revert UnknownFunction(msg.sig);
+    /// @notice Any other selector: the optimistic mode's batches (OptimisticBatches, by DELEGATECALL, only at the
+    ///         market's address), or not a function of the market (UnknownFunction; OptimisticBatches has no
+    ///         fallback, so a selector it does not serve reverts there).
+    fallback() external payable {
+        address target = _optimisticBatches;
+        if (target == address(0) || address(this) == _self) revert UnknownFunction(msg.sig);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, 0, calldatasize())
+            let ok := delegatecall(gas(), target, p, calldatasize(), 0, 0)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            return(p, returndatasize())
+        }
     }
 }

@@ -21,6 +21,36 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
     /// @custom:storage-location erc7201:ledgermind.storage.OptimisticSettlement
     struct OptimisticStorage {
         mapping(uint256 taskId => Claim) claims;
+        // ---- optimistic batches (OptimisticBatches): appended, the members above keep their slots
+        mapping(uint256 batchId => BatchClaim) batchClaims;
+        /// @dev keyed by ITEM_TAG | batchId << 32 | index, the item's task id in its game
+        mapping(uint256 itemKey => ItemDispute) itemDisputes;
+    }
+
+    /// @notice An optimistic batch's claim beside its BatchLayout.Batch (OptimisticBatches): word 0 is written at
+    ///         the submission and updated by the claim and the audit's decision; word 1 by the claim and by
+    ///         each challenge.
+    struct BatchClaim {
+        uint32 window; // challenge window, seconds
+        uint16 auditBps; // audit probability, basis points
+        AuditState audit;
+        uint64 claimBlock; // the block whose hash decides the audit (0: not claimed)
+        uint32 windowEnd; // end of the challenge (and audit) window
+        uint32 validator; // the drawn validator (0 until the audit is decided, or none)
+        uint32 auditIndex; // the audited item
+        uint128 poolHash; // top 128 bits of keccak256(pool): the validator is drawn from the submission's pool
+        uint96 excluded; // the fee shares of the challenged items (paid or refunded by settleItem)
+    }
+
+    /// @notice One challenged item of an optimistic batch: its game and what settling it needs.
+    struct ItemDispute {
+        Stage stage; // Challenged, then Upheld or Overturned (the game's verdict), then Final (settled)
+        uint32 challenger;
+        uint64 gameId;
+        uint32 until; // after this (challenge + gameTimeout) a game that never reported back is no result
+        uint96 fee; // the item's fee share, held in escrow until it settles
+        address challengerAddress;
+        bytes32 claimedLeaf; // the worker's leaf, put back into the live root when the claim is upheld
     }
 
     /// @notice A task's progress in this mode. Word 0 is written at submission and updated by every step;
@@ -215,6 +245,18 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         }
     }
 
+    function _batchClaims() internal pure returns (mapping(uint256 => BatchClaim) storage m) {
+        assembly ("memory-safe") {
+            m.slot := add(STORAGE, 1)
+        }
+    }
+
+    function _itemDisputes() internal pure returns (mapping(uint256 => ItemDispute) storage m) {
+        assembly ("memory-safe") {
+            m.slot := add(STORAGE, 2)
+        }
+    }
+
     function _requireOptimistic(uint256 taskId) internal view returns (uint256 s) {
         s = _tasks[taskId].state;
         if (uint8(s) == uint8(Status.None)) revert UnknownTask(taskId);
@@ -245,15 +287,24 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         returns (bool audited, uint256 validator)
     {
         uint256 r = uint256(keccak256(abi.encode(h, taskId)));
-        if (r % 10_000 >= c.auditBps) return (false, 0);
+        return _drawAuditor(r, c.auditBps, c.poolHash, uint32(_tasks[taskId].state >> S_NODES), taskId, pool);
+    }
+
+    /// @dev From r: audited when r mod 10,000 < auditBps; the validator is the stake-weighted draw keccak256(r, 1)
+    ///      over the entries of `pool` (checked against `poolHash`) but the worker's. `subject` names the task or batch.
+    function _drawAuditor(uint256 r, uint256 auditBps, uint256 poolHash, uint256 worker, uint256 subject, bytes calldata pool)
+        internal
+        pure
+        returns (bool audited, uint256 validator)
+    {
+        if (r % 10_000 >= auditBps) return (false, 0);
         uint256 actual;
         assembly ("memory-safe") {
             let p := mload(0x40)
             calldatacopy(p, pool.offset, pool.length)
             actual := shr(128, keccak256(p, pool.length))
         }
-        if (actual != c.poolHash || pool.length < POOL_HEADER) revert PoolMismatch(taskId);
-        uint256 worker = uint32(_tasks[taskId].state >> S_NODES);
+        if (actual != poolHash || pool.length < POOL_HEADER) revert PoolMismatch(subject);
         uint256 total;
         uint256 n = (pool.length - POOL_HEADER) / POOL_ENTRY;
         for (uint256 i; i < n; ++i) {
@@ -289,6 +340,39 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         for (uint256 j = 1; j < AUDIT_LEAVES; ++j) {
             idx[j] = uint256(keccak256(abi.encode(h, taskId, j))) % leafCount;
         }
+    }
+
+    /// @dev Whether every opened leaf verifies against `root` (inference's MerkleTree rule), the leaves being
+    ///      those _auditIndices(h, id, leafCount) names. A structurally malformed proof (wrong counts) reverts;
+    ///      hashes that do not verify return false.
+    function _leavesProven(
+        uint256 id,
+        bytes32 h,
+        uint256 leafCount,
+        bytes32 root,
+        bytes32[] calldata leaves,
+        bytes32[] calldata proof
+    ) internal pure returns (bool ok) {
+        if (leaves.length != AUDIT_LEAVES) revert MalformedAuditProof(id);
+        uint256[] memory idx = _auditIndices(h, id, leafCount);
+        uint256 used;
+        ok = true;
+        for (uint256 j; j < AUDIT_LEAVES; ++j) {
+            bytes32 node = keccak256(abi.encodePacked(bytes1(0x00), leaves[j]));
+            uint256 i = idx[j];
+            for (uint256 size = leafCount; size > 1; size = (size + 1) >> 1) {
+                if (!(i == size - 1 && size & 1 == 1)) {
+                    if (used >= proof.length) revert MalformedAuditProof(id);
+                    bytes32 sibling = proof[used++];
+                    node = i & 1 == 0
+                        ? keccak256(abi.encodePacked(bytes1(0x01), node, sibling))
+                        : keccak256(abi.encodePacked(bytes1(0x01), sibling, node));
+                }
+                i >>= 1;
+            }
+            if (node != root) ok = false;
+        }
+        if (used != proof.length) revert MalformedAuditProof(id);
     }
 
     function _slash(uint256 taskId, uint256 agentId, uint256 pos, uint256 amount, SlashReason reason)

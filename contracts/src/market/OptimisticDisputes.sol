@@ -72,7 +72,9 @@ contract OptimisticDisputes is OptimisticBase, IDisputeGameMarket {
         AuditState verdict;
         if (resultHash == claimed.resultHash && traceRoot == claimed.traceRoot) {
             if (msg.value != 0) revert WrongBond(taskId, msg.value, 0);
-            verdict = _leavesProven(taskId, c, traceRoot, leaves, proof) ? AuditState.Passed : AuditState.Copied;
+            verdict = _leavesProven(taskId, blockhash(c.claimBlock), c.leafCount, traceRoot, leaves, proof)
+                ? AuditState.Passed
+                : AuditState.Copied;
         } else {
             verdict = AuditState.Disputed;
             if (c.stage == Stage.Claimed && address(disputeGame) != address(0) && traceRoot != claimed.traceRoot) {
@@ -114,6 +116,15 @@ contract OptimisticDisputes is OptimisticBase, IDisputeGameMarket {
     /// @inheritdoc IDisputeGameMarket
     function onGameResolved(uint256 gameId, uint256 taskId, bool claimerWins) external delegated nonReentrant {
         if (msg.sender != address(disputeGame)) revert NotDisputeGame(msg.sender);
+        if (taskId >> 255 != 0) {
+            // an optimistic batch's item (OptimisticBatches: ITEM_TAG | batchId << 32 | index): its verdict,
+            // which settleItem applies
+            ItemDispute storage d = _itemDisputes()[taskId];
+            if (d.stage != Stage.Challenged || d.gameId != gameId) revert UnknownGame(taskId, gameId);
+            d.stage = claimerWins ? Stage.Upheld : Stage.Overturned;
+            emit ClaimGameResolved(taskId, gameId, claimerWins);
+            return;
+        }
         Claim storage c = _claims()[taskId];
         if (c.stage != Stage.Challenged || c.gameId != gameId) revert UnknownGame(taskId, gameId);
         c.stage = claimerWins ? Stage.Upheld : Stage.Overturned;
@@ -123,38 +134,6 @@ contract OptimisticDisputes is OptimisticBase, IDisputeGameMarket {
         uint256 finalAt = claimerWins && c.windowEnd >= block.timestamp ? c.windowEnd : block.timestamp - 1;
         _tasks[taskId].state = (s & ~(uint256(type(uint32).max) << S_DEADLINE)) | (finalAt << S_DEADLINE);
         emit ClaimGameResolved(taskId, gameId, claimerWins);
-    }
-
-    /// @dev Whether every opened leaf verifies against `root` (inference's MerkleTree rule). A structurally
-    ///      malformed proof (wrong counts) reverts; hashes that do not verify return false.
-    function _leavesProven(
-        uint256 taskId,
-        Claim storage c,
-        bytes32 root,
-        bytes32[] calldata leaves,
-        bytes32[] calldata proof
-    ) private view returns (bool ok) {
-        if (leaves.length != AUDIT_LEAVES) revert MalformedAuditProof(taskId);
-        uint256[] memory idx = _auditIndices(blockhash(c.claimBlock), taskId, c.leafCount);
-        uint256 n = c.leafCount;
-        uint256 used;
-        ok = true;
-        for (uint256 j; j < AUDIT_LEAVES; ++j) {
-            bytes32 node = keccak256(abi.encodePacked(bytes1(0x00), leaves[j]));
-            uint256 i = idx[j];
-            for (uint256 size = n; size > 1; size = (size + 1) >> 1) {
-                if (!(i == size - 1 && size & 1 == 1)) {
-                    if (used >= proof.length) revert MalformedAuditProof(taskId);
-                    bytes32 sibling = proof[used++];
-                    node = i & 1 == 0
-                        ? keccak256(abi.encodePacked(bytes1(0x01), node, sibling))
-                        : keccak256(abi.encodePacked(bytes1(0x01), sibling, node));
-                }
-                i >>= 1;
-            }
-            if (node != root) ok = false;
-        }
-        if (used != proof.length) revert MalformedAuditProof(taskId);
     }
 
     function _startChallenge(uint256 taskId, Claim storage c, uint256 agentId, bytes32 resultHash, bytes32 traceRoot)

@@ -11,6 +11,7 @@ import {TaskMarketBase} from "../../src/market/TaskMarketBase.sol";
 import {BatchSettlement} from "../../src/market/BatchSettlement.sol";
 import {OptimisticSettlement} from "../../src/market/OptimisticSettlement.sol";
 import {OptimisticBase} from "../../src/market/OptimisticBase.sol";
+import {OptimisticBatches} from "../../src/market/OptimisticBatches.sol";
 import {FakeDisputeGame} from "../testing/FakeDisputeGame.sol";
 
 /// @title A whole deployment (the five contracts, wired as LedgermindContracts.deploy wires them)
@@ -67,8 +68,9 @@ abstract contract MarketFixture is Test {
 
     function deployAll(Params memory p) internal {
         uint256 nonce = vm.getNonce(address(this));
-        // registries, the (fake) dispute game, then deployMarket: the optimistic mode, the BatchSettlement, the market
-        address predicted = vm.computeCreateAddress(address(this), nonce + 7);
+        // registries, the (fake) dispute game, then deployMarket: the optimistic mode, its batches, the
+        // BatchSettlement, the market
+        address predicted = vm.computeCreateAddress(address(this), nonce + 8);
         agents = new AgentRegistry(MIN_STAKE, p.unbondingDelay, predicted);
         models = new ModelRegistry(agents, p.maxServers);
         reputation = new ReputationRegistry(address(agents), predicted);
@@ -85,14 +87,15 @@ abstract contract MarketFixture is Test {
         // a test that expects the configuration to be refused (vm.expectRevert) saw the mode's constructor refuse it,
         // with the same error the market's would give: the market is not deployed then
         if (address(optimistic).code.length == 0) return TaskMarket(payable(address(0)));
-        return new TaskMarket(c, new BatchSettlement(c), address(optimistic));
+        OptimisticBatches optimisticBatches = new OptimisticBatches(c, optimistic);
+        return new TaskMarket(c, new BatchSettlement(c, address(optimisticBatches)), address(optimistic));
     }
 
     /// @dev The market alone, with no BatchSettlement and no optimistic mode: for the configuration checks, which
     ///      the market's base constructor makes before it looks at its modes (under expectRevert a reverted
     ///      creation returns address(0), so deployMarket would go on to a second creation).
     function deployMarketAlone(Params memory p) internal returns (TaskMarket) {
-        return new TaskMarket(marketConfig(p), BatchSettlement(address(0)), address(0));
+        return new TaskMarket(marketConfig(p), BatchSettlement(payable(address(0))), address(0));
     }
 
     function optimisticParams(address disputeGame) internal pure returns (OptimisticBase.Params memory) {

@@ -4,6 +4,7 @@ import dev.ledgermind.chain.contracts.AgentRegistry;
 import dev.ledgermind.chain.contracts.BatchSettlement;
 import dev.ledgermind.chain.contracts.IVerificationMode;
 import dev.ledgermind.chain.contracts.ModelRegistry;
+import dev.ledgermind.chain.contracts.OptimisticBatches;
 import dev.ledgermind.chain.contracts.OptimisticSettlement;
 import dev.ledgermind.chain.contracts.ReputationRegistry;
 import dev.ledgermind.chain.contracts.TaskMarket;
@@ -134,8 +135,9 @@ public final class LedgermindContracts {
      * optimistic mode refuses challenges with GameUnavailable and rests on its audits alone). The order, from one
      * account: the game's preparation ({@link GameDeployer#prepare}), then, from the nonce the market's address is
      * predicted with: the four registries, the game (one transaction), the optimistic mode (OptimisticSettlement,
-     * with the market's configuration), the BatchSettlement, then the market; the registries and the game are given
-     * the market's predicted address.
+     * with the market's configuration), its batches (OptimisticBatches, which takes the mode's parameters from it),
+     * the BatchSettlement (which forwards the optimistic batches' selectors), then the market; the registries and
+     * the game are given the market's predicted address.
      */
     public static LedgermindContracts deploy(Web3j web3j, Credentials deployer, DeployParams p, GameDeployer game) {
         long chainId = chainId(web3j);
@@ -146,13 +148,14 @@ public final class LedgermindContracts {
             long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
             if (game != null) game.prepare(web3j, tm, DEPLOY_GAS, receipts);
             // The registries hold the market's address as an immutable, but the market is deployed last
-            // (it needs theirs, and its BatchSettlement's): it is the deployer's CREATE address at the sixth
-            // (seventh with a game) nonce from here.
+            // (it needs theirs, and its BatchSettlement's): it is the deployer's CREATE address at the seventh
+            // (eighth with a game) nonce from here.
             BigInteger nonce = web3j.ethGetTransactionCount(deployer.getAddress(), DefaultBlockParameterName.PENDING)
                     .send().getTransactionCount();
-            // registries (4), the game (0 or 1), the optimistic mode (1), the BatchSettlement (1), then the market
+            // registries (4), the game (0 or 1), the optimistic mode (1), its batches (1), the BatchSettlement (1),
+            // then the market
             String predictedMarket = ContractUtils.generateContractAddress(deployer.getAddress(),
-                    nonce.add(BigInteger.valueOf(game == null ? 6 : 7)));
+                    nonce.add(BigInteger.valueOf(game == null ? 7 : 8)));
             AgentRegistry agents = AgentRegistry.deploy(web3j, tm, DEPLOY_GAS, p.minStake(),
                     BigInteger.valueOf(p.unbondingDelay()), predictedMarket).send();
             receipts.put("AgentRegistry", receipt(agents));
@@ -184,7 +187,12 @@ public final class LedgermindContracts {
                     optimisticParams(p.optimistic(), gameAddress)).send();
             receipts.put("OptimisticSettlement", receipt(optimistic));
             // batches (issue 13): the market DELEGATECALLs it and checks it was built with the same configuration
-            BatchSettlement batches = BatchSettlement.deploy(web3j, tm, DEPLOY_GAS, batchConfig(config)).send();
+            // ---- optimistic batches (issue 13): BatchSettlement's fallback forwards their selectors
+            OptimisticBatches optimisticBatches = OptimisticBatches.deploy(web3j, tm, DEPLOY_GAS,
+                    optimisticBatchesConfig(config), optimistic.getContractAddress()).send();
+            receipts.put("OptimisticBatches", receipt(optimisticBatches));
+            BatchSettlement batches = BatchSettlement.deploy(web3j, tm, DEPLOY_GAS, batchConfig(config),
+                    optimisticBatches.getContractAddress()).send();
             receipts.put("BatchSettlement", receipt(batches));
             TaskMarket market = TaskMarket.deploy(web3j, tm, DEPLOY_GAS, config, batches.getContractAddress(),
                     optimistic.getContractAddress()).send();
@@ -219,6 +227,13 @@ public final class LedgermindContracts {
     /** The same configuration in BatchSettlement's wrapper type (web3j generates one struct class per contract). */
     public static BatchSettlement.Config batchConfig(TaskMarket.Config c) {
         return new BatchSettlement.Config(c.agentRegistry, c.modelRegistry, c.reputationRegistry, c.validationRegistry,
+                c.treasury, c.commitWindow, c.revealWindow, c.maxInputBytes, c.maxOutputBytes, c.maxK, c.maxRounds, c.minFee,
+                c.dissentSlash, c.absenceSlash, c.slashHonestBps, c.callbackGasLimit, c.declineShareBps);
+    }
+
+    /** The market's configuration as OptimisticBatches' constructor takes it (the same fields). */
+    static OptimisticBatches.Config optimisticBatchesConfig(TaskMarket.Config c) {
+        return new OptimisticBatches.Config(c.agentRegistry, c.modelRegistry, c.reputationRegistry, c.validationRegistry,
                 c.treasury, c.commitWindow, c.revealWindow, c.maxInputBytes, c.maxOutputBytes, c.maxK, c.maxRounds, c.minFee,
                 c.dissentSlash, c.absenceSlash, c.slashHonestBps, c.callbackGasLimit, c.declineShareBps);
     }

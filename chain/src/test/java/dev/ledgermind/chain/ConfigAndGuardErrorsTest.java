@@ -80,7 +80,7 @@ class ConfigAndGuardErrorsTest {
             List<Type> args = List.of(config(p, agents, models, rep, val, me), new Address(zero), new Address(zero));
             assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY, args));
             assertReverts("BatchSettlement", "InvalidConfig", () -> create("BatchSettlement", BatchSettlement.BINARY,
-                    List.of(config(p, agents, models, rep, val, me))));
+                    List.of(config(p, agents, models, rep, val, me), new Address(zero))));
         }
         assertReverts("TaskMarket", "InvalidConfig", () -> create("TaskMarket", TaskMarket.BINARY,
                 List.of(config(good, agents, zero, rep, val, me), new Address(zero), new Address(zero))));
@@ -95,7 +95,8 @@ class ConfigAndGuardErrorsTest {
         // the valid configuration itself deploys (the checks above fail for their field only)
         String sameConfig = BatchSettlement.deploy(f.deployer.web3j(), f.deployer.sender().transactionManager(),
                 new org.web3j.tx.gas.StaticGasProvider(BigInteger.valueOf(2_000_000_000L), BigInteger.valueOf(15_000_000L)),
-                LedgermindContracts.batchConfig(config(good, agents, models, rep, val, me))).send().getContractAddress();
+                LedgermindContracts.batchConfig(config(good, agents, models, rep, val, me)),
+                "0x0000000000000000000000000000000000000000").send().getContractAddress();
         assertTrue(f.deployer.sender().estimate("TaskMarket", null, TaskMarket.BINARY + FunctionEncoder.encodeConstructor(
                 List.of(config(good, agents, models, rep, val, me), new Address(sameConfig), new Address(zero))), BigInteger.ZERO).signum() > 0);
     }

@@ -198,6 +198,12 @@ class GasReport {
             int e = old.indexOf(BatchGasReport.END);
             int at = old.indexOf(HAND_WRITTEN);
             if (b >= 0 && e > b && (at < 0 || b < at)) md.append("\n").append(old, b, e + BatchGasReport.END.length()).append("\n");
+            // ---- optimistic batches (issue 13): OptimisticBatchGasReport's block, kept the same way
+            int ob = old.indexOf(OptimisticBatchGasReport.BEGIN);
+            int oe = old.indexOf(OptimisticBatchGasReport.END);
+            if (ob >= 0 && oe > ob && (at < 0 || ob < at)) {
+                md.append("\n").append(old, ob, oe + OptimisticBatchGasReport.END.length()).append("\n");
+            }
             if (at >= 0) md.append('\n').append(old.substring(at));
             Files.writeString(out, md.toString());
             System.out.println(md);
