@@ -70,6 +70,9 @@ final class BenchCommand implements Runnable {
         @Option(names = "--window", defaultValue = "60",
                 description = "The market's commit and reveal windows, seconds; a batch's items must be computed within the commit window (default: ${DEFAULT-VALUE}).")
         long window;
+
+        @Option(names = "--offchain", description = "Submit the batches root-only (submitBatchRoot): the requester serves the items over HTTP and the nodes fetch and check them.")
+        boolean offchain;
         // ---- end of batches
 
         @Override
@@ -79,7 +82,7 @@ final class BenchCommand implements Runnable {
             try (LocalNetwork net = LocalNetwork.start(o, List.of(TaskRunners.DEFAULT_MODEL), TaskRunners.defaultModels(), common::progress)) {
                 NetworkBench.Result r = NetworkBench.run(net, TaskRunners.DEFAULT_MODEL, tasks, k, concurrency, common::progress);
                 NetworkBench.BatchedResult b = batch <= 0 ? null : NetworkBench.runBatched(net, TaskRunners.DEFAULT_MODEL,
-                        batchTasks > 0 ? batchTasks : 8 * batch, k, batch, batchDelayMillis, batchSubmits, common::progress);
+                        batchTasks > 0 ? batchTasks : 8 * batch, k, batch, batchDelayMillis, batchSubmits, offchain, common::progress);
                 int status = r.accepted() == r.tasks() && (b == null || b.verified() == b.tasks()) ? 0 : 1;
                 if (common.json()) {
                     Map<String, Object> doc = new LinkedHashMap<>();
@@ -102,6 +105,7 @@ final class BenchCommand implements Runnable {
                         bd.put("tasks", b.tasks());
                         bd.put("verified", b.verified());
                         bd.put("batchSize", b.batchSize());
+                        bd.put("offchain", offchain);
                         bd.put("maxDelayMillis", b.maxDelayMillis());
                         bd.put("batches", b.batches());
                         bd.put("seconds", b.seconds());

@@ -123,6 +123,23 @@ public final class NetworkBench {
      */
     public static BatchedResult runBatched(LocalNetwork net, String model, int tasks, int k, int batchSize, long maxDelayMillis,
                                            int submitsInFlight, Consumer<String> progress) throws Exception {
+        return runBatched(net, model, tasks, k, batchSize, maxDelayMillis, submitsInFlight, false, progress);
+    }
+
+    /**
+     * {@code offchain}: the batches go root-only ({@code submitBatchRoot}), their items served by the requester's
+     * {@link dev.ledgermind.node.client.BatchItemServer} on loopback and fetched by the nodes (issue 13, data availability).
+     */
+    public static BatchedResult runBatched(LocalNetwork net, String model, int tasks, int k, int batchSize, long maxDelayMillis,
+                                           int submitsInFlight, boolean offchain, Consumer<String> progress) throws Exception {
+        try (var items = offchain ? dev.ledgermind.node.client.BatchItemServer.onLoopback() : null) {
+            return runBatched(net, model, tasks, k, batchSize, maxDelayMillis, submitsInFlight, items, progress);
+        }
+    }
+
+    private static BatchedResult runBatched(LocalNetwork net, String model, int tasks, int k, int batchSize, long maxDelayMillis,
+                                            int submitsInFlight, dev.ledgermind.node.client.BatchItemServer items,
+                                            Consumer<String> progress) throws Exception {
         int modelId = net.modelId(model);
         BatchMarket market = new BatchMarket(net.requester());
         BigInteger fee = BigInteger.TEN.pow(16);
@@ -131,7 +148,7 @@ public final class NetworkBench {
         long[] end = new long[tasks];
         List<CompletableFuture<BatchingRequester.Placed>> placed = new ArrayList<>();
         long t0 = System.nanoTime();
-        try (BatchingRequester client = new BatchingRequester(market, modelId, k, batchSize, maxDelayMillis, submitsInFlight);
+        try (BatchingRequester client = new BatchingRequester(market, modelId, k, batchSize, maxDelayMillis, submitsInFlight, items);
              ExecutorService producer = Executors.newSingleThreadExecutor()) {
             Future<?> fed = producer.submit(() -> {
                 for (int i = 0; i < tasks; i++) {
