@@ -58,7 +58,8 @@ final class ReceiptCommand implements Runnable {
             description = {"Check a receipt against the chain and recompute the answer locally with the deterministic engine.",
                     "Exit code 0 when every check passes, 1 when any fails.",
                     "With --batch-item FILE: a batch item's receipt (from `receipt batch-item`): its Merkle proof is checked",
-                    "against the chain (verifyResult) and the item recomputed from the batch's on-chain input."})
+                    "against the chain (verifyResult) and the item recomputed from the batch's on-chain input, or, for a",
+                    "root-only batch, from its items fetched at the batch's locator and checked against its request root."})
     static final class Verify implements Callable<Integer> {
         @Mixin CommonOptions common;
         @Mixin NetworkOptions network;
@@ -79,9 +80,14 @@ final class ReceiptCommand implements Runnable {
                 dev.ledgermind.node.client.BatchItemReceipt receipt = dev.ledgermind.node.client.BatchItemReceipt.parse(
                         java.nio.file.Files.readString(batchItem));
                 try (NetworkConnection c = network.connect()) {
+                    // a root-only batch's items are fetched from its locator as the workers fetch them: from
+                    // private addresses only when the chain itself is reached on one (a devnet)
+                    boolean privateNet = dev.ledgermind.node.client.TokenFeedClient.isPrivateNetworkUrl(c.rpcUrl());
                     var verifier = new dev.ledgermind.node.client.BatchItemReceiptVerifier(
                             new dev.ledgermind.chain.batch.BatchMarket(c.requester().chain()),
-                            model -> TaskRunners.forModels(List.of(c.sourceOf(model))));
+                            model -> TaskRunners.forModels(List.of(c.sourceOf(model))),
+                            new dev.ledgermind.chain.events.BatchItemsLocator(c.requester().chain()),
+                            new dev.ledgermind.node.batch.OffchainItems(dev.ledgermind.node.batch.OffchainItems.Limits.defaults(privateNet)));
                     ReceiptVerification v = verifier.verify(receipt, common::progress);
                     String what = "item " + receipt.item().index() + " of batch " + receipt.item().batchId();
                     if (common.json()) {

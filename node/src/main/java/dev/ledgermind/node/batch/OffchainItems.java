@@ -97,7 +97,12 @@ public final class OffchainItems {
         } catch (java.net.http.HttpTimeoutException e) {
             throw new Unavailable("GET " + locator + " did not answer within " + limits.timeout().toMillis() + " ms");
         } catch (IOException e) {
-            throw new Unavailable("GET " + locator + " failed: " + e.getMessage());
+            // a refused connection's ConnectException has no message: say what it means
+            int port = uri.getPort() != -1 ? uri.getPort() : "https".equals(uri.getScheme()) ? 443 : 80;
+            String why = e instanceof java.net.ConnectException ? "cannot connect to " + uri.getHost() + ":" + port
+                    + " (nothing serves there, or it refused the connection)"
+                    : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            throw new Unavailable("GET " + locator + " failed: " + why);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new Unavailable("interrupted while fetching " + locator);

@@ -117,9 +117,13 @@ public final class BatchItemServer implements AutoCloseable {
         }
     }
 
+    /** Stops serving (idempotent: a requester may stop before the try-with-resources that opened it ends). */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) return;
         server.stop(0);
         executor.shutdownNow();
     }
+
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 }

@@ -35,7 +35,9 @@ import org.web3j.utils.Numeric;
  * batch is accepted; an item's receipt is proven by the chain; a worker whose store lost its commit (as after
  * a crash between broadcasting it and recording it) resumes from the chain without committing twice; a root-only
  * batch (items off-chain, served by the requester's {@link dev.ledgermind.node.client.BatchItemServer} over real HTTP)
- * is fetched, checked against its request root and computed end to end; a requester that withholds its items has
+ * is fetched, checked against its request root and computed end to end, and an item's receipt verifies with its
+ * items fetched from the locator (and fails only its recomputation, naming the locator, once the requester stops
+ * serving); a requester that withholds its items has
  * its batch declined by every seat and refunded at the commit deadline, less the decline shares, nobody slashed.
  */
 class BatchWorkerTest {
@@ -222,6 +224,10 @@ class BatchWorkerTest {
         }
     }
 
+    static List<String> failed(dev.ledgermind.node.client.ReceiptVerification v) {
+        return v.checks().stream().filter(c -> !c.ok()).map(c -> c.check()).toList();
+    }
+
     static dev.ledgermind.node.batch.OffchainItems loopbackFetch() {
         return new dev.ledgermind.node.batch.OffchainItems(
                 new dev.ledgermind.node.batch.OffchainItems.Limits(1 << 20, java.time.Duration.ofSeconds(5), true));
@@ -229,7 +235,8 @@ class BatchWorkerTest {
 
     @Test
     void aRootOnlyBatchIsFetchedFromItsRequesterCheckedAndComputedEndToEnd() throws Exception {
-        BatchMarket market = new BatchMarket(LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials()));
+        LedgermindContracts requesterChain = LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials());
+        BatchMarket market = new BatchMarket(requesterChain);
         List<BatchItem> items = items(6, "offchain");
         List<NodeStore> stores = new ArrayList<>();
         try (var server = dev.ledgermind.node.client.BatchItemServer.onLoopback();
@@ -257,6 +264,34 @@ class BatchWorkerTest {
             var expected = new FakeHashRunner().run(TaskInput.parse(items.get(4).input()));
             assertEquals(Numeric.toHexString(expected.resultHash()), rec.resultHashes().get(4));
             assertTrue(market.verify(rec.receipt(4)), "item 4's receipt is proven by the chain");
+
+            // `receipt verify --batch-item`: the items are fetched from the batch's locator, checked against its
+            // request root, and item 4 recomputed; every check passes
+            var doc = dev.ledgermind.node.client.BatchItemReceipt.parse(rec.itemReceipt(4).toJson());
+            var verifier = new dev.ledgermind.node.client.BatchItemReceiptVerifier(market, model -> new FakeHashRunner(),
+                    new dev.ledgermind.chain.events.BatchItemsLocator(requesterChain), loopbackFetch());
+            List<String> progress = new ArrayList<>();
+            var v = verifier.verify(doc, progress::add);
+            assertTrue(v.verified(), v.checks().toString());
+            assertEquals(List.of("batch is final and accepted", "receipt's count is the batch's", "proof leads to the root the seats revealed",
+                    "chain's verifyResult accepts the item and its proof", "output hashes to the result hash",
+                    "off-chain items fetched from the locator are under the request root",
+                    "local recomputation gives the same result hash", "local recomputation gives the same trace root"),
+                    v.checks().stream().map(c -> c.check()).toList());
+            String locator = server.publish(items); // the same items: the same locator, the one the batch names
+            assertTrue(progress.stream().anyMatch(l -> l.contains(locator)), progress.toString());
+            // a verifier without a fetch path says the items are off-chain (and the chain's checks still pass)
+            var inlineOnly = new dev.ledgermind.node.client.BatchItemReceiptVerifier(market, model -> new FakeHashRunner()).verify(doc, l -> { });
+            assertEquals(List.of("local recomputation of the item"), failed(inlineOnly));
+            // the requester stops serving: the recomputation check fails naming the locator and what failed; the
+            // checks against the chain's finalized root still run and pass
+            server.close();
+            var gone = verifier.verify(doc, l -> { });
+            assertTrue(!gone.verified());
+            assertEquals(List.of("local recomputation of the item"), failed(gone));
+            String why = gone.checks().stream().filter(c -> !c.ok()).findFirst().orElseThrow().value();
+            assertTrue(why.contains("locator " + locator) && why.contains("GET " + locator + " failed: cannot connect to 127.0.0.1:"), why);
+            assertEquals(5, gone.checks().stream().filter(c -> c.ok()).count(), gone.checks().toString());
         } finally {
             for (NodeStore st : stores) st.close();
         }
