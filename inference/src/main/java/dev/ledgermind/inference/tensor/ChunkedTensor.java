@@ -95,6 +95,17 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
         return BLOCKS.get();
     }
 
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[32]);
+
+    /**
+     * This thread's 32 floats for two rows' partial sums: a decode kernel stores its accumulators here and combines
+     * them with {@code Dot.combine}, because a call that takes a vector may be left out of line in a large method
+     * (C2's NodeCountInliningCutoff) and then boxes the vector, one allocation per row.
+     */
+    static float[] sumBuffer() {
+        return SUMS.get();
+    }
+
     /** The little-endian f16 at {@code b[at]}, widened (exactly) to binary32. */
     static float f16(byte[] b, int at) {
         return Float.float16ToFloat((short) ((b[at] & 0xFF) | (b[at + 1] << 8)));

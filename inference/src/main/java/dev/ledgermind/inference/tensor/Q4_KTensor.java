@@ -153,8 +153,11 @@ public final class Q4_KTensor extends ChunkedTensor {
                 }
             }
         }
-        y[ya] = Lanes.combine512(accA);
-        y[yb] = Lanes.combine512(accB);
+        float[] t = sumBuffer();
+        accA.intoArray(t, 0);
+        accB.intoArray(t, 16);
+        y[ya] = Dot.combine(t, 0);
+        y[yb] = Dot.combine(t, 16);
     }
 
     // The 16 bytes at b[o ..] widened to 32-bit lanes first: byte lanes have no x86 shift, and C2 ran the byte-lane

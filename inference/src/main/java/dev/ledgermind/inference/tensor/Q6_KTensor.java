@@ -137,8 +137,11 @@ public final class Q6_KTensor extends ChunkedTensor {
                 }
             }
         }
-        y[ya] = Lanes.combine512(accA);
-        y[yb] = Lanes.combine512(accB);
+        float[] t = sumBuffer();
+        accA.intoArray(t, 0);
+        accB.intoArray(t, 16);
+        y[ya] = Dot.combine(t, 0);
+        y[yb] = Dot.combine(t, 16);
     }
 
     /**
