@@ -502,44 +502,42 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     function _verifyResult() private view {
         uint256 batchesSlot = uint256(BatchLayout.STORAGE) + 1; // BatchStorage.batches
         assembly ("memory-safe") {
-            let batchId := calldataload(4)
+            // few values live through the loop (node, index, size, p, end, m, stored): the batch id and the count
+            // are spent before it (the stored word read first, the count parked in memory for the last hash)
             let index := calldataload(36)
-            let count := calldataload(68)
-            let at := add(4, calldataload(164))
-            let n := calldataload(at)
-            let p := add(at, 0x20)
-            let end := add(p, shl(5, n))
-            let ok := and(and(lt(index, count), lt(n, 0x100)), iszero(gt(end, calldatasize())))
-            // the leaf keccak256(abi.encode(batchId << 32 | index, resultHash, traceRoot)) and its node
-            // keccak256(0x00 || leaf), in the free memory (not allocated: this call returns below)
+            let size := calldataload(68)
+            mstore(0x00, calldataload(4))
+            mstore(0x20, batchesSlot)
+            let stored := sload(add(keccak256(0x00, 0x40), 4)) // Batch.verified (BatchLayout.VERIFIED_WORD)
+            // in the free memory (not allocated: this call returns below): m = the 0x01 tag and two nodes,
+            // m + 0x60 = the count
             let m := mload(0x40)
-            mstore(m, or(shl(32, batchId), index))
+            mstore(add(m, 0x60), size)
+            // the leaf keccak256(abi.encode(batchId << 32 | index, resultHash, traceRoot)), its node keccak256(0x00 || leaf)
+            mstore(m, or(shl(32, calldataload(4)), index))
             calldatacopy(add(m, 0x20), 100, 0x40)
             mstore(add(m, 1), keccak256(m, 0x60))
             mstore8(m, 0x00)
             let node := keccak256(m, 0x21)
             mstore8(m, 0x01)
-            let left := add(m, 1)
-            let right := add(m, 0x21)
-            let size := count
+            let p := add(4, calldataload(164))
+            let end := add(add(p, 0x20), shl(5, calldataload(p)))
+            // a malformed call (index out of range, an absurd or truncated proof) can never end at `end`
+            if iszero(and(and(lt(index, size), lt(calldataload(p), 0x100)), iszero(gt(end, calldatasize())))) { end := 0 }
+            p := add(p, 0x20)
             for {} gt(size, 1) {} {
                 if lt(xor(index, 1), size) {
                     let shift := shl(5, and(index, 1))
-                    mstore(add(left, shift), node)
-                    mstore(sub(right, shift), calldataload(p))
+                    mstore(add(add(m, 1), shift), node)
+                    mstore(sub(add(m, 0x21), shift), calldataload(p))
                     p := add(p, 0x20)
                     node := keccak256(m, 0x41)
                 }
                 index := shr(1, index)
                 size := shr(1, add(size, 1))
             }
-            ok := and(ok, eq(p, end))
-            mstore(0x00, batchId)
-            mstore(0x20, batchesSlot)
-            let slot := add(keccak256(0x00, 0x40), 4) // Batch.verified (BatchLayout.VERIFIED_WORD)
-            mstore(0x00, node)
-            mstore(0x20, count)
-            mstore(0x00, and(ok, eq(keccak256(0x00, 0x40), sload(slot))))
+            mstore(add(m, 0x40), node)
+            mstore(0x00, and(eq(p, end), eq(keccak256(add(m, 0x40), 0x40), stored)))
             return(0x00, 0x20)
         }
     }

@@ -350,6 +350,34 @@ contract BatchTest is MarketFixture {
 
     /// @notice One seat lies about one item of 8: the batch is held, only that item is disputed, the liar is
     ///         slashed for it and loses that item's fee share only; the honest seats get the rest.
+    /// @notice The market's verifyResult (its own assembly walk, not BatchTree.rootOf) proves every item of trees with
+    ///         promoted levels, and refuses an index out of range, an extra or a missing sibling.
+    function testVerifyResultWalksEveryItemOfOddTreesAndRefusesMalformedProofs() public {
+        uint256[6] memory sizes = [uint256(1), 2, 3, 5, 9, 13];
+        for (uint256 z; z < sizes.length; ++z) {
+            uint256 n = sizes[z];
+            (bytes memory all,) = items(n, 1e15);
+            (uint256 batchId, uint32[] memory s) = submitDistinctBatch(all, feeOf(n, 1e15), 1);
+            bytes32[][] memory tree = resultsTree(batchId, n, type(uint256).max);
+            bytes32[] memory roots = new bytes32[](1);
+            roots[0] = rootOf(tree);
+            commitAndReveal(batchId, s, roots);
+            for (uint256 i; i < n; ++i) {
+                bytes32[] memory proof = proofOf(tree, i);
+                assertTrue(batches.verifyResult(batchId, i, n, resultHash(i, 0), traceRoot(i), proof), "every item verifies");
+                bytes32[] memory longer = new bytes32[](proof.length + 1);
+                for (uint256 j; j < proof.length; ++j) longer[j] = proof[j];
+                assertTrue(!batches.verifyResult(batchId, i, n, resultHash(i, 0), traceRoot(i), longer), "an extra sibling");
+                if (proof.length != 0) {
+                    bytes32[] memory shorter = new bytes32[](proof.length - 1);
+                    for (uint256 j; j < shorter.length; ++j) shorter[j] = proof[j];
+                    assertTrue(!batches.verifyResult(batchId, i, n, resultHash(i, 0), traceRoot(i), shorter), "a missing sibling");
+                }
+            }
+            assertTrue(!batches.verifyResult(batchId, n, n, resultHash(n, 0), traceRoot(n), proofOf(tree, n - 1)), "index out of range");
+        }
+    }
+
     function testOneLieAboutOneItemDisputesOnlyThatItem() public {
         uint256 n = 8;
         uint256 wrong = 5;

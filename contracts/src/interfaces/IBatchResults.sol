@@ -8,9 +8,10 @@ interface IBatchResults {
     ///         a batch of `count` items: the leaf keccak256(abi.encode(batchId << 32 | index, resultHash,
     ///         traceRoot)) hashes up its BatchTree `proof` (siblings bottom-up, promoted levels skipped) to the
     ///         batch's accepted results root. False for an open, refunded or unknown batch, a wrong count, a
-    ///         forged proof. Never reverts on a malformed proof. From a consumer contract, warm, about 3,800 gas
-    ///         for a 9-item batch and 5,700 for 1,024 items (about 300 per tree level); 4,600 more when the
-    ///         market's account and the batch's root word are cold (docs/gas.md).
+    ///         forged proof. Never reverts on a malformed proof. Serves optimistic batches too (OptimisticBatches):
+    ///         an item challenged there is not proven until its game upholds it, and (0, 0) proves "no result".
+    ///         Gas from a consumer contract at 1,024 items, warm and cold: docs/gas.md ("Where verifyResult's gas
+    ///         goes"); about 4,700 more when the market's account and the batch's root word are cold.
     /// @param batchId the batch
     /// @param index the item (its request id is batchId << 32 | index)
     /// @param count the batch's number of items

@@ -111,9 +111,9 @@ class BatchGasReport {
             md.append("**verifyResult** from a consumer contract (`BatchItemVerifier`, item 700 of 1,024: 10 siblings): ")
                     .append(fmt(warm)).append(" gas\nwith the market's account and the batch's root word warm, ").append(fmt(cold))
                     .append(" gas on a consumer's first call in a transaction (EIP-2929's\ncold surcharges, 2,600 + 2,100, are most of the difference). ");
-            md.append("The consumer's own ABI encoding of the proof is\nincluded; each level of the tree costs about 300 gas, so the 5,000-gas bar holds (warm) up to about\n");
-            md.append("128 items and not at 1,024 (").append(warm <= 5_000 ? "within it here" : "over it here")
-                    .append("). Not tried: a proof passed as packed bytes (no per-sibling\nABI encoding in the consumer), or an EIP-2930 access list.\n");
+            md.append("The consumer's own ABI encoding of the proof is\nincluded. The 5,000-gas bar (warm, 1,024 items): ")
+                    .append(warm <= 5_000 ? "met" : "NOT met")
+                    .append(". Where it goes, level by level: \"Where verifyResult's gas goes\" below.\n");
             md.append(END).append("\n");
             Path out = Path.of(System.getProperty("gas.report.out", "../docs/gas.md"));
             String doc = Files.exists(out) ? Files.readString(out) : "";
