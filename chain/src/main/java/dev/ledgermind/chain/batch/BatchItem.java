@@ -78,6 +78,20 @@ public record BatchItem(int kind, long maxTokens, long temperatureMilli, long se
         return Hash.sha3(encode());
     }
 
+    /** The request root of {@code items}: the batch tree ({@link BatchTree}) over their leaf hashes, in order. */
+    public static byte[] requestRoot(List<BatchItem> items) {
+        List<byte[]> leaves = new ArrayList<>(items.size());
+        for (BatchItem it : items) leaves.add(it.leafHash());
+        return BatchTree.of(leaves).root();
+    }
+
+    /** The sum of {@code items}' fee shares: the value a batch of them is submitted with. */
+    public static BigInteger totalFee(List<BatchItem> items) {
+        BigInteger fee = BigInteger.ZERO;
+        for (BatchItem it : items) fee = fee.add(it.fee());
+        return fee;
+    }
+
     /** The concatenated items, as submitBatch takes them. */
     public static byte[] encodeAll(List<BatchItem> items) {
         int len = 0;

@@ -62,8 +62,7 @@ public final class BatchMarket {
      */
     public SubmittedBatch submit(int modelId, int k, boolean callback, List<BatchItem> items) {
         if (items.isEmpty()) throw new IllegalArgumentException("a batch needs at least one item");
-        BigInteger fee = BigInteger.ZERO;
-        for (BatchItem it : items) fee = fee.add(it.fee());
+        BigInteger fee = BatchItem.totalFee(items);
         TransactionReceipt r = sender.send("BatchSettlement", market, batches.submitBatch(BigInteger.valueOf(modelId),
                 BigInteger.valueOf(k), BigInteger.valueOf(callback ? 1 : 0), BatchItem.encodeAll(items), fee), fee);
         var events = BatchSettlement.getBatchSubmittedEvents(r);
@@ -82,13 +81,8 @@ public final class BatchMarket {
      */
     public SubmittedBatch submitRoot(int modelId, int k, boolean callback, List<BatchItem> items, String locator) {
         if (items.isEmpty()) throw new IllegalArgumentException("a batch needs at least one item");
-        BigInteger fee = BigInteger.ZERO;
-        List<byte[]> leaves = new ArrayList<>();
-        for (BatchItem it : items) {
-            fee = fee.add(it.fee());
-            leaves.add(it.leafHash());
-        }
-        byte[] root = BatchTree.of(leaves).root();
+        BigInteger fee = BatchItem.totalFee(items);
+        byte[] root = BatchItem.requestRoot(items);
         TransactionReceipt r = sender.send("BatchSettlement", market, batches.submitBatchRoot(BigInteger.valueOf(modelId),
                 BigInteger.valueOf(k), BigInteger.valueOf(callback ? 1 : 0), root, BigInteger.valueOf(items.size()), locator, fee), fee);
         var events = BatchSettlement.getBatchSubmittedEvents(r);

@@ -144,13 +144,8 @@ public final class OptimisticBatchMarket {
     public BatchMarket.SubmittedBatch submit(int modelId, boolean callback, List<BatchItem> items, String locator, long windowSeconds,
                                              int auditBps) {
         if (items.isEmpty()) throw new IllegalArgumentException("a batch needs at least one item");
-        BigInteger fee = BigInteger.ZERO;
-        List<byte[]> leaves = new ArrayList<>();
-        for (BatchItem it : items) {
-            fee = fee.add(it.fee());
-            leaves.add(it.leafHash());
-        }
-        byte[] root = BatchTree.of(leaves).root();
+        BigInteger fee = BatchItem.totalFee(items);
+        byte[] root = BatchItem.requestRoot(items);
         TransactionReceipt r = sender.send("OptimisticBatches", market, mode.submitOptimisticBatch(BigInteger.valueOf(modelId),
                 BigInteger.valueOf(callback ? 1 : 0), BigInteger.valueOf(windowSeconds), BigInteger.valueOf(auditBps), root,
                 BigInteger.valueOf(items.size()), locator, fee), fee);

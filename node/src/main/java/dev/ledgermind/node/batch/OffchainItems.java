@@ -3,7 +3,6 @@ package dev.ledgermind.node.batch;
 import dev.ledgermind.chain.ModelTerms;
 import dev.ledgermind.chain.batch.BatchItem;
 import dev.ledgermind.chain.batch.BatchMarket;
-import dev.ledgermind.chain.batch.BatchTree;
 import dev.ledgermind.node.client.TokenFeedClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.web3j.utils.Numeric;
@@ -120,15 +118,11 @@ public final class OffchainItems {
         if (items.size() != batch.count()) {
             throw new Unavailable(locator + " served " + items.size() + " items; batch " + batch.batchId() + " has " + batch.count());
         }
-        List<byte[]> leaves = new ArrayList<>(items.size());
-        BigInteger sum = BigInteger.ZERO;
         for (int i = 0; i < items.size(); i++) {
-            BatchItem it = items.get(i);
-            if (!it.isInline()) throw new Unavailable("item " + i + " at " + locator + " carries only its input's hash, not the input");
-            leaves.add(it.leafHash());
-            sum = sum.add(it.fee());
+            if (!items.get(i).isInline()) throw new Unavailable("item " + i + " at " + locator + " carries only its input's hash, not the input");
         }
-        byte[] root = BatchTree.of(leaves).root();
+        byte[] root = BatchItem.requestRoot(items);
+        BigInteger sum = BatchItem.totalFee(items);
         if (!Arrays.equals(root, batch.requestRoot())) {
             throw new Unavailable("the items at " + locator + " are not batch " + batch.batchId() + "'s: their root is "
                     + Numeric.toHexString(root) + ", the batch's request root is " + Numeric.toHexString(batch.requestRoot()));

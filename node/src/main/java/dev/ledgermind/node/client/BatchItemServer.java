@@ -3,12 +3,10 @@ package dev.ledgermind.node.client;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.ledgermind.chain.batch.BatchItem;
-import dev.ledgermind.chain.batch.BatchTree;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,12 +54,10 @@ public final class BatchItemServer implements AutoCloseable {
 
     /** Serves {@code items} from now on; returns their locator (the URL that names their request root). */
     public String publish(List<BatchItem> items) {
-        List<byte[]> leaves = new ArrayList<>(items.size());
         for (BatchItem it : items) {
             if (!it.isInline()) throw new IllegalArgumentException("an off-chain batch is served with every input inline");
-            leaves.add(it.leafHash());
         }
-        String root = Numeric.toHexString(BatchTree.of(leaves).root());
+        String root = Numeric.toHexString(BatchItem.requestRoot(items));
         byte[] bytes = BatchItem.encodeAll(items);
         if (bytes.length > maxBytes) throw new IllegalArgumentException("a batch of " + bytes.length + " bytes exceeds this server's " + maxBytes);
         synchronized (batches) {
