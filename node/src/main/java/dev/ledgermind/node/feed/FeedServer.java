@@ -23,7 +23,10 @@ import java.util.function.LongSupplier;
 /**
  * A node's small public HTTP face: its ERC-8004 registration file ({@code GET /agent.json}, which names
  * the token feed endpoint) and the token feed itself ({@code GET /tasks/{taskId}/tokens}, server-sent
- * events, for the task's requester only: see {@link FeedAccess}).
+ * events, for the task's requester only: see {@link FeedAccess}); and, when the context has them, the claims of
+ * the optimistic batches this node worked ({@code GET /optimistic-batches/{batchId}[/items/{index}]}, public:
+ * node/batch's BatchResultsHandler), named in the registration file as the {@code ledgermind-batch-results}
+ * endpoint.
  *
  * <p>The feed's events: {@code data: {"from":i,"tokens":[...]}} as tokens are generated (a reader that
  * connects late gets all earlier tokens in its first event), comments as heartbeats while the node has
@@ -39,7 +42,14 @@ public final class FeedServer implements AutoCloseable {
 
     /** How the server answers: who requested a task (empty when the chain has no such task), and the card's facts. */
     public record Context(String nodeName, long chainId, String taskMarket, String agentRegistry, LongSupplier agentId,
-                          Function<BigInteger, Optional<String>> requesterOf) {}
+                          Function<BigInteger, Optional<String>> requesterOf,
+                          Function<BigInteger, Optional<dev.ledgermind.node.batch.BatchResultsHandler.Served>> batchClaims) {
+        /** A node that serves no optimistic batch claims. */
+        public Context(String nodeName, long chainId, String taskMarket, String agentRegistry, LongSupplier agentId,
+                       Function<BigInteger, Optional<String>> requesterOf) {
+            this(nodeName, chainId, taskMarket, agentRegistry, agentId, requesterOf, null);
+        }
+    }
 
     private final TokenFeed feed;
     private final Context context;
@@ -69,6 +79,11 @@ public final class FeedServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/agent.json", this::card);
         server.createContext("/tasks/", this::tokens);
+        // ---- optimistic batches (issue 13): the claims this worker made, item by item (node/batch/BatchResultsHandler)
+        if (context.batchClaims() != null) {
+            server.createContext(dev.ledgermind.node.batch.BatchResultsHandler.PATH,
+                    new dev.ledgermind.node.batch.BatchResultsHandler(context.batchClaims()));
+        }
         server.start();
     }
 
@@ -91,10 +106,17 @@ public final class FeedServer implements AutoCloseable {
             card.put("type", "https://eips.ethereum.org/EIPS/eip-8004#registration-v1");
             card.put("name", context.nodeName());
             card.put("description", "A Ledgermind worker node: deterministic inference, committed and revealed on chain.");
-            ObjectNode endpoint = card.putArray("endpoints").addObject();
+            var endpoints = card.putArray("endpoints");
+            ObjectNode endpoint = endpoints.addObject();
             endpoint.put("name", ENDPOINT_NAME);
             endpoint.put("endpoint", publicUrl + "/tasks/{taskId}/tokens");
             endpoint.put("version", "1");
+            if (context.batchClaims() != null) {
+                ObjectNode results = endpoints.addObject();
+                results.put("name", dev.ledgermind.node.batch.BatchResultsHandler.ENDPOINT_NAME);
+                results.put("endpoint", publicUrl + dev.ledgermind.node.batch.BatchResultsHandler.PATH + "{batchId}");
+                results.put("version", "1");
+            }
             long id = context.agentId().getAsLong();
             if (id != 0) {
                 card.putArray("registrations").addObject().put("agentId", id)

@@ -29,7 +29,33 @@ public enum Dishonesty {
      * layer at one position changed, everything after it computed honestly, so only one step is wrong), and defends
      * it in the game: it loses at exactly that op and element. (Its replicated reveals carry that trace too.)
      */
-    ONE_STEP_WRONG;
+    ONE_STEP_WRONG,
+    /**
+     * Optimistic batches: claims every item of a batch honestly but one, item {@link #LYING_ITEM} (or the last of a
+     * smaller batch), whose trace is {@link #workerFault}'s as a {@link #ONE_STEP_WRONG} worker's, and defends that
+     * item in its game: it loses that item alone. Tasks and replicated batches it computes honestly.
+     */
+    ONE_ITEM_WRONG;
+
+    /** The item a {@link #ONE_ITEM_WRONG} worker lies about (the last one of a batch of fewer items). */
+    public static final int LYING_ITEM = 1;
+
+    /**
+     * Whether a worker of this conduct claims item {@code index} of a batch of {@code count} with a faulty trace
+     * ({@link #workerFault}): every item for {@link #ONE_STEP_WRONG}, one for {@link #ONE_ITEM_WRONG}.
+     */
+    public boolean faultsItem(int index, int count) {
+        return this == ONE_STEP_WRONG || (this == ONE_ITEM_WRONG && index == Math.min(LYING_ITEM, count - 1));
+    }
+
+    /**
+     * The runner a worker of this conduct computes item {@code index} of an optimistic batch of {@code count} items
+     * with, given the runner its tasks use ({@link #decorate}d already): a {@link #ONE_ITEM_WRONG} worker's lying item
+     * gets a one-step-wrong {@link LyingRunner}, every other item the runner as it is.
+     */
+    public dev.ledgermind.node.task.TaskRunner itemRunner(dev.ledgermind.node.task.TaskRunner runner, int index, int count) {
+        return this == ONE_ITEM_WRONG && faultsItem(index, count) ? new LyingRunner(runner, true) : runner;
+    }
 
     /**
      * The one change a {@link #ONE_STEP_WRONG} worker makes to a claim whose trace has {@code positions} positions of
@@ -77,8 +103,9 @@ public enum Dishonesty {
             case "copy-audit" -> COPY_AUDIT;
             case "false-challenge" -> FALSE_CHALLENGE;
             case "one-step-wrong" -> ONE_STEP_WRONG;
+            case "one-item-wrong" -> ONE_ITEM_WRONG;
             default -> throw new IllegalArgumentException("unknown dishonesty '" + s
-                    + "'; expected none, wrong-result, withhold-reveal, copy-audit, false-challenge or one-step-wrong");
+                    + "'; expected none, wrong-result, withhold-reveal, copy-audit, false-challenge, one-step-wrong or one-item-wrong");
         };
     }
 }

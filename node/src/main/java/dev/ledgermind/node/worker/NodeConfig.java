@@ -32,7 +32,7 @@ import java.util.List;
  *   "store": "node.db",
  *   "metricsPort": 0,
  *   "pollMillis": 200,
- *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal | copy-audit | false-challenge | one-step-wrong (testing only)
+ *   "dishonesty": "none",                 // none | wrong-result | withhold-reveal | copy-audit | false-challenge | one-step-wrong | one-item-wrong (testing only)
  *   "role": "worker",                     // worker | validator (also replays every optimistic claim, challenges wrong ones)
  *   "maxInputBytes": 65536,               // optional: larger task inputs are declined (WorkLimits)
  *   "maxOutputTokens": 512                // optional: tasks asking for more tokens are declined

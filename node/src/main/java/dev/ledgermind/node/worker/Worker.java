@@ -72,6 +72,8 @@ public final class Worker implements AutoCloseable {
     private dev.ledgermind.node.batch.BatchWorker batches;
     /** The optimistic mode's roles (null when the deployment has none). */
     private OptimisticRoles optimistic;
+    /** The optimistic batches' roles (issue 13: worker, validator, watcher; node/batch/OptimisticBatchRoles). */
+    private dev.ledgermind.node.batch.OptimisticBatchRoles optimisticBatches;
 
     public Worker(NodeConfig config, Web3j web3, TaskRunner runner, NodeStore store, NodeMetrics metrics) throws IOException {
         this(config, web3, runner, store, metrics, null);
@@ -175,6 +177,46 @@ public final class Worker implements AutoCloseable {
         follower = new LogFollower(events, store, chain.deployment().deployBlock(), 2000);
         OptimisticRoles roles = new OptimisticRoles(config, chain, store, runner, modelsById, () -> agentId);
         optimistic = roles.available() ? roles : null;
+        // ---- optimistic batches (issue 13): the roles of node/batch/OptimisticBatchRoles
+        if (optimistic != null) {
+            boolean privateNet = dev.ledgermind.node.client.TokenFeedClient.isPrivateNetworkUrl(config.rpcUrl());
+            var limits = dev.ledgermind.node.batch.OffchainItems.Limits.defaults(privateNet);
+            Dishonesty conduct = config.dishonesty();
+            optimisticBatches = new dev.ledgermind.node.batch.OptimisticBatchRoles(config.name(), chain, () -> agentId, runner, store,
+                    new dev.ledgermind.node.batch.OffchainItems(limits), new dev.ledgermind.node.batch.BatchClaimFetch(limits),
+                    modelsById::containsKey, config.role() == NodeRole.VALIDATOR, Integer.getInteger(WATCH_SAMPLE, 0),
+                    new dev.ledgermind.node.batch.OptimisticBatchRoles.Conduct() {
+                        @Override
+                        public TaskRunner itemRunner(TaskRunner r, int index, int count) {
+                            return conduct.itemRunner(r, index, count);
+                        }
+
+                        @Override
+                        public dev.ledgermind.inference.step.StepFault claimerFault(int index, int count, int positions, int layers) {
+                            return conduct.faultsItem(index, count) ? Dishonesty.workerFault(positions, layers) : null;
+                        }
+                    });
+        }
+    }
+
+    /**
+     * The system property that makes a watcher replay a random sample of this many items of each optimistic batch
+     * instead of every item (default 0: every item).
+     */
+    public static final String WATCH_SAMPLE = "ledgermind.batch.watchSample";
+
+    /**
+     * The claim this node made as the worker of optimistic batch {@code batchId} (what its HTTP face serves at
+     * {@code /optimistic-batches/{batchId}}); empty for a batch it did not claim.
+     */
+    public java.util.Optional<dev.ledgermind.node.batch.BatchResultsHandler.Served> batchClaim(BigInteger batchId) {
+        var roles = optimisticBatches;
+        return roles == null ? java.util.Optional.empty() : roles.served(batchId);
+    }
+
+    /** This node's roles in optimistic batches (null before {@link #join()} or without the optimistic mode). */
+    public dev.ledgermind.node.batch.OptimisticBatchRoles optimisticBatches() {
+        return optimisticBatches;
     }
 
     /** The agent this address registered earlier, from the registry's Registered events; 0 if none. */
@@ -238,6 +280,13 @@ public final class Worker implements AutoCloseable {
         }
         // ---- end of batches
         if (optimistic != null) optimistic.advanceAll();
+        if (optimisticBatches != null) {
+            try {
+                optimisticBatches.step();
+            } catch (RuntimeException e) {
+                log.warn("event=obatch-error node={} message=\"{}\"", config.name(), e.getMessage());
+            }
+        }
         String claim = chain.claimDue(agentId);
         if (claim != null) log.info("event=claim-sent node={} agent={} tx={}", config.name(), agentId, claim);
         for (var t : chain.replaceStuck(STUCK_MILLIS)) {
