@@ -348,6 +348,12 @@ public final class OptimisticBatchRoles {
                     if (st.status() != OPTIMISTIC) done(id, r, "never claimed (refunded)");
                     return;
                 }
+                if (st.status() != OPTIMISTIC || chainTime() > os.windowEnd()) {
+                    // past the window (this node was down, or its checks kept failing): nothing left to audit or challenge
+                    save(r.with("CHECKED", r.tx(), "the window ended before this node checked the claim"));
+                    log.warn("event=obatch-window-missed node={} batch={}", name, id);
+                    return;
+                }
                 Optional<BatchClaimDocument> doc = claimOf(id);
                 if (doc.isEmpty()) doc = fetchClaim(id, r, st, os);
                 if (doc.isEmpty()) return;
@@ -562,7 +568,7 @@ public final class OptimisticBatchRoles {
     }
 
     private void done(BigInteger id, Row r, String why) {
-        save(r.with("DONE", r.tx(), why));
+        save(r.with("DONE", r.tx(), why != null ? why : r.error()));
         close(id);
     }
 
