@@ -28,7 +28,7 @@ import java.util.function.Function;
 public final class BatchResultsHandler implements HttpHandler {
     public static final String PATH = "/optimistic-batches/";
     /** The endpoint's name in the node's registration file; its URL template holds {@code {batchId}}. */
-    public static final String ENDPOINT_NAME = "ledgermind-batch-results";
+    public static final String ENDPOINT_NAME = "ledgermind-optimistic-claims";
 
     /** A claim as served: the document, and the items struck from the batch's live root now (challenged, not upheld). */
     public record Served(BatchClaimDocument claim, java.util.Set<Integer> struck) {}

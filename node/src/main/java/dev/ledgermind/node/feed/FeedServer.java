@@ -25,7 +25,7 @@ import java.util.function.LongSupplier;
  * the token feed endpoint) and the token feed itself ({@code GET /tasks/{taskId}/tokens}, server-sent
  * events, for the task's requester only: see {@link FeedAccess}); and, when the context has them, the claims of
  * the optimistic batches this node worked ({@code GET /optimistic-batches/{batchId}[/items/{index}]}, public:
- * node/batch's BatchResultsHandler), named in the registration file as the {@code ledgermind-batch-results}
+ * node/batch's BatchResultsHandler), named in the registration file as the {@code ledgermind-optimistic-claims}
  * endpoint.
  *
  * <p>The feed's events: {@code data: {"from":i,"tokens":[...]}} as tokens are generated (a reader that

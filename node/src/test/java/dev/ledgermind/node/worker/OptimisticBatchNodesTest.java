@@ -60,7 +60,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * Optimistic batches played by real nodes (issue 13; node/batch/OptimisticBatchRoles) on a real anvil with the default
  * deployment (the real DisputeGame, OneStep and StepReferee) and a small synthetic llama (Q8_0) registered with its
  * weights commitment and step spec: in-process {@link Worker}s, each with its real HTTP face ({@link FeedServer}, whose
- * registration file names the {@code ledgermind-batch-results} endpoint), and a requester serving the batch's items
+ * registration file names the {@code ledgermind-optimistic-claims} endpoint), and a requester serving the batch's items
  * from a {@link BatchItemServer}. Node 0 is the drawn worker, node 1 a watcher ({@code role: validator}). The test only
  * submits, turns the nodes' loops and moves anvil's clock past the window.
  * <ul>
