@@ -71,6 +71,11 @@ public final class WorkerMain {
             runner.warmUp();
             log.info("event=warmed-up node={} ms={}", config.name(), (System.nanoTime() - t0) / 1_000_000);
             worker.join();
+            if (feedServer == null && worker.optimisticBatches() != null) {
+                // issue 13: an optimistic batch's checkers fetch its claim from the worker's HTTP face
+                log.warn("event=optimistic-claims-not-served node={} reason=\"no feedPort: the claims of the optimistic batches this node"
+                        + " works are not served, so their validators cannot audit them\"", config.name());
+            }
             int port = metrics.serve(config.metricsPort());
             log.info("event=started node={} agent={} metrics=http://127.0.0.1:{}/metrics feed={} dishonesty={}",
                     config.name(), worker.agentId(), port, feedServer == null ? "off" : feedServer.cardUrl(), config.dishonesty());
