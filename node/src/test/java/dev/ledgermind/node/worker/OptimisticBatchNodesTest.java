@@ -71,11 +71,14 @@ import static org.junit.jupiter.api.Assertions.*;
  *       the watcher on item 1 alone; both nodes play the game, which ends at the faulty op and element; the item is
  *       overturned and refunded, the liar slashed its claim bond, and the other items are final and proven;</li>
  *   <li>the drawn validator (not a watcher) of a one-item batch whose item is wrong challenges it instead of auditing:
- *       the audit is Disputed, the game overturns the item, the liar is slashed and the validator is not.</li>
+ *       the audit is Disputed, the game overturns the item, the liar is slashed and the validator is not;</li>
+ *   <li>a worker wrong on every item is challenged on each (each proof in the live tree with the earlier ones struck)
+ *       and loses every game;</li>
+ *   <li>a worker that withholds its claim leaves its validator unable to audit, slashed as silent (today's gap).</li>
  * </ul>
  *
  * <p>The lying worker's test runs in every build (about 3.5 s once the JVM is warm: a devnet and a deployment with the
- * game, two engines; 13 s when it is the JVM's first); the other two behind {@code -Doptimistic.e2e=true} (about 3.5 s
+ * game, two engines; 13 s when it is the JVM's first); the others behind {@code -Doptimistic.e2e=true} (about 3.5 s
  * each warm), to keep {@code ./mvnw verify} within its budget. The fast part without a chain (the claim document, the
  * worker's HTTP path, the checker's fetch) is {@code node/batch/BatchClaimDocumentTest}; the contract's rules are
  * forge's OptimisticBatchTest and chain's OptimisticBatchLifecycleTest. Figures in docs/performance.md.
@@ -413,6 +416,35 @@ class OptimisticBatchNodesTest {
             assertEquals(BatchMarket.BatchState.ACCEPTED, new BatchMarket(n.requester).state(id).status(), "the claim stands unchecked");
             BigInteger slash = new OptimisticTasks(n.requester).terms().auditSlash();
             assertEquals(bonded.subtract(slash), n.deployer.stakeOf(validator).bonded(), "the validator is slashed as silent");
+        }
+    }
+
+    /**
+     * Several challenges in one batch: a worker whose every item is one step wrong ({@link Dishonesty#ONE_STEP_WRONG}) is
+     * challenged on each item, each proof taken in the live tree with the items challenged before it struck; every game
+     * is lost, every item refunded, and no item is proven.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "optimistic.e2e", matches = "true")
+    void aWorkerWrongOnEveryItemIsChallengedOnEachInTheLiveTreeAndLosesEveryGame() throws Exception {
+        try (Net n = new Net("every", Dishonesty.ONE_STEP_WRONG)) {
+            BatchMarket.SubmittedBatch b = n.submitForNode0(100);
+            BigInteger id = b.batchId();
+            OptimisticBatchMarket opt = new OptimisticBatchMarket(n.requester);
+            BigInteger refundsBefore = n.requester.pendingWithdrawal(n.requester.address());
+            n.drive(id, () -> { });
+            assertEquals(List.of(0, 1, 2, 3), n.nodes[1].optimisticBatches().row(id).orElseThrow().challenged().stream().sorted().toList());
+            for (int i = 0; i < ITEMS; i++) {
+                OptimisticBatchMarket.Dispute d = opt.dispute(id, i);
+                assertEquals(6, d.stage(), "item " + i + " settled");
+                GameView g = DisputeGameClient.at(n.web3, new OptimisticTasks(n.requester).terms().disputeGame(), n.requester.sender(), 0)
+                        .game(d.gameId());
+                assertFalse(g.claimerWon(), "item " + i + "'s game lost");
+            }
+            assertEquals(refundsBefore.add(ITEM_FEE.multiply(BigInteger.valueOf(ITEMS))), n.requester.pendingWithdrawal(n.requester.address()),
+                    "every item's fee refunded");
+            BatchMarket market = new BatchMarket(n.requester);
+            for (int i = 0; i < ITEMS; i++) assertFalse(provenFromTheWorkersFace(n, id, i, market), "item " + i + " is not proven");
         }
     }
 }
