@@ -197,7 +197,12 @@ public final class OptimisticBatchRoles {
 
     /** One pass: new submissions, one step of every open batch, one turn of every game. One batch's error stops no other. */
     public void step() {
-        follow();
+        try {
+            follow();
+        } catch (RuntimeException e) {
+            // the open batches and the games go on; the cursor did not move, so the same blocks are read next pass
+            log.warn("event=obatch-follow-error node={} message=\"{}\" (retried next pass)", name, e.getMessage());
+        }
         for (String id : list(OPEN)) {
             try {
                 advance(new BigInteger(id));
@@ -353,6 +358,13 @@ public final class OptimisticBatchRoles {
                     save(r.with("CHECKED", r.tx(), "the window ended before this node checked the claim"));
                     log.warn("event=obatch-window-missed node={} batch={}", name, id);
                     return;
+                }
+                if (!watch) {
+                    OptimisticBatchMarket.AuditDraw draw = market.auditDraw(id, 1);
+                    if (!draw.audited() || draw.validator() != agentId.getAsLong()) {
+                        save(r.with("CHECKED", r.tx(), null)); // neither drawn to audit nor watching: nothing to fetch or check
+                        return;
+                    }
                 }
                 Optional<BatchClaimDocument> doc = claimOf(id);
                 if (doc.isEmpty()) doc = fetchClaim(id, r, st, os);
