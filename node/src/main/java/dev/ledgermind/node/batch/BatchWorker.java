@@ -72,6 +72,19 @@ public final class BatchWorker {
             return new dev.ledgermind.node.client.BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
         }
 
+        /** Every item's receipt document, in item order (the tree built once). */
+        public List<dev.ledgermind.node.client.BatchItemReceipt> itemReceipts() {
+            BatchTree t = tree();
+            BigInteger id = new BigInteger(batchId);
+            List<dev.ledgermind.node.client.BatchItemReceipt> out = new ArrayList<>(resultHashes.size());
+            for (int i = 0; i < resultHashes.size(); i++) {
+                out.add(new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(id, i, resultHashes.size(),
+                        Numeric.hexStringToByteArray(resultHashes.get(i)), Numeric.hexStringToByteArray(traceRoots.get(i)),
+                        t.proof(i).siblings()), Numeric.hexStringToByteArray(outputs.get(i))));
+            }
+            return out;
+        }
+
         /** Item {@code index}'s receipt: its result and its proof under this record's root. */
         public BatchMarket.ItemReceipt receipt(int index) {
             return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
@@ -131,6 +144,26 @@ public final class BatchWorker {
 
     public Optional<BatchRecord> record(BigInteger batchId) {
         return store.get("batch." + batchId).map(BatchWorker::parse);
+    }
+
+    /**
+     * What a node's batch results endpoint serves (issue 13; FeedServer's {@code /batches/{id}/results}): the JSON
+     * array of every item's receipt of a batch this node has sent its reveal for; empty for a batch it holds no
+     * record of or has not revealed yet (before its reveal the results would let another seat copy them).
+     */
+    public static Optional<String> publishedReceipts(NodeStore store, BigInteger batchId) {
+        Optional<BatchRecord> rec = store.get("batch." + batchId).map(BatchWorker::parse);
+        // from the reveal's broadcast on (its hash is stored before it leaves), the root is public
+        if (rec.isEmpty() || rec.get().revealTx() == null || (rec.get().state() != State.REVEAL_SENT
+                && rec.get().state() != State.REVEALED && rec.get().state() != State.DONE)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.writeValueAsString(rec.get().itemReceipts().stream()
+                    .map(dev.ledgermind.node.client.BatchItemReceipt::toDocument).toList()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode batch " + batchId + "'s receipts", e);
+        }
     }
 
     private void follow() {
