@@ -39,6 +39,8 @@ public final class BatchAnswers {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A batch's results are at most 4,096 receipts; this bounds what one seat can make a requester read. */
     static final int MAX_RESULTS_BYTES = 64 << 20;
+    /** How long past a batch's deadline the requester leaves it to the seats before it calls finalizeBatch itself. */
+    static final long FINALIZE_GRACE_SECONDS = 10;
 
     /** A settled batch: what was submitted, how the chain left it, and (when accepted) every item's checked receipt. */
     public record Answer(BatchMarket.SubmittedBatch batch, BatchMarket.BatchState state, List<BatchItemReceipt> receipts,
@@ -129,6 +131,20 @@ public final class BatchAnswers {
             }
             if (s.status() == BatchMarket.BatchState.ACCEPTED || s.status() == BatchMarket.BatchState.REFUNDED) return s;
             if (s.status() == 0) throw new IllegalArgumentException("the chain has no batch " + batchId);
+            // past a deadline the seats advance the batch; if none does (all gone, or all declined), the requester does:
+            // a refund is its money
+            if (market.finalizeDue(s, FINALIZE_GRACE_SECONDS)) {
+                if (s.drawPending()) { // no seat ever committed: the draw is made from the submission's pool first
+                    market.submission(batchId).ifPresent(sub -> market.knowDraw(batchId, sub.pool(), sub.blockHash()));
+                }
+                try {
+                    market.finalizeBatch(batchId);
+                    progress.accept("batch " + batchId + ": past its deadline with no seat advancing it; finalized by the requester");
+                } catch (dev.ledgermind.chain.ContractRevertedException e) {
+                    // a seat was first
+                }
+                continue;
+            }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("batch " + batchId + " is not final after " + timeout.toSeconds() + " s (status "
                         + s.status() + ", " + s.committed() + "/" + s.k() + " committed, " + s.revealed() + "/" + s.k() + " revealed)");

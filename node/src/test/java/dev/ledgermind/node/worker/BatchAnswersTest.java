@@ -53,6 +53,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * serves nothing before it has revealed; a seat that serves forged results (a fourth, hostile server standing in for
  * one seat's node) is passed over for an honest one, and each forgery is refused with what was wrong.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class BatchAnswersTest {
     static final BigInteger ETHER = BigInteger.TEN.pow(18);
     static final ObjectMapper JSON = new ObjectMapper();
@@ -78,7 +79,8 @@ class BatchAnswersTest {
     static void network() throws Exception {
         devnet = Devnet.builder().accounts(6).start();
         web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
-        deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
+        // a short reveal window: a held batch's hold lasts one of them
+        deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults().withWindows(30, 8));
         requester = LedgermindContracts.at(web3, deployer.deployment(), devnet.accounts().get(1).credentials());
         var m = FakeHashRunner.MODEL;
         modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
@@ -144,10 +146,36 @@ class BatchAnswersTest {
         return out;
     }
 
-    /** Runs the three workers in the background until {@code body} returns. */
+    /**
+     * A FAKE dishonest model: {@link FakeHashRunner}'s answers, except for an input whose text contains "lie-me", whose
+     * output (and so result hash) it changes.
+     */
+    static final class OneItemLiar implements dev.ledgermind.node.task.TaskRunner {
+        final FakeHashRunner honest = new FakeHashRunner();
+
+        @Override
+        public List<dev.ledgermind.node.task.ModelIdentity> models() {
+            return honest.models();
+        }
+
+        @Override
+        public dev.ledgermind.node.task.TaskResult run(TaskInput input) {
+            dev.ledgermind.node.task.TaskResult r = honest.run(input);
+            if (input.texts().stream().noneMatch(t -> t.contains("lie-me"))) return r;
+            byte[] out = "a confident wrong answer".getBytes(StandardCharsets.UTF_8);
+            return new dev.ledgermind.node.task.TaskResult(out, Hash.sha3(out), r.traceRoot());
+        }
+    }
+
+    static final java.util.Set<Integer> liars = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Runs the three workers in the background until {@code body} returns (the ones in {@link #liars} lie about "lie-me"). */
     static <T> T withWorkers(java.util.concurrent.Callable<T> body) throws Exception {
         List<BatchWorker> workers = new ArrayList<>();
-        for (int i = 0; i < 3; i++) workers.add(new BatchWorker(nodes.get(i), agents.get(i), new FakeHashRunner(), stores.get(i)));
+        for (int i = 0; i < 3; i++) {
+            workers.add(new BatchWorker(nodes.get(i), agents.get(i), liars.contains(i) ? new OneItemLiar() : new FakeHashRunner(), stores.get(i),
+                    new dev.ledgermind.node.batch.OffchainItems(dev.ledgermind.node.batch.OffchainItems.Limits.defaults(true))));
+        }
         AtomicBoolean done = new AtomicBoolean();
         Thread t = Thread.ofPlatform().daemon().start(() -> {
             while (!done.get()) {
@@ -167,21 +195,37 @@ class BatchAnswersTest {
         }
     }
 
-    /** A batch whose three seats are the three agents (the draw may give one agent two seats: then ask again). */
+    /**
+     * A batch whose three seats are the three agents: submitted until a draw gives three distinct seats (the others,
+     * left to the workers, settle in the background), then awaited and its results fetched as {@link BatchAnswers#ask} does.
+     */
     static BatchAnswers.Answer askDistinct(BatchAnswers client, List<TaskInput> in) throws Exception {
-        List<BigInteger> fees = Collections.nCopies(in.size(), BigInteger.TEN.pow(12));
-        for (int attempt = 0; attempt < 20; attempt++) {
-            BatchAnswers.Answer a = client.ask(modelId, 3, in, fees, Duration.ofSeconds(90), line -> { });
-            if (a.batch().seats().stream().distinct().count() == 3) return a;
+        BigInteger fee = BigInteger.TEN.pow(12);
+        BatchMarket market = new BatchMarket(requester);
+        for (int attempt = 0; attempt < 40; attempt++) {
+            BatchMarket.SubmittedBatch b = market.submit(modelId, 3, false, in.stream().map(i -> BatchAnswers.item(i, fee)).toList());
+            if (b.seats().stream().distinct().count() < 3) continue;
+            BatchMarket.BatchState s = client.await(b.batchId(), Duration.ofSeconds(90), line -> { });
+            for (int tries = 0; ; tries++) {
+                try {
+                    BatchAnswers.Fetched f = client.fetch(b.batchId());
+                    return new BatchAnswers.Answer(b, s, f.receipts(), f.agent());
+                } catch (BatchAnswers.Unavailable e) {
+                    if (tries > 20) throw e;
+                    Thread.sleep(500);
+                }
+            }
         }
-        throw new AssertionError("20 draws in a row gave an agent two seats");
+        throw new AssertionError("40 draws in a row gave an agent two seats");
     }
 
     @Test
     void aBatchIsAnsweredItemByItemFromASeatAndEachReceiptIsProvenByTheChain() throws Exception {
         BatchAnswers client = new BatchAnswers(requester, Duration.ofSeconds(2), true);
         List<TaskInput> in = inputs(6, "answers");
-        BatchAnswers.Answer a = withWorkers(() -> askDistinct(client, in));
+        // BatchAnswers.ask itself: one submission, whatever the draw (an agent may hold two seats)
+        BatchAnswers.Answer a = withWorkers(() -> client.ask(modelId, 3, in, Collections.nCopies(6, BigInteger.TEN.pow(12)),
+                Duration.ofSeconds(90), line -> { }));
         assertTrue(a.accepted(), "the batch is accepted");
         assertEquals(6, a.receipts().size());
         assertTrue(a.batch().seats().contains(a.servedBy()), "a seat served the results");
@@ -272,5 +316,79 @@ class BatchAnswersTest {
         } finally {
             hostile.set(false);
         }
+    }
+
+    @Test
+    void aSeatThatLiesAboutOneItemSettlesThatItemAloneAndIsSlashedForItOnce() throws Exception {
+        BatchAnswers client = new BatchAnswers(requester, Duration.ofSeconds(2), true);
+        List<TaskInput> in = new ArrayList<>(inputs(5, "dissent"));
+        in.set(2, TaskInput.embed(FakeHashRunner.MODEL.name(), List.of("lie-me: item two")));
+        long liar = agents.get(1);
+        BigInteger[] before = new BigInteger[3];
+        for (int i = 0; i < 3; i++) before[i] = deployer.stakeOf(agents.get(i)).bonded();
+        liars.add(1);
+        BatchAnswers.Answer a;
+        try {
+            a = withWorkers(() -> askDistinct(client, in));
+        } finally {
+            liars.clear();
+        }
+        assertTrue(a.accepted(), "the batch is accepted once the dissent is settled");
+        // the answers are the honest ones (computed here with the honest fake), served by an honest seat
+        assertNotEquals(liar, a.servedBy());
+        assertArrayEquals(new FakeHashRunner().run(in.get(2)).output(), a.receipts().get(2).output());
+        // only item 2 was disputed, against the liar only: one ItemDisputed event
+        org.web3j.protocol.core.methods.request.EthFilter f = new org.web3j.protocol.core.methods.request.EthFilter(
+                org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.ZERO),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST, deployer.deployment().taskMarket());
+        f.addSingleTopic(org.web3j.abi.EventEncoder.encode(dev.ledgermind.chain.contracts.BatchSettlement.ITEMDISPUTED_EVENT));
+        f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(a.batch().batchId(), 64));
+        var logs = web3.ethGetLogs(f).send().getLogs();
+        assertEquals(1, logs.size(), "one item disputed");
+        var l = (org.web3j.protocol.core.methods.response.Log) logs.getFirst().get();
+        assertEquals(BigInteger.TWO, Numeric.toBigInt(l.getTopics().get(2)), "the disputed item is item 2");
+        assertEquals(BigInteger.valueOf(liar), Numeric.toBigInt(l.getTopics().get(3)), "against the liar");
+        // the liar lost dissentSlash for that item (DeployParams.defaults: 0.1 ETH), and this batch slashed no one else:
+        // no batch-level slash (a root left unconverged would be slashed per item at the release)
+        String data = Numeric.cleanHexPrefix(l.getData());
+        assertEquals(ETHER.divide(BigInteger.TEN), new BigInteger(data.substring(128, 192), 16), "slashed dissentSlash for the item");
+        f = new org.web3j.protocol.core.methods.request.EthFilter(org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.ZERO),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST, deployer.deployment().taskMarket());
+        f.addSingleTopic(org.web3j.abi.EventEncoder.encode(dev.ledgermind.chain.contracts.BatchSettlement.BATCHSLASHED_EVENT));
+        f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(a.batch().batchId(), 64));
+        assertEquals(0, web3.ethGetLogs(f).send().getLogs().size(), "no batch-level slash");
+        // (earlier draws that gave an agent two seats were batches too, settled by the same rules: stakes are not compared)
+        assertTrue(deployer.stakeOf(liar).bonded().compareTo(before[1]) < 0, "the liar's stake went down");
+        // and every item, the disputed one included, is proven by the chain with the accepted result
+        BatchMarket market = new BatchMarket(requester);
+        for (BatchItemReceipt r : a.receipts()) assertTrue(market.verify(r.item()), "item " + r.item().index());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+    void aBatchWhoseSeatsNeverComeIsRefundedInFullByItsRequester() throws Exception {
+        BatchAnswers client = new BatchAnswers(requester, Duration.ofSeconds(2), true);
+        BigInteger fee = BigInteger.TEN.pow(12);
+        BatchMarket.SubmittedBatch b = new BatchMarket(requester).submit(modelId, 3, false,
+                inputs(3, "vanished").stream().map(i -> BatchAnswers.item(i, fee)).toList());
+        // no worker runs: past the commit deadline (30 s) and the requester's grace, nobody has advanced the batch
+        // (this test runs last: it moves the chain's clock ahead of this machine's)
+        dev.ledgermind.chain.AnvilControl anvil = new dev.ledgermind.chain.AnvilControl(new HttpService(devnet.rpcUrl()));
+        anvil.increaseTime(45);
+        anvil.mine();
+        List<String> said = new ArrayList<>();
+        BatchMarket.BatchState s = client.await(b.batchId(), Duration.ofSeconds(30), said::add);
+        assertEquals(BatchMarket.BatchState.REFUNDED, s.status());
+        assertTrue(said.stream().anyMatch(l -> l.contains("finalized by the requester")), said.toString());
+        org.web3j.protocol.core.methods.request.EthFilter f = new org.web3j.protocol.core.methods.request.EthFilter(
+                org.web3j.protocol.core.DefaultBlockParameter.valueOf(BigInteger.ZERO),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST, deployer.deployment().taskMarket());
+        f.addSingleTopic(org.web3j.abi.EventEncoder.encode(dev.ledgermind.chain.contracts.BatchSettlement.BATCHFINALIZED_EVENT));
+        f.addSingleTopic(Numeric.toHexStringWithPrefixZeroPadded(b.batchId(), 64));
+        var logs = web3.ethGetLogs(f).send().getLogs();
+        assertEquals(1, logs.size());
+        var e = dev.ledgermind.chain.contracts.BatchSettlement.getBatchFinalizedEventFromLog((org.web3j.protocol.core.methods.response.Log) logs.getFirst().get());
+        assertFalse(e.accepted);
+        assertEquals(fee.multiply(BigInteger.valueOf(3)), e.refund, "every item's fee share back");
     }
 }
