@@ -22,7 +22,10 @@ import java.util.concurrent.Callable;
 /** {@code ledgermind ask}: submit a task to the network, wait for consensus, print the answer and receipt. */
 @Command(name = "ask", mixinStandardHelpOptions = true,
         description = {"Ask the network: submit a task, wait until it is settled on chain, print the verified answer and its receipt.",
-                "KIND is classify (TEXT --labels A,B,...), similarity (TEXT_A TEXT_B), embed (TEXT...) or generate (--prompt P)."})
+                "KIND is classify (TEXT --labels A,B,...), similarity (TEXT_A TEXT_B), embed (TEXT...) or generate (--prompt P).",
+                "With --batch FILE, every line of FILE is one task (classify, embed: a text; similarity: two texts separated by a tab;",
+                "generate: a prompt), all submitted as one batch in one transaction and settled under one Merkle root; each answer",
+                "comes from a seat that computed it, checked against the root the chain accepted."})
 final class AskCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -74,8 +77,23 @@ final class AskCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "180", description = "Seconds to wait for finality (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
+    // ---- batches (issue 13)
+    @Option(names = "--batch", paramLabel = "FILE",
+            description = "Submit every line of FILE as one task of a single batch (one transaction, one root; replicated mode).")
+    Path batch;
+
+    @Option(names = "--item-fee-wei", defaultValue = "0",
+            description = "--batch: each item's fee (0: the model's least for the item, and at least 10^13 wei).")
+    BigInteger itemFee;
+
+    @Option(names = "--receipts", paramLabel = "DIR",
+            description = "--batch: write each item's receipt to DIR/item-N.json (check one with `receipt verify --batch-item`).")
+    Path receiptsDir;
+    // ---- end of batches
+
     @Override
     public Integer call() throws Exception {
+        if (batch != null) return askBatch();
         TaskInput input = switch (kind) {
             case "classify" -> {
                 if (texts.size() != 1) throw new IllegalArgumentException("classify takes exactly one TEXT, got " + texts.size());
@@ -110,6 +128,89 @@ final class AskCommand implements Callable<Integer> {
             return receipt.accepted() ? 0 : 1;
         }
     }
+
+    // ---- batches (issue 13)
+    /** The tasks of a batch file, one a line (blank lines skipped); errors name the line. */
+    private List<TaskInput> batchInputs() throws java.io.IOException {
+        if (!Files.isRegularFile(batch)) throw new IllegalArgumentException("--batch " + batch + " is not a readable file");
+        List<String> lines = Files.readAllLines(batch);
+        List<TaskInput> out = new java.util.ArrayList<>();
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n).strip();
+            if (line.isEmpty()) continue;
+            String at = batch + ":" + (n + 1);
+            out.add(switch (kind) {
+                case "classify" -> {
+                    if (labels.isEmpty()) throw new IllegalArgumentException("classify needs --labels");
+                    yield TaskInput.classify(model, line, labels);
+                }
+                case "embed" -> TaskInput.embed(model, List.of(line));
+                case "similarity" -> {
+                    String[] ab = lines.get(n).split("\t");
+                    if (ab.length != 2) throw new IllegalArgumentException(at + ": a similarity line is two texts separated by one tab, got "
+                            + ab.length + " field(s)");
+                    yield TaskInput.similarity(model, ab[0].strip(), ab[1].strip());
+                }
+                case "generate" -> TaskInput.generate(model, line, maxTokens, temperature, seed);
+                default -> throw new IllegalArgumentException("unknown KIND '" + kind + "'; expected classify, similarity, embed or generate");
+            });
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("--batch " + batch + " holds no task (every line is blank)");
+        if (out.size() > 4096) throw new IllegalArgumentException("--batch " + batch + " holds " + out.size() + " tasks; a batch takes at most 4,096");
+        return out;
+    }
+
+    private int askBatch() throws Exception {
+        if (!texts.isEmpty()) throw new IllegalArgumentException("give TEXT arguments or --batch FILE, not both");
+        if (!"replicated".equalsIgnoreCase(mode)) throw new IllegalArgumentException("--batch runs in replicated mode only (--mode " + mode + ")");
+        List<TaskInput> inputs = batchInputs();
+        try (NetworkConnection c = network.connect()) {
+            int modelId = c.requester().models().resolve(model).id();
+            var answers = new dev.ledgermind.node.client.BatchAnswers(c.contracts(), Duration.ofSeconds(3),
+                    dev.ledgermind.node.client.AgentEndpoints.isPrivateNetworkUrl(c.rpcUrl()));
+            BigInteger floor = BigInteger.TEN.pow(13);
+            List<BigInteger> fees = inputs.stream().map(in -> itemFee.signum() > 0 ? itemFee : answers.itemFee(modelId, in, floor)).toList();
+            var a = answers.ask(modelId, k, inputs, fees, Duration.ofSeconds(timeoutSeconds), common::progress);
+            String status = a.accepted() ? "accepted" : "refunded";
+            long gas = a.batch().receipt().getGasUsed().longValueExact();
+            if (receiptsDir != null && a.accepted()) {
+                Files.createDirectories(receiptsDir);
+                for (var r : a.receipts()) Files.writeString(receiptsDir.resolve("item-" + r.item().index() + ".json"), r.toJson());
+            }
+            if (common.json()) {
+                Map<String, Object> doc = new java.util.LinkedHashMap<>();
+                doc.put("batchId", a.batch().batchId().toString());
+                doc.put("status", status);
+                doc.put("items", inputs.size());
+                doc.put("seats", a.batch().seats());
+                doc.put("submissionGas", gas);
+                doc.put("fee", a.batch().fee().toString());
+                if (a.accepted()) doc.put("servedBy", a.servedBy());
+                List<Object> items = new java.util.ArrayList<>();
+                for (var r : a.receipts()) {
+                    Map<String, Object> item = new java.util.LinkedHashMap<>();
+                    item.put("index", r.item().index());
+                    item.put("answer", TaskOutput.describe(inputs.get(r.item().index()), r.output()));
+                    item.put("receipt", r.toDocument());
+                    items.add(item);
+                }
+                doc.put("results", items);
+                common.printJson(doc);
+            } else {
+                System.out.println("Batch " + a.batch().batchId() + ": " + inputs.size() + " tasks, " + status + " (seats "
+                        + a.batch().seats() + "; the submission took " + gas + " gas, " + gas / inputs.size() + " per task)");
+                for (var r : a.receipts()) {
+                    System.out.println("  [" + r.item().index() + "] " + TaskOutput.describe(inputs.get(r.item().index()), r.output()));
+                }
+                if (a.accepted()) {
+                    System.out.println("Answers from agent " + a.servedBy() + ", each checked against the root the chain accepted"
+                            + (receiptsDir != null ? "; receipts in " + receiptsDir : "; --receipts DIR keeps them"));
+                }
+            }
+            return a.accepted() ? 0 : 1;
+        }
+    }
+    // ---- end of batches
 
     /**
      * The text of generated tokens, decoded with the model's own tokenizer when the model is a GGUF file on

@@ -218,6 +218,45 @@ public final class BatchMarket {
                 null, REVEAL_MIN_GAS);
     }
 
+    // ---- deadlines (lead, issue 13: nodes and requesters advance batches past their deadlines)
+    /**
+     * The first chain time (unix seconds) at which finalizeBatch accepts batch state {@code s}: after the commit
+     * deadline while seats are missing, after the reveal deadline once every seat committed, after a hold's end;
+     * -1 for a final batch.
+     */
+    public long finalizableAt(BatchState s) {
+        if (s.status() == BatchState.HELD) return s.deadline() + 1;
+        if (s.status() != BatchState.ACTIVE) return -1;
+        int full = (1 << s.k()) - 1;
+        return s.committed() != full ? s.deadline() + 1 : s.deadline() + contracts.revealWindow() + 1;
+    }
+
+    /**
+     * Whether finalizeBatch is due for {@code s}, {@code lateSeconds} after it first may be: by this machine's clock
+     * or the latest block's, whichever is later (a chain that mines only on transactions, like anvil's automine, has
+     * a latest block older than the next one's timestamp; a chain whose time was moved forward is ahead of this
+     * clock). A call made too early reverts TooEarly at estimation, costing nothing.
+     */
+    public boolean finalizeDue(BatchState s, long lateSeconds) {
+        long at = finalizableAt(s);
+        if (at < 0) return false;
+        return System.currentTimeMillis() / 1000 >= at + lateSeconds || chainTime() >= at + lateSeconds;
+    }
+
+    /** The latest block's timestamp: the clock the contract's deadlines are read against. */
+    public long chainTime() {
+        try {
+            var b = contracts.web3j().ethGetBlockByNumber(org.web3j.protocol.core.DefaultBlockParameterName.LATEST, false).send();
+            if (b.hasError() || b.getBlock() == null) {
+                throw new ChainException("eth_getBlockByNumber(latest) failed: " + (b.hasError() ? b.getError().getMessage() : "no block"));
+            }
+            return b.getBlock().getTimestamp().longValueExact();
+        } catch (java.io.IOException e) {
+            throw new ChainException("eth_getBlockByNumber(latest) failed: " + e.getMessage(), e);
+        }
+    }
+    // ---- end of deadlines
+
     /**
      * Settles one item of a held batch against a dissenting seat (BatchSettlement.resolveItem).
      *

@@ -6,6 +6,8 @@ import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.batch.BatchItem;
 import dev.ledgermind.chain.batch.BatchMarket;
 import dev.ledgermind.chain.batch.BatchTree;
+import dev.ledgermind.node.client.BatchAnswers;
+import dev.ledgermind.node.client.BatchItemReceipt;
 import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskResult;
@@ -13,6 +15,7 @@ import dev.ledgermind.node.task.TaskRunner;
 import java.math.BigInteger;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -72,6 +75,19 @@ public final class BatchWorker {
             return new dev.ledgermind.node.client.BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
         }
 
+        /** Every item's receipt document, in item order (the tree built once). */
+        public List<dev.ledgermind.node.client.BatchItemReceipt> itemReceipts() {
+            BatchTree t = tree();
+            BigInteger id = new BigInteger(batchId);
+            List<dev.ledgermind.node.client.BatchItemReceipt> out = new ArrayList<>(resultHashes.size());
+            for (int i = 0; i < resultHashes.size(); i++) {
+                out.add(new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(id, i, resultHashes.size(),
+                        Numeric.hexStringToByteArray(resultHashes.get(i)), Numeric.hexStringToByteArray(traceRoots.get(i)),
+                        t.proof(i).siblings()), Numeric.hexStringToByteArray(outputs.get(i))));
+            }
+            return out;
+        }
+
         /** Item {@code index}'s receipt: its result and its proof under this record's root. */
         public BatchMarket.ItemReceipt receipt(int index) {
             return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
@@ -89,6 +105,8 @@ public final class BatchWorker {
 
     private final OffchainItems offchain;
     private final dev.ledgermind.chain.events.BatchItemsLocator locators;
+    /** Where a dissenting seat reads the accepted results from (the quorum seats' batch results endpoints). */
+    private final BatchAnswers answers;
 
     /** A worker that fetches off-chain batches' items from public hosts only ({@link OffchainItems.Limits#defaults}). */
     public BatchWorker(LedgermindContracts chain, long agentId, TaskRunner runner, NodeStore store) {
@@ -103,6 +121,8 @@ public final class BatchWorker {
         this.store = store;
         this.offchain = offchain;
         this.locators = new dev.ledgermind.chain.events.BatchItemsLocator(chain);
+        // the other seats are contacted under the same address rule as a requester's locator
+        this.answers = new BatchAnswers(chain, java.time.Duration.ofSeconds(5), offchain.limits().allowPrivate());
     }
 
     /** One pass: new submissions, then one step of every open batch. Errors of one batch do not stop the rest. */
@@ -131,6 +151,26 @@ public final class BatchWorker {
 
     public Optional<BatchRecord> record(BigInteger batchId) {
         return store.get("batch." + batchId).map(BatchWorker::parse);
+    }
+
+    /**
+     * What a node's batch results endpoint serves (issue 13; FeedServer's {@code /batches/{id}/results}): the JSON
+     * array of every item's receipt of a batch this node has sent its reveal for; empty for a batch it holds no
+     * record of or has not revealed yet (before its reveal the results would let another seat copy them).
+     */
+    public static Optional<String> publishedReceipts(NodeStore store, BigInteger batchId) {
+        Optional<BatchRecord> rec = store.get("batch." + batchId).map(BatchWorker::parse);
+        // from the reveal's broadcast on (its hash is stored before it leaves), the root is public
+        if (rec.isEmpty() || rec.get().revealTx() == null || (rec.get().state() != State.REVEAL_SENT
+                && rec.get().state() != State.REVEALED && rec.get().state() != State.DONE)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.writeValueAsString(rec.get().itemReceipts().stream()
+                    .map(dev.ledgermind.node.client.BatchItemReceipt::toDocument).toList()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode batch " + batchId + "'s receipts", e);
+        }
     }
 
     private void follow() {
@@ -227,6 +267,13 @@ public final class BatchWorker {
         boolean revealed = (s.revealed() & mine) == mine && mine != 0;
         byte[] root = Numeric.hexStringToByteArray(rec.root());
         byte[] salt = Numeric.hexStringToByteArray(rec.salt());
+        // ---- deadlines and dissent (issue 13): a held batch's dissenting seat settles its differing items; any seat
+        // advances a batch whose deadline has passed (commit timeout, reveal deadline, end of a hold)
+        if (s.status() == BatchMarket.BatchState.HELD) resolveDissent(rec, s, mine, seats);
+        if ((s.status() == BatchMarket.BatchState.ACTIVE || s.status() == BatchMarket.BatchState.HELD) && finalizeIfDue(id, s, mine)) {
+            return;
+        }
+        // ---- end of deadlines and dissent
         if (s.status() != BatchMarket.BatchState.ACTIVE) {
             finish(rec, s);
             return;
@@ -277,6 +324,100 @@ public final class BatchWorker {
             save(now.with(State.REVEAL_SENT, now.commitTx(), tx, null));
         }
     }
+
+    // ---- deadlines and dissent (issue 13)
+    /** Seconds a seat at position p waits past a deadline before it sends finalizeBatch (p x this), so seats rarely race. */
+    static final long FINALIZE_STAGGER_SECONDS = 2;
+
+    /**
+     * Sends finalizeBatch when the batch's deadline has passed ({@link BatchMarket#finalizeDue}): seat
+     * position p waits p x {@link #FINALIZE_STAGGER_SECONDS} more, so the first seat usually does it alone. True when
+     * it was sent (the next pass sees the outcome); a revert because another seat was first is not an error.
+     */
+    private boolean finalizeIfDue(BigInteger id, BatchMarket.BatchState s, int mine) {
+        if (mine == 0 || !market.finalizeDue(s, Integer.numberOfTrailingZeros(mine) * FINALIZE_STAGGER_SECONDS)) return false;
+        try {
+            market.finalizeBatch(id);
+            log.info("batch {}: past its deadline, finalized (status was {})", id, s.status());
+        } catch (dev.ledgermind.chain.ContractRevertedException e) {
+            log.debug("batch {}: finalizeBatch reverted ({}): another seat was first", id, e.errorName());
+        }
+        return true;
+    }
+
+    /**
+     * A held batch whose root this agent revealed differs from the accepted one (a dissent, honest or not): fetches the
+     * accepted results from a seat that revealed the accepted root, and settles each item where its leaf differs, in
+     * index order, with {@code resolveItem} (slashed dissentSlash for each, but only for each: an item not settled by
+     * the hold's end costs the same, and every item agreed on would be forfeited with it). The contract rewrites the
+     * seat's root leaf by leaf, so after a restart the items already settled are found by replaying the rewrites until
+     * the root is the chain's.
+     */
+    private void resolveDissent(BatchRecord rec, BatchMarket.BatchState s, int mine, List<Long> seats) {
+        byte[] accepted = BatchAnswers.quorumRoot(s);
+        if (accepted == null) return;
+        BigInteger id = new BigInteger(rec.batchId());
+        for (int p = 0; p < s.k(); p++) {
+            if ((mine & (1 << p)) == 0) continue;
+            byte[] current = s.roots().get(p);
+            if (current == null || new BigInteger(1, current).signum() == 0 || Arrays.equals(current, accepted)) continue;
+            List<BatchItemReceipt> theirs;
+            try {
+                theirs = answers.fetch(id, seats, s).receipts();
+            } catch (RuntimeException e) {
+                log.warn("batch {}: held, and the accepted results cannot be fetched to settle this seat's dissent: {}", id, e.getMessage());
+                return;
+            }
+            List<byte[]> leaves = new ArrayList<>();
+            List<Integer> differing = new ArrayList<>();
+            for (int i = 0; i < rec.resultHashes().size(); i++) {
+                byte[] leaf = BatchTree.resultLeaf(BatchTree.requestId(id, i), Numeric.hexStringToByteArray(rec.resultHashes().get(i)),
+                        Numeric.hexStringToByteArray(rec.traceRoots().get(i)));
+                leaves.add(leaf);
+                BatchMarket.ItemReceipt a = theirs.get(i).item();
+                if (!Arrays.equals(leaf, BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()))) differing.add(i);
+            }
+            // the items settled before (a restart): the rewrites that take this record's root to the chain's
+            int done = 0;
+            while (!Arrays.equals(BatchTree.of(leaves).root(), current) && done < differing.size()) {
+                BatchMarket.ItemReceipt a = theirs.get(differing.get(done)).item();
+                leaves.set(a.index(), BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()));
+                done++;
+            }
+            if (!Arrays.equals(BatchTree.of(leaves).root(), current)) {
+                log.warn("batch {}: seat {}'s root on chain is not this record's (rewritten or not): its dissent cannot be settled", id, p);
+                continue;
+            }
+            List<BatchItem> items = itemsOf(id);
+            if (items == null) return;
+            BatchTree requests = BatchTree.of(items.stream().map(BatchItem::leafHash).toList());
+            for (int d = done; d < differing.size(); d++) {
+                int i = differing.get(d);
+                BatchMarket.ItemReceipt a = theirs.get(i).item();
+                byte[][] mineLeaf = {Numeric.hexStringToByteArray(rec.resultHashes().get(i)), Numeric.hexStringToByteArray(rec.traceRoots().get(i))};
+                market.resolveItem(id, p, i, mineLeaf, BatchTree.of(leaves).proof(i), new byte[][] {a.resultHash(), a.traceRoot()},
+                        a.treeProof(), items.get(i), requests.proof(i));
+                leaves.set(i, BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()));
+                log.warn("batch {}: item {} settled against this seat (position {}): its result differed from the accepted one", id, i, p);
+            }
+        }
+    }
+
+    /** A batch's items: from its submission's calldata, or fetched from its locator (off-chain); null when neither. */
+    private List<BatchItem> itemsOf(BigInteger id) {
+        BatchMarket.Submission sub = market.submission(id).orElse(null);
+        if (sub == null) return null;
+        if (sub.items().size() == sub.count()) return sub.items();
+        try {
+            String locator = locators.of(id, sub.blockNumber())
+                    .orElseThrow(() -> new OffchainItems.Unavailable("batch " + id + " has no BatchItemsOffchain locator"));
+            return offchain.fetch(sub, locator, dev.ledgermind.chain.ModelTerms.NONE);
+        } catch (OffchainItems.Unavailable e) {
+            log.warn("batch {}: its items cannot be fetched to settle a dissent: {}", id, e.getMessage());
+            return null;
+        }
+    }
+    // ---- end of deadlines and dissent
 
     /** A final batch: claim this agent's rewards (one claim for every item) and close the record. */
     private void finish(BatchRecord rec, BatchMarket.BatchState s) {

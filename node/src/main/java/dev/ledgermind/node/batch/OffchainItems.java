@@ -56,6 +56,10 @@ public final class OffchainItems {
     private final Limits limits;
     private final HttpClient http;
 
+    public Limits limits() {
+        return limits;
+    }
+
     public OffchainItems(Limits limits) {
         this.limits = limits;
         this.http = HttpClient.newBuilder().connectTimeout(limits.timeout()).followRedirects(HttpClient.Redirect.NEVER).build();

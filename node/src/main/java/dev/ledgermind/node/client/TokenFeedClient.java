@@ -41,7 +41,6 @@ import java.util.function.IntConsumer;
 public final class TokenFeedClient {
     private static final Logger log = LoggerFactory.getLogger(TokenFeedClient.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_CARD_BYTES = 64 * 1024;
     private static final int MAX_LINE = 1 << 20;
 
     /** What a feed gave: the agent read from, and whether its generation ended (false: the feed broke off). */
@@ -55,9 +54,8 @@ public final class TokenFeedClient {
     }
 
     private final Lookup chain;
+    private final AgentEndpoints endpoints;
     private final HttpClient http;
-    private final Duration connectTimeout;
-    private final boolean allowPrivate;
 
     /**
      * @param allowPrivate whether feeds on loopback and private addresses may be read: true on a devnet only
@@ -80,59 +78,13 @@ public final class TokenFeedClient {
 
     TokenFeedClient(Lookup chain, Duration connectTimeout, boolean allowPrivate) {
         this.chain = chain;
-        this.connectTimeout = connectTimeout;
-        this.allowPrivate = allowPrivate;
-        this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.endpoints = new AgentEndpoints(chain::agentUri, connectTimeout, allowPrivate);
+        this.http = endpoints.http();
     }
 
-    /**
-     * Whether {@code url}'s host is on a loopback or private network: a chain reached that way is a devnet or
-     * a private deployment, whose nodes' feeds are on the same kind of address. False for a malformed URL.
-     */
+    /** {@link AgentEndpoints#isPrivateNetworkUrl}: whether {@code url}'s host is on a loopback or private network. */
     public static boolean isPrivateNetworkUrl(String url) {
-        try {
-            String host = URI.create(url).getHost();
-            return host != null && refusal(host) != null;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    /** Why {@code host} may not be contacted from a public deployment, or null when every address it has is public. */
-    static String refusal(String host) {
-        java.net.InetAddress[] all;
-        try {
-            all = java.net.InetAddress.getAllByName(host);
-        } catch (java.net.UnknownHostException e) {
-            return "its host " + host + " does not resolve";
-        }
-        for (java.net.InetAddress a : all) {
-            byte[] b = a.getAddress();
-            boolean uniqueLocal = b.length == 16 && (b[0] & 0xfe) == 0xfc; // fc00::/7
-            boolean carrierNat = b.length == 4 && (b[0] & 0xff) == 100 && (b[1] & 0xc0) == 64; // 100.64.0.0/10
-            if (a.isLoopbackAddress() || a.isSiteLocalAddress() || a.isLinkLocalAddress() || a.isAnyLocalAddress()
-                    || a.isMulticastAddress() || uniqueLocal || carrierNat) {
-                return "its host " + host + " is at the non-public address " + a.getHostAddress();
-            }
-        }
-        return null;
-    }
-
-    /** The URL if this client may contact it (http or https, and a public host unless private ones are allowed). */
-    private Optional<String> allowed(long agent, String what, String url) {
-        if (!url.startsWith("http://") && !url.startsWith("https://")) return Optional.empty();
-        if (allowPrivate) return Optional.of(url);
-        String host;
-        try {
-            host = URI.create(url).getHost();
-        } catch (IllegalArgumentException e) {
-            log.info("agent {}'s {} {} is not a URL: {}", agent, what, url, e.getMessage());
-            return Optional.empty();
-        }
-        String why = host == null ? "it has no host" : refusal(host);
-        if (why == null) return Optional.of(url);
-        log.info("agent {}'s {} {} is not contacted: {}", agent, what, url, why);
-        return Optional.empty();
+        return AgentEndpoints.isPrivateNetworkUrl(url);
     }
 
     /**
@@ -158,34 +110,8 @@ public final class TokenFeedClient {
 
     /** The feed URL for the task from the agent's registration file, if it has one. */
     Optional<String> feedUrl(long agent, BigInteger taskId) {
-        String uri;
-        try {
-            uri = chain.agentUri(agent);
-        } catch (RuntimeException e) {
-            log.info("cannot read agent {}'s URI: {}", agent, e.getMessage());
-            return Optional.empty();
-        }
-        if (allowed(agent, "registration file", uri).isEmpty()) return Optional.empty();
-        try {
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(uri)).timeout(connectTimeout).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            byte[] body;
-            try (InputStream in = r.body()) {
-                body = in.readNBytes(MAX_CARD_BYTES + 1);
-            }
-            if (r.statusCode() != 200 || body.length > MAX_CARD_BYTES) return Optional.empty();
-            for (JsonNode e : JSON.readTree(body).path("endpoints")) {
-                if (FeedServer.ENDPOINT_NAME.equals(e.path("name").asText())) {
-                    String t = e.path("endpoint").asText("");
-                    return allowed(agent, "token feed", t.replace("{taskId}", taskId.toString()));
-                }
-            }
-        } catch (IOException | IllegalArgumentException e) {
-            log.info("agent {}'s registration file at {}: {}", agent, uri, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return Optional.empty();
+        return endpoints.template(agent, FeedServer.ENDPOINT_NAME)
+                .flatMap(t -> endpoints.allowed(agent, "token feed", t.replace("{taskId}", taskId.toString())));
     }
 
     private Optional<Preview> read(long agent, String url, BigInteger taskId, IntConsumer onToken) throws IOException, InterruptedException {

@@ -22,9 +22,10 @@ import java.util.function.LongSupplier;
 
 /**
  * A node's small public HTTP face: its ERC-8004 registration file ({@code GET /agent.json}, which names
- * the token feed endpoint) and the token feed itself ({@code GET /tasks/{taskId}/tokens}, server-sent
- * events, for the task's requester only: see {@link FeedAccess}); and, when the context has them, the claims of
- * the optimistic batches this node worked ({@code GET /optimistic-batches/{batchId}[/items/{index}]}, public:
+ * the endpoints below), the token feed ({@code GET /tasks/{taskId}/tokens}, server-sent events, for the
+ * task's requester only: see {@link FeedAccess}), and the results of the batches it computed
+ * ({@code GET /batches/{batchId}/results}: every item's receipt, public); and, when the context has them, the claims
+ * of the optimistic batches this node worked ({@code GET /optimistic-batches/{batchId}[/items/{index}]}, public:
  * node/batch's BatchResultsHandler), named in the registration file as the {@code ledgermind-optimistic-claims}
  * endpoint.
  *
@@ -40,14 +41,37 @@ public final class FeedServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FeedServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** How the server answers: who requested a task (empty when the chain has no such task), and the card's facts. */
+    /** The batch results endpoint's name in the registration file's {@code endpoints} (issue 13). */
+    public static final String BATCH_RESULTS_ENDPOINT = "ledgermind-batch-results";
+
+    /**
+     * A batch's item receipts as this node holds them (issue 13): the JSON array of every item's receipt
+     * document ({@code BatchItemReceipt}), in item order; empty when the node computed no such batch.
+     */
+    @FunctionalInterface
+    public interface BatchResults {
+        Optional<String> receipts(BigInteger batchId);
+
+        BatchResults NONE = id -> Optional.empty();
+    }
+
+    /**
+     * How the server answers: who requested a task (empty when the chain has no such task), the card's facts,
+     * and the batches' results this node computed.
+     */
     public record Context(String nodeName, long chainId, String taskMarket, String agentRegistry, LongSupplier agentId,
-                          Function<BigInteger, Optional<String>> requesterOf,
+                          Function<BigInteger, Optional<String>> requesterOf, BatchResults batchResults,
                           Function<BigInteger, Optional<dev.ledgermind.node.batch.BatchResultsHandler.Served>> batchClaims) {
-        /** A node that serves no optimistic batch claims. */
+        /** A context whose node serves no batch results. */
         public Context(String nodeName, long chainId, String taskMarket, String agentRegistry, LongSupplier agentId,
                        Function<BigInteger, Optional<String>> requesterOf) {
-            this(nodeName, chainId, taskMarket, agentRegistry, agentId, requesterOf, null);
+            this(nodeName, chainId, taskMarket, agentRegistry, agentId, requesterOf, BatchResults.NONE);
+        }
+
+        /** A context whose node serves no optimistic batch claims (issue 13: node/batch/BatchResultsHandler). */
+        public Context(String nodeName, long chainId, String taskMarket, String agentRegistry, LongSupplier agentId,
+                       Function<BigInteger, Optional<String>> requesterOf, BatchResults batchResults) {
+            this(nodeName, chainId, taskMarket, agentRegistry, agentId, requesterOf, batchResults, null);
         }
     }
 
@@ -79,6 +103,7 @@ public final class FeedServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/agent.json", this::card);
         server.createContext("/tasks/", this::tokens);
+        server.createContext("/batches/", this::batchResults);
         // ---- optimistic batches (issue 13): the claims this worker made, item by item (node/batch/BatchResultsHandler)
         if (context.batchClaims() != null) {
             server.createContext(dev.ledgermind.node.batch.BatchResultsHandler.PATH,
@@ -111,11 +136,15 @@ public final class FeedServer implements AutoCloseable {
             endpoint.put("name", ENDPOINT_NAME);
             endpoint.put("endpoint", publicUrl + "/tasks/{taskId}/tokens");
             endpoint.put("version", "1");
+            ObjectNode results = endpoints.addObject();
+            results.put("name", BATCH_RESULTS_ENDPOINT);
+            results.put("endpoint", publicUrl + "/batches/{batchId}/results");
+            results.put("version", "1");
             if (context.batchClaims() != null) {
-                ObjectNode results = endpoints.addObject();
-                results.put("name", dev.ledgermind.node.batch.BatchResultsHandler.ENDPOINT_NAME);
-                results.put("endpoint", publicUrl + dev.ledgermind.node.batch.BatchResultsHandler.PATH + "{batchId}");
-                results.put("version", "1");
+                ObjectNode claims = endpoints.addObject();
+                claims.put("name", dev.ledgermind.node.batch.BatchResultsHandler.ENDPOINT_NAME);
+                claims.put("endpoint", publicUrl + dev.ledgermind.node.batch.BatchResultsHandler.PATH + "{batchId}");
+                claims.put("version", "1");
             }
             long id = context.agentId().getAsLong();
             if (id != 0) {
@@ -167,6 +196,52 @@ public final class FeedServer implements AutoCloseable {
                 stream(ex, taskId);
             } finally {
                 streams.release();
+            }
+        }
+    }
+
+    /**
+     * {@code GET /batches/{batchId}/results}: the receipts of every item of a batch this node computed, as a JSON
+     * array (issue 13). Public, like a task's revealed output: what it proves is checked against the chain by the
+     * reader, and a batch's inputs are the requester's (inline ones are in the submission's calldata anyway).
+     */
+    private void batchResults(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!"GET".equals(ex.getRequestMethod())) {
+                send(ex, 405, error("only GET is served here"));
+                return;
+            }
+            String[] parts = ex.getRequestURI().getPath().split("/");
+            // "", "batches", id, "results"
+            if (parts.length != 4 || !"results".equals(parts[3])) {
+                send(ex, 404, error("no such path; a batch's results are at /batches/{batchId}/results"));
+                return;
+            }
+            BigInteger batchId;
+            try {
+                batchId = new BigInteger(parts[2]);
+                if (batchId.signum() <= 0 || batchId.bitLength() > 224) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                send(ex, 400, error("the batch id must be a positive decimal number below 2^224, got '" + shortText(parts[2]) + "'"));
+                return;
+            }
+            Optional<String> receipts;
+            try {
+                receipts = context.batchResults().receipts(batchId);
+            } catch (RuntimeException e) {
+                log.warn("cannot read batch {}'s results: {}", batchId, e.getMessage());
+                send(ex, 500, error("this node cannot read batch " + batchId + "'s results: " + e.getMessage()));
+                return;
+            }
+            if (receipts.isEmpty()) {
+                send(ex, 404, error("this node holds no results of batch " + batchId + " (no seat, or not computed yet)"));
+                return;
+            }
+            byte[] b = receipts.get().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+            ex.sendResponseHeaders(200, b.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(b);
             }
         }
     }

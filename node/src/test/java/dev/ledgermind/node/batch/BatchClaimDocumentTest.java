@@ -84,7 +84,7 @@ class BatchClaimDocumentTest {
         BatchClaimDocument d = doc(5);
         Set<Integer> struck = Set.of(3);
         FeedServer face = new FeedServer(new TokenFeed(4), new FeedServer.Context("w", 31337, "0x00", "0x00", () -> 1, id -> Optional.empty(),
-                id -> id.equals(BATCH) ? Optional.of(new BatchResultsHandler.Served(d, struck)) : Optional.empty()), "127.0.0.1", 0, null,
+                FeedServer.BatchResults.NONE, id -> id.equals(BATCH) ? Optional.of(new BatchResultsHandler.Served(d, struck)) : Optional.empty()), "127.0.0.1", 0, null,
                 Duration.ofSeconds(1), Duration.ofSeconds(1), 2);
         try (face) {
             HttpClient http = HttpClient.newHttpClient();

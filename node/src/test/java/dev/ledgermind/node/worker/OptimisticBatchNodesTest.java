@@ -171,7 +171,7 @@ class OptimisticBatchNodesTest {
             Worker w = new Worker(configs[i], web3, runners.get(i), stores[i], new NodeMetrics());
             Deployment d = deployer.deployment();
             faces[i] = new FeedServer(new TokenFeed(16), new FeedServer.Context(configs[i].name(), d.chainId(), d.taskMarket(),
-                    d.agentRegistry(), w::agentId, w::requesterOf, i == 0 && withhold ? null : w::batchClaim), "127.0.0.1", 0, null, Duration.ofSeconds(5),
+                    d.agentRegistry(), w::agentId, w::requesterOf, FeedServer.BatchResults.NONE, i == 0 && withhold ? null : w::batchClaim), "127.0.0.1", 0, null, Duration.ofSeconds(5),
                     Duration.ofSeconds(1), 4);
             w.advertise(faces[i].cardUrl());
             w.join();
