@@ -306,7 +306,7 @@ public final class OptimisticBatchRoles {
             }
             case "CLAIMED" -> {
                 discoverChallenges(id, os);
-                if (st.status() == OPTIMISTIC) finalizeIfDue(id, os);
+                if (st.status() == OPTIMISTIC) finalizeIfDue(id, os, 0);
                 if (batches.state(id).status() != OPTIMISTIC) save(r.with("FINAL", r.tx(), null));
             }
             case "FINAL" -> {
@@ -374,7 +374,7 @@ public final class OptimisticBatchRoles {
                 check(id, r, os, doc.get(), items);
             }
             case "CHECKED" -> {
-                if (st.status() == OPTIMISTIC) finalizeIfDue(id, os);
+                if (st.status() == OPTIMISTIC) finalizeIfDue(id, os, CHECKER_FINALIZE_GRACE_SECONDS);
                 if (settleItems(id, r.challenged()) && batches.state(id).status() != OPTIMISTIC) done(id, r, null);
             }
             default -> { }
@@ -544,9 +544,18 @@ public final class OptimisticBatchRoles {
 
     // ------------------------------------------------------------------ settlement
 
-    /** Finalizes the batch once its window has ended on the chain's clock (anyone may; another's first is fine). */
-    private void finalizeIfDue(BigInteger id, OptimisticBatchMarket.State os) {
-        if (chainTime() <= os.windowEnd()) return;
+    /**
+     * Seconds past the window a checker waits before it finalizes a batch itself: the worker, which is paid by the
+     * finalize, goes first, so the checkers rarely race it (and each other) with transactions that would revert.
+     */
+    static final long CHECKER_FINALIZE_GRACE_SECONDS = 4;
+
+    /**
+     * Finalizes the batch once its window has ended on the chain's clock, {@code graceSeconds} later (anyone may;
+     * another's first is fine).
+     */
+    private void finalizeIfDue(BigInteger id, OptimisticBatchMarket.State os, long graceSeconds) {
+        if (chainTime() <= os.windowEnd() + graceSeconds) return;
         try {
             var tx = market.finalizeBatch(id);
             log.info("event=obatch-finalized node={} batch={} tx={} gas={}", name, id, tx.getTransactionHash(), tx.getGasUsed());
