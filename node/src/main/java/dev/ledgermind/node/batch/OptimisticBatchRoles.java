@@ -185,6 +185,26 @@ public final class OptimisticBatchRoles {
                 .flatMap(r -> claimOf(batchId)).map(doc -> new BatchResultsHandler.Served(doc, market.struck(batchId)));
     }
 
+    /**
+     * The requester's receipts of an optimistic batch this node worked, for the node's {@code /batches/{batchId}/results}
+     * route (shared with replicated batches): every item's {@code BatchItemReceipt} document, its proof taken in the live
+     * root as it stands now (what {@code verifyResult} checks once the batch is final; an item struck by a standing
+     * challenge has a receipt that proves nothing). Empty for a batch this node did not claim.
+     */
+    public Optional<String> publishedReceipts(BigInteger batchId) {
+        return served(batchId).map(s -> {
+            BatchClaimDocument doc = s.claim();
+            dev.ledgermind.chain.batch.BatchTree live = doc.claim().live(s.struck());
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (int i = 0; i < doc.count(); i++) {
+                BatchClaimDocument.Item it = doc.items().get(i);
+                out.add(new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(batchId, i, doc.count(), it.resultHash(),
+                        it.traceRoot(), live.proof(i).siblings()), it.output()).toDocument());
+            }
+            return write(out);
+        });
+    }
+
     public Optional<Row> row(BigInteger batchId) {
         return store.get("obatch.row." + batchId).map(j -> read(j, Row.class));
     }

@@ -214,6 +214,15 @@ public final class Worker implements AutoCloseable {
         return roles == null ? java.util.Optional.empty() : roles.served(batchId);
     }
 
+    /**
+     * The item receipts of optimistic batch {@code batchId} this node claimed, for the {@code /batches/{batchId}/results}
+     * route (OptimisticBatchRoles.publishedReceipts); empty for a batch it did not claim.
+     */
+    public java.util.Optional<String> optimisticReceipts(BigInteger batchId) {
+        var roles = optimisticBatches;
+        return roles == null ? java.util.Optional.empty() : roles.publishedReceipts(batchId);
+    }
+
     /** This node's roles in optimistic batches (null before {@link #join()} or without the optimistic mode). */
     public dev.ledgermind.node.batch.OptimisticBatchRoles optimisticBatches() {
         return optimisticBatches;

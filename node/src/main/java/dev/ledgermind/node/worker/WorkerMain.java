@@ -52,7 +52,8 @@ public final class WorkerMain {
             Deployment d = worker.chain().deployment();
             // a public feedUrl means the feed is for other machines: listen on every interface
             feedServer = new FeedServer(feed, new FeedServer.Context(config.name(), d.chainId(), d.taskMarket(), d.agentRegistry(),
-                    worker::agentId, worker::requesterOf, id -> dev.ledgermind.node.batch.BatchWorker.publishedReceipts(store, id),
+                    worker::agentId, worker::requesterOf, id -> dev.ledgermind.node.batch.BatchWorker.publishedReceipts(store, id)
+                            .or(() -> worker.optimisticReceipts(id)),
                     worker::batchClaim), config.feedUrl() == null ? "127.0.0.1" : "0.0.0.0", config.feedPort(),
                     config.feedUrl(), Duration.ofMinutes(2), Duration.ofSeconds(10), 64);
             worker.advertise(feedServer.cardUrl());

@@ -171,7 +171,7 @@ class OptimisticBatchNodesTest {
             Worker w = new Worker(configs[i], web3, runners.get(i), stores[i], new NodeMetrics());
             Deployment d = deployer.deployment();
             faces[i] = new FeedServer(new TokenFeed(16), new FeedServer.Context(configs[i].name(), d.chainId(), d.taskMarket(),
-                    d.agentRegistry(), w::agentId, w::requesterOf, FeedServer.BatchResults.NONE, i == 0 && withhold ? null : w::batchClaim), "127.0.0.1", 0, null, Duration.ofSeconds(5),
+                    d.agentRegistry(), w::agentId, w::requesterOf, w::optimisticReceipts, i == 0 && withhold ? null : w::batchClaim), "127.0.0.1", 0, null, Duration.ofSeconds(5),
                     Duration.ofSeconds(1), 4);
             w.advertise(faces[i].cardUrl());
             w.join();
@@ -352,6 +352,14 @@ class OptimisticBatchNodesTest {
             assertEquals(BatchMarket.BatchState.ACCEPTED, market.state(id).status());
             for (int i = 0; i < ITEMS; i++) {
                 assertEquals(i != lying, provenFromTheWorkersFace(n, id, i, market), "item " + i);
+            }
+            // the requester's receipts from the worker's /batches/{id}/results: the honest items' prove, the struck one's not
+            JsonNode receipts = get(n.faces[0].cardUrl().replace("/agent.json", "") + "/batches/" + id + "/results");
+            assertEquals(ITEMS, receipts.size());
+            for (int i = 0; i < ITEMS; i++) {
+                var receipt = dev.ledgermind.node.client.BatchItemReceipt.parse(receipts.get(i).toString());
+                assertEquals(i, receipt.item().index());
+                assertEquals(i != lying, market.verify(receipt.item()), "item " + i + "'s receipt");
             }
             OptimisticBatchMarket.BatchClaim live = n.nodes[1].optimisticBatches().claimOf(id).orElseThrow().claim();
             BatchTree struck = live.live(java.util.Set.of(lying));
