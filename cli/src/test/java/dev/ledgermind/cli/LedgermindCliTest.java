@@ -40,6 +40,24 @@ class LedgermindCliTest {
     }
 
     @Test
+    void aBadBatchFileIsRefusedNamingTheLineBeforeAnyNetworkIsContacted(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("pairs.txt");
+        java.nio.file.Files.writeString(bad, "A cat sits\tA kitten rests\nno tab on this line\n");
+        Result r = run("ask", "similarity", "--batch", bad.toString());
+        assertEquals(1, r.exit, r.output);
+        assertTrue(r.output.contains(bad + ":2: a similarity line is two texts separated by one tab, got 1 field(s)"), r.output);
+        Path blank = dir.resolve("blank.txt");
+        java.nio.file.Files.writeString(blank, "\n  \n");
+        Result b = run("ask", "classify", "--labels", "a,b", "--batch", blank.toString());
+        assertEquals(1, b.exit, b.output);
+        assertTrue(b.output.contains("holds no task (every line is blank)"), b.output);
+        Result both = run("ask", "classify", "some text", "--labels", "a,b", "--batch", bad.toString());
+        assertTrue(both.output.contains("give TEXT arguments or --batch FILE, not both"), both.output);
+        Result opt = run("ask", "classify", "--labels", "a,b", "--mode", "optimistic", "--batch", bad.toString());
+        assertTrue(opt.output.contains("--batch runs in replicated mode only"), opt.output);
+    }
+
+    @Test
     void devnetPrintsJsonAnswersRpcAndCtrlCStopsAnvil() throws Exception {
         Process cli = new ProcessBuilder(javaCommand("devnet", "--chain-only", "--json", "--chain-id", "777"))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
