@@ -39,7 +39,7 @@ final class DevnetCommand implements Callable<Integer> {
     int dishonestNode;
 
     @Option(names = "--dishonest-mode", defaultValue = "wrong-result", paramLabel = "MODE",
-            description = "How the dishonest node cheats: wrong-result, withhold-reveal, copy-audit, false-challenge or one-step-wrong (default: ${DEFAULT-VALUE}).")
+            description = "How the dishonest node cheats: wrong-result, withhold-reveal, copy-audit, false-challenge, one-step-wrong or one-item-wrong (default: ${DEFAULT-VALUE}).")
     String dishonestMode;
 
     @Option(names = "--model", paramLabel = "NAME|PATH", defaultValue = "all-minilm-l6-v2",

@@ -51,7 +51,7 @@ final class NodeCommand implements Runnable {
         BigInteger stake;
 
         @Option(names = "--dishonest", paramLabel = "MODE",
-                description = "Testing only: none, wrong-result, withhold-reveal, copy-audit, false-challenge or one-step-wrong. The network must catch it.")
+                description = "Testing only: none, wrong-result, withhold-reveal, copy-audit, false-challenge, one-step-wrong or one-item-wrong (an optimistic batch wrong on item 1 only). The network must catch it.")
         String dishonest;
 
         @Option(names = "--role", paramLabel = "ROLE",
