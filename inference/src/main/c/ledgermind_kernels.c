@@ -1,5 +1,5 @@
 /*
- * Ledgermind native kernels: the binary32 canonical product of Q8_0 weights with F32 activations
+ * Ledgermind native kernels: the binary32 canonical product of Q8_0 and Q4_0 weights with F32 activations
  * (docs/DESIGN.md section 3, "Weight types"; the Java class Q8_0Tensor states the definition), called from Java
  * through the FFM API (NativeKernels.java). Same bits as the Java kernels, by construction:
  *
@@ -47,7 +47,7 @@ int lm_native_vnni(void) {
 
 /* The version of this library's interface; the Java side refuses a library with another. */
 int lm_native_version(void) {
-    return 1;
+    return 2;
 }
 
 /* Dot.combine's fixed tree over the 16 lanes of acc (the same additions, operands and order). */
@@ -67,6 +67,12 @@ KERNEL static void widen_scales(const uint16_t *h, int64_t n, float *out) {
     }
     for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
 }
+
+/* Q4_0: 16 nibble bytes at p zero-extended to 32-bit lanes; the low nibbles (elements 0..15) and the high ones
+   (16..31), minus 8, as exact binary32 values (integer arithmetic, then one exact conversion). */
+#define NIBBLES16(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p)))
+#define NIB_LO(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512((v), _mm512_set1_epi32(15)), _mm512_set1_epi32(8)))
+#define NIB_HI(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32((v), 4), _mm512_set1_epi32(8)))
 
 /* Codes 16 bytes at p as 16 exact binary32 values. */
 #define CODES16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p))))
@@ -188,9 +194,9 @@ static __thread int64_t tl_acc_len;
  * once (exact floats) and every input passes over them; the partial sums wait in scratch between chunks (stored
  * and reloaded, so each still receives its fmas in increasing block order).
  */
-KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
-                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
-                           float *y, int64_t yOff, int64_t yStride) {
+KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const int8_t *codes, const uint16_t *scales,
+        int64_t nb, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+        float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
     y += yOff;
     int64_t need = (int64_t) ROW_GROUP * batch * 16;
@@ -203,17 +209,26 @@ KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t 
     float *acc = tl_acc;
     float q[ROW_GROUP * QSTRIDE] __attribute__((aligned(64)));
     float d[ROW_GROUP * BLOCK_CHUNK];
-    const int64_t rb = 32 * nb, ars = (int64_t) batch * 16;
+    const int64_t rb = (q4 ? 16 : 32) * nb, ars = (int64_t) batch * 16;
     for (int32_t g = r0; g < r1; g += ROW_GROUP) {
         int nr = r1 - g < ROW_GROUP ? r1 - g : ROW_GROUP;
         memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
         for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
             int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
             for (int i = 0; i < nr; i++) {
-                const int8_t *w = codes + (int64_t) (g + i) * rb + 32 * b0;
-                for (int b = 0; b < nbc; b++) {
-                    _mm512_store_ps(q + i * QSTRIDE + 32 * b, CODES16(w + 32 * b));
-                    _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, CODES16(w + 32 * b + 16));
+                if (q4) {
+                    const int8_t *w = codes + (int64_t) (g + i) * rb + 16 * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        const __m512i v = NIBBLES16(w + 16 * b);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, NIB_LO(v));
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, NIB_HI(v));
+                    }
+                } else {
+                    const int8_t *w = codes + (int64_t) (g + i) * rb + 32 * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, CODES16(w + 32 * b));
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, CODES16(w + 32 * b + 16));
+                    }
                 }
                 for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
             }
@@ -237,6 +252,75 @@ KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t 
             for (int t = 0; t < batch; t++) y[t * yStride + g + i] = tree16(_mm512_loadu_ps(acc + i * ars + 16 * t));
         }
     }
+}
+
+KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(0, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* Q4_0 (packed: 16 nibble bytes a block, byte j = element j in the low nibble, j + 16 in the high one; code - 8). */
+KERNEL void lm_q4_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(1, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* The Q4_0 decode step: as lm_q8_0_matvec, the codes from nibbles (exact integers in [-8, 7]). */
+KERNEL void lm_q4_0_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+    x += xOff;
+    y += yOff;
+    float sc_stack[4 * 512];
+    float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
+    const int64_t rb = 16 * nb;
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t b = 0; b < nb; b++) {
+            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+            const int64_t o = 16 * b;
+            if ((b & 3) == 0) { /* the next group of rows into L2, as the Q8_0 decode (one line a row per 4 blocks) */
+                _mm_prefetch((const char *) (w0 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w1 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w2 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w3 + 4 * rb + o), _MM_HINT_T1);
+            }
+            const __m512i v0 = NIBBLES16(w0 + o), v1 = NIBBLES16(w1 + o), v2 = NIBBLES16(w2 + o), v3 = NIBBLES16(w3 + o);
+            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), x0);
+            __m512 p1 = _mm512_mul_ps(NIB_LO(v1), x0);
+            __m512 p2 = _mm512_mul_ps(NIB_LO(v2), x0);
+            __m512 p3 = _mm512_mul_ps(NIB_LO(v3), x0);
+            p0 = _mm512_fmadd_ps(NIB_HI(v0), x1, p0);
+            p1 = _mm512_fmadd_ps(NIB_HI(v1), x1, p1);
+            p2 = _mm512_fmadd_ps(NIB_HI(v2), x1, p2);
+            p3 = _mm512_fmadd_ps(NIB_HI(v3), x1, p3);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+            a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
+            a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
+            a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
+        }
+        y[r] = tree16(a0);
+        y[r + 1] = tree16(a1);
+        y[r + 2] = tree16(a2);
+        y[r + 3] = tree16(a3);
+    }
+    for (; r < r1; r++) {
+        widen_scales(scales + (int64_t) r * nb, nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const __m512i v0 = NIBBLES16(w0 + 16 * b);
+            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), _mm512_loadu_ps(x + 32 * b));
+            p0 = _mm512_fmadd_ps(NIB_HI(v0), _mm512_loadu_ps(x + 32 * b + 16), p0);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+        }
+        y[r] = tree16(a0);
+    }
+    if (sc != sc_stack) free(sc);
 }
 
 /* ------------------------------------------------------------------ llama.cpp's integer product: speed only */

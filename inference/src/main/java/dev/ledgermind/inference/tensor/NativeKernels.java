@@ -1,5 +1,6 @@
 package dev.ledgermind.inference.tensor;
 
+import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 
 import java.io.IOException;
@@ -22,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The native kernels ({@code inference/src/main/c/ledgermind_kernels.c}), called through the FFM API: the binary32
- * canonical Q8_0 product on a packed tensor ({@link BlockQ8Tensor}), the same operations in the same order as the
+ * canonical Q8_0 and Q4_0 products on a packed tensor ({@link BlockQ8Tensor}), the same operations in the same order as the
  * Java kernels, so the same bits (DESIGN.md section 3; {@code NativeKernelBitExactnessTest} compares them).
  *
  * <p>The build compiles the C file with gcc into {@code target/classes/native/linux-x86_64/} when gcc is there (the
@@ -39,10 +40,12 @@ public final class NativeKernels {
     /** System property: {@code false} turns the native kernels off (the Java kernels run; same results). */
     static final String PROPERTY = KernelConfig.NATIVE_PROPERTY;
     private static final String RESOURCE = "/native/linux-x86_64/libledgermind_kernels.so";
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     private static final MethodHandle Q8_0_MATVEC;
     private static final MethodHandle Q8_0_MATMUL;
+    private static final MethodHandle Q4_0_MATVEC;
+    private static final MethodHandle Q4_0_MATMUL;
     private static final MethodHandle QUANTIZE_INT8;
     private static final MethodHandle Q8_0_MATMUL_INT8;
     private static final boolean LOADED;
@@ -50,7 +53,7 @@ public final class NativeKernels {
     private static final String STATUS;
 
     static {
-        MethodHandle mv = null, mm = null, qi = null, mi = null;
+        MethodHandle mv = null, mm = null, qi = null, mi = null, mv4 = null, mm4 = null;
         boolean loaded = false, vnni = false;
         String status;
         try {
@@ -70,11 +73,15 @@ public final class NativeKernels {
                     status = "this CPU lacks AVX-512 F/BW/DQ/VL, F16C or FMA";
                 } else {
                     Linker.Option critical = Linker.Option.critical(true);
-                    mv = linker.downcallHandle(look.findOrThrow("lm_q8_0_matvec"), FunctionDescriptor.ofVoid(
-                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), critical);
-                    mm = linker.downcallHandle(look.findOrThrow("lm_q8_0_matmul"), FunctionDescriptor.ofVoid(
+                    FunctionDescriptor vec = FunctionDescriptor.ofVoid(
+                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG);
+                    FunctionDescriptor mat = FunctionDescriptor.ofVoid(
                             ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT,
-                            ADDRESS, JAVA_LONG, JAVA_LONG), critical);
+                            ADDRESS, JAVA_LONG, JAVA_LONG);
+                    mv = linker.downcallHandle(look.findOrThrow("lm_q8_0_matvec"), vec, critical);
+                    mm = linker.downcallHandle(look.findOrThrow("lm_q8_0_matmul"), mat, critical);
+                    mv4 = linker.downcallHandle(look.findOrThrow("lm_q4_0_matvec"), vec, critical);
+                    mm4 = linker.downcallHandle(look.findOrThrow("lm_q4_0_matmul"), mat, critical);
                     qi = linker.downcallHandle(look.findOrThrow("lm_quantize_q8_0_int8"), FunctionDescriptor.ofVoid(
                             ADDRESS, JAVA_LONG, ADDRESS, ADDRESS), critical);
                     mi = linker.downcallHandle(look.findOrThrow("lm_q8_0_matmul_int8"), FunctionDescriptor.ofVoid(
@@ -89,6 +96,8 @@ public final class NativeKernels {
         }
         Q8_0_MATVEC = mv;
         Q8_0_MATMUL = mm;
+        Q4_0_MATVEC = mv4;
+        Q4_0_MATMUL = mm4;
         QUANTIZE_INT8 = qi;
         Q8_0_MATMUL_INT8 = mi;
         LOADED = loaded;
@@ -143,27 +152,36 @@ public final class NativeKernels {
         return used;
     }
 
-    /** Decode: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of a packed Q8_0 tensor. */
-    static void q8_0MatVec(MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x, int xOff,
-                           float[] y, int yOff) {
+    /** Whether {@code type}'s packed tensors have native kernels: Q8_0 and Q4_0. */
+    static boolean hasKernels(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
+    }
+
+    /**
+     * Decode: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of a packed Q8_0 or Q4_0 tensor
+     * ({@link BlockQ8Tensor#codes}, {@link BlockQ8Tensor#scales}, {@code blocks} a row).
+     */
+    static void matVec(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x,
+                       int xOff, float[] y, int yOff) {
         if (!used) used = true;
         try {
-            Q8_0_MATVEC.invokeExact(codes, scales, (long) blocks, from, to, MemorySegment.ofArray(x), (long) xOff,
-                    MemorySegment.ofArray(y), (long) yOff);
+            (type == GgmlType.Q4_0 ? Q4_0_MATVEC : Q8_0_MATVEC).invokeExact(codes, scales, (long) blocks, from, to,
+                    MemorySegment.ofArray(x), (long) xOff, MemorySegment.ofArray(y), (long) yOff);
         } catch (Throwable e) {
-            throw new IllegalStateException("native q8_0 matvec", e);
+            throw new IllegalStateException("native " + type + " matvec", e);
         }
     }
 
     /** Batched: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
-    static void q8_0MatMul(MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x, int xOff,
-                           int xStride, int batch, float[] y, int yOff, int yStride) {
+    static void matMul(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x,
+                       int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (!used) used = true;
         try {
-            Q8_0_MATMUL.invokeExact(codes, scales, (long) blocks, from, to, MemorySegment.ofArray(x), (long) xOff,
-                    (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
+            (type == GgmlType.Q4_0 ? Q4_0_MATMUL : Q8_0_MATMUL).invokeExact(codes, scales, (long) blocks, from, to,
+                    MemorySegment.ofArray(x), (long) xOff, (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff,
+                    (long) yStride);
         } catch (Throwable e) {
-            throw new IllegalStateException("native q8_0 matmul", e);
+            throw new IllegalStateException("native " + type + " matmul", e);
         }
     }
 

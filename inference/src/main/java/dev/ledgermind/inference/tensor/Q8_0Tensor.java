@@ -151,7 +151,7 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (nativeOn(cfg)) {
-            NativeKernels.q8_0MatVec(codes, scales, blocks, from, to, x, xOff, y, yOff);
+            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
             return;
         }
         int bits = cfg.vectorBits();
@@ -180,25 +180,6 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
-    }
-
-    /**
-     * Whether this product runs in the native kernel ({@link NativeKernels}: the same operations at 512 bits, the same
-     * bits): a packed tensor, 512 bits with native kernels allowed, and the library loaded on this CPU.
-     */
-    private boolean nativeOn(KernelConfig cfg) {
-        return codes != null && cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.loaded();
-    }
-
-    /** Prefill and replay: the native batched kernel where {@link #nativeOn}, else {@link BlockQ8Batch}. */
-    @Override
-    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
-                             float[] y, int yOff, int yStride) {
-        if (batch >= 2 && nativeOn(cfg)) {
-            NativeKernels.q8_0MatMul(codes, scales, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        } else {
-            super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-        }
     }
 
     private static FloatVector codes512(MemorySegment w, long o) {

@@ -89,9 +89,9 @@ class DecoderDeterminismTest {
     }
 
     /**
-     * The native Q8_0 kernels (decode, and the batched product of prefill and replay) give the Java kernels' tokens,
-     * logits bits and trace roots, for every family (2 threads) and on the unaligned shape at 1, 2 and 4 threads; and
-     * they really ran. Skipped where the
+     * The native Q8_0 and Q4_0 kernels (decode, and the batched product of prefill and replay) give the Java kernels'
+     * tokens, logits bits and trace roots: Q8_0 for every family (2 threads) and on the unaligned shape at 1, 2 and 4
+     * threads, Q4_0 for two families; and they really ran. Skipped where the
      * native library is not built or the CPU lacks AVX-512.
      */
     @Test
@@ -102,6 +102,11 @@ class DecoderDeterminismTest {
         for (String family : FAMILIES) {
             try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q8_0), "tiny"))) {
                 assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + ", native, 2 threads");
+            }
+        }
+        for (String family : new String[]{"llama3", "qwen2"}) {
+            try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q4_0), "tiny"))) {
+                assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + " Q4_0, native, 2 threads");
             }
         }
         try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", new QuantMix.Pure(GgmlType.Q8_0), "tiny-unaligned"))) {

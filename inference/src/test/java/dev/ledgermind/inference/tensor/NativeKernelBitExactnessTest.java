@@ -6,6 +6,8 @@ import dev.ledgermind.inference.kernel.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
@@ -15,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native Q8_0 kernels ({@link NativeKernels}: decode and the batched product) give the scalar reference's bits,
+ * The native Q8_0 and Q4_0 kernels ({@link NativeKernels}: decode and the batched product) give the scalar reference's bits,
  * and the Java kernels' bits, on random inputs and on edge cases: NaN and infinite activations, products that
  * overflow, subnormal and signed-zero scales and activations, every remainder of the kernels' groupings (rows not a
  * multiple of 4, 2 or 8; blocks not a multiple of 16; batches that leave tiles of 4, 2 and 1 inputs; rows longer than
@@ -42,7 +44,12 @@ class NativeKernelBitExactnessTest {
     private static final KernelConfig NATIVE = KernelConfig.ofBits(512).withNative(true);
     private static final KernelConfig JAVA = KernelConfig.ofBits(512).withNative(false);
 
-    private static void check(Q8_0Tensor w, float[] x, int batch, String what) {
+    private static BlockQ8Tensor tensor(GgmlType type, MemorySegment seg, int rows, int cols) {
+        return type == GgmlType.Q8_0 ? new Q8_0Tensor("w", seg, rows, cols, true) : new Q4_0Tensor("w", seg, rows, cols, true);
+    }
+
+    private static void check(BlockQ8Tensor w, float[] x, int batch, String what) {
+        what = w.type() + " " + what;
         int rows = w.rows(), cols = w.cols();
         assertTrue(w.isPacked(), what + ": the tensor has a packed copy (what the native kernels read)");
         float[] ref = new float[batch * rows];
@@ -51,11 +58,11 @@ class NativeKernelBitExactnessTest {
         int yOff = 3, split = Math.min(rows, 5);
         float[] y = new float[yOff + batch * rows];
         if (batch == 1) {
-            NativeKernels.q8_0MatVec(w.codes, w.scales, w.blocks, 0, split, x, 0, y, yOff);
-            NativeKernels.q8_0MatVec(w.codes, w.scales, w.blocks, split, rows, x, 0, y, yOff);
+            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, 0, split, x, 0, y, yOff);
+            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, split, rows, x, 0, y, yOff);
         } else {
-            NativeKernels.q8_0MatMul(w.codes, w.scales, w.blocks, 0, split, x, 0, cols, batch, y, yOff, rows);
-            NativeKernels.q8_0MatMul(w.codes, w.scales, w.blocks, split, rows, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, split, rows, x, 0, cols, batch, y, yOff, rows);
         }
         for (int i = 0; i < ref.length; i++) {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
@@ -72,8 +79,9 @@ class NativeKernelBitExactnessTest {
         }
     }
 
-    @Test
-    void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder(GgmlType type) {
         assumeTrue(NativeKernels.loaded(), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(2026);
         int[] blockCounts = {1, 2, 3, 15, 16, 17, 33, 64};
@@ -82,7 +90,7 @@ class NativeKernelBitExactnessTest {
         for (int nb : blockCounts) {
             int cols = 32 * nb;
             for (int rows : rowCounts) {
-                Q8_0Tensor w = new Q8_0Tensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q8_0, rows, cols, r), rows, cols, true);
+                BlockQ8Tensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
                 int batch = batches[r.nextInt(batches.length)];
                 float[] x = new float[batch * cols];
                 for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-3, 4)));
@@ -92,14 +100,14 @@ class NativeKernelBitExactnessTest {
         }
         for (int batch : batches) {
             int rows = 11, cols = 32 * 21;
-            Q8_0Tensor w = new Q8_0Tensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q8_0, rows, cols, r), rows, cols, true);
+            BlockQ8Tensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
             float[] x = new float[batch * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             check(w, x, batch, "batch " + batch);
         }
         // Rows longer than the decode kernel's stack scratch for scales (4 x 512 blocks): the heap path.
         int rows = 6, cols = 32 * 529;
-        Q8_0Tensor w = new Q8_0Tensor("long", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q8_0, rows, cols, r), rows, cols, true);
+        BlockQ8Tensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
         float[] x = new float[3 * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         check(w, x, 1, "529 blocks a row, decode");
@@ -112,20 +120,25 @@ class NativeKernelBitExactnessTest {
             Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
             Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 3e38f, 1e-30f, 1f, -1f};
 
-    @Test
-    void nativeKernelsEqualTheReferenceOnEdgeCases() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    void nativeKernelsEqualTheReferenceOnEdgeCases(GgmlType type) {
         assumeTrue(NativeKernels.loaded(), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(14);
         for (int round = 0; round < 40; round++) {
             int rows = 1 + r.nextInt(12), nb = 1 + r.nextInt(20), cols = 32 * nb;
-            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(GgmlType.Q8_0, rows, cols, r);
+            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r);
+            int bb = type.blockBytes, codeBytes = bb - 2;
+            byte[] extremes = type == GgmlType.Q8_0 ? new byte[]{-128, 127} : new byte[]{0x00, (byte) 0xff, 0x0f, (byte) 0xf0};
             for (long k = 0; k < (long) rows * nb; k++) {
-                if (r.nextInt(3) == 0) seg.set(Q8_0Tensor.F16, 34 * k, EDGE_SCALES[r.nextInt(EDGE_SCALES.length)]);
-                if (r.nextInt(4) == 0) { // extreme codes: -128 and 127 in every position of the block
-                    for (int j = 0; j < 32; j++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 34 * k + 2 + j, (byte) (r.nextBoolean() ? -128 : 127));
+                if (r.nextInt(3) == 0) seg.set(Q8_0Tensor.F16, bb * k, EDGE_SCALES[r.nextInt(EDGE_SCALES.length)]);
+                if (r.nextInt(4) == 0) { // extreme codes (Q8_0: -128, 127; Q4_0: -8, 7) in every position of the block
+                    for (int j = 0; j < codeBytes; j++) {
+                        seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, bb * k + 2 + j, extremes[r.nextInt(extremes.length)]);
+                    }
                 }
             }
-            Q8_0Tensor w = new Q8_0Tensor("edge", seg, rows, cols, true);
+            BlockQ8Tensor w = tensor(type, seg, rows, cols);
             int batch = 1 + r.nextInt(10);
             float[] x = new float[batch * cols];
             double special = round < 20 ? 0.02 : 0.3; // a few specials per row, then mostly specials
