@@ -52,6 +52,10 @@ public final class DecoderBench {
                         .repeat(1 + promptTokens / 16), false);
         for (int i = 0; i < promptTokens; i++) prompt[i] = body[i % body.length];
         int vocab = model.config().vocab();
+        if (progress != null) {
+            progress.accept(cfg.nativeKernels() ? dev.ledgermind.inference.tensor.NativeKernels.status()
+                    : "native kernels off for this run (" + cfg + "): Java kernels");
+        }
         double[] prefill = new double[repeats], decode = new double[repeats], replay = new double[repeats];
         boolean accepted = true;
         try (Parallel par = new Parallel(threads)) {

@@ -21,19 +21,31 @@ public final class KernelConfig {
     /** System property with the default thread count (else the number of available processors). */
     public static final String THREADS_PROPERTY = "ledgermind.threads";
 
-    private static final KernelConfig SCALAR = new KernelConfig(0);
-    private static final KernelConfig V128 = new KernelConfig(128);
-    private static final KernelConfig V256 = new KernelConfig(256);
-    private static final KernelConfig V512 = new KernelConfig(512);
+    /**
+     * System property: {@code false} keeps every product in Java (no native kernel is called, even where one is
+     * built and the CPU runs it). The results are the same either way; only speed changes.
+     */
+    public static final String NATIVE_PROPERTY = "ledgermind.native";
+    private static final boolean NATIVE_DEFAULT =
+            !"false".equalsIgnoreCase(System.getProperty(NATIVE_PROPERTY, "true").trim());
+
+    private static final KernelConfig SCALAR = new KernelConfig(0, false);
+    private static final KernelConfig V128 = new KernelConfig(128, false);
+    private static final KernelConfig V256 = new KernelConfig(256, false);
+    private static final KernelConfig V512 = new KernelConfig(512, NATIVE_DEFAULT);
+    private static final KernelConfig V512_JAVA = new KernelConfig(512, false);
+    private static final KernelConfig V512_NATIVE = new KernelConfig(512, true);
 
     private static final class Default {
         static final KernelConfig INSTANCE = fromProperty();
     }
 
     private final int vectorBits;
+    private final boolean nativeKernels;
 
-    private KernelConfig(int vectorBits) {
+    private KernelConfig(int vectorBits, boolean nativeKernels) {
         this.vectorBits = vectorBits;
+        this.nativeKernels = nativeKernels;
     }
 
     /** The width given explicitly: 0 (scalar reference path), 128, 256 or 512 bits. */
@@ -70,6 +82,21 @@ public final class KernelConfig {
             throw new IllegalArgumentException("system property " + VECTOR_BITS_PROPERTY
                     + " must be 0, 128, 256 or 512, found '" + value + "'", e);
         }
+    }
+
+    /**
+     * Whether a product may call a native kernel where one is built and runs on this CPU (512 bits only; the native
+     * kernels are the 512-bit layout's operations, with the same bits: DESIGN.md section 3). True for 512 bits unless
+     * {@value #NATIVE_PROPERTY} is {@code false}.
+     */
+    public boolean nativeKernels() {
+        return nativeKernels;
+    }
+
+    /** This width with native kernels allowed or not (only 512 bits has them; other widths are returned as they are). */
+    public KernelConfig withNative(boolean allowed) {
+        if (vectorBits != 512) return this;
+        return allowed ? V512_NATIVE : V512_JAVA;
     }
 
     /** The vector width in bits; 0 means the scalar reference path. */
@@ -109,6 +136,6 @@ public final class KernelConfig {
 
     @Override
     public String toString() {
-        return vectorBits == 0 ? "scalar" : vectorBits + "-bit";
+        return vectorBits == 0 ? "scalar" : vectorBits + "-bit" + (vectorBits == 512 && !nativeKernels ? " (Java only)" : "");
     }
 }

@@ -147,11 +147,22 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     abstract void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff);
 
     /** Batched products at 256 and 512 bits decode each row once for all inputs ({@link BlockQ8Batch}). */
+    /**
+     * Whether this product runs in a native kernel ({@link NativeKernels}: the same operations as the 512-bit kernels,
+     * the same bits): a packed Q8_0 or Q4_0 tensor, 512 bits with native kernels allowed, and the library loaded here.
+     */
+    final boolean nativeOn(KernelConfig cfg) {
+        return codes != null && cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasKernels(type)
+                && NativeKernels.loaded();
+    }
+
     @Override
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
         int bits = cfg.vectorBits();
-        if (batch >= 2 && (bits == 256 || bits == 512)) {
+        if (batch >= 2 && nativeOn(cfg)) {
+            NativeKernels.matMul(type, codes, scales, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+        } else if (batch >= 2 && (bits == 256 || bits == 512)) {
             BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else {
             super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);

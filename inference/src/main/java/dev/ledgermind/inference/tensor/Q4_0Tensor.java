@@ -144,6 +144,10 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
      */
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        if (nativeOn(cfg)) {
+            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
+            return;
+        }
         int bits = cfg.vectorBits();
         if (codes == null || (bits != 512 && bits != 256)) {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);

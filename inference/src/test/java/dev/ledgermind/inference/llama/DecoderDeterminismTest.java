@@ -56,7 +56,11 @@ class DecoderDeterminismTest {
     }
 
     private static GenerationResult run(LlamaModel m, int bits, Parallel par, SamplingParams s, int maxTokens) {
-        Generator g = new Generator(m, KernelConfig.ofBits(bits), par);
+        return run(m, KernelConfig.ofBits(bits), par, s, maxTokens);
+    }
+
+    private static GenerationResult run(LlamaModel m, KernelConfig cfg, Parallel par, SamplingParams s, int maxTokens) {
+        Generator g = new Generator(m, cfg, par);
         return g.generate(g.promptTokens("Why is the sky blue? Hello, world!"), maxTokens, s, null);
     }
 
@@ -77,7 +81,39 @@ class DecoderDeterminismTest {
                     assertSame(base, run(m, bits, par, SAMPLING, 12), bits + " bits, " + par.threads() + " threads");
                 }
             }
+            for (boolean nat : new boolean[]{false, true}) {
+                KernelConfig cfg = KernelConfig.ofBits(512).withNative(nat);
+                for (Parallel par : pools) assertSame(base, run(m, cfg, par, SAMPLING, 12), cfg + ", " + par.threads() + " threads");
+            }
         }
+    }
+
+    /**
+     * The native Q8_0 and Q4_0 kernels (decode, and the batched product of prefill and replay) give the Java kernels'
+     * tokens, logits bits and trace roots: Q8_0 for every family (2 threads) and on the unaligned shape at 1, 2 and 4
+     * threads, Q4_0 for two families; and they really ran. Skipped where the
+     * native library is not built or the CPU lacks AVX-512.
+     */
+    @Test
+    void nativeKernelsGiveTheJavaKernelsTraceRoots() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.ledgermind.inference.tensor.NativeKernels.loaded(),
+                dev.ledgermind.inference.tensor.NativeKernels.status());
+        KernelConfig java = KernelConfig.ofBits(512).withNative(false), nat = KernelConfig.ofBits(512).withNative(true);
+        for (String family : FAMILIES) {
+            try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q8_0), "tiny"))) {
+                assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + ", native, 2 threads");
+            }
+        }
+        for (String family : new String[]{"llama3", "qwen2"}) {
+            try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q4_0), "tiny"))) {
+                assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + " Q4_0, native, 2 threads");
+            }
+        }
+        try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", new QuantMix.Pure(GgmlType.Q8_0), "tiny-unaligned"))) {
+            GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
+            for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), "tiny-unaligned, native, " + par.threads() + " threads");
+        }
+        assertTrue(dev.ledgermind.inference.tensor.NativeKernels.used(), "the native kernels ran");
     }
 
     /**

@@ -1,0 +1,393 @@
+/*
+ * Ledgermind native kernels: the binary32 canonical product of Q8_0 and Q4_0 weights with F32 activations
+ * (docs/DESIGN.md section 3, "Weight types"; the Java class Q8_0Tensor states the definition), called from Java
+ * through the FFM API (NativeKernels.java). Same bits as the Java kernels, by construction:
+ *
+ *   for each output (row r, input t): acc[0..15] = +0.0f
+ *   for each block b (increasing), m = 0..15:
+ *     p      = q[m] * x[m]                 (binary32 multiply; the int8 code is exact as a float)
+ *     p      = fma(q[m+16], x[m+16], p)
+ *     acc[m] = fma(p, d, acc[m])           (d = the block's f16 scale widened to binary32, exact)
+ *   y = ((a0+a1)+(a2+a3)) + ((a4+a5)+(a6+a7))  +  ((a8+a9)+(a10+a11)) + ((a12+a13)+(a14+a15))
+ *
+ * Every kernel here issues exactly these operations for each output, in this order: lane m of a 512-bit
+ * register is partial sum m, the intrinsics are the listed lanewise operations, and the build compiles with
+ * -ffp-contract=off and without -ffast-math, so gcc neither fuses the multiply with the next add nor reorders
+ * or reassociates anything (IEEE semantics; checked in the generated code: inference/src/main/c/build.sh
+ * documents how). Several outputs are computed side by side (independent chains), never one output in parts
+ * that are summed differently.
+ *
+ * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: codes row-major,
+ * 32 bytes a block; f16 scales row-major, 2 bytes a block). Activations and outputs are Java float[] arrays,
+ * passed as heap segments to a critical downcall (no copy).
+ *
+ * Functions whose name ends in _int8 are NOT the canonical product: llama.cpp's integer product (activations
+ * rounded to int8 blocks, integer dot products within a block), kept only to measure its speed
+ * (NativeKernelBench); nothing in the engine calls them.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma,avx512vnni")))
+
+/* 1 when this CPU runs the kernels below (AVX-512 F/BW/DQ/VL, F16C, FMA; VNNI for the _int8 ones only). */
+int lm_native_supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+           && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
+           && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+}
+
+int lm_native_vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni");
+}
+
+/* The version of this library's interface; the Java side refuses a library with another. */
+int lm_native_version(void) {
+    return 2;
+}
+
+/* Dot.combine's fixed tree over the 16 lanes of acc (the same additions, operands and order). */
+KERNEL static inline float tree16(__m512 acc) {
+    float s[16];
+    _mm512_storeu_ps(s, acc);
+    float a = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    float b = ((s[8] + s[9]) + (s[10] + s[11])) + ((s[12] + s[13]) + (s[14] + s[15]));
+    return a + b;
+}
+
+/* n f16 scales at h widened to binary32 (exact, subnormals included: vcvtph2ps ignores DAZ). */
+KERNEL static void widen_scales(const uint16_t *h, int64_t n, float *out) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (h + i))));
+    }
+    for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
+}
+
+/* Q4_0: 16 nibble bytes at p zero-extended to 32-bit lanes; the low nibbles (elements 0..15) and the high ones
+   (16..31), minus 8, as exact binary32 values (integer arithmetic, then one exact conversion). */
+#define NIBBLES16(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p)))
+#define NIB_LO(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512((v), _mm512_set1_epi32(15)), _mm512_set1_epi32(8)))
+#define NIB_HI(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32((v), 4), _mm512_set1_epi32(8)))
+
+/* Codes 16 bytes at p as 16 exact binary32 values. */
+#define CODES16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p))))
+
+/*
+ * The decode step: y[yOff + r] = dot(row r, x[xOff ..]) for rows [r0, r1), nb blocks a row. Four rows side by
+ * side (four independent chains sharing each load of x), their scales widened first into scratch.
+ */
+KERNEL void lm_q8_0_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+    x += xOff;
+    y += yOff;
+    float sc_stack[4 * 512];
+    float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
+    const int64_t rb = 32 * nb;
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t b = 0; b < nb; b++) {
+            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+            const int64_t o = 32 * b;
+/* the next group of rows into L2, in the order it will be read, one group ahead (2 lines a row per 2 blocks):
+               measured 1.1-1.9x on matrices far larger than the caches (docs/performance.md) */
+            if ((b & 1) == 0) {
+                _mm_prefetch((const char *) (w0 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w1 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w2 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w3 + 4 * rb + o), _MM_HINT_T1);
+            }
+            __m512 p0 = _mm512_mul_ps(CODES16(w0 + o), x0);
+            __m512 p1 = _mm512_mul_ps(CODES16(w1 + o), x0);
+            __m512 p2 = _mm512_mul_ps(CODES16(w2 + o), x0);
+            __m512 p3 = _mm512_mul_ps(CODES16(w3 + o), x0);
+            p0 = _mm512_fmadd_ps(CODES16(w0 + o + 16), x1, p0);
+            p1 = _mm512_fmadd_ps(CODES16(w1 + o + 16), x1, p1);
+            p2 = _mm512_fmadd_ps(CODES16(w2 + o + 16), x1, p2);
+            p3 = _mm512_fmadd_ps(CODES16(w3 + o + 16), x1, p3);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+            a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
+            a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
+            a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
+        }
+        y[r] = tree16(a0);
+        y[r + 1] = tree16(a1);
+        y[r + 2] = tree16(a2);
+        y[r + 3] = tree16(a3);
+    }
+    for (; r < r1; r++) {
+        widen_scales(scales + (int64_t) r * nb, nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const int64_t o = 32 * b;
+            __m512 p0 = _mm512_mul_ps(CODES16(w0 + o), _mm512_loadu_ps(x + 32 * b));
+            p0 = _mm512_fmadd_ps(CODES16(w0 + o + 16), _mm512_loadu_ps(x + 32 * b + 16), p0);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+        }
+        y[r] = tree16(a0);
+    }
+    if (sc != sc_stack) free(sc);
+}
+
+/* ------------------------------------------------------------------ the batched product (prefill, replay) */
+
+/* Rows decoded together, and blocks per column chunk: the chunk's decoded codes and inputs stay in L1. */
+#define ROW_GROUP 8
+#define BLOCK_CHUNK 16
+
+/*
+ * R rows (decoded codes q, ROW_STRIDE floats apart; widened scales d, BLOCK_CHUNK apart) times T inputs
+ * (x, xs floats apart) over nbc blocks, resuming and storing the partial sums acc[(i * batch + t) * 16 ..]
+ * (row i of the group, input t). q and x point at the chunk's first block.
+ */
+#define QSTRIDE (BLOCK_CHUNK * 32)
+#define DEFINE_TILE(R, T)                                                                                   \
+    KERNEL static void tile_##R##x##T(const float *q, const float *d, int nbc, const float *x, int64_t xs,   \
+                                      float *acc, int64_t ars) {                                              \
+        __m512 a[R][T];                                                                                     \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
+            _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) a[i][t] = _mm512_loadu_ps(acc + i * ars + 16 * t); \
+        for (int b = 0; b < nbc; b++) {                                                                     \
+            __m512 lo[R], hi[R], dv[R];                                                                     \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                           \
+                lo[i] = _mm512_loadu_ps(q + i * QSTRIDE + 32 * b);                                          \
+                hi[i] = _mm512_loadu_ps(q + i * QSTRIDE + 32 * b + 16);                                     \
+                dv[i] = _mm512_set1_ps(d[i * BLOCK_CHUNK + b]);                                             \
+            }                                                                                               \
+            _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) {                                          \
+                const __m512 x0 = _mm512_loadu_ps(x + t * xs + 32 * b);                                     \
+                const __m512 x1 = _mm512_loadu_ps(x + t * xs + 32 * b + 16);                                \
+                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                       \
+                    __m512 p = _mm512_mul_ps(lo[i], x0);                                                    \
+                    p = _mm512_fmadd_ps(hi[i], x1, p);                                                      \
+                    a[i][t] = _mm512_fmadd_ps(p, dv[i], a[i][t]);                                           \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
+            _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) _mm512_storeu_ps(acc + i * ars + 16 * t, a[i][t]); \
+    }
+
+DEFINE_TILE(2, 8)
+DEFINE_TILE(2, 4)
+DEFINE_TILE(2, 2)
+DEFINE_TILE(2, 1)
+DEFINE_TILE(1, 8)
+DEFINE_TILE(1, 4)
+DEFINE_TILE(1, 2)
+DEFINE_TILE(1, 1)
+
+static __thread float *tl_acc;
+static __thread int64_t tl_acc_len;
+
+/*
+ * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch.
+ * Rows in groups of ROW_GROUP, columns in chunks of BLOCK_CHUNK blocks: the group's codes for a chunk are decoded
+ * once (exact floats) and every input passes over them; the partial sums wait in scratch between chunks (stored
+ * and reloaded, so each still receives its fmas in increasing block order).
+ */
+KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const int8_t *codes, const uint16_t *scales,
+        int64_t nb, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+        float *y, int64_t yOff, int64_t yStride) {
+    x += xOff;
+    y += yOff;
+    int64_t need = (int64_t) ROW_GROUP * batch * 16;
+    if (tl_acc_len < need) {
+        free(tl_acc);
+        tl_acc = (float *) aligned_alloc(64, sizeof(float) * (size_t) ((need + 15) & ~15));
+        tl_acc_len = tl_acc ? need : 0;
+        if (!tl_acc) return;
+    }
+    float *acc = tl_acc;
+    float q[ROW_GROUP * QSTRIDE] __attribute__((aligned(64)));
+    float d[ROW_GROUP * BLOCK_CHUNK];
+    const int64_t rb = (q4 ? 16 : 32) * nb, ars = (int64_t) batch * 16;
+    for (int32_t g = r0; g < r1; g += ROW_GROUP) {
+        int nr = r1 - g < ROW_GROUP ? r1 - g : ROW_GROUP;
+        memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
+        for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
+            int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
+            for (int i = 0; i < nr; i++) {
+                if (q4) {
+                    const int8_t *w = codes + (int64_t) (g + i) * rb + 16 * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        const __m512i v = NIBBLES16(w + 16 * b);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, NIB_LO(v));
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, NIB_HI(v));
+                    }
+                } else {
+                    const int8_t *w = codes + (int64_t) (g + i) * rb + 32 * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, CODES16(w + 32 * b));
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, CODES16(w + 32 * b + 16));
+                    }
+                }
+                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+            }
+            const float *xc = x + 32 * b0;
+            int t = 0;
+#define RUN_T(T)                                                                                              \
+            for (; t + T <= batch; t += T) {                                                                  \
+                int i = 0;                                                                                    \
+                for (; i + 2 <= nr; i += 2)                                                                   \
+                    tile_2x##T(q + i * QSTRIDE, d + i * BLOCK_CHUNK, nbc, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
+                for (; i < nr; i++)                                                                           \
+                    tile_1x##T(q + i * QSTRIDE, d + i * BLOCK_CHUNK, nbc, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
+            }
+            RUN_T(8)
+            RUN_T(4)
+            RUN_T(2)
+            RUN_T(1)
+#undef RUN_T
+        }
+        for (int i = 0; i < nr; i++) {
+            for (int t = 0; t < batch; t++) y[t * yStride + g + i] = tree16(_mm512_loadu_ps(acc + i * ars + 16 * t));
+        }
+    }
+}
+
+KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(0, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* Q4_0 (packed: 16 nibble bytes a block, byte j = element j in the low nibble, j + 16 in the high one; code - 8). */
+KERNEL void lm_q4_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(1, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* The Q4_0 decode step: as lm_q8_0_matvec, the codes from nibbles (exact integers in [-8, 7]). */
+KERNEL void lm_q4_0_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+    x += xOff;
+    y += yOff;
+    float sc_stack[4 * 512];
+    float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
+    const int64_t rb = 16 * nb;
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int64_t b = 0; b < nb; b++) {
+            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+            const int64_t o = 16 * b;
+            if ((b & 3) == 0) { /* the next group of rows into L2, as the Q8_0 decode (one line a row per 4 blocks) */
+                _mm_prefetch((const char *) (w0 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w1 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w2 + 4 * rb + o), _MM_HINT_T1);
+                _mm_prefetch((const char *) (w3 + 4 * rb + o), _MM_HINT_T1);
+            }
+            const __m512i v0 = NIBBLES16(w0 + o), v1 = NIBBLES16(w1 + o), v2 = NIBBLES16(w2 + o), v3 = NIBBLES16(w3 + o);
+            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), x0);
+            __m512 p1 = _mm512_mul_ps(NIB_LO(v1), x0);
+            __m512 p2 = _mm512_mul_ps(NIB_LO(v2), x0);
+            __m512 p3 = _mm512_mul_ps(NIB_LO(v3), x0);
+            p0 = _mm512_fmadd_ps(NIB_HI(v0), x1, p0);
+            p1 = _mm512_fmadd_ps(NIB_HI(v1), x1, p1);
+            p2 = _mm512_fmadd_ps(NIB_HI(v2), x1, p2);
+            p3 = _mm512_fmadd_ps(NIB_HI(v3), x1, p3);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+            a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
+            a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
+            a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
+        }
+        y[r] = tree16(a0);
+        y[r + 1] = tree16(a1);
+        y[r + 2] = tree16(a2);
+        y[r + 3] = tree16(a3);
+    }
+    for (; r < r1; r++) {
+        widen_scales(scales + (int64_t) r * nb, nb, sc);
+        const int8_t *w0 = codes + (int64_t) r * rb;
+        __m512 a0 = _mm512_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const __m512i v0 = NIBBLES16(w0 + 16 * b);
+            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), _mm512_loadu_ps(x + 32 * b));
+            p0 = _mm512_fmadd_ps(NIB_HI(v0), _mm512_loadu_ps(x + 32 * b + 16), p0);
+            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+        }
+        y[r] = tree16(a0);
+    }
+    if (sc != sc_stack) free(sc);
+}
+
+/* ------------------------------------------------------------------ llama.cpp's integer product: speed only */
+
+/*
+ * NOT the canonical product. x (nb blocks) quantized as llama.cpp's quantize_row_q8_0 does (d = amax / 127,
+ * codes round(x / d)), into xq (32 signed bytes a block) and xd (binary32 scales).
+ */
+KERNEL void lm_quantize_q8_0_int8(const float *x, int64_t nb, int8_t *xq, float *xd) {
+    for (int64_t b = 0; b < nb; b++) {
+        __m512 v0 = _mm512_loadu_ps(x + 32 * b), v1 = _mm512_loadu_ps(x + 32 * b + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float dd = amax / 127.0f;
+        float id = dd != 0 ? 1.0f / dd : 0.0f;
+        __m512 iv = _mm512_set1_ps(id);
+        __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, iv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, iv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128((__m128i *) (xq + 32 * b), _mm512_cvtsepi32_epi8(i0));
+        _mm_storeu_si128((__m128i *) (xq + 32 * b + 16), _mm512_cvtsepi32_epi8(i1));
+        xd[b] = dd;
+    }
+}
+
+/*
+ * NOT the canonical product: llama.cpp-style Q8_0 x Q8_0 for rows [r0, r1) and `batch` quantized inputs (xq/xd,
+ * nb blocks each, back to back): per block, |xq| (u8) times the weight codes with xq's sign (s8), summed by
+ * vpdpbusd into int32, converted and scaled by d_w * d_x into a float accumulator, two blocks a 512-bit register.
+ * Four rows side by side, sharing each input load (one input: decode; several: prefill).
+ */
+KERNEL void lm_q8_0_matmul_int8(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+                                const int8_t *xq, const float *xd, int32_t batch, float *y, int64_t yStride) {
+    const int64_t rb = 32 * nb;
+    const __m512i zero = _mm512_setzero_si512();
+    /* lane j of a 512-bit int32 vector holds 4 bytes of block (j < 8 ? b : b + 1) */
+    const __m512i sel = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    for (int32_t r = r0; r < r1; r += 4) {
+        int nr = r1 - r < 4 ? r1 - r : 4;
+        for (int32_t t = 0; t < batch; t++) {
+            const int8_t *xt = xq + (int64_t) t * rb;
+            const float *dt = xd + (int64_t) t * nb;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            int64_t b = 0;
+            for (; b + 2 <= nb; b += 2) {
+                __m512i xv = _mm512_loadu_si512(xt + 32 * b);
+                __m512i ax = _mm512_abs_epi8(xv);
+                __mmask64 neg = _mm512_movepi8_mask(xv);
+                __m512 dx = _mm512_permutexvar_ps(sel, _mm512_castps128_ps512(_mm_loadl_pi(_mm_setzero_ps(), (const __m64 *) (dt + b))));
+                for (int i = 0; i < nr; i++) {
+                    const int8_t *w = codes + (int64_t) (r + i) * rb + 32 * b;
+                    if (t == 0) _mm_prefetch((const char *) (w + 4 * rb), _MM_HINT_T1); /* as the binary32 decode */
+                    __m512i wv = _mm512_loadu_si512(w);
+                    __m512i sw = _mm512_mask_sub_epi8(wv, neg, zero, wv);
+                    __m512i s = _mm512_dpbusd_epi32(zero, ax, sw);
+                    const uint16_t *h = scales + (int64_t) (r + i) * nb + b;
+                    __m512 dw = _mm512_permutexvar_ps(sel, _mm512_castps128_ps512(_mm_cvtph_ps(_mm_cvtsi32_si128(*(const int32_t *) h))));
+                    acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, dx), acc[i]);
+                }
+            }
+            for (int i = 0; i < nr; i++) {
+                float v = _mm512_reduce_add_ps(acc[i]);
+                for (int64_t bb = b; bb < nb; bb++) {
+                    int s = 0;
+                    for (int j = 0; j < 32; j++) s += codes[(int64_t) (r + i) * rb + 32 * bb + j] * xt[32 * bb + j];
+                    v += (float) s * _cvtsh_ss(scales[(int64_t) (r + i) * nb + bb]) * dt[bb];
+                }
+                y[t * yStride + r + i] = v;
+            }
+        }
+    }
+}
