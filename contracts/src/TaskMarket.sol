@@ -587,6 +587,8 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             if (status == uint8(Status.Active) || status == uint8(Status.Held) || status == uint8(Status.Challenged)
                     || status == uint8(Status.Optimistic)) ++open;
         }
+        // optimistic batches (issue 13): the worker's claims not final yet (a counter: batches take no lane)
+        open += BatchLayout.store().openClaims[agentId];
     }
 
     /// @notice The positions an agent holds in a task, as a bitmap (0 when it holds none).

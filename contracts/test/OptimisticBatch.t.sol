@@ -7,6 +7,7 @@ import {TaskMarketBase} from "../src/market/TaskMarketBase.sol";
 import {OptimisticBase} from "../src/market/OptimisticBase.sol";
 import {OptimisticBatches} from "../src/market/OptimisticBatches.sol";
 import {OptimisticBatchData} from "../src/market/OptimisticBatchData.sol";
+import {OptimisticSettlement} from "../src/market/OptimisticSettlement.sol";
 import {BatchTree} from "../src/market/BatchTree.sol";
 import {BatchSettlement} from "../src/market/BatchSettlement.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
@@ -637,6 +638,7 @@ contract OptimisticBatchTest is MarketFixture {
         (uint256 bondedAfter,,) = agents.stakeOf(worker);
         assertEq(bondedBefore - bondedAfter, CLAIM_BOND, "the withholding worker is slashed claimBond");
         assertEq(status(id), uint8(TaskMarketBase.Status.Refunded), "the batch is void");
+        assertEq(market.openCommitments(worker), 0, "the void batch holds no stake");
         assertEq(uint8(obd.itemDataRequest(id, 3).stage), uint8(OptimisticBase.DataStage.Failed), "failed");
         for (uint256 i; i < N; ++i) assertFalse(verifies(id, i, i == 3 ? 1 : 0, 0), "no item of a void batch verifies");
         assertEq(market.pendingWithdrawals(REQUESTER), feeOf(N), "every item's share refunded");
@@ -904,6 +906,36 @@ contract OptimisticBatchTest is MarketFixture {
         assertLe(inflated, plain + 20_000 gwei, "the padding is not paid for");
         vm.fee(0);
         assertFunds();
+    }
+
+    function testAWorkerWithAnOpenBatchClaimCannotWithdrawTheStakeBehindIt() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, 3);
+        assertEq(market.openCommitments(worker), 1, "the claim is an open commitment");
+        address wop = ownerOf(worker);
+        vm.prank(wop);
+        agents.requestUnstake(worker, 2 ether);
+        vm.warp(block.timestamp + UNBONDING + 1);
+        mine();
+        // before: batches were not counted and the worker walked away with the stake behind its claim
+        vm.prank(wop);
+        (bool escaped,) = address(agents).call(abi.encodeCall(agents.withdraw, (worker)));
+        assertFalse(escaped, "withdraw refused while the batch is open");
+        ob.finalizeOptimisticBatch(id, "");
+        assertEq(market.openCommitments(worker), 0, "released when final");
+        vm.prank(wop);
+        agents.withdraw(worker);
+    }
+
+    function testABatchLifeLongerThanTheUnbondingDelayIsRefusedAtDeployment() public {
+        // the mode's own bound (commit + window + game timeout) holds, the batches' longer one (a request's
+        // answer time and an answered item's window on top) does not
+        OptimisticBase.Params memory p = optimisticParams(address(game));
+        p.maxWindow = 40_000;
+        p.gameTimeout = 40_000;
+        TaskMarketBase.Config memory c = marketConfig(defaults());
+        OptimisticSettlement mode = new OptimisticSettlement(c, p);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "unbondingDelay"));
+        new OptimisticBatches(c, mode);
     }
 
     function testGasOptimisticBatchWithoutChallenge() public {

@@ -88,7 +88,13 @@ contract OptimisticBatchData is OptimisticBase {
 
     /// @param c the market's configuration
     /// @param p the optimistic mode's parameters (OptimisticBatches passes its own)
-    constructor(Config memory c, Params memory p) OptimisticBase(c, p) {}
+    constructor(Config memory c, Params memory p) OptimisticBase(c, p) {
+        // an answered item's own window and a request's answer time lengthen a batch's life by up to gameClock and
+        // one more window: the stake behind a late challenge's slash must still be there when its game ends
+        if (agentRegistry.unbondingDelay() <= c.commitWindow + 2 * p.maxWindow + p.gameClock + p.gameTimeout) {
+            revert InvalidConfig("unbondingDelay");
+        }
+    }
 
     /// @notice Asks the worker of claimed batch `batchId` for item `index`'s data, within the batch's window, for a
     ///         staked agent but the worker, with a bond of exactly challengeBond.
@@ -203,6 +209,7 @@ contract OptimisticBatchData is OptimisticBase {
         r.stage = DataStage.Failed;
         c.dataOpen -= 1;
         uint256 worker = uint32(s >> S_NODES);
+        BatchLayout.store().openClaims[worker] -= 1; // the batch is final (void)
         uint256 taken;
         Account storage account = _accounts[worker];
         if (account.faults != type(uint32).max) account.faults += 1;

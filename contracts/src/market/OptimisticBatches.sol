@@ -235,6 +235,8 @@ contract OptimisticBatches is OptimisticBase {
         }
         b.seat[CLAIMED] = resultsRoot;
         b.seat[SHAPES] = shapesRoot;
+        // the claim's stake is held until the batch is final (openCommitments), as a task's claim lane holds it
+        BatchLayout.store().openClaims[agentId] += 1;
         BatchClaim storage c = _batchClaims()[batchId];
         uint256 windowEnd = block.timestamp + c.window;
         c.claimBlock = uint64(block.number);
@@ -481,6 +483,7 @@ contract OptimisticBatches is OptimisticBase {
             k = 2; // the validator's dispute is its item's game
         }
         uint256 worker = uint32(s >> S_NODES);
+        BatchLayout.store().openClaims[worker] -= 1;
         uint256 honest = lost * slashHonestBps / 10_000;
         uint256 workerPay = fee - excluded - auditorPay + honest;
         paid[0] = workerPay;

@@ -62,7 +62,9 @@ class OptimisticBatchGasReport {
             md.append("`claimBatch` (it draws the worker and posts the results root and the shapes root), `finalizeOptimisticBatch`\n");
             md.append("after the challenge window (every item accepted, the worker credited once) and the worker's reward `claim`.\n");
             md.append("No audit and no challenge: the common case at a 1% audit rate (an audited or challenged batch adds the\n");
-            md.append("costs of the exceptions below). Steady state: every node claimed a batch and its reward before.\n\n");
+            md.append("costs of the exceptions below). Steady state: every node claimed a batch and its reward before. `claimBatch`\n");
+            md.append("includes the worker's open-claim count, which holds its stake until the batch is final (openCommitments; a fresh\n");
+            md.append("word each batch, about 22,000 gas, since the finalize sets it back to 0).\n\n");
             md.append("| items | submit | claimBatch | finalize | reward claim | **total** | **gas per result** |\n");
             md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Gas g : rows) {
