@@ -502,24 +502,27 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
     function _verifyResult() private view {
         uint256 batchesSlot = uint256(BatchLayout.STORAGE) + 1; // BatchStorage.batches
         assembly ("memory-safe") {
-            // few values live through the loop (node, index, size, p, end, m, stored): the batch id and the count
+            // few values live through the loop (node, index, size, p, end, stored): the batch id and the count
             // are spent before it (the stored word read first, the count parked in memory for the last hash)
             let index := calldataload(36)
             let size := calldataload(68)
             mstore(0x00, calldataload(4))
             mstore(0x20, batchesSlot)
             let stored := sload(add(keccak256(0x00, 0x40), 4)) // Batch.verified (BatchLayout.VERIFIED_WORD)
-            // in the free memory (not allocated: this call returns below): m = the 0x01 tag and two nodes,
-            // m + 0x60 = the count
-            let m := mload(0x40)
-            mstore(add(m, 0x60), size)
+            // memory from 0 (constant addresses: no base pointer kept on the stack): 0x00 the tag, 0x01 and 0x21
+            // the two nodes, 0x40 the root, 0x60 the count. This overwrites the free memory pointer and the zero
+            // slot, which is safe only because this block returns and no Solidity code runs after it.
+            mstore(0x60, size)
             // the leaf keccak256(abi.encode(batchId << 32 | index, resultHash, traceRoot)), its node keccak256(0x00 || leaf)
-            mstore(m, or(shl(32, calldataload(4)), index))
-            calldatacopy(add(m, 0x20), 100, 0x40)
-            mstore(add(m, 1), keccak256(m, 0x60))
-            mstore8(m, 0x00)
-            let node := keccak256(m, 0x21)
-            mstore8(m, 0x01)
+            mstore(0x00, or(shl(32, calldataload(4)), index))
+            calldatacopy(0x20, 100, 0x40)
+            mstore(0x01, keccak256(0x00, 0x60))
+            // byte 0 is already the node tag 0x00, without an mstore8: it is the top byte of batchId << 32 | index,
+            // 0 for every batch id below 2^216 with index < 2^248 (a true item has index < count <= 4,096, or the
+            // count would not hash to the stored word). A larger batch id names no batch that can exist (ids count
+            // from 1): its stored word is 0, which no keccak256 below equals, so it returns false whatever the walk.
+            let node := keccak256(0x00, 0x21)
+            mstore8(0x00, 0x01)
             let p := add(4, calldataload(164))
             let end := add(add(p, 0x20), shl(5, calldataload(p)))
             // a malformed call (index out of range, an absurd or truncated proof) can never end at `end`
@@ -528,16 +531,16 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             for {} gt(size, 1) {} {
                 if lt(xor(index, 1), size) {
                     let shift := shl(5, and(index, 1))
-                    mstore(add(add(m, 1), shift), node)
-                    mstore(sub(add(m, 0x21), shift), calldataload(p))
+                    mstore(add(0x01, shift), node)
+                    mstore(sub(0x21, shift), calldataload(p))
                     p := add(p, 0x20)
-                    node := keccak256(m, 0x41)
+                    node := keccak256(0x00, 0x41)
                 }
                 index := shr(1, index)
                 size := shr(1, add(size, 1))
             }
-            mstore(add(m, 0x40), node)
-            mstore(0x00, and(eq(p, end), eq(keccak256(add(m, 0x40), 0x40), stored)))
+            mstore(0x40, node)
+            mstore(0x00, and(eq(p, end), eq(keccak256(0x40, 0x40), stored)))
             return(0x00, 0x20)
         }
     }
@@ -584,6 +587,8 @@ contract TaskMarket is TaskMarketBase, ReentrancyGuardTransient, ITaskRecords, I
             if (status == uint8(Status.Active) || status == uint8(Status.Held) || status == uint8(Status.Challenged)
                     || status == uint8(Status.Optimistic)) ++open;
         }
+        // optimistic batches (issue 13): the worker's claims not final yet (a counter: batches take no lane)
+        open += BatchLayout.store().openClaims[agentId];
     }
 
     /// @notice The positions an agent holds in a task, as a bitmap (0 when it holds none).

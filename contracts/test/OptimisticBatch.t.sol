@@ -6,7 +6,10 @@ import {Vm} from "./utils/Vm.sol";
 import {TaskMarketBase} from "../src/market/TaskMarketBase.sol";
 import {OptimisticBase} from "../src/market/OptimisticBase.sol";
 import {OptimisticBatches} from "../src/market/OptimisticBatches.sol";
+import {OptimisticBatchData} from "../src/market/OptimisticBatchData.sol";
+import {OptimisticSettlement} from "../src/market/OptimisticSettlement.sol";
 import {BatchTree} from "../src/market/BatchTree.sol";
+import {BatchSettlement} from "../src/market/BatchSettlement.sol";
 import {IDisputeGame} from "../src/interfaces/IDisputeGame.sol";
 
 /// @dev The market's batch views (BatchSettlement's, served for optimistic batches too).
@@ -27,6 +30,7 @@ interface IBatchViews {
 ///        dispute game that the test resolves), the rest final at the window's end.
 contract OptimisticBatchTest is MarketFixture {
     OptimisticBatches internal ob; // its ABI at the market's address
+    OptimisticBatchData internal obd; // the data-withholding challenge's ABI at the market's address
     IBatchViews internal views;
     uint32 internal optModel;
     address internal constant REQUESTER = address(0xBEEF);
@@ -37,7 +41,8 @@ contract OptimisticBatchTest is MarketFixture {
 
     function setUp() public {
         deployAll();
-        ob = OptimisticBatches(address(market));
+        ob = OptimisticBatches(payable(address(market)));
+        obd = OptimisticBatchData(address(market));
         views = IBatchViews(address(market));
         optModel = models.registerModel(keccak256("ow"), keccak256("ot"), keccak256("oa"), "opt-model", 3);
         for (uint256 i; i < 5; ++i) {
@@ -553,6 +558,384 @@ contract OptimisticBatchTest is MarketFixture {
         (bool ok, bytes memory ret) = address(market).call(abi.encodeWithSignature("noSuchFunction()"));
         assertFalse(ok, "unknown selector refused");
         assertEq(uint32(bytes4(ret)), uint32(TaskMarketBase.UnknownFunction.selector), "by name");
+    }
+
+    // ---------------------------------------------------------------- the data-withholding challenge
+
+    function requestData(uint256 batchId, uint256 agent, uint256 index) internal {
+        address op = ownerOf(agent);
+        vm.deal(op, op.balance + CHALLENGE_BOND);
+        vm.prank(op);
+        obd.requestItemData{value: CHALLENGE_BOND}(batchId, index, agent);
+    }
+
+    /// @dev The worker's answer for item `index` with the claim's data (item `wrong` the lie), in the live tree of
+    ///      the items in `struckMask`.
+    function answerData(uint256 batchId, uint256 worker, uint256 index, uint256 wrong, uint256 struckMask) internal {
+        uint256 tag = index == wrong ? 1 : 0;
+        bytes32[] memory proof = proofOf(levels(resultLeaves(batchId, N, wrong, struckMask)), index);
+        bytes32[] memory shapeProof = proofOf(levels(shapeLeaves(batchId, N)), index);
+        bytes32 r = resultHash(index, tag);
+        bytes32 t = traceRoot(index, tag);
+        bytes32 k = tokensHash(index);
+        vm.prank(ownerOf(worker));
+        obd.answerItemData(batchId, index, r, t, k, POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+    }
+
+    struct Answered {
+        bytes32 resultHash;
+        bytes32 traceRoot;
+        bytes32 tokensHash;
+        uint32 positions;
+        uint32 leafCount;
+        bytes32[] proof;
+        bytes32[] shapeProof;
+        uint256 until;
+        uint256 compensation;
+    }
+
+    function answeredData(Vm.Log[] memory logs) internal pure returns (Answered memory a) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] != OptimisticBatchData.ItemDataAnswered.selector) continue;
+            (a.resultHash, a.traceRoot, a.tokensHash, a.positions, a.leafCount, a.proof, a.shapeProof, a.until, a.compensation) =
+                abi.decode(logs[i].data, (bytes32, bytes32, bytes32, uint32, uint32, bytes32[], bytes32[], uint256, uint256));
+            return a;
+        }
+        revert("no ItemDataAnswered");
+    }
+
+    function testAWithholdingWorkerThatDoesNotAnswerLosesTheBatchAndIsSlashed() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, 3);
+        uint256 ch = challengerOf(worker);
+        // the worker serves nobody its leaves: a watcher asks for item 3's on-chain, another agent for item 5's
+        requestData(id, ch, 3);
+        uint256 other = 1;
+        while (other == worker || other == ch) ++other;
+        requestData(id, other, 5);
+        OptimisticBase.DataRequest memory r = obd.itemDataRequest(id, 3);
+        assertEq(uint8(r.stage), uint8(OptimisticBase.DataStage.Open), "open");
+        assertEq(ob.optimisticBatch(id).dataOpen, 2, "two open requests");
+        pass(DEFAULT_WINDOW + 1);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatches.ItemDataOpen.selector, id, 2));
+        ob.finalizeOptimisticBatch(id, "");
+        uint256 key = ob.ITEM_TAG() | (id << 32) | 3;
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.TooEarly.selector, key, uint256(r.deadline) + 1));
+        obd.finalizeItemData(id, 3);
+        vm.warp(uint256(r.deadline) + 1);
+        mine();
+        // too late to answer now
+        bytes32[] memory proof = proofOf(levels(resultLeaves(id, N, 3, 0)), 3);
+        bytes32[] memory shapeProof = proofOf(levels(shapeLeaves(id, N)), 3);
+        bytes32 rh = resultHash(3, 1);
+        bytes32 tr = traceRoot(3, 1);
+        bytes32 th = tokensHash(3);
+        vm.prank(ownerOf(worker));
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.AnswerWindowClosed.selector, id, 3, uint256(r.deadline)));
+        obd.answerItemData(id, 3, rh, tr, th, POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+
+        (uint256 bondedBefore,,) = agents.stakeOf(worker);
+        obd.finalizeItemData(id, 3);
+        (uint256 bondedAfter,,) = agents.stakeOf(worker);
+        assertEq(bondedBefore - bondedAfter, CLAIM_BOND, "the withholding worker is slashed claimBond");
+        assertEq(status(id), uint8(TaskMarketBase.Status.Refunded), "the batch is void");
+        assertEq(market.openCommitments(worker), 0, "the void batch holds no stake");
+        assertEq(uint8(obd.itemDataRequest(id, 3).stage), uint8(OptimisticBase.DataStage.Failed), "failed");
+        for (uint256 i; i < N; ++i) assertFalse(verifies(id, i, i == 3 ? 1 : 0, 0), "no item of a void batch verifies");
+        assertEq(market.pendingWithdrawals(REQUESTER), feeOf(N), "every item's share refunded");
+        assertEq(market.pendingWithdrawals(ownerOf(ch)), CHALLENGE_BOND + CLAIM_BOND / 2, "the bond back and half the slash");
+        assertEq(market.pendingWithdrawals(treasury), CLAIM_BOND / 2, "the rest to the treasury");
+        assertEq(market.claimable(worker), 0, "the worker is paid nothing");
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatches.NotOptimisticBatch.selector, id, uint8(TaskMarketBase.Status.Refunded)));
+        ob.finalizeOptimisticBatch(id, "");
+        // the other request is moot: closed with its bond back, no second slash
+        obd.finalizeItemData(id, 5);
+        assertEq(uint8(obd.itemDataRequest(id, 5).stage), uint8(OptimisticBase.DataStage.Closed), "closed");
+        assertEq(market.pendingWithdrawals(ownerOf(other)), CHALLENGE_BOND, "its bond back");
+        (uint256 bondedLast,,) = agents.stakeOf(worker);
+        assertEq(bondedLast, bondedAfter, "slashed once per batch");
+        (, uint256 escrowed,) = market.totals();
+        assertEq(escrowed, 0, "nothing left in escrow");
+        assertFunds();
+    }
+
+    function testAnHonestWorkerAnswersOnChainAndTheItemCanThenBeChallengedWithTheData() public {
+        uint256 wrong = 3;
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, wrong);
+        uint256 ch = challengerOf(worker);
+        // the request at the window's last second: the worker still has gameClock to answer
+        uint256 windowEnd = ob.optimisticBatch(id).windowEnd;
+        vm.warp(windowEnd);
+        mine();
+        requestData(id, ch, wrong);
+        pass(GAME_CLOCK - 5);
+        vm.fee(1 gwei);
+        vm.recordLogs();
+        answerData(id, worker, wrong, wrong, 0);
+        Answered memory a = answeredData(vm.getRecordedLogs());
+        assertTrue(a.resultHash == resultHash(wrong, 1) && a.traceRoot == traceRoot(wrong, 1), "the claimed leaf is in the log");
+        assertTrue(a.tokensHash == tokensHash(wrong) && a.positions == POSITIONS && a.leafCount == POSITIONS * LAYERS, "and the shape");
+        assertEq(a.until, block.timestamp + DEFAULT_WINDOW, "one more window for this item");
+        assertGe(a.compensation, 50_000 gwei, "the answer's gas paid from the bond");
+        assertLe(a.compensation, 400_000 gwei, "at the base fee");
+        assertEq(market.pendingWithdrawals(ownerOf(worker)), a.compensation, "to the answerer");
+        assertEq(market.pendingWithdrawals(ownerOf(ch)), CHALLENGE_BOND - a.compensation, "the rest of the bond back");
+        assertEq(uint8(obd.itemDataRequest(id, wrong).stage), uint8(OptimisticBase.DataStage.Answered), "answered");
+        vm.fee(0);
+        // the batch waits for the answered item's window
+        pass(2);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.TooEarly.selector, id, a.until + 1));
+        ob.finalizeOptimisticBatch(id, "");
+        // another item is past its window; the answered one is challenged with the data from the log alone
+        bytes32[4] memory l5 = [resultHash(5, 0), traceRoot(5, 0), keccak256("x"), keccak256("y")];
+        bytes32[] memory p5 = proofOf(levels(resultLeaves(id, N, wrong, 0)), 5);
+        bytes32[] memory s5 = proofOf(levels(shapeLeaves(id, N)), 5);
+        bytes32[] memory r5 = proofOf(levels(requestLeaves(N)), 5);
+        address op = ownerOf(ch);
+        vm.deal(op, op.balance + 2 * CHALLENGE_BOND);
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.ChallengeWindowClosed.selector, id, windowEnd));
+        ob.challengeItem{value: CHALLENGE_BOND}(id, 5, ch, l5, p5, tokensHash(5), shape(), s5, item(5), r5);
+        bytes32[4] memory leaves = [a.resultHash, a.traceRoot, resultHash(wrong, 0), traceRoot(wrong, 0)];
+        uint64 claimedShape = (uint64(a.positions) << 32) | a.leafCount;
+        bytes32[] memory rp = proofOf(levels(requestLeaves(N)), wrong);
+        vm.prank(op);
+        ob.challengeItem{value: CHALLENGE_BOND}(id, wrong, ch, leaves, a.proof, a.tokensHash, claimedShape, a.shapeProof, item(wrong), rp);
+        OptimisticBase.ItemDispute memory d = ob.itemDispute(id, wrong);
+        assertEq(uint8(d.stage), uint8(OptimisticBase.Stage.Challenged), "challenged after the window, in its own");
+        vm.warp(a.until + 1);
+        mine();
+        ob.finalizeOptimisticBatch(id, "");
+        uint256 struck = 1 << wrong;
+        for (uint256 i; i < N; ++i) {
+            if (i != wrong) assertTrue(verifies(id, i, 0, struck), "every other item is final");
+        }
+        (uint256 bondedBefore,,) = agents.stakeOf(worker);
+        game.resolve(d.gameId, false);
+        ob.settleItem(id, wrong, new bytes32[](0));
+        (uint256 bondedAfter,,) = agents.stakeOf(worker);
+        assertEq(bondedBefore - bondedAfter, CLAIM_BOND, "the lie is slashed as any challenged item");
+        (, uint256 escrowed,) = market.totals();
+        assertEq(escrowed, 0, "nothing left in escrow");
+        assertFunds();
+    }
+
+    function testAWrongAnswerIsRefusedByName() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, 3);
+        uint256 ch = challengerOf(worker);
+        requestData(id, ch, 3);
+        bytes32[] memory proof = proofOf(levels(resultLeaves(id, N, 3, 0)), 3);
+        bytes32[] memory shapeProof = proofOf(levels(shapeLeaves(id, N)), 3);
+        address wop = ownerOf(worker);
+        // the honest result in place of the claimed one: not the claimed leaf
+        bytes32 honest = resultHash(3, 0);
+        bytes32 honestTrace = traceRoot(3, 0);
+        bytes32 claimed = resultHash(3, 1);
+        bytes32 claimedTrace = traceRoot(3, 1);
+        bytes32 th = tokensHash(3);
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.BadProof.selector, id, 3, "result"));
+        obd.answerItemData(id, 3, honest, honestTrace, th, POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+        // a forged sibling
+        bytes32[] memory forged = proofOf(levels(resultLeaves(id, N, 3, 0)), 3);
+        forged[0] = keccak256("forged");
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.BadProof.selector, id, 3, "result"));
+        obd.answerItemData(id, 3, claimed, claimedTrace, th, POSITIONS, POSITIONS * LAYERS, forged, shapeProof);
+        // another shape
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.BadProof.selector, id, 3, "shape"));
+        obd.answerItemData(id, 3, claimed, claimedTrace, keccak256("t"), POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBase.InvalidTraceShape.selector, uint256(0), uint256(12)));
+        obd.answerItemData(id, 3, claimed, claimedTrace, th, 0, 12, proof, shapeProof);
+        // an item nobody asked for
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.ItemDataNotOpen.selector, id, 4, uint8(0)));
+        obd.answerItemData(id, 4, claimed, claimedTrace, th, POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+        assertEq(uint8(obd.itemDataRequest(id, 3).stage), uint8(OptimisticBase.DataStage.Open), "still open");
+        // the right answer closes it
+        answerData(id, worker, 3, 3, 0);
+        assertEq(uint8(obd.itemDataRequest(id, 3).stage), uint8(OptimisticBase.DataStage.Answered), "answered");
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.ItemDataNotOpen.selector, id, 3, uint8(OptimisticBase.DataStage.Answered)));
+        obd.answerItemData(id, 3, claimed, claimedTrace, th, POSITIONS, POSITIONS * LAYERS, proof, shapeProof);
+        assertEq(market.pendingWithdrawals(ownerOf(ch)), CHALLENGE_BOND, "no base fee here: the whole bond back");
+        assertFunds();
+    }
+
+    function testDataRequestsOutsideTheRulesAreRefusedByName() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, type(uint256).max);
+        uint256 ch = challengerOf(worker);
+        uint256 key = ob.ITEM_TAG() | (id << 32) | 2;
+        address wop = ownerOf(worker);
+        address op = ownerOf(ch);
+        vm.deal(wop, wop.balance + CHALLENGE_BOND);
+        vm.deal(op, op.balance + 10 * CHALLENGE_BOND);
+        // by the worker itself
+        vm.prank(wop);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBase.WorkerCannotChallenge.selector, key));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, 2, worker);
+        // a wrong bond
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.WrongBond.selector, key, CHALLENGE_BOND - 1, CHALLENGE_BOND));
+        obd.requestItemData{value: CHALLENGE_BOND - 1}(id, 2, ch);
+        // an item out of range
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.ItemOutOfRange.selector, id, N, N));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, N, ch);
+        // for an agent the caller does not operate
+        uint256 notMine = 1;
+        while (notMine == worker || notMine == ch) ++notMine;
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.NotOperator.selector, notMine, op));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, 2, notMine);
+        // twice
+        requestData(id, ch, 2);
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBatchData.DataAlreadyRequested.selector, id, 2, uint8(OptimisticBase.DataStage.Open)));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, 2, ch);
+        // an item already challenged (the challenge posted its claimed leaf)
+        challenge(id, ch, 6, type(uint256).max, 0);
+        uint256 key6 = ob.ITEM_TAG() | (id << 32) | 6;
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.AlreadyChallenged.selector, key6));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, 6, ch);
+        // after the window
+        uint256 windowEnd = ob.optimisticBatch(id).windowEnd;
+        vm.warp(windowEnd + 1);
+        mine();
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.ChallengeWindowClosed.selector, id, windowEnd));
+        obd.requestItemData{value: CHALLENGE_BOND}(id, 4, ch);
+        // before a claim
+        uint256 open = submitOptBatch(N, uint16(MIN_AUDIT_BPS));
+        vm.prank(op);
+        vm.expectRevert(abi.encodeWithSelector(OptimisticBase.WrongStage.selector, open, uint8(OptimisticBase.Stage.Open)));
+        obd.requestItemData{value: CHALLENGE_BOND}(open, 2, ch);
+        // an unknown selector still reverts by name through the new forward
+        (bool ok, bytes memory ret) = address(market).call(abi.encodeWithSignature("noSuchFunction(uint256)", 1));
+        assertFalse(ok, "unknown selector refused");
+        assertEq(uint32(bytes4(ret)), uint32(TaskMarketBase.UnknownFunction.selector), "by name");
+    }
+
+    function testTheDrawnValidatorThatCannotGetItsItemIsNotSlashedAsSilent() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, 10_000, true, type(uint256).max);
+        (, uint256 validator, uint256 index,) = auditDraw(id);
+        requestData(id, validator, index);
+        pass(DEFAULT_WINDOW + GAME_CLOCK + 1);
+        (uint256 vBefore,,) = agents.stakeOf(validator);
+        obd.finalizeItemData(id, index);
+        (uint256 vAfter,,) = agents.stakeOf(validator);
+        assertEq(vAfter, vBefore, "the validator that asked for its item and got nothing is excused");
+        assertEq(market.pendingWithdrawals(ownerOf(validator)), CHALLENGE_BOND + CLAIM_BOND / 2, "and paid for the alarm");
+        (uint256 wBonded,,) = agents.stakeOf(worker);
+        assertEq(wBonded, 2 ether - CLAIM_BOND, "the withholding worker is slashed");
+        assertEq(status(id), uint8(TaskMarketBase.Status.Refunded), "void");
+        assertFunds();
+    }
+
+    function testAValidatorWhoseItemIsAnsweredAfterTheWindowAuditsInTheItemsOwnWindow() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, 10_000, true, type(uint256).max);
+        (, uint256 validator, uint256 index,) = auditDraw(id);
+        uint256 windowEnd = ob.optimisticBatch(id).windowEnd;
+        vm.warp(windowEnd);
+        mine();
+        requestData(id, validator, index);
+        pass(GAME_CLOCK - 5);
+        answerData(id, worker, index, type(uint256).max, 0);
+        _audit(id, true);
+        assertEq(uint8(ob.optimisticBatch(id).audit), uint8(OptimisticBase.AuditState.Passed), "audited after the batch's window");
+        uint256 until = obd.itemDataRequest(id, index).deadline;
+        vm.warp(until + 1);
+        mine();
+        ob.finalizeOptimisticBatch(id, "");
+        uint256 share = feeOf(N) * AUDIT_SHARE_BPS / 10_000 / N;
+        assertEq(market.claimable(validator), share, "the validator is paid");
+        assertEq(market.claimable(worker), feeOf(N) - share, "the worker the rest");
+        assertFunds();
+    }
+
+    function testARequestOnAnItemChallengedMeanwhileIsClosedWithItsBondBack() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, 3);
+        uint256 ch = challengerOf(worker);
+        requestData(id, ch, 3);
+        // someone who had the data challenges the item: its claimed leaf is posted; the request is moot
+        challenge(id, ch, 3, 3, 0);
+        answerData(id, worker, 3, 3, 1 << 3);
+        assertEq(uint8(obd.itemDataRequest(id, 3).stage), uint8(OptimisticBase.DataStage.Closed), "closed, not answered");
+        assertEq(market.pendingWithdrawals(ownerOf(ch)), CHALLENGE_BOND, "the bond back");
+        pass(DEFAULT_WINDOW + 1);
+        ob.finalizeOptimisticBatch(id, "");
+        assertEq(status(id), uint8(TaskMarketBase.Status.Accepted), "the batch finalizes");
+        assertFunds();
+    }
+
+    function testBatchSettlementRefusesAnAddressThatIsNotItsOptimisticBatchesByName() public {
+        TaskMarketBase.Config memory c = marketConfig(defaults());
+        OptimisticBatches fresh = new OptimisticBatches(c, optimistic);
+        new BatchSettlement(c, address(fresh)); // the right one is taken
+        // a contract without the views (before: an empty revert), the optimistic mode (configHash, but no
+        // optimisticBatches()), the batches' own data contract (the same), an account without code
+        address[4] memory wrong = [address(agents), address(optimistic), fresh.itemData(), address(0x1234)];
+        for (uint256 i; i < wrong.length; ++i) {
+            vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "optimisticBatches"));
+            new BatchSettlement(c, wrong[i]);
+        }
+    }
+
+    function testPaddedCalldataDoesNotInflateTheAnswersCompensation() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, type(uint256).max);
+        uint256 ch = challengerOf(worker);
+        requestData(id, ch, 1);
+        requestData(id, ch, 2);
+        vm.fee(1 gwei);
+        vm.recordLogs();
+        answerData(id, worker, 1, type(uint256).max, 0);
+        uint256 plain = answeredData(vm.getRecordedLogs()).compensation;
+        // the same answer for item 2 (as many siblings) with 20,000 zero bytes after it: 4 gas a byte to send, and
+        // counted at 24 a byte it would have paid 480,000 gas more
+        bytes memory call = abi.encodeCall(OptimisticBatchData.answerItemData, (id, 2, resultHash(2, 0), traceRoot(2, 0), tokensHash(2),
+            POSITIONS, POSITIONS * LAYERS, proofOf(levels(resultLeaves(id, N, type(uint256).max, 0)), 2),
+            proofOf(levels(shapeLeaves(id, N)), 2)));
+        bytes memory padded = abi.encodePacked(call, new bytes(20_000));
+        vm.recordLogs();
+        vm.prank(ownerOf(worker));
+        (bool ok,) = address(market).call(padded);
+        assertTrue(ok, "the padded answer is taken");
+        uint256 inflated = answeredData(vm.getRecordedLogs()).compensation;
+        assertLe(inflated, plain + 20_000 gwei, "the padding is not paid for");
+        vm.fee(0);
+        assertFunds();
+    }
+
+    function testAWorkerWithAnOpenBatchClaimCannotWithdrawTheStakeBehindIt() public {
+        (uint256 id, uint256 worker) = claimedBatch(N, uint16(MIN_AUDIT_BPS), false, 3);
+        assertEq(market.openCommitments(worker), 1, "the claim is an open commitment");
+        address wop = ownerOf(worker);
+        vm.prank(wop);
+        agents.requestUnstake(worker, 2 ether);
+        vm.warp(block.timestamp + UNBONDING + 1);
+        mine();
+        // before: batches were not counted and the worker walked away with the stake behind its claim
+        vm.prank(wop);
+        (bool escaped,) = address(agents).call(abi.encodeCall(agents.withdraw, (worker)));
+        assertFalse(escaped, "withdraw refused while the batch is open");
+        ob.finalizeOptimisticBatch(id, "");
+        assertEq(market.openCommitments(worker), 0, "released when final");
+        vm.prank(wop);
+        agents.withdraw(worker);
+    }
+
+    function testABatchLifeLongerThanTheUnbondingDelayIsRefusedAtDeployment() public {
+        // the mode's own bound (commit + window + game timeout) holds, the batches' longer one (a request's
+        // answer time and an answered item's window on top) does not
+        OptimisticBase.Params memory p = optimisticParams(address(game));
+        p.maxWindow = 40_000;
+        p.gameTimeout = 40_000;
+        TaskMarketBase.Config memory c = marketConfig(defaults());
+        OptimisticSettlement mode = new OptimisticSettlement(c, p);
+        vm.expectRevert(abi.encodeWithSelector(TaskMarketBase.InvalidConfig.selector, "unbondingDelay"));
+        new OptimisticBatches(c, mode);
     }
 
     function testGasOptimisticBatchWithoutChallenge() public {

@@ -14,6 +14,9 @@ library BatchLayout {
     struct BatchStorage {
         uint256 batchCount;
         mapping(uint256 batchId => Batch) batches;
+        /// @dev per agent, the optimistic batches it claimed that are not final yet (OptimisticBatches): the stake
+        ///      behind them is held like a task's (TaskMarket.openCommitments)
+        mapping(uint256 agentId => uint256) openClaims;
     }
 
     struct Batch {

@@ -10,6 +10,7 @@ import {OptimisticBase} from "./OptimisticBase.sol";
 /// @dev What BatchSettlement's constructor asks of the optimistic batches it forwards to.
 interface IOptimisticBatchesId {
     function optimisticBatches() external view returns (address);
+    function configHash() external view returns (bytes32);
 }
 
 /// @title Batches in replicated mode: one transaction of N requests, one results root per seat, items
@@ -144,12 +145,23 @@ contract BatchSettlement is TaskMarketBase, ReentrancyGuardTransient {
     constructor(Config memory c, address optimisticBatches_) TaskMarketBase(c) {
         _self = address(this);
         configHash = keccak256(abi.encode(c));
+        // low-level reads: an address that is not an OptimisticBatches of this configuration (an account without
+        // code, a contract without these views, or one that answers something else) is refused by name, never
+        // with the empty revert of a failed call or a failed ABI decoding
         if (
             optimisticBatches_ != address(0)
-                && (optimisticBatches_.code.length == 0 || OptimisticBase(optimisticBatches_).configHash() != configHash
-                    || IOptimisticBatchesId(optimisticBatches_).optimisticBatches() != optimisticBatches_)
+                && (_word(optimisticBatches_, IOptimisticBatchesId.configHash.selector) != configHash
+                    || _word(optimisticBatches_, IOptimisticBatchesId.optimisticBatches.selector) != bytes32(uint256(uint160(optimisticBatches_))))
         ) revert InvalidConfig("optimisticBatches");
         _optimisticBatches = optimisticBatches_;
+    }
+
+    /// @dev The 32-byte answer of a view with no arguments at `target`, or 0 when it has no code, fails or answers
+    ///      anything but one word.
+    function _word(address target, bytes4 selector) private view returns (bytes32 w) {
+        if (target.code.length == 0) return 0;
+        (bool ok, bytes memory ret) = target.staticcall(abi.encodeWithSelector(selector));
+        if (ok && ret.length == 32) w = bytes32(ret);
     }
 
     modifier delegated() {

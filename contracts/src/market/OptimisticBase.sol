@@ -25,6 +25,8 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         mapping(uint256 batchId => BatchClaim) batchClaims;
         /// @dev keyed by ITEM_TAG | batchId << 32 | index, the item's task id in its game
         mapping(uint256 itemKey => ItemDispute) itemDisputes;
+        /// @dev keyed as itemDisputes: the data requests of optimistic batch items (OptimisticBatchData)
+        mapping(uint256 itemKey => DataRequest) dataRequests;
     }
 
     /// @notice An optimistic batch's claim beside its BatchLayout.Batch (OptimisticBatches): word 0 is written at
@@ -38,6 +40,7 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         uint32 windowEnd; // end of the challenge (and audit) window
         uint32 validator; // the drawn validator (0 until the audit is decided, or none)
         uint32 auditIndex; // the audited item
+        uint16 dataOpen; // data requests not answered nor closed yet (OptimisticBatchData): the batch cannot finalize
         uint128 poolHash; // top 128 bits of keccak256(pool): the validator is drawn from the submission's pool
         uint96 excluded; // the fee shares of the challenged items (paid or refunded by settleItem)
     }
@@ -51,6 +54,24 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         uint96 fee; // the item's fee share, held in escrow until it settles
         address challengerAddress;
         bytes32 claimedLeaf; // the worker's leaf, put back into the live root when the claim is upheld
+    }
+
+    /// @notice A request for one item's data (its results leaf and shape, with their proofs) that the worker of an
+    ///         optimistic batch must answer on-chain (OptimisticBatchData). One word.
+    struct DataRequest {
+        DataStage stage;
+        uint32 agent; // the requesting agent
+        uint32 deadline; // Open: the answer deadline; Answered: until when the item may still be challenged or audited
+        address requester; // who posted the bond (it gets it back, less the answer's gas when answered)
+    }
+
+    /// @notice Where a data request is.
+    enum DataStage {
+        None,
+        Open, // waiting for the answer
+        Answered, // the leaf and shape are in ItemDataAnswered
+        Failed, // unanswered by the deadline: the batch was voided (refunded), the worker slashed
+        Closed // moot: the batch was voided by another request, or the item's claimed leaf was posted by a challenge
     }
 
     /// @notice A task's progress in this mode. Word 0 is written at submission and updated by every step;
@@ -255,6 +276,18 @@ abstract contract OptimisticBase is TaskMarketBase, ReentrancyGuardTransient {
         assembly ("memory-safe") {
             m.slot := add(STORAGE, 2)
         }
+    }
+
+    function _dataRequests() internal pure returns (mapping(uint256 => DataRequest) storage m) {
+        assembly ("memory-safe") {
+            m.slot := add(STORAGE, 3)
+        }
+    }
+
+    /// @dev Until when an item whose data request was answered may still be challenged or audited (0: not answered).
+    function _answeredUntil(uint256 itemKey) internal view returns (uint256) {
+        DataRequest storage r = _dataRequests()[itemKey];
+        return r.stage == DataStage.Answered ? r.deadline : 0;
     }
 
     function _requireOptimistic(uint256 taskId) internal view returns (uint256 s) {

@@ -6,6 +6,7 @@ import {BatchLayout} from "./BatchLayout.sol";
 import {BatchTree} from "./BatchTree.sol";
 import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
 import {ModelRegistry} from "../ModelRegistry.sol";
+import {OptimisticBatchData} from "./OptimisticBatchData.sol";
 
 /// @dev The optimistic mode's parameters as `mode` (an OptimisticSettlement) was deployed with, so that a batch
 ///      and a task of the mode are bonded, audited and judged alike.
@@ -61,6 +62,10 @@ function optimisticParamsOf(OptimisticBase mode) view returns (OptimisticBase.Pa
 ///            lost bond, and the item's leaf goes back into the live root; overturned, the share is refunded,
 ///            the worker slashed claimBond (slashHonestBps of it to the challenger, with its bond back); a game
 ///            that never reported back within gameTimeout: the share refunded and the bond returned.
+///         7. The data-withholding challenge (OptimisticBatchData, behind this contract's fallback): a bonded
+///            request for one item's leaf and shape that the worker must answer on-chain within gameClock, or the
+///            batch is void and the worker slashed claimBond. The batch does not finalize while a request is open,
+///            and an answered item may be challenged and audited for one window from its answer.
 contract OptimisticBatches is OptimisticBase {
     /// @notice The tag of a batch item's id in the dispute game (its task id there).
     uint256 public constant ITEM_TAG = 1 << 255;
@@ -119,11 +124,18 @@ contract OptimisticBatches is OptimisticBase {
     error NotOptimisticBatch(uint256 batchId, uint8 status);
     error BadProof(uint256 batchId, uint256 index, string which);
     error ItemNotSettleable(uint256 batchId, uint256 index, uint8 stage);
+    /// @notice A data request of the batch is still open (OptimisticBatchData): answer or finalize it first.
+    error ItemDataOpen(uint256 batchId, uint256 requests);
+
+    /// @notice The data-withholding challenge's contract (OptimisticBatchData), deployed by this one with the same
+    ///         configuration and parameters; this contract's fallback forwards every other selector to it.
+    address public immutable itemData;
 
     /// @param c the market's configuration
     /// @param mode the market's OptimisticSettlement: its parameters (bonds, audit, game) are taken as they are
     constructor(Config memory c, OptimisticBase mode) OptimisticBase(c, optimisticParamsOf(mode)) {
         if (mode.configHash() != keccak256(abi.encode(c))) revert InvalidConfig("optimisticMode");
+        itemData = address(new OptimisticBatchData(c, optimisticParamsOf(mode)));
     }
 
     /// @notice This contract's address (the market's BatchSettlement checks it names itself).
@@ -223,6 +235,8 @@ contract OptimisticBatches is OptimisticBase {
         }
         b.seat[CLAIMED] = resultsRoot;
         b.seat[SHAPES] = shapesRoot;
+        // the claim's stake is held until the batch is final (openCommitments), as a task's claim lane holds it
+        BatchLayout.store().openClaims[agentId] += 1;
         BatchClaim storage c = _batchClaims()[batchId];
         uint256 windowEnd = block.timestamp + c.window;
         c.claimBlock = uint64(block.number);
@@ -277,8 +291,11 @@ contract OptimisticBatches is OptimisticBase {
         uint256 s = _requireOptimisticBatch(batchId, b);
         BatchClaim storage c = _batchClaims()[batchId];
         if (c.claimBlock == 0) revert WrongStage(batchId, uint8(Stage.Open));
-        if (block.timestamp > c.windowEnd) revert AuditWindowClosed(batchId, c.windowEnd);
         if (c.audit == AuditState.Undecided) _decideBatchAudit(batchId, b, c, s, pool);
+        // past the window only for an item whose data was answered on-chain (OptimisticBatchData), for one window
+        if (block.timestamp > c.windowEnd && block.timestamp > _answeredUntil(ITEM_TAG | (batchId << 32) | c.auditIndex)) {
+            revert AuditWindowClosed(batchId, c.windowEnd);
+        }
         if (c.audit != AuditState.Due) revert AuditNotDue(batchId, uint8(c.audit));
         if (agentId != c.validator) revert NotTheValidator(batchId, agentId, c.validator);
         if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
@@ -326,8 +343,9 @@ contract OptimisticBatches is OptimisticBase {
         uint256 s = _requireOptimisticBatch(batchId, b);
         BatchClaim storage c = _batchClaims()[batchId];
         if (c.claimBlock == 0) revert WrongStage(batchId, uint8(Stage.Open));
-        if (block.timestamp > c.windowEnd) revert ChallengeWindowClosed(batchId, c.windowEnd);
         uint256 key = ITEM_TAG | (batchId << 32) | index;
+        // past the window only for an item whose data was answered on-chain (OptimisticBatchData), for one window
+        if (block.timestamp > c.windowEnd && block.timestamp > _answeredUntil(key)) revert ChallengeWindowClosed(batchId, c.windowEnd);
         ItemDispute storage d = _itemDisputes()[key];
         if (d.stage != Stage.None) revert AlreadyChallenged(key);
         if (!agentRegistry.isOperator(agentId, msg.sender)) revert NotOperator(agentId, msg.sender);
@@ -439,6 +457,7 @@ contract OptimisticBatches is OptimisticBase {
             return;
         }
         BatchClaim storage c = _batchClaims()[batchId];
+        if (c.dataOpen != 0) revert ItemDataOpen(batchId, c.dataOpen);
         if (c.audit == AuditState.Undecided) _decideBatchAudit(batchId, b, c, s, pool);
         uint256 excluded = c.excluded;
         uint256 lost; // slashes shared slashHonestBps with the worker
@@ -464,6 +483,7 @@ contract OptimisticBatches is OptimisticBase {
             k = 2; // the validator's dispute is its item's game
         }
         uint256 worker = uint32(s >> S_NODES);
+        BatchLayout.store().openClaims[worker] -= 1;
         uint256 honest = lost * slashHonestBps / 10_000;
         uint256 workerPay = fee - excluded - auditorPay + honest;
         paid[0] = workerPay;
@@ -552,9 +572,19 @@ contract OptimisticBatches is OptimisticBase {
         return _itemDisputes()[ITEM_TAG | (batchId << 32) | index];
     }
 
-    /// @notice Any other selector: not a function of the market.
-    fallback() external {
-        revert UnknownFunction(msg.sig);
+    /// @notice Any other selector goes to the data-withholding challenge (OptimisticBatchData), by DELEGATECALL
+    ///         again (still on the market's storage), which reverts UnknownFunction for a selector no one serves.
+    fallback() external payable {
+        if (address(this) == _self) revert NotDelegated();
+        address target = itemData;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, 0, calldatasize())
+            let ok := delegatecall(gas(), target, p, calldatasize(), 0, 0)
+            returndatacopy(p, 0, returndatasize())
+            if iszero(ok) { revert(p, returndatasize()) }
+            return(p, returndatasize())
+        }
     }
 
     // ---------------------------------------------------------------- internals

@@ -158,12 +158,19 @@ class GasReport {
             String disputes = dev.ledgermind.chain.contracts.OptimisticSettlement.load(optimistic, f.web3j,
                     f.deployer.sender().transactionManager(), new org.web3j.tx.gas.StaticGasProvider(BigInteger.ONE, BigInteger.ONE))
                     .disputes().send();
+            // optimistic batches (issue 13): the market answers optimisticBatches() and itemData() through its fallbacks
+            var optimisticBatches = dev.ledgermind.chain.contracts.OptimisticBatches.load(f.deployment.taskMarket(), f.web3j,
+                    f.deployer.sender().transactionManager(), new org.web3j.tx.gas.StaticGasProvider(BigInteger.ONE, BigInteger.ONE));
+            String obAddress = optimisticBatches.optimisticBatches().send();
+            String itemData = optimisticBatches.itemData().send();
             for (var e : new String[][] {{"AgentRegistry", f.deployment.agentRegistry()}, {"ModelRegistry", f.deployment.modelRegistry()},
                     {"ReputationRegistry", f.deployment.reputationRegistry()}, {"ValidationRegistry", f.deployment.validationRegistry()},
                     {"TaskMarket", f.deployment.taskMarket()}, {"ReplicatedSettlement (deployed by TaskMarket)", settlement},
                     {"BatchSettlement (deployed before TaskMarket, DELEGATECALLed by its fallback)", batches},
                     {"OptimisticSettlement (deployed before TaskMarket)", optimistic},
-                    {"OptimisticDisputes (deployed by OptimisticSettlement)", disputes}}) {
+                    {"OptimisticDisputes (deployed by OptimisticSettlement)", disputes},
+                    {"OptimisticBatches (deployed before BatchSettlement, DELEGATECALLed by its fallback)", obAddress},
+                    {"OptimisticBatchData (deployed by OptimisticBatches, DELEGATECALLed by its fallback)", itemData}}) {
                 String code = f.web3j.ethGetCode(e[1], org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getCode();
                 md.append("| ").append(e[0]).append(" | ").append(fmt((code.length() - 2) / 2)).append(" |\n");
             }

@@ -62,7 +62,9 @@ class OptimisticBatchGasReport {
             md.append("`claimBatch` (it draws the worker and posts the results root and the shapes root), `finalizeOptimisticBatch`\n");
             md.append("after the challenge window (every item accepted, the worker credited once) and the worker's reward `claim`.\n");
             md.append("No audit and no challenge: the common case at a 1% audit rate (an audited or challenged batch adds the\n");
-            md.append("costs of the exceptions below). Steady state: every node claimed a batch and its reward before.\n\n");
+            md.append("costs of the exceptions below). Steady state: every node claimed a batch and its reward before. `claimBatch`\n");
+            md.append("includes the worker's open-claim count, which holds its stake until the batch is final (openCommitments; a fresh\n");
+            md.append("word each batch, about 22,000 gas, since the finalize sets it back to 0).\n\n");
             md.append("| items | submit | claimBatch | finalize | reward claim | **total** | **gas per result** |\n");
             md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
             for (Gas g : rows) {
@@ -81,7 +83,17 @@ class OptimisticBatchGasReport {
                     .append(" gas; a challenge of one item (its claimed leaf, shape and request item with their proofs; it\n");
             md.append("strikes the item from the live root and starts the item's game; the game's own gas is in the dispute game\n");
             md.append("section) ").append(fmt(x.challenge)).append(" gas; settling the item after an upheld verdict (the leaf put back)\n");
-            md.append(fmt(x.settle)).append(" gas.\n");
+            md.append(fmt(x.settle)).append(" gas.\n\n");
+            DataGas dg = dataChallenge(chain, model);
+            md.append("The data-withholding challenge (OptimisticBatchData, 1,024-item batch: 10-sibling proofs): `requestItemData` ")
+                    .append(fmt(dg.request)).append(" gas; the worker's `answerItemData` (the leaf and the shape with their\n");
+            md.append("proofs, checked and emitted in ItemDataAnswered) ").append(fmt(dg.answer))
+                    .append(" gas, of which the bond paid it back ").append(fmt(dg.compensatedGas))
+                    .append(" gas at the base fee (the contract's estimate of the whole\n");
+            md.append("transaction: it counts every payout slot as existing, so each that is fresh, as the answerer's and the requester's\n");
+            md.append("withdrawal slots were here, is 17,100 gas the answerer is not paid back); unanswered, `finalizeItemData` (the batch void: refund, the worker slashed) ").append(fmt(dg.voided))
+                    .append(" gas. A batch without requests pays one\n");
+            md.append("comparison in `finalizeOptimisticBatch` for it (the open-request count shares a word finalize reads anyway).\n");
             md.append(END).append("\n");
             Path out = Path.of(System.getProperty("gas.report.out", "../docs/gas.md"));
             String doc = Files.exists(out) ? Files.readString(out) : "";
@@ -184,6 +196,39 @@ class OptimisticBatchGasReport {
                 chain.requester.sender(), 0).timeout(d.gameId());
         long settle = gas(requester.settleItem(b.batchId(), 7, claim));
         return new Exceptions(audit, challenge, settle);
+    }
+
+    record DataGas(long request, long answer, long compensatedGas, long voided) {}
+
+    /** A request answered by the worker on a 1,024-item batch; a request left unanswered and finalized on another. */
+    private static DataGas dataChallenge(ChainFixture chain, int model) {
+        OptimisticBatchMarket requester = new OptimisticBatchMarket(chain.requester);
+        int n = 1024;
+        List<BatchItem> items = items(chain, n);
+        BigInteger bond = chain.params.optimistic().challengeBond();
+        long request = 0, answer = 0, compensated = 0, voided = 0;
+        for (int round = 0; round < 2; round++) {
+            BatchMarket.SubmittedBatch b = requester.submit(model, false, items, "https://requester.example/o", 0, 100);
+            long worker = b.seats().getFirst();
+            var claim = claimOf(b.batchId(), n);
+            new OptimisticBatchMarket(chain.node(worker)).claim(b.batchId(), worker, claim);
+            long asker = chain.agentIds.stream().filter(a -> a != worker).findFirst().orElseThrow();
+            TransactionReceipt req = new OptimisticBatchMarket(chain.node(asker)).requestItemData(b.batchId(), 700, asker, bond);
+            if (round == 0) {
+                request = gas(req);
+                TransactionReceipt ans = new OptimisticBatchMarket(chain.node(worker)).answerItemData(b.batchId(), 700, claim);
+                answer = gas(ans);
+                BigInteger fee = ans.getEffectiveGasPrice() == null ? BigInteger.ONE
+                        : chain.web3j.ethGetBlockByHash(ans.getBlockHash(), false).sendAsync().join().getBlock().getBaseFeePerGas();
+                var a = requester.answeredItem(b.batchId(), 700).orElseThrow();
+                compensated = fee.signum() == 0 ? 0 : a.compensation().divide(fee).longValueExact();
+            } else {
+                chain.anvil.increaseTime(chain.params.optimistic().gameClock() + 1);
+                chain.anvil.mine();
+                voided = gas(requester.finalizeItemData(b.batchId(), 700));
+            }
+        }
+        return new DataGas(request, answer, compensated, voided);
     }
 
     /** Item i's trace leaves (12) in the audited batch; its trace root is their tree's root. */

@@ -141,4 +141,77 @@ class OptimisticBatchLifecycleTest {
         assertEquals(BigInteger.ZERO, chain.requester.claimable(worker), "one claim paid it all");
         chain.assertInvariant("after an optimistic batch");
     }
+
+    /** A claimed batch of {@code n} items the audit draw leaves alone (resubmitted while audited); its worker and claim. */
+    record Claimed(BatchMarket.SubmittedBatch batch, long worker, OptimisticBatchMarket.BatchClaim claim) {}
+
+    static Claimed claimedUnaudited(OptimisticBatchMarket requester, List<BatchItem> items) {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            BatchMarket.SubmittedBatch s = requester.submit(optModel, false, items, "https://requester.example/items", 0, 100);
+            long w = s.seats().getFirst();
+            OptimisticBatchMarket.BatchClaim c = honestClaim(s.batchId(), items.size());
+            new OptimisticBatchMarket(chain.node(w)).claim(s.batchId(), w, c);
+            chain.anvil.mine();
+            if (!requester.auditDraw(s.batchId(), 12).audited()) return new Claimed(s, w, c);
+        }
+        throw new AssertionError("20 audited batches in a row at a 1% rate");
+    }
+
+    @Test
+    void aWithheldItemIsAnsweredOnChainAndChallengedFromTheLogOrItsBatchIsVoidAndTheWorkerSlashed() throws Exception {
+        int n = 8;
+        List<BatchItem> items = items(n, chain.params.minFee());
+        BigInteger total = BatchItem.totalFee(items);
+        BigInteger bond = chain.params.optimistic().challengeBond();
+        BigInteger claimBond = chain.params.optimistic().claimBond();
+        OptimisticBatchMarket requester = new OptimisticBatchMarket(chain.requester);
+
+        // an honest worker that serves nobody its leaves: asked on-chain, it answers, and the item is challenged
+        // with what the answer's log carries alone
+        Claimed a = claimedUnaudited(requester, items);
+        BigInteger id = a.batch().batchId();
+        long challenger = chain.agentIds.stream().filter(x -> x != a.worker()).findFirst().orElseThrow();
+        OptimisticBatchMarket watcher = new OptimisticBatchMarket(chain.node(challenger));
+        BigInteger watcherBefore = chain.requester.pendingWithdrawal(chain.node(challenger).address());
+        watcher.requestItemData(id, 6, challenger, bond);
+        assertEquals(OptimisticBatchMarket.DATA_OPEN, requester.dataRequest(id, 6).stage());
+        assertEquals(challenger, requester.dataRequest(id, 6).agent());
+        new OptimisticBatchMarket(chain.node(a.worker())).answerItemData(id, 6, a.claim());
+        assertEquals(OptimisticBatchMarket.DATA_ANSWERED, requester.dataRequest(id, 6).stage());
+        OptimisticBatchMarket.AnsweredItem answered = watcher.answeredItem(id, 6).orElseThrow();
+        var claimed = a.claim().items().get(6);
+        assertArrayEquals(claimed.resultHash(), answered.claim().resultHash(), "the claimed result is on-chain");
+        assertArrayEquals(claimed.traceRoot(), answered.claim().traceRoot());
+        assertArrayEquals(claimed.tokensHash(), answered.claim().tokensHash());
+        assertEquals(claimed.leafCount(), answered.claim().leafCount());
+        assertEquals(bond.subtract(answered.compensation()),
+                chain.requester.pendingWithdrawal(chain.node(challenger).address()).subtract(watcherBefore), "the bond back less the answer's gas");
+        assertTrue(answered.compensation().signum() >= 0 && answered.compensation().compareTo(bond) < 0, "the answer's gas, under the bond");
+        watcher.challengeAnswered(id, answered, challenger, ChainFixture.h("other result"), ChainFixture.h("other trace"), items, bond);
+        assertEquals(3, requester.dispute(id, 6).stage(), "challenged from the log's data");
+        assertEquals(Set.of(6), requester.struck(id));
+
+        // a worker that does not answer: after gameClock anyone finalizes the request; the batch is void
+        Claimed b = claimedUnaudited(requester, items);
+        BigInteger id2 = b.batch().batchId();
+        long asker = chain.agentIds.stream().filter(x -> x != b.worker()).findFirst().orElseThrow();
+        String askerAddress = chain.node(asker).address();
+        BigInteger askerBefore = chain.requester.pendingWithdrawal(askerAddress);
+        BigInteger requesterBefore = chain.requester.pendingWithdrawal(chain.requester.address());
+        BigInteger stakeBefore = chain.requester.stakeOf(b.worker()).bonded();
+        new OptimisticBatchMarket(chain.node(asker)).requestItemData(id2, 2, asker, bond);
+        chain.anvil.increaseTime(chain.params.optimistic().gameClock() + 1);
+        chain.anvil.mine();
+        requester.finalizeItemData(id2, 2);
+        assertEquals(OptimisticBatchMarket.DATA_FAILED, requester.dataRequest(id2, 2).stage());
+        assertEquals(BatchMarket.BatchState.REFUNDED, requester.batches().state(id2).status(), "void");
+        assertEquals(claimBond, stakeBefore.subtract(chain.requester.stakeOf(b.worker()).bonded()), "the worker slashed claimBond");
+        assertEquals(total, chain.requester.pendingWithdrawal(chain.requester.address()).subtract(requesterBefore), "every share refunded");
+        BigInteger honest = claimBond.multiply(BigInteger.valueOf(chain.params.slashHonestBps())).divide(BigInteger.valueOf(10_000));
+        assertEquals(bond.add(honest), chain.requester.pendingWithdrawal(askerAddress).subtract(askerBefore), "bond back and the slash's share");
+        var it = b.claim().items().get(1);
+        assertFalse(requester.batches().verifyResult(id2, 1, n, it.resultHash(), it.traceRoot(), b.claim().resultProof(1)),
+                "nothing of a void batch is proven");
+        chain.assertInvariant("after the data-withholding challenge");
+    }
 }

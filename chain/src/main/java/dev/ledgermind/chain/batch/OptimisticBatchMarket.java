@@ -3,10 +3,12 @@ package dev.ledgermind.chain.batch;
 import dev.ledgermind.chain.ChainException;
 import dev.ledgermind.chain.LedgermindContracts;
 import dev.ledgermind.chain.TransactionSender;
+import dev.ledgermind.chain.contracts.OptimisticBatchData;
 import dev.ledgermind.chain.contracts.OptimisticBatches;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.web3j.abi.EventEncoder;
@@ -37,6 +39,7 @@ public final class OptimisticBatchMarket {
     private final TransactionSender sender;
     private final String market;
     private final OptimisticBatches mode;
+    private final OptimisticBatchData data;
     private final BatchMarket batches;
 
     public OptimisticBatchMarket(LedgermindContracts contracts) {
@@ -44,6 +47,8 @@ public final class OptimisticBatchMarket {
         this.sender = contracts.sender();
         this.market = contracts.deployment().taskMarket();
         this.mode = OptimisticBatches.load(market, contracts.web3j(), sender.transactionManager(),
+                new StaticGasProvider(BigInteger.ONE, BigInteger.valueOf(30_000_000)));
+        this.data = OptimisticBatchData.load(market, contracts.web3j(), sender.transactionManager(),
                 new StaticGasProvider(BigInteger.ONE, BigInteger.valueOf(30_000_000)));
         this.batches = new BatchMarket(contracts);
     }
@@ -228,6 +233,89 @@ public final class OptimisticBatchMarket {
         return sender.send("OptimisticBatches", market, mode.settleItem(batchId, BigInteger.valueOf(index), proof).encodeFunctionCall(),
                 BigInteger.ZERO, null, BigInteger.valueOf(400_000));
     }
+
+    // ------------------------------------------------------------------ the data-withholding challenge (OptimisticBatchData)
+    //
+    // docs/DESIGN.md 6.4, "Data availability of an optimistic batch": within the batch's window any staked agent but
+    // the worker may ask, with the challenge bond, for one item's leaf and shape; the worker answers on-chain within
+    // gameClock (ItemDataAnswered carries them with their proofs), or anyone finalizes the unanswered request after
+    // its deadline: the batch is void (refunded), the worker slashed claimBond. An answered item may be challenged
+    // (and audited) for one window from the answer.
+
+    /** Asks for item {@code index}'s data on-chain for {@code agentId} (not the worker) with {@code bond} (the mode's challengeBond). */
+    public TransactionReceipt requestItemData(BigInteger batchId, int index, long agentId, BigInteger bond) {
+        return sender.send("OptimisticBatchData", market, data.requestItemData(batchId, BigInteger.valueOf(index), BigInteger.valueOf(agentId),
+                bond).encodeFunctionCall(), bond, null, BigInteger.valueOf(300_000));
+    }
+
+    /**
+     * Answers the open request for item {@code index} from {@code claim} (the worker's claim, or anyone's copy of it):
+     * its leaf and shape with their proofs, the leaf's in the live tree (the items struck now: {@link #struck}).
+     */
+    public TransactionReceipt answerItemData(BigInteger batchId, int index, BatchClaim claim) {
+        ItemClaim c = claim.items().get(index);
+        List<byte[]> proof = claim.live(struck(batchId)).proof(index).siblings();
+        return sender.send("OptimisticBatchData", market, data.answerItemData(batchId, BigInteger.valueOf(index), c.resultHash(), c.traceRoot(),
+                c.tokensHash(), BigInteger.valueOf(c.positions()), BigInteger.valueOf(c.leafCount()), proof,
+                claim.shapeProof(index).siblings()).encodeFunctionCall(), BigInteger.ZERO, null, BigInteger.valueOf(500_000));
+    }
+
+    /**
+     * Closes an open data request; anyone may. Unanswered past its deadline: the batch is void (every item not under
+     * challenge refunded) and the worker slashed claimBond; a moot one (batch already void, item challenged) returns its bond.
+     */
+    public TransactionReceipt finalizeItemData(BigInteger batchId, int index) {
+        return sender.send("OptimisticBatchData", market, data.finalizeItemData(batchId, BigInteger.valueOf(index)).encodeFunctionCall(),
+                BigInteger.ZERO, null, BigInteger.valueOf(400_000));
+    }
+
+    /** An item's data request: stage ({@link #DATA_NONE}..{@link #DATA_CLOSED}), the requesting agent, its deadline. */
+    public record DataRequest(int stage, long agent, long deadline, String requester) {}
+
+    /** DataRequest stages (OptimisticBase.DataStage). */
+    public static final int DATA_NONE = 0, DATA_OPEN = 1, DATA_ANSWERED = 2, DATA_FAILED = 3, DATA_CLOSED = 4;
+
+    public DataRequest dataRequest(BigInteger batchId, int index) {
+        OptimisticBatchData.DataRequest r = (OptimisticBatchData.DataRequest) sender.call("OptimisticBatchData", market,
+                data.itemDataRequest(batchId, BigInteger.valueOf(index))).getFirst();
+        return new DataRequest(r.stage.intValueExact(), r.agent.longValueExact(), r.deadline.longValueExact(), r.requester);
+    }
+
+    /**
+     * What an answer put on-chain (ItemDataAnswered): the claimed leaf and shape of item {@code index}, the leaf's proof
+     * under the live root of that moment and the shape's under the shapes root; challengeable until {@code challengeUntil}.
+     */
+    public record AnsweredItem(int index, ItemClaim claim, List<byte[]> proof, List<byte[]> shapeProof, long challengeUntil,
+                               BigInteger compensation) {}
+
+    /** The item's answered data, read from the ItemDataAnswered log (empty when it was never answered). */
+    public Optional<AnsweredItem> answeredItem(BigInteger batchId, int index) {
+        for (Log l : logs(batchId, EventEncoder.encode(OptimisticBatchData.ITEMDATAANSWERED_EVENT))) {
+            var e = OptimisticBatchData.getItemDataAnsweredEventFromLog(l);
+            if (e.index.intValueExact() != index) continue;
+            ItemClaim c = new ItemClaim(e.resultHash, e.traceRoot, e.tokensHash, e.positions.intValueExact(), e.leafCount.intValueExact());
+            return Optional.of(new AnsweredItem(index, c, List.copyOf(e.proof), List.copyOf(e.shapeProof),
+                    e.challengeUntil.longValueExact(), e.compensation));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Challenges an answered item with what its answer put on-chain alone (no copy of the worker's claim needed): the
+     * claimed leaf and its proof as answered (valid while no other item was struck since), the shape and its proof.
+     */
+    public TransactionReceipt challengeAnswered(BigInteger batchId, AnsweredItem a, long agentId, byte[] resultHash, byte[] traceRoot,
+                                                List<BatchItem> items, BigInteger bond) {
+        ItemClaim c = a.claim();
+        List<byte[]> requestLeaves = new ArrayList<>();
+        for (BatchItem it : items) requestLeaves.add(it.leafHash());
+        return sender.send("OptimisticBatches", market, mode.challengeItem(batchId, BigInteger.valueOf(a.index()), BigInteger.valueOf(agentId),
+                List.of(c.resultHash(), c.traceRoot(), resultHash, traceRoot), a.proof(), c.tokensHash(), c.shape(), a.shapeProof(),
+                items.get(a.index()).encode(), BatchTree.of(requestLeaves).proof(a.index()).siblings(), bond).encodeFunctionCall(), bond, null,
+                BigInteger.valueOf(800_000));
+    }
+
+    // ------------------------------------------------------------------ end of the data-withholding challenge
 
     // ------------------------------------------------------------------ reads
 
