@@ -315,6 +315,15 @@ public final class OptimisticBatchMarket {
                 BigInteger.valueOf(800_000));
     }
 
+    /** The items of batch {@code batchId} someone has asked data for (ItemDataRequested logs), each once, in index order. */
+    public List<Integer> requestedItems(BigInteger batchId) {
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        for (Log l : logs(batchId, EventEncoder.encode(OptimisticBatchData.ITEMDATAREQUESTED_EVENT))) {
+            out.add(Numeric.toBigInt(l.getTopics().get(2)).intValueExact());
+        }
+        return List.copyOf(out);
+    }
+
     // ------------------------------------------------------------------ end of the data-withholding challenge
 
     // ------------------------------------------------------------------ reads

@@ -325,6 +325,7 @@ public final class OptimisticBatchRoles {
                 }
             }
             case "CLAIMED" -> {
+                answerDataRequests(id);
                 discoverChallenges(id, os);
                 if (st.status() == OPTIMISTIC) finalizeIfDue(id, os, 0);
                 if (batches.state(id).status() != OPTIMISTIC) save(r.with("FINAL", r.tx(), null));
@@ -339,6 +340,28 @@ public final class OptimisticBatchRoles {
                 }
             }
             default -> { }
+        }
+    }
+
+    /**
+     * The worker's side of the data-withholding challenge (docs/DESIGN.md 6.4): every open request for one of its items'
+     * data is answered on-chain from its claim document, within gameClock of the request; an unanswered one would void
+     * the batch and cost the worker claimBond. The answer's gas comes back from the requester's bond.
+     */
+    private void answerDataRequests(BigInteger id) {
+        List<Integer> asked = market.requestedItems(id);
+        if (asked.isEmpty()) return;
+        OptimisticBatchMarket.BatchClaim claim = null;
+        for (int index : asked) {
+            if (market.dataRequest(id, index).stage() != OptimisticBatchMarket.DATA_OPEN) continue;
+            if (claim == null) claim = claimOf(id).orElseThrow().claim();
+            try {
+                market.answerItemData(id, index, claim);
+                log.info("event=obatch-data-answered node={} batch={} item={}", name, id, index);
+            } catch (dev.ledgermind.chain.ContractRevertedException e) {
+                log.warn("event=obatch-data-answer-reverted node={} batch={} item={} error={} message=\"{}\"", name, id, index,
+                        e.errorName(), e.getMessage());
+            }
         }
     }
 
@@ -417,12 +440,37 @@ public final class OptimisticBatchRoles {
     }
 
     /**
-     * The hook of the data-withholding challenge: the worker of {@code batchId} does not serve its claim. With
-     * h/optda's {@code requestItemData} on-chain, a checker would send the bonded request for the items it must check
-     * here (the audited one first) and read the answer from the chain; this deployment has none, so it only logs.
+     * The checker's side of the data-withholding challenge (docs/DESIGN.md 6.4): the worker of {@code batchId} does not
+     * serve its claim, so this node asks for the data of the item it must check (its audited item when it is the drawn
+     * validator, else item 0) on-chain, with the challenge bond, once. Unanswered within gameClock, anyone may finalize
+     * the request: the batch is void, the worker slashed claimBond, and a validator that asked is not slashed as silent.
+     * Answered, the item's leaf and shape are in the ItemDataAnswered log (reading them back into an audit or a challenge
+     * is not built yet: {@code OptimisticBatchMarket.answeredItem} and {@code challengeAnswered} are the chain's side).
      */
     private void withheld(BigInteger batchId, long worker, String why) {
         log.warn("event=obatch-claim-unavailable node={} batch={} worker={} message=\"{}\" (retried next pass)", name, batchId, worker, why);
+        long me = agentId.getAsLong();
+        OptimisticBatchMarket.AuditDraw draw = market.auditDraw(batchId, 1);
+        int index = draw.audited() && draw.validator() == me ? draw.index() : 0;
+        OptimisticBatchMarket.DataRequest req = market.dataRequest(batchId, index);
+        if (req.stage() == OptimisticBatchMarket.DATA_OPEN && chainTime() > req.deadline()) {
+            try {
+                market.finalizeItemData(batchId, index);
+                log.warn("event=obatch-data-unanswered node={} batch={} item={} worker={} (batch void, worker slashed)", name, batchId,
+                        index, worker);
+            } catch (ContractRevertedException e) {
+                log.debug("batch {}: finalizeItemData reverted ({})", batchId, e.errorName());
+            }
+            return;
+        }
+        if (req.stage() != OptimisticBatchMarket.DATA_NONE) return;
+        if (terms == null) terms = new OptimisticTasks(chain).terms();
+        try {
+            market.requestItemData(batchId, index, me, terms.challengeBond());
+            log.warn("event=obatch-data-requested node={} batch={} item={} worker={}", name, batchId, index, worker);
+        } catch (ContractRevertedException e) {
+            log.info("event=obatch-data-request-refused node={} batch={} item={} error={}", name, batchId, index, e.errorName());
+        }
     }
 
     private List<BatchItem> itemsOf(BigInteger id, Row r) {
