@@ -100,7 +100,16 @@ public final class Requester {
                 lastCommitted = committed;
                 lastRevealed = revealed;
             }
-            if (t.phase().isFinal()) return receipt(taskId);
+            if (t.phase().isFinal()) {
+                // the state is read at the latest block, the events by eth_getLogs, whose index may lag a moment behind
+                // it: an accepted task's receipt is built once its TaskFinalized log is seen
+                Receipt r = receipt(taskId);
+                for (int i = 0; i < 40 && t.phase() == TaskPhase.ACCEPTED && !r.accepted(); i++) {
+                    Thread.sleep(250);
+                    r = receipt(taskId);
+                }
+                return r;
+            }
             if (t.phase() == TaskPhase.FINALIZABLE) {
                 try {
                     chain.finalizeTask(taskId);
