@@ -239,7 +239,8 @@ final class DemoCommand implements Callable<Integer> {
                 "Terrible service, I waited two weeks for nothing.",
                 "Wonderful experience, the staff were so kind."};
         List<TaskInput> inputs = new ArrayList<>();
-        for (int i = 0; i < BATCH; i++) inputs.add(TaskInput.classify(MODEL, texts[i % texts.length] + " - customer " + (17 + i), labels));
+        // 32 requests of 8 texts (each a request of its own; MiniLM's zero-shot labels shift with extra words, so no suffix)
+        for (int i = 0; i < BATCH; i++) inputs.add(TaskInput.classify(MODEL, texts[i % texts.length], labels));
         var answers = new dev.ledgermind.node.client.BatchAnswers(net.requester(), Duration.ofSeconds(3), true);
         int modelId = net.modelId(MODEL);
         List<BigInteger> fees = inputs.stream().map(in -> answers.itemFee(modelId, in, BigInteger.TEN.pow(13))).toList();
