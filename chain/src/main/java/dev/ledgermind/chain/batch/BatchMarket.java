@@ -355,9 +355,14 @@ public final class BatchMarket {
             return new BatchTree.Proof(index, count, proof);
         }
 
+        /** The item's leaf in the results tree. */
+        public byte[] leaf() {
+            return BatchTree.resultLeaf(requestId(), resultHash, traceRoot);
+        }
+
         /** The receipt's root, computed here (compare with the seats' revealed roots). */
         public byte[] root() {
-            return treeProof().rootFrom(BatchTree.resultLeaf(requestId(), resultHash, traceRoot));
+            return treeProof().rootFrom(leaf());
         }
     }
 

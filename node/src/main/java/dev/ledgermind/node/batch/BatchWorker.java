@@ -56,43 +56,47 @@ public final class BatchWorker {
             return new BatchRecord(batchId, s, salt, root, resultHashes, traceRoots, outputs, pool, blockHash, commitTx, revealTx, error);
         }
 
-        /** The results tree of this record (the one its root commits to). */
-        public BatchTree tree() {
-            List<byte[]> leaves = new ArrayList<>();
+        /** The results tree's leaves of this record, in item order. */
+        public List<byte[]> leaves() {
+            List<byte[]> leaves = new ArrayList<>(resultHashes.size());
             BigInteger id = new BigInteger(batchId);
             for (int i = 0; i < resultHashes.size(); i++) {
                 leaves.add(BatchTree.resultLeaf(BatchTree.requestId(id, i), Numeric.hexStringToByteArray(resultHashes.get(i)),
                         Numeric.hexStringToByteArray(traceRoots.get(i))));
             }
-            return BatchTree.of(leaves);
+            return leaves;
+        }
+
+        /** The results tree of this record (the one its root commits to). */
+        public BatchTree tree() {
+            return BatchTree.of(leaves());
         }
 
         /** Item {@code index}'s receipt document (issue 13): its result, its proof and its output. */
-        public dev.ledgermind.node.client.BatchItemReceipt itemReceipt(int index) {
+        public BatchItemReceipt itemReceipt(int index) {
             if (index < 0 || index >= resultHashes.size()) {
                 throw new IllegalArgumentException("batch " + batchId + " has " + resultHashes.size() + " items; there is no item " + index);
             }
-            return new dev.ledgermind.node.client.BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
+            return new BatchItemReceipt(receipt(index), Numeric.hexStringToByteArray(outputs.get(index)));
         }
 
         /** Every item's receipt document, in item order (the tree built once). */
-        public List<dev.ledgermind.node.client.BatchItemReceipt> itemReceipts() {
+        public List<BatchItemReceipt> itemReceipts() {
             BatchTree t = tree();
-            BigInteger id = new BigInteger(batchId);
-            List<dev.ledgermind.node.client.BatchItemReceipt> out = new ArrayList<>(resultHashes.size());
-            for (int i = 0; i < resultHashes.size(); i++) {
-                out.add(new dev.ledgermind.node.client.BatchItemReceipt(new BatchMarket.ItemReceipt(id, i, resultHashes.size(),
-                        Numeric.hexStringToByteArray(resultHashes.get(i)), Numeric.hexStringToByteArray(traceRoots.get(i)),
-                        t.proof(i).siblings()), Numeric.hexStringToByteArray(outputs.get(i))));
-            }
+            List<BatchItemReceipt> out = new ArrayList<>(resultHashes.size());
+            for (int i = 0; i < resultHashes.size(); i++) out.add(new BatchItemReceipt(receipt(i, t), Numeric.hexStringToByteArray(outputs.get(i))));
             return out;
         }
 
         /** Item {@code index}'s receipt: its result and its proof under this record's root. */
         public BatchMarket.ItemReceipt receipt(int index) {
+            return receipt(index, tree());
+        }
+
+        private BatchMarket.ItemReceipt receipt(int index, BatchTree t) {
             return new BatchMarket.ItemReceipt(new BigInteger(batchId), index, resultHashes.size(),
                     Numeric.hexStringToByteArray(resultHashes.get(index)), Numeric.hexStringToByteArray(traceRoots.get(index)),
-                    tree().proof(index).siblings());
+                    t.proof(index).siblings());
         }
     }
 
@@ -150,6 +154,10 @@ public final class BatchWorker {
     }
 
     public Optional<BatchRecord> record(BigInteger batchId) {
+        return record(store, batchId);
+    }
+
+    private static Optional<BatchRecord> record(NodeStore store, BigInteger batchId) {
         return store.get("batch." + batchId).map(BatchWorker::parse);
     }
 
@@ -159,7 +167,7 @@ public final class BatchWorker {
      * record of or has not revealed yet (before its reveal the results would let another seat copy them).
      */
     public static Optional<String> publishedReceipts(NodeStore store, BigInteger batchId) {
-        Optional<BatchRecord> rec = store.get("batch." + batchId).map(BatchWorker::parse);
+        Optional<BatchRecord> rec = record(store, batchId);
         // from the reveal's broadcast on (its hash is stored before it leaves), the root is public
         if (rec.isEmpty() || rec.get().revealTx() == null || (rec.get().state() != State.REVEAL_SENT
                 && rec.get().state() != State.REVEALED && rec.get().state() != State.DONE)) {
@@ -167,7 +175,7 @@ public final class BatchWorker {
         }
         try {
             return Optional.of(JSON.writeValueAsString(rec.get().itemReceipts().stream()
-                    .map(dev.ledgermind.node.client.BatchItemReceipt::toDocument).toList()));
+                    .map(BatchItemReceipt::toDocument).toList()));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("cannot encode batch " + batchId + "'s receipts", e);
         }
@@ -357,31 +365,27 @@ public final class BatchWorker {
         byte[] accepted = BatchAnswers.quorumRoot(s);
         if (accepted == null) return;
         BigInteger id = new BigInteger(rec.batchId());
+        List<BatchItemReceipt> theirs = null; // the accepted results, fetched once for every dissenting seat of this agent
         for (int p = 0; p < s.k(); p++) {
             if ((mine & (1 << p)) == 0) continue;
             byte[] current = s.roots().get(p);
             if (current == null || new BigInteger(1, current).signum() == 0 || Arrays.equals(current, accepted)) continue;
-            List<BatchItemReceipt> theirs;
-            try {
-                theirs = answers.fetch(id, seats, s).receipts();
-            } catch (RuntimeException e) {
-                log.warn("batch {}: held, and the accepted results cannot be fetched to settle this seat's dissent: {}", id, e.getMessage());
-                return;
+            if (theirs == null) {
+                try {
+                    theirs = answers.fetch(id, seats, s).receipts();
+                } catch (RuntimeException e) {
+                    log.warn("batch {}: held, and the accepted results cannot be fetched to settle this seat's dissent: {}", id, e.getMessage());
+                    return;
+                }
             }
-            List<byte[]> leaves = new ArrayList<>();
+            List<byte[]> leaves = rec.leaves();
             List<Integer> differing = new ArrayList<>();
-            for (int i = 0; i < rec.resultHashes().size(); i++) {
-                byte[] leaf = BatchTree.resultLeaf(BatchTree.requestId(id, i), Numeric.hexStringToByteArray(rec.resultHashes().get(i)),
-                        Numeric.hexStringToByteArray(rec.traceRoots().get(i)));
-                leaves.add(leaf);
-                BatchMarket.ItemReceipt a = theirs.get(i).item();
-                if (!Arrays.equals(leaf, BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()))) differing.add(i);
-            }
+            for (int i = 0; i < leaves.size(); i++) if (!Arrays.equals(leaves.get(i), theirs.get(i).item().leaf())) differing.add(i);
             // the items settled before (a restart): the rewrites that take this record's root to the chain's
             int done = 0;
             while (!Arrays.equals(BatchTree.of(leaves).root(), current) && done < differing.size()) {
-                BatchMarket.ItemReceipt a = theirs.get(differing.get(done)).item();
-                leaves.set(a.index(), BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()));
+                int i = differing.get(done);
+                leaves.set(i, theirs.get(i).item().leaf());
                 done++;
             }
             if (!Arrays.equals(BatchTree.of(leaves).root(), current)) {
@@ -397,7 +401,7 @@ public final class BatchWorker {
                 byte[][] mineLeaf = {Numeric.hexStringToByteArray(rec.resultHashes().get(i)), Numeric.hexStringToByteArray(rec.traceRoots().get(i))};
                 market.resolveItem(id, p, i, mineLeaf, BatchTree.of(leaves).proof(i), new byte[][] {a.resultHash(), a.traceRoot()},
                         a.treeProof(), items.get(i), requests.proof(i));
-                leaves.set(i, BatchTree.resultLeaf(a.requestId(), a.resultHash(), a.traceRoot()));
+                leaves.set(i, a.leaf());
                 log.warn("batch {}: item {} settled against this seat (position {}): its result differed from the accepted one", id, i, p);
             }
         }
