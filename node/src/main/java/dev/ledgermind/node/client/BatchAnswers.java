@@ -98,12 +98,19 @@ public final class BatchAnswers {
                 + b.receipt().getGasUsed() + " gas), seats " + b.seats());
         BatchMarket.BatchState s = await(b.batchId(), timeout, progress);
         if (s.status() != BatchMarket.BatchState.ACCEPTED) return new Answer(b, s, List.of(), 0);
-        // a seat learns that its reveal landed on its next pass: give the seats a few seconds before giving up
+        Fetched f = fetchPatiently(b.batchId(), b.seats(), s);
+        return new Answer(b, s, f.receipts(), f.agent());
+    }
+
+    /**
+     * {@link #fetch(BigInteger, List, BatchMarket.BatchState)}, retried for up to 15 s: a seat learns that its reveal
+     * landed on its next pass, so right after the batch is accepted its endpoint may not serve the results yet.
+     */
+    public Fetched fetchPatiently(BigInteger batchId, List<Long> seats, BatchMarket.BatchState s) throws InterruptedException {
         long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (true) {
             try {
-                Fetched f = fetch(b.batchId(), b.seats(), s);
-                return new Answer(b, s, f.receipts(), f.agent());
+                return fetch(batchId, seats, s);
             } catch (Unavailable e) {
                 if (System.nanoTime() > until) throw e;
                 Thread.sleep(500);
@@ -117,12 +124,14 @@ public final class BatchAnswers {
         int last = -1;
         while (true) {
             BatchMarket.BatchState s = market.state(batchId);
-            int phase = s.status() * 100 + s.committed() * 10 + s.revealed();
+            // committed and revealed are bitmaps of the seats
+            int committed = Integer.bitCount(s.committed()), revealed = Integer.bitCount(s.revealed());
+            int phase = s.status() << 16 | s.committed() << 8 | s.revealed();
             if (phase != last) {
                 last = phase;
                 progress.accept(switch (s.status()) {
-                    case BatchMarket.BatchState.ACTIVE -> "batch " + batchId + ": " + s.committed() + "/" + s.k() + " committed, "
-                            + s.revealed() + "/" + s.k() + " revealed";
+                    case BatchMarket.BatchState.ACTIVE -> "batch " + batchId + ": " + committed + "/" + s.k() + " committed, "
+                            + revealed + "/" + s.k() + " revealed";
                     case BatchMarket.BatchState.HELD -> "batch " + batchId + ": roots differ; held while items are resolved";
                     case BatchMarket.BatchState.ACCEPTED -> "batch " + batchId + ": accepted";
                     case BatchMarket.BatchState.REFUNDED -> "batch " + batchId + ": refunded";
@@ -147,7 +156,7 @@ public final class BatchAnswers {
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("batch " + batchId + " is not final after " + timeout.toSeconds() + " s (status "
-                        + s.status() + ", " + s.committed() + "/" + s.k() + " committed, " + s.revealed() + "/" + s.k() + " revealed)");
+                        + s.status() + ", " + committed + "/" + s.k() + " committed, " + revealed + "/" + s.k() + " revealed)");
             }
             Thread.sleep(250);
         }

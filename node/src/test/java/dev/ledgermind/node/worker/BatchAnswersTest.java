@@ -206,15 +206,8 @@ class BatchAnswersTest {
             BatchMarket.SubmittedBatch b = market.submit(modelId, 3, false, in.stream().map(i -> BatchAnswers.item(i, fee)).toList());
             if (b.seats().stream().distinct().count() < 3) continue;
             BatchMarket.BatchState s = client.await(b.batchId(), Duration.ofSeconds(90), line -> { });
-            for (int tries = 0; ; tries++) {
-                try {
-                    BatchAnswers.Fetched f = client.fetch(b.batchId());
-                    return new BatchAnswers.Answer(b, s, f.receipts(), f.agent());
-                } catch (BatchAnswers.Unavailable e) {
-                    if (tries > 20) throw e;
-                    Thread.sleep(500);
-                }
-            }
+            BatchAnswers.Fetched f = client.fetchPatiently(b.batchId(), b.seats(), s);
+            return new BatchAnswers.Answer(b, s, f.receipts(), f.agent());
         }
         throw new AssertionError("40 draws in a row gave an agent two seats");
     }
