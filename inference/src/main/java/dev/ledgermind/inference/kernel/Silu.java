@@ -35,25 +35,35 @@ public final class Silu {
 
     /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n} (binary32 product), at the configured width; same bits at every one. */
     public static void gate(KernelConfig cfg, float[] g, float[] u, int n) {
+        gate(cfg, g, 0, u, 0, n);
+    }
+
+    /**
+     * {@code g[gOff + i] = silu(g[gOff + i]) * u[uOff + i]} for {@code i < n}: {@link #gate(KernelConfig, float[], float[], int)}
+     * on a range (each element's operations are its own, so any split of a vector gives the same bits).
+     */
+    public static void gate(KernelConfig cfg, float[] g, int gOff, float[] u, int uOff, int n) {
+        java.util.Objects.checkFromIndexSize(gOff, n, g.length);
+        java.util.Objects.checkFromIndexSize(uOff, n, u.length);
         int bits = cfg.vectorBits();
         int i = 0;
         if (bits >= 512) {
-            i = gateVector(FloatVector.SPECIES_256, DoubleVector.SPECIES_512, g, u, n);
+            i = gateVector(FloatVector.SPECIES_256, DoubleVector.SPECIES_512, g, gOff, u, uOff, n);
         } else if (bits >= 256) {
-            i = gateVector(FloatVector.SPECIES_128, DoubleVector.SPECIES_256, g, u, n);
+            i = gateVector(FloatVector.SPECIES_128, DoubleVector.SPECIES_256, g, gOff, u, uOff, n);
         }
-        for (; i < n; i++) g[i] = apply(g[i]) * u[i];
+        for (; i < n; i++) g[gOff + i] = apply(g[gOff + i]) * u[uOff + i];
     }
 
-    private static int gateVector(VectorSpecies<Float> fs, VectorSpecies<Double> ds, float[] g, float[] u, int n) {
+    private static int gateVector(VectorSpecies<Float> fs, VectorSpecies<Double> ds, float[] g, int gOff, float[] u, int uOff, int n) {
         int lanes = ds.length(), i = 0;
         double[] scratch = new double[lanes];
         for (; i + lanes <= n; i += lanes) {
-            FloatVector x = FloatVector.fromArray(fs, g, i);
+            FloatVector x = FloatVector.fromArray(fs, g, gOff + i);
             DoubleVector arg = ((DoubleVector) x.convertShape(VectorOperators.F2D, ds, 0)).neg();
             DoubleVector e = strictExp(arg, scratch);
             FloatVector ef = (FloatVector) e.convertShape(VectorOperators.D2F, fs, 0);
-            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(fs, u, i)).intoArray(g, i);
+            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(fs, u, uOff + i)).intoArray(g, gOff + i);
         }
         return i;
     }
