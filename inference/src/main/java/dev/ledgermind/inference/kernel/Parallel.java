@@ -18,8 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * thread matters: an executor hand-off (a queue, a futex wake of a parked thread, on a virtual machine an
  * inter-processor interrupt to a halted vCPU) took tens of microseconds to milliseconds, and a helper that
  * arrived after the caller had done the work alone added nothing. So, as llama.cpp's threads do, a pool thread
- * that has finished its part of one call <em>spins</em> (reading one volatile field, {@link Thread#onSpinWait})
- * for up to {@value #DEFAULT_SPIN_MICROS} microseconds ({@value #SPIN_PROPERTY}) waiting for the next call, and
+ * that has finished its part of one call <em>spins</em> (reading one volatile field, {@link Thread#onSpinWait}, and
+ * after {@value #BUSY_SPIN_NANOS} ns yielding between reads) for up to {@value #DEFAULT_SPIN_MICROS} microseconds ({@value #SPIN_PROPERTY}) waiting for the next call, and
  * only then parks ({@link LockSupport#park}); a parked thread is woken by the next call. The calls of one decode
  * step follow each other within microseconds, so pool threads never park inside a step, and an idle engine
  * burns at most that spin time per thread before sleeping.
@@ -37,7 +37,14 @@ public final class Parallel implements AutoCloseable {
 
     /** System property: microseconds a pool thread spins for the next call before it parks (0: park at once). */
     public static final String SPIN_PROPERTY = "ledgermind.parallel.spinMicros";
-    static final long DEFAULT_SPIN_MICROS = 2000;
+    static final long DEFAULT_SPIN_MICROS = 1000;
+    /**
+     * The first part of the spin that only spins (the gaps between the calls of one step, a norm or a RoPE, are a
+     * few microseconds); after it the thread yields between checks, so on a machine with more runnable threads than
+     * cores it hands its core to them instead of burning its share (and a thread that has used little CPU is less
+     * likely to be preempted in the middle of a chunk, which the caller would then wait for).
+     */
+    static final long BUSY_SPIN_NANOS = 50_000;
     private static final long SPIN_NANOS = spinNanos();
 
     private static final AtomicInteger POOL_ID = new AtomicInteger();
@@ -253,7 +260,7 @@ public final class Parallel implements AutoCloseable {
 
         /** The next call after {@code seen}; null once the pool is closed. */
         private Job await(Job seen) {
-            long deadline = 0;
+            long deadline = 0, busyUntil = 0;
             Job j;
             for (int spins = 0; ; spins++) {
                 if ((j = current) != seen) return j;
@@ -265,8 +272,11 @@ public final class Parallel implements AutoCloseable {
                 long now = System.nanoTime();
                 if (deadline == 0) {
                     deadline = now + SPIN_NANOS;
+                    busyUntil = now + BUSY_SPIN_NANOS;
                 } else if (now - deadline >= 0) {
                     break;
+                } else if (now - busyUntil >= 0) {
+                    Thread.yield(); // past the short gaps inside a step: let a thread that needs this core run
                 }
             }
             // Dekker with the caller: we publish parked, then read current; it publishes current, then reads parked.
