@@ -92,13 +92,26 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                     short h = data.get(F16, o);
                     if ((h & 0x7c00) == 0x7c00) return false;
                     s.set(F16, 2 * k, h);
-                    MemorySegment.copy(data, o + 2, c, k * codeBytes, codeBytes);
+                    MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
                 }
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
         }
         if (mapped) data.unload();
         return true;
+    }
+
+    /**
+     * Where row {@code row}'s block b's codes start in {@link #codes}: {@code codeRow(row) + b * codeStep(row)}. Here
+     * row-major ({@code row * codeRowBytes}, {@link #codeBytes} apart); {@link Q4_0Tensor} groups rows by four.
+     */
+    long codeRow(int row) {
+        return row * codeRowBytes;
+    }
+
+    /** The distance between two consecutive blocks of row {@code row} in {@link #codes} (see {@link #codeRow}). */
+    int codeStep(int row) {
+        return codeBytes;
     }
 
     /** The packed scale of row {@code row}, block {@code b}, widened to binary32 (exact). */
@@ -161,7 +174,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                              float[] y, int yOff, int yStride) {
         int bits = cfg.vectorBits();
         if (batch >= 2 && nativeOn(cfg)) {
-            NativeKernels.matMul(type, codes, scales, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            NativeKernels.matMul(type, codes, scales, blocks, rows, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else if (batch >= 2 && (bits == 256 || bits == 512)) {
             BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else {

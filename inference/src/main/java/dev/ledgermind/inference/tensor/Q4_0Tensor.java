@@ -27,6 +27,14 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * </pre>
  * The low nibbles are the block's first 16 elements and the high nibbles the last 16, so one 16-byte load
  * gives both halves of the partial sums.
+ *
+ * <h2>The packed copy: rows in groups of four</h2>
+ * The packed codes ({@link BlockQ8Tensor}: the file's bytes, split) hold rows in groups of four from row 0: within
+ * a group, block b of its four rows side by side, 64 bytes (one cache line), so row {@code 4g + i}'s block b is at
+ * {@code (4g * blocks + 4b + i) * 16}; the {@code rows % 4} rows after the last whole group are row-major after it
+ * ({@link #codeRow}, {@link #codeStep}). A group is then one sequential stream for the native decode step, which reads
+ * its four rows side by side; the Java kernels read each row at its offset and step. The bytes and the products do
+ * not change (the native kernels know the layout: {@code lm_q4_0r4_*}).
  */
 public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
@@ -38,6 +46,16 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pack) {
         super(name, GgmlType.Q4_0, data, rows, cols, 16, pack);
+    }
+
+    @Override
+    long codeRow(int row) {
+        return row < (rows & ~3) ? (long) (row & ~3) * codeRowBytes + 16L * (row & 3) : row * codeRowBytes;
+    }
+
+    @Override
+    int codeStep(int row) {
+        return row < (rows & ~3) ? 64 : 16;
     }
 
     @Override
@@ -145,7 +163,7 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (nativeOn(cfg)) {
-            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
+            NativeKernels.matVec(type, codes, scales, blocks, rows, from, to, x, xOff, y, yOff);
             return;
         }
         int bits = cfg.vectorBits();
@@ -153,19 +171,18 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final long rb = codeRowBytes;
         float[] sc = scaleScratch(4 * blocks + 32);
         int r = from;
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
                 scales(r, 4, sc, true);
-                pairP512(codes, r * rb, rb, blocks, sc, 0, x, xOff, y, yOff + r);
-                pairP512(codes, (r + 2) * rb, rb, blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
+                pairP512(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, 0, x, xOff, y, yOff + r);
+                pairP512(codes, codeRow(r + 2), codeStep(r + 2), codeRow(r + 3), codeStep(r + 3), blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
             }
         } else {
             for (; r + 2 <= to; r += 2) {
                 scales(r, 2, sc, false);
-                pairP256(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+                pairP256(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, x, xOff, y, yOff + r);
             }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
@@ -200,8 +217,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 16) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             ByteVector qs = bytes128(codes, o);
             FloatVector p = f512(low(qs)).mul(FloatVector.fromArray(F, x, xb));
@@ -219,20 +237,21 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     }
 
     /**
-     * Two consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes apart,
+     * Two consecutive rows of the packed copy at 512 bits, their codes from bytes {@code o0} and {@code o1}, blocks
+     * {@code s0} and {@code s1} bytes apart ({@link #codeRow}, {@link #codeStep}),
      * their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch);
      * results to {@code y[yo ..]}. (Four rows make the
      * method too big for C2, which then leaves a step out of line and boxes its vectors.)
      */
-    static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, int so, float[] x, int xOff, float[] y, int yo) {
+    static void pairP512(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, int so, float[] x, int xOff,
+                         float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long o1 = o0 + rb;
-        final int s1 = so + blocks;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
+        final int so1 = so + blocks;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
             a0 = step512(w, o0, sc[so + b], x0, x1, a0);
-            a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
+            a1 = step512(w, o1, sc[so1 + b], x0, x1, a1);
         }
         int t = 4 * blocks; // through memory, as Q8_0Tensor.quadP512 does: no call that takes a vector
         a0.intoArray(sc, t);
@@ -245,8 +264,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 16) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             ByteVector qa = bytes64(codes, o), qb = bytes64(codes, o + 8);
             FloatVector dv = FloatVector.broadcast(F, scale(row, b));
@@ -260,12 +280,15 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         return Lanes.combine256(acc0, acc1);
     }
 
-    /** Two consecutive rows of the packed copy at 256 bits; widened scales at {@code sc[0 ..]}, {@code blocks} apart. */
-    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
+    /**
+     * Two consecutive rows of the packed copy at 256 bits (codes as {@link #pairP512}); widened scales at
+     * {@code sc[0 ..]}, {@code blocks} apart.
+     */
+    static void pairP256(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, float[] x, int xOff,
+                         float[] y, int yo) {
         var F = FloatVector.SPECIES_256;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
-        long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
             ByteVector qa = bytes64(w, o0), qb = bytes64(w, o0 + 8);
@@ -287,8 +310,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
         if (codes != null) {
-            long po = row * codeRowBytes + 16L * b0;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 16) {
+            final int step = codeStep(row);
+            long po = codeRow(row) + (long) step * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += step) {
                 d[dOff + b - b0] = scale(row, b);
                 ByteVector qa = bytes64(codes, po), qb = bytes64(codes, po + 8);
                 f256(low(qa)).intoArray(q, j);

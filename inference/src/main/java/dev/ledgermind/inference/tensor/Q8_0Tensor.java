@@ -151,7 +151,7 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (nativeOn(cfg)) {
-            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
+            NativeKernels.matVec(type, codes, scales, blocks, rows, from, to, x, xOff, y, yOff);
             return;
         }
         int bits = cfg.vectorBits();
