@@ -289,7 +289,9 @@ KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_
 }
 
 /* How far ahead (bytes) the Q4_0 decode prefetches its group's stream into L2: measured (docs/performance.md). */
-#define Q4_PREFETCH 4096
+#ifndef Q4_PREFETCH
+#define Q4_PREFETCH 8192
+#endif
 
 /*
  * The Q4_0 decode step (layout q4_row): a group of four rows side by side, reading one 64-byte line a block
