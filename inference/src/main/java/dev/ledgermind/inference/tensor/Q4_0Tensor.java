@@ -27,14 +27,9 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * </pre>
  * The low nibbles are the block's first 16 elements and the high nibbles the last 16, so one 16-byte load
  * gives both halves of the partial sums.
- *
- * <h2>The packed copy: rows in groups of four</h2>
- * The packed codes ({@link BlockQ8Tensor}: the file's bytes, split) hold rows in groups of four from row 0: within
- * a group, block b of its four rows side by side, 64 bytes (one cache line), so row {@code 4g + i}'s block b is at
- * {@code (4g * blocks + 4b + i) * 16}; the {@code rows % 4} rows after the last whole group are row-major after it
- * ({@link #codeRow}, {@link #codeStep}). A group is then one sequential stream for the native decode step, which reads
- * its four rows side by side; the Java kernels read each row at its offset and step. The bytes and the products do
- * not change (the native kernels know the layout: {@code lm_q4_0r4_*}).
+
+ * The packed copy groups rows by four ({@link BlockQ8Tensor#codeRow}: one 64-byte line holds block b of four rows);
+ * the Java kernels read each row at its offset and step.
  */
 public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
@@ -46,16 +41,6 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pack) {
         super(name, GgmlType.Q4_0, data, rows, cols, 16, pack);
-    }
-
-    @Override
-    long codeRow(int row) {
-        return row < (rows & ~3) ? (long) (row & ~3) * codeRowBytes + 16L * (row & 3) : row * codeRowBytes;
-    }
-
-    @Override
-    int codeStep(int row) {
-        return row < (rows & ~3) ? 64 : 16;
     }
 
     @Override
