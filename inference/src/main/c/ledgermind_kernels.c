@@ -185,11 +185,10 @@ KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
         _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
             _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) a[i][t] = _mm512_loadu_ps(acc + i * ars + 16 * t); \
         for (int b = 0; b < nbc; b++) {                                                                     \
-            __m512 lo[R], hi[R], dv[R];                                                                     \
+            __m512 lo[R], hi[R];                                                                            \
             _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                           \
-                lo[i] = _mm512_loadu_ps(q + i * QSTRIDE + 32 * b);                                          \
-                hi[i] = _mm512_loadu_ps(q + i * QSTRIDE + 32 * b + 16);                                     \
-                dv[i] = _mm512_set1_ps(d[i * BLOCK_CHUNK + b]);                                             \
+                lo[i] = _mm512_load_ps(q + i * QSTRIDE + 32 * b);                                           \
+                hi[i] = _mm512_load_ps(q + i * QSTRIDE + 32 * b + 16);                                      \
             }                                                                                               \
             _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) {                                          \
                 const __m512 x0 = _mm512_loadu_ps(x + t * xs + 32 * b);                                     \
@@ -197,7 +196,7 @@ KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
                 _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                       \
                     __m512 p = _mm512_mul_ps(lo[i], x0);                                                    \
                     p = _mm512_fmadd_ps(hi[i], x1, p);                                                      \
-                    a[i][t] = _mm512_fmadd_ps(p, dv[i], a[i][t]);                                           \
+                    a[i][t] = _mm512_fmadd_ps(p, _mm512_set1_ps(d[i * BLOCK_CHUNK + b]), a[i][t]);          \
                 }                                                                                           \
             }                                                                                               \
         }                                                                                                   \
@@ -205,11 +204,15 @@ KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
             _Pragma("GCC unroll 16") for (int t = 0; t < T; t++) _mm512_storeu_ps(acc + i * ars + 16 * t, a[i][t]); \
     }
 
-DEFINE_TILE(2, 8)
+/* 4 rows x 4 inputs: 16 accumulators, 8 decoded-code and 8 input loads per block for 48 operations (the 2 x 8 tile
+   before it needed 22 loads for the same 48 and ran 1.45-1.7x slower: docs/performance.md, "The batched product's
+   register tile"). The scale is broadcast from memory inside the fma (no register held for it). */
+DEFINE_TILE(4, 4)
+DEFINE_TILE(4, 2)
+DEFINE_TILE(4, 1)
 DEFINE_TILE(2, 4)
 DEFINE_TILE(2, 2)
 DEFINE_TILE(2, 1)
-DEFINE_TILE(1, 8)
 DEFINE_TILE(1, 4)
 DEFINE_TILE(1, 2)
 DEFINE_TILE(1, 1)
@@ -267,12 +270,13 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
 #define RUN_T(T)                                                                                              \
             for (; t + T <= batch; t += T) {                                                                  \
                 int i = 0;                                                                                    \
+                for (; i + 4 <= nr; i += 4)                                                                   \
+                    tile_4x##T(q + i * QSTRIDE, d + i * BLOCK_CHUNK, nbc, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
                 for (; i + 2 <= nr; i += 2)                                                                   \
                     tile_2x##T(q + i * QSTRIDE, d + i * BLOCK_CHUNK, nbc, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
                 for (; i < nr; i++)                                                                           \
                     tile_1x##T(q + i * QSTRIDE, d + i * BLOCK_CHUNK, nbc, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
             }
-            RUN_T(8)
             RUN_T(4)
             RUN_T(2)
             RUN_T(1)

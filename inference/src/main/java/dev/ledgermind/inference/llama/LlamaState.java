@@ -180,7 +180,7 @@ public final class LlamaState {
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.ffnNorm(), c.rmsEps(), xb, t * dim, dim);
             L.wGate().matMul(cfg, par, xb, 0, dim, n, hb, 0, ffn);
             L.wUp().matMul(cfg, par, xb, 0, dim, n, hb2, 0, ffn);
-            for (int i = 0; i < n * ffn; i++) hb[i] = Silu.apply(hb[i]) * hb2[i];
+            Silu.gate(cfg, hb, hb2, n * ffn);
             L.wDown().matMul(cfg, par, hb, 0, ffn, n, xb, 0, dim);
             for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
             if (replaced != null) {
