@@ -249,21 +249,34 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
         for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
             int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
             for (int i = 0; i < nr; i++) {
-                const int64_t step = code_step(q4 ? 16 : 32, rows, g + i);
-                const int8_t *w = codes + code_row(q4 ? 16 : 32, nb, rows, g + i) + step * b0;
-                if (q4) {
-                    for (int b = 0; b < nbc; b++) {
-                        const __m512i v = NIBBLES16(w + step * b);
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, NIB_LO(v, tab));
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, NIB_HI(v, tab));
-                    }
-                } else {
-                    for (int b = 0; b < nbc; b++) {
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, CODES16(w + step * b));
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, CODES16(w + step * b + 16));
+                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+            }
+            /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
+               (one sequential stream, as the decode step reads it), other rows one at a time */
+            for (int i = 0; i < nr;) {
+                const int32_t r = g + i;
+                const int k = (r & 3) == 0 && i + 4 <= nr && r + 4 <= (rows & ~3) ? 4 : 1;
+                const int64_t cb = q4 ? 16 : 32, step = code_step(cb, rows, r);
+                const int8_t *w = codes + code_row(cb, nb, rows, r) + step * b0;
+                for (int b = 0; b < nbc; b++) {
+                    /* the next chunk's codes of these rows into L2 while the tiles run on this one (the hardware
+                       prefetcher alone left the batched product 10-20% slower on this layout than on rows) */
+                    _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK)), _MM_HINT_T1);
+                    if (k * cb > 64) _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK) + 64), _MM_HINT_T1);
+                    for (int j = 0; j < k; j++) {
+                        const int8_t *c = w + step * b + cb * j;
+                        float *o = q + (i + j) * QSTRIDE + 32 * b;
+                        if (q4) {
+                            const __m512i v = NIBBLES16(c);
+                            _mm512_store_ps(o, NIB_LO(v, tab));
+                            _mm512_store_ps(o + 16, NIB_HI(v, tab));
+                        } else {
+                            _mm512_store_ps(o, CODES16(c));
+                            _mm512_store_ps(o + 16, CODES16(c + 16));
+                        }
                     }
                 }
-                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+                i += k;
             }
             const float *xc = x + 32 * b0;
             int t = 0;
