@@ -267,26 +267,43 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
 
     /**
      * Two consecutive rows of the packed copy at 256 bits (codes as {@link #pairP512}); widened scales at
-     * {@code sc[0 ..]}, {@code blocks} apart.
+     * {@code sc[0 ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch).
      */
     static void pairP256(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, float[] x, int xOff,
                          float[] y, int yo) {
+        // Every vector operation written out here, none passed to or returned from a method of ours: C2 compiles this
+        // as one large method and left such calls out of line, boxing their vectors (4x slower than the in-place dot256).
         var F = FloatVector.SPECIES_256;
+        var B = ByteVector.SPECIES_64;
+        final var LE = ByteOrder.LITTLE_ENDIAN;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
         for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
-            ByteVector qa = bytes64(w, o0), qb = bytes64(w, o0 + 8);
+            ByteVector qa = ByteVector.fromMemorySegment(B, w, o0, LE), qb = ByteVector.fromMemorySegment(B, w, o0 + 8, LE);
             FloatVector dv = FloatVector.broadcast(F, sc[b]);
-            a0 = f256(high(qa)).fma(x2, f256(low(qa)).mul(x0)).fma(dv, a0);
-            b0 = f256(high(qb)).fma(x3, f256(low(qb)).mul(x1)).fma(dv, b0);
-            ByteVector ra = bytes64(w, o1), rc = bytes64(w, o1 + 8);
+            FloatVector la = (FloatVector) qa.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector ha = (FloatVector) qa.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector lb = (FloatVector) qb.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hb = (FloatVector) qb.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            a0 = ha.fma(x2, la.mul(x0)).fma(dv, a0);
+            b0 = hb.fma(x3, lb.mul(x1)).fma(dv, b0);
+            ByteVector ra = ByteVector.fromMemorySegment(B, w, o1, LE), rc = ByteVector.fromMemorySegment(B, w, o1 + 8, LE);
             FloatVector ev = FloatVector.broadcast(F, sc[blocks + b]);
-            a1 = f256(high(ra)).fma(x2, f256(low(ra)).mul(x0)).fma(ev, a1);
-            b1 = f256(high(rc)).fma(x3, f256(low(rc)).mul(x1)).fma(ev, b1);
+            FloatVector lc = (FloatVector) ra.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hc = (FloatVector) ra.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector ld = (FloatVector) rc.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hd = (FloatVector) rc.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            a1 = hc.fma(x2, lc.mul(x0)).fma(ev, a1);
+            b1 = hd.fma(x3, ld.mul(x1)).fma(ev, b1);
         }
-        y[yo] = Lanes.combine256(a0, b0);
-        y[yo + 1] = Lanes.combine256(a1, b1);
+        int t = 4 * blocks; // through memory, as pairP512: partial sums 0..7 then 8..15 of each row
+        a0.intoArray(sc, t);
+        b0.intoArray(sc, t + 8);
+        a1.intoArray(sc, t + 16);
+        b1.intoArray(sc, t + 24);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
     }
 
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
