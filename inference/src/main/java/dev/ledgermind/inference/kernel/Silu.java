@@ -39,33 +39,49 @@ public final class Silu {
     }
 
     /**
-     * {@code g[gOff + i] = silu(g[gOff + i]) * u[uOff + i]} for {@code i < n}: {@link #gate(KernelConfig, float[], float[], int)}
-     * on a range (each element's operations are its own, so any split of a vector gives the same bits).
+     * {@code g[gOff + i] = silu(g[gOff + i]) * u[uOff + i]} for {@code i < n}: each element's operations are its own, so
+     * any split of a range (threads, chunks) gives the same bits.
      */
     public static void gate(KernelConfig cfg, float[] g, int gOff, float[] u, int uOff, int n) {
         java.util.Objects.checkFromIndexSize(gOff, n, g.length);
         java.util.Objects.checkFromIndexSize(uOff, n, u.length);
-        int bits = cfg.vectorBits();
         int i = 0;
-        if (bits >= 512) {
-            i = gateVector(FloatVector.SPECIES_256, DoubleVector.SPECIES_512, g, gOff, u, uOff, n);
-        } else if (bits >= 256) {
-            i = gateVector(FloatVector.SPECIES_128, DoubleVector.SPECIES_256, g, gOff, u, uOff, n);
+        if (cfg.vectorBits() >= 256) {
+            double[] arg = new double[GATE_CHUNK], e = new double[GATE_CHUNK];
+            while (i + LANES <= n) {
+                int m = Math.min(GATE_CHUNK, (n - i) / LANES * LANES);
+                negatedArguments(g, gOff + i, arg, m);
+                strictExp(arg, e, m);
+                finishGate(g, gOff + i, u, uOff + i, e, m);
+                i += m;
+            }
         }
         for (; i < n; i++) g[gOff + i] = apply(g[gOff + i]) * u[uOff + i];
     }
 
-    private static int gateVector(VectorSpecies<Float> fs, VectorSpecies<Double> ds, float[] g, int gOff, float[] u, int uOff, int n) {
-        int lanes = ds.length(), i = 0;
-        double[] scratch = new double[lanes];
-        for (; i + lanes <= n; i += lanes) {
-            FloatVector x = FloatVector.fromArray(fs, g, gOff + i);
-            DoubleVector arg = ((DoubleVector) x.convertShape(VectorOperators.F2D, ds, 0)).neg();
-            DoubleVector e = strictExp(arg, scratch);
-            FloatVector ef = (FloatVector) e.convertShape(VectorOperators.D2F, fs, 0);
-            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(fs, u, uOff + i)).intoArray(g, gOff + i);
+    /** Elements per pass of the gate's three loops (their binary64 scratch stays in L1). */
+    private static final int GATE_CHUNK = 512;
+    /**
+     * The species, constants: the Vector API compiles to vector instructions only where C2 sees the species as a
+     * constant (one passed as an argument left every operation to its boxed Java fallback, 2x slower than scalar).
+     * Four binary64 lanes from 256 bits on, as {@link Softmax} and {@link Erf#exp(DoubleVector)}.
+     */
+    private static final VectorSpecies<Float> F128 = FloatVector.SPECIES_128;
+    static final VectorSpecies<Double> D256 = DoubleVector.SPECIES_256;
+    private static final int LANES = 4;
+
+    private static void negatedArguments(float[] g, int off, double[] arg, int m) {
+        for (int j = 0; j < m; j += LANES) {
+            ((DoubleVector) FloatVector.fromArray(F128, g, off + j).convertShape(VectorOperators.F2D, D256, 0)).neg().intoArray(arg, j);
         }
-        return i;
+    }
+
+    private static void finishGate(float[] g, int gOff, float[] u, int uOff, double[] e, int m) {
+        for (int j = 0; j < m; j += LANES) {
+            FloatVector ef = (FloatVector) DoubleVector.fromArray(D256, e, j).convertShape(VectorOperators.D2F, F128, 0);
+            FloatVector x = FloatVector.fromArray(F128, g, gOff + j);
+            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(F128, u, uOff + j)).intoArray(g, gOff + j);
+        }
     }
 
     // fdlibm e_exp.c's constants, as java.lang.FdLibm.Exp holds them
@@ -85,49 +101,63 @@ public final class Silu {
      * multiples of ln 2 (k = +-1 below 1.5 ln 2, else {@code (int) (x / ln 2 + 0.5 sign(x))}; none below 0.5 ln 2), the
      * polynomial {@code c = x - t (P1 + t (P2 + t (P3 + t (P4 + t P5))))} with {@code t = x x}, then
      * {@code 1 - ((x c) / (c - 2) - x)} (k = 0) or {@code 1 - ((lo - (x c) / (2 - c)) - hi)} with k added to the
-     * exponent. Every other lane is computed by {@code StrictMath.exp} itself ({@code scratch}: one double per lane).
+     * exponent. Every other lane is computed by {@code StrictMath.exp} itself. Over {@code out[0 .. m)} from
+     * {@code in[0 .. m)}, {@code m} a multiple of 4. (One method with the loop inside: C2 then keeps
+     * every vector in registers; a helper taking or returning a vector may be left out of line and box it.)
      */
-    static DoubleVector strictExp(DoubleVector x, double[] scratch) {
-        VectorSpecies<Double> ds = x.species();
-        LongVector bits = (LongVector) x.convert(VectorOperators.REINTERPRET_D2L, 0);
-        LongVector hx = bits.lanewise(VectorOperators.LSHR, 32).and(0x7fffffffL);
-        VectorMask<Long> neg = bits.compare(VectorOperators.LT, 0L);
-        VectorMask<Long> outside = hx.compare(VectorOperators.GE, 0x40862E42L).or(hx.compare(VectorOperators.LT, 0x3e300000L));
-        VectorMask<Long> reduced = hx.compare(VectorOperators.GT, 0x3fd62e42L);
-        VectorMask<Long> nearOne = reduced.and(hx.compare(VectorOperators.LT, 0x3FF0A2B2L));
+    static void strictExp(double[] in, double[] out, int m) {
+        VectorSpecies<Double> ds = D256;
+        for (int i = 0; i < m; i += LANES) {
+            DoubleVector x = DoubleVector.fromArray(ds, in, i);
+            // fdlibm's tests on the high word hx of |x|, as comparisons of |x| with the doubles whose high word is the
+            // bound and low word 0 (for non-negative doubles the bit order is the numeric order)
+            DoubleVector ax = x.abs();
+            VectorMask<Double> neg = x.compare(VectorOperators.LT, 0.0);
+            VectorMask<Double> reduced = ax.compare(VectorOperators.GE, HX_ABOVE_HALF_LN2);
+            VectorMask<Double> nearOne = reduced.and(ax.compare(VectorOperators.LT, HX_BELOW_1_5_LN2));
 
-        // k: +-1 near ln 2; (int) (invln2 * x + (+-0.5)) beyond; 0 below 0.5 ln 2
-        DoubleVector half = DoubleVector.broadcast(ds, 0.5).blend(-0.5, neg.cast(ds));
-        LongVector kFar = (LongVector) x.mul(INV_LN2).add(half).convert(VectorOperators.D2L, 0);
-        LongVector kNear = LongVector.broadcast(bits.species(), 1L).blend(-1L, neg);
-        LongVector k = kFar.blend(kNear, nearOne).blend(0L, reduced.not());
+            // k: (int) (invln2 * x + (+-0.5)) beyond 1.5 ln 2; +-1 below it; 0 below 0.5 ln 2
+            DoubleVector half = DoubleVector.broadcast(ds, 0.5).blend(-0.5, neg);
+            DoubleVector kd = (DoubleVector) ((LongVector) x.mul(INV_LN2).add(half).convert(VectorOperators.D2L, 0))
+                    .convert(VectorOperators.L2D, 0);
+            kd = kd.blend(DoubleVector.broadcast(ds, 1.0).blend(-1.0, neg), nearOne).blend(0.0, reduced.not());
 
-        // hi, lo: near ln 2 x -+ ln2HI and +-ln2LO; beyond x - t ln2HI and t ln2LO with t = k
-        DoubleVector t = (DoubleVector) k.convert(VectorOperators.L2D, 0);
-        DoubleVector hiFar = x.sub(t.mul(LN2_HI));
-        DoubleVector loFar = t.mul(LN2_LO);
-        DoubleVector hiNear = x.sub(DoubleVector.broadcast(ds, LN2_HI).blend(-LN2_HI, neg.cast(ds)));
-        DoubleVector loNear = DoubleVector.broadcast(ds, LN2_LO).blend(-LN2_LO, neg.cast(ds));
-        VectorMask<Double> nearD = nearOne.cast(ds), reducedD = reduced.cast(ds);
-        DoubleVector hi = hiFar.blend(hiNear, nearD);
-        DoubleVector lo = loFar.blend(loNear, nearD);
-        DoubleVector r = x.blend(hi.sub(lo), reducedD);
+            // hi, lo: near ln 2 x -+ ln2HI and +-ln2LO; beyond x - t ln2HI and t ln2LO with t = k
+            DoubleVector hiNear = x.sub(DoubleVector.broadcast(ds, LN2_HI).blend(-LN2_HI, neg));
+            DoubleVector loNear = DoubleVector.broadcast(ds, LN2_LO).blend(-LN2_LO, neg);
+            DoubleVector hi = x.sub(kd.mul(LN2_HI)).blend(hiNear, nearOne);
+            DoubleVector lo = kd.mul(LN2_LO).blend(loNear, nearOne);
+            DoubleVector r = x.blend(hi.sub(lo), reduced);
 
-        DoubleVector tt = r.mul(r);
-        DoubleVector c = r.sub(tt.mul(tt.mul(tt.mul(tt.mul(tt.mul(P5).add(P4)).add(P3)).add(P2)).add(P1)));
-        DoubleVector rc = r.mul(c);
-        DoubleVector y0 = DoubleVector.broadcast(ds, 1.0).sub(rc.div(c.sub(2.0)).sub(r));
-        DoubleVector y = DoubleVector.broadcast(ds, 1.0).sub(lo.sub(rc.div(DoubleVector.broadcast(ds, 2.0).sub(c))).sub(hi));
-        LongVector scaled = ((LongVector) y.convert(VectorOperators.REINTERPRET_D2L, 0)).add(k.lanewise(VectorOperators.LSHL, 52));
-        DoubleVector result = ((DoubleVector) scaled.convert(VectorOperators.REINTERPRET_L2D, 0)).blend(y0, reducedD.not());
+            DoubleVector tt = r.mul(r);
+            DoubleVector c = r.sub(tt.mul(tt.mul(tt.mul(tt.mul(tt.mul(P5).add(P4)).add(P3)).add(P2)).add(P1)));
+            DoubleVector rc = r.mul(c);
+            DoubleVector y0 = DoubleVector.broadcast(ds, 1.0).sub(rc.div(c.sub(2.0)).sub(r));
+            DoubleVector y = DoubleVector.broadcast(ds, 1.0).sub(lo.sub(rc.div(DoubleVector.broadcast(ds, 2.0).sub(c))).sub(hi));
+            LongVector k = (LongVector) kd.convert(VectorOperators.D2L, 0);
+            DoubleVector result = y.viewAsIntegralLanes().add(k.lanewise(VectorOperators.LSHL, 52)).viewAsFloatingLanes()
+                    .blend(y0, reduced.not());
 
-        VectorMask<Long> scalar = outside.or(k.compare(VectorOperators.LT, -1021L));
-        if (scalar.anyTrue()) {
-            result.intoArray(scratch, 0);
-            double[] in = x.toArray();
-            for (int j = 0; j < in.length; j++) if (scalar.laneIsSet(j)) scratch[j] = StrictMath.exp(in[j]);
-            result = DoubleVector.fromArray(ds, scratch, 0);
+            VectorMask<Double> scalar = ax.compare(VectorOperators.GE, HX_OVERFLOW_OR_NAN_RANGE)
+                    .or(ax.compare(VectorOperators.LT, HX_TINY)).or(x.compare(VectorOperators.NE, x))
+                    .or(kd.compare(VectorOperators.LT, -1021.0));
+            result.intoArray(out, i);
+            if (scalar.anyTrue()) {
+                for (int j = 0; j < LANES; j++) if (scalar.laneIsSet(j)) out[i + j] = StrictMath.exp(in[i + j]);
+            }
         }
-        return result;
     }
+
+    private static double highWord(long hx) {
+        return Double.longBitsToDouble(hx << 32);
+    }
+
+    /** |x| &gt;= this: hx &gt;= 0x40862E42 (exp overflows, underflows, or x is infinite or NaN). */
+    private static final double HX_OVERFLOW_OR_NAN_RANGE = highWord(0x40862E42L);
+    /** |x| &lt; this: hx &lt; 0x3e300000 (|x| &lt; 2^-28, exp = 1 + x). */
+    private static final double HX_TINY = highWord(0x3e300000L);
+    /** |x| &gt;= this: hx &gt; 0x3fd62e42 (|x| &gt; 0.5 ln 2, reduced by k). */
+    private static final double HX_ABOVE_HALF_LN2 = highWord(0x3fd62e43L);
+    /** |x| &lt; this: hx &lt; 0x3FF0A2B2 (|x| &lt; 1.5 ln 2, k = +-1). */
+    private static final double HX_BELOW_1_5_LN2 = highWord(0x3FF0A2B2L);
 }
