@@ -37,7 +37,7 @@ public final class Parallel implements AutoCloseable {
 
     /** System property: microseconds a pool thread spins for the next call before it parks (0: park at once). */
     public static final String SPIN_PROPERTY = "ledgermind.parallel.spinMicros";
-    static final long DEFAULT_SPIN_MICROS = 1000;
+    static final long DEFAULT_SPIN_MICROS = 100;
     /**
      * The first part of the spin that only spins (the gaps between the calls of one step, a norm or a RoPE, are a
      * few microseconds); after it the thread yields between checks, so on a machine with more runnable threads than
