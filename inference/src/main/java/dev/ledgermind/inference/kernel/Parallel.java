@@ -1,32 +1,20 @@
 package dev.ledgermind.inference.kernel;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * A small fixed pool of threads that splits a range of independent outputs (rows, heads, positions) into
- * contiguous chunks. The calling thread always takes chunks itself; pool threads join in as they arrive.
+ * A small fixed pool of threads that splits a range of independent outputs (rows, heads, positions)
+ * into contiguous chunks, one per thread. The calling thread runs the first chunk itself.
  *
  * <p>Determinism: work is only ever split by output index, never inside a reduction, so each output
- * is computed by exactly the same operations whatever the thread count, chunk boundaries or which thread
- * ran a chunk (DESIGN.md section 3, rule 3). With one thread no pool threads exist and everything runs inline.
- *
- * <h2>Hand-off</h2>
- * A decode step of a 1B model makes about 80-130 parallel calls of 0.05-1 ms each, so the cost of waking a
- * thread matters: an executor hand-off (a queue, a futex wake of a parked thread, on a virtual machine an
- * inter-processor interrupt to a halted vCPU) took tens of microseconds to milliseconds, and a helper that
- * arrived after the caller had done the work alone added nothing. So, as llama.cpp's threads do, a pool thread
- * that has finished its part of one call <em>spins</em> (reading one volatile field, {@link Thread#onSpinWait}, and
- * after {@value #BUSY_SPIN_NANOS} ns yielding between reads) for up to {@value #DEFAULT_SPIN_MICROS} microseconds ({@value #SPIN_PROPERTY}) waiting for the next call, and
- * only then parks ({@link LockSupport#park}); a parked thread is woken by the next call. The calls of one decode
- * step follow each other within microseconds, so pool threads never park inside a step, and an idle engine
- * burns at most that spin time per thread before sleeping.
- *
- * <p>The caller never waits for a pool thread that has not joined a call: it takes chunks until none is left,
- * then waits only for the threads that are still running a chunk they took. So a thread the OS runs late simply
- * takes fewer chunks (or none), and the result is the same.
+ * is computed by exactly the same operations whatever the thread count or chunk boundaries
+ * (DESIGN.md section 3, rule 3). With one thread no pool threads exist and everything runs inline.
  */
 public final class Parallel implements AutoCloseable {
     /** Body of a parallel loop: handles the outputs {@code [from, to)}. */
@@ -35,41 +23,27 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** System property: microseconds a pool thread spins for the next call before it parks (0: park at once). */
-    public static final String SPIN_PROPERTY = "ledgermind.parallel.spinMicros";
-    static final long DEFAULT_SPIN_MICROS = 100;
-    /**
-     * The first part of the spin that only spins (the gaps between the calls of one step, a norm or a RoPE, are a
-     * few microseconds); after it the thread yields between checks, so on a machine with more runnable threads than
-     * cores it hands its core to them instead of burning its share (and a thread that has used little CPU is less
-     * likely to be preempted in the middle of a chunk, which the caller would then wait for).
-     */
-    static final long BUSY_SPIN_NANOS = 50_000;
-    private static final long SPIN_NANOS = spinNanos();
-
     private static final AtomicInteger POOL_ID = new AtomicInteger();
     private static final Parallel SERIAL = new Parallel(1);
 
     private final int threads;
-    private final Worker[] workers;
-    /** The latest call; pool threads compare it with the last one they saw. */
-    private volatile Job current;
-    private volatile boolean closed;
+    private final ExecutorService pool;
 
     /** A pool of {@code threads} threads in all (the caller counts as one); {@code threads >= 1}. */
     public Parallel(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, found " + threads);
         this.threads = threads;
-        this.workers = new Worker[threads - 1];
-        int id = threads == 1 ? 0 : POOL_ID.incrementAndGet();
-        for (int i = 0; i < workers.length; i++) {
-            Worker w = new Worker();
-            Thread t = new Thread(w, "ledgermind-kernel-" + id + "-" + (i + 1));
-            t.setDaemon(true);
-            w.thread = t;
-            workers[i] = w;
+        if (threads == 1) {
+            this.pool = null;
+        } else {
+            int id = POOL_ID.incrementAndGet();
+            AtomicInteger n = new AtomicInteger();
+            this.pool = Executors.newFixedThreadPool(threads - 1, r -> {
+                Thread t = new Thread(r, "ledgermind-kernel-" + id + "-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
         }
-        for (Worker w : workers) w.thread.start();
     }
 
     /** A shared one-thread instance: runs everything inline on the caller (for work already split by an outer loop). */
@@ -82,61 +56,71 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} over {@code [0, n)} split into at most {@link #threads()} contiguous parts of nearly equal
-     * size whose starts are multiples of {@code grain} (so that blocked kernels keep whole blocks), and waits for all.
-     * The parts are fixed by {@code n}, {@code grain} and the thread count; which thread runs a part is not (the
-     * caller runs every part no pool thread has taken).
+     * Runs {@code task} over {@code [0, n)} split into at most {@link #threads()} contiguous chunks whose
+     * starts are multiples of {@code grain} (so that blocked kernels keep whole blocks), and waits for all.
      */
     public void forRange(int n, int grain, RangeTask task) {
         if (n <= 0) return;
         if (grain < 1) grain = 1;
         int blocks = (n + grain - 1) / grain;
         int parts = Math.min(threads, blocks);
-        if (parts <= 1 || closed) {
+        if (parts <= 1 || pool == null) {
             task.run(0, n);
             return;
         }
-        run(new Job(n, grain, blocks, parts, blocks, task), parts - 1);
-    }
-
-    /** {@link #forRange(int, int, RangeTask)} with a grain of 1. */
-    public void forRange(int n, RangeTask task) {
-        forRange(n, 1, task);
+        List<Future<?>> futures = new ArrayList<>(parts - 1);
+        int firstTo = 0;
+        for (int p = 0; p < parts; p++) {
+            int from = Math.min(n, (int) ((long) blocks * p / parts) * grain);
+            int to = Math.min(n, (int) ((long) blocks * (p + 1) / parts) * grain);
+            if (p == 0) {
+                firstTo = to;
+            } else if (from < to) {
+                futures.add(pool.submit(() -> task.run(from, to)));
+            }
+        }
+        Throwable failure = null;
+        try {
+            task.run(0, firstTo);
+        } catch (Throwable t) {
+            failure = t;
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (failure == null) failure = e.getCause();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                if (failure == null) failure = e;
+            }
+        }
+        if (failure instanceof RuntimeException re) throw re;
+        if (failure instanceof Error err) throw err;
+        if (failure != null) throw new IllegalStateException("parallel kernel failed", failure);
     }
 
     /**
-     * Runs {@code task} over {@code [0, n)} in chunks whose starts are multiples of {@code grain}, and waits for all.
-     * The range is cut in one contiguous region per thread; each thread takes chunks of about
-     * {@code 1 / (}{@value #CHUNKS_PER_THREAD}{@code  x threads)} of the range from the front of its own region, in
-     * order (one long stream of rows for the prefetchers, and the native kernel's prefetch of the next rows runs on
-     * into the next chunk), and once its region is used up takes chunks from the back of the others' regions. So a
-     * thread that the OS runs late simply takes fewer chunks (its region is taken by the others), the caller never
-     * waits for one that has not started, and at the end no thread holds more than one short chunk. Which thread
-     * computes a chunk changes no result: chunks are ranges of independent outputs.
+     * Runs {@code task} over {@code [0, n)} in chunks handed out on demand: chunk starts are multiples of
+     * {@code grain}, there are about {@value #CHUNKS_PER_THREAD} per thread, and each thread (the caller
+     * included) takes the next chunk until none is left, so a thread that the OS runs late simply takes fewer
+     * chunks instead of holding up the others. A pool thread that starts after every chunk has been taken
+     * does nothing, and the caller never waits for one that has not started. Which thread computes a chunk
+     * changes no result: chunks are ranges of independent outputs.
      */
     public void forChunks(int n, int grain, RangeTask task) {
         if (n <= 0) return;
         if (grain < 1) grain = 1;
         int blocks = (n + grain - 1) / grain;
-        if (threads == 1 || blocks == 1 || closed) {
+        if (pool == null || blocks == 1) {
             task.run(0, n);
             return;
         }
-        int parts = Math.min(threads, blocks);
-        int chunk = Math.max(1, blocks / (threads * CHUNKS_PER_THREAD));
-        run(new Job(n, grain, blocks, parts, chunk, task), threads - 1);
-    }
-
-    /** Chunks per thread in {@link #forChunks}: enough to even out a late thread, few enough to cost nothing. */
-    static final int CHUNKS_PER_THREAD = 16;
-
-    private void run(Job job, int helpers) {
-        current = job;
-        for (int i = 0; i < helpers && i < workers.length; i++) {
-            Worker w = workers[i];
-            if (w.parked) LockSupport.unpark(w.thread);
-        }
-        job.work(0);
+        int chunkBlocks = Math.max(1, blocks / (threads * CHUNKS_PER_THREAD));
+        ChunkJob job = new ChunkJob(n, grain * chunkBlocks, task);
+        int helpers = Math.min(threads - 1, (blocks + chunkBlocks - 1) / chunkBlocks - 1);
+        for (int i = 0; i < helpers; i++) pool.execute(job::help);
+        job.work();
         job.closeAndAwaitHelpers();
         Throwable failure = job.failure.get();
         if (failure instanceof RuntimeException re) throw re;
@@ -144,197 +128,66 @@ public final class Parallel implements AutoCloseable {
         if (failure != null) throw new IllegalStateException("parallel kernel failed", failure);
     }
 
-    /**
-     * One call: per part (thread slot) a region of blocks still to take, {@code lo << 32 | hi}; its owner takes chunks
-     * from the front, the others from the back. And the pool threads that have joined (or that the call is closed).
-     */
-    private static final class Job {
-        private static final int CLOSED = 1 << 30;
-        final int n, grain, parts, chunk;
-        final AtomicLongArray regions;
-        /** Pool threads inside {@link #help}, plus {@link #CLOSED} once the caller has finished its own share. */
-        final AtomicInteger active = new AtomicInteger();
-        /** Slots handed to pool threads as they join (the caller has slot 0). */
-        final AtomicInteger slots = new AtomicInteger(1);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        /** The body; cleared once the call is over (late pool threads never read it), so a pool keeps no buffers alive. */
-        RangeTask task;
+    /** Chunks per thread in {@link #forChunks}: enough to even out a late thread, few enough to cost nothing. */
+    static final int CHUNKS_PER_THREAD = 8;
 
-        Job(int n, int grain, int blocks, int parts, int chunk, RangeTask task) {
+    /** One {@link #forChunks} call: the next chunk to take, and the helpers that have joined (or closed). */
+    private static final class ChunkJob {
+        private static final int CLOSED = 1 << 30;
+        final int n, chunk;
+        final RangeTask task;
+        final AtomicInteger next = new AtomicInteger();
+        /** Helpers inside {@link #help}, plus {@link #CLOSED} once the caller has finished its own share. */
+        final AtomicInteger active = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+
+        ChunkJob(int n, int chunk, RangeTask task) {
             this.n = n;
-            this.grain = grain;
-            this.parts = parts;
             this.chunk = chunk;
             this.task = task;
-            this.regions = new AtomicLongArray(parts);
-            for (int p = 0; p < parts; p++) {
-                long lo = (long) blocks * p / parts, hi = (long) blocks * (p + 1) / parts;
-                regions.set(p, lo << 32 | hi);
-            }
         }
 
-        /** Takes chunks, its own region's first (slot {@code slot}; none if {@code slot >= parts}), until none is left. */
-        void work(int slot) {
-            RangeTask t = task;
+        void work() {
             try {
-                if (slot < parts) {
-                    for (;;) {
-                        long v = regions.get(slot);
-                        int lo = (int) (v >>> 32), hi = (int) v;
-                        if (lo >= hi) break;
-                        int to = Math.min(hi, lo + chunk);
-                        if (regions.compareAndSet(slot, v, (long) to << 32 | hi)) run(t, lo, to);
-                    }
+                for (int from = next.getAndAdd(chunk); from < n; from = next.getAndAdd(chunk)) {
+                    task.run(from, Math.min(n, from + chunk));
                 }
-                for (int i = 1; i <= parts; i++) {
-                    int q = (slot + i) % parts;
-                    for (;;) {
-                        long v = regions.get(q);
-                        int lo = (int) (v >>> 32), hi = (int) v;
-                        if (lo >= hi) break;
-                        int from = Math.max(lo, hi - chunk);
-                        if (regions.compareAndSet(q, v, (long) lo << 32 | from)) run(t, from, hi);
-                    }
-                }
-            } catch (Throwable e) {
-                failure.compareAndSet(null, e);
-                for (int p = 0; p < parts; p++) regions.set(p, 0); // the others stop taking chunks
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                next.set(n); // the others stop taking chunks
             }
         }
 
-        private void run(RangeTask t, int b0, int b1) {
-            t.run(b0 * grain, Math.min(n, b1 * grain));
-        }
-
-        /** A pool thread's part: joins unless the caller has finished already, then takes chunks. */
         void help() {
             int a;
             do {
                 a = active.get();
-                if ((a & CLOSED) != 0) return; // arrived after the caller finished: nothing left to do
+                if ((a & CLOSED) != 0) return; // started after the caller finished: nothing left to do
             } while (!active.compareAndSet(a, a + 1));
             try {
-                work(slots.getAndIncrement());
+                work();
             } finally {
                 active.decrementAndGet();
             }
         }
 
         void closeAndAwaitHelpers() {
-            active.getAndAdd(CLOSED);
-            // Pool threads still inside are running their last chunk (none is left to take): wait for them, spinning
-            // briefly, then yielding (a helper the OS has descheduled needs a core to finish).
-            long deadline = 0;
-            for (int spins = 0; active.get() != CLOSED; spins++) {
-                if ((spins & 63) != 63) {
-                    Thread.onSpinWait();
-                } else if (deadline == 0) {
-                    deadline = System.nanoTime() + 50_000;
-                } else if (System.nanoTime() - deadline >= 0) {
-                    Thread.yield();
-                }
-            }
-            task = null;
-        }
-    }
-
-    /** A pool thread: runs its part of each new call, spins a bounded time for the next, then parks. */
-    private final class Worker implements Runnable {
-        Thread thread;
-        /** Set while parked (or about to park): a new call unparks it. */
-        volatile boolean parked;
-
-        @Override
-        public void run() {
-            Job seen = null;
-            while (!closed) {
-                Job j = current;
-                if (j == seen) {
-                    j = await(seen);
-                    if (j == null) return;
-                }
-                seen = j;
-                j.help();
-            }
-        }
-
-        /** The next call after {@code seen}; null once the pool is closed. */
-        private Job await(Job seen) {
-            long deadline = 0, busyUntil = 0;
-            Job j;
-            for (int spins = 0; ; spins++) {
-                if ((j = current) != seen) return j;
-                if (closed) return null;
-                if ((spins & 63) != 63) {
-                    Thread.onSpinWait();
-                    continue;
-                }
-                long now = System.nanoTime();
-                if (deadline == 0) {
-                    deadline = now + SPIN_NANOS;
-                    busyUntil = now + BUSY_SPIN_NANOS;
-                } else if (now - deadline >= 0) {
-                    break;
-                } else if (now - busyUntil >= 0) {
-                    Thread.yield(); // past the short gaps inside a step: let a thread that needs this core run
-                }
-            }
-            // Dekker with the caller: we publish parked, then read current; it publishes current, then reads parked.
-            parked = true;
-            try {
-                while ((j = current) == seen) {
-                    if (closed) return null;
-                    LockSupport.park(this);
-                }
-                return j;
-            } finally {
-                parked = false;
+            int a = active.getAndAdd(CLOSED);
+            // Helpers still inside are running their last chunk (no chunk is left to take): wait for them.
+            for (int spins = 0; (a = active.get()) != CLOSED; spins++) {
+                if (spins < 1000) Thread.onSpinWait();
+                else Thread.yield();
             }
         }
     }
 
-    /** Whether every pool thread is parked (tests: an idle pool sleeps). */
-    boolean allParked() {
-        for (Worker w : workers) {
-            if (!w.parked || w.thread.getState() != Thread.State.WAITING) return false;
-        }
-        return true;
+    /** {@link #forRange(int, int, RangeTask)} with a grain of 1. */
+    public void forRange(int n, RangeTask task) {
+        forRange(n, 1, task);
     }
 
-    /** The pool threads (tests). */
-    Thread[] poolThreads() {
-        Thread[] t = new Thread[workers.length];
-        for (int i = 0; i < t.length; i++) t[i] = workers[i].thread;
-        return t;
-    }
-
-    /** Stops the pool threads (they finish the chunk they are running) and waits briefly for them; later calls run inline. */
     @Override
     public void close() {
-        if (workers.length == 0 || closed) return;
-        closed = true;
-        for (Worker w : workers) LockSupport.unpark(w.thread);
-        for (Worker w : workers) {
-            if (w.thread == Thread.currentThread()) continue;
-            try {
-                w.thread.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    private static long spinNanos() {
-        String s = System.getProperty(SPIN_PROPERTY);
-        long micros = DEFAULT_SPIN_MICROS;
-        if (s != null) {
-            try {
-                micros = Math.max(0, Long.parseLong(s.trim()));
-            } catch (NumberFormatException e) {
-                // keep the default
-            }
-        }
-        return micros * 1000;
+        if (pool != null) pool.shutdownNow();
     }
 }
