@@ -271,3 +271,110 @@ KERNEL void lm_q4_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int3
                            float *y, int64_t yOff, int64_t yStride) {
     kq_matmul(q4k_decode, Q4K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
+
+/* ------------------------------------------------------------------ Q5_K */
+
+/*
+ * Q5_K (Q5_KTensor): 176 bytes a super-block of 256: f16 d, f16 dmin, the 12 bytes of scales and mins packed as
+ * Q4_K's, 32 bytes qh of fifth bits, 128 bytes qs of nibbles. Element l of sub-block j (j = 2g: low nibble of
+ * qs[32g + l], j = 2g + 1: high nibble) takes bit j of qh[l] as bit 4 of its code q in [0, 31]; its value is Q4_K's
+ * formula, (d * sc) * q - (dmin * mn). The 32 possible values of a sub-block are two tables of 16 (q = 0..15 and
+ * 16..31, the same operations), looked up with vpermt2ps (_mm512_permutex2var_ps: the low 5 bits of each index).
+ */
+#define Q5K_BYTES 176
+
+static const float KQ_IOTA16[16] __attribute__((aligned(64))) = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+#define Q5K_TABLE_HI(dm, j) _mm512_sub_ps(_mm512_mul_ps(_mm512_load_ps(KQ_IOTA16), _mm512_set1_ps((dm)[j])), _mm512_set1_ps((dm)[8 + (j)]))
+
+/* The code index of sub-block j's elements: bits 0..3 from nib (bits above 3 ignored: they are replaced or unused),
+   bit 4 = bit j of qh (h, zero-extended bytes); bits above 4 are ignored by the lookup. */
+#define Q5K_BIT4(h, j) ((j) <= 4 ? _mm512_slli_epi32((h), 4 - (j)) : _mm512_srli_epi32((h), (j) - 4))
+#define Q5K_INDEX(nib, h, j) _mm512_ternarylogic_epi32((nib), Q5K_BIT4(h, j), _mm512_set1_epi32(0x10), 0xD8)
+
+#define Q5K_ROWS(R)                                                                                          \
+    KERNEL __attribute__((unused)) static void q5k_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nsb,  \
+                                                           const float *x, float *y, int prefetch) {          \
+        __m512 a[R];                                                                                         \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
+        for (int64_t sb = 0; sb < nsb; sb++) {                                                               \
+            const float *xb = x + 256 * sb;                                                                  \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + Q5K_BYTES * sb;                                       \
+                if (prefetch) {                                                                              \
+                    _mm_prefetch((const char *) (p + prefetch * rowBytes), _MM_HINT_T1);                     \
+                    _mm_prefetch((const char *) (p + prefetch * rowBytes + 64), _MM_HINT_T1);                \
+                    _mm_prefetch((const char *) (p + prefetch * rowBytes + 128), _MM_HINT_T1);               \
+                    _mm_prefetch((const char *) (p + prefetch * rowBytes + 175), _MM_HINT_T1);               \
+                }                                                                                            \
+            }                                                                                                \
+            float dm[R][16];                                                                                 \
+            __m512i h0[R], h1[R];                                                                            \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + Q5K_BYTES * sb;                                       \
+                q4k_scales(p, dm[i]);                                                                        \
+                h0[i] = NIB16(p + 16);                                                                       \
+                h1[i] = NIB16(p + 32);                                                                       \
+            }                                                                                                \
+            _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {                                            \
+                const int j = 2 * g;                                                                         \
+                const float *xg = xb + 64 * g;                                                               \
+                _Pragma("GCC unroll 2") for (int hh = 0; hh < 2; hh++) { /* sub-block j + hh */              \
+                    __m512 tl[R], tu[R];                                                                     \
+                    __m512i v0[R], v1[R];                                                                    \
+                    _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                    \
+                        const uint8_t *p = w0 + i * rowBytes + Q5K_BYTES * sb;                               \
+                        tl[i] = Q4K_TABLE(dm[i], j + hh);                                                    \
+                        tu[i] = Q5K_TABLE_HI(dm[i], j + hh);                                                 \
+                        v0[i] = NIB16(p + 48 + 32 * g);                                                      \
+                        v1[i] = NIB16(p + 48 + 32 * g + 16);                                                 \
+                        if (hh) { v0[i] = _mm512_srli_epi32(v0[i], 4); v1[i] = _mm512_srli_epi32(v1[i], 4); } \
+                    }                                                                                        \
+                    __m512 xv = _mm512_loadu_ps(xg + 32 * hh);                                               \
+                    _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                      \
+                        a[i] = _mm512_fmadd_ps(_mm512_permutex2var_ps(tl[i], Q5K_INDEX(v0[i], h0[i], j + hh), tu[i]), xv, a[i]); \
+                    xv = _mm512_loadu_ps(xg + 32 * hh + 16);                                                 \
+                    _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                      \
+                        a[i] = _mm512_fmadd_ps(_mm512_permutex2var_ps(tl[i], Q5K_INDEX(v1[i], h1[i], j + hh), tu[i]), xv, a[i]); \
+                }                                                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) y[i] = kq_tree16(a[i]);                          \
+    }
+
+Q5K_ROWS(4)
+Q5K_ROWS(2)
+Q5K_ROWS(1)
+
+KERNEL void lm_q5_k_matvec(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+    x += xOff;
+    y += yOff;
+    int32_t r = r0;
+    for (; r + 4 <= r1; r += 4) q5k_rows4(w + r * rowBytes, rowBytes, nsb, x, y + r, r + 8 <= r1 ? 4 : 0);
+    for (; r + 2 <= r1; r += 2) q5k_rows2(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+    for (; r < r1; r++) q5k_rows1(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+}
+
+/* One Q5_K super-block at p decoded into out[0..256) (the element values, exactly). */
+KERNEL static inline void q5k_decode(const uint8_t *p, float *out) {
+    float dm[16];
+    q4k_scales(p, dm);
+    const __m512i h0 = NIB16(p + 16), h1 = NIB16(p + 32);
+    _Pragma("GCC unroll 4") for (int g = 0; g < 4; g++) {
+        const int j = 2 * g;
+        const __m512i v0 = NIB16(p + 48 + 32 * g), v1 = NIB16(p + 48 + 32 * g + 16);
+        const __m512i u0 = _mm512_srli_epi32(v0, 4), u1 = _mm512_srli_epi32(v1, 4);
+        const __m512 tl = Q4K_TABLE(dm, j), tu = Q5K_TABLE_HI(dm, j);
+        const __m512 sl = Q4K_TABLE(dm, j + 1), su = Q5K_TABLE_HI(dm, j + 1);
+        _mm512_store_ps(out + 64 * g, _mm512_permutex2var_ps(tl, Q5K_INDEX(v0, h0, j), tu));
+        _mm512_store_ps(out + 64 * g + 16, _mm512_permutex2var_ps(tl, Q5K_INDEX(v1, h1, j), tu));
+        _mm512_store_ps(out + 64 * g + 32, _mm512_permutex2var_ps(sl, Q5K_INDEX(u0, h0, j + 1), su));
+        _mm512_store_ps(out + 64 * g + 48, _mm512_permutex2var_ps(sl, Q5K_INDEX(u1, h1, j + 1), su));
+    }
+}
+
+KERNEL void lm_q5_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    kq_matmul(q5k_decode, Q5K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}

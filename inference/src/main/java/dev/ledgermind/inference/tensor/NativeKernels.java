@@ -212,7 +212,7 @@ public final class NativeKernels {
     // ---------------------------------------------------------------- h/kq: the K-quant kernels (ledgermind_kquants.c)
 
     /**
-     * Q4_K ({@link Q4_KTensor}): the weights are read where the tensor holds them (its segment of the mapped file, 144
+     * Q4_K ({@link Q4_KTensor}) and Q5_K: the weights are read where the tensor holds them (its segment of the mapped file, 144
      * bytes a super-block of 256), the element values as {@code Q4_KTensor} computes them, the canonical F32 layout
      * over them; the same bits as the Java kernels ({@code KQuantNativeBitExactnessTest}).
      */
@@ -220,15 +220,20 @@ public final class NativeKernels {
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
     private static final MethodHandle Q4_K_MATMUL = kquant("lm_q4_k_matmul", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    /** Q5_K ({@link Q5_KTensor}, 176 bytes a super-block), as Q4_K's. */
+    private static final MethodHandle Q5_K_MATVEC = kquant("lm_q5_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q5_K_MATMUL = kquant("lm_q5_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
     private static MethodHandle kquant(String symbol, FunctionDescriptor fd) {
         if (LOOKUP == null) return null;
         return Linker.nativeLinker().downcallHandle(LOOKUP.findOrThrow(symbol), fd, Linker.Option.critical(true));
     }
 
-    /** Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K. */
+    /** Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K. */
     static boolean hasKQuantKernels(GgmlType type) {
-        return LOADED && type == GgmlType.Q4_K;
+        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K);
     }
 
     /**
@@ -239,7 +244,7 @@ public final class NativeKernels {
                              float[] x, int xOff, float[] y, int yOff) {
         if (!used) used = true;
         try {
-            Q4_K_MATVEC.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            (type == GgmlType.Q5_K ? Q5_K_MATVEC : Q4_K_MATVEC).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     MemorySegment.ofArray(y), (long) yOff);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matvec", e);
@@ -251,7 +256,7 @@ public final class NativeKernels {
                              float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (!used) used = true;
         try {
-            Q4_K_MATMUL.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            (type == GgmlType.Q5_K ? Q5_K_MATMUL : Q4_K_MATMUL).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matmul", e);

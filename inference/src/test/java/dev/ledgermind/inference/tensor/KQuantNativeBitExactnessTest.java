@@ -6,6 +6,8 @@ import dev.ledgermind.inference.kernel.Parallel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -45,10 +47,18 @@ class KQuantNativeBitExactnessTest {
     private static final KernelConfig NATIVE = KernelConfig.ofBits(512).withNative(true);
     private static final KernelConfig JAVA = KernelConfig.ofBits(512).withNative(false);
 
-    private static void check(Q4_KTensor w, float[] x, int batch, String what) {
+    private static ChunkedTensor tensor(GgmlType type, MemorySegment seg, int rows, int cols) {
+        return type == GgmlType.Q4_K ? new Q4_KTensor("w", seg, rows, cols) : new Q5_KTensor("w", seg, rows, cols);
+    }
+
+    private static boolean nativeOn(ChunkedTensor w, KernelConfig cfg) {
+        return w instanceof Q4_KTensor q ? q.nativeOn(cfg) : ((Q5_KTensor) w).nativeOn(cfg);
+    }
+
+    private static void check(ChunkedTensor w, float[] x, int batch, String what) {
         what = w.type() + " " + what;
         int rows = w.rows(), cols = w.cols(), sbs = cols / 256;
-        assertTrue(w.nativeOn(NATIVE) && !w.nativeOn(JAVA), what + ": native on by configuration only");
+        assertTrue(nativeOn(w, NATIVE) && !nativeOn(w, JAVA), what + ": native on by configuration only");
         float[] ref = new float[batch * rows];
         for (int t = 0; t < batch; t++) for (int r = 0; r < rows; r++) ref[t * rows + r] = w.dotReference(r, x, t * cols);
         int yOff = 3, split = Math.min(rows, 5);
@@ -75,9 +85,10 @@ class KQuantNativeBitExactnessTest {
         }
     }
 
-    @Test
-    void q4kEqualsTheReferenceOnRandomInputsAndEveryRemainder() {
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q4_K), NativeKernels.status());
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
+    void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder(GgmlType type) {
+        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(2026);
         int[] superBlocks = {1, 2, 3, 5, 8};
         int[] rowCounts = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17};
@@ -85,7 +96,7 @@ class KQuantNativeBitExactnessTest {
         for (int nsb : superBlocks) {
             int cols = 256 * nsb;
             for (int rows : rowCounts) {
-                Q4_KTensor w = new Q4_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q4_K, rows, cols, r), rows, cols);
+                ChunkedTensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
                 int batch = batches[r.nextInt(batches.length)];
                 float[] x = new float[batch * cols];
                 for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-3, 4)));
@@ -95,14 +106,14 @@ class KQuantNativeBitExactnessTest {
         }
         for (int batch : batches) {
             int rows = 11, cols = 256 * 3;
-            Q4_KTensor w = new Q4_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q4_K, rows, cols, r), rows, cols);
+            ChunkedTensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
             float[] x = new float[batch * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             check(w, x, batch, "batch " + batch);
         }
         // Enough rows for the threads to split them into several chunks.
         int rows = 203, cols = 256 * 8;
-        Q4_KTensor w = new Q4_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q4_K, rows, cols, r), rows, cols);
+        ChunkedTensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r), rows, cols);
         float[] x = new float[5 * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         check(w, x, 1, "203 rows, decode");
@@ -117,14 +128,15 @@ class KQuantNativeBitExactnessTest {
             Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
             Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 3e38f, 1e-30f, 1f, -1f};
 
-    @Test
-    void q4kEqualsTheReferenceOnEdgeCases() {
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q4_K), NativeKernels.status());
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
+    void nativeKernelsEqualTheReferenceOnEdgeCases(GgmlType type) {
+        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(14);
-        int bb = GgmlType.Q4_K.blockBytes;
+        int bb = type.blockBytes;
         for (int round = 0; round < 40; round++) {
             int rows = 1 + r.nextInt(12), nsb = 1 + r.nextInt(5), cols = 256 * nsb;
-            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(GgmlType.Q4_K, rows, cols, r);
+            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(type, rows, cols, r);
             for (long k = 0; k < (long) rows * nsb; k++) {
                 long o = bb * k;
                 if (r.nextInt(3) == 0) seg.set(Q8_0Tensor.F16, o, EDGE_HALVES[r.nextInt(EDGE_HALVES.length)]);
@@ -133,12 +145,12 @@ class KQuantNativeBitExactnessTest {
                     byte v = r.nextBoolean() ? (byte) 0xff : 0;
                     for (int j = 0; j < 12; j++) seg.set(ValueLayout.JAVA_BYTE, o + 4 + j, v);
                 }
-                if (r.nextInt(4) == 0) { // extreme codes (0, 15 in either nibble) in every position
+                if (r.nextInt(4) == 0) { // extreme codes (Q4_K: 0, 15; Q5_K: 0, 31 too) in every position
                     byte[] ext = {0x00, (byte) 0xff, 0x0f, (byte) 0xf0};
-                    for (int j = 0; j < 128; j++) seg.set(ValueLayout.JAVA_BYTE, o + 16 + j, ext[r.nextInt(ext.length)]);
+                    for (int j = 16; j < bb; j++) seg.set(ValueLayout.JAVA_BYTE, o + j, ext[r.nextInt(ext.length)]);
                 }
             }
-            Q4_KTensor w = new Q4_KTensor("w", seg, rows, cols);
+            ChunkedTensor w = tensor(type, seg, rows, cols);
             int batch = 2 + r.nextInt(9);
             float[] x = new float[batch * cols];
             double special = round < 20 ? 0.02 : 0.3;
@@ -150,7 +162,7 @@ class KQuantNativeBitExactnessTest {
         }
     }
 
-    /** {@code -Dledgermind.native=false} (or a width other than 512) keeps Q4_K in Java. */
+    /** {@code -Dledgermind.native=false} (or a width other than 512) keeps Q4_K (and Q5_K, alike) in Java. */
     @Test
     void theConfigurationSaysWhetherTheNativeKernelRuns() {
         Q4_KTensor w = new Q4_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q4_K, 1, 256, new SplittableRandom(1)), 1, 256);
