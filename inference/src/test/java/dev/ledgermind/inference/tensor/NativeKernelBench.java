@@ -99,7 +99,7 @@ class NativeKernelBench {
     }
 
     /**
-     * h/kq: the Q4_K product, J (Java kernels at 512 bits) against N (native, {@code ledgermind_kquants.c}), rounds
+     * h/kq: the Q4_K (or, {@code -Dbench.ktype=Q5_K}, Q5_K) product, J (Java kernels at 512 bits) against N (native, {@code ledgermind_kquants.c}), rounds
      * alternating, bits checked. {@code -Dbench.kshapes=...} (default the Llama-3.2-1B Q4_K shapes), {@code bench.mb},
      * {@code bench.threads}, {@code bench.batches}, {@code bench.rounds} as above.
      */
@@ -112,7 +112,7 @@ class NativeKernelBench {
         int[] threads = ints(System.getProperty("bench.threads", "1,2"));
         int[] batches = ints(System.getProperty("bench.batches", "1,16,64"));
         String[] shapes = System.getProperty("bench.kshapes", "2048x2048,8192x2048,2048x8192").split(",");
-        GgmlType type = GgmlType.Q4_K;
+        GgmlType type = GgmlType.valueOf(System.getProperty("bench.ktype", "Q4_K")); // or Q5_K
         System.out.printf("%s, %d MB of weights a shape, %d rounds, JDK %s, %s%n", type, mb, rounds, Runtime.version(), NativeKernels.status());
         System.out.println("| shape | threads | batch | J (Java) G MAC/s | N (native) | N / J, median (min-max) |");
         System.out.println("|---|---:|---:|---:|---:|---:|");
@@ -125,8 +125,11 @@ class NativeKernelBench {
             int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
             long bytes = type.bytesFor((long) rows * cols);
             int copies = (int) Math.max(1, pool.byteSize() / bytes);
-            List<Q4_KTensor> ws = new ArrayList<>();
-            for (int i = 0; i < copies; i++) ws.add(new Q4_KTensor("w" + i, pool.asSlice(i * bytes, bytes), rows, cols));
+            List<ChunkedTensor> ws = new ArrayList<>();
+            for (int i = 0; i < copies; i++) {
+                MemorySegment seg = pool.asSlice(i * bytes, bytes);
+                ws.add(type == GgmlType.Q5_K ? new Q5_KTensor("w" + i, seg, rows, cols) : new Q4_KTensor("w" + i, seg, rows, cols));
+            }
             for (int th : threads) {
                 try (Parallel par = new Parallel(th)) {
                     for (int batch : batches) {
@@ -134,8 +137,8 @@ class NativeKernelBench {
                         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                         float[] yj = new float[batch * rows], yn = new float[batch * rows];
                         Runnable[] pass = {
-                                () -> { for (Q4_KTensor w : ws) w.matMul(java, par, x, 0, cols, batch, yj, 0, rows); },
-                                () -> { for (Q4_KTensor w : ws) w.matMul(nat, par, x, 0, cols, batch, yn, 0, rows); },
+                                () -> { for (ChunkedTensor w : ws) w.matMul(java, par, x, 0, cols, batch, yj, 0, rows); },
+                                () -> { for (ChunkedTensor w : ws) w.matMul(nat, par, x, 0, cols, batch, yn, 0, rows); },
                         };
                         for (Runnable p : pass) { p.run(); p.run(); }
                         double[][] t = new double[2][rounds];
