@@ -158,8 +158,12 @@ KERNEL void lm_q4_k_matvec(const uint8_t *w, int64_t rowBytes, int64_t nsb, int3
 /* ------------------------------------------------------------------ the batched product (prefill, replay) */
 
 /* Rows decoded together, and super-blocks per column chunk: the chunk's decoded values stay in L1/L2. */
+#ifndef KQ_ROW_GROUP
 #define KQ_ROW_GROUP 8
+#endif
+#ifndef KQ_SB_CHUNK
 #define KQ_SB_CHUNK 2
+#endif
 #define KQ_WSTRIDE (KQ_SB_CHUNK * 256)
 
 /*
