@@ -173,7 +173,7 @@ class NativeKernelBench {
         MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, batch * cols);
         NativeKernels.quantizeInt8(xs, batch * blocks, xq, xd);
         par.forChunks(w.rows(), WeightTensor.ROW_TILE, (from, to) ->
-                NativeKernels.q8_0MatMulInt8(w.codes, w.scales, blocks, from, to, xq, xd, batch, y, w.rows()));
+                NativeKernels.q8_0MatMulInt8(w.codes, w.scales, blocks, w.rows(), from, to, xq, xd, batch, y, w.rows()));
     }
 
     private static int[] ints(String s) {
