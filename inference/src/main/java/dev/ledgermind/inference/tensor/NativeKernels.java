@@ -40,7 +40,7 @@ public final class NativeKernels {
     /** System property: {@code false} turns the native kernels off (the Java kernels run; same results). */
     static final String PROPERTY = KernelConfig.NATIVE_PROPERTY;
     private static final String RESOURCE = "/native/linux-x86_64/libledgermind_kernels.so";
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     private static final MethodHandle Q8_0_MATVEC;
     private static final MethodHandle Q8_0_MATMUL;
@@ -49,12 +49,15 @@ public final class NativeKernels {
     private static final MethodHandle QUANTIZE_INT8;
     private static final MethodHandle Q8_0_MATMUL_INT8;
     private static final boolean LOADED;
+    /** The loaded library's symbols (null when not loaded): the K-quant block below looks its kernels up here. */
+    private static final SymbolLookup LOOKUP;
     private static final boolean VNNI;
     private static final String STATUS;
 
     static {
         MethodHandle mv = null, mm = null, qi = null, mi = null, mv4 = null, mm4 = null;
         boolean loaded = false, vnni = false;
+        SymbolLookup lookup = null;
         String status;
         try {
             Path lib = libraryPath();
@@ -89,6 +92,7 @@ public final class NativeKernels {
                             ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), critical);
                     vnni = (int) vn.invokeExact() != 0;
                     loaded = true;
+                    lookup = look;
                     status = "loaded (" + lib.getFileName() + ", AVX-512)";
                 }
             }
@@ -102,6 +106,7 @@ public final class NativeKernels {
         QUANTIZE_INT8 = qi;
         Q8_0_MATMUL_INT8 = mi;
         LOADED = loaded;
+        LOOKUP = lookup;
         VNNI = vnni;
         boolean on = loaded && KernelConfig.defaults().nativeKernels();
         STATUS = "native kernels " + (on ? "on: " + status
@@ -203,6 +208,60 @@ public final class NativeKernels {
             Q8_0_MATMUL_INT8.invokeExact(codes, scales, (long) blocks, rows, from, to, xq, xd, batch, MemorySegment.ofArray(y), (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native int8 matmul", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- h/kq: the K-quant kernels (ledgermind_kquants.c)
+
+    /**
+     * Q4_K ({@link Q4_KTensor}) and Q5_K: the weights are read where the tensor holds them (its segment of the mapped file, 144
+     * bytes a super-block of 256), the element values as {@code Q4_KTensor} computes them, the canonical F32 layout
+     * over them; the same bits as the Java kernels ({@code KQuantNativeBitExactnessTest}).
+     */
+    private static final MethodHandle Q4_K_MATVEC = kquant("lm_q4_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q4_K_MATMUL = kquant("lm_q4_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    /** Q5_K ({@link Q5_KTensor}, 176 bytes a super-block), as Q4_K's. */
+    private static final MethodHandle Q5_K_MATVEC = kquant("lm_q5_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q5_K_MATMUL = kquant("lm_q5_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+
+    private static MethodHandle kquant(String symbol, FunctionDescriptor fd) {
+        if (LOOKUP == null) return null;
+        return Linker.nativeLinker().downcallHandle(LOOKUP.findOrThrow(symbol), fd, Linker.Option.critical(true));
+    }
+
+    /** Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K. */
+    static boolean hasKQuantKernels(GgmlType type) {
+        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K);
+    }
+
+    /**
+     * Decode, K-quants: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the tensor at
+     * {@code data} ({@code rowBytes} a row, {@code superBlocks} super-blocks of 256 a row).
+     */
+    static void kquantMatVec(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+                             float[] x, int xOff, float[] y, int yOff) {
+        if (!used) used = true;
+        try {
+            (type == GgmlType.Q5_K ? Q5_K_MATVEC : Q4_K_MATVEC).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    MemorySegment.ofArray(y), (long) yOff);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native " + type + " matvec", e);
+        }
+    }
+
+    /** Batched, K-quants: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
+    static void kquantMatMul(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+                             float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
+        if (!used) used = true;
+        try {
+            (type == GgmlType.Q5_K ? Q5_K_MATMUL : Q4_K_MATMUL).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native " + type + " matmul", e);
         }
     }
 }
