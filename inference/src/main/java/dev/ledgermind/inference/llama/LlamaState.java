@@ -8,6 +8,7 @@ import dev.ledgermind.inference.kernel.Rope;
 import dev.ledgermind.inference.kernel.Silu;
 import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.kernel.WeightedSum;
+import dev.ledgermind.inference.tensor.WeightTensor;
 import dev.ledgermind.inference.trace.Keccak256;
 import dev.ledgermind.inference.trace.VectorRoot;
 
@@ -142,9 +143,13 @@ public final class LlamaState {
         for (int l = 0; l < c.layers(); l++) {
             LlamaWeights.Layer L = w.layers[l];
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.attnNorm(), c.rmsEps(), xb, t * dim, dim);
-            L.wq().matMul(cfg, par, xb, 0, dim, n, q, 0, qDim);
-            L.wk().matMul(cfg, par, xb, 0, dim, n, k, 0, kvDim);
-            L.wv().matMul(cfg, par, xb, 0, dim, n, v, 0, kvDim);
+            // q, k and v in one parallel call over their rows together (one hand-off instead of three)
+            final WeightTensor wq = L.wq(), wk = L.wk(), wv = L.wv();
+            par.forChunks(qDim + 2 * kvDim, WeightTensor.ROW_GRAIN, (from, to) -> {
+                rowsOf(wq, 0, from, to, xb, dim, n, q);
+                rowsOf(wk, qDim, from, to, xb, dim, n, k);
+                rowsOf(wv, qDim + kvDim, from, to, xb, dim, n, v);
+            });
             if (L.bq() != null) {
                 for (int t = 0; t < n; t++) {
                     addInPlace(q, t * qDim, L.bq(), qDim);
@@ -175,14 +180,25 @@ public final class LlamaState {
                     WeightedSum.apply(cfg, att, ao, p + 1, vc, kvOff, kvDim, o, qo, hd);
                 }
             });
-            L.wo().matMul(cfg, par, o, 0, qDim, n, xb, 0, dim);
-            for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
+            // x = x + Wo o: each chunk adds the rows it computed (elementwise, so the same bits as a separate loop)
+            final WeightTensor wo = L.wo();
+            par.forChunks(dim, WeightTensor.ROW_GRAIN, (from, to) -> {
+                wo.matMulRows(cfg, from, to, o, 0, qDim, n, xb, 0, dim);
+                addRows(x, xb, dim, n, from, to);
+            });
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.ffnNorm(), c.rmsEps(), xb, t * dim, dim);
-            L.wGate().matMul(cfg, par, xb, 0, dim, n, hb, 0, ffn);
-            L.wUp().matMul(cfg, par, xb, 0, dim, n, hb2, 0, ffn);
-            Silu.gate(cfg, hb, hb2, n * ffn);
-            L.wDown().matMul(cfg, par, hb, 0, ffn, n, xb, 0, dim);
-            for (int i = 0; i < n * dim; i++) x[i] = x[i] + xb[i];
+            // gate and up in one parallel call, each chunk gating the rows it computed: hb = Silu(Wgate h) * (Wup h)
+            final WeightTensor wg = L.wGate(), wu = L.wUp(), wd = L.wDown();
+            par.forChunks(ffn, WeightTensor.ROW_GRAIN, (from, to) -> {
+                wg.matMulRows(cfg, from, to, xb, 0, dim, n, hb, 0, ffn);
+                wu.matMulRows(cfg, from, to, xb, 0, dim, n, hb2, 0, ffn);
+                for (int t = 0; t < n; t++) Silu.gate(cfg, hb, t * ffn + from, hb2, t * ffn + from, to - from);
+            });
+            // x = x + Wdown hb, likewise
+            par.forChunks(dim, WeightTensor.ROW_GRAIN, (from, to) -> {
+                wd.matMulRows(cfg, from, to, hb, 0, ffn, n, xb, 0, dim);
+                addRows(x, xb, dim, n, from, to);
+            });
             if (replaced != null) {
                 for (int t = 0; t < n; t++) if (replaced[t] != null) System.arraycopy(replaced[t], 0, x, t * dim, dim);
             }
@@ -210,38 +226,36 @@ public final class LlamaState {
         }
     }
 
-    /**
-     * Below this many 32-float chunks in a layer's leaves (about 1.5 ms of hashing), they are hashed on the calling
-     * thread: a decoded position of a 1B model has 96, and handing them to the pool costs more than it saves on a
-     * busy machine (the caller may wait for a helper the OS has descheduled mid-unit).
-     */
-    private static final int PARALLEL_HASH_CHUNKS = 1024;
+    /** Group roots of one layer's leaves (n positions x (groups of x, k, v)), 32 bytes each; grown on demand. */
+    private byte[] groupNodes = new byte[0];
 
     /**
-     * Trace leaves v2 of layer {@code l} for the {@code n} positions of this chunk: the three vector roots of each
-     * position are independent units (x_out, k_rope, v); for a batch they are split across the threads on demand,
-     * each unit's chunks and tree hashed by one thread.
+     * Trace leaves v2 of layer {@code l} for the {@code n} positions of this chunk. Each vector root is the fold of its
+     * groups' roots ({@link VectorRoot#GROUP_CHUNKS} chunks of 32 floats each: a 1B model's x has 4, its k and v one each),
+     * so the groups of all three vectors of all positions are hashed in one parallel call, units of equal size; the few
+     * remaining nodes (the fold of x's 4 group roots: 3 hashes) and the leaf hash follow on the calling thread.
      */
     private void hashLeaves(int n, int l, byte[] roots) {
         final int dim = c.dim(), kvDim = c.kvDim(), layers = c.layers();
         final int S = Keccak256.SIZE, rec = 4 * S;
-        int chunks = n * (VectorRoot.chunks(dim) + 2 * VectorRoot.chunks(kvDim));
-        Parallel p = chunks < PARALLEL_HASH_CHUNKS ? Parallel.serial() : par;
-        p.forChunks(3 * n, 1, (from, to) -> {
+        final int gx = VectorRoot.groups(dim), gkv = VectorRoot.groups(kvDim), per = gx + 2 * gkv;
+        if (groupNodes.length < n * per * S) groupNodes = new byte[n * per * S];
+        final byte[] nodes = groupNodes;
+        par.forChunks(n * per, 1, (from, to) -> {
             VectorRoot.Hasher h = new VectorRoot.Hasher();
             for (int u = from; u < to; u++) {
-                int t = u / 3, which = u % 3;
-                int o = (t * layers + l) * rec + which * S;
-                switch (which) {
-                    case 0 -> h.root(x, t * dim, dim, roots, o);
-                    case 1 -> h.root(k, t * kvDim, kvDim, roots, o);
-                    default -> h.root(v, t * kvDim, kvDim, roots, o);
-                }
+                int t = u / per, g = u % per;
+                if (g < gx) h.group(x, t * dim, dim, g, nodes, u * S);
+                else if (g < gx + gkv) h.group(k, t * kvDim, kvDim, g - gx, nodes, u * S);
+                else h.group(v, t * kvDim, kvDim, g - gx - gkv, nodes, u * S);
             }
         });
         VectorRoot.Hasher h = new VectorRoot.Hasher();
         for (int t = 0; t < n; t++) {
-            int o = (t * layers + l) * rec;
+            int o = (t * layers + l) * rec, u = t * per * S;
+            h.fold(nodes, u, gx, roots, o);
+            h.fold(nodes, u + gx * S, gkv, roots, o + S);
+            h.fold(nodes, u + (gx + gkv) * S, gkv, roots, o + 2 * S);
             h.leaf(roots, o, roots, o + 3 * S);
         }
     }
@@ -268,6 +282,22 @@ public final class LlamaState {
             }
         }
         return replaced;
+    }
+
+    /**
+     * Rows {@code [from, to)} of a parallel call over several products' rows laid end to end: the part of them that
+     * falls in {@code w}'s rows, which start at {@code base}; {@code y} gets row r of input t at {@code t * w.rows() + r}.
+     */
+    private void rowsOf(WeightTensor w, int base, int from, int to, float[] xs, int xStride, int n, float[] y) {
+        int a = Math.max(from, base) - base, b = Math.min(to, base + w.rows()) - base;
+        if (a < b) w.matMulRows(cfg, a, b, xs, 0, xStride, n, y, 0, w.rows());
+    }
+
+    /** {@code x[t*dim + i] = x[t*dim + i] + d[t*dim + i]} for {@code t < n}, {@code i} in {@code [from, to)}. */
+    private static void addRows(float[] x, float[] d, int dim, int n, int from, int to) {
+        for (int t = 0; t < n; t++) {
+            for (int i = t * dim + from, e = t * dim + to; i < e; i++) x[i] = x[i] + d[i];
+        }
     }
 
     private static void addInPlace(float[] a, int off, float[] b, int n) {

@@ -54,17 +54,14 @@ public final class Sampler {
             return n - 1;
         }
         float cutoff = params.topP() < 1f && n > 1 ? (1f - params.topP()) / (n - 1) : 0f;
-        if (order.length < n) order = new Integer[n];
-        int m = 0;
-        for (int i = 0; i < n; i++) if (probs[i] >= cutoff) order[m++] = i;
-        if (m == 0) for (int i = 0; i < n; i++) order[m++] = i;
+        int[] ord = candidates(n, cutoff);
+        int m = candidateCount;
         final float[] pr = probs;
-        Arrays.sort(order, 0, m, (a, b) -> pr[a] != pr[b] ? Float.compare(pr[b], pr[a]) : Integer.compare(a, b));
         if (params.topK() > 0) m = Math.min(m, params.topK());
         if (params.topP() < 1f) {
             float acc = 0f;
             for (int i = 0; i < m; i++) {
-                acc += pr[order[i]];
+                acc += pr[ord[i]];
                 if (acc >= params.topP()) {
                     m = i + 1;
                     break;
@@ -72,14 +69,56 @@ public final class Sampler {
             }
         }
         float total = 0f;
-        for (int i = 0; i < m; i++) total += pr[order[i]];
+        for (int i = 0; i < m; i++) total += pr[ord[i]];
         float r = u * total;
         float acc = 0f;
         for (int i = 0; i < m; i++) {
-            acc += pr[order[i]];
-            if (r < acc) return order[i];
+            acc += pr[ord[i]];
+            if (r < acc) return ord[i];
         }
-        return order[m - 1];
+        return ord[m - 1];
+    }
+
+    private long[] keys = new long[0];
+    private int[] sorted = new int[0];
+    private int candidateCount;
+
+    /**
+     * The candidates ({@code p >= cutoff}, or every index if none is), sorted by p descending, ties by lower index, into
+     * the first {@link #candidateCount} entries of the returned array. Non-negative binary32 values that are not NaN
+     * order as their bit patterns do, so each candidate is one long key, {@code ~bits(p) << 32 | index}, and a
+     * primitive sort of the keys gives exactly the comparator's order (about ten times faster than sorting boxed
+     * indices with it: a vocabulary of 128,256 took tens of milliseconds a token). Anything else (a NaN, a negative
+     * zero, no candidate above the cutoff) takes the comparator itself.
+     */
+    private int[] candidates(int n, float cutoff) {
+        final float[] pr = probs;
+        if (keys.length < n) keys = new long[n];
+        if (sorted.length < n) sorted = new int[n];
+        int m = 0;
+        boolean plain = true;
+        for (int i = 0; i < n; i++) {
+            float p = pr[i];
+            if (p >= cutoff) {
+                int b = Float.floatToRawIntBits(p);
+                if (b < 0 || b > 0x7f800000) plain = false;
+                keys[m++] = (long) ~b << 32 | i;
+            }
+        }
+        if (plain && m > 0) {
+            Arrays.sort(keys, 0, m);
+            for (int i = 0; i < m; i++) sorted[i] = (int) keys[i];
+            candidateCount = m;
+            return sorted;
+        }
+        if (order.length < n) order = new Integer[n];
+        m = 0;
+        for (int i = 0; i < n; i++) if (pr[i] >= cutoff) order[m++] = i;
+        if (m == 0) for (int i = 0; i < n; i++) order[m++] = i;
+        Arrays.sort(order, 0, m, (a, b) -> pr[a] != pr[b] ? Float.compare(pr[b], pr[a]) : Integer.compare(a, b));
+        for (int i = 0; i < m; i++) sorted[i] = order[i];
+        candidateCount = m;
+        return sorted;
     }
 
     /** The index of the largest value, lowest index on ties (NaN never wins). */

@@ -118,6 +118,27 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
         par.forChunks(rows, ROW_TILE, (from, to) -> rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride));
     }
 
+    /** Rows per chunk boundary of {@link #matMul}'s split: callers that split several products in one call keep it. */
+    public static final int ROW_GRAIN = ROW_TILE;
+
+    /**
+     * Rows {@code [from, to)} of {@link #matMul} on the calling thread: for a caller that splits several products (or a
+     * product and elementwise work on its rows) in one parallel call. Each row gets the same operations as in
+     * {@link #matMul}, so the same bits.
+     */
+    public final void matMulRows(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
+                                 float[] y, int yOff, int yStride) {
+        if (from < 0 || to > rows || from > to) throw new IndexOutOfBoundsException(name + ": rows " + from + ".." + to + " of " + rows);
+        if (batch <= 0 || from == to) return;
+        if (xOff < 0 || xOff + (long) (batch - 1) * xStride + cols > x.length) {
+            throw new IndexOutOfBoundsException(name + ": input of " + batch + "x" + cols + " at " + xOff + " exceeds " + x.length);
+        }
+        if (yOff < 0 || yOff + (long) (batch - 1) * yStride + rows > y.length) {
+            throw new IndexOutOfBoundsException(name + ": output of " + batch + "x" + rows + " at " + yOff + " exceeds " + y.length);
+        }
+        rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+    }
+
     /**
      * Rows {@code [from, to)} for one input (the decode step): {@code y[yOff + r] = dot(row r, x)}. A type may
      * compute two rows at once: each row's partial sums are one chain of dependent fmas (the canonical order), so

@@ -33,6 +33,21 @@ public final class VectorRoot {
         return (n + CHUNK - 1) / CHUNK;
     }
 
+    /**
+     * Chunks in a group: the unit of hashing one vector's tree on several threads. The node of level
+     * {@code log2(GROUP_CHUNKS)} with index j covers chunks {@code [16j, min(16j + 16, count))}, and its value is the root
+     * of those chunks alone: pairs are taken by index, a group starts at an index that is even at every level below, and
+     * a short last group is the end of every level it spans, so its own fold pairs and promotes exactly as the whole
+     * tree does and its single node is then promoted unchanged up to that level. So {@code vecRoot(v)} is the fold
+     * ({@link Hasher#fold}) of its groups' roots ({@link Hasher#group}), which can be hashed independently.
+     */
+    public static final int GROUP_CHUNKS = 16;
+
+    /** Number of groups ({@link #GROUP_CHUNKS} chunks) of a vector of {@code n} elements. */
+    public static int groups(int n) {
+        return (chunks(n) + GROUP_CHUNKS - 1) / GROUP_CHUNKS;
+    }
+
     /** {@code vecRoot(v[off .. off+n))}. */
     public static byte[] of(float[] v, int off, int n) {
         byte[] out = new byte[Keccak256.SIZE];
@@ -94,6 +109,32 @@ public final class VectorRoot {
                 Keccak256.canonicalBytes(v, off + c * CHUNK, len, block, 1);
                 k.hash(1 + 4 * len, nd, c * Keccak256.SIZE);
             }
+            foldInPlace(count);
+            System.arraycopy(nd, 0, out, outOff, Keccak256.SIZE);
+        }
+
+        /** The root of group {@code g} ({@link #GROUP_CHUNKS} chunks) of {@code v[off .. off+n)} into {@code out[outOff ..]}. */
+        public void group(float[] v, int off, int n, int g, byte[] out, int outOff) {
+            int from = g * GROUP_CHUNKS * CHUNK;
+            if (g < 0 || from >= n) throw new IndexOutOfBoundsException("group " + g + " outside a vector of " + n + " elements");
+            root(v, off + from, Math.min(GROUP_CHUNKS * CHUNK, n - from), out, outOff);
+        }
+
+        /**
+         * The tree's fold of {@code count} nodes at {@code nodes[off ..]} (32 bytes each, in order) into {@code out[outOff ..]}:
+         * with a vector's group roots, its {@code vecRoot}.
+         */
+        public void fold(byte[] in, int off, int count, byte[] out, int outOff) {
+            if (count < 1) throw new IllegalArgumentException("a fold needs at least one node");
+            if (nodes.length < count * Keccak256.SIZE) nodes = new byte[count * Keccak256.SIZE];
+            System.arraycopy(in, off, nodes, 0, count * Keccak256.SIZE);
+            foldInPlace(count);
+            System.arraycopy(nodes, 0, out, outOff, Keccak256.SIZE);
+        }
+
+        /** Folds the {@code count} nodes at the start of {@link #nodes} to one, at its start. */
+        private void foldInPlace(int count) {
+            final byte[] nd = nodes, block = k.block;
             // Fold in place: node j of the next level overwrites slot j, which was read already (j <= 2j).
             while (count > 1) {
                 int next = (count + 1) / 2;
@@ -109,7 +150,6 @@ public final class VectorRoot {
                 }
                 count = next;
             }
-            System.arraycopy(nd, 0, out, outOff, Keccak256.SIZE);
         }
 
         /** {@code keccak256(0x02 || xRoot || kRoot || vRoot)}: a decoder trace leaf v2 from its three vector roots (97 bytes). */

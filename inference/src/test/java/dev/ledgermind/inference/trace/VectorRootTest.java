@@ -98,4 +98,24 @@ class VectorRootTest {
         assertArrayEquals(t.node(1, 2), t.node(0, 4));
         assertThrows(IllegalArgumentException.class, () -> t.children(1, 2));
     }
+
+    @Test
+    void theFoldOfAVectorsGroupRootsIsItsRoot() {
+        SplittableRandom r = new SplittableRandom(31);
+        VectorRoot.Hasher h = new VectorRoot.Hasher();
+        for (int n : new int[]{1, 31, 32, 33, 511, 512, 513, 1024, 1500, 2048, 2049, 2560, 3072, 4096, 4097, 5000, 8192, 16_385}) {
+            float[] v = new float[n + 3];
+            for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+            int groups = VectorRoot.groups(n);
+            assertEquals((n + 511) / 512, groups, "groups of " + n);
+            byte[] nodes = new byte[groups * Keccak256.SIZE + 5];
+            for (int g = groups - 1; g >= 0; g--) h.group(v, 3, n, g, nodes, 5 + g * Keccak256.SIZE); // any order
+            byte[] folded = new byte[Keccak256.SIZE];
+            h.fold(nodes, 5, groups, folded, 0);
+            assertArrayEquals(VectorRoot.of(v, 3, n), folded, "n = " + n);
+            assertArrayEquals(VectorRoot.tree(v, 3, n).rootBytes(), folded, "n = " + n);
+        }
+        assertThrows(IndexOutOfBoundsException.class, () -> h.group(new float[512], 0, 512, 1, new byte[32], 0));
+        assertThrows(IllegalArgumentException.class, () -> h.fold(new byte[32], 0, 0, new byte[32], 0));
+    }
 }
