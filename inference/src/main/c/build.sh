@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compiles ledgermind_kernels.c into OUT/native/linux-x86_64/libledgermind_kernels.so (run by the inference
+# Compiles every *.c in this directory (ledgermind_kernels.c: Q8_0/Q4_0; ledgermind_kquants.c: the K-quants; ...)
+# into the one library OUT/native/linux-x86_64/libledgermind_kernels.so (run by the inference
 # module's build, exec-maven-plugin, phase process-classes). Never fails the build: without gcc, or on another
 # platform, it prints one line and the Java kernels run (same results; NativeKernels.status() says so).
 #
@@ -7,10 +8,11 @@
 # -ffast-math / -Ofast (no reassociation, no reciprocal tricks, no flush-to-zero start-up code): the kernels are
 # the canonical operations exactly. The AVX-512 code sits in functions with a target attribute, so the library
 # loads on any x86-64 and lm_native_supported() decides at run time. To read the generated code:
-#   gcc -O2 -std=c11 -ffp-contract=off -S -o - inference/src/main/c/ledgermind_kernels.c | less
+#   gcc -O2 -std=c11 -ffp-contract=off -S -o - inference/src/main/c/ledgermind_kernels.c | less   (or any other .c)
 set -u
 out="${1:?usage: build.sh OUTPUT_DIRECTORY}"
-src="$(cd "$(dirname "$0")" && pwd)/ledgermind_kernels.c"
+here="$(cd "$(dirname "$0")" && pwd)"
+srcs=("$here"/*.c)
 dir="$out/native/linux-x86_64"
 if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
   echo "[ledgermind] native kernels: not built ($(uname -s) $(uname -m) is not linux-x86_64); the Java kernels run"
@@ -21,12 +23,17 @@ if ! command -v "$cc" >/dev/null 2>&1; then
   echo "[ledgermind] native kernels: not built ($cc not found); the Java kernels run (same results)"
   exit 0
 fi
-if [ -f "$dir/libledgermind_kernels.so" ] && [ "$dir/libledgermind_kernels.so" -nt "$src" ] && [ "$dir/libledgermind_kernels.so" -nt "$0" ]; then
-  exit 0
+fresh=0
+if [ -f "$dir/libledgermind_kernels.so" ] && [ "$dir/libledgermind_kernels.so" -nt "$0" ]; then
+  fresh=1
+  for s in "${srcs[@]}"; do
+    [ "$dir/libledgermind_kernels.so" -nt "$s" ] || fresh=0
+  done
 fi
+[ "$fresh" = 1 ] && exit 0
 mkdir -p "$dir"
 if "$cc" -O2 -std=c11 -fPIC -shared -ffp-contract=off -fno-fast-math -Wall -Werror \
-     -o "$dir/libledgermind_kernels.so.tmp" "$src" 2>"$dir/build.log"; then
+     -o "$dir/libledgermind_kernels.so.tmp" "${srcs[@]}" 2>"$dir/build.log"; then
   mv -f "$dir/libledgermind_kernels.so.tmp" "$dir/libledgermind_kernels.so"
   rm -f "$dir/build.log"
   echo "[ledgermind] native kernels: built $dir/libledgermind_kernels.so ($("$cc" -dumpfullversion 2>/dev/null || echo "$cc"))"

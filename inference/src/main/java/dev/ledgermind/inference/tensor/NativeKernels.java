@@ -49,12 +49,15 @@ public final class NativeKernels {
     private static final MethodHandle QUANTIZE_INT8;
     private static final MethodHandle Q8_0_MATMUL_INT8;
     private static final boolean LOADED;
+    /** The loaded library's symbols (null when not loaded): the K-quant block below looks its kernels up here. */
+    private static final SymbolLookup LOOKUP;
     private static final boolean VNNI;
     private static final String STATUS;
 
     static {
         MethodHandle mv = null, mm = null, qi = null, mi = null, mv4 = null, mm4 = null;
         boolean loaded = false, vnni = false;
+        SymbolLookup lookup = null;
         String status;
         try {
             Path lib = libraryPath();
@@ -88,6 +91,7 @@ public final class NativeKernels {
                             ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), critical);
                     vnni = (int) vn.invokeExact() != 0;
                     loaded = true;
+                    lookup = look;
                     status = "loaded (" + lib.getFileName() + ", AVX-512)";
                 }
             }
@@ -101,6 +105,7 @@ public final class NativeKernels {
         QUANTIZE_INT8 = qi;
         Q8_0_MATMUL_INT8 = mi;
         LOADED = loaded;
+        LOOKUP = lookup;
         VNNI = vnni;
         boolean on = loaded && KernelConfig.defaults().nativeKernels();
         STATUS = "native kernels " + (on ? "on: " + status
@@ -201,6 +206,42 @@ public final class NativeKernels {
             Q8_0_MATMUL_INT8.invokeExact(codes, scales, (long) blocks, from, to, xq, xd, batch, MemorySegment.ofArray(y), (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native int8 matmul", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- h/q6k: the Q6_K kernels (ledgermind_q6k.c)
+
+    /**
+     * Q6_K ({@link Q6_KTensor}): the weights are read where the tensor holds them (its segment of the mapped file, 210
+     * bytes a super-block of 256), the element values as {@code Q6_KTensor} computes them, {@code (d * sc) * (q - 32)},
+     * the canonical F32 layout over them; the same bits as the Java kernels ({@code Q6KNativeBitExactnessTest}). Looked
+     * up optionally: a library without the symbol leaves Q6_K in Java.
+     */
+    private static final MethodHandle Q6_K_MATVEC = q6kHandle("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+
+    private static MethodHandle q6kHandle(String symbol, FunctionDescriptor fd) {
+        if (LOOKUP == null) return null;
+        return LOOKUP.find(symbol).map(s -> Linker.nativeLinker().downcallHandle(s, fd, Linker.Option.critical(true))).orElse(null);
+    }
+
+    /** Whether Q6_K's decode step has a native kernel here (the library loaded, with the symbol). */
+    static boolean hasQ6KMatVec() {
+        return Q6_K_MATVEC != null;
+    }
+
+    /**
+     * Decode, Q6_K: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the tensor at
+     * {@code data} ({@code rowBytes} a row, {@code superBlocks} super-blocks of 256 a row).
+     */
+    static void q6kMatVec(MemorySegment data, long rowBytes, int superBlocks, int from, int to, float[] x, int xOff,
+                          float[] y, int yOff) {
+        if (!used) used = true;
+        try {
+            Q6_K_MATVEC.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    MemorySegment.ofArray(y), (long) yOff);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native Q6_K matvec", e);
         }
     }
 }

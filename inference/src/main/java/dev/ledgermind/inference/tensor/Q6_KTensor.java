@@ -98,8 +98,20 @@ public final class Q6_KTensor extends ChunkedTensor {
         return y[0];
     }
 
+    /**
+     * Whether the decode step runs in the native kernel ({@link NativeKernels#q6kMatVec}: the same element values and
+     * operations as {@link #pair512}, the same bits): 512 bits with native kernels allowed, and the library loaded here.
+     */
+    boolean nativeOn(KernelConfig cfg) {
+        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasQ6KMatVec();
+    }
+
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
+        if (nativeOn(cfg)) { // one downcall for the chunk of rows (Parallel.forChunks splits the tensor by rows)
+            NativeKernels.q6kMatVec(data, rowBytes, cols / 256, from, to, x, xOff, y, yOff);
+            return;
+        }
         if (cfg.vectorBits() != 512) { // at 256 bits a fused pass exceeds C2's inlining budget (measured 4x slower than decode + Dot)
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;

@@ -1,0 +1,142 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The native Q6_K decode step ({@link NativeKernels#q6kMatVec}) gives the scalar reference's bits
+ * ({@link WeightTensor#dotReference}: the element values from {@code chunk}, one fma a value, Dot.combine) and the
+ * Java 512-bit kernel's bits ({@code Q6_KTensor.pair512}), on random super-blocks and on edge cases: zero, signed-zero,
+ * subnormal, largest, infinite and NaN {@code d}; every int8 sub-block scale (-128 .. 127, each one somewhere); codes
+ * 0 and 63 in every position; NaN, infinite, subnormal and signed-zero activations; every remainder of the kernel's
+ * groupings (rows not a multiple of its 4 rows or of 2). The kernel is called directly (split at an odd row, at an
+ * output offset) and through {@link WeightTensor#matVec} at 512 bits with native kernels allowed and not, at 1, 2 and
+ * 4 threads.
+ *
+ * <p>Skipped, with the reason, where the library is not built or the CPU lacks AVX-512. NaN results are compared as the
+ * traces hash them ({@link Float#floatToIntBits}: every NaN alike); every other result bit for bit.
+ */
+class Q6KNativeBitExactnessTest {
+    private static Parallel[] pools;
+
+    @BeforeAll
+    static void start() {
+        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
+    }
+
+    @AfterAll
+    static void stop() {
+        for (Parallel p : pools) p.close();
+    }
+
+    private static final KernelConfig NATIVE = KernelConfig.ofBits(512).withNative(true);
+    private static final KernelConfig JAVA = KernelConfig.ofBits(512).withNative(false);
+    private static final int BB = GgmlType.Q6_K.blockBytes;
+
+    private static void check(Q6_KTensor w, float[] x, String what) {
+        int rows = w.rows(), cols = w.cols(), sbs = cols / 256;
+        assertTrue(w.nativeOn(NATIVE) && !w.nativeOn(JAVA), what + ": native on by configuration only");
+        float[] ref = new float[rows];
+        for (int r = 0; r < rows; r++) ref[r] = w.dotReference(r, x, 0);
+        int yOff = 3, split = Math.min(rows, 5);
+        float[] y = new float[yOff + rows];
+        NativeKernels.q6kMatVec(w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
+        NativeKernels.q6kMatVec(w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
+        for (int i = 0; i < rows; i++) {
+            assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, row " + i);
+        }
+        for (KernelConfig cfg : new KernelConfig[]{NATIVE, JAVA}) {
+            for (Parallel par : pools) {
+                float[] z = new float[rows + 2];
+                w.matVec(cfg, par, x, 0, z, 2);
+                for (int i = 0; i < rows; i++) {
+                    assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(z[2 + i]),
+                            what + ", " + cfg + ", " + par.threads() + " threads, row " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void nativeDecodeEqualsTheReferenceOnRandomInputsAndEveryRemainder() {
+        assumeTrue(NativeKernels.hasQ6KMatVec(), NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(2026);
+        for (int nsb : new int[]{1, 2, 3, 5, 8}) {
+            int cols = 256 * nsb;
+            for (int rows : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17}) {
+                Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r), rows, cols);
+                float[] x = new float[cols];
+                for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-3, 4)));
+                check(w, x, rows + "x" + cols);
+            }
+        }
+        // Enough rows for the threads to split them into several chunks.
+        int rows = 203, cols = 256 * 8;
+        Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r), rows, cols);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+        check(w, x, "203 rows");
+    }
+
+    /** f16 halves for d: subnormal, zero, signed zero, smallest normal, largest, one, infinities, NaN. */
+    private static final short[] EDGE_HALVES = {
+            0x0001, (short) 0x8001, 0x03ff, (short) 0x83ff, 0x0400, 0x0000, (short) 0x8000, 0x7bff, (short) 0xfbff, 0x3c00,
+            0x1234, 0x7c00, (short) 0xfc00, 0x7e00};
+    private static final float[] EDGE_X = {
+            Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
+            Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 3e38f, 1e-30f, 1f, -1f};
+
+    @Test
+    void nativeDecodeEqualsTheReferenceOnEdgeCases() {
+        assumeTrue(NativeKernels.hasQ6KMatVec(), NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(14);
+        int nextScale = -128; // walks through every int8 scale
+        for (int round = 0; round < 60; round++) {
+            int rows = 1 + r.nextInt(12), nsb = 1 + r.nextInt(5), cols = 256 * nsb;
+            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r);
+            for (long k = 0; k < (long) rows * nsb; k++) {
+                long o = (long) BB * k;
+                if (r.nextInt(3) == 0) seg.set(Q8_0Tensor.F16, o + 208, EDGE_HALVES[r.nextInt(EDGE_HALVES.length)]);
+                else if (r.nextInt(4) == 0) seg.set(Q8_0Tensor.F16, o + 208, (short) r.nextInt(0x10000)); // any half
+                if (r.nextInt(2) == 0) {
+                    for (int j = 0; j < 16; j++) {
+                        seg.set(ValueLayout.JAVA_BYTE, o + 192 + j, (byte) nextScale);
+                        nextScale = nextScale == 127 ? -128 : nextScale + 1;
+                    }
+                }
+                if (r.nextInt(4) == 0) { // extreme codes (0 and 63: every bit of ql and qh clear or set) in every position
+                    byte[] ext = {0x00, (byte) 0xff, 0x0f, (byte) 0xf0, 0x55, (byte) 0xaa};
+                    for (int j = 0; j < 192; j++) seg.set(ValueLayout.JAVA_BYTE, o + j, ext[r.nextInt(ext.length)]);
+                }
+            }
+            Q6_KTensor w = new Q6_KTensor("w", seg, rows, cols);
+            float[] x = new float[cols];
+            double special = round < 30 ? 0.02 : 0.3;
+            for (int i = 0; i < cols; i++) {
+                x[i] = r.nextDouble() < special ? EDGE_X[r.nextInt(EDGE_X.length)] : (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-40, 39)));
+            }
+            check(w, x, "edge round " + round + ": " + rows + "x" + cols);
+        }
+    }
+
+    /** {@code -Dledgermind.native=false} (or a width other than 512) keeps Q6_K in Java. */
+    @Test
+    void theConfigurationSaysWhetherTheNativeKernelRuns() {
+        Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, 1, 256, new SplittableRandom(1)), 1, 256);
+        assertTrue(!w.nativeOn(JAVA));
+        assertTrue(!w.nativeOn(KernelConfig.ofBits(256).withNative(true)));
+        assertEquals(NativeKernels.hasQ6KMatVec(), w.nativeOn(NATIVE));
+    }
+}
