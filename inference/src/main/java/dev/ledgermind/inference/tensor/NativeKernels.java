@@ -219,6 +219,8 @@ public final class NativeKernels {
      */
     private static final MethodHandle Q6_K_MATVEC = q6kHandle("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q6_K_MATMUL = q6kHandle("lm_q6_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
     private static MethodHandle q6kHandle(String symbol, FunctionDescriptor fd) {
         if (LOOKUP == null) return null;
@@ -228,6 +230,23 @@ public final class NativeKernels {
     /** Whether Q6_K's decode step has a native kernel here (the library loaded, with the symbol). */
     static boolean hasQ6KMatVec() {
         return Q6_K_MATVEC != null;
+    }
+
+    /** Whether Q6_K's batched product has a native kernel here (the library loaded, with the symbol). */
+    static boolean hasQ6KMatMul() {
+        return Q6_K_MATMUL != null;
+    }
+
+    /** Batched, Q6_K: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
+    static void q6kMatMul(MemorySegment data, long rowBytes, int superBlocks, int from, int to, float[] x, int xOff,
+                          int xStride, int batch, float[] y, int yOff, int yStride) {
+        if (!used) used = true;
+        try {
+            Q6_K_MATMUL.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native Q6_K matmul", e);
+        }
     }
 
     /**
