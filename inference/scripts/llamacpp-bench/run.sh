@@ -45,16 +45,17 @@ echo "# $prompt prompt tokens, $decode decoded tokens, $rounds alternating round
 median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # the value of one field of a JSON document on stdin (Ledgermind prints one pretty document, llama.cpp one line)
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s.slice(s.indexOf("{")));console.log(o[process.argv[1]])})' "$1"; }
-printf '%-24s %7s %12s %12s %7s %12s %12s %7s %10s\n' file threads "lm decode" "cpp decode" ratio "lm prefill" "cpp prompt" ratio "lm replay"
+printf '%-24s %7s %12s %12s %7s %12s %12s %7s %10s %13s\n' file threads "lm decode" "cpp decode" ratio "lm prefill" "cpp prompt" ratio "lm replay" "lm RSS-file"
 for f in "${files[@]}"; do
   for t in $threads; do
-    ld=(); lp=(); lr=(); cd=(); cp=()
+    ld=(); lp=(); lr=(); cd=(); cp=(); rss=0
     for ((r = 1; r <= rounds; r++)); do
       out="$("$repo/ledgermind" bench decoder --json --model "$f" --threads "$t" --prompt-tokens "$prompt" \
              --decode-tokens "$decode" --repeats 1 2>/dev/null)"
       ld+=("$(echo "$out" | field decodeTokensPerSecond)")
       lp+=("$(echo "$out" | field prefillTokensPerSecond)")
       lr+=("$(echo "$out" | field replayTokensPerSecond)")
+      r="$(echo "$out" | field peakRssOverFileBytes)"; [ "$r" -gt "$rss" ] && rss=$r
       out="$(node "$here/llamacpp.mjs" --modules "$scratch/node_modules" --model "$f" --threads "$t" \
              --prompt-tokens "$prompt" --decode-tokens "$decode")"
       cd+=("$(echo "$out" | field decodeTokensPerSecond)")
@@ -63,7 +64,7 @@ for f in "${files[@]}"; do
     mld=$(printf '%s\n' "${ld[@]}" | median); mcd=$(printf '%s\n' "${cd[@]}" | median)
     mlp=$(printf '%s\n' "${lp[@]}" | median); mcp=$(printf '%s\n' "${cp[@]}" | median)
     mlr=$(printf '%s\n' "${lr[@]}" | median)
-    printf '%-24s %7s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx %10.2f\n' "$(basename "$f")" "$t" "$mld" "$mcd" \
-      "$(awk "BEGIN {print $mld / $mcd}")" "$mlp" "$mcp" "$(awk "BEGIN {print $mlp / $mcp}")" "$mlr"
+    printf '%-24s %7s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx %10.2f %10d MB\n' "$(basename "$f")" "$t" "$mld" "$mcd" \
+      "$(awk "BEGIN {print $mld / $mcd}")" "$mlp" "$mcp" "$(awk "BEGIN {print $mlp / $mcp}")" "$mlr" "$((rss / 1000000))"
   done
 done

@@ -17,8 +17,9 @@
  * documents how). Several outputs are computed side by side (independent chains), never one output in parts
  * that are summed differently.
  *
- * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: codes row-major,
- * 32 bytes a block; f16 scales row-major, 2 bytes a block). Activations and outputs are Java float[] arrays,
+ * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: the codes, 32
+ * bytes a block (Q8_0) or 16 (Q4_0), in groups of four rows, see code_row; the f16 scales row-major, 2 bytes a
+ * block). Activations and outputs are Java float[] arrays,
  * passed as heap segments to a critical downcall (no copy).
  *
  * Functions whose name ends in _int8 are NOT the canonical product: llama.cpp's integer product (activations
@@ -47,7 +48,7 @@ int lm_native_vnni(void) {
 
 /* The version of this library's interface; the Java side refuses a library with another. */
 int lm_native_version(void) {
-    return 2;
+    return 3;
 }
 
 /* Dot.combine's fixed tree over the 16 lanes of acc (the same additions, operands and order). */
@@ -68,71 +69,99 @@ KERNEL static void widen_scales(const uint16_t *h, int64_t n, float *out) {
     for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
 }
 
-/* Q4_0: 16 nibble bytes at p zero-extended to 32-bit lanes; the low nibbles (elements 0..15) and the high ones
-   (16..31), minus 8, as exact binary32 values (integer arithmetic, then one exact conversion). */
+/*
+ * Q4_0 codes from nibbles by table: vpermps reads only the low 4 bits of each 32-bit index, so with the 16 bytes of
+ * a block zero-extended to 32-bit lanes, lane m indexes Q4_TABLE by its low nibble (element m) and, shifted right by
+ * 4, by its high nibble (element m + 16): the table holds the codes nibble - 8 as exact binary32 values.
+ */
+#define Q4_TABLE _mm512_setr_ps(-8.0f, -7.0f, -6.0f, -5.0f, -4.0f, -3.0f, -2.0f, -1.0f, 0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f)
 #define NIBBLES16(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p)))
-#define NIB_LO(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512((v), _mm512_set1_epi32(15)), _mm512_set1_epi32(8)))
-#define NIB_HI(v) _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32((v), 4), _mm512_set1_epi32(8)))
+#define NIB_LO(v, tab) _mm512_permutexvar_ps((v), (tab))
+#define NIB_HI(v, tab) _mm512_permutexvar_ps(_mm512_srli_epi32((v), 4), (tab))
+
+/*
+ * The packed codes (BlockQ8Tensor.codeRow), cb bytes a block (32: Q8_0, 16: Q4_0): rows in groups of four from row 0,
+ * and within a group block b of its four rows side by side (4 cb bytes: row 4g + i's block b at (4g * nb + 4b + i) * cb);
+ * the rows after the last whole group (rows % 4 of them) row-major after it. A group is then one sequential stream,
+ * which the prefetchers (the hardware's and ours) follow far better than four rows' streams.
+ * Row r's block b is at code_row(..) + b * code_step(..); `rows` is the tensor's row count.
+ */
+static inline int64_t code_row(int64_t cb, int64_t nb, int32_t rows, int32_t r) {
+    return r < (rows & ~3) ? ((int64_t) (r & ~3) * nb * cb + cb * (r & 3)) : (int64_t) r * nb * cb;
+}
+static inline int64_t code_step(int64_t cb, int32_t rows, int32_t r) {
+    return r < (rows & ~3) ? 4 * cb : cb;
+}
+
+/* How far ahead (bytes) the decode steps prefetch their group's stream into L2: measured (docs/performance.md). */
+#ifndef Q4_PREFETCH
+#define Q4_PREFETCH 8192
+#endif
+#ifndef Q8_PREFETCH
+#define Q8_PREFETCH 8192
+#endif
 
 /* Codes 16 bytes at p as 16 exact binary32 values. */
 #define CODES16(p) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p))))
 
 /*
- * The decode step: y[yOff + r] = dot(row r, x[xOff ..]) for rows [r0, r1), nb blocks a row. Four rows side by
- * side (four independent chains sharing each load of x), their scales widened first into scratch.
+ * The decode step: y[yOff + r] = dot(row r, x[xOff ..]) for rows [r0, r1), nb blocks a row (layout code_row). A group
+ * of four rows side by side (four independent chains sharing each load of x; the group's block b is two cache
+ * lines), their scales widened first into scratch; single rows (a range that starts or ends inside a group, the
+ * rows after the last group) one at a time.
  */
-KERNEL void lm_q8_0_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
-                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
+                             const float *x, int64_t xOff, float *y, int64_t yOff) {
     x += xOff;
     y += yOff;
     float sc_stack[4 * 512];
     float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
     const int64_t rb = 32 * nb;
+    const int32_t full = rows & ~3;
     int32_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
-        const int8_t *w0 = codes + (int64_t) r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
-            const int64_t o = 32 * b;
-/* the next group of rows into L2, in the order it will be read, one group ahead (2 lines a row per 2 blocks):
-               measured 1.1-1.9x on matrices far larger than the caches (docs/performance.md) */
-            if ((b & 1) == 0) {
-                _mm_prefetch((const char *) (w0 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w1 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w2 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w3 + 4 * rb + o), _MM_HINT_T1);
+    while (r < r1) {
+        if ((r & 3) == 0 && r + 4 <= r1 && r + 4 <= full) {
+            widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
+            const int8_t *w = codes + (int64_t) r * rb;
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t b = 0; b < nb; b++) {
+                const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+                const int8_t *q = w + 128 * b;
+                /* the group's stream into L2, Q8_PREFETCH bytes ahead (measured: docs/performance.md) */
+                _mm_prefetch((const char *) (q + Q8_PREFETCH), _MM_HINT_T1);
+                _mm_prefetch((const char *) (q + Q8_PREFETCH + 64), _MM_HINT_T1);
+                __m512 p0 = _mm512_mul_ps(CODES16(q), x0);
+                __m512 p1 = _mm512_mul_ps(CODES16(q + 32), x0);
+                __m512 p2 = _mm512_mul_ps(CODES16(q + 64), x0);
+                __m512 p3 = _mm512_mul_ps(CODES16(q + 96), x0);
+                p0 = _mm512_fmadd_ps(CODES16(q + 16), x1, p0);
+                p1 = _mm512_fmadd_ps(CODES16(q + 48), x1, p1);
+                p2 = _mm512_fmadd_ps(CODES16(q + 80), x1, p2);
+                p3 = _mm512_fmadd_ps(CODES16(q + 112), x1, p3);
+                a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+                a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
+                a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
+                a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
             }
-            __m512 p0 = _mm512_mul_ps(CODES16(w0 + o), x0);
-            __m512 p1 = _mm512_mul_ps(CODES16(w1 + o), x0);
-            __m512 p2 = _mm512_mul_ps(CODES16(w2 + o), x0);
-            __m512 p3 = _mm512_mul_ps(CODES16(w3 + o), x0);
-            p0 = _mm512_fmadd_ps(CODES16(w0 + o + 16), x1, p0);
-            p1 = _mm512_fmadd_ps(CODES16(w1 + o + 16), x1, p1);
-            p2 = _mm512_fmadd_ps(CODES16(w2 + o + 16), x1, p2);
-            p3 = _mm512_fmadd_ps(CODES16(w3 + o + 16), x1, p3);
-            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
-            a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
-            a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
-            a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
+            y[r] = tree16(a0);
+            y[r + 1] = tree16(a1);
+            y[r + 2] = tree16(a2);
+            y[r + 3] = tree16(a3);
+            r += 4;
+        } else {
+            widen_scales(scales + (int64_t) r * nb, nb, sc);
+            const int64_t step = code_step(32, rows, r);
+            const int8_t *w0 = codes + code_row(32, nb, rows, r);
+            __m512 a0 = _mm512_setzero_ps();
+            for (int64_t b = 0; b < nb; b++) {
+                const int8_t *q = w0 + step * b;
+                __m512 p0 = _mm512_mul_ps(CODES16(q), _mm512_loadu_ps(x + 32 * b));
+                p0 = _mm512_fmadd_ps(CODES16(q + 16), _mm512_loadu_ps(x + 32 * b + 16), p0);
+                a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+            }
+            y[r] = tree16(a0);
+            r++;
         }
-        y[r] = tree16(a0);
-        y[r + 1] = tree16(a1);
-        y[r + 2] = tree16(a2);
-        y[r + 3] = tree16(a3);
-    }
-    for (; r < r1; r++) {
-        widen_scales(scales + (int64_t) r * nb, nb, sc);
-        const int8_t *w0 = codes + (int64_t) r * rb;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) {
-            const int64_t o = 32 * b;
-            __m512 p0 = _mm512_mul_ps(CODES16(w0 + o), _mm512_loadu_ps(x + 32 * b));
-            p0 = _mm512_fmadd_ps(CODES16(w0 + o + 16), _mm512_loadu_ps(x + 32 * b + 16), p0);
-            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
-        }
-        y[r] = tree16(a0);
     }
     if (sc != sc_stack) free(sc);
 }
@@ -198,7 +227,7 @@ static __thread int64_t tl_acc_len;
  * and reloaded, so each still receives its fmas in increasing block order).
  */
 KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const int8_t *codes, const uint16_t *scales,
-        int64_t nb, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+        int64_t nb, int32_t rows, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
         float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
     y += yOff;
@@ -212,28 +241,42 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
     float *acc = tl_acc;
     float q[ROW_GROUP * QSTRIDE] __attribute__((aligned(64)));
     float d[ROW_GROUP * BLOCK_CHUNK];
-    const int64_t rb = (q4 ? 16 : 32) * nb, ars = (int64_t) batch * 16;
+    const int64_t ars = (int64_t) batch * 16;
+    const __m512 tab = Q4_TABLE;
     for (int32_t g = r0; g < r1; g += ROW_GROUP) {
         int nr = r1 - g < ROW_GROUP ? r1 - g : ROW_GROUP;
         memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
         for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
             int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
             for (int i = 0; i < nr; i++) {
-                if (q4) {
-                    const int8_t *w = codes + (int64_t) (g + i) * rb + 16 * b0;
-                    for (int b = 0; b < nbc; b++) {
-                        const __m512i v = NIBBLES16(w + 16 * b);
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, NIB_LO(v));
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, NIB_HI(v));
-                    }
-                } else {
-                    const int8_t *w = codes + (int64_t) (g + i) * rb + 32 * b0;
-                    for (int b = 0; b < nbc; b++) {
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, CODES16(w + 32 * b));
-                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, CODES16(w + 32 * b + 16));
+                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+            }
+            /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
+               (one sequential stream, as the decode step reads it), other rows one at a time */
+            for (int i = 0; i < nr;) {
+                const int32_t r = g + i;
+                const int k = (r & 3) == 0 && i + 4 <= nr && r + 4 <= (rows & ~3) ? 4 : 1;
+                const int64_t cb = q4 ? 16 : 32, step = code_step(cb, rows, r);
+                const int8_t *w = codes + code_row(cb, nb, rows, r) + step * b0;
+                for (int b = 0; b < nbc; b++) {
+                    /* the next chunk's codes of these rows into L2 while the tiles run on this one (the hardware
+                       prefetcher alone left the batched product 10-20% slower on this layout than on rows) */
+                    _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK)), _MM_HINT_T1);
+                    if (k * cb > 64) _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK) + 64), _MM_HINT_T1);
+                    for (int j = 0; j < k; j++) {
+                        const int8_t *c = w + step * b + cb * j;
+                        float *o = q + (i + j) * QSTRIDE + 32 * b;
+                        if (q4) {
+                            const __m512i v = NIBBLES16(c);
+                            _mm512_store_ps(o, NIB_LO(v, tab));
+                            _mm512_store_ps(o + 16, NIB_HI(v, tab));
+                        } else {
+                            _mm512_store_ps(o, CODES16(c));
+                            _mm512_store_ps(o + 16, CODES16(c + 16));
+                        }
                     }
                 }
-                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+                i += k;
             }
             const float *xc = x + 32 * b0;
             int t = 0;
@@ -258,71 +301,77 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
     }
 }
 
-KERNEL void lm_q8_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
-                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
-                           float *y, int64_t yOff, int64_t yStride) {
-    matmul(0, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
+                             const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                             float *y, int64_t yOff, int64_t yStride) {
+    matmul(0, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
-/* Q4_0 (packed: 16 nibble bytes a block, byte j = element j in the low nibble, j + 16 in the high one; code - 8). */
-KERNEL void lm_q4_0_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
-                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
-                           float *y, int64_t yOff, int64_t yStride) {
-    matmul(1, codes, scales, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+/* Q4_0 (packed in groups of four rows, code_row; byte j of a block = element j in the low nibble, j + 16 in the high one;
+   code - 8); `rows` is the tensor's row count (it says where the groups end). */
+KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
+                             const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                             float *y, int64_t yOff, int64_t yStride) {
+    matmul(1, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
-/* The Q4_0 decode step: as lm_q8_0_matvec, the codes from nibbles (exact integers in [-8, 7]). */
-KERNEL void lm_q4_0_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
-                           const float *x, int64_t xOff, float *y, int64_t yOff) {
+/*
+ * The Q4_0 decode step (layout code_row): a group of four rows side by side, reading one 64-byte line a block
+ * (four independent chains sharing each load of x), their scales widened first into scratch; single rows (a range
+ * that starts or ends inside a group, the rows after the last group) one at a time. Codes by table (Q4_TABLE).
+ */
+KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
+                             const float *x, int64_t xOff, float *y, int64_t yOff) {
     x += xOff;
     y += yOff;
+    const __m512 tab = Q4_TABLE;
     float sc_stack[4 * 512];
     float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
     const int64_t rb = 16 * nb;
+    const int32_t full = rows & ~3;
     int32_t r = r0;
-    for (; r + 4 <= r1; r += 4) {
-        widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
-        const int8_t *w0 = codes + (int64_t) r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t b = 0; b < nb; b++) {
-            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
-            const int64_t o = 16 * b;
-            if ((b & 3) == 0) { /* the next group of rows into L2, as the Q8_0 decode (one line a row per 4 blocks) */
-                _mm_prefetch((const char *) (w0 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w1 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w2 + 4 * rb + o), _MM_HINT_T1);
-                _mm_prefetch((const char *) (w3 + 4 * rb + o), _MM_HINT_T1);
+    while (r < r1) {
+        if ((r & 3) == 0 && r + 4 <= r1 && r + 4 <= full) {
+            widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
+            const int8_t *w = codes + (int64_t) r * rb;
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int64_t b = 0; b < nb; b++) {
+                const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
+                const int8_t *q = w + 64 * b;
+                _mm_prefetch((const char *) (q + Q4_PREFETCH), _MM_HINT_T1);
+                const __m512i v0 = NIBBLES16(q), v1 = NIBBLES16(q + 16), v2 = NIBBLES16(q + 32), v3 = NIBBLES16(q + 48);
+                __m512 p0 = _mm512_mul_ps(NIB_LO(v0, tab), x0);
+                __m512 p1 = _mm512_mul_ps(NIB_LO(v1, tab), x0);
+                __m512 p2 = _mm512_mul_ps(NIB_LO(v2, tab), x0);
+                __m512 p3 = _mm512_mul_ps(NIB_LO(v3, tab), x0);
+                p0 = _mm512_fmadd_ps(NIB_HI(v0, tab), x1, p0);
+                p1 = _mm512_fmadd_ps(NIB_HI(v1, tab), x1, p1);
+                p2 = _mm512_fmadd_ps(NIB_HI(v2, tab), x1, p2);
+                p3 = _mm512_fmadd_ps(NIB_HI(v3, tab), x1, p3);
+                a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+                a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
+                a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
+                a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
             }
-            const __m512i v0 = NIBBLES16(w0 + o), v1 = NIBBLES16(w1 + o), v2 = NIBBLES16(w2 + o), v3 = NIBBLES16(w3 + o);
-            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), x0);
-            __m512 p1 = _mm512_mul_ps(NIB_LO(v1), x0);
-            __m512 p2 = _mm512_mul_ps(NIB_LO(v2), x0);
-            __m512 p3 = _mm512_mul_ps(NIB_LO(v3), x0);
-            p0 = _mm512_fmadd_ps(NIB_HI(v0), x1, p0);
-            p1 = _mm512_fmadd_ps(NIB_HI(v1), x1, p1);
-            p2 = _mm512_fmadd_ps(NIB_HI(v2), x1, p2);
-            p3 = _mm512_fmadd_ps(NIB_HI(v3), x1, p3);
-            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
-            a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
-            a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
-            a3 = _mm512_fmadd_ps(p3, _mm512_set1_ps(sc[3 * nb + b]), a3);
+            y[r] = tree16(a0);
+            y[r + 1] = tree16(a1);
+            y[r + 2] = tree16(a2);
+            y[r + 3] = tree16(a3);
+            r += 4;
+        } else {
+            widen_scales(scales + (int64_t) r * nb, nb, sc);
+            const int64_t step = code_step(16, rows, r);
+            const int8_t *w0 = codes + code_row(16, nb, rows, r);
+            __m512 a0 = _mm512_setzero_ps();
+            for (int64_t b = 0; b < nb; b++) {
+                const __m512i v0 = NIBBLES16(w0 + step * b);
+                __m512 p0 = _mm512_mul_ps(NIB_LO(v0, tab), _mm512_loadu_ps(x + 32 * b));
+                p0 = _mm512_fmadd_ps(NIB_HI(v0, tab), _mm512_loadu_ps(x + 32 * b + 16), p0);
+                a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
+            }
+            y[r] = tree16(a0);
+            r++;
         }
-        y[r] = tree16(a0);
-        y[r + 1] = tree16(a1);
-        y[r + 2] = tree16(a2);
-        y[r + 3] = tree16(a3);
-    }
-    for (; r < r1; r++) {
-        widen_scales(scales + (int64_t) r * nb, nb, sc);
-        const int8_t *w0 = codes + (int64_t) r * rb;
-        __m512 a0 = _mm512_setzero_ps();
-        for (int64_t b = 0; b < nb; b++) {
-            const __m512i v0 = NIBBLES16(w0 + 16 * b);
-            __m512 p0 = _mm512_mul_ps(NIB_LO(v0), _mm512_loadu_ps(x + 32 * b));
-            p0 = _mm512_fmadd_ps(NIB_HI(v0), _mm512_loadu_ps(x + 32 * b + 16), p0);
-            a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
-        }
-        y[r] = tree16(a0);
     }
     if (sc != sc_stack) free(sc);
 }
@@ -354,7 +403,7 @@ KERNEL void lm_quantize_q8_0_int8(const float *x, int64_t nb, int8_t *xq, float 
  * vpdpbusd into int32, converted and scaled by d_w * d_x into a float accumulator, two blocks a 512-bit register.
  * Four rows side by side, sharing each input load (one input: decode; several: prefill).
  */
-KERNEL void lm_q8_0_matmul_int8(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t r0, int32_t r1,
+KERNEL void lm_q8_0_matmul_int8(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                                 const int8_t *xq, const float *xd, int32_t batch, float *y, int64_t yStride) {
     const int64_t rb = 32 * nb;
     const __m512i zero = _mm512_setzero_si512();
@@ -373,9 +422,11 @@ KERNEL void lm_q8_0_matmul_int8(const int8_t *codes, const uint16_t *scales, int
                 __mmask64 neg = _mm512_movepi8_mask(xv);
                 __m512 dx = _mm512_permutexvar_ps(sel, _mm512_castps128_ps512(_mm_loadl_pi(_mm_setzero_ps(), (const __m64 *) (dt + b))));
                 for (int i = 0; i < nr; i++) {
-                    const int8_t *w = codes + (int64_t) (r + i) * rb + 32 * b;
-                    if (t == 0) _mm_prefetch((const char *) (w + 4 * rb), _MM_HINT_T1); /* as the binary32 decode */
-                    __m512i wv = _mm512_loadu_si512(w);
+                    const int64_t step = code_step(32, rows, r + i);
+                    const int8_t *w = codes + code_row(32, nb, rows, r + i) + step * b; /* blocks b, b + 1 */
+                    if (t == 0) _mm_prefetch((const char *) (w + Q8_PREFETCH), _MM_HINT_T1); /* as the binary32 decode */
+                    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) w)),
+                                                    _mm256_loadu_si256((const __m256i *) (w + step)), 1);
                     __m512i sw = _mm512_mask_sub_epi8(wv, neg, zero, wv);
                     __m512i s = _mm512_dpbusd_epi32(zero, ax, sw);
                     const uint16_t *h = scales + (int64_t) (r + i) * nb + b;
@@ -387,7 +438,7 @@ KERNEL void lm_q8_0_matmul_int8(const int8_t *codes, const uint16_t *scales, int
                 float v = _mm512_reduce_add_ps(acc[i]);
                 for (int64_t bb = b; bb < nb; bb++) {
                     int s = 0;
-                    for (int j = 0; j < 32; j++) s += codes[(int64_t) (r + i) * rb + 32 * bb + j] * xt[32 * bb + j];
+                    for (int j = 0; j < 32; j++) s += codes[code_row(32, nb, rows, r + i) + code_step(32, rows, r + i) * bb + j] * xt[32 * bb + j];
                     v += (float) s * _cvtsh_ss(scales[(int64_t) (r + i) * nb + bb]) * dt[bb];
                 }
                 y[t * yStride + r + i] = v;

@@ -35,19 +35,28 @@ public final class Silu {
 
     /** {@code g[i] = silu(g[i]) * u[i]} for {@code i < n} (binary32 product), at the configured width; same bits at every one. */
     public static void gate(KernelConfig cfg, float[] g, float[] u, int n) {
-        int bits = cfg.vectorBits();
+        gate(cfg, g, 0, u, 0, n);
+    }
+
+    /**
+     * {@code g[gOff + i] = silu(g[gOff + i]) * u[uOff + i]} for {@code i < n}: each element's operations are its own, so
+     * any split of a range (threads, chunks) gives the same bits.
+     */
+    public static void gate(KernelConfig cfg, float[] g, int gOff, float[] u, int uOff, int n) {
+        java.util.Objects.checkFromIndexSize(gOff, n, g.length);
+        java.util.Objects.checkFromIndexSize(uOff, n, u.length);
         int i = 0;
-        if (bits >= 256) {
+        if (cfg.vectorBits() >= 256) {
             double[] arg = new double[GATE_CHUNK], e = new double[GATE_CHUNK];
             while (i + LANES <= n) {
                 int m = Math.min(GATE_CHUNK, (n - i) / LANES * LANES);
-                negatedArguments(g, i, arg, m);
+                negatedArguments(g, gOff + i, arg, m);
                 strictExp(arg, e, m);
-                finishGate(g, u, i, e, m);
+                finishGate(g, gOff + i, u, uOff + i, e, m);
                 i += m;
             }
         }
-        for (; i < n; i++) g[i] = apply(g[i]) * u[i];
+        for (; i < n; i++) g[gOff + i] = apply(g[gOff + i]) * u[uOff + i];
     }
 
     /** Elements per pass of the gate's three loops (their binary64 scratch stays in L1). */
@@ -67,11 +76,11 @@ public final class Silu {
         }
     }
 
-    private static void finishGate(float[] g, float[] u, int off, double[] e, int m) {
+    private static void finishGate(float[] g, int gOff, float[] u, int uOff, double[] e, int m) {
         for (int j = 0; j < m; j += LANES) {
             FloatVector ef = (FloatVector) DoubleVector.fromArray(D256, e, j).convertShape(VectorOperators.D2F, F128, 0);
-            FloatVector x = FloatVector.fromArray(F128, g, off + j);
-            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(F128, u, off + j)).intoArray(g, off + j);
+            FloatVector x = FloatVector.fromArray(F128, g, gOff + j);
+            x.div(ef.add(1.0f)).mul(FloatVector.fromArray(F128, u, uOff + j)).intoArray(g, gOff + j);
         }
     }
 

@@ -24,8 +24,10 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * the mapping converts one f16 per block and loads codes at odd offsets of a native segment. When
  * {@value #PACK_PROPERTY} is not {@code false} (the default) and there is native memory for it, the constructor
  * copies the tensor once into two native arrays laid out for the vector kernels: {@link #codes}, every block's
- * {@link #codeBytes} code bytes, blocks and rows back to back (row r's block b at {@code (r * blocks + b) * codeBytes},
- * so every code load is aligned and no load straddles a cache line), and {@link #scales}, every block's f16 scale
+ * {@link #codeBytes} code bytes, rows in groups of four and within a group block b of the four rows side by side, one
+ * or two cache lines ({@link #codeRow}: a group is one sequential stream for the native decode step, which reads its
+ * four rows side by side; every code load is aligned and no load straddles a cache line), and {@link #scales}, every
+ * block's f16 scale
  * unchanged (2 bytes, little-endian, at {@code (r * blocks + b) * 2}). Together they hold exactly the file's bytes, so
  * the copy costs no memory beyond the tensor: the mapped pages it was read from are released as it goes
  * ({@link MemorySegment#unload()}). The decode kernels widen a group of rows' scales to binary32 into a per-thread
@@ -92,13 +94,28 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                     short h = data.get(F16, o);
                     if ((h & 0x7c00) == 0x7c00) return false;
                     s.set(F16, 2 * k, h);
-                    MemorySegment.copy(data, o + 2, c, k * codeBytes, codeBytes);
+                    MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
                 }
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
         }
         if (mapped) data.unload();
         return true;
+    }
+
+    /**
+     * Where row {@code row}'s block b's codes start in {@link #codes}: {@code codeRow(row) + b * codeStep(row)}. Rows
+     * in groups of four from row 0, and within a group block b of its four rows side by side ({@code 4 * codeBytes}
+     * bytes: row {@code 4g + i}'s block b at {@code (4g * blocks + 4b + i) * codeBytes}); the {@code rows % 4} rows after
+     * the last whole group row-major after it.
+     */
+    final long codeRow(int row) {
+        return row < (rows & ~3) ? (long) (row & ~3) * codeRowBytes + (long) codeBytes * (row & 3) : row * codeRowBytes;
+    }
+
+    /** The distance between two consecutive blocks of row {@code row} in {@link #codes} (see {@link #codeRow}). */
+    final int codeStep(int row) {
+        return row < (rows & ~3) ? 4 * codeBytes : codeBytes;
     }
 
     /** The packed scale of row {@code row}, block {@code b}, widened to binary32 (exact). */
@@ -161,7 +178,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                              float[] y, int yOff, int yStride) {
         int bits = cfg.vectorBits();
         if (batch >= 2 && nativeOn(cfg)) {
-            NativeKernels.matMul(type, codes, scales, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            NativeKernels.matMul(type, codes, scales, blocks, rows, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else if (batch >= 2 && (bits == 256 || bits == 512)) {
             BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else {

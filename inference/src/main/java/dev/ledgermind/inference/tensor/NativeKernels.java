@@ -40,7 +40,7 @@ public final class NativeKernels {
     /** System property: {@code false} turns the native kernels off (the Java kernels run; same results). */
     static final String PROPERTY = KernelConfig.NATIVE_PROPERTY;
     private static final String RESOURCE = "/native/linux-x86_64/libledgermind_kernels.so";
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     private static final MethodHandle Q8_0_MATVEC;
     private static final MethodHandle Q8_0_MATMUL;
@@ -77,18 +77,19 @@ public final class NativeKernels {
                 } else {
                     Linker.Option critical = Linker.Option.critical(true);
                     FunctionDescriptor vec = FunctionDescriptor.ofVoid(
-                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG);
+                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG);
                     FunctionDescriptor mat = FunctionDescriptor.ofVoid(
-                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT,
+                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT,
                             ADDRESS, JAVA_LONG, JAVA_LONG);
-                    mv = linker.downcallHandle(look.findOrThrow("lm_q8_0_matvec"), vec, critical);
-                    mm = linker.downcallHandle(look.findOrThrow("lm_q8_0_matmul"), mat, critical);
-                    mv4 = linker.downcallHandle(look.findOrThrow("lm_q4_0_matvec"), vec, critical);
-                    mm4 = linker.downcallHandle(look.findOrThrow("lm_q4_0_matmul"), mat, critical);
+                    // the packed layout groups rows by four (BlockQ8Tensor.codeRow): the kernels take the row count
+                    mv = linker.downcallHandle(look.findOrThrow("lm_q8_0r4_matvec"), vec, critical);
+                    mm = linker.downcallHandle(look.findOrThrow("lm_q8_0r4_matmul"), mat, critical);
+                    mv4 = linker.downcallHandle(look.findOrThrow("lm_q4_0r4_matvec"), vec, critical);
+                    mm4 = linker.downcallHandle(look.findOrThrow("lm_q4_0r4_matmul"), mat, critical);
                     qi = linker.downcallHandle(look.findOrThrow("lm_quantize_q8_0_int8"), FunctionDescriptor.ofVoid(
                             ADDRESS, JAVA_LONG, ADDRESS, ADDRESS), critical);
                     mi = linker.downcallHandle(look.findOrThrow("lm_q8_0_matmul_int8"), FunctionDescriptor.ofVoid(
-                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), critical);
+                            ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), critical);
                     vnni = (int) vn.invokeExact() != 0;
                     loaded = true;
                     lookup = look;
@@ -164,13 +165,14 @@ public final class NativeKernels {
 
     /**
      * Decode: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of a packed Q8_0 or Q4_0 tensor
-     * ({@link BlockQ8Tensor#codes}, {@link BlockQ8Tensor#scales}, {@code blocks} a row).
+     * ({@link BlockQ8Tensor#codes}, {@link BlockQ8Tensor#scales}, {@code blocks} a row, {@code rows} rows: the layout
+     * depends on it, {@link BlockQ8Tensor#codeRow}).
      */
-    static void matVec(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x,
-                       int xOff, float[] y, int yOff) {
+    static void matVec(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int rows, int from, int to,
+                       float[] x, int xOff, float[] y, int yOff) {
         if (!used) used = true;
         try {
-            (type == GgmlType.Q4_0 ? Q4_0_MATVEC : Q8_0_MATVEC).invokeExact(codes, scales, (long) blocks, from, to,
+            (type == GgmlType.Q4_0 ? Q4_0_MATVEC : Q8_0_MATVEC).invokeExact(codes, scales, (long) blocks, rows, from, to,
                     MemorySegment.ofArray(x), (long) xOff, MemorySegment.ofArray(y), (long) yOff);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matvec", e);
@@ -178,11 +180,11 @@ public final class NativeKernels {
     }
 
     /** Batched: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
-    static void matMul(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int from, int to, float[] x,
-                       int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
+    static void matMul(GgmlType type, MemorySegment codes, MemorySegment scales, int blocks, int rows, int from, int to,
+                       float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (!used) used = true;
         try {
-            (type == GgmlType.Q4_0 ? Q4_0_MATMUL : Q8_0_MATMUL).invokeExact(codes, scales, (long) blocks, from, to,
+            (type == GgmlType.Q4_0 ? Q4_0_MATMUL : Q8_0_MATMUL).invokeExact(codes, scales, (long) blocks, rows, from, to,
                     MemorySegment.ofArray(x), (long) xOff, (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff,
                     (long) yStride);
         } catch (Throwable e) {
@@ -200,12 +202,66 @@ public final class NativeKernels {
     }
 
     /** Not the canonical product (speed measurements only): llama.cpp's int8 integer product, VNNI. */
-    static void q8_0MatMulInt8(MemorySegment codes, MemorySegment scales, int blocks, int from, int to, MemorySegment xq,
+    static void q8_0MatMulInt8(MemorySegment codes, MemorySegment scales, int blocks, int rows, int from, int to, MemorySegment xq,
                                MemorySegment xd, int batch, float[] y, int yStride) {
         try {
-            Q8_0_MATMUL_INT8.invokeExact(codes, scales, (long) blocks, from, to, xq, xd, batch, MemorySegment.ofArray(y), (long) yStride);
+            Q8_0_MATMUL_INT8.invokeExact(codes, scales, (long) blocks, rows, from, to, xq, xd, batch, MemorySegment.ofArray(y), (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native int8 matmul", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- h/kq: the K-quant kernels (ledgermind_kquants.c)
+
+    /**
+     * Q4_K ({@link Q4_KTensor}) and Q5_K: the weights are read where the tensor holds them (its segment of the mapped file, 144
+     * bytes a super-block of 256), the element values as {@code Q4_KTensor} computes them, the canonical F32 layout
+     * over them; the same bits as the Java kernels ({@code KQuantNativeBitExactnessTest}).
+     */
+    private static final MethodHandle Q4_K_MATVEC = kquant("lm_q4_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q4_K_MATMUL = kquant("lm_q4_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    /** Q5_K ({@link Q5_KTensor}, 176 bytes a super-block), as Q4_K's. */
+    private static final MethodHandle Q5_K_MATVEC = kquant("lm_q5_k_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q5_K_MATMUL = kquant("lm_q5_k_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+
+    private static MethodHandle kquant(String symbol, FunctionDescriptor fd) {
+        if (LOOKUP == null) return null;
+        return Linker.nativeLinker().downcallHandle(LOOKUP.findOrThrow(symbol), fd, Linker.Option.critical(true));
+    }
+
+    /** Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K. */
+    static boolean hasKQuantKernels(GgmlType type) {
+        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K);
+    }
+
+    /**
+     * Decode, K-quants: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the tensor at
+     * {@code data} ({@code rowBytes} a row, {@code superBlocks} super-blocks of 256 a row).
+     */
+    static void kquantMatVec(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+                             float[] x, int xOff, float[] y, int yOff) {
+        if (!used) used = true;
+        try {
+            (type == GgmlType.Q5_K ? Q5_K_MATVEC : Q4_K_MATVEC).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    MemorySegment.ofArray(y), (long) yOff);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native " + type + " matvec", e);
+        }
+    }
+
+    /** Batched, K-quants: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
+    static void kquantMatMul(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+                             float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
+        if (!used) used = true;
+        try {
+            (type == GgmlType.Q5_K ? Q5_K_MATMUL : Q4_K_MATMUL).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+                    (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native " + type + " matmul", e);
         }
     }
 

@@ -27,6 +27,9 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * </pre>
  * The low nibbles are the block's first 16 elements and the high nibbles the last 16, so one 16-byte load
  * gives both halves of the partial sums.
+
+ * The packed copy groups rows by four ({@link BlockQ8Tensor#codeRow}: one 64-byte line holds block b of four rows);
+ * the Java kernels read each row at its offset and step.
  */
 public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
@@ -145,7 +148,7 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (nativeOn(cfg)) {
-            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
+            NativeKernels.matVec(type, codes, scales, blocks, rows, from, to, x, xOff, y, yOff);
             return;
         }
         int bits = cfg.vectorBits();
@@ -153,19 +156,18 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final long rb = codeRowBytes;
         float[] sc = scaleScratch(4 * blocks + 32);
         int r = from;
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
                 scales(r, 4, sc, true);
-                pairP512(codes, r * rb, rb, blocks, sc, 0, x, xOff, y, yOff + r);
-                pairP512(codes, (r + 2) * rb, rb, blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
+                pairP512(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, 0, x, xOff, y, yOff + r);
+                pairP512(codes, codeRow(r + 2), codeStep(r + 2), codeRow(r + 3), codeStep(r + 3), blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
             }
         } else {
             for (; r + 2 <= to; r += 2) {
                 scales(r, 2, sc, false);
-                pairP256(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+                pairP256(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, x, xOff, y, yOff + r);
             }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
@@ -200,8 +202,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 16) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             ByteVector qs = bytes128(codes, o);
             FloatVector p = f512(low(qs)).mul(FloatVector.fromArray(F, x, xb));
@@ -219,20 +222,21 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     }
 
     /**
-     * Two consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes apart,
+     * Two consecutive rows of the packed copy at 512 bits, their codes from bytes {@code o0} and {@code o1}, blocks
+     * {@code s0} and {@code s1} bytes apart ({@link #codeRow}, {@link #codeStep}),
      * their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch);
      * results to {@code y[yo ..]}. (Four rows make the
      * method too big for C2, which then leaves a step out of line and boxes its vectors.)
      */
-    static void pairP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, int so, float[] x, int xOff, float[] y, int yo) {
+    static void pairP512(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, int so, float[] x, int xOff,
+                         float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        long o1 = o0 + rb;
-        final int s1 = so + blocks;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
+        final int so1 = so + blocks;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
             a0 = step512(w, o0, sc[so + b], x0, x1, a0);
-            a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
+            a1 = step512(w, o1, sc[so1 + b], x0, x1, a1);
         }
         int t = 4 * blocks; // through memory, as Q8_0Tensor.quadP512 does: no call that takes a vector
         a0.intoArray(sc, t);
@@ -245,8 +249,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 16) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             ByteVector qa = bytes64(codes, o), qb = bytes64(codes, o + 8);
             FloatVector dv = FloatVector.broadcast(F, scale(row, b));
@@ -260,25 +265,45 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         return Lanes.combine256(acc0, acc1);
     }
 
-    /** Two consecutive rows of the packed copy at 256 bits; widened scales at {@code sc[0 ..]}, {@code blocks} apart. */
-    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
+    /**
+     * Two consecutive rows of the packed copy at 256 bits (codes as {@link #pairP512}); widened scales at
+     * {@code sc[0 ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch).
+     */
+    static void pairP256(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, float[] x, int xOff,
+                         float[] y, int yo) {
+        // Every vector operation written out here, none passed to or returned from a method of ours: C2 compiles this
+        // as one large method and left such calls out of line, boxing their vectors (4x slower than the in-place dot256).
         var F = FloatVector.SPECIES_256;
+        var B = ByteVector.SPECIES_64;
+        final var LE = ByteOrder.LITTLE_ENDIAN;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
-        long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 16, o1 += 16) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
-            ByteVector qa = bytes64(w, o0), qb = bytes64(w, o0 + 8);
+            ByteVector qa = ByteVector.fromMemorySegment(B, w, o0, LE), qb = ByteVector.fromMemorySegment(B, w, o0 + 8, LE);
             FloatVector dv = FloatVector.broadcast(F, sc[b]);
-            a0 = f256(high(qa)).fma(x2, f256(low(qa)).mul(x0)).fma(dv, a0);
-            b0 = f256(high(qb)).fma(x3, f256(low(qb)).mul(x1)).fma(dv, b0);
-            ByteVector ra = bytes64(w, o1), rc = bytes64(w, o1 + 8);
+            FloatVector la = (FloatVector) qa.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector ha = (FloatVector) qa.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector lb = (FloatVector) qb.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hb = (FloatVector) qb.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            a0 = ha.fma(x2, la.mul(x0)).fma(dv, a0);
+            b0 = hb.fma(x3, lb.mul(x1)).fma(dv, b0);
+            ByteVector ra = ByteVector.fromMemorySegment(B, w, o1, LE), rc = ByteVector.fromMemorySegment(B, w, o1 + 8, LE);
             FloatVector ev = FloatVector.broadcast(F, sc[blocks + b]);
-            a1 = f256(high(ra)).fma(x2, f256(low(ra)).mul(x0)).fma(ev, a1);
-            b1 = f256(high(rc)).fma(x3, f256(low(rc)).mul(x1)).fma(ev, b1);
+            FloatVector lc = (FloatVector) ra.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hc = (FloatVector) ra.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector ld = (FloatVector) rc.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector hd = (FloatVector) rc.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            a1 = hc.fma(x2, lc.mul(x0)).fma(ev, a1);
+            b1 = hd.fma(x3, ld.mul(x1)).fma(ev, b1);
         }
-        y[yo] = Lanes.combine256(a0, b0);
-        y[yo + 1] = Lanes.combine256(a1, b1);
+        int t = 4 * blocks; // through memory, as pairP512: partial sums 0..7 then 8..15 of each row
+        a0.intoArray(sc, t);
+        b0.intoArray(sc, t + 8);
+        a1.intoArray(sc, t + 16);
+        b1.intoArray(sc, t + 24);
+        y[yo] = Dot.combine(sc, t);
+        y[yo + 1] = Dot.combine(sc, t + 16);
     }
 
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} (floats in [-8, 7]) and block scales from {@code d[dOff]}. */
@@ -287,8 +312,9 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
         if (codes != null) {
-            long po = row * codeRowBytes + 16L * b0;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 16) {
+            final int step = codeStep(row);
+            long po = codeRow(row) + (long) step * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += step) {
                 d[dOff + b - b0] = scale(row, b);
                 ByteVector qa = bytes64(codes, po), qb = bytes64(codes, po + 8);
                 f256(low(qa)).intoArray(q, j);

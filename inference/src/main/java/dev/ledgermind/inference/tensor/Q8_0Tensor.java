@@ -151,7 +151,7 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (nativeOn(cfg)) {
-            NativeKernels.matVec(type, codes, scales, blocks, from, to, x, xOff, y, yOff);
+            NativeKernels.matVec(type, codes, scales, blocks, rows, from, to, x, xOff, y, yOff);
             return;
         }
         int bits = cfg.vectorBits();
@@ -165,18 +165,18 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;
         }
-        final long rb = codeRowBytes;
         float[] sc = scaleScratch(4 * blocks + 64);
         int r = from;
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
                 scales(r, 4, sc, true);
-                quadP512(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+                quadP512(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), codeRow(r + 2), codeStep(r + 2),
+                        codeRow(r + 3), codeStep(r + 3), blocks, sc, x, xOff, y, yOff + r);
             }
         } else {
             for (; r + 2 <= to; r += 2) {
                 scales(r, 2, sc, false);
-                pairP256(codes, r * rb, rb, blocks, sc, x, xOff, y, yOff + r);
+                pairP256(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, x, xOff, y, yOff + r);
             }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
@@ -196,8 +196,9 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 32) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             FloatVector p = codes512(codes, o).mul(FloatVector.fromArray(F, x, xb));
             p = codes512(codes, o + 16).fma(FloatVector.fromArray(F, x, xb + 16), p);
@@ -211,21 +212,21 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     }
 
     /**
-     * Four consecutive rows of the packed copy at 512 bits, the first's codes at byte {@code o0}, {@code rb} bytes
-     * apart, their widened scales at {@code sc[0 ..]}, {@code blocks} apart ({@code sc} has 64 more floats of scratch);
-     * results to {@code y[yo ..]}.
+     * Four consecutive rows of the packed copy at 512 bits, row i's codes from byte {@code oi}, blocks {@code si} bytes
+     * apart ({@link #codeRow}, {@link #codeStep}), their widened scales at {@code sc[0 ..]}, {@code blocks} apart
+     * ({@code sc} has 64 more floats of scratch); results to {@code y[yo ..]}.
      */
-    static void quadP512(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
+    static void quadP512(MemorySegment w, long o0, int s0, long o1, int s1, long o2, int s2, long o3, int s3, int blocks,
+                         float[] sc, float[] x, int xOff, float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        long o1 = o0 + rb, o2 = o1 + rb, o3 = o2 + rb;
-        final int s1 = blocks, s2 = 2 * blocks, s3 = 3 * blocks;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 32, o1 += 32, o2 += 32, o3 += 32) {
+        final int c1 = blocks, c2 = 2 * blocks, c3 = 3 * blocks;
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1, o2 += s2, o3 += s3) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
             a0 = step512(w, o0, sc[b], x0, x1, a0);
-            a1 = step512(w, o1, sc[s1 + b], x0, x1, a1);
-            a2 = step512(w, o2, sc[s2 + b], x0, x1, a2);
-            a3 = step512(w, o3, sc[s3 + b], x0, x1, a3);
+            a1 = step512(w, o1, sc[c1 + b], x0, x1, a1);
+            a2 = step512(w, o2, sc[c2 + b], x0, x1, a2);
+            a3 = step512(w, o3, sc[c3 + b], x0, x1, a3);
         }
         // Through memory: C2 inlines the stores (Vector API intrinsics) whatever the method's size, where a call that
         // took a vector (Lanes.tree512) was left out of line by NodeCountInliningCutoff and boxed its argument.
@@ -270,8 +271,9 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
     private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        long o = row * codeRowBytes;
-        for (int b = 0; b < blocks; b++, o += 32) {
+        long o = codeRow(row);
+        final int step = codeStep(row);
+        for (int b = 0; b < blocks; b++, o += step) {
             int xb = xOff + 32 * b;
             FloatVector dv = FloatVector.broadcast(F, scale(row, b));
             FloatVector p0 = codes256(codes, o).mul(FloatVector.fromArray(F, x, xb));
@@ -284,12 +286,15 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
         return Lanes.combine256(acc0, acc1);
     }
 
-    /** Two consecutive rows of the packed copy at 256 bits; widened scales at {@code sc[0 ..]}, {@code blocks} apart. */
-    static void pairP256(MemorySegment w, long o0, long rb, int blocks, float[] sc, float[] x, int xOff, float[] y, int yo) {
+    /**
+     * Two consecutive rows of the packed copy at 256 bits (codes as {@link #quadP512}); widened scales at
+     * {@code sc[0 ..]}, {@code blocks} apart.
+     */
+    static void pairP256(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, float[] x, int xOff,
+                         float[] y, int yo) {
         var F = FloatVector.SPECIES_256;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
-        long o1 = o0 + rb;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 32, o1 += 32) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
             FloatVector dv = FloatVector.broadcast(F, sc[b]);
@@ -309,8 +314,9 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
         if (codes != null) {
-            long po = row * codeRowBytes + 32L * b0;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 32) {
+            final int step = codeStep(row);
+            long po = codeRow(row) + (long) step * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += step) {
                 d[dOff + b - b0] = scale(row, b);
                 codes256(codes, po).intoArray(q, j);
                 codes256(codes, po + 8).intoArray(q, j + 8);

@@ -92,6 +92,16 @@ class SiluTest {
                     assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]),
                             () -> "n " + n + ", " + bits + " bits: silu gate differs");
                 }
+                if (n > 2) { // a range at odd offsets, as threads split it
+                    float[] part = g.clone();
+                    int from = 1 + n / 3, len = n - from - 1;
+                    Silu.gate(KernelConfig.ofBits(bits), part, from, u, from, len);
+                    for (int i = 0; i < n; i++) {
+                        float expect = i >= from && i < from + len ? want[i] : g[i];
+                        assertEquals(Float.floatToRawIntBits(expect), Float.floatToRawIntBits(part[i]),
+                                () -> "n " + n + ", " + bits + " bits: silu gate on a range differs");
+                    }
+                }
             }
         }
     }

@@ -109,6 +109,17 @@ class DecoderDeterminismTest {
                 assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + " Q4_0, native, 2 threads");
             }
         }
+        // h/kq: the K-quant kernels (Q4_K, Q5_K; the mixtures' Q6_K and other types as they are) at 1, 2 and 4 threads.
+        for (String family : new String[]{"llama3", "qwen2"}) {
+            for (QuantMix mix : new QuantMix[]{QuantMix.KMix.Q4_K_M, QuantMix.KMix.Q5_K_M}) {
+                try (LlamaModel m = LlamaModel.load(TinyModels.path(family, mix, "tiny"))) {
+                    GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
+                    for (Parallel par : pools) {
+                        assertSame(base, run(m, nat, par, SAMPLING, 8), family + " " + mix.label() + ", native, " + par.threads() + " threads");
+                    }
+                }
+            }
+        }
         try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", new QuantMix.Pure(GgmlType.Q8_0), "tiny-unaligned"))) {
             GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
             for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), "tiny-unaligned, native, " + par.threads() + " threads");

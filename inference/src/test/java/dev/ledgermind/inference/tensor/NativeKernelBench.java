@@ -98,6 +98,74 @@ class NativeKernelBench {
         }
     }
 
+    /**
+     * h/kq: the Q4_K (or, {@code -Dbench.ktype=Q5_K}, Q5_K) product, J (Java kernels at 512 bits) against N (native, {@code ledgermind_kquants.c}), rounds
+     * alternating, bits checked. {@code -Dbench.kshapes=...} (default the Llama-3.2-1B Q4_K shapes), {@code bench.mb},
+     * {@code bench.threads}, {@code bench.batches}, {@code bench.rounds} as above.
+     */
+    @Test
+    void kQuantNativeAgainstJava() {
+        assumeTrue(Boolean.getBoolean("bench"), "benchmark: run with -Dbench=true");
+        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q4_K), NativeKernels.status());
+        int rounds = Integer.getInteger("bench.rounds", 5);
+        long mb = Integer.getInteger("bench.mb", 640);
+        int[] threads = ints(System.getProperty("bench.threads", "1,2"));
+        int[] batches = ints(System.getProperty("bench.batches", "1,16,64"));
+        String[] shapes = System.getProperty("bench.kshapes", "2048x2048,8192x2048,2048x8192").split(",");
+        GgmlType type = GgmlType.valueOf(System.getProperty("bench.ktype", "Q4_K")); // or Q5_K
+        System.out.printf("%s, %d MB of weights a shape, %d rounds, JDK %s, %s%n", type, mb, rounds, Runtime.version(), NativeKernels.status());
+        System.out.println("| shape | threads | batch | J (Java) G MAC/s | N (native) | N / J, median (min-max) |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        SplittableRandom r = new SplittableRandom(12);
+        long rowsTotal = mb * 1024 * 1024 / type.bytesFor(2048);
+        MemorySegment pool = WeightTensorBitExactnessTest.randomWeights(type, (int) rowsTotal, 2048, r);
+        KernelConfig java = KernelConfig.ofBits(512).withNative(false), nat = KernelConfig.ofBits(512).withNative(true);
+        for (String shape : shapes) {
+            String[] rc = shape.trim().split("x");
+            int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
+            long bytes = type.bytesFor((long) rows * cols);
+            int copies = (int) Math.max(1, pool.byteSize() / bytes);
+            List<ChunkedTensor> ws = new ArrayList<>();
+            for (int i = 0; i < copies; i++) {
+                MemorySegment seg = pool.asSlice(i * bytes, bytes);
+                ws.add(type == GgmlType.Q5_K ? new Q5_KTensor("w" + i, seg, rows, cols) : new Q4_KTensor("w" + i, seg, rows, cols));
+            }
+            for (int th : threads) {
+                try (Parallel par = new Parallel(th)) {
+                    for (int batch : batches) {
+                        float[] x = new float[batch * cols];
+                        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                        float[] yj = new float[batch * rows], yn = new float[batch * rows];
+                        Runnable[] pass = {
+                                () -> { for (ChunkedTensor w : ws) w.matMul(java, par, x, 0, cols, batch, yj, 0, rows); },
+                                () -> { for (ChunkedTensor w : ws) w.matMul(nat, par, x, 0, cols, batch, yn, 0, rows); },
+                        };
+                        for (Runnable p : pass) { p.run(); p.run(); }
+                        double[][] t = new double[2][rounds];
+                        for (int k = 0; k < rounds; k++) {
+                            for (int j = 0; j < 2; j++) {
+                                int v = (j + k) % 2;
+                                long t0 = System.nanoTime();
+                                pass[v].run();
+                                t[v][k] = (System.nanoTime() - t0) / 1e9;
+                            }
+                        }
+                        for (int i = 0; i < yj.length; i++) {
+                            assertEquals(Float.floatToRawIntBits(yj[i]), Float.floatToRawIntBits(yn[i]), shape + " batch " + batch + " output " + i);
+                        }
+                        double macs = (double) rows * cols * batch * copies;
+                        double[] nj = new double[rounds];
+                        for (int k = 0; k < rounds; k++) nj[k] = t[0][k] / t[1][k];
+                        double[] s = nj.clone();
+                        Arrays.sort(s);
+                        System.out.printf("| %s (x%d) | %d | %d | %.2f | %.2f | %.2f (%.2f-%.2f) |%n", shape, copies, th, batch,
+                                macs / median(t[0]) / 1e9, macs / median(t[1]) / 1e9, median(nj), s[0], s[rounds - 1]);
+                    }
+                }
+            }
+        }
+    }
+
     /** The int8 product: every input quantized (llama.cpp's quantize_row_q8_0), then the rows in the engine's chunks. */
     private static void int8(Q8_0Tensor w, Parallel par, float[] x, MemorySegment xs, MemorySegment xq, MemorySegment xd,
                              int batch, float[] y) {
@@ -105,7 +173,7 @@ class NativeKernelBench {
         MemorySegment.copy(x, 0, xs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, batch * cols);
         NativeKernels.quantizeInt8(xs, batch * blocks, xq, xd);
         par.forChunks(w.rows(), WeightTensor.ROW_TILE, (from, to) ->
-                NativeKernels.q8_0MatMulInt8(w.codes, w.scales, blocks, from, to, xq, xd, batch, y, w.rows()));
+                NativeKernels.q8_0MatMulInt8(w.codes, w.scales, blocks, w.rows(), from, to, xq, xd, batch, y, w.rows()));
     }
 
     private static int[] ints(String s) {

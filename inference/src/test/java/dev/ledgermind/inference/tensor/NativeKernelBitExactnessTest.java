@@ -58,11 +58,11 @@ class NativeKernelBitExactnessTest {
         int yOff = 3, split = Math.min(rows, 5);
         float[] y = new float[yOff + batch * rows];
         if (batch == 1) {
-            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, 0, split, x, 0, y, yOff);
-            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, split, rows, x, 0, y, yOff);
+            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, rows, 0, split, x, 0, y, yOff);
+            NativeKernels.matVec(w.type(), w.codes, w.scales, w.blocks, rows, split, rows, x, 0, y, yOff);
         } else {
-            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, 0, split, x, 0, cols, batch, y, yOff, rows);
-            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, split, rows, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, rows, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.matMul(w.type(), w.codes, w.scales, w.blocks, rows, split, rows, x, 0, cols, batch, y, yOff, rows);
         }
         for (int i = 0; i < ref.length; i++) {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
