@@ -124,6 +124,13 @@ class DecoderDeterminismTest {
             GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
             for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), "tiny-unaligned, native, " + par.threads() + " threads");
         }
+        // h/q6k: Q6_K's native decode step and batched product (every matrix Q6_K) at 1, 2 and 4 threads.
+        for (String family : new String[]{"llama3", "qwen2"}) {
+            try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q6_K), "tiny"))) {
+                GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
+                for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), family + " Q6_K, native, " + par.threads() + " threads");
+            }
+        }
         assertTrue(dev.ledgermind.inference.tensor.NativeKernels.used(), "the native kernels ran");
     }
 

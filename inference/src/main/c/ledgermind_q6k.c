@@ -1,0 +1,278 @@
+/*
+ * Ledgermind native kernels for the K-quant Q6_K: the binary32 canonical product of dequantized-value weights
+ * with F32 activations (docs/DESIGN.md section 3, "Weight types"; the Java class Q6_KTensor states the element
+ * value), called from Java through the FFM API (NativeKernels.java, block h/q6k). Same bits as the Java kernels,
+ * by construction:
+ *
+ *   element value   w[i] = (d * sc) * (q - 32)    (llama.cpp's dequantize_row_q6_K: d the f16 super-block scale
+ *                                                   widened exactly, sc the int8 sub-block scale and q - 32 exact
+ *                                                   as floats; d * sc rounded first, then one more multiply)
+ *   for each output (row r): acc[0..15] = +0.0f
+ *   for i = 0 .. cols-1 (increasing):   acc[i mod 16] = fma(w[i], x[i], acc[i mod 16])
+ *   y = ((a0+a1)+(a2+a3)) + ((a4+a5)+(a6+a7))  +  ((a8+a9)+(a10+a11)) + ((a12+a13)+(a14+a15))
+ *
+ * A run of 16 consecutive elements shares one scale, so one 512-bit register holds a run: lane m is element
+ * 16j + m, partial sum m. The 16 products d * sc of a super-block are one vector multiply (the same roundings as
+ * the Java kernels' scalar d * sc), each run's value vector is one multiply of the exact (q - 32) by the broadcast
+ * d * sc, then one fma. The 6-bit codes are assembled on bytes (masks and shifts: integer operations, exact), as
+ * the Java kernels assemble them on 32-bit lanes. Compiled with -ffp-contract=off and without -ffast-math
+ * (build.sh), so gcc neither fuses the multiply with the fma's add nor reorders anything.
+ *
+ * The weights are read where the Java tensor holds them: its segment of the mapped file (210 bytes a super-block
+ * of 256: ql[128] low 4 bits, qh[64] high 2 bits, sc[16] int8, f16 d). Element e of a super-block, n = e / 128,
+ * k = (e % 128) / 32, l = e % 32: low bits of ql[64n + l + 32(k & 1)] (low nibble for k < 2, high otherwise),
+ * high bits (qh[32n + l] >> 2k) & 3, scale sc[e / 16]. Activations and outputs are Java float[] arrays, passed
+ * as heap segments to a critical downcall (no copy).
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define Q6K_KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma")))
+
+#define Q6K_BYTES 210
+
+/* Dot.combine's fixed tree over the 16 lanes of acc (the same additions, operands and order). */
+Q6K_KERNEL static inline float q6k_tree16(__m512 acc) {
+    float s[16];
+    _mm512_storeu_ps(s, acc);
+    float a = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    float b = ((s[8] + s[9]) + (s[10] + s[11])) + ((s[12] + s[13]) + (s[14] + s[15]));
+    return a + b;
+}
+
+Q6K_KERNEL static inline float q6k_f16at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h); /* exact, subnormals included */
+}
+
+/* The 16 products d * sc[j] of the super-block at p (binary32, one rounding each; int8 to float is exact). */
+Q6K_KERNEL static inline __m512 q6k_dsc(const uint8_t *p) {
+    const __m512 sc = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) (p + 192))));
+    return _mm512_mul_ps(_mm512_set1_ps(q6k_f16at(p + 208)), sc);
+}
+
+/*
+ * The codes minus 32 of half n (elements 128n .. 128n + 127) of the super-block at p, as signed bytes:
+ * *q01 = elements 128n + 0..63 (k = 0, 1: low nibbles of ql[64n ..], high bits qh >> 0, qh >> 2),
+ * *q23 = elements 128n + 64..127 (k = 2, 3: high nibbles, qh >> 4, qh >> 6). ((qh >> 2k) & 3) << 4 is taken as
+ * (qh << 4), (qh << 2), qh, (qh >> 2) on 16-bit lanes, masked with 0x30 per byte (the bits kept never cross a byte).
+ */
+Q6K_KERNEL static inline void q6k_codes(const uint8_t *p, int n, __m512i *q01, __m512i *q23) {
+    const __m512i L = _mm512_loadu_si512((const void *) (p + 64 * n));
+    const __m512i H = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p + 128 + 32 * n)));
+    const __m512i m0f = _mm512_set1_epi8(0x0f), m30 = _mm512_set1_epi8(0x30), m32 = _mm512_set1_epi8(32);
+    /* 16-bit lane shift counts: the low 256 bits (k = 0 or 2) and the high 256 bits (k = 1 or 3) */
+    const __m512i s01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+    const __m512i s23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i h01 = _mm512_and_si512(_mm512_sllv_epi16(H, s01), m30);
+    const __m512i h23 = _mm512_and_si512(_mm512_srlv_epi16(H, s23), m30);
+    const __m512i l01 = _mm512_and_si512(L, m0f);
+    const __m512i l23 = _mm512_and_si512(_mm512_srli_epi16(L, 4), m0f);
+    *q01 = _mm512_sub_epi8(_mm512_or_si512(l01, h01), m32);
+    *q23 = _mm512_sub_epi8(_mm512_or_si512(l23, h23), m32);
+}
+
+/* The exact binary32 values of the 16 signed bytes in 128-bit lane m of v. */
+#define Q6K_LANE(v, m) _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32((v), (m))))
+
+/*
+ * The decode step for R rows side by side (R independent chains of fmas sharing each load of x): row i at
+ * w0 + i * rowBytes, nsb super-blocks, y[i] its output. prefetch != 0: the rows prefetch rows ahead are brought
+ * into L2 in the order they will be read.
+ */
+#define Q6K_ROWS(R)                                                                                          \
+    Q6K_KERNEL __attribute__((unused)) static void q6k_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nsb, \
+                                                               const float *x, float *y, int prefetch) {   \
+        __m512 a[R];                                                                                         \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
+        for (int64_t sb = 0; sb < nsb; sb++) {                                                               \
+            const float *xb = x + 256 * sb;                                                                  \
+            float dsc[R][16] __attribute__((aligned(64)));                                                   \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + Q6K_BYTES * sb;                                       \
+                if (prefetch) {                                                                              \
+                    const char *f = (const char *) (p + prefetch * rowBytes);                                \
+                    _mm_prefetch(f, _MM_HINT_T1);                                                            \
+                    _mm_prefetch(f + 64, _MM_HINT_T1);                                                       \
+                    _mm_prefetch(f + 128, _MM_HINT_T1);                                                      \
+                    _mm_prefetch(f + 192, _MM_HINT_T1);                                                      \
+                }                                                                                            \
+                _mm512_store_ps(dsc[i], q6k_dsc(p));                                                         \
+            }                                                                                                \
+            for (int n = 0; n < 2; n++) {                                                                    \
+                __m512i q01[R], q23[R];                                                                      \
+                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                          \
+                    q6k_codes(w0 + i * rowBytes + Q6K_BYTES * sb, n, &q01[i], &q23[i]);                      \
+                const float *xn = xb + 128 * n;                                                              \
+                Q6K_STEP(R, q01, 0, 8 * n + 0, xn + 0)                                                       \
+                Q6K_STEP(R, q01, 1, 8 * n + 1, xn + 16)                                                      \
+                Q6K_STEP(R, q01, 2, 8 * n + 2, xn + 32)                                                      \
+                Q6K_STEP(R, q01, 3, 8 * n + 3, xn + 48)                                                      \
+                Q6K_STEP(R, q23, 0, 8 * n + 4, xn + 64)                                                      \
+                Q6K_STEP(R, q23, 1, 8 * n + 5, xn + 80)                                                      \
+                Q6K_STEP(R, q23, 2, 8 * n + 6, xn + 96)                                                      \
+                Q6K_STEP(R, q23, 3, 8 * n + 7, xn + 112)                                                     \
+            }                                                                                                \
+        }                                                                                                    \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) y[i] = q6k_tree16(a[i]);                         \
+    }
+
+/* One run of 16 (128-bit lane m of the code vectors q, scale j, activations xs) for the R rows. */
+#define Q6K_STEP(R, q, m, j, xs)                                                                             \
+    {                                                                                                        \
+        const __m512 xv = _mm512_loadu_ps(xs);                                                               \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                                \
+            const __m512 wv = _mm512_mul_ps(Q6K_LANE(q[i], m), _mm512_set1_ps(dsc[i][j]));                   \
+            a[i] = _mm512_fmadd_ps(wv, xv, a[i]);                                                            \
+        }                                                                                                    \
+    }
+
+Q6K_ROWS(8)
+Q6K_ROWS(4)
+Q6K_ROWS(2)
+Q6K_ROWS(1)
+
+#ifndef Q6K_DECODE_ROWS
+#define Q6K_DECODE_ROWS 4
+#endif
+#ifndef Q6K_PREFETCH
+#define Q6K_PREFETCH 1
+#endif
+#define Q6K_CAT_(a, b) a##b
+#define Q6K_CAT(a, b) Q6K_CAT_(a, b)
+
+/*
+ * The decode step: y[yOff + r] = dot(row r, x[xOff ..]) for rows [r0, r1) of the Q6_K tensor at w (rowBytes a
+ * row, nsb super-blocks of 256 a row): Q6K_DECODE_ROWS rows side by side, the next group prefetched.
+ */
+Q6K_KERNEL void lm_q6_k_matvec(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
+                               const float *x, int64_t xOff, float *y, int64_t yOff) {
+    x += xOff;
+    y += yOff;
+    int32_t r = r0;
+    for (; r + Q6K_DECODE_ROWS <= r1; r += Q6K_DECODE_ROWS) {
+        Q6K_CAT(q6k_rows, Q6K_DECODE_ROWS)(w + r * rowBytes, rowBytes, nsb, x, y + r,
+                                           Q6K_PREFETCH && r + 2 * Q6K_DECODE_ROWS <= r1 ? Q6K_DECODE_ROWS : 0);
+    }
+    for (; r + 2 <= r1; r += 2) q6k_rows2(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+    for (; r < r1; r++) q6k_rows1(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+}
+
+/* ------------------------------------------------------------------ the batched product (prefill, replay) */
+
+/* Rows decoded together, and super-blocks per column chunk: the chunk's decoded values stay in L1/L2. */
+#define Q6K_ROW_GROUP 8
+#define Q6K_SB_CHUNK 2
+#define Q6K_WSTRIDE (Q6K_SB_CHUNK * 256)
+
+/* One Q6_K super-block at p decoded into out[0..256): w[e] = (d * sc[e / 16]) * (q[e] - 32), exactly as above. */
+Q6K_KERNEL static inline void q6k_decode(const uint8_t *p, float *out) {
+    float dsc[16] __attribute__((aligned(64)));
+    _mm512_store_ps(dsc, q6k_dsc(p));
+    for (int n = 0; n < 2; n++) {
+        __m512i q01, q23;
+        q6k_codes(p, n, &q01, &q23);
+        float *o = out + 128 * n;
+        _mm512_store_ps(o + 0, _mm512_mul_ps(Q6K_LANE(q01, 0), _mm512_set1_ps(dsc[8 * n + 0])));
+        _mm512_store_ps(o + 16, _mm512_mul_ps(Q6K_LANE(q01, 1), _mm512_set1_ps(dsc[8 * n + 1])));
+        _mm512_store_ps(o + 32, _mm512_mul_ps(Q6K_LANE(q01, 2), _mm512_set1_ps(dsc[8 * n + 2])));
+        _mm512_store_ps(o + 48, _mm512_mul_ps(Q6K_LANE(q01, 3), _mm512_set1_ps(dsc[8 * n + 3])));
+        _mm512_store_ps(o + 64, _mm512_mul_ps(Q6K_LANE(q23, 0), _mm512_set1_ps(dsc[8 * n + 4])));
+        _mm512_store_ps(o + 80, _mm512_mul_ps(Q6K_LANE(q23, 1), _mm512_set1_ps(dsc[8 * n + 5])));
+        _mm512_store_ps(o + 96, _mm512_mul_ps(Q6K_LANE(q23, 2), _mm512_set1_ps(dsc[8 * n + 6])));
+        _mm512_store_ps(o + 112, _mm512_mul_ps(Q6K_LANE(q23, 3), _mm512_set1_ps(dsc[8 * n + 7])));
+    }
+}
+
+/*
+ * R rows (decoded values w, Q6K_WSTRIDE floats apart) times T inputs (x, xs floats apart) over n16 chunks of
+ * 16 elements, resuming and storing the partial sums acc[i * ars + 16 * t ..] (row i of the group, input t).
+ * (A copy of the K-quant file's tile, kept here until the lead folds them.)
+ */
+#define Q6K_TILE(R, T)                                                                                      \
+    Q6K_KERNEL static void q6k_tile_##R##x##T(const float *w, int n16, const float *x, int64_t xs,           \
+                                              float *acc, int64_t ars) {                                    \
+        __m512 a[R][T];                                                                                     \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
+            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) a[i][t] = _mm512_loadu_ps(acc + i * ars + 16 * t); \
+        for (int c = 0; c < n16; c++) {                                                                     \
+            __m512 wv[R];                                                                                   \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) wv[i] = _mm512_load_ps(w + i * Q6K_WSTRIDE + 16 * c); \
+            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                           \
+                const __m512 xv = _mm512_loadu_ps(x + t * xs + 16 * c);                                     \
+                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i][t] = _mm512_fmadd_ps(wv[i], xv, a[i][t]); \
+            }                                                                                               \
+        }                                                                                                   \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
+            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) _mm512_storeu_ps(acc + i * ars + 16 * t, a[i][t]); \
+    }
+
+Q6K_TILE(4, 4)
+Q6K_TILE(4, 2)
+Q6K_TILE(4, 1)
+Q6K_TILE(2, 4)
+Q6K_TILE(2, 2)
+Q6K_TILE(2, 1)
+Q6K_TILE(1, 4)
+Q6K_TILE(1, 2)
+Q6K_TILE(1, 1)
+
+static __thread float *q6k_acc;
+static __thread int64_t q6k_acc_len;
+
+/*
+ * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch. Rows in
+ * groups of Q6K_ROW_GROUP, columns in chunks of Q6K_SB_CHUNK super-blocks: the group's values for a chunk are
+ * decoded once and every input passes over them in 4 x 4 register tiles; the partial sums wait in scratch
+ * between chunks (stored and reloaded, so each still receives its fmas in increasing element order).
+ */
+Q6K_KERNEL void lm_q6_k_matmul(const uint8_t *wt, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
+                               const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                               float *y, int64_t yOff, int64_t yStride) {
+    x += xOff;
+    y += yOff;
+    int64_t need = (int64_t) Q6K_ROW_GROUP * batch * 16;
+    if (q6k_acc_len < need) {
+        free(q6k_acc);
+        q6k_acc = (float *) aligned_alloc(64, sizeof(float) * (size_t) ((need + 15) & ~15));
+        q6k_acc_len = q6k_acc ? need : 0;
+        if (!q6k_acc) return;
+    }
+    float *acc = q6k_acc;
+    float wbuf[Q6K_ROW_GROUP * Q6K_WSTRIDE] __attribute__((aligned(64)));
+    const int64_t ars = (int64_t) batch * 16;
+    for (int32_t g = r0; g < r1; g += Q6K_ROW_GROUP) {
+        int nr = r1 - g < Q6K_ROW_GROUP ? r1 - g : Q6K_ROW_GROUP;
+        memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
+        for (int64_t s0 = 0; s0 < nsb; s0 += Q6K_SB_CHUNK) {
+            int nsc = nsb - s0 < Q6K_SB_CHUNK ? (int) (nsb - s0) : Q6K_SB_CHUNK;
+            for (int i = 0; i < nr; i++) {
+                const uint8_t *p = wt + (int64_t) (g + i) * rowBytes + Q6K_BYTES * s0;
+                for (int s = 0; s < nsc; s++) q6k_decode(p + Q6K_BYTES * s, wbuf + i * Q6K_WSTRIDE + 256 * s);
+            }
+            const float *xc = x + 256 * s0;
+            const int n16 = 16 * nsc;
+            int t = 0;
+#define Q6K_RUN_T(T)                                                                                          \
+            for (; t + T <= batch; t += T) {                                                                  \
+                int i = 0;                                                                                    \
+                for (; i + 4 <= nr; i += 4)                                                                   \
+                    q6k_tile_4x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
+                for (; i + 2 <= nr; i += 2)                                                                   \
+                    q6k_tile_2x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
+                for (; i < nr; i++)                                                                           \
+                    q6k_tile_1x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
+            }
+            Q6K_RUN_T(4)
+            Q6K_RUN_T(2)
+            Q6K_RUN_T(1)
+#undef Q6K_RUN_T
+        }
+        for (int i = 0; i < nr; i++) {
+            for (int t = 0; t < batch; t++) y[t * yStride + g + i] = q6k_tree16(_mm512_loadu_ps(acc + i * ars + 16 * t));
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.kernel.Parallel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The native Q6_K kernels (the decode step {@link NativeKernels#q6kMatVec} and the batched product
+ * {@link NativeKernels#q6kMatMul}) give the scalar reference's bits
+ * ({@link WeightTensor#dotReference}: the element values from {@code chunk}, one fma a value, Dot.combine) and the
+ * Java 512-bit kernels' bits ({@code Q6_KTensor.pair512}; decoded rows and {@code Dot.dot4}), on random super-blocks and on edge cases: zero, signed-zero,
+ * subnormal, largest, infinite and NaN {@code d}; every int8 sub-block scale (-128 .. 127, each one somewhere); codes
+ * 0 and 63 in every position; NaN, infinite, subnormal and signed-zero activations; every remainder of the kernel's
+ * groupings (rows not a multiple of the decode step's 4 rows or 2, or of the batched product's group of 8;
+ * super-blocks not a multiple of its chunk of 2; batches leaving tiles of 4, 2 and 1 inputs). The kernels are called
+ * directly (split at an odd row, at an output offset) and through {@link WeightTensor#matMul} at 512 bits with native kernels allowed and not, at 1, 2 and
+ * 4 threads.
+ *
+ * <p>Skipped, with the reason, where the library is not built or the CPU lacks AVX-512. NaN results are compared as the
+ * traces hash them ({@link Float#floatToIntBits}: every NaN alike); every other result bit for bit.
+ */
+class Q6KNativeBitExactnessTest {
+    private static Parallel[] pools;
+
+    @BeforeAll
+    static void start() {
+        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
+    }
+
+    @AfterAll
+    static void stop() {
+        for (Parallel p : pools) p.close();
+    }
+
+    private static final KernelConfig NATIVE = KernelConfig.ofBits(512).withNative(true);
+    private static final KernelConfig JAVA = KernelConfig.ofBits(512).withNative(false);
+    private static final int BB = GgmlType.Q6_K.blockBytes;
+
+    private static void check(Q6_KTensor w, float[] x, int batch, String what) {
+        int rows = w.rows(), cols = w.cols(), sbs = cols / 256;
+        assertTrue(w.nativeOn(NATIVE) && !w.nativeOn(JAVA), what + ": native on by configuration only");
+        float[] ref = new float[batch * rows];
+        for (int t = 0; t < batch; t++) for (int r = 0; r < rows; r++) ref[t * rows + r] = w.dotReference(r, x, t * cols);
+        int yOff = 3, split = Math.min(rows, 5);
+        float[] y = new float[yOff + batch * rows];
+        if (batch == 1) {
+            NativeKernels.q6kMatVec(w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
+            NativeKernels.q6kMatVec(w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
+        } else {
+            NativeKernels.q6kMatMul(w.data(), w.rowBytes, sbs, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.q6kMatMul(w.data(), w.rowBytes, sbs, split, rows, x, 0, cols, batch, y, yOff, rows);
+        }
+        for (int i = 0; i < ref.length; i++) {
+            assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
+        }
+        for (KernelConfig cfg : new KernelConfig[]{NATIVE, JAVA}) {
+            for (Parallel par : pools) {
+                float[] z = new float[2 + batch * rows];
+                w.matMul(cfg, par, x, 0, cols, batch, z, 2, rows);
+                for (int i = 0; i < ref.length; i++) {
+                    assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(z[2 + i]),
+                            what + ", " + cfg + ", " + par.threads() + " threads, output " + i);
+                }
+            }
+        }
+    }
+
+    private static final int[] BATCHES = {2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 19};
+
+    @Test
+    void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder() {
+        assumeTrue(NativeKernels.hasQ6KMatVec() && NativeKernels.hasQ6KMatMul(), NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(2026);
+        for (int nsb : new int[]{1, 2, 3, 5, 8}) {
+            int cols = 256 * nsb;
+            for (int rows : new int[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17}) {
+                Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r), rows, cols);
+                int batch = BATCHES[r.nextInt(BATCHES.length)];
+                float[] x = new float[batch * cols];
+                for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-3, 4)));
+                check(w, x, 1, rows + "x" + cols + " decode");
+                check(w, x, batch, rows + "x" + cols + " batch " + batch);
+            }
+        }
+        // Enough rows for the threads to split them into several chunks.
+        int rows = 203, cols = 256 * 8;
+        Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r), rows, cols);
+        float[] x = new float[5 * cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        check(w, x, 1, "203 rows, decode");
+        check(w, x, 5, "203 rows, batch 5");
+        for (int batch : BATCHES) { // every tile remainder, 11 rows (groups of 8 and 4, then 2 and 1), 3 super-blocks (chunks of 2)
+            Q6_KTensor v = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, 11, 768, r), 11, 768);
+            float[] xb = new float[batch * 768];
+            for (int i = 0; i < xb.length; i++) xb[i] = (float) r.nextGaussian();
+            check(v, xb, batch, "11x768 batch " + batch);
+        }
+    }
+
+    /** f16 halves for d: subnormal, zero, signed zero, smallest normal, largest, one, infinities, NaN. */
+    private static final short[] EDGE_HALVES = {
+            0x0001, (short) 0x8001, 0x03ff, (short) 0x83ff, 0x0400, 0x0000, (short) 0x8000, 0x7bff, (short) 0xfbff, 0x3c00,
+            0x1234, 0x7c00, (short) 0xfc00, 0x7e00};
+    private static final float[] EDGE_X = {
+            Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL,
+            Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 3e38f, 1e-30f, 1f, -1f};
+
+    @Test
+    void nativeKernelsEqualTheReferenceOnEdgeCases() {
+        assumeTrue(NativeKernels.hasQ6KMatVec() && NativeKernels.hasQ6KMatMul(), NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(14);
+        int nextScale = -128; // walks through every int8 scale
+        for (int round = 0; round < 60; round++) {
+            int rows = 1 + r.nextInt(12), nsb = 1 + r.nextInt(5), cols = 256 * nsb;
+            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r);
+            for (long k = 0; k < (long) rows * nsb; k++) {
+                long o = (long) BB * k;
+                if (r.nextInt(3) == 0) seg.set(Q8_0Tensor.F16, o + 208, EDGE_HALVES[r.nextInt(EDGE_HALVES.length)]);
+                else if (r.nextInt(4) == 0) seg.set(Q8_0Tensor.F16, o + 208, (short) r.nextInt(0x10000)); // any half
+                if (r.nextInt(2) == 0) {
+                    for (int j = 0; j < 16; j++) {
+                        seg.set(ValueLayout.JAVA_BYTE, o + 192 + j, (byte) nextScale);
+                        nextScale = nextScale == 127 ? -128 : nextScale + 1;
+                    }
+                }
+                if (r.nextInt(4) == 0) { // extreme codes (0 and 63: every bit of ql and qh clear or set) in every position
+                    byte[] ext = {0x00, (byte) 0xff, 0x0f, (byte) 0xf0, 0x55, (byte) 0xaa};
+                    for (int j = 0; j < 192; j++) seg.set(ValueLayout.JAVA_BYTE, o + j, ext[r.nextInt(ext.length)]);
+                }
+            }
+            Q6_KTensor w = new Q6_KTensor("w", seg, rows, cols);
+            int batch = 2 + r.nextInt(9);
+            float[] x = new float[batch * cols];
+            double special = round < 30 ? 0.02 : 0.3;
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextDouble() < special ? EDGE_X[r.nextInt(EDGE_X.length)] : (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-40, 39)));
+            }
+            check(w, x, 1, "edge round " + round + ": " + rows + "x" + cols + " decode");
+            check(w, x, batch, "edge round " + round + ": " + rows + "x" + cols + " batch " + batch);
+        }
+    }
+
+    /** {@code -Dledgermind.native=false} (or a width other than 512) keeps Q6_K in Java. */
+    @Test
+    void theConfigurationSaysWhetherTheNativeKernelRuns() {
+        Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, 1, 256, new SplittableRandom(1)), 1, 256);
+        assertTrue(!w.nativeOn(JAVA));
+        assertTrue(!w.nativeOn(KernelConfig.ofBits(256).withNative(true)));
+        assertEquals(NativeKernels.hasQ6KMatVec(), w.nativeOn(NATIVE));
+    }
+}
