@@ -13,6 +13,7 @@ set -u
 out="${1:?usage: build.sh OUTPUT_DIRECTORY}"
 here="$(cd "$(dirname "$0")" && pwd)"
 srcs=("$here"/*.c)
+deps=("$here"/*.c "$here"/*.h)
 dir="$out/native/linux-x86_64"
 if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
   echo "[ledgermind] native kernels: not built ($(uname -s) $(uname -m) is not linux-x86_64); the Java kernels run"
@@ -26,7 +27,7 @@ fi
 fresh=0
 if [ -f "$dir/libledgermind_kernels.so" ] && [ "$dir/libledgermind_kernels.so" -nt "$0" ]; then
   fresh=1
-  for s in "${srcs[@]}"; do
+  for s in "${deps[@]}"; do
     [ "$dir/libledgermind_kernels.so" -nt "$s" ] || fresh=0
   done
 fi

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledgermind_values.h"
+
 #define KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma")))
 
 #define Q4K_BYTES 144
@@ -220,9 +222,7 @@ static __thread int64_t kq_acc_len;
  * decoded once and every input passes over them in 4 x 4 register tiles; the partial sums wait in scratch
  * between chunks (stored and reloaded, so each still receives its fmas in increasing element order).
  */
-typedef void (*kq_decoder)(const uint8_t *p, float *out);
-
-KERNEL static inline __attribute__((always_inline)) void kq_matmul(kq_decoder dec, int64_t blockBytes,
+KERNEL void lm_values_matmul(lm_value_decoder dec, int64_t blockBytes,
         const uint8_t *wt, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1, const float *x, int64_t xOff,
         int64_t xStride, int32_t batch, float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
@@ -273,7 +273,7 @@ KERNEL static inline __attribute__((always_inline)) void kq_matmul(kq_decoder de
 KERNEL void lm_q4_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                            const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                            float *y, int64_t yOff, int64_t yStride) {
-    kq_matmul(q4k_decode, Q4K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    lm_values_matmul(q4k_decode, Q4K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* ------------------------------------------------------------------ Q5_K */
@@ -380,5 +380,5 @@ KERNEL static inline void q5k_decode(const uint8_t *p, float *out) {
 KERNEL void lm_q5_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                            const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                            float *y, int64_t yOff, int64_t yStride) {
-    kq_matmul(q5k_decode, Q5K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    lm_values_matmul(q5k_decode, Q5K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }

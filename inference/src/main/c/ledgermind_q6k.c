@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledgermind_values.h"
+
 #define Q6K_KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma")))
 
 #define Q6K_BYTES 210
@@ -163,11 +165,6 @@ Q6K_KERNEL void lm_q6_k_matvec(const uint8_t *w, int64_t rowBytes, int64_t nsb, 
 
 /* ------------------------------------------------------------------ the batched product (prefill, replay) */
 
-/* Rows decoded together, and super-blocks per column chunk: the chunk's decoded values stay in L1/L2. */
-#define Q6K_ROW_GROUP 8
-#define Q6K_SB_CHUNK 2
-#define Q6K_WSTRIDE (Q6K_SB_CHUNK * 256)
-
 /* One Q6_K super-block at p decoded into out[0..256): w[e] = (d * sc[e / 16]) * (q[e] - 32), exactly as above. */
 Q6K_KERNEL static inline void q6k_decode(const uint8_t *p, float *out) {
     float dsc[16] __attribute__((aligned(64)));
@@ -187,92 +184,9 @@ Q6K_KERNEL static inline void q6k_decode(const uint8_t *p, float *out) {
     }
 }
 
-/*
- * R rows (decoded values w, Q6K_WSTRIDE floats apart) times T inputs (x, xs floats apart) over n16 chunks of
- * 16 elements, resuming and storing the partial sums acc[i * ars + 16 * t ..] (row i of the group, input t).
- * (A copy of the K-quant file's tile, kept here until the lead folds them.)
- */
-#define Q6K_TILE(R, T)                                                                                      \
-    Q6K_KERNEL static void q6k_tile_##R##x##T(const float *w, int n16, const float *x, int64_t xs,           \
-                                              float *acc, int64_t ars) {                                    \
-        __m512 a[R][T];                                                                                     \
-        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
-            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) a[i][t] = _mm512_loadu_ps(acc + i * ars + 16 * t); \
-        for (int c = 0; c < n16; c++) {                                                                     \
-            __m512 wv[R];                                                                                   \
-            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) wv[i] = _mm512_load_ps(w + i * Q6K_WSTRIDE + 16 * c); \
-            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) {                                           \
-                const __m512 xv = _mm512_loadu_ps(x + t * xs + 16 * c);                                     \
-                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i][t] = _mm512_fmadd_ps(wv[i], xv, a[i][t]); \
-            }                                                                                               \
-        }                                                                                                   \
-        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                                 \
-            _Pragma("GCC unroll 8") for (int t = 0; t < T; t++) _mm512_storeu_ps(acc + i * ars + 16 * t, a[i][t]); \
-    }
-
-Q6K_TILE(4, 4)
-Q6K_TILE(4, 2)
-Q6K_TILE(4, 1)
-Q6K_TILE(2, 4)
-Q6K_TILE(2, 2)
-Q6K_TILE(2, 1)
-Q6K_TILE(1, 4)
-Q6K_TILE(1, 2)
-Q6K_TILE(1, 1)
-
-static __thread float *q6k_acc;
-static __thread int64_t q6k_acc_len;
-
-/*
- * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch. Rows in
- * groups of Q6K_ROW_GROUP, columns in chunks of Q6K_SB_CHUNK super-blocks: the group's values for a chunk are
- * decoded once and every input passes over them in 4 x 4 register tiles; the partial sums wait in scratch
- * between chunks (stored and reloaded, so each still receives its fmas in increasing element order).
- */
+/* The batched product: ledgermind_values.h's shared driver and 4 x 4 tiles over rows decoded by q6k_decode. */
 Q6K_KERNEL void lm_q6_k_matmul(const uint8_t *wt, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                                const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                                float *y, int64_t yOff, int64_t yStride) {
-    x += xOff;
-    y += yOff;
-    int64_t need = (int64_t) Q6K_ROW_GROUP * batch * 16;
-    if (q6k_acc_len < need) {
-        free(q6k_acc);
-        q6k_acc = (float *) aligned_alloc(64, sizeof(float) * (size_t) ((need + 15) & ~15));
-        q6k_acc_len = q6k_acc ? need : 0;
-        if (!q6k_acc) return;
-    }
-    float *acc = q6k_acc;
-    float wbuf[Q6K_ROW_GROUP * Q6K_WSTRIDE] __attribute__((aligned(64)));
-    const int64_t ars = (int64_t) batch * 16;
-    for (int32_t g = r0; g < r1; g += Q6K_ROW_GROUP) {
-        int nr = r1 - g < Q6K_ROW_GROUP ? r1 - g : Q6K_ROW_GROUP;
-        memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
-        for (int64_t s0 = 0; s0 < nsb; s0 += Q6K_SB_CHUNK) {
-            int nsc = nsb - s0 < Q6K_SB_CHUNK ? (int) (nsb - s0) : Q6K_SB_CHUNK;
-            for (int i = 0; i < nr; i++) {
-                const uint8_t *p = wt + (int64_t) (g + i) * rowBytes + Q6K_BYTES * s0;
-                for (int s = 0; s < nsc; s++) q6k_decode(p + Q6K_BYTES * s, wbuf + i * Q6K_WSTRIDE + 256 * s);
-            }
-            const float *xc = x + 256 * s0;
-            const int n16 = 16 * nsc;
-            int t = 0;
-#define Q6K_RUN_T(T)                                                                                          \
-            for (; t + T <= batch; t += T) {                                                                  \
-                int i = 0;                                                                                    \
-                for (; i + 4 <= nr; i += 4)                                                                   \
-                    q6k_tile_4x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
-                for (; i + 2 <= nr; i += 2)                                                                   \
-                    q6k_tile_2x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
-                for (; i < nr; i++)                                                                           \
-                    q6k_tile_1x##T(wbuf + i * Q6K_WSTRIDE, n16, xc + t * xStride, xStride, acc + i * ars + 16 * t, ars); \
-            }
-            Q6K_RUN_T(4)
-            Q6K_RUN_T(2)
-            Q6K_RUN_T(1)
-#undef Q6K_RUN_T
-        }
-        for (int i = 0; i < nr; i++) {
-            for (int t = 0; t < batch; t++) y[t * yStride + g + i] = q6k_tree16(_mm512_loadu_ps(acc + i * ars + 16 * t));
-        }
-    }
+    lm_values_matmul(q6k_decode, Q6K_BYTES, wt, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
