@@ -48,10 +48,27 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
         return Dot.dot(cfg, w, 0, x, xOff, cols);
     }
 
-    /** Each row is decoded once for the whole batch (one input: {@link #dot} per row). */
+    /**
+     * Whether this tensor's products run in a native kernel ({@link NativeKernels#hasKQuantKernels}: Q4_K, Q5_K and Q6_K;
+     * the same element values and operations as the 512-bit kernels, the same bits): 512 bits with native kernels
+     * allowed, and the library loaded here.
+     */
+    final boolean nativeOn(KernelConfig cfg) {
+        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasKQuantKernels(type);
+    }
+
+    /**
+     * In a native kernel where {@link #nativeOn} (one downcall for the chunk of rows: {@code Parallel.forChunks} splits
+     * the tensor by rows); otherwise each row is decoded once for the whole batch (one input: {@link #dot} per row).
+     */
     @Override
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
+        if (nativeOn(cfg)) {
+            if (batch == 1) NativeKernels.kquantMatVec(type, data, rowBytes, cols / 256, from, to, x, xOff, y, yOff);
+            else NativeKernels.kquantMatMul(type, data, rowBytes, cols / 256, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            return;
+        }
         if (batch == 1) { // one input: the type's dot product per row (which may decode and multiply in one pass)
             super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
             return;

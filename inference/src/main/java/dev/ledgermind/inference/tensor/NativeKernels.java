@@ -233,9 +233,31 @@ public final class NativeKernels {
         return Linker.nativeLinker().downcallHandle(LOOKUP.findOrThrow(symbol), fd, Linker.Option.critical(true));
     }
 
-    /** Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K. */
+    /**
+     * Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K
+     * ({@code ledgermind_kquants.c}), and Q6_K when the library has its symbols ({@code ledgermind_q6k.c}).
+     */
     static boolean hasKQuantKernels(GgmlType type) {
-        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K);
+        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K
+                || (type == GgmlType.Q6_K && Q6_K_MATVEC != null && Q6_K_MATMUL != null));
+    }
+
+    private static MethodHandle kquantMatVecHandle(GgmlType type) {
+        return switch (type) {
+            case Q4_K -> Q4_K_MATVEC;
+            case Q5_K -> Q5_K_MATVEC;
+            case Q6_K -> Q6_K_MATVEC;
+            default -> throw new IllegalArgumentException("no native K-quant kernel for " + type);
+        };
+    }
+
+    private static MethodHandle kquantMatMulHandle(GgmlType type) {
+        return switch (type) {
+            case Q4_K -> Q4_K_MATMUL;
+            case Q5_K -> Q5_K_MATMUL;
+            case Q6_K -> Q6_K_MATMUL;
+            default -> throw new IllegalArgumentException("no native K-quant kernel for " + type);
+        };
     }
 
     /**
@@ -246,7 +268,7 @@ public final class NativeKernels {
                              float[] x, int xOff, float[] y, int yOff) {
         if (!used) used = true;
         try {
-            (type == GgmlType.Q5_K ? Q5_K_MATVEC : Q4_K_MATVEC).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            kquantMatVecHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     MemorySegment.ofArray(y), (long) yOff);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matvec", e);
@@ -258,7 +280,7 @@ public final class NativeKernels {
                              float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (!used) used = true;
         try {
-            (type == GgmlType.Q5_K ? Q5_K_MATMUL : Q4_K_MATMUL).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            kquantMatMulHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matmul", e);
@@ -271,7 +293,8 @@ public final class NativeKernels {
      * Q6_K ({@link Q6_KTensor}): the weights are read where the tensor holds them (its segment of the mapped file, 210
      * bytes a super-block of 256), the element values as {@code Q6_KTensor} computes them, {@code (d * sc) * (q - 32)},
      * the canonical F32 layout over them; the same bits as the Java kernels ({@code Q6KNativeBitExactnessTest}). Looked
-     * up optionally: a library without the symbol leaves Q6_K in Java.
+     * up optionally: a library without the symbol leaves Q6_K in Java. Called through {@link #kquantMatVec} and
+     * {@link #kquantMatMul}, as Q4_K and Q5_K.
      */
     private static final MethodHandle Q6_K_MATVEC = q6kHandle("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
@@ -281,42 +304,5 @@ public final class NativeKernels {
     private static MethodHandle q6kHandle(String symbol, FunctionDescriptor fd) {
         if (LOOKUP == null) return null;
         return LOOKUP.find(symbol).map(s -> Linker.nativeLinker().downcallHandle(s, fd, Linker.Option.critical(true))).orElse(null);
-    }
-
-    /** Whether Q6_K's decode step has a native kernel here (the library loaded, with the symbol). */
-    static boolean hasQ6KMatVec() {
-        return Q6_K_MATVEC != null;
-    }
-
-    /** Whether Q6_K's batched product has a native kernel here (the library loaded, with the symbol). */
-    static boolean hasQ6KMatMul() {
-        return Q6_K_MATMUL != null;
-    }
-
-    /** Batched, Q6_K: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
-    static void q6kMatMul(MemorySegment data, long rowBytes, int superBlocks, int from, int to, float[] x, int xOff,
-                          int xStride, int batch, float[] y, int yOff, int yStride) {
-        if (!used) used = true;
-        try {
-            Q6_K_MATMUL.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
-                    (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native Q6_K matmul", e);
-        }
-    }
-
-    /**
-     * Decode, Q6_K: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the tensor at
-     * {@code data} ({@code rowBytes} a row, {@code superBlocks} super-blocks of 256 a row).
-     */
-    static void q6kMatVec(MemorySegment data, long rowBytes, int superBlocks, int from, int to, float[] x, int xOff,
-                          float[] y, int yOff) {
-        if (!used) used = true;
-        try {
-            Q6_K_MATVEC.invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
-                    MemorySegment.ofArray(y), (long) yOff);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native Q6_K matvec", e);
-        }
     }
 }

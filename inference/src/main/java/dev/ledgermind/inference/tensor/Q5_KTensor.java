@@ -104,25 +104,6 @@ public final class Q5_KTensor extends ChunkedTensor {
         return Lanes.combine256(acc0, acc1);
     }
 
-    /**
-     * Whether this product runs in the native kernel ({@link NativeKernels}: the same element values and operations as the
-     * 512-bit kernels, the same bits): 512 bits with native kernels allowed, and the library loaded here.
-     */
-    boolean nativeOn(KernelConfig cfg) {
-        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasKQuantKernels(type);
-    }
-
-    @Override
-    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
-                             float[] y, int yOff, int yStride) {
-        if (nativeOn(cfg)) {
-            if (batch == 1) NativeKernels.kquantMatVec(type, data, rowBytes, cols / 256, from, to, x, xOff, y, yOff);
-            else NativeKernels.kquantMatMul(type, data, rowBytes, cols / 256, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-            return;
-        }
-        super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-    }
-
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
         if (cfg.vectorBits() != 512) { // at 256 bits two rows side by side exceed C2's inlining budget

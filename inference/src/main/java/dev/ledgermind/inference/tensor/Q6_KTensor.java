@@ -98,31 +98,8 @@ public final class Q6_KTensor extends ChunkedTensor {
         return y[0];
     }
 
-    /**
-     * Whether the decode step runs in the native kernel ({@link NativeKernels#q6kMatVec}: the same element values and
-     * operations as {@link #pair512}, the same bits): 512 bits with native kernels allowed, and the library loaded here.
-     */
-    boolean nativeOn(KernelConfig cfg) {
-        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasQ6KMatVec();
-    }
-
-    /** The batched product (prefill, replay) in the native kernel ({@link NativeKernels#q6kMatMul}) where {@link #nativeOn}. */
-    @Override
-    protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
-                             float[] y, int yOff, int yStride) {
-        if (batch >= 2 && nativeOn(cfg) && NativeKernels.hasQ6KMatMul()) {
-            NativeKernels.q6kMatMul(data, rowBytes, cols / 256, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-            return;
-        }
-        super.rowsRange(cfg, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-    }
-
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
-        if (nativeOn(cfg)) { // one downcall for the chunk of rows (Parallel.forChunks splits the tensor by rows)
-            NativeKernels.q6kMatVec(data, rowBytes, cols / 256, from, to, x, xOff, y, yOff);
-            return;
-        }
         if (cfg.vectorBits() != 512) { // at 256 bits a fused pass exceeds C2's inlining budget (measured 4x slower than decode + Dot)
             super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
             return;

@@ -52,7 +52,7 @@ class KQuantNativeBitExactnessTest {
     }
 
     private static boolean nativeOn(ChunkedTensor w, KernelConfig cfg) {
-        return w instanceof Q4_KTensor q ? q.nativeOn(cfg) : ((Q5_KTensor) w).nativeOn(cfg);
+        return w.nativeOn(cfg);
     }
 
     private static void check(ChunkedTensor w, float[] x, int batch, String what) {
