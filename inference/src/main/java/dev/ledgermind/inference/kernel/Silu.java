@@ -47,7 +47,8 @@ public final class Silu {
         java.util.Objects.checkFromIndexSize(uOff, n, u.length);
         int i = 0;
         if (cfg.vectorBits() >= 256) {
-            double[] arg = new double[GATE_CHUNK], e = new double[GATE_CHUNK];
+            double[][] scratch = SCRATCH.get();
+            double[] arg = scratch[0], e = scratch[1];
             while (i + LANES <= n) {
                 int m = Math.min(GATE_CHUNK, (n - i) / LANES * LANES);
                 negatedArguments(g, gOff + i, arg, m);
@@ -61,6 +62,8 @@ public final class Silu {
 
     /** Elements per pass of the gate's three loops (their binary64 scratch stays in L1). */
     private static final int GATE_CHUNK = 512;
+    /** Per-thread binary64 scratch for the gate's passes (the decode step calls the gate once per chunk of rows: no garbage). */
+    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[][] {new double[GATE_CHUNK], new double[GATE_CHUNK]});
     /**
      * The species, constants: the Vector API compiles to vector instructions only where C2 sees the species as a
      * constant (one passed as an argument left every operation to its boxed Java fallback, 2x slower than scalar).
