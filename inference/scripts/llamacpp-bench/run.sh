@@ -5,22 +5,27 @@
 # llama.cpp is node-llama-cpp 3.22.1's prebuilt CPU build, installed in a scratch folder outside the
 # repository (LEDGERMIND_SCRATCH, default $TMPDIR/ledgermind-llamacpp-bench). Not part of the Maven build.
 #
-#   inference/scripts/llamacpp-bench/run.sh [--threads "1 2"] [--rounds 3] [--prompt-tokens 128]
+#   inference/scripts/llamacpp-bench/run.sh [--threads "1 2"] [--rounds 3] [--repeats 3] [--prompt-tokens 128]
 #       [--decode-tokens 32] FILE.gguf...
+# Each round starts one process per engine; each process runs one unmeasured warm-up and then --repeats measured
+# runs (their median is the round's figure): the steady state of a long-running node, for both engines alike
+# (Ledgermind's JIT compiler is still busy during its first run after start-up). --repeats 0: each engine's first
+# run in a fresh process instead (Ledgermind still has its warm-up run; llama.cpp none).
 # With no FILE, writes Llama-3.2-1B-shaped synthetic q8_0, q4_0 and q4_k_m files (`ledgermind model synth
 # --shape 1b`) into the scratch folder and measures those.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 scratch="${LEDGERMIND_SCRATCH:-${TMPDIR:-/tmp}/ledgermind-llamacpp-bench}"
-threads="1 2"; rounds=3; prompt=128; decode=32; files=()
+threads="1 2"; rounds=3; repeats=3; prompt=128; decode=32; files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --repeats) repeats="$2"; shift 2 ;;
     --prompt-tokens) prompt="$2"; shift 2 ;;
     --decode-tokens) decode="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) files+=("$1"); shift ;;
   esac
@@ -41,7 +46,7 @@ fi
 cpu="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
 flags="$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_vnni|avx512bw|avx_vnni)$' | tr '\n' ' ')"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ), $cpu, $(nproc) cores, $flags"
-echo "# $prompt prompt tokens, $decode decoded tokens, $rounds alternating rounds, medians"
+echo "# $prompt prompt tokens, $decode decoded tokens, $rounds alternating rounds of one process per engine, $repeats measured runs a process after a warm-up; medians"
 median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # the value of one field of a JSON document on stdin (Ledgermind prints one pretty document, llama.cpp one line)
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s.slice(s.indexOf("{")));console.log(o[process.argv[1]])})' "$1"; }
@@ -51,13 +56,13 @@ for f in "${files[@]}"; do
     ld=(); lp=(); lr=(); cd=(); cp=(); rss=0
     for ((r = 1; r <= rounds; r++)); do
       out="$("$repo/ledgermind" bench decoder --json --model "$f" --threads "$t" --prompt-tokens "$prompt" \
-             --decode-tokens "$decode" --repeats 1 2>/dev/null)"
+             --decode-tokens "$decode" --repeats "$(( repeats > 0 ? repeats : 1 ))" 2>/dev/null)"
       ld+=("$(echo "$out" | field decodeTokensPerSecond)")
       lp+=("$(echo "$out" | field prefillTokensPerSecond)")
       lr+=("$(echo "$out" | field replayTokensPerSecond)")
       r="$(echo "$out" | field peakRssOverFileBytes)"; [ "$r" -gt "$rss" ] && rss=$r
       out="$(node "$here/llamacpp.mjs" --modules "$scratch/node_modules" --model "$f" --threads "$t" \
-             --prompt-tokens "$prompt" --decode-tokens "$decode")"
+             --prompt-tokens "$prompt" --decode-tokens "$decode" --repeats "$repeats")"
       cd+=("$(echo "$out" | field decodeTokensPerSecond)")
       cp+=("$(echo "$out" | field prefillTokensPerSecond)")
     done
