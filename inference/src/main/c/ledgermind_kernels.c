@@ -18,7 +18,7 @@
  * that are summed differently.
  *
  * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: the codes, 32
- * bytes a block (Q8_0) or 16 (Q4_0), in groups of four rows, see code_row; the f16 scales row-major, 2 bytes a
+ * bytes a block (Q8_0) or 16 (Q4_0), in groups of four rows, see code_row and q4_base; the f16 scales row-major, 2 bytes a
  * block). Activations and outputs are Java float[] arrays,
  * passed as heap segments to a critical downcall (no copy).
  *
@@ -48,7 +48,7 @@ int lm_native_vnni(void) {
 
 /* The version of this library's interface; the Java side refuses a library with another. */
 int lm_native_version(void) {
-    return 3;
+    return 4;
 }
 
 /* Dot.combine's fixed tree over the 16 lanes of acc (the same additions, operands and order). */
@@ -70,17 +70,14 @@ KERNEL static void widen_scales(const uint16_t *h, int64_t n, float *out) {
 }
 
 /*
- * Q4_0 codes from nibbles by table: vpermps reads only the low 4 bits of each 32-bit index, so with the 16 bytes of
- * a block zero-extended to 32-bit lanes, lane m indexes Q4_TABLE by its low nibble (element m) and, shifted right by
- * 4, by its high nibble (element m + 16): the table holds the codes nibble - 8 as exact binary32 values.
+ * Q4_0 codes from nibbles by table: vpermps reads only the low 4 bits of each 32-bit index, so a lane whose low byte
+ * is a code byte indexes Q4_TABLE by its low nibble (element m) and, shifted right by 4, by its high nibble (element
+ * m + 16): the table holds the codes nibble - 8 as exact binary32 values (the lanes come from q4_base's layout).
  */
 #define Q4_TABLE _mm512_setr_ps(-8.0f, -7.0f, -6.0f, -5.0f, -4.0f, -3.0f, -2.0f, -1.0f, 0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f)
-#define NIBBLES16(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p)))
-#define NIB_LO(v, tab) _mm512_permutexvar_ps((v), (tab))
-#define NIB_HI(v, tab) _mm512_permutexvar_ps(_mm512_srli_epi32((v), 4), (tab))
 
 /*
- * The packed codes (BlockQ8Tensor.codeRow), cb bytes a block (32: Q8_0, 16: Q4_0): rows in groups of four from row 0,
+ * Q8_0's packed codes (BlockQ8Tensor.codeRow), cb = 32 bytes a block: rows in groups of four from row 0,
  * and within a group block b of its four rows side by side (4 cb bytes: row 4g + i's block b at (4g * nb + 4b + i) * cb);
  * the rows after the last whole group (rows % 4 of them) row-major after it. A group is then one sequential stream,
  * which the prefetchers (the hardware's and ours) follow far better than four rows' streams.
@@ -92,6 +89,19 @@ static inline int64_t code_row(int64_t cb, int64_t nb, int32_t rows, int32_t r) 
 static inline int64_t code_step(int64_t cb, int32_t rows, int32_t r) {
     return r < (rows & ~3) ? 4 * cb : cb;
 }
+
+/*
+ * Q4_0's packed codes are interleaved by byte within a group (BlockQ8Tensor.q4Base): every row, the last partial group
+ * included (padded), belongs to a group of four, and the group's block b is one 64-byte line whose byte 4m + i is row
+ * 4g + i's code byte m. Read as sixteen 32-bit lanes, lane m holds byte m of all four rows, so row i's bytes are the
+ * lanes shifted right by 8i: vpermps, which reads only bits 3:0 of each index lane, then takes the low nibble (element
+ * m) straight from v >> 8i and the high one (element m + 16) from v >> (8i + 4), with no widening of bytes to lanes.
+ */
+static inline int64_t q4_base(int64_t nb, int32_t r) {
+    return (int64_t) (r & ~3) * nb * 16;
+}
+#define Q4_LO(v, i, tab) _mm512_permutexvar_ps(_mm512_srli_epi32((v), 8 * (i)), (tab))
+#define Q4_HI(v, i, tab) _mm512_permutexvar_ps(_mm512_srli_epi32((v), 8 * (i) + 4), (tab))
 
 /* How far ahead (bytes) the decode steps prefetch their group's stream into L2: measured (docs/performance.md). */
 #ifndef Q4_PREFETCH
@@ -253,10 +263,26 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
             }
             /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
                (one sequential stream, as the decode step reads it), other rows one at a time */
-            for (int i = 0; i < nr;) {
+            for (int i = 0; i < nr && q4;) { /* Q4_0: the interleaved groups */
+                const int32_t r = g + i;
+                const int k = (r & 3) == 0 && i + 4 <= nr ? 4 : 1;
+                const int8_t *w = codes + q4_base(nb, r) + 64 * b0;
+                for (int b = 0; b < nbc; b++) {
+                    _mm_prefetch((const char *) (w + 64 * (b + BLOCK_CHUNK)), _MM_HINT_T1);
+                    const __m512i v = _mm512_load_si512((const void *) (w + 64 * b));
+                    for (int j = 0; j < k; j++) {
+                        const int lane = k == 4 ? j : (r & 3);
+                        float *o = q + (i + j) * QSTRIDE + 32 * b;
+                        _mm512_store_ps(o, Q4_LO(v, lane, tab));
+                        _mm512_store_ps(o + 16, Q4_HI(v, lane, tab));
+                    }
+                }
+                i += k;
+            }
+            for (int i = 0; i < nr && !q4;) {
                 const int32_t r = g + i;
                 const int k = (r & 3) == 0 && i + 4 <= nr && r + 4 <= (rows & ~3) ? 4 : 1;
-                const int64_t cb = q4 ? 16 : 32, step = code_step(cb, rows, r);
+                const int64_t cb = 32, step = code_step(cb, rows, r);
                 const int8_t *w = codes + code_row(cb, nb, rows, r) + step * b0;
                 for (int b = 0; b < nbc; b++) {
                     /* the next chunk's codes of these rows into L2 while the tiles run on this one (the hardware
@@ -266,14 +292,8 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
                     for (int j = 0; j < k; j++) {
                         const int8_t *c = w + step * b + cb * j;
                         float *o = q + (i + j) * QSTRIDE + 32 * b;
-                        if (q4) {
-                            const __m512i v = NIBBLES16(c);
-                            _mm512_store_ps(o, NIB_LO(v, tab));
-                            _mm512_store_ps(o + 16, NIB_HI(v, tab));
-                        } else {
-                            _mm512_store_ps(o, CODES16(c));
-                            _mm512_store_ps(o + 16, CODES16(c + 16));
-                        }
+                        _mm512_store_ps(o, CODES16(c));
+                        _mm512_store_ps(o + 16, CODES16(c + 16));
                     }
                 }
                 i += k;
@@ -307,8 +327,8 @@ KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_
     matmul(0, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
-/* Q4_0 (packed in groups of four rows, code_row; byte j of a block = element j in the low nibble, j + 16 in the high one;
-   code - 8); `rows` is the tensor's row count (it says where the groups end). */
+/* Q4_0 (packed in interleaved groups of four rows, q4_base; code byte j of a row's block = element j in the low nibble,
+   j + 16 in the high one; code - 8). */
 KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                              float *y, int64_t yOff, int64_t yStride) {
@@ -322,32 +342,31 @@ KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_
  */
 KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, float *y, int64_t yOff) {
+    (void) rows; /* every row is in a group of four (the last one padded): q4_base */
     x += xOff;
     y += yOff;
     const __m512 tab = Q4_TABLE;
     float sc_stack[4 * 512];
     float *sc = 4 * nb <= 4 * 512 ? sc_stack : (float *) malloc(sizeof(float) * 4 * nb);
-    const int64_t rb = 16 * nb;
-    const int32_t full = rows & ~3;
     int32_t r = r0;
     while (r < r1) {
-        if ((r & 3) == 0 && r + 4 <= r1 && r + 4 <= full) {
+        const int8_t *w = codes + q4_base(nb, r);
+        if ((r & 3) == 0 && r + 4 <= r1) {
             widen_scales(scales + (int64_t) r * nb, 4 * nb, sc);
-            const int8_t *w = codes + (int64_t) r * rb;
             __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
             for (int64_t b = 0; b < nb; b++) {
                 const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);
                 const int8_t *q = w + 64 * b;
                 _mm_prefetch((const char *) (q + Q4_PREFETCH), _MM_HINT_T1);
-                const __m512i v0 = NIBBLES16(q), v1 = NIBBLES16(q + 16), v2 = NIBBLES16(q + 32), v3 = NIBBLES16(q + 48);
-                __m512 p0 = _mm512_mul_ps(NIB_LO(v0, tab), x0);
-                __m512 p1 = _mm512_mul_ps(NIB_LO(v1, tab), x0);
-                __m512 p2 = _mm512_mul_ps(NIB_LO(v2, tab), x0);
-                __m512 p3 = _mm512_mul_ps(NIB_LO(v3, tab), x0);
-                p0 = _mm512_fmadd_ps(NIB_HI(v0, tab), x1, p0);
-                p1 = _mm512_fmadd_ps(NIB_HI(v1, tab), x1, p1);
-                p2 = _mm512_fmadd_ps(NIB_HI(v2, tab), x1, p2);
-                p3 = _mm512_fmadd_ps(NIB_HI(v3, tab), x1, p3);
+                const __m512i v = _mm512_load_si512((const void *) q);
+                __m512 p0 = _mm512_mul_ps(_mm512_permutexvar_ps(v, tab), x0);
+                __m512 p1 = _mm512_mul_ps(Q4_LO(v, 1, tab), x0);
+                __m512 p2 = _mm512_mul_ps(Q4_LO(v, 2, tab), x0);
+                __m512 p3 = _mm512_mul_ps(Q4_LO(v, 3, tab), x0);
+                p0 = _mm512_fmadd_ps(Q4_HI(v, 0, tab), x1, p0);
+                p1 = _mm512_fmadd_ps(Q4_HI(v, 1, tab), x1, p1);
+                p2 = _mm512_fmadd_ps(Q4_HI(v, 2, tab), x1, p2);
+                p3 = _mm512_fmadd_ps(Q4_HI(v, 3, tab), x1, p3);
                 a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
                 a1 = _mm512_fmadd_ps(p1, _mm512_set1_ps(sc[nb + b]), a1);
                 a2 = _mm512_fmadd_ps(p2, _mm512_set1_ps(sc[2 * nb + b]), a2);
@@ -360,13 +379,12 @@ KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
             r += 4;
         } else {
             widen_scales(scales + (int64_t) r * nb, nb, sc);
-            const int64_t step = code_step(16, rows, r);
-            const int8_t *w0 = codes + code_row(16, nb, rows, r);
+            const int i = r & 3;
             __m512 a0 = _mm512_setzero_ps();
             for (int64_t b = 0; b < nb; b++) {
-                const __m512i v0 = NIBBLES16(w0 + step * b);
-                __m512 p0 = _mm512_mul_ps(NIB_LO(v0, tab), _mm512_loadu_ps(x + 32 * b));
-                p0 = _mm512_fmadd_ps(NIB_HI(v0, tab), _mm512_loadu_ps(x + 32 * b + 16), p0);
+                const __m512i v = _mm512_load_si512((const void *) (w + 64 * b));
+                __m512 p0 = _mm512_mul_ps(Q4_LO(v, i, tab), _mm512_loadu_ps(x + 32 * b));
+                p0 = _mm512_fmadd_ps(Q4_HI(v, i, tab), _mm512_loadu_ps(x + 32 * b + 16), p0);
                 a0 = _mm512_fmadd_ps(p0, _mm512_set1_ps(sc[b]), a0);
             }
             y[r] = tree16(a0);

@@ -26,7 +26,8 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * copies the tensor once into two native arrays laid out for the vector kernels: {@link #codes}, every block's
  * {@link #codeBytes} code bytes, rows in groups of four and within a group block b of the four rows side by side, one
  * or two cache lines ({@link #codeRow}: a group is one sequential stream for the native decode step, which reads its
- * four rows side by side; every code load is aligned and no load straddles a cache line), and {@link #scales}, every
+ * four rows side by side; every code load is aligned and no load straddles a cache line; Q4_0 interleaves the four
+ * rows' bytes within the line, {@link #q4Base}), and {@link #scales}, every
  * block's f16 scale
  * unchanged (2 bytes, little-endian, at {@code (r * blocks + b) * 2}). Together they hold exactly the file's bytes, so
  * the copy costs no memory beyond the tensor: the mapped pages it was read from are released as it goes
@@ -66,7 +67,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
         if (codeBytes > 0 && pack) {
             try {
                 Arena arena = Arena.ofAuto();
-                c = arena.allocate(codeRowBytes * rows, 64);
+                c = arena.allocate(codeRowBytes * (interleaved() ? (rows + 3L) & ~3L : rows), 64);
                 s = arena.allocate(2L * blocks * rows, 64);
             } catch (OutOfMemoryError e) {
                 c = s = null; // no native memory for a copy: the kernels read the mapping, with the same results
@@ -82,11 +83,21 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
         return codes != null;
     }
 
+    /**
+     * Whether the packed codes interleave a group's rows byte by byte (Q4_0: {@link #q4Base}) rather than place each
+     * row's block whole ({@link #codeRow}: Q8_0).
+     */
+    final boolean interleaved() {
+        return codeBytes == 16;
+    }
+
     /** Copies the tensor; false (copy abandoned) at the first infinite or NaN scale (f16 exponent field 31). */
     private boolean packInto(MemorySegment c, MemorySegment s) {
         int blockBytes = type.blockBytes;
         boolean mapped = data.isMapped();
-        for (int r0 = 0; r0 < rows; r0 += PACK_ROWS_PER_RELEASE) {
+        byte[] block = new byte[codeBytes];
+        MemorySegment heap = MemorySegment.ofArray(block);
+        for (int r0 = 0; r0 < rows; r0 += PACK_ROWS_PER_RELEASE) { // a multiple of 4: groups never straddle two
             int r1 = Math.min(rows, r0 + PACK_ROWS_PER_RELEASE);
             for (int r = r0; r < r1; r++) {
                 long o = r * rowBytes, k = (long) r * blocks;
@@ -94,7 +105,13 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                     short h = data.get(F16, o);
                     if ((h & 0x7c00) == 0x7c00) return false;
                     s.set(F16, 2 * k, h);
-                    MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
+                    if (interleaved()) {
+                        MemorySegment.copy(data, o + 2, heap, 0, codeBytes);
+                        long at = q4Base(r) + 64L * b + (r & 3);
+                        for (int m = 0; m < 16; m++) c.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 4 * m, block[m]);
+                    } else {
+                        MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
+                    }
                 }
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
@@ -116,6 +133,23 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     /** The distance between two consecutive blocks of row {@code row} in {@link #codes} (see {@link #codeRow}). */
     final int codeStep(int row) {
         return row < (rows & ~3) ? 4 * codeBytes : codeBytes;
+    }
+
+    /**
+     * Q4_0's packed codes ({@link #interleaved}): every row is in a group of four (the last group padded to four rows,
+     * at most three rows' bytes more than the file's), and the group's block b is one 64-byte line at
+     * {@code q4Base(row) + 64 * b} whose byte {@code 4m + i} is row {@code 4g + i}'s code byte m (element m in the low
+     * nibble, m + 16 in the high one). Read as sixteen 32-bit lanes, lane m holds byte m of the four rows, so row i's
+     * code bytes are the lanes shifted right by {@code 8i} ({@link #q4Shift}), with no widening of bytes to lanes: the
+     * native kernels' table lookup reads the nibble straight from the shifted lane.
+     */
+    final long q4Base(int row) {
+        return (long) (row & ~3) * codeRowBytes;
+    }
+
+    /** The right shift that brings row {@code row}'s code byte to the low byte of each 32-bit lane ({@link #q4Base}). */
+    static int q4Shift(int row) {
+        return 8 * (row & 3);
     }
 
     /** The packed scale of row {@code row}, block {@code b}, widened to binary32 (exact). */

@@ -40,7 +40,7 @@ public final class NativeKernels {
     /** System property: {@code false} turns the native kernels off (the Java kernels run; same results). */
     static final String PROPERTY = KernelConfig.NATIVE_PROPERTY;
     private static final String RESOURCE = "/native/linux-x86_64/libledgermind_kernels.so";
-    private static final int VERSION = 3;
+    private static final int VERSION = 4;
 
     private static final MethodHandle Q8_0_MATVEC;
     private static final MethodHandle Q8_0_MATMUL;

@@ -6,7 +6,9 @@ import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,8 +30,9 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * The low nibbles are the block's first 16 elements and the high nibbles the last 16, so one 16-byte load
  * gives both halves of the partial sums.
 
- * The packed copy groups rows by four ({@link BlockQ8Tensor#codeRow}: one 64-byte line holds block b of four rows);
- * the Java kernels read each row at its offset and step.
+ * The packed copy groups rows by four and interleaves their bytes ({@link BlockQ8Tensor#q4Base}: one 64-byte line
+ * holds block b of four rows, byte 4m + i being row i's byte m); the Java kernels read a row's block as sixteen 32-bit
+ * lanes shifted right by {@link BlockQ8Tensor#q4Shift}, the codes then in bits 3:0 and 7:4 of each lane.
  */
 public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
@@ -161,82 +164,62 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         if (bits == 512) {
             for (; r + 4 <= to; r += 4) {
                 scales(r, 4, sc, true);
-                pairP512(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, 0, x, xOff, y, yOff + r);
-                pairP512(codes, codeRow(r + 2), codeStep(r + 2), codeRow(r + 3), codeStep(r + 3), blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
+                pairP512(codes, q4Base(r), q4Shift(r), q4Base(r + 1), q4Shift(r + 1), blocks, sc, 0, x, xOff, y, yOff + r);
+                pairP512(codes, q4Base(r + 2), q4Shift(r + 2), q4Base(r + 3), q4Shift(r + 3), blocks, sc, 2 * blocks, x, xOff, y, yOff + r + 2);
             }
         } else {
             for (; r + 2 <= to; r += 2) {
                 scales(r, 2, sc, false);
-                pairP256(codes, codeRow(r), codeStep(r), codeRow(r + 1), codeStep(r + 1), blocks, sc, x, xOff, y, yOff + r);
+                pairP256(codes, q4Base(r), q4Shift(r), q4Base(r + 1), q4Shift(r + 1), blocks, sc, x, xOff, y, yOff + r);
             }
         }
         for (; r < to; r++) y[yOff + r] = dot(cfg, r, x, xOff);
     }
 
-    // The nibbles as codes: the low ones masked, the high ones shifted down, both minus 8. Exact integers.
-    private static ByteVector low(ByteVector qs) {
-        return qs.and((byte) 15).sub((byte) 8);
-    }
-
-    private static ByteVector high(ByteVector qs) {
-        return qs.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-    }
-
-    private static FloatVector f512(ByteVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.B2F, FloatVector.SPECIES_512, 0);
-    }
-
-    private static FloatVector f256(ByteVector v) {
-        return (FloatVector) v.convertShape(VectorOperators.B2F, FloatVector.SPECIES_256, 0);
-    }
-
-    private static ByteVector bytes128(MemorySegment w, long o) {
-        return ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, o, ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private static ByteVector bytes64(MemorySegment w, long o) {
-        return ByteVector.fromMemorySegment(ByteVector.SPECIES_64, w, o, ByteOrder.LITTLE_ENDIAN);
-    }
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
 
     /** One row of the packed copy at 512 bits. */
     private float dotP512(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_512;
         FloatVector acc = FloatVector.zero(F);
-        long o = codeRow(row);
-        final int step = codeStep(row);
-        for (int b = 0; b < blocks; b++, o += step) {
+        long o = q4Base(row);
+        final int sh = q4Shift(row);
+        for (int b = 0; b < blocks; b++, o += 64) {
             int xb = xOff + 32 * b;
-            ByteVector qs = bytes128(codes, o);
-            FloatVector p = f512(low(qs)).mul(FloatVector.fromArray(F, x, xb));
-            p = f512(high(qs)).fma(FloatVector.fromArray(F, x, xb + 16), p);
+            IntVector v = IntVector.fromMemorySegment(I512, codes, o, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
+            FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0);
+            FloatVector p = lo.mul(FloatVector.fromArray(F, x, xb));
+            p = hi.fma(FloatVector.fromArray(F, x, xb + 16), p);
             acc = p.fma(FloatVector.broadcast(F, scale(row, b)), acc);
         }
         return Lanes.tree512(acc);
     }
 
-    private static FloatVector step512(MemorySegment w, long o, float d, FloatVector x0, FloatVector x1, FloatVector acc) {
-        jdk.incubator.vector.IntVector v = (jdk.incubator.vector.IntVector) bytes128(w, o).convertShape(VectorOperators.ZERO_EXTEND_B2I, jdk.incubator.vector.IntVector.SPECIES_512, 0);
+    private static FloatVector step512(MemorySegment w, long o, int sh, float d, FloatVector x0, FloatVector x1, FloatVector acc) {
+        IntVector v = IntVector.fromMemorySegment(I512, w, o, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
         FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
-        FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0);
         return hi.fma(x1, lo.mul(x0)).fma(FloatVector.broadcast(FloatVector.SPECIES_512, d), acc);
     }
 
     /**
-     * Two consecutive rows of the packed copy at 512 bits, their codes from bytes {@code o0} and {@code o1}, blocks
-     * {@code s0} and {@code s1} bytes apart ({@link #codeRow}, {@link #codeStep}),
-     * their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch);
-     * results to {@code y[yo ..]}. (Four rows make the
-     * method too big for C2, which then leaves a step out of line and boxes its vectors.)
+     * Two rows of the packed copy at 512 bits, their group lines from bytes {@code o0} and {@code o1}
+     * ({@link #q4Base}, 64 bytes a block), their bytes in each lane at shifts {@code h0} and {@code h1}
+     * ({@link #q4Shift}), their widened scales at {@code sc[so ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32
+     * floats of scratch); results to {@code y[yo ..]}. (Four rows make the method too big for C2, which then leaves a
+     * step out of line and boxes its vectors.)
      */
-    static void pairP512(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, int so, float[] x, int xOff,
+    static void pairP512(MemorySegment w, long o0, int h0, long o1, int h1, int blocks, float[] sc, int so, float[] x, int xOff,
                          float[] y, int yo) {
         var F = FloatVector.SPECIES_512;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         final int so1 = so + blocks;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 64, o1 += 64) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
-            a0 = step512(w, o0, sc[so + b], x0, x1, a0);
-            a1 = step512(w, o1, sc[so1 + b], x0, x1, a1);
+            a0 = step512(w, o0, h0, sc[so + b], x0, x1, a0);
+            a1 = step512(w, o1, h1, sc[so1 + b], x0, x1, a1);
         }
         int t = 4 * blocks; // through memory, as Q8_0Tensor.quadP512 does: no call that takes a vector
         a0.intoArray(sc, t);
@@ -249,16 +232,17 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     private float dotP256(int row, float[] x, int xOff) {
         var F = FloatVector.SPECIES_256;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        long o = codeRow(row);
-        final int step = codeStep(row);
-        for (int b = 0; b < blocks; b++, o += step) {
+        long o = q4Base(row);
+        final int sh = q4Shift(row);
+        for (int b = 0; b < blocks; b++, o += 64) {
             int xb = xOff + 32 * b;
-            ByteVector qa = bytes64(codes, o), qb = bytes64(codes, o + 8);
+            IntVector va = IntVector.fromMemorySegment(I256, codes, o, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
+            IntVector vb = IntVector.fromMemorySegment(I256, codes, o + 32, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
             FloatVector dv = FloatVector.broadcast(F, scale(row, b));
-            FloatVector p0 = f256(low(qa)).mul(FloatVector.fromArray(F, x, xb));
-            FloatVector p1 = f256(low(qb)).mul(FloatVector.fromArray(F, x, xb + 8));
-            p0 = f256(high(qa)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
-            p1 = f256(high(qb)).fma(FloatVector.fromArray(F, x, xb + 24), p1);
+            FloatVector p0 = ((FloatVector) va.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            FloatVector p1 = ((FloatVector) vb.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 8));
+            p0 = ((FloatVector) va.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            p1 = ((FloatVector) vb.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 24), p1);
             acc0 = p0.fma(dv, acc0);
             acc1 = p1.fma(dv, acc1);
         }
@@ -266,34 +250,37 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
     }
 
     /**
-     * Two consecutive rows of the packed copy at 256 bits (codes as {@link #pairP512}); widened scales at
-     * {@code sc[0 ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch).
+     * Two rows of the packed copy at 256 bits (lines and shifts as {@link #pairP512}, each line as two halves of eight
+     * lanes); widened scales at {@code sc[0 ..]}, {@code blocks} apart ({@code sc[4 * blocks ..]}: 32 floats of scratch).
      */
-    static void pairP256(MemorySegment w, long o0, int s0, long o1, int s1, int blocks, float[] sc, float[] x, int xOff,
+    static void pairP256(MemorySegment w, long o0, int h0, long o1, int h1, int blocks, float[] sc, float[] x, int xOff,
                          float[] y, int yo) {
         // Every vector operation written out here, none passed to or returned from a method of ours: C2 compiles this
         // as one large method and left such calls out of line, boxing their vectors (4x slower than the in-place dot256).
         var F = FloatVector.SPECIES_256;
-        var B = ByteVector.SPECIES_64;
         final var LE = ByteOrder.LITTLE_ENDIAN;
+        final var SHR = VectorOperators.LSHR;
+        final var I2F = VectorOperators.I2F;
         FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
-        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += s0, o1 += s1) {
+        for (int b = 0, xb = xOff; b < blocks; b++, xb += 32, o0 += 64, o1 += 64) {
             FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 8);
             FloatVector x2 = FloatVector.fromArray(F, x, xb + 16), x3 = FloatVector.fromArray(F, x, xb + 24);
-            ByteVector qa = ByteVector.fromMemorySegment(B, w, o0, LE), qb = ByteVector.fromMemorySegment(B, w, o0 + 8, LE);
+            IntVector qa = IntVector.fromMemorySegment(I256, w, o0, LE).lanewise(SHR, h0);
+            IntVector qb = IntVector.fromMemorySegment(I256, w, o0 + 32, LE).lanewise(SHR, h0);
             FloatVector dv = FloatVector.broadcast(F, sc[b]);
-            FloatVector la = (FloatVector) qa.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector ha = (FloatVector) qa.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector lb = (FloatVector) qb.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector hb = (FloatVector) qb.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector la = (FloatVector) qa.and(15).sub(8).convert(I2F, 0);
+            FloatVector ha = (FloatVector) qa.lanewise(SHR, 4).and(15).sub(8).convert(I2F, 0);
+            FloatVector lb = (FloatVector) qb.and(15).sub(8).convert(I2F, 0);
+            FloatVector hb = (FloatVector) qb.lanewise(SHR, 4).and(15).sub(8).convert(I2F, 0);
             a0 = ha.fma(x2, la.mul(x0)).fma(dv, a0);
             b0 = hb.fma(x3, lb.mul(x1)).fma(dv, b0);
-            ByteVector ra = ByteVector.fromMemorySegment(B, w, o1, LE), rc = ByteVector.fromMemorySegment(B, w, o1 + 8, LE);
+            IntVector ra = IntVector.fromMemorySegment(I256, w, o1, LE).lanewise(SHR, h1);
+            IntVector rc = IntVector.fromMemorySegment(I256, w, o1 + 32, LE).lanewise(SHR, h1);
             FloatVector ev = FloatVector.broadcast(F, sc[blocks + b]);
-            FloatVector lc = (FloatVector) ra.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector hc = (FloatVector) ra.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector ld = (FloatVector) rc.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector hd = (FloatVector) rc.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector lc = (FloatVector) ra.and(15).sub(8).convert(I2F, 0);
+            FloatVector hc = (FloatVector) ra.lanewise(SHR, 4).and(15).sub(8).convert(I2F, 0);
+            FloatVector ld = (FloatVector) rc.and(15).sub(8).convert(I2F, 0);
+            FloatVector hd = (FloatVector) rc.lanewise(SHR, 4).and(15).sub(8).convert(I2F, 0);
             a1 = hc.fma(x2, lc.mul(x0)).fma(ev, a1);
             b1 = hd.fma(x3, ld.mul(x1)).fma(ev, b1);
         }
@@ -312,15 +299,16 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         var F = FloatVector.SPECIES_256;
         var B = ByteVector.SPECIES_64;
         if (codes != null) {
-            final int step = codeStep(row);
-            long po = codeRow(row) + (long) step * b0;
-            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += step) {
+            final int sh = q4Shift(row);
+            long po = q4Base(row) + 64L * b0;
+            for (int b = b0, j = qOff; b < b1; b++, j += 32, po += 64) {
                 d[dOff + b - b0] = scale(row, b);
-                ByteVector qa = bytes64(codes, po), qb = bytes64(codes, po + 8);
-                f256(low(qa)).intoArray(q, j);
-                f256(low(qb)).intoArray(q, j + 8);
-                f256(high(qa)).intoArray(q, j + 16);
-                f256(high(qb)).intoArray(q, j + 24);
+                IntVector qa = IntVector.fromMemorySegment(I256, codes, po, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
+                IntVector qb = IntVector.fromMemorySegment(I256, codes, po + 32, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
+                ((FloatVector) qa.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(q, j);
+                ((FloatVector) qb.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(q, j + 8);
+                ((FloatVector) qa.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(q, j + 16);
+                ((FloatVector) qb.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(q, j + 24);
             }
             return;
         }
