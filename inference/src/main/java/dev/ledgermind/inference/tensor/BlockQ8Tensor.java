@@ -95,8 +95,8 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     private boolean packInto(MemorySegment c, MemorySegment s) {
         int blockBytes = type.blockBytes;
         boolean mapped = data.isMapped();
-        byte[] block = new byte[codeBytes];
-        MemorySegment heap = MemorySegment.ofArray(block);
+        byte[] rowsIn = new byte[64], line = new byte[64];
+        MemorySegment in = MemorySegment.ofArray(rowsIn), out = MemorySegment.ofArray(line);
         for (int r0 = 0; r0 < rows; r0 += PACK_ROWS_PER_RELEASE) { // a multiple of 4: groups never straddle two
             int r1 = Math.min(rows, r0 + PACK_ROWS_PER_RELEASE);
             for (int r = r0; r < r1; r++) {
@@ -105,13 +105,15 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                     short h = data.get(F16, o);
                     if ((h & 0x7c00) == 0x7c00) return false;
                     s.set(F16, 2 * k, h);
-                    if (interleaved()) {
-                        MemorySegment.copy(data, o + 2, heap, 0, codeBytes);
-                        long at = q4Base(r) + 64L * b + (r & 3);
-                        for (int m = 0; m < 16; m++) c.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at + 4 * m, block[m]);
-                    } else {
-                        MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
-                    }
+                    if (!interleaved()) MemorySegment.copy(data, o + 2, c, codeRow(r) + (long) b * codeStep(r), codeBytes);
+                }
+            }
+            for (int g = r0; g < r1 && interleaved(); g += 4) { // Q4_0: a group's block line from its rows' blocks
+                int n = Math.min(4, rows - g);
+                for (int b = 0; b < blocks; b++) {
+                    for (int i = 0; i < n; i++) MemorySegment.copy(data, (g + i) * rowBytes + (long) b * blockBytes + 2, in, 16L * i, 16);
+                    for (int i = 0; i < 4; i++) for (int m = 0; m < 16; m++) line[4 * m + i] = i < n ? rowsIn[16 * i + m] : 0;
+                    MemorySegment.copy(out, 0, c, q4Base(g) + 64L * b, 64);
                 }
             }
             if (mapped) data.asSlice(r0 * rowBytes, (r1 - r0) * rowBytes).unload();
