@@ -147,14 +147,114 @@ Q6K_ROWS(1)
 #define Q6K_CAT(a, b) Q6K_CAT_(a, b)
 
 /*
+ * The decode step with VBMI (vpermb), the default where the CPU has it: the same codes (signed bytes q - 32, from
+ * q6k_codes), but each run of 16 is widened in 2 vector operations instead of 3: a zero-masked vpermb puts code
+ * byte m of the run into byte 3 (the top) of dword lane m, which is then the int32 (q - 32) * 2^24 exactly, and
+ * vcvtdq2ps makes it the float (q - 32) * 2^24 exactly (at most 6 significant bits). It is multiplied by
+ * (d * sc) * 2^-24, computed per super-block as d * sc (the same vector multiply as above) times 2^-24: exact
+ * scaling by a power of two (|d * sc| >= 2^-24 when not zero, so the product stays >= 2^-48, far from
+ * subnormal; zeros keep their sign, infinities and NaN stay what they are). The exact product of the two is
+ * (d * sc) * (q - 32), so the rounded product is the same float as the one above, bit for bit: same value when
+ * finite (exact either way), the same sign of zero (sign(d * sc) xor sign(q - 32), with q - 32 = 0 a +0 in both),
+ * inf * 0 = NaN where d * sc is infinite and q = 32, as above. Then the same fma, in the same lane and order.
+ * On Zen 4 the widening is what the kernel is bound by (the fma unit does the multiply and the fma, the other
+ * two units everything else), so this is about 1.1x the kernel above (docs/performance.md, h/q6k).
+ */
+#define Q6K_VBMI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi,f16c,fma")))
+
+/* vpermb indices: byte 4m + 3 = 16 l + m (run l of a code vector into the top byte of lane m); masked bytes 0. */
+#define Q6K_TOP(l) _mm512_set_epi32((16 * (l) + 15) << 24, (16 * (l) + 14) << 24, (16 * (l) + 13) << 24,     \
+                                    (16 * (l) + 12) << 24, (16 * (l) + 11) << 24, (16 * (l) + 10) << 24,     \
+                                    (16 * (l) + 9) << 24, (16 * (l) + 8) << 24, (16 * (l) + 7) << 24,        \
+                                    (16 * (l) + 6) << 24, (16 * (l) + 5) << 24, (16 * (l) + 4) << 24,        \
+                                    (16 * (l) + 3) << 24, (16 * (l) + 2) << 24, (16 * (l) + 1) << 24,        \
+                                    (16 * (l) + 0) << 24)
+#define Q6K_TOPMASK 0x8888888888888888ULL
+
+#define Q6K_VROWS(R)                                                                                         \
+    Q6K_VBMI __attribute__((unused)) static void q6k_vrows##R(const uint8_t *w0, int64_t rowBytes, int64_t nsb, \
+                                                              const float *x, float *y, int prefetch) {    \
+        __m512 a[R];                                                                                         \
+        const __m512i t0 = Q6K_TOP(0), t1 = Q6K_TOP(1), t2 = Q6K_TOP(2), t3 = Q6K_TOP(3);                    \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
+        for (int64_t sb = 0; sb < nsb; sb++) {                                                               \
+            const float *xb = x + 256 * sb;                                                                  \
+            float dsc[R][16] __attribute__((aligned(64)));                                                   \
+            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + Q6K_BYTES * sb;                                       \
+                if (prefetch) {                                                                              \
+                    const char *f = (const char *) (p + prefetch * rowBytes);                                \
+                    _mm_prefetch(f, _MM_HINT_T1);                                                            \
+                    _mm_prefetch(f + 64, _MM_HINT_T1);                                                       \
+                    _mm_prefetch(f + 128, _MM_HINT_T1);                                                      \
+                    _mm_prefetch(f + 192, _MM_HINT_T1);                                                      \
+                }                                                                                            \
+                _mm512_store_ps(dsc[i], _mm512_mul_ps(q6k_dsc(p), _mm512_set1_ps(0x1p-24f)));                \
+            }                                                                                                \
+            for (int n = 0; n < 2; n++) {                                                                    \
+                __m512i q01[R], q23[R];                                                                      \
+                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                          \
+                    q6k_codes(w0 + i * rowBytes + Q6K_BYTES * sb, n, &q01[i], &q23[i]);                      \
+                const float *xn = xb + 128 * n;                                                              \
+                Q6K_VSTEP(R, q01, t0, 8 * n + 0, xn + 0)                                                     \
+                Q6K_VSTEP(R, q01, t1, 8 * n + 1, xn + 16)                                                    \
+                Q6K_VSTEP(R, q01, t2, 8 * n + 2, xn + 32)                                                    \
+                Q6K_VSTEP(R, q01, t3, 8 * n + 3, xn + 48)                                                    \
+                Q6K_VSTEP(R, q23, t0, 8 * n + 4, xn + 64)                                                    \
+                Q6K_VSTEP(R, q23, t1, 8 * n + 5, xn + 80)                                                    \
+                Q6K_VSTEP(R, q23, t2, 8 * n + 6, xn + 96)                                                    \
+                Q6K_VSTEP(R, q23, t3, 8 * n + 7, xn + 112)                                                   \
+            }                                                                                                \
+        }                                                                                                    \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) y[i] = q6k_tree16(a[i]);                         \
+    }
+
+/* One run of 16 (run l of the code vectors q, through the indices t; scale j; activations xs) for the R rows. */
+#define Q6K_VSTEP(R, q, t, j, xs)                                                                            \
+    {                                                                                                        \
+        const __m512 xv = _mm512_loadu_ps(xs);                                                               \
+        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                                \
+            const __m512 v = _mm512_cvtepi32_ps(_mm512_maskz_permutexvar_epi8(Q6K_TOPMASK, (t), q[i]));      \
+            const __m512 wv = _mm512_mul_ps(v, _mm512_set1_ps(dsc[i][j]));                                   \
+            a[i] = _mm512_fmadd_ps(wv, xv, a[i]);                                                            \
+        }                                                                                                    \
+    }
+
+Q6K_VROWS(4)
+Q6K_VROWS(2)
+Q6K_VROWS(1)
+
+/* 1 where the CPU has AVX-512 VBMI (the q6k_vrows kernels), 0 where not; -1 until asked. */
+static int q6k_vbmi = -1;
+
+static int q6k_has_vbmi(void) {
+    int v = __atomic_load_n(&q6k_vbmi, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512vbmi") ? 1 : 0;
+        if (getenv("LEDGERMIND_Q6K_NO_VBMI") != NULL) v = 0; /* for comparing the two kernels */
+        __atomic_store_n(&q6k_vbmi, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+/*
  * The decode step: y[yOff + r] = dot(row r, x[xOff ..]) for rows [r0, r1) of the Q6_K tensor at w (rowBytes a
- * row, nsb super-blocks of 256 a row): Q6K_DECODE_ROWS rows side by side, the next group prefetched.
+ * row, nsb super-blocks of 256 a row): Q6K_DECODE_ROWS rows side by side, the next group prefetched; the VBMI
+ * kernels where the CPU has them (4 rows), the ones above where not.
  */
 Q6K_KERNEL void lm_q6_k_matvec(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                                const float *x, int64_t xOff, float *y, int64_t yOff) {
     x += xOff;
     y += yOff;
     int32_t r = r0;
+    if (q6k_has_vbmi()) {
+        for (; r + 4 <= r1; r += 4)
+            q6k_vrows4(w + r * rowBytes, rowBytes, nsb, x, y + r, Q6K_PREFETCH && r + 8 <= r1 ? 4 : 0);
+        for (; r + 2 <= r1; r += 2) q6k_vrows2(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+        for (; r < r1; r++) q6k_vrows1(w + r * rowBytes, rowBytes, nsb, x, y + r, 0);
+        return;
+    }
     for (; r + Q6K_DECODE_ROWS <= r1; r += Q6K_DECODE_ROWS) {
         Q6K_CAT(q6k_rows, Q6K_DECODE_ROWS)(w + r * rowBytes, rowBytes, nsb, x, y + r,
                                            Q6K_PREFETCH && r + 2 * Q6K_DECODE_ROWS <= r1 ? Q6K_DECODE_ROWS : 0);

@@ -151,6 +151,51 @@ class Q6KNativeBitExactnessTest {
         }
     }
 
+    /**
+     * Signed zeros through the element values: codes 32 (value (d * sc) * +0, a -0 where d * sc is negative) beside
+     * codes 31 and 33 with subnormal d, and activations whose products underflow to -0, so partial sums sit at -0 when
+     * a zero value arrives (a kernel that made +0 of (d * sc) * (q - 32), or of any grouping, would show here).
+     */
+    @Test
+    void nativeKernelsKeepTheSignOfZeroElementValues() {
+        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(32);
+        for (int round = 0; round < 20; round++) {
+            int rows = 1 + r.nextInt(9), nsb = 1 + r.nextInt(3), cols = 256 * nsb;
+            MemorySegment seg = WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, rows, cols, r);
+            boolean exact = round % 2 == 0; // all codes 32 but run 0's (33); x all one tiny value: each lane's sum is a zero
+            for (long k = 0; k < (long) rows * nsb; k++) {
+                long o = (long) BB * k;
+                if (exact) {
+                    for (int j = 0; j < 128; j++) seg.set(ValueLayout.JAVA_BYTE, o + j, (byte) (j < 16 ? 0x01 : 0x00));
+                    for (int j = 0; j < 64; j++) seg.set(ValueLayout.JAVA_BYTE, o + 128 + j, (byte) 0xaa);
+                    for (int j = 0; j < 16; j++) seg.set(ValueLayout.JAVA_BYTE, o + 192 + j, (byte) ((r.nextBoolean() ? 1 : -1) * (1 + r.nextInt(3))));
+                    seg.set(Q8_0Tensor.F16, o + 208, r.nextBoolean() ? (short) 0x0001 : (short) 0x8001);
+                    continue;
+                }
+                // ql low/high nibbles 0 (or 1 or 15) and qh fields 2 (or 1): codes 32, 33 and 31 mostly
+                for (int j = 0; j < 128; j++) {
+                    int lo = r.nextInt(4) == 0 ? (r.nextBoolean() ? 1 : 15) : 0, hi = r.nextInt(4) == 0 ? (r.nextBoolean() ? 1 : 15) : 0;
+                    seg.set(ValueLayout.JAVA_BYTE, o + j, (byte) (lo | hi << 4));
+                }
+                for (int j = 0; j < 64; j++) seg.set(ValueLayout.JAVA_BYTE, o + 128 + j, (byte) (r.nextInt(3) == 0 ? 0x55 : 0xaa));
+                for (int j = 0; j < 16; j++) seg.set(ValueLayout.JAVA_BYTE, o + 192 + j, (byte) (r.nextInt(4) == 0 ? r.nextInt(-128, 128) : -1 - r.nextInt(3)));
+                short[] halves = {0x0001, (short) 0x8001, 0x0000, (short) 0x8000, 0x3c00, (short) 0xbc00};
+                seg.set(Q8_0Tensor.F16, o + 208, halves[r.nextInt(halves.length)]);
+            }
+            Q6_KTensor w = new Q6_KTensor("w", seg, rows, cols);
+            int batch = 2 + r.nextInt(5);
+            float[] x = new float[batch * cols];
+            float[] tiny = {Float.MIN_VALUE, -Float.MIN_VALUE, 0f, -0f, 2 * Float.MIN_VALUE, -3 * Float.MIN_VALUE};
+            float one = r.nextBoolean() ? Float.MIN_VALUE : -Float.MIN_VALUE;
+            for (int i = 0; i < x.length; i++) {
+                x[i] = exact ? one : r.nextInt(50) == 0 ? (float) r.nextGaussian() : tiny[r.nextInt(tiny.length)];
+            }
+            check(w, x, 1, "zero-sign round " + round + ": " + rows + "x" + cols + " decode");
+            check(w, x, batch, "zero-sign round " + round + ": " + rows + "x" + cols + " batch " + batch);
+        }
+    }
+
     /** {@code -Dledgermind.native=false} (or a width other than 512) keeps Q6_K in Java. */
     @Test
     void theConfigurationSaysWhetherTheNativeKernelRuns() {
