@@ -290,6 +290,22 @@ KERNEL void lm_q4_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int3
 static const float KQ_IOTA16[16] __attribute__((aligned(64))) = {16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 #define Q5K_TABLE_HI(dm, j) _mm512_sub_ps(_mm512_mul_ps(_mm512_load_ps(KQ_IOTA16), _mm512_set1_ps((dm)[j])), _mm512_set1_ps((dm)[8 + (j)]))
 
+/*
+ * The decode step's Q5_K tables, fused: lane q = fmsub(q, d * sc, dmin * mn), one rounding, the same bits as the
+ * definition's multiply-then-subtract. Proof: d is an f16 widened exactly (at most 11 significant bits, exponent in
+ * [-24, 15]) and sc an integer in [0, 63], so d * sc (the binary32 scalar dm[j]) is exact (at most 17 bits, far from
+ * overflow and underflow); then (d * sc) * q with q in [0, 31] has at most 22 significant bits and magnitude under
+ * 2^27, so it is exact in binary32 too: round((d*sc)*q) = (d*sc)*q, and round(round(a*b) - c) = round(a*b - c) =
+ * fmsub(a, b, c). Specials agree: an infinite or NaN d or dmin gives NaN or the same infinity either way (inf * 0 is
+ * NaN in both; a NaN's payload may differ, which no test or trace distinguishes: they compare floatToIntBits), and a
+ * zero's sign follows the same addition rule on the exact product. Measured on Zen 4 (docs/performance.md,
+ * 2026-12-02 h/q4k): 1.08-1.10x on the 1B shapes; for Q4_K (two tables per 64 elements instead of four) the same
+ * fusion measured 0.91-1.04x and is not used (the register broadcast an fma's third operand needs competes with
+ * vpermps for the shuffle unit; the separate multiply and subtract take both scalars as embedded broadcasts).
+ */
+#define Q5K_FTABLE_LO(dm, j) _mm512_fmsub_ps(_mm512_load_ps(KQ_IOTA), _mm512_set1_ps((dm)[j]), _mm512_set1_ps((dm)[8 + (j)]))
+#define Q5K_FTABLE_HI(dm, j) _mm512_fmsub_ps(_mm512_load_ps(KQ_IOTA16), _mm512_set1_ps((dm)[j]), _mm512_set1_ps((dm)[8 + (j)]))
+
 /* The code index of sub-block j's elements: bits 0..3 from nib (bits above 3 ignored: they are replaced or unused),
    bit 4 = bit j of qh (h, zero-extended bytes); bits above 4 are ignored by the lookup. */
 #define Q5K_BIT4(h, j) ((j) <= 4 ? _mm512_slli_epi32((h), 4 - (j)) : _mm512_srli_epi32((h), (j) - 4))
@@ -327,8 +343,8 @@ static const float KQ_IOTA16[16] __attribute__((aligned(64))) = {16, 17, 18, 19,
                     __m512i v0[R], v1[R];                                                                    \
                     _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                    \
                         const uint8_t *p = w0 + i * rowBytes + Q5K_BYTES * sb;                               \
-                        tl[i] = Q4K_TABLE(dm[i], j + hh);                                                    \
-                        tu[i] = Q5K_TABLE_HI(dm[i], j + hh);                                                 \
+                        tl[i] = Q5K_FTABLE_LO(dm[i], j + hh);                                                \
+                        tu[i] = Q5K_FTABLE_HI(dm[i], j + hh);                                                \
                         v0[i] = NIB16(p + 48 + 32 * g);                                                      \
                         v1[i] = NIB16(p + 48 + 32 * g + 16);                                                 \
                         if (hh) { v0[i] = _mm512_srli_epi32(v0[i], 4); v1[i] = _mm512_srli_epi32(v1[i], 4); } \
