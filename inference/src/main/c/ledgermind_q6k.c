@@ -85,10 +85,11 @@ Q6K_KERNEL static inline void q6k_codes(const uint8_t *p, int n, __m512i *q01, _
  * w0 + i * rowBytes, nsb super-blocks, y[i] its output. prefetch != 0: the rows prefetch rows ahead are brought
  * into L2 in the order they will be read.
  */
-#define Q6K_ROWS(R)                                                                                          \
-    Q6K_KERNEL __attribute__((unused)) static void q6k_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nsb, \
-                                                               const float *x, float *y, int prefetch) {   \
+#define Q6K_ROWS_WITH(ATTR, NAME, R, SETUP, DSC, STEP)                                                       \
+    ATTR __attribute__((unused)) static void NAME(const uint8_t *w0, int64_t rowBytes, int64_t nsb,           \
+                                                  const float *x, float *y, int prefetch) {                \
         __m512 a[R];                                                                                         \
+        SETUP                                                                                                \
         _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
         for (int64_t sb = 0; sb < nsb; sb++) {                                                               \
             const float *xb = x + 256 * sb;                                                                  \
@@ -102,25 +103,30 @@ Q6K_KERNEL static inline void q6k_codes(const uint8_t *p, int n, __m512i *q01, _
                     _mm_prefetch(f + 128, _MM_HINT_T1);                                                      \
                     _mm_prefetch(f + 192, _MM_HINT_T1);                                                      \
                 }                                                                                            \
-                _mm512_store_ps(dsc[i], q6k_dsc(p));                                                         \
+                _mm512_store_ps(dsc[i], DSC(p));                                                              \
             }                                                                                                \
             for (int n = 0; n < 2; n++) {                                                                    \
                 __m512i q01[R], q23[R];                                                                      \
                 _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                          \
                     q6k_codes(w0 + i * rowBytes + Q6K_BYTES * sb, n, &q01[i], &q23[i]);                      \
                 const float *xn = xb + 128 * n;                                                              \
-                Q6K_STEP(R, q01, 0, 8 * n + 0, xn + 0)                                                       \
-                Q6K_STEP(R, q01, 1, 8 * n + 1, xn + 16)                                                      \
-                Q6K_STEP(R, q01, 2, 8 * n + 2, xn + 32)                                                      \
-                Q6K_STEP(R, q01, 3, 8 * n + 3, xn + 48)                                                      \
-                Q6K_STEP(R, q23, 0, 8 * n + 4, xn + 64)                                                      \
-                Q6K_STEP(R, q23, 1, 8 * n + 5, xn + 80)                                                      \
-                Q6K_STEP(R, q23, 2, 8 * n + 6, xn + 96)                                                      \
-                Q6K_STEP(R, q23, 3, 8 * n + 7, xn + 112)                                                     \
+                STEP(R, q01, 0, 8 * n + 0, xn + 0)                                                       \
+                STEP(R, q01, 1, 8 * n + 1, xn + 16)                                                      \
+                STEP(R, q01, 2, 8 * n + 2, xn + 32)                                                      \
+                STEP(R, q01, 3, 8 * n + 3, xn + 48)                                                      \
+                STEP(R, q23, 0, 8 * n + 4, xn + 64)                                                      \
+                STEP(R, q23, 1, 8 * n + 5, xn + 80)                                                      \
+                STEP(R, q23, 2, 8 * n + 6, xn + 96)                                                      \
+                STEP(R, q23, 3, 8 * n + 7, xn + 112)                                                     \
             }                                                                                                \
         }                                                                                                    \
         _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) y[i] = q6k_tree16(a[i]);                         \
     }
+
+/* The kernel above: each run widened by Q6K_LANE and multiplied by the super-block's d * sc. */
+#define Q6K_NO_SETUP
+#define Q6K_DSC(p) q6k_dsc(p)
+#define Q6K_ROWS(R) Q6K_ROWS_WITH(Q6K_KERNEL, q6k_rows##R, R, Q6K_NO_SETUP, Q6K_DSC, Q6K_STEP)
 
 /* One run of 16 (128-bit lane m of the code vectors q, scale j, activations xs) for the R rows. */
 #define Q6K_STEP(R, q, m, j, xs)                                                                             \
@@ -171,50 +177,17 @@ Q6K_ROWS(1)
                                     (16 * (l) + 0) << 24)
 #define Q6K_TOPMASK 0x8888888888888888ULL
 
-#define Q6K_VROWS(R)                                                                                         \
-    Q6K_VBMI __attribute__((unused)) static void q6k_vrows##R(const uint8_t *w0, int64_t rowBytes, int64_t nsb, \
-                                                              const float *x, float *y, int prefetch) {    \
-        __m512 a[R];                                                                                         \
-        const __m512i t0 = Q6K_TOP(0), t1 = Q6K_TOP(1), t2 = Q6K_TOP(2), t3 = Q6K_TOP(3);                    \
-        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
-        for (int64_t sb = 0; sb < nsb; sb++) {                                                               \
-            const float *xb = x + 256 * sb;                                                                  \
-            float dsc[R][16] __attribute__((aligned(64)));                                                   \
-            _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                            \
-                const uint8_t *p = w0 + i * rowBytes + Q6K_BYTES * sb;                                       \
-                if (prefetch) {                                                                              \
-                    const char *f = (const char *) (p + prefetch * rowBytes);                                \
-                    _mm_prefetch(f, _MM_HINT_T1);                                                            \
-                    _mm_prefetch(f + 64, _MM_HINT_T1);                                                       \
-                    _mm_prefetch(f + 128, _MM_HINT_T1);                                                      \
-                    _mm_prefetch(f + 192, _MM_HINT_T1);                                                      \
-                }                                                                                            \
-                _mm512_store_ps(dsc[i], _mm512_mul_ps(q6k_dsc(p), _mm512_set1_ps(0x1p-24f)));                \
-            }                                                                                                \
-            for (int n = 0; n < 2; n++) {                                                                    \
-                __m512i q01[R], q23[R];                                                                      \
-                _Pragma("GCC unroll 8") for (int i = 0; i < R; i++)                                          \
-                    q6k_codes(w0 + i * rowBytes + Q6K_BYTES * sb, n, &q01[i], &q23[i]);                      \
-                const float *xn = xb + 128 * n;                                                              \
-                Q6K_VSTEP(R, q01, t0, 8 * n + 0, xn + 0)                                                     \
-                Q6K_VSTEP(R, q01, t1, 8 * n + 1, xn + 16)                                                    \
-                Q6K_VSTEP(R, q01, t2, 8 * n + 2, xn + 32)                                                    \
-                Q6K_VSTEP(R, q01, t3, 8 * n + 3, xn + 48)                                                    \
-                Q6K_VSTEP(R, q23, t0, 8 * n + 4, xn + 64)                                                    \
-                Q6K_VSTEP(R, q23, t1, 8 * n + 5, xn + 80)                                                    \
-                Q6K_VSTEP(R, q23, t2, 8 * n + 6, xn + 96)                                                    \
-                Q6K_VSTEP(R, q23, t3, 8 * n + 7, xn + 112)                                                   \
-            }                                                                                                \
-        }                                                                                                    \
-        _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) y[i] = q6k_tree16(a[i]);                         \
-    }
+/* The VBMI kernel: the same loop (Q6K_ROWS_WITH), runs widened by Q6K_VSTEP, scales d * sc * 2^-24. */
+#define Q6K_VSETUP const __m512i t[4] = {Q6K_TOP(0), Q6K_TOP(1), Q6K_TOP(2), Q6K_TOP(3)};
+#define Q6K_VDSC(p) _mm512_mul_ps(q6k_dsc(p), _mm512_set1_ps(0x1p-24f))
+#define Q6K_VROWS(R) Q6K_ROWS_WITH(Q6K_VBMI, q6k_vrows##R, R, Q6K_VSETUP, Q6K_VDSC, Q6K_VSTEP)
 
-/* One run of 16 (run l of the code vectors q, through the indices t; scale j; activations xs) for the R rows. */
-#define Q6K_VSTEP(R, q, t, j, xs)                                                                            \
+/* One run of 16 (run m of the code vectors q, through the indices t[m]; scale j; activations xs) for the R rows. */
+#define Q6K_VSTEP(R, q, m, j, xs)                                                                            \
     {                                                                                                        \
         const __m512 xv = _mm512_loadu_ps(xs);                                                               \
         _Pragma("GCC unroll 8") for (int i = 0; i < R; i++) {                                                \
-            const __m512 v = _mm512_cvtepi32_ps(_mm512_maskz_permutexvar_epi8(Q6K_TOPMASK, (t), q[i]));      \
+            const __m512 v = _mm512_cvtepi32_ps(_mm512_maskz_permutexvar_epi8(Q6K_TOPMASK, t[m], q[i]));     \
             const __m512 wv = _mm512_mul_ps(v, _mm512_set1_ps(dsc[i][j]));                                   \
             a[i] = _mm512_fmadd_ps(wv, xv, a[i]);                                                            \
         }                                                                                                    \
