@@ -263,40 +263,43 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
             }
             /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
                (one sequential stream, as the decode step reads it), other rows one at a time */
-            for (int i = 0; i < nr && q4;) { /* Q4_0: the interleaved groups */
-                const int32_t r = g + i;
-                const int k = (r & 3) == 0 && i + 4 <= nr ? 4 : 1;
-                const int8_t *w = codes + q4_base(nb, r) + 64 * b0;
-                for (int b = 0; b < nbc; b++) {
-                    _mm_prefetch((const char *) (w + 64 * (b + BLOCK_CHUNK)), _MM_HINT_T1);
-                    const __m512i v = _mm512_load_si512((const void *) (w + 64 * b));
-                    for (int j = 0; j < k; j++) {
-                        const int lane = k == 4 ? j : (r & 3);
-                        float *o = q + (i + j) * QSTRIDE + 32 * b;
-                        _mm512_store_ps(o, Q4_LO(v, lane, tab));
-                        _mm512_store_ps(o + 16, Q4_HI(v, lane, tab));
+            if (q4) { /* Q4_0: the interleaved groups */
+                for (int i = 0; i < nr;) {
+                    const int32_t r = g + i;
+                    const int k = (r & 3) == 0 && i + 4 <= nr ? 4 : 1;
+                    const int8_t *w = codes + q4_base(nb, r) + 64 * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        _mm_prefetch((const char *) (w + 64 * (b + BLOCK_CHUNK)), _MM_HINT_T1);
+                        const __m512i v = _mm512_load_si512((const void *) (w + 64 * b));
+                        for (int j = 0; j < k; j++) {
+                            const int lane = k == 4 ? j : (r & 3);
+                            float *o = q + (i + j) * QSTRIDE + 32 * b;
+                            _mm512_store_ps(o, Q4_LO(v, lane, tab));
+                            _mm512_store_ps(o + 16, Q4_HI(v, lane, tab));
+                        }
                     }
+                    i += k;
                 }
-                i += k;
-            }
-            for (int i = 0; i < nr && !q4;) {
-                const int32_t r = g + i;
-                const int k = (r & 3) == 0 && i + 4 <= nr && r + 4 <= (rows & ~3) ? 4 : 1;
-                const int64_t cb = 32, step = code_step(cb, rows, r);
-                const int8_t *w = codes + code_row(cb, nb, rows, r) + step * b0;
-                for (int b = 0; b < nbc; b++) {
-                    /* the next chunk's codes of these rows into L2 while the tiles run on this one (the hardware
-                       prefetcher alone left the batched product 10-20% slower on this layout than on rows) */
-                    _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK)), _MM_HINT_T1);
-                    if (k * cb > 64) _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK) + 64), _MM_HINT_T1);
-                    for (int j = 0; j < k; j++) {
-                        const int8_t *c = w + step * b + cb * j;
-                        float *o = q + (i + j) * QSTRIDE + 32 * b;
-                        _mm512_store_ps(o, CODES16(c));
-                        _mm512_store_ps(o + 16, CODES16(c + 16));
+            } else {
+                for (int i = 0; i < nr;) {
+                    const int32_t r = g + i;
+                    const int k = (r & 3) == 0 && i + 4 <= nr && r + 4 <= (rows & ~3) ? 4 : 1;
+                    const int64_t cb = 32, step = code_step(cb, rows, r);
+                    const int8_t *w = codes + code_row(cb, nb, rows, r) + step * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        /* the next chunk's codes of these rows into L2 while the tiles run on this one (the hardware
+                           prefetcher alone left the batched product 10-20% slower on this layout than on rows) */
+                        _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK)), _MM_HINT_T1);
+                        if (k * cb > 64) _mm_prefetch((const char *) (w + step * (b + BLOCK_CHUNK) + 64), _MM_HINT_T1);
+                        for (int j = 0; j < k; j++) {
+                            const int8_t *c = w + step * b + cb * j;
+                            float *o = q + (i + j) * QSTRIDE + 32 * b;
+                            _mm512_store_ps(o, CODES16(c));
+                            _mm512_store_ps(o + 16, CODES16(c + 16));
+                        }
                     }
+                    i += k;
                 }
-                i += k;
             }
             const float *xc = x + 32 * b0;
             int t = 0;
@@ -359,7 +362,7 @@ KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
                 const int8_t *q = w + 64 * b;
                 _mm_prefetch((const char *) (q + Q4_PREFETCH), _MM_HINT_T1);
                 const __m512i v = _mm512_load_si512((const void *) q);
-                __m512 p0 = _mm512_mul_ps(_mm512_permutexvar_ps(v, tab), x0);
+                __m512 p0 = _mm512_mul_ps(Q4_LO(v, 0, tab), x0);
                 __m512 p1 = _mm512_mul_ps(Q4_LO(v, 1, tab), x0);
                 __m512 p2 = _mm512_mul_ps(Q4_LO(v, 2, tab), x0);
                 __m512 p3 = _mm512_mul_ps(Q4_LO(v, 3, tab), x0);

@@ -29,8 +29,8 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * four rows side by side; every code load is aligned and no load straddles a cache line; Q4_0 interleaves the four
  * rows' bytes within the line, {@link #q4Base}), and {@link #scales}, every
  * block's f16 scale
- * unchanged (2 bytes, little-endian, at {@code (r * blocks + b) * 2}). Together they hold exactly the file's bytes, so
- * the copy costs no memory beyond the tensor: the mapped pages it was read from are released as it goes
+ * unchanged (2 bytes, little-endian, at {@code (r * blocks + b) * 2}). Together they hold exactly the file's bytes (Q4_0:
+ * plus the padding of its last group, at most three rows), so the copy costs no memory beyond the tensor: the mapped pages it was read from are released as it goes
  * ({@link MemorySegment#unload()}). The decode kernels widen a group of rows' scales to binary32 into a per-thread
  * scratch before multiplying ({@link #scales(int, int, float[])}: exact, as {@link Float#float16ToFloat}), so each
  * output still gets exactly the canonical operations in their order and results do not change by one bit (the scalar
@@ -123,7 +123,8 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     }
 
     /**
-     * Where row {@code row}'s block b's codes start in {@link #codes}: {@code codeRow(row) + b * codeStep(row)}. Rows
+     * Q8_0's layout (Q4_0's is {@link #q4Base}): where row {@code row}'s block b's codes start in {@link #codes}:
+     * {@code codeRow(row) + b * codeStep(row)}. Rows
      * in groups of four from row 0, and within a group block b of its four rows side by side ({@code 4 * codeBytes}
      * bytes: row {@code 4g + i}'s block b at {@code (4g * blocks + 4b + i) * codeBytes}); the {@code rows % 4} rows after
      * the last whole group row-major after it.

@@ -187,12 +187,7 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         final int sh = q4Shift(row);
         for (int b = 0; b < blocks; b++, o += 64) {
             int xb = xOff + 32 * b;
-            IntVector v = IntVector.fromMemorySegment(I512, codes, o, ByteOrder.LITTLE_ENDIAN).lanewise(VectorOperators.LSHR, sh);
-            FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
-            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0);
-            FloatVector p = lo.mul(FloatVector.fromArray(F, x, xb));
-            p = hi.fma(FloatVector.fromArray(F, x, xb + 16), p);
-            acc = p.fma(FloatVector.broadcast(F, scale(row, b)), acc);
+            acc = step512(codes, o, sh, scale(row, b), FloatVector.fromArray(F, x, xb), FloatVector.fromArray(F, x, xb + 16), acc);
         }
         return Lanes.tree512(acc);
     }
