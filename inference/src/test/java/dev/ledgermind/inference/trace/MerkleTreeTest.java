@@ -56,6 +56,19 @@ class MerkleTreeTest {
     }
 
     @Test
+    void nodeHashesEqualTheGeneralDigestAtEveryMessageLength() {
+        // nodes below 136 bytes go through the one-block Keccak, longer ones through the general digest
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (int len = 0; len <= 140; len++) {
+            byte[] a = new byte[len];
+            r.nextBytes(a);
+            assertArrayEquals(Keccak256.hash(new byte[]{0}, a), MerkleTree.leafNode(a), "leaf node of " + len + " bytes");
+            byte[] left = java.util.Arrays.copyOf(a, len / 2), right = java.util.Arrays.copyOfRange(a, len / 2, len);
+            assertArrayEquals(Keccak256.hash(new byte[]{1}, left, right), MerkleTree.innerNode(left, right), "inner node of " + len + " bytes");
+        }
+    }
+
+    @Test
     void everyLeafProofVerifiesForTreesOfOneToThirtyThreeLeaves() {
         for (int n = 1; n <= 33; n++) {
             List<byte[]> l = leaves(n);
