@@ -68,6 +68,7 @@ public final class LlamaState {
         this.par = par;
         if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1 position, found " + capacity);
         this.capacity = capacity;
+        HeapTrim.beforeNewSequence();
         this.rope = model.rope(capacity);
         this.attnScale = (float) (1.0 / StrictMath.sqrt(c.headDim()));
         this.keyCache = new float[c.layers()][];
