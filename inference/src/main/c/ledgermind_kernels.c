@@ -1,7 +1,8 @@
 /*
- * Ledgermind native kernels: the binary32 canonical product of Q8_0 and Q4_0 weights with F32 activations
+ * Ledgermind native kernels: the binary32 canonical product of Q8_0, Q4_0 and Q5_0 weights with F32 activations
  * (docs/DESIGN.md section 3, "Weight types"; the Java class Q8_0Tensor states the definition), called from Java
- * through the FFM API (NativeKernels.java). Same bits as the Java kernels, by construction:
+ * through the FFM API (NativeKernels.java), and of Q5_1 (a dequantized-value type, as the K-quants: its section
+ * below). Same bits as the Java kernels, by construction:
  *
  *   for each output (row r, input t): acc[0..15] = +0.0f
  *   for each block b (increasing), m = 0..15:
@@ -19,7 +20,7 @@
  *
  * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: the codes, 32
  * bytes a block (Q8_0) or 16 (Q4_0), in groups of four rows, see code_row and q4_base; the f16 scales row-major, 2 bytes a
- * block). Activations and outputs are Java float[] arrays,
+ * block; Q5_0 and Q5_1: the mapped file's blocks, in place). Activations and outputs are Java float[] arrays,
  * passed as heap segments to a critical downcall (no copy).
  *
  * Functions whose name ends in _int8 are NOT the canonical product: llama.cpp's integer product (activations
@@ -30,6 +31,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ledgermind_values.h"
 
 #define KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma,avx512vnni")))
 
@@ -176,6 +179,69 @@ KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
     if (sc != sc_stack) free(sc);
 }
 
+/* ------------------------------------------------------------------ Q5_0 and Q5_1: codes and values, read in place */
+
+/*
+ * Q5_0 (Q5_0Tensor) and Q5_1 (Q5_1Tensor) are read where the Java tensor holds them, the mapped file's blocks of 32
+ * elements: Q5_0 22 bytes (f16 d, 32-bit qh, 16 bytes qs), Q5_1 24 bytes (f16 d, f16 m, 32-bit qh, 16 bytes qs).
+ * Element m < 16 has the 5-bit code (qs[m] & 15) | (bit m of qh) << 4, element m + 16 the code
+ * (qs[m] >> 4) | (bit m + 16 of qh) << 4. A code's value is looked up in a block's table of 32 with vpermt2ps
+ * (_mm512_permutex2var_ps: bits 0..3 of an index lane pick the lane, bit 4 the table, higher bits are ignored): the
+ * index is the nibble with the fifth bit as bit 4, set through a mask register straight from qh. A lookup copies a
+ * value, so every code or value is exactly the Java kernels' (Q5_0: the integer code - 16; Q5_1: d * q + m).
+ */
+#define Q5_0_BYTES 22
+#define Q5_1_BYTES 24
+
+KERNEL static inline float f16at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h); /* exact, subnormals included */
+}
+
+/* The lookup indices of a block's elements 0..15 (lo) and 16..31 (hi): qs its 16 code bytes, qh its fifth bits. */
+KERNEL static inline void q5_index(const uint8_t *qs, const uint8_t *qhp, __m512i *lo, __m512i *hi) {
+    uint32_t qh;
+    memcpy(&qh, qhp, 4);
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) qs));
+    const __m512i c16 = _mm512_set1_epi32(16), u = _mm512_srli_epi32(v, 4);
+    /* bit 4 of v is the high nibble's lowest bit: cleared, then set where the fifth bit is */
+    *lo = _mm512_mask_or_epi32(_mm512_andnot_si512(c16, v), (__mmask16) qh, v, c16);
+    *hi = _mm512_mask_or_epi32(u, (__mmask16) (qh >> 16), u, c16);
+}
+
+/* Q5_0's codes minus 16 as exact binary32: index q < 16 the first table (q - 16), q >= 16 the second. */
+#define Q5_0_TLO _mm512_setr_ps(-16.0f, -15.0f, -14.0f, -13.0f, -12.0f, -11.0f, -10.0f, -9.0f, -8.0f, -7.0f, -6.0f, -5.0f, -4.0f, -3.0f, -2.0f, -1.0f)
+#define Q5_0_THI _mm512_setr_ps(0.0f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f, 9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f)
+
+/* The codes of the Q5_0 block at p: elements 0..15 (lo) and 16..31 (hi). */
+KERNEL static inline void q5_0_codes(const uint8_t *p, __m512 *lo, __m512 *hi) {
+    __m512i il, ih;
+    q5_index(p + 6, p + 2, &il, &ih);
+    *lo = _mm512_permutex2var_ps(Q5_0_TLO, il, Q5_0_THI);
+    *hi = _mm512_permutex2var_ps(Q5_0_TLO, ih, Q5_0_THI);
+}
+
+static const float Q5_IOTA[32] __attribute__((aligned(64))) = {
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/*
+ * The element values of the Q5_1 block at p: elements 0..15 (lo) and 16..31 (hi). The block's 32 possible values
+ * with the element operations, d * q then + m (two roundings: a vector multiply, a vector add; no fma), looked up.
+ */
+KERNEL static inline void q5_1_values(const uint8_t *p, __m512 *lo, __m512 *hi) {
+    const __m512 d = _mm512_set1_ps(f16at(p)), m = _mm512_set1_ps(f16at(p + 2));
+    const __m512 tl = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA), d), m);
+    const __m512 th = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA + 16), d), m);
+    __m512i il, ih;
+    q5_index(p + 8, p + 4, &il, &ih);
+    *lo = _mm512_permutex2var_ps(tl, il, th);
+    *hi = _mm512_permutex2var_ps(tl, ih, th);
+}
+
+/* The batched product's code layouts: the packed copies (Q8_0, Q4_0: code_row, q4_base) and Q5_0's file blocks. */
+enum { LAYOUT_Q8_0, LAYOUT_Q4_0, LAYOUT_Q5_0 };
+
 /* ------------------------------------------------------------------ the batched product (prefill, replay) */
 
 /* Rows decoded together, and blocks per column chunk: the chunk's decoded codes and inputs stay in L1. */
@@ -234,10 +300,12 @@ static __thread int64_t tl_acc_len;
  * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch.
  * Rows in groups of ROW_GROUP, columns in chunks of BLOCK_CHUNK blocks: the group's codes for a chunk are decoded
  * once (exact floats) and every input passes over them; the partial sums wait in scratch between chunks (stored
- * and reloaded, so each still receives its fmas in increasing block order).
+ * and reloaded, so each still receives its fmas in increasing block order). layout: where the codes and scales are
+ * (LAYOUT_Q8_0, LAYOUT_Q4_0: the packed copy, codes and scales; LAYOUT_Q5_0: the file's blocks at codes, rowBytes a
+ * row, scales unused).
  */
-KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const int8_t *codes, const uint16_t *scales,
-        int64_t nb, int32_t rows, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+KERNEL static inline __attribute__((always_inline)) void matmul(int layout, const int8_t *codes, const uint16_t *scales,
+        int64_t nb, int32_t rows, int64_t rowBytes, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
         float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
     y += yOff;
@@ -258,12 +326,27 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
         memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
         for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
             int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
-            for (int i = 0; i < nr; i++) {
-                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+            if (layout != LAYOUT_Q5_0) {
+                for (int i = 0; i < nr; i++) {
+                    for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+                }
             }
             /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
                (one sequential stream, as the decode step reads it), other rows one at a time */
-            if (q4) { /* Q4_0: the interleaved groups */
+            if (layout == LAYOUT_Q5_0) { /* the file's blocks, row by row: scale and codes (q5_0_codes) */
+                for (int i = 0; i < nr; i++) {
+                    const uint8_t *w = (const uint8_t *) codes + (int64_t) (g + i) * rowBytes + Q5_0_BYTES * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        const uint8_t *p = w + Q5_0_BYTES * b;
+                        _mm_prefetch((const char *) (p + Q5_0_BYTES * BLOCK_CHUNK), _MM_HINT_T1);
+                        __m512 lo, hi;
+                        q5_0_codes(p, &lo, &hi);
+                        d[i * BLOCK_CHUNK + b] = f16at(p);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, lo);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, hi);
+                    }
+                }
+            } else if (layout == LAYOUT_Q4_0) { /* Q4_0: the interleaved groups */
                 for (int i = 0; i < nr;) {
                     const int32_t r = g + i;
                     const int k = (r & 3) == 0 && i + 4 <= nr ? 4 : 1;
@@ -327,7 +410,7 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
 KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                              float *y, int64_t yOff, int64_t yStride) {
-    matmul(0, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    matmul(LAYOUT_Q8_0, codes, scales, nb, rows, 0, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* Q4_0 (packed in interleaved groups of four rows, q4_base; code byte j of a row's block = element j in the low nibble,
@@ -335,7 +418,7 @@ KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_
 KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                              float *y, int64_t yOff, int64_t yStride) {
-    matmul(1, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    matmul(LAYOUT_Q4_0, codes, scales, nb, rows, 0, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /*
@@ -395,6 +478,83 @@ KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
         }
     }
     if (sc != sc_stack) free(sc);
+}
+
+/* ------------------------------------------------------------------ Q5_0 and Q5_1: the kernels */
+
+/* Q5_0's canonical block (Q5_0Tensor): p = q[m] * x[m]; p = fma(q[m + 16], x[m + 16], p); acc[m] = fma(p, d, acc[m]). */
+KERNEL static inline __m512 q5_0_step(__m512 acc, const uint8_t *p, __m512 x0, __m512 x1) {
+    __m512 lo, hi;
+    q5_0_codes(p, &lo, &hi);
+    const __m512 pr = _mm512_fmadd_ps(hi, x1, _mm512_mul_ps(lo, x0));
+    return _mm512_fmadd_ps(pr, _mm512_set1_ps(f16at(p)), acc);
+}
+
+/* Q5_1's (a value type: DequantDot's layout): acc[i mod 16] = fma(w[i], x[i], acc[i mod 16]), element m then m + 16. */
+KERNEL static inline __m512 q5_1_step(__m512 acc, const uint8_t *p, __m512 x0, __m512 x1) {
+    __m512 lo, hi;
+    q5_1_values(p, &lo, &hi);
+    return _mm512_fmadd_ps(hi, x1, _mm512_fmadd_ps(lo, x0, acc));
+}
+
+/*
+ * The decode step of type T (q5_0, q5_1; BYTES a block): y[r] = dot(row r, x) for R rows side by side from w0
+ * (rowBytes apart, nb blocks): R independent chains sharing each load of x; with prefetch, the rows `prefetch` rows
+ * ahead are prefetched into L2 as these are read. Then lm_T_matvec: rows [r0, r1) by 4, 2, 1.
+ */
+#define Q5_ROWS(T, BYTES, R)                                                                                  \
+    KERNEL __attribute__((unused)) static void T##_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nb,  \
+                                                           const float *x, float *y, int prefetch) {          \
+        __m512 a[R];                                                                                         \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
+        for (int64_t b = 0; b < nb; b++) {                                                                   \
+            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);            \
+            _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + (BYTES) * b;                                          \
+                if (prefetch) _mm_prefetch((const char *) (p + prefetch * rowBytes), _MM_HINT_T1);           \
+                a[i] = T##_step(a[i], p, x0, x1);                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) y[i] = tree16(a[i]);                             \
+    }
+
+#define Q5_MATVEC(T, BYTES)                                                                                   \
+    Q5_ROWS(T, BYTES, 4)                                                                                      \
+    Q5_ROWS(T, BYTES, 2)                                                                                      \
+    Q5_ROWS(T, BYTES, 1)                                                                                      \
+    KERNEL void lm_##T##_matvec(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,      \
+                                const float *x, int64_t xOff, float *y, int64_t yOff) {                       \
+        x += xOff;                                                                                           \
+        y += yOff;                                                                                           \
+        int32_t r = r0;                                                                                      \
+        for (; r + 4 <= r1; r += 4) T##_rows4(w + r * rowBytes, rowBytes, nb, x, y + r, r + 8 <= r1 ? 4 : 0); \
+        for (; r + 2 <= r1; r += 2) T##_rows2(w + r * rowBytes, rowBytes, nb, x, y + r, 0);                  \
+        for (; r < r1; r++) T##_rows1(w + r * rowBytes, rowBytes, nb, x, y + r, 0);                          \
+    }
+
+Q5_MATVEC(q5_0, Q5_0_BYTES)
+Q5_MATVEC(q5_1, Q5_1_BYTES)
+
+/* Q5_0 batched: the codes and scales of the file's blocks decoded into matmul's scratch, then DEFINE_TILE's tiles. */
+KERNEL void lm_q5_0_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(LAYOUT_Q5_0, (const int8_t *) w, NULL, nb, 0, rowBytes, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* One Q5_1 block at p decoded into out[0..32) (the element values, exactly). */
+KERNEL static void q5_1_decode(const uint8_t *p, float *out) {
+    __m512 lo, hi;
+    q5_1_values(p, &lo, &hi);
+    _mm512_store_ps(out, lo);
+    _mm512_store_ps(out + 16, hi);
+}
+
+/* Q5_1 batched: ledgermind_values.h's shared driver and 4 x 4 tiles over rows decoded by q5_1_decode. */
+KERNEL void lm_q5_1_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    lm_values_matmul(q5_1_decode, Q5_1_BYTES, 32, w, rowBytes, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* ------------------------------------------------------------------ llama.cpp's integer product: speed only */
