@@ -226,13 +226,13 @@ static const float Q5_IOTA[32] __attribute__((aligned(64))) = {
         0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 /*
- * The element values of the Q5_1 block at p: elements 0..15 (lo) and 16..31 (hi). The block's 32 possible values
- * with the element operations, d * q then + m (two roundings: a vector multiply, a vector add; no fma), looked up.
+ * The element values of the Q5_1 block at p, whose d and m are dm[0], dm[1] (widened): elements 0..15 (lo) and 16..31
+ * (hi). The block's 32 possible values with the element operations, d * q then + m (two roundings: a vector multiply,
+ * a vector add, each taking its scalar as a broadcast; no fma), looked up.
  */
-KERNEL static inline void q5_1_values(const uint8_t *p, __m512 *lo, __m512 *hi) {
-    const __m512 d = _mm512_set1_ps(f16at(p)), m = _mm512_set1_ps(f16at(p + 2));
-    const __m512 tl = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA), d), m);
-    const __m512 th = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA + 16), d), m);
+KERNEL static inline void q5_1_values(const uint8_t *p, const float *dm, __m512 *lo, __m512 *hi) {
+    const __m512 tl = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA), _mm512_set1_ps(dm[0])), _mm512_set1_ps(dm[1]));
+    const __m512 th = _mm512_add_ps(_mm512_mul_ps(_mm512_load_ps(Q5_IOTA + 16), _mm512_set1_ps(dm[0])), _mm512_set1_ps(dm[1]));
     __m512i il, ih;
     q5_index(p + 8, p + 4, &il, &ih);
     *lo = _mm512_permutex2var_ps(tl, il, th);
@@ -482,46 +482,71 @@ KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
 
 /* ------------------------------------------------------------------ Q5_0 and Q5_1: the kernels */
 
-/* Q5_0's canonical block (Q5_0Tensor): p = q[m] * x[m]; p = fma(q[m + 16], x[m + 16], p); acc[m] = fma(p, d, acc[m]). */
-KERNEL static inline __m512 q5_0_step(__m512 acc, const uint8_t *p, __m512 x0, __m512 x1) {
+/* A block's scalars widened to binary32 (exact): Q5_0 its d, Q5_1 its d and m. */
+KERNEL static inline void q5_0_scalars(const uint8_t *p, float *s) {
+    s[0] = f16at(p);
+}
+KERNEL static inline void q5_1_scalars(const uint8_t *p, float *s) {
+    s[0] = f16at(p);
+    s[1] = f16at(p + 2);
+}
+
+/* Q5_0's canonical block (Q5_0Tensor), d = s[0]: p = q[m] * x[m]; p = fma(q[m + 16], x[m + 16], p); acc[m] = fma(p, d, acc[m]). */
+KERNEL static inline __m512 q5_0_step(__m512 acc, const uint8_t *p, const float *s, __m512 x0, __m512 x1) {
     __m512 lo, hi;
     q5_0_codes(p, &lo, &hi);
     const __m512 pr = _mm512_fmadd_ps(hi, x1, _mm512_mul_ps(lo, x0));
-    return _mm512_fmadd_ps(pr, _mm512_set1_ps(f16at(p)), acc);
+    return _mm512_fmadd_ps(pr, _mm512_set1_ps(s[0]), acc);
 }
 
 /* Q5_1's (a value type: DequantDot's layout): acc[i mod 16] = fma(w[i], x[i], acc[i mod 16]), element m then m + 16. */
-KERNEL static inline __m512 q5_1_step(__m512 acc, const uint8_t *p, __m512 x0, __m512 x1) {
+KERNEL static inline __m512 q5_1_step(__m512 acc, const uint8_t *p, const float *s, __m512 x0, __m512 x1) {
     __m512 lo, hi;
-    q5_1_values(p, &lo, &hi);
+    q5_1_values(p, s, &lo, &hi);
     return _mm512_fmadd_ps(hi, x1, _mm512_fmadd_ps(lo, x0, acc));
 }
 
+/* Blocks whose scalars the decode step widens into scratch at a time (then broadcast from memory: no shuffle). */
+#ifndef Q5_SCALAR_CHUNK
+#define Q5_SCALAR_CHUNK 32
+#endif
+
 /*
- * The decode step of type T (q5_0, q5_1; BYTES a block): y[r] = dot(row r, x) for R rows side by side from w0
- * (rowBytes apart, nb blocks): R independent chains sharing each load of x; with prefetch, the rows `prefetch` rows
- * ahead are prefetched into L2 as these are read. Then lm_T_matvec: rows [r0, r1) by 4, 2, 1.
+ * The decode step of type T (q5_0, q5_1; BYTES a block, NS scalars a block): y[r] = dot(row r, x) for R rows side by
+ * side from w0 (rowBytes apart, nb blocks): R independent chains sharing each load of x. Per chunk of
+ * Q5_SCALAR_CHUNK blocks, the rows' block scalars are widened into scratch first (T_scalars), so the steps take
+ * them as memory broadcasts; with prefetch, the rows `prefetch` rows ahead are prefetched into L2 as these are read.
+ * Then lm_T_matvec: rows [r0, r1) by 4, 2, 1.
  */
-#define Q5_ROWS(T, BYTES, R)                                                                                  \
+#define Q5_ROWS(T, BYTES, NS, R)                                                                              \
     KERNEL __attribute__((unused)) static void T##_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nb,  \
                                                            const float *x, float *y, int prefetch) {          \
         __m512 a[R];                                                                                         \
+        float s[R][(NS) * Q5_SCALAR_CHUNK];                                                                  \
         _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
-        for (int64_t b = 0; b < nb; b++) {                                                                   \
-            const __m512 x0 = _mm512_loadu_ps(x + 32 * b), x1 = _mm512_loadu_ps(x + 32 * b + 16);            \
+        for (int64_t b0 = 0; b0 < nb; b0 += Q5_SCALAR_CHUNK) {                                               \
+            const int nbc = nb - b0 < Q5_SCALAR_CHUNK ? (int) (nb - b0) : Q5_SCALAR_CHUNK;                   \
             _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) {                                            \
-                const uint8_t *p = w0 + i * rowBytes + (BYTES) * b;                                          \
-                if (prefetch) _mm_prefetch((const char *) (p + prefetch * rowBytes), _MM_HINT_T1);           \
-                a[i] = T##_step(a[i], p, x0, x1);                                                            \
+                const uint8_t *p = w0 + i * rowBytes + (BYTES) * b0;                                         \
+                for (int b = 0; b < nbc; b++) T##_scalars(p + (BYTES) * b, s[i] + (NS) * b);                 \
+            }                                                                                                \
+            for (int b = 0; b < nbc; b++) {                                                                  \
+                const float *xb = x + 32 * (b0 + b);                                                         \
+                const __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);                       \
+                _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) {                                        \
+                    const uint8_t *p = w0 + i * rowBytes + (BYTES) * (b0 + b);                               \
+                    if (prefetch) _mm_prefetch((const char *) (p + prefetch * rowBytes), _MM_HINT_T1);       \
+                    a[i] = T##_step(a[i], p, s[i] + (NS) * b, x0, x1);                                       \
+                }                                                                                            \
             }                                                                                                \
         }                                                                                                    \
         _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) y[i] = tree16(a[i]);                             \
     }
 
-#define Q5_MATVEC(T, BYTES)                                                                                   \
-    Q5_ROWS(T, BYTES, 4)                                                                                      \
-    Q5_ROWS(T, BYTES, 2)                                                                                      \
-    Q5_ROWS(T, BYTES, 1)                                                                                      \
+#define Q5_MATVEC(T, BYTES, NS)                                                                               \
+    Q5_ROWS(T, BYTES, NS, 4)                                                                                  \
+    Q5_ROWS(T, BYTES, NS, 2)                                                                                  \
+    Q5_ROWS(T, BYTES, NS, 1)                                                                                  \
     KERNEL void lm_##T##_matvec(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,      \
                                 const float *x, int64_t xOff, float *y, int64_t yOff) {                       \
         x += xOff;                                                                                           \
@@ -532,8 +557,8 @@ KERNEL static inline __m512 q5_1_step(__m512 acc, const uint8_t *p, __m512 x0, _
         for (; r < r1; r++) T##_rows1(w + r * rowBytes, rowBytes, nb, x, y + r, 0);                          \
     }
 
-Q5_MATVEC(q5_0, Q5_0_BYTES)
-Q5_MATVEC(q5_1, Q5_1_BYTES)
+Q5_MATVEC(q5_0, Q5_0_BYTES, 1)
+Q5_MATVEC(q5_1, Q5_1_BYTES, 2)
 
 /* Q5_0 batched: the codes and scales of the file's blocks decoded into matmul's scratch, then DEFINE_TILE's tiles. */
 KERNEL void lm_q5_0_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,
@@ -544,8 +569,9 @@ KERNEL void lm_q5_0_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32
 
 /* One Q5_1 block at p decoded into out[0..32) (the element values, exactly). */
 KERNEL static void q5_1_decode(const uint8_t *p, float *out) {
+    const float dm[2] = {f16at(p), f16at(p + 2)};
     __m512 lo, hi;
-    q5_1_values(p, &lo, &hi);
+    q5_1_values(p, dm, &lo, &hi);
     _mm512_store_ps(out, lo);
     _mm512_store_ps(out + 16, hi);
 }
