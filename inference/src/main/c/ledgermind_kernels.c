@@ -1,7 +1,8 @@
 /*
- * Ledgermind native kernels: the binary32 canonical product of Q8_0 and Q4_0 weights with F32 activations
+ * Ledgermind native kernels: the binary32 canonical product of Q8_0, Q4_0 and Q5_0 weights with F32 activations
  * (docs/DESIGN.md section 3, "Weight types"; the Java class Q8_0Tensor states the definition), called from Java
- * through the FFM API (NativeKernels.java). Same bits as the Java kernels, by construction:
+ * through the FFM API (NativeKernels.java), and of Q5_1 (a dequantized-value type, as the K-quants: its section
+ * below). Same bits as the Java kernels, by construction:
  *
  *   for each output (row r, input t): acc[0..15] = +0.0f
  *   for each block b (increasing), m = 0..15:
@@ -19,7 +20,7 @@
  *
  * The weights are read where the Java tensor holds them: its packed native copy (BlockQ8Tensor: the codes, 32
  * bytes a block (Q8_0) or 16 (Q4_0), in groups of four rows, see code_row and q4_base; the f16 scales row-major, 2 bytes a
- * block). Activations and outputs are Java float[] arrays,
+ * block; Q5_0 and Q5_1: the mapped file's blocks, in place). Activations and outputs are Java float[] arrays,
  * passed as heap segments to a critical downcall (no copy).
  *
  * Functions whose name ends in _int8 are NOT the canonical product: llama.cpp's integer product (activations
@@ -30,6 +31,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "ledgermind_values.h"
 
 #define KERNEL __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,f16c,fma,avx512vnni")))
 
@@ -176,6 +179,85 @@ KERNEL void lm_q8_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
     if (sc != sc_stack) free(sc);
 }
 
+/* ------------------------------------------------------------------ Q5_0 and Q5_1: codes and values, read in place */
+
+/*
+ * Q5_0 (Q5_0Tensor) and Q5_1 (Q5_1Tensor) are read where the Java tensor holds them, the mapped file's blocks of 32
+ * elements: Q5_0 22 bytes (f16 d, 32-bit qh, 16 bytes qs), Q5_1 24 bytes (f16 d, f16 m, 32-bit qh, 16 bytes qs).
+ * Element m < 16 has the 5-bit code (qs[m] & 15) | (bit m of qh) << 4, element m + 16 the code
+ * (qs[m] >> 4) | (bit m + 16 of qh) << 4. Q5_1: a code's value is looked up in the block's table of 32 with vpermt2ps
+ * (_mm512_permutex2var_ps: bits 0..3 of an index lane pick the lane, bit 4 the table, higher bits are ignored): the
+ * index is the nibble with the fifth bit as bit 4, set through a mask register straight from qh. Q5_0: the nibble's
+ * code - 16 is looked up in a table of 16 with vpermps (which reads bits 0..3 of the index lane only: no masking of
+ * the nibble), then 16 is added where the fifth bit is set (a masked add with qh as the mask: exact, the integers
+ * -16..15 either way; 16 + -16 is +0, as (float) 0). A lookup copies a value, so every code or value is exactly the
+ * Java kernels' (Q5_0: the integer code - 16; Q5_1: d * q + m). (Measured against Q5_0 by the 32-entry vpermt2ps
+ * table: 1.04-1.05x its decode step on the 0.5B shapes; byte-level codes widened with vpmovsxbd and converted, or
+ * Q5_1 by two masked vpermps instead of vpermt2ps, measured within noise and were not kept.)
+ */
+#define Q5_0_BYTES 22
+#define Q5_1_BYTES 24
+
+KERNEL static inline float f16at(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h); /* exact, subnormals included */
+}
+
+/* The lookup indices of a block's elements 0..15 (lo) and 16..31 (hi): qs its 16 code bytes, qh its fifth bits. */
+KERNEL static inline void q5_index(const uint8_t *qs, const uint8_t *qhp, __m512i *lo, __m512i *hi) {
+    uint32_t qh;
+    memcpy(&qh, qhp, 4);
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) qs));
+    const __m512i c16 = _mm512_set1_epi32(16), u = _mm512_srli_epi32(v, 4);
+    /* bit 4 of v is the high nibble's lowest bit: cleared, then set where the fifth bit is */
+    *lo = _mm512_mask_or_epi32(_mm512_andnot_si512(c16, v), (__mmask16) qh, v, c16);
+    *hi = _mm512_mask_or_epi32(u, (__mmask16) (qh >> 16), u, c16);
+}
+
+/* Q5_0's codes minus 16 for a clear fifth bit, as exact binary32: lane n is n - 16. */
+#define Q5_0_TABLE _mm512_setr_ps(-16.0f, -15.0f, -14.0f, -13.0f, -12.0f, -11.0f, -10.0f, -9.0f, -8.0f, -7.0f, -6.0f, -5.0f, -4.0f, -3.0f, -2.0f, -1.0f)
+
+/* The codes of the Q5_0 block at p: elements 0..15 (lo) and 16..31 (hi). */
+KERNEL static inline void q5_0_codes(const uint8_t *p, __m512 *lo, __m512 *hi) {
+    uint16_t k0, k1;
+    memcpy(&k0, p + 2, 2);
+    memcpy(&k1, p + 4, 2);
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (p + 6)));
+    const __m512 c16 = _mm512_set1_ps(16.0f);
+    const __m512 l = _mm512_permutexvar_ps(v, Q5_0_TABLE), h = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), Q5_0_TABLE);
+    *lo = _mm512_mask_add_ps(l, (__mmask16) k0, l, c16);
+    *hi = _mm512_mask_add_ps(h, (__mmask16) k1, h, c16);
+}
+
+static const float Q5_IOTA[32] __attribute__((aligned(64))) = {
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
+/*
+ * The element values of the Q5_1 block at p, whose d and m are dm[0], dm[1] (widened): elements 0..15 (lo) and 16..31
+ * (hi). The block's 32 possible values, then looked up. The definition is d * q then + m, two roundings; the tables
+ * are fma(q, d, m), one rounding, which gives the same bits. Proof: d is an f16 widened exactly (at most 11
+ * significant bits, exponent in [-24, 15]) and q an integer in [0, 31] (at most 5 bits), so d * q has at most 16
+ * significant bits, is at least 2^-24 in magnitude when not zero and under 2^21: it is exact in binary32, so
+ * round(round(d * q) + m) = round(d * q + m) = fma(q, d, m). Specials agree: an infinite or NaN d or m gives NaN or
+ * the same infinity either way (inf * 0 is NaN in both), and a zero's sign follows the same addition rule on the
+ * exact product. Checked exhaustively by Q5_1FusedTableTest (every f16 d and code against Math.fma). Measured on
+ * Zen 4: 1.07-1.10x the multiply-then-add decode step (docs/performance.md, h/q5n); d comes as a memory broadcast,
+ * m as one register broadcast shared by both tables.
+ */
+KERNEL static inline void q5_1_values(const uint8_t *p, const float *dm, __m512 *lo, __m512 *hi) {
+    const __m512 m = _mm512_set1_ps(dm[1]);
+    const __m512 tl = _mm512_fmadd_ps(_mm512_load_ps(Q5_IOTA), _mm512_set1_ps(dm[0]), m);
+    const __m512 th = _mm512_fmadd_ps(_mm512_load_ps(Q5_IOTA + 16), _mm512_set1_ps(dm[0]), m);
+    __m512i il, ih;
+    q5_index(p + 8, p + 4, &il, &ih);
+    *lo = _mm512_permutex2var_ps(tl, il, th);
+    *hi = _mm512_permutex2var_ps(tl, ih, th);
+}
+
+/* The batched product's code layouts: the packed copies (Q8_0, Q4_0: code_row, q4_base) and Q5_0's file blocks. */
+enum { LAYOUT_Q8_0, LAYOUT_Q4_0, LAYOUT_Q5_0 };
+
 /* ------------------------------------------------------------------ the batched product (prefill, replay) */
 
 /* Rows decoded together, and blocks per column chunk: the chunk's decoded codes and inputs stay in L1. */
@@ -234,10 +316,12 @@ static __thread int64_t tl_acc_len;
  * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch.
  * Rows in groups of ROW_GROUP, columns in chunks of BLOCK_CHUNK blocks: the group's codes for a chunk are decoded
  * once (exact floats) and every input passes over them; the partial sums wait in scratch between chunks (stored
- * and reloaded, so each still receives its fmas in increasing block order).
+ * and reloaded, so each still receives its fmas in increasing block order). layout: where the codes and scales are
+ * (LAYOUT_Q8_0, LAYOUT_Q4_0: the packed copy, codes and scales; LAYOUT_Q5_0: the file's blocks at codes, rowBytes a
+ * row, scales unused).
  */
-KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const int8_t *codes, const uint16_t *scales,
-        int64_t nb, int32_t rows, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+KERNEL static inline __attribute__((always_inline)) void matmul(int layout, const int8_t *codes, const uint16_t *scales,
+        int64_t nb, int32_t rows, int64_t rowBytes, int32_t r0, int32_t r1, const float *x, int64_t xOff, int64_t xStride, int32_t batch,
         float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
     y += yOff;
@@ -258,12 +342,27 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
         memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
         for (int64_t b0 = 0; b0 < nb; b0 += BLOCK_CHUNK) {
             int nbc = nb - b0 < BLOCK_CHUNK ? (int) (nb - b0) : BLOCK_CHUNK;
-            for (int i = 0; i < nr; i++) {
-                for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+            if (layout != LAYOUT_Q5_0) {
+                for (int i = 0; i < nr; i++) {
+                    for (int b = 0; b < nbc; b++) d[i * BLOCK_CHUNK + b] = _cvtsh_ss(scales[(int64_t) (g + i) * nb + b0 + b]);
+                }
             }
             /* the codes as exact floats: a whole group of four rows block by block, in the order they lie in memory
                (one sequential stream, as the decode step reads it), other rows one at a time */
-            if (q4) { /* Q4_0: the interleaved groups */
+            if (layout == LAYOUT_Q5_0) { /* the file's blocks, row by row: scale and codes (q5_0_codes) */
+                for (int i = 0; i < nr; i++) {
+                    const uint8_t *w = (const uint8_t *) codes + (int64_t) (g + i) * rowBytes + Q5_0_BYTES * b0;
+                    for (int b = 0; b < nbc; b++) {
+                        const uint8_t *p = w + Q5_0_BYTES * b;
+                        _mm_prefetch((const char *) (p + Q5_0_BYTES * BLOCK_CHUNK), _MM_HINT_T1);
+                        __m512 lo, hi;
+                        q5_0_codes(p, &lo, &hi);
+                        d[i * BLOCK_CHUNK + b] = f16at(p);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b, lo);
+                        _mm512_store_ps(q + i * QSTRIDE + 32 * b + 16, hi);
+                    }
+                }
+            } else if (layout == LAYOUT_Q4_0) { /* Q4_0: the interleaved groups */
                 for (int i = 0; i < nr;) {
                     const int32_t r = g + i;
                     const int k = (r & 3) == 0 && i + 4 <= nr ? 4 : 1;
@@ -327,7 +426,7 @@ KERNEL static inline __attribute__((always_inline)) void matmul(int q4, const in
 KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                              float *y, int64_t yOff, int64_t yStride) {
-    matmul(0, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    matmul(LAYOUT_Q8_0, codes, scales, nb, rows, 0, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* Q4_0 (packed in interleaved groups of four rows, q4_base; code byte j of a row's block = element j in the low nibble,
@@ -335,7 +434,7 @@ KERNEL void lm_q8_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_
 KERNEL void lm_q4_0r4_matmul(const int8_t *codes, const uint16_t *scales, int64_t nb, int32_t rows, int32_t r0, int32_t r1,
                              const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                              float *y, int64_t yOff, int64_t yStride) {
-    matmul(1, codes, scales, nb, rows, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    matmul(LAYOUT_Q4_0, codes, scales, nb, rows, 0, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /*
@@ -395,6 +494,109 @@ KERNEL void lm_q4_0r4_matvec(const int8_t *codes, const uint16_t *scales, int64_
         }
     }
     if (sc != sc_stack) free(sc);
+}
+
+/* ------------------------------------------------------------------ Q5_0 and Q5_1: the kernels */
+
+/* A block's scalars widened to binary32 (exact): Q5_0 its d, Q5_1 its d and m. */
+KERNEL static inline void q5_0_scalars(const uint8_t *p, float *s) {
+    s[0] = f16at(p);
+}
+KERNEL static inline void q5_1_scalars(const uint8_t *p, float *s) {
+    s[0] = f16at(p);
+    s[1] = f16at(p + 2);
+}
+
+/* Q5_0's canonical block (Q5_0Tensor), d = s[0]: p = q[m] * x[m]; p = fma(q[m + 16], x[m + 16], p); acc[m] = fma(p, d, acc[m]). */
+KERNEL static inline __m512 q5_0_step(__m512 acc, const uint8_t *p, const float *s, __m512 x0, __m512 x1) {
+    __m512 lo, hi;
+    q5_0_codes(p, &lo, &hi);
+    const __m512 pr = _mm512_fmadd_ps(hi, x1, _mm512_mul_ps(lo, x0));
+    return _mm512_fmadd_ps(pr, _mm512_set1_ps(s[0]), acc);
+}
+
+/* Q5_1's (a value type: DequantDot's layout): acc[i mod 16] = fma(w[i], x[i], acc[i mod 16]), element m then m + 16. */
+KERNEL static inline __m512 q5_1_step(__m512 acc, const uint8_t *p, const float *s, __m512 x0, __m512 x1) {
+    __m512 lo, hi;
+    q5_1_values(p, s, &lo, &hi);
+    return _mm512_fmadd_ps(hi, x1, _mm512_fmadd_ps(lo, x0, acc));
+}
+
+/* Blocks whose scalars the decode step widens into scratch at a time (then broadcast from memory: no shuffle). */
+#ifndef Q5_SCALAR_CHUNK
+#define Q5_SCALAR_CHUNK 32
+#endif
+
+/*
+ * The decode step of type T (q5_0, q5_1; BYTES a block, NS scalars a block): y[r] = dot(row r, x) for R rows side by
+ * side from w0 (rowBytes apart, nb blocks): R independent chains sharing each load of x. Per chunk of
+ * Q5_SCALAR_CHUNK blocks, the rows' block scalars are widened into scratch first (T_scalars), so the steps take
+ * them as memory broadcasts; with prefetch, the rows `prefetch` rows ahead are prefetched into L2 as these are read.
+ * Then lm_T_matvec: rows [r0, r1) by 4, 2, 1.
+ */
+#define Q5_ROWS(T, BYTES, NS, R)                                                                              \
+    KERNEL __attribute__((unused)) static void T##_rows##R(const uint8_t *w0, int64_t rowBytes, int64_t nb,  \
+                                                           const float *x, float *y, int prefetch) {          \
+        __m512 a[R];                                                                                         \
+        float s[R][(NS) * Q5_SCALAR_CHUNK];                                                                  \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) a[i] = _mm512_setzero_ps();                      \
+        for (int64_t b0 = 0; b0 < nb; b0 += Q5_SCALAR_CHUNK) {                                               \
+            const int nbc = nb - b0 < Q5_SCALAR_CHUNK ? (int) (nb - b0) : Q5_SCALAR_CHUNK;                   \
+            _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) {                                            \
+                const uint8_t *p = w0 + i * rowBytes + (BYTES) * b0;                                         \
+                for (int b = 0; b < nbc; b++) T##_scalars(p + (BYTES) * b, s[i] + (NS) * b);                 \
+            }                                                                                                \
+            for (int b = 0; b < nbc; b++) {                                                                  \
+                const float *xb = x + 32 * (b0 + b);                                                         \
+                const __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);                       \
+                _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) {                                        \
+                    const uint8_t *p = w0 + i * rowBytes + (BYTES) * (b0 + b);                               \
+                    if (prefetch) _mm_prefetch((const char *) (p + prefetch * rowBytes), _MM_HINT_T1);       \
+                    a[i] = T##_step(a[i], p, s[i] + (NS) * b, x0, x1);                                       \
+                }                                                                                            \
+            }                                                                                                \
+        }                                                                                                    \
+        _Pragma("GCC unroll 4") for (int i = 0; i < R; i++) y[i] = tree16(a[i]);                             \
+    }
+
+#define Q5_MATVEC(T, BYTES, NS)                                                                               \
+    Q5_ROWS(T, BYTES, NS, 4)                                                                                  \
+    Q5_ROWS(T, BYTES, NS, 2)                                                                                  \
+    Q5_ROWS(T, BYTES, NS, 1)                                                                                  \
+    KERNEL void lm_##T##_matvec(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,      \
+                                const float *x, int64_t xOff, float *y, int64_t yOff) {                       \
+        x += xOff;                                                                                           \
+        y += yOff;                                                                                           \
+        int32_t r = r0;                                                                                      \
+        for (; r + 4 <= r1; r += 4) T##_rows4(w + r * rowBytes, rowBytes, nb, x, y + r, r + 8 <= r1 ? 4 : 0); \
+        for (; r + 2 <= r1; r += 2) T##_rows2(w + r * rowBytes, rowBytes, nb, x, y + r, 0);                  \
+        for (; r < r1; r++) T##_rows1(w + r * rowBytes, rowBytes, nb, x, y + r, 0);                          \
+    }
+
+Q5_MATVEC(q5_0, Q5_0_BYTES, 1)
+Q5_MATVEC(q5_1, Q5_1_BYTES, 2)
+
+/* Q5_0 batched: the codes and scales of the file's blocks decoded into matmul's scratch, then DEFINE_TILE's tiles. */
+KERNEL void lm_q5_0_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    matmul(LAYOUT_Q5_0, (const int8_t *) w, NULL, nb, 0, rowBytes, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+}
+
+/* One Q5_1 block at p decoded into out[0..32) (the element values, exactly). */
+KERNEL static void q5_1_decode(const uint8_t *p, float *out) {
+    const float dm[2] = {f16at(p), f16at(p + 2)};
+    __m512 lo, hi;
+    q5_1_values(p, dm, &lo, &hi);
+    _mm512_store_ps(out, lo);
+    _mm512_store_ps(out + 16, hi);
+}
+
+/* Q5_1 batched: ledgermind_values.h's shared driver and 4 x 4 tiles over rows decoded by q5_1_decode. */
+KERNEL void lm_q5_1_matmul(const uint8_t *w, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1,
+                           const float *x, int64_t xOff, int64_t xStride, int32_t batch,
+                           float *y, int64_t yOff, int64_t yStride) {
+    lm_values_matmul(q5_1_decode, Q5_1_BYTES, 32, w, rowBytes, nb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* ------------------------------------------------------------------ llama.cpp's integer product: speed only */

@@ -218,12 +218,13 @@ static __thread int64_t kq_acc_len;
 
 /*
  * y[yOff + t * yStride + r] = dot(row r, x[xOff + t * xStride ..]) for rows [r0, r1) and t < batch. Rows in
- * groups of KQ_ROW_GROUP, columns in chunks of KQ_SB_CHUNK super-blocks: the group's values for a chunk are
- * decoded once and every input passes over them in 4 x 4 register tiles; the partial sums wait in scratch
- * between chunks (stored and reloaded, so each still receives its fmas in increasing element order).
+ * groups of KQ_ROW_GROUP, columns in chunks of KQ_WSTRIDE elements (KQ_SB_CHUNK super-blocks, or 16 Q5_1 blocks):
+ * the group's values for a chunk are decoded once and every input passes over them in 4 x 4 register tiles; the
+ * partial sums wait in scratch between chunks (stored and reloaded, so each still receives its fmas in increasing
+ * element order).
  */
-KERNEL void lm_values_matmul(lm_value_decoder dec, int64_t blockBytes,
-        const uint8_t *wt, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1, const float *x, int64_t xOff,
+KERNEL void lm_values_matmul(lm_value_decoder dec, int64_t blockBytes, int64_t blockElems,
+        const uint8_t *wt, int64_t rowBytes, int64_t nb, int32_t r0, int32_t r1, const float *x, int64_t xOff,
         int64_t xStride, int32_t batch, float *y, int64_t yOff, int64_t yStride) {
     x += xOff;
     y += yOff;
@@ -237,17 +238,18 @@ KERNEL void lm_values_matmul(lm_value_decoder dec, int64_t blockBytes,
     float *acc = kq_acc;
     float wbuf[KQ_ROW_GROUP * KQ_WSTRIDE] __attribute__((aligned(64)));
     const int64_t ars = (int64_t) batch * 16;
+    const int chunk = (int) (KQ_WSTRIDE / blockElems); /* blocks a column chunk */
     for (int32_t g = r0; g < r1; g += KQ_ROW_GROUP) {
         int nr = r1 - g < KQ_ROW_GROUP ? r1 - g : KQ_ROW_GROUP;
         memset(acc, 0, sizeof(float) * (size_t) (nr * ars));
-        for (int64_t s0 = 0; s0 < nsb; s0 += KQ_SB_CHUNK) {
-            int nsc = nsb - s0 < KQ_SB_CHUNK ? (int) (nsb - s0) : KQ_SB_CHUNK;
+        for (int64_t s0 = 0; s0 < nb; s0 += chunk) {
+            int nsc = nb - s0 < chunk ? (int) (nb - s0) : chunk;
             for (int i = 0; i < nr; i++) {
                 const uint8_t *p = wt + (int64_t) (g + i) * rowBytes + blockBytes * s0;
-                for (int s = 0; s < nsc; s++) dec(p + blockBytes * s, wbuf + i * KQ_WSTRIDE + 256 * s);
+                for (int s = 0; s < nsc; s++) dec(p + blockBytes * s, wbuf + i * KQ_WSTRIDE + blockElems * s);
             }
-            const float *xc = x + 256 * s0;
-            const int n16 = 16 * nsc;
+            const float *xc = x + blockElems * s0;
+            const int n16 = (int) (blockElems / 16) * nsc;
             int t = 0;
 #define KQ_RUN_T(T)                                                                                           \
             for (; t + T <= batch; t += T) {                                                                  \
@@ -273,7 +275,7 @@ KERNEL void lm_values_matmul(lm_value_decoder dec, int64_t blockBytes,
 KERNEL void lm_q4_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                            const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                            float *y, int64_t yOff, int64_t yStride) {
-    lm_values_matmul(q4k_decode, Q4K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    lm_values_matmul(q4k_decode, Q4K_BYTES, 256, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }
 
 /* ------------------------------------------------------------------ Q5_K */
@@ -396,5 +398,5 @@ KERNEL static inline void q5k_decode(const uint8_t *p, float *out) {
 KERNEL void lm_q5_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                            const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                            float *y, int64_t yOff, int64_t yStride) {
-    lm_values_matmul(q5k_decode, Q5K_BYTES, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    lm_values_matmul(q5k_decode, Q5K_BYTES, 256, w, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }

@@ -261,5 +261,5 @@ Q6K_KERNEL static inline void q6k_decode(const uint8_t *p, float *out) {
 Q6K_KERNEL void lm_q6_k_matmul(const uint8_t *wt, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                                const float *x, int64_t xOff, int64_t xStride, int32_t batch,
                                float *y, int64_t yOff, int64_t yStride) {
-    lm_values_matmul(q6k_decode, Q6K_BYTES, wt, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
+    lm_values_matmul(q6k_decode, Q6K_BYTES, 256, wt, rowBytes, nsb, r0, r1, x, xOff, xStride, batch, y, yOff, yStride);
 }

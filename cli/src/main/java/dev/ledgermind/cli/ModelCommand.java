@@ -132,7 +132,8 @@ final class ModelCommand implements Runnable {
         @Option(names = "--arch", defaultValue = "llama3", description = "llama2, llama3, mistral, smollm or qwen2 (default: ${DEFAULT-VALUE}).")
         String family;
 
-        @Option(names = "--shape", defaultValue = "tiny", description = "tiny, tiny-unaligned (dim 288: K_M mixtures fall back to Q5_0/Q5_1/Q8_0), or 1b (Llama-3.2-1B's shapes) (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--shape", defaultValue = "tiny", description = "tiny, tiny-unaligned (dim 288: K_M mixtures fall back to Q5_0/Q5_1/Q8_0), 0.5b (Qwen2.5-0.5B's shapes: dim 896, "
+                + "the same fallbacks), or 1b (Llama-3.2-1B's shapes) (default: ${DEFAULT-VALUE}).")
         String shape;
 
         @Option(names = "--type", defaultValue = "q8_0", description = "Weight type for every matrix (f32, f16, bf16, q8_0, q4_0, q5_0, q4_1, q5_1, q4_k, q5_k, q6_k), "

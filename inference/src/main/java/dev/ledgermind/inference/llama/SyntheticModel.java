@@ -20,7 +20,10 @@ import java.util.SplittableRandom;
  * {@code qwen2} (byte-level BPE, NEOX RoPE, q/k/v biases). Shapes: {@code tiny} (a few MB at most) or
  * {@code 1b} (Llama-3.2-1B's: dim 2048, 16 layers, 32 heads, 8 KV heads, FFN 8192, vocab 128256, tied), or
  * {@code tiny-unaligned} (dim 288, which is not a multiple of 256, as Qwen2.5-0.5B's 896 is not: the K_M
- * mixtures then fall back to Q5_0, Q5_1 and Q8_0 for most matrices, as llama.cpp's quantizer does).
+ * mixtures then fall back to Q5_0, Q5_1 and Q8_0 for most matrices, as llama.cpp's quantizer does), or {@code 0.5b}
+ * (Qwen2.5-0.5B's: dim 896, 24 layers, 14 heads of 64, 2 KV heads, FFN 4864, vocab 151936, tied; with {@code qwen2}
+ * and a K_M mixture the real file's types: Q5_0/Q5_1 for the 896-column matrices, Q8_0 embeddings). The large shapes'
+ * context is 8192 (the real files' is longer; only the metadata and the KV cache's bound depend on it).
  * Matrices get their types from a {@link QuantMix}: one type for all, or llama.cpp's Q4_K_M / Q5_K_M rule.
  * Weights are uniform with standard deviation {@code 1/sqrt(cols)} (embeddings: 1), from a seeded
  * {@link SplittableRandom} per tensor, so a file is a pure function of its parameters.
@@ -33,6 +36,7 @@ public final class SyntheticModel {
     public static final Shape TINY = new Shape(256, 2, 4, 2, 512, 512, 512, false);
     public static final Shape ONE_B = new Shape(2048, 16, 32, 8, 8192, 128256, 8192, true);
     public static final Shape TINY_UNALIGNED = new Shape(288, 2, 6, 2, 768, 512, 512, false);
+    public static final Shape HALF_B = new Shape(896, 24, 14, 2, 4864, 151936, 8192, true);
 
     private SyntheticModel() {
     }
@@ -42,7 +46,8 @@ public final class SyntheticModel {
             case "tiny" -> TINY;
             case "1b" -> ONE_B;
             case "tiny-unaligned" -> TINY_UNALIGNED;
-            default -> throw new IllegalArgumentException("unknown shape '" + name + "' (tiny, tiny-unaligned or 1b)");
+            case "0.5b" -> HALF_B;
+            default -> throw new IllegalArgumentException("unknown shape '" + name + "' (tiny, tiny-unaligned, 0.5b or 1b)");
         };
     }
 

@@ -203,11 +203,18 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     /** Batched products at 256 and 512 bits decode each row once for all inputs ({@link BlockQ8Batch}). */
     /**
      * Whether this product runs in a native kernel ({@link NativeKernels}: the same operations as the 512-bit kernels,
-     * the same bits): a packed Q8_0 or Q4_0 tensor, 512 bits with native kernels allowed, and the library loaded here.
+     * the same bits): a packed Q8_0 or Q4_0 tensor ({@link NativeKernels#matVec} on the copy) or a Q5_0 tensor (in place:
+     * {@link NativeKernels#kquantMatVec}), 512 bits with native kernels allowed, and the library loaded here (with the
+     * type's kernels).
      */
     final boolean nativeOn(KernelConfig cfg) {
-        return codes != null && cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasKernels(type)
-                && NativeKernels.loaded();
+        return cfg.vectorBits() == 512 && cfg.nativeKernels()
+                && (codes != null ? NativeKernels.hasKernels(type) && NativeKernels.loaded() : inPlaceNative());
+    }
+
+    /** Whether this unpacked tensor's type has native kernels that read the mapping (Q5_0). */
+    private boolean inPlaceNative() {
+        return type == GgmlType.Q5_0 && NativeKernels.hasKQuantKernels(type);
     }
 
     @Override
@@ -215,7 +222,8 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                              float[] y, int yOff, int yStride) {
         int bits = cfg.vectorBits();
         if (batch >= 2 && nativeOn(cfg)) {
-            NativeKernels.matMul(type, codes, scales, blocks, rows, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            if (codes != null) NativeKernels.matMul(type, codes, scales, blocks, rows, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            else NativeKernels.kquantMatMul(type, data, rowBytes, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else if (batch >= 2 && (bits == 256 || bits == 512)) {
             BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else {

@@ -24,7 +24,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The native kernels ({@code inference/src/main/c/ledgermind_kernels.c}), called through the FFM API: the binary32
  * canonical Q8_0 and Q4_0 products on a packed tensor ({@link BlockQ8Tensor}), the same operations in the same order as the
- * Java kernels, so the same bits (DESIGN.md section 3; {@code NativeKernelBitExactnessTest} compares them).
+ * Java kernels, so the same bits (DESIGN.md section 3; {@code NativeKernelBitExactnessTest} compares them); and the
+ * kernels that read the mapped file in place: the K-quants ({@code ledgermind_kquants.c}, {@code ledgermind_q6k.c}),
+ * Q5_0 and Q5_1 (sections below).
  *
  * <p>The build compiles the C file with gcc into {@code target/classes/native/linux-x86_64/} when gcc is there (the
  * inference module's {@code src/main/c/build.sh}); at run time the library is used when it is on the class path,
@@ -234,12 +236,18 @@ public final class NativeKernels {
     }
 
     /**
-     * Whether {@code type}'s K-quant tensors have native kernels here (the library loaded): Q4_K and Q5_K
-     * ({@code ledgermind_kquants.c}), and Q6_K when the library has its symbols ({@code ledgermind_q6k.c}).
+     * Whether {@code type}'s tensors have native kernels here that read the mapped file in place (the library loaded):
+     * Q4_K and Q5_K ({@code ledgermind_kquants.c}), and where the library has their symbols Q6_K ({@code ledgermind_q6k.c}),
+     * Q5_0 and Q5_1 ({@code ledgermind_kernels.c}); all called through {@link #kquantMatVec} and {@link #kquantMatMul}.
      */
     static boolean hasKQuantKernels(GgmlType type) {
-        return LOADED && (type == GgmlType.Q4_K || type == GgmlType.Q5_K
-                || (type == GgmlType.Q6_K && Q6_K_MATVEC != null && Q6_K_MATMUL != null));
+        return LOADED && switch (type) {
+            case Q4_K, Q5_K -> true;
+            case Q6_K -> Q6_K_MATVEC != null && Q6_K_MATMUL != null;
+            case Q5_0 -> Q5_0_MATVEC != null && Q5_0_MATMUL != null;
+            case Q5_1 -> Q5_1_MATVEC != null && Q5_1_MATMUL != null;
+            default -> false;
+        };
     }
 
     private static MethodHandle kquantMatVecHandle(GgmlType type) {
@@ -247,6 +255,8 @@ public final class NativeKernels {
             case Q4_K -> Q4_K_MATVEC;
             case Q5_K -> Q5_K_MATVEC;
             case Q6_K -> Q6_K_MATVEC;
+            case Q5_0 -> Q5_0_MATVEC;
+            case Q5_1 -> Q5_1_MATVEC;
             default -> throw new IllegalArgumentException("no native K-quant kernel for " + type);
         };
     }
@@ -256,13 +266,16 @@ public final class NativeKernels {
             case Q4_K -> Q4_K_MATMUL;
             case Q5_K -> Q5_K_MATMUL;
             case Q6_K -> Q6_K_MATMUL;
+            case Q5_0 -> Q5_0_MATMUL;
+            case Q5_1 -> Q5_1_MATMUL;
             default -> throw new IllegalArgumentException("no native K-quant kernel for " + type);
         };
     }
 
     /**
-     * Decode, K-quants: {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the tensor at
-     * {@code data} ({@code rowBytes} a row, {@code superBlocks} super-blocks of 256 a row).
+     * Decode, K-quants (and Q5_0, Q5_1): {@code y[yOff + r] = dot(row r, x[xOff ..])} for rows {@code [from, to)} of the
+     * tensor at {@code data} ({@code rowBytes} a row, {@code superBlocks} blocks of the type a row: super-blocks of 256
+     * for a K-quant, blocks of 32 for Q5_0 and Q5_1, {@code cols / type.blockSize}).
      */
     static void kquantMatVec(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
                              float[] x, int xOff, float[] y, int yOff) {
@@ -296,13 +309,32 @@ public final class NativeKernels {
      * up optionally: a library without the symbol leaves Q6_K in Java. Called through {@link #kquantMatVec} and
      * {@link #kquantMatMul}, as Q4_K and Q5_K.
      */
-    private static final MethodHandle Q6_K_MATVEC = q6kHandle("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
+    private static final MethodHandle Q6_K_MATVEC = optional("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
-    private static final MethodHandle Q6_K_MATMUL = q6kHandle("lm_q6_k_matmul", FunctionDescriptor.ofVoid(
+    private static final MethodHandle Q6_K_MATMUL = optional("lm_q6_k_matmul", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
-    private static MethodHandle q6kHandle(String symbol, FunctionDescriptor fd) {
+    /** A kernel the library may lack (a library built before it): null then, and its type stays in the Java kernels. */
+    private static MethodHandle optional(String symbol, FunctionDescriptor fd) {
         if (LOOKUP == null) return null;
         return LOOKUP.find(symbol).map(s -> Linker.nativeLinker().downcallHandle(s, fd, Linker.Option.critical(true))).orElse(null);
     }
+
+    // ---------------------------------------------------------------- h/q5n: the Q5_0 and Q5_1 kernels (ledgermind_kernels.c)
+
+    /**
+     * Q5_0 ({@link Q5_0Tensor}, 22 bytes a block of 32) and Q5_1 ({@link Q5_1Tensor}, 24 bytes): read where the tensor
+     * holds them (its segment of the mapped file; no packed copy), Q5_0 with its canonical per-block-scale product,
+     * Q5_1 with the canonical F32 layout over its element values {@code d * q + m}; the same bits as the Java kernels
+     * ({@code Q5NativeBitExactnessTest}). Looked up optionally, as Q6_K's; called through {@link #kquantMatVec} and
+     * {@link #kquantMatMul} with the row's count of 32-element blocks.
+     */
+    private static final MethodHandle Q5_0_MATVEC = optional("lm_q5_0_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q5_0_MATMUL = optional("lm_q5_0_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle Q5_1_MATVEC = optional("lm_q5_1_matvec", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    private static final MethodHandle Q5_1_MATMUL = optional("lm_q5_1_matmul", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 }
