@@ -204,7 +204,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     /**
      * Whether this product runs in a native kernel ({@link NativeKernels}: the same operations as the 512-bit kernels,
      * the same bits): a packed Q8_0 or Q4_0 tensor ({@link NativeKernels#matVec} on the copy) or a Q5_0 tensor (in place:
-     * {@link NativeKernels#kquantMatVec}), 512 bits with native kernels allowed, and the library loaded here (with the
+     * {@link NativeKernels#inPlaceMatVec}), 512 bits with native kernels allowed, and the library loaded here (with the
      * type's kernels).
      */
     final boolean nativeOn(KernelConfig cfg) {
@@ -214,7 +214,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
 
     /** Whether this unpacked tensor's type has native kernels that read the mapping (Q5_0). */
     private boolean inPlaceNative() {
-        return type == GgmlType.Q5_0 && NativeKernels.hasKQuantKernels(type);
+        return type == GgmlType.Q5_0 && NativeKernels.hasInPlaceKernels(type);
     }
 
     @Override
@@ -223,7 +223,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
         int bits = cfg.vectorBits();
         if (batch >= 2 && nativeOn(cfg)) {
             if (codes != null) NativeKernels.matMul(type, codes, scales, blocks, rows, from, to, x, xOff, xStride, batch, y, yOff, yStride);
-            else NativeKernels.kquantMatMul(type, data, rowBytes, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            else NativeKernels.inPlaceMatMul(type, data, rowBytes, blocks, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else if (batch >= 2 && (bits == 256 || bits == 512)) {
             BlockQ8Batch.rows(bits, this::unpackRow, cols, from, to, x, xOff, xStride, batch, y, yOff, yStride);
         } else {

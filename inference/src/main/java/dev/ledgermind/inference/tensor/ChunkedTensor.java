@@ -49,12 +49,12 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
     }
 
     /**
-     * Whether this tensor's products run in a native kernel ({@link NativeKernels#hasKQuantKernels}: Q4_K, Q5_K, Q6_K, Q5_1;
+     * Whether this tensor's products run in a native kernel ({@link NativeKernels#hasInPlaceKernels}: Q4_K, Q5_K, Q6_K, Q5_1;
      * the same element values and operations as the 512-bit kernels, the same bits): 512 bits with native kernels
      * allowed, and the library loaded here.
      */
     final boolean nativeOn(KernelConfig cfg) {
-        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasKQuantKernels(type);
+        return cfg.vectorBits() == 512 && cfg.nativeKernels() && NativeKernels.hasInPlaceKernels(type);
     }
 
     /**
@@ -65,8 +65,8 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
     protected void rowsRange(KernelConfig cfg, int from, int to, float[] x, int xOff, int xStride, int batch,
                              float[] y, int yOff, int yStride) {
         if (nativeOn(cfg)) {
-            if (batch == 1) NativeKernels.kquantMatVec(type, data, rowBytes, cols / type.blockSize, from, to, x, xOff, y, yOff);
-            else NativeKernels.kquantMatMul(type, data, rowBytes, cols / type.blockSize, from, to, x, xOff, xStride, batch, y, yOff, yStride);
+            if (batch == 1) NativeKernels.inPlaceMatVec(type, data, rowBytes, cols / type.blockSize, from, to, x, xOff, y, yOff);
+            else NativeKernels.inPlaceMatMul(type, data, rowBytes, cols / type.blockSize, from, to, x, xOff, xStride, batch, y, yOff, yStride);
             return;
         }
         if (batch == 1) { // one input: the type's dot product per row (which may decode and multiply in one pass)

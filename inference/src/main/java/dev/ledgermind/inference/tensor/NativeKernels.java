@@ -238,9 +238,9 @@ public final class NativeKernels {
     /**
      * Whether {@code type}'s tensors have native kernels here that read the mapped file in place (the library loaded):
      * Q4_K and Q5_K ({@code ledgermind_kquants.c}), and where the library has their symbols Q6_K ({@code ledgermind_q6k.c}),
-     * Q5_0 and Q5_1 ({@code ledgermind_kernels.c}); all called through {@link #kquantMatVec} and {@link #kquantMatMul}.
+     * Q5_0 and Q5_1 ({@code ledgermind_kernels.c}); all called through {@link #inPlaceMatVec} and {@link #inPlaceMatMul}.
      */
-    static boolean hasKQuantKernels(GgmlType type) {
+    static boolean hasInPlaceKernels(GgmlType type) {
         return LOADED && switch (type) {
             case Q4_K, Q5_K -> true;
             case Q6_K -> Q6_K_MATVEC != null && Q6_K_MATMUL != null;
@@ -250,7 +250,7 @@ public final class NativeKernels {
         };
     }
 
-    private static MethodHandle kquantMatVecHandle(GgmlType type) {
+    private static MethodHandle inPlaceMatVecHandle(GgmlType type) {
         return switch (type) {
             case Q4_K -> Q4_K_MATVEC;
             case Q5_K -> Q5_K_MATVEC;
@@ -261,7 +261,7 @@ public final class NativeKernels {
         };
     }
 
-    private static MethodHandle kquantMatMulHandle(GgmlType type) {
+    private static MethodHandle inPlaceMatMulHandle(GgmlType type) {
         return switch (type) {
             case Q4_K -> Q4_K_MATMUL;
             case Q5_K -> Q5_K_MATMUL;
@@ -277,11 +277,11 @@ public final class NativeKernels {
      * tensor at {@code data} ({@code rowBytes} a row, {@code superBlocks} blocks of the type a row: super-blocks of 256
      * for a K-quant, blocks of 32 for Q5_0 and Q5_1, {@code cols / type.blockSize}).
      */
-    static void kquantMatVec(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+    static void inPlaceMatVec(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
                              float[] x, int xOff, float[] y, int yOff) {
         if (!used) used = true;
         try {
-            kquantMatVecHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            inPlaceMatVecHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     MemorySegment.ofArray(y), (long) yOff);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matvec", e);
@@ -289,11 +289,11 @@ public final class NativeKernels {
     }
 
     /** Batched, K-quants: {@code y[yOff + t*yStride + r] = dot(row r, x[xOff + t*xStride ..])}, rows {@code [from, to)}, {@code t < batch}. */
-    static void kquantMatMul(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
+    static void inPlaceMatMul(GgmlType type, MemorySegment data, long rowBytes, int superBlocks, int from, int to,
                              float[] x, int xOff, int xStride, int batch, float[] y, int yOff, int yStride) {
         if (!used) used = true;
         try {
-            kquantMatMulHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
+            inPlaceMatMulHandle(type).invokeExact(data, rowBytes, (long) superBlocks, from, to, MemorySegment.ofArray(x), (long) xOff,
                     (long) xStride, batch, MemorySegment.ofArray(y), (long) yOff, (long) yStride);
         } catch (Throwable e) {
             throw new IllegalStateException("native " + type + " matmul", e);
@@ -306,8 +306,8 @@ public final class NativeKernels {
      * Q6_K ({@link Q6_KTensor}): the weights are read where the tensor holds them (its segment of the mapped file, 210
      * bytes a super-block of 256), the element values as {@code Q6_KTensor} computes them, {@code (d * sc) * (q - 32)},
      * the canonical F32 layout over them; the same bits as the Java kernels ({@code Q6KNativeBitExactnessTest}). Looked
-     * up optionally: a library without the symbol leaves Q6_K in Java. Called through {@link #kquantMatVec} and
-     * {@link #kquantMatMul}, as Q4_K and Q5_K.
+     * up optionally: a library without the symbol leaves Q6_K in Java. Called through {@link #inPlaceMatVec} and
+     * {@link #inPlaceMatMul}, as Q4_K and Q5_K.
      */
     private static final MethodHandle Q6_K_MATVEC = optional("lm_q6_k_matvec", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
@@ -326,8 +326,8 @@ public final class NativeKernels {
      * Q5_0 ({@link Q5_0Tensor}, 22 bytes a block of 32) and Q5_1 ({@link Q5_1Tensor}, 24 bytes): read where the tensor
      * holds them (its segment of the mapped file; no packed copy), Q5_0 with its canonical per-block-scale product,
      * Q5_1 with the canonical F32 layout over its element values {@code d * q + m}; the same bits as the Java kernels
-     * ({@code Q5NativeBitExactnessTest}). Looked up optionally, as Q6_K's; called through {@link #kquantMatVec} and
-     * {@link #kquantMatMul} with the row's count of 32-element blocks.
+     * ({@code Q5NativeBitExactnessTest}). Looked up optionally, as Q6_K's; called through {@link #inPlaceMatVec} and
+     * {@link #inPlaceMatMul} with the row's count of 32-element blocks.
      */
     private static final MethodHandle Q5_0_MATVEC = optional("lm_q5_0_matvec", FunctionDescriptor.ofVoid(
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));

@@ -88,7 +88,7 @@ public final class Q5_0Tensor extends BlockQ8Tensor {
     /** The decode step: in the native kernel where {@link #nativeOn} (the mapped blocks in place), else row by row. */
     @Override
     protected void rowsOfOne(KernelConfig cfg, int from, int to, float[] x, int xOff, float[] y, int yOff) {
-        if (nativeOn(cfg)) NativeKernels.kquantMatVec(type, data, rowBytes, blocks, from, to, x, xOff, y, yOff);
+        if (nativeOn(cfg)) NativeKernels.inPlaceMatVec(type, data, rowBytes, blocks, from, to, x, xOff, y, yOff);
         else super.rowsOfOne(cfg, from, to, x, xOff, y, yOff);
     }
 

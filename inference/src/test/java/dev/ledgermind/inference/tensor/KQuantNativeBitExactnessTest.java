@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native K-quant kernels ({@link NativeKernels#kquantMatVec}, {@link NativeKernels#kquantMatMul}: Q4_K, decode
+ * The native K-quant kernels ({@link NativeKernels#inPlaceMatVec}, {@link NativeKernels#inPlaceMatMul}: Q4_K, decode
  * and the batched product) give the scalar reference's bits ({@link WeightTensor#dotReference}: the element values
  * from {@code chunk}, one fma a value, Dot.combine) and the Java 512-bit kernels' bits, on random super-blocks and on
  * edge cases: zero, signed-zero, subnormal, largest, infinite and NaN {@code d} and {@code dmin}; scales and mins of 0
@@ -64,11 +64,11 @@ class KQuantNativeBitExactnessTest {
         int yOff = 3, split = Math.min(rows, 5);
         float[] y = new float[yOff + batch * rows];
         if (batch == 1) {
-            NativeKernels.kquantMatVec(w.type(), w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
-            NativeKernels.kquantMatVec(w.type(), w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(w.type(), w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(w.type(), w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
         } else {
-            NativeKernels.kquantMatMul(w.type(), w.data(), w.rowBytes, sbs, 0, split, x, 0, cols, batch, y, yOff, rows);
-            NativeKernels.kquantMatMul(w.type(), w.data(), w.rowBytes, sbs, split, rows, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(w.type(), w.data(), w.rowBytes, sbs, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(w.type(), w.data(), w.rowBytes, sbs, split, rows, x, 0, cols, batch, y, yOff, rows);
         }
         for (int i = 0; i < ref.length; i++) {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
@@ -88,7 +88,7 @@ class KQuantNativeBitExactnessTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
     void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder(GgmlType type) {
-        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(2026);
         int[] superBlocks = {1, 2, 3, 5, 8};
         int[] rowCounts = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17};
@@ -131,7 +131,7 @@ class KQuantNativeBitExactnessTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_K", "Q5_K"})
     void nativeKernelsEqualTheReferenceOnEdgeCases(GgmlType type) {
-        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(14);
         int bb = type.blockBytes;
         for (int round = 0; round < 40; round++) {

@@ -106,7 +106,7 @@ class NativeKernelBench {
     @Test
     void kQuantNativeAgainstJava() {
         assumeTrue(Boolean.getBoolean("bench"), "benchmark: run with -Dbench=true");
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q4_K), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(GgmlType.Q4_K), NativeKernels.status());
         int rounds = Integer.getInteger("bench.rounds", 5);
         long mb = Integer.getInteger("bench.mb", 640);
         int[] threads = ints(System.getProperty("bench.threads", "1,2"));

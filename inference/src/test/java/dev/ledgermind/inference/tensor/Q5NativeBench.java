@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Benchmark, not a test: the Q5_0 and Q5_1 products (the decode step, batch 1, and the batched product) two ways in one
  * JVM, rounds alternating which goes first: J = the Java 512-bit kernels ({@code KernelConfig.withNative(false)}: Q5_0's
  * dot512 per row and BlockQ8Batch; Q5_1's decoded rows and Dot.dot / Dot.dot4), N = the native kernels
- * ({@link NativeKernels#kquantMatVec}, {@link NativeKernels#kquantMatMul}; the same bits, checked here for every output).
+ * ({@link NativeKernels#inPlaceMatVec}, {@link NativeKernels#inPlaceMatMul}; the same bits, checked here for every output).
  * Threads split rows as the engine does. Per Qwen2.5-0.5B shape (its 896-column matrices, the ones a K_M file holds in
  * Q5_0 / Q5_1), enough copies of the matrix to fill {@code bench.mb} MB of weights (default 400, beyond this machine's
  * L3), so every pass streams from memory. Figures: G multiply-adds a second (median round) and the median ratio N / J
@@ -39,7 +39,7 @@ class Q5NativeBench {
     }
 
     private static void run(GgmlType type) {
-        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(type), NativeKernels.status());
         int rounds = Integer.getInteger("bench.rounds", 7);
         long mb = Integer.getInteger("bench.mb", 400);
         int[] threads = Arrays.stream(System.getProperty("bench.threads", "1").split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();

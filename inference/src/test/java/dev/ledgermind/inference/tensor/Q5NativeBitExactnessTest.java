@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native Q5_0 and Q5_1 kernels ({@link NativeKernels#kquantMatVec}, {@link NativeKernels#kquantMatMul}: decode
+ * The native Q5_0 and Q5_1 kernels ({@link NativeKernels#inPlaceMatVec}, {@link NativeKernels#inPlaceMatMul}: decode
  * and the batched product, reading the blocks in place) give the scalar reference's bits
  * ({@link WeightTensor#dotReference}: Q5_0's per-block product, Q5_1's element values {@code d * q + m} with one fma a
  * value; Dot.combine) and the Java 512-bit kernels' bits, on random blocks and on edge cases: zero, signed-zero,
@@ -68,11 +68,11 @@ class Q5NativeBitExactnessTest {
         int yOff = 3, split = Math.min(rows, 5);
         float[] y = new float[yOff + batch * rows];
         if (batch == 1) {
-            NativeKernels.kquantMatVec(w.type(), w.data(), rowBytes, blocks, 0, split, x, 0, y, yOff);
-            NativeKernels.kquantMatVec(w.type(), w.data(), rowBytes, blocks, split, rows, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(w.type(), w.data(), rowBytes, blocks, 0, split, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(w.type(), w.data(), rowBytes, blocks, split, rows, x, 0, y, yOff);
         } else {
-            NativeKernels.kquantMatMul(w.type(), w.data(), rowBytes, blocks, 0, split, x, 0, cols, batch, y, yOff, rows);
-            NativeKernels.kquantMatMul(w.type(), w.data(), rowBytes, blocks, split, rows, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(w.type(), w.data(), rowBytes, blocks, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(w.type(), w.data(), rowBytes, blocks, split, rows, x, 0, cols, batch, y, yOff, rows);
         }
         for (int i = 0; i < ref.length; i++) {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
@@ -98,7 +98,7 @@ class Q5NativeBitExactnessTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q5_0", "Q5_1"})
     void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder(GgmlType type) {
-        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(2026 + type.id);
         int[] blockCounts = {1, 2, 3, 5, 15, 16, 17, 28, 33};
         int[] rowCounts = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17};
@@ -137,7 +137,7 @@ class Q5NativeBitExactnessTest {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q5_0", "Q5_1"})
     void nativeKernelsEqualTheReferenceOnEdgeCases(GgmlType type) {
-        assumeTrue(NativeKernels.hasKQuantKernels(type), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(type), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(14 + type.id);
         int bb = type.blockBytes, qhAt = type == GgmlType.Q5_0 ? 2 : 4;
         for (int round = 0; round < 40; round++) {
@@ -175,8 +175,8 @@ class Q5NativeBitExactnessTest {
             WeightTensor w = tensor(type, WeightTensorBitExactnessTest.randomWeights(type, 1, 64, new SplittableRandom(1)), 1, 64);
             assertFalse(nativeOn(w, JAVA), type.toString());
             assertFalse(nativeOn(w, KernelConfig.ofBits(256).withNative(true)), type.toString());
-            assertEquals(NativeKernels.hasKQuantKernels(type), nativeOn(w, NATIVE), type.toString());
-            assertEquals(NativeKernels.loaded(), NativeKernels.hasKQuantKernels(type), type + ": this build's library has the kernels");
+            assertEquals(NativeKernels.hasInPlaceKernels(type), nativeOn(w, NATIVE), type.toString());
+            assertEquals(NativeKernels.loaded(), NativeKernels.hasInPlaceKernels(type), type + ": this build's library has the kernels");
         }
     }
 }

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Benchmark, not a test: the Q6_K product (the decode step, batch 1, and the batched product) two ways in one JVM, rounds alternating which goes first:
  * J = the Java 512-bit kernel ({@code KernelConfig.withNative(false)}: Q6_KTensor's two rows side by side; batches: decoded rows and Dot.dot4),
- * N = the native kernel ({@link NativeKernels#kquantMatVec}; the same bits, checked here for every output). Threads split
+ * N = the native kernel ({@link NativeKernels#inPlaceMatVec}; the same bits, checked here for every output). Threads split
  * rows as the engine does. Per Llama-3.2-1B shape, enough copies of the matrix to fill {@code bench.mb} MB of weights
  * (default 400, beyond this machine's L3), so every pass streams from memory. Figures: G multiply-adds a second
  * (median round) and the median ratio N / J with its range. Run with
@@ -32,7 +32,7 @@ class Q6KNativeBench {
     @Test
     void nativeAgainstJava() {
         assumeTrue(Boolean.getBoolean("bench"), "benchmark: run with -Dbench=true");
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(GgmlType.Q6_K), NativeKernels.status());
         int rounds = Integer.getInteger("bench.rounds", 7);
         long mb = Integer.getInteger("bench.mb", 400);
         int[] threads = Arrays.stream(System.getProperty("bench.threads", "1").split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();

@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native Q6_K kernels (the decode step {@link NativeKernels#kquantMatVec} and the batched product
- * {@link NativeKernels#kquantMatMul}) give the scalar reference's bits
+ * The native Q6_K kernels (the decode step {@link NativeKernels#inPlaceMatVec} and the batched product
+ * {@link NativeKernels#inPlaceMatMul}) give the scalar reference's bits
  * ({@link WeightTensor#dotReference}: the element values from {@code chunk}, one fma a value, Dot.combine) and the
  * Java 512-bit kernels' bits ({@code Q6_KTensor.pair512}; decoded rows and {@code Dot.dot4}), on random super-blocks and on edge cases: zero, signed-zero,
  * subnormal, largest, infinite and NaN {@code d}; every int8 sub-block scale (-128 .. 127, each one somewhere); codes
@@ -55,11 +55,11 @@ class Q6KNativeBitExactnessTest {
         int yOff = 3, split = Math.min(rows, 5);
         float[] y = new float[yOff + batch * rows];
         if (batch == 1) {
-            NativeKernels.kquantMatVec(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
-            NativeKernels.kquantMatVec(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, 0, split, x, 0, y, yOff);
+            NativeKernels.inPlaceMatVec(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, split, rows, x, 0, y, yOff);
         } else {
-            NativeKernels.kquantMatMul(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, 0, split, x, 0, cols, batch, y, yOff, rows);
-            NativeKernels.kquantMatMul(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, split, rows, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, 0, split, x, 0, cols, batch, y, yOff, rows);
+            NativeKernels.inPlaceMatMul(GgmlType.Q6_K, w.data(), w.rowBytes, sbs, split, rows, x, 0, cols, batch, y, yOff, rows);
         }
         for (int i = 0; i < ref.length; i++) {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
@@ -80,7 +80,7 @@ class Q6KNativeBitExactnessTest {
 
     @Test
     void nativeKernelsEqualTheReferenceOnRandomInputsAndEveryRemainder() {
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(GgmlType.Q6_K), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(2026);
         for (int nsb : new int[]{1, 2, 3, 5, 8}) {
             int cols = 256 * nsb;
@@ -118,7 +118,7 @@ class Q6KNativeBitExactnessTest {
 
     @Test
     void nativeKernelsEqualTheReferenceOnEdgeCases() {
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(GgmlType.Q6_K), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(14);
         int nextScale = -128; // walks through every int8 scale
         for (int round = 0; round < 60; round++) {
@@ -158,7 +158,7 @@ class Q6KNativeBitExactnessTest {
      */
     @Test
     void nativeKernelsKeepTheSignOfZeroElementValues() {
-        assumeTrue(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), NativeKernels.status());
+        assumeTrue(NativeKernels.hasInPlaceKernels(GgmlType.Q6_K), NativeKernels.status());
         SplittableRandom r = new SplittableRandom(32);
         for (int round = 0; round < 20; round++) {
             int rows = 1 + r.nextInt(9), nsb = 1 + r.nextInt(3), cols = 256 * nsb;
@@ -202,6 +202,6 @@ class Q6KNativeBitExactnessTest {
         Q6_KTensor w = new Q6_KTensor("w", WeightTensorBitExactnessTest.randomWeights(GgmlType.Q6_K, 1, 256, new SplittableRandom(1)), 1, 256);
         assertTrue(!w.nativeOn(JAVA));
         assertTrue(!w.nativeOn(KernelConfig.ofBits(256).withNative(true)));
-        assertEquals(NativeKernels.hasKQuantKernels(GgmlType.Q6_K), w.nativeOn(NATIVE));
+        assertEquals(NativeKernels.hasInPlaceKernels(GgmlType.Q6_K), w.nativeOn(NATIVE));
     }
 }
