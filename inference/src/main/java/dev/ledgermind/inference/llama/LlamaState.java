@@ -177,7 +177,7 @@ public final class LlamaState {
                     for (int s = 0; s <= p; s++) {
                         att[ao + s] = Dot.dot(cfg, q, qo, kc, s * kvDim + kvOff, hd) * attnScale;
                     }
-                    Softmax.apply(att, ao, p + 1);
+                    Softmax.apply(cfg, att, ao, p + 1);
                     WeightedSum.apply(cfg, att, ao, p + 1, vc, kvOff, kvDim, o, qo, hd);
                 }
             });
