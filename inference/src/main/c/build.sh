@@ -24,8 +24,12 @@ if ! command -v "$cc" >/dev/null 2>&1; then
   echo "[ledgermind] native kernels: not built ($cc not found); the Java kernels run (same results)"
   exit 0
 fi
+# Fresh: newer than this script and every source, and built from the same set of files (a deleted or renamed
+# source makes it stale too: the names are kept beside the library).
+names="$(cd "$here" && ls -1 ./*.c ./*.h | tr '\n' ' ')"
 fresh=0
-if [ -f "$dir/libledgermind_kernels.so" ] && [ "$dir/libledgermind_kernels.so" -nt "$0" ]; then
+if [ -f "$dir/libledgermind_kernels.so" ] && [ "$dir/libledgermind_kernels.so" -nt "$0" ] \
+   && [ "$(cat "$dir/libledgermind_kernels.sources" 2>/dev/null)" = "$names" ]; then
   fresh=1
   for s in "${deps[@]}"; do
     [ "$dir/libledgermind_kernels.so" -nt "$s" ] || fresh=0
@@ -36,6 +40,7 @@ mkdir -p "$dir"
 if "$cc" -O2 -std=c11 -fPIC -shared -ffp-contract=off -fno-fast-math -Wall -Werror \
      -o "$dir/libledgermind_kernels.so.tmp" "${srcs[@]}" 2>"$dir/build.log"; then
   mv -f "$dir/libledgermind_kernels.so.tmp" "$dir/libledgermind_kernels.so"
+  printf '%s' "$names" > "$dir/libledgermind_kernels.sources"
   rm -f "$dir/build.log"
   echo "[ledgermind] native kernels: built $dir/libledgermind_kernels.so ($("$cc" -dumpfullversion 2>/dev/null || echo "$cc"))"
 else
