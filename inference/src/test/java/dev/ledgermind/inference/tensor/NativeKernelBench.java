@@ -114,12 +114,10 @@ class NativeKernelBench {
         String[] shapes = System.getProperty("bench.kshapes", "2048x2048,8192x2048,2048x8192").split(",");
         GgmlType type = GgmlType.valueOf(System.getProperty("bench.ktype", "Q4_K")); // or Q5_K
         System.out.printf("%s, %d MB of weights a shape, %d rounds, JDK %s, %s%n", type, mb, rounds, Runtime.version(), NativeKernels.status());
-        System.out.println("| shape | threads | batch | J (Java) G MAC/s | N (native) | N / J, median (min-max) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|");
+        System.out.println(JavaNativeRounds.HEADER);
         SplittableRandom r = new SplittableRandom(12);
         long rowsTotal = mb * 1024 * 1024 / type.bytesFor(2048);
         MemorySegment pool = WeightTensorBitExactnessTest.randomWeights(type, (int) rowsTotal, 2048, r);
-        KernelConfig java = KernelConfig.ofBits(512).withNative(false), nat = KernelConfig.ofBits(512).withNative(true);
         for (String shape : shapes) {
             String[] rc = shape.trim().split("x");
             int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
@@ -133,33 +131,7 @@ class NativeKernelBench {
             for (int th : threads) {
                 try (Parallel par = new Parallel(th)) {
                     for (int batch : batches) {
-                        float[] x = new float[batch * cols];
-                        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-                        float[] yj = new float[batch * rows], yn = new float[batch * rows];
-                        Runnable[] pass = {
-                                () -> { for (ChunkedTensor w : ws) w.matMul(java, par, x, 0, cols, batch, yj, 0, rows); },
-                                () -> { for (ChunkedTensor w : ws) w.matMul(nat, par, x, 0, cols, batch, yn, 0, rows); },
-                        };
-                        for (Runnable p : pass) { p.run(); p.run(); }
-                        double[][] t = new double[2][rounds];
-                        for (int k = 0; k < rounds; k++) {
-                            for (int j = 0; j < 2; j++) {
-                                int v = (j + k) % 2;
-                                long t0 = System.nanoTime();
-                                pass[v].run();
-                                t[v][k] = (System.nanoTime() - t0) / 1e9;
-                            }
-                        }
-                        for (int i = 0; i < yj.length; i++) {
-                            assertEquals(Float.floatToRawIntBits(yj[i]), Float.floatToRawIntBits(yn[i]), shape + " batch " + batch + " output " + i);
-                        }
-                        double macs = (double) rows * cols * batch * copies;
-                        double[] nj = new double[rounds];
-                        for (int k = 0; k < rounds; k++) nj[k] = t[0][k] / t[1][k];
-                        double[] s = nj.clone();
-                        Arrays.sort(s);
-                        System.out.printf("| %s (x%d) | %d | %d | %.2f | %.2f | %.2f (%.2f-%.2f) |%n", shape, copies, th, batch,
-                                macs / median(t[0]) / 1e9, macs / median(t[1]) / 1e9, median(nj), s[0], s[rounds - 1]);
+                        System.out.println(JavaNativeRounds.measure(shape, ws, par, batch, rounds, r));
                     }
                 }
             }
