@@ -58,7 +58,11 @@ import java.util.function.Consumer;
  *   <li><b>balances</b>: each contract's balance equals its accounting (escrow + unclaimed; bonded + unbonding).</li>
  * </ul>
  * Faulted time is taken with a margin of {@link #MARGIN_SECONDS} on both sides (block timestamps and the
- * harness's clock are seconds apart at most).
+ * harness's clock are seconds apart at most), and a kill, pause or outage lasts until the node has re-synced:
+ * until its event cursor, read from its store, has passed the block that was the head when the fault ended
+ * ({@link Fault#resynced()}; at most two commit windows after the end, and one that takes longer is named).
+ * The probe waits for every node to re-sync first. A failed check's report has the fault timeline and the
+ * node's log lines around the task; a slow re-sync, the node's worker stack ({@code jcmd Thread.print}).
  */
 public final class ChaosRun {
     static final long MARGIN_SECONDS = 3;
@@ -417,12 +421,54 @@ public final class ChaosRun {
      * (unix seconds), or -1 when it has not within {@code timeout}.
      */
     private long awaitResync(LocalNetwork net, int index, long head, Duration timeout) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        long t0 = System.currentTimeMillis();
+        long deadline = t0 + timeout.toMillis();
+        boolean dumped = false;
         while (System.currentTimeMillis() < deadline) {
             if (cursor(index) > head) return System.currentTimeMillis() / 1000;
+            if (!dumped && System.currentTimeMillis() - t0 > SLOW_RESYNC_MILLIS) {
+                dumped = true;
+                details.add(threadDump(net, index, "had not read the events up to block " + head + " "
+                        + SLOW_RESYNC_MILLIS + " ms after its fault ended"));
+            }
             Thread.sleep(250);
         }
         return -1;
+    }
+
+    /**
+     * After this long without a re-sync, a node's threads are dumped: where a slow recovery waits
+     * ({@code -Dchaos.slowResyncMs}, 10 s by default; 0 dumps after every fault, which checks the dump itself).
+     */
+    static final long SLOW_RESYNC_MILLIS = Long.getLong("chaos.slowResyncMs", 10_000);
+
+    /**
+     * The stack of node {@code index}'s worker loop (its main thread) by {@code jcmd PID Thread.print}, with the
+     * whole dump kept next to its log ({@code node-N.threads-SECONDS.txt}).
+     */
+    private String threadDump(LocalNetwork net, int index, String why) {
+        LocalNetwork.Node n = net.nodes().get(index);
+        long pid = n.process().pid();
+        String head = "info: node-" + index + " (agent " + n.agentId() + ", pid " + pid + ") " + why;
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print").redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+            String dump = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            Path file = plan.dir().resolve("node-" + index + ".threads-" + System.currentTimeMillis() / 1000 + ".txt");
+            java.nio.file.Files.writeString(file, dump);
+            int at = dump.indexOf("\n\"main\"");
+            int stop = at < 0 ? -1 : dump.indexOf("\n\n", at + 1);
+            String main = at < 0 ? "(no main thread in the dump)" : dump.substring(at + 1, stop < 0 ? dump.length() : stop);
+            List<String> lines = main.lines().limit(40).toList();
+            return head + "; its worker loop (" + file + "):\n      | " + String.join("\n      | ", lines);
+        } catch (java.io.IOException | RuntimeException e) {
+            return head + "; no thread dump: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return head + "; no thread dump: interrupted";
+        }
     }
 
     private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
