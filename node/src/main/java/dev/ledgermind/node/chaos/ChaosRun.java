@@ -12,7 +12,6 @@ import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.llama.SyntheticModel;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.network.LocalNetwork;
-import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskRunners;
 import org.web3j.protocol.http.HttpService;
@@ -59,7 +58,11 @@ import java.util.function.Consumer;
  *   <li><b>balances</b>: each contract's balance equals its accounting (escrow + unclaimed; bonded + unbonding).</li>
  * </ul>
  * Faulted time is taken with a margin of {@link #MARGIN_SECONDS} on both sides (block timestamps and the
- * harness's clock are seconds apart at most).
+ * harness's clock are seconds apart at most), and a kill, pause or outage lasts until the node has re-synced:
+ * until its event cursor, read from its store, has passed the block that was the head when the fault ended
+ * ({@link Fault#resynced()}; at most two commit windows after the end, and one that takes longer is named).
+ * The probe waits for every node to re-sync first. A failed check's report has the fault timeline and the
+ * node's log lines around the task; a slow re-sync, the node's worker stack ({@code jcmd Thread.print}).
  */
 public final class ChaosRun {
     static final long MARGIN_SECONDS = 3;
@@ -96,8 +99,18 @@ public final class ChaosRun {
         }
     }
 
-    /** One injected fault on one node, wall-clock unix seconds. */
-    record Fault(int node, long agentId, String kind, long start, long end) {}
+    /**
+     * One injected fault on one node, wall-clock unix seconds. {@code resynced} is when the node had read the
+     * chain's events up to the block that was the head when the fault ended (its event cursor, read from its
+     * store), or {@code end} when that was not measured (drops). A node is taken as faulted until then: a
+     * restarted JVM, a resumed process or a reconnected client reaches the chain's present a few seconds after
+     * the harness lets go of it, and what the node misses meanwhile is the fault's consequence.
+     */
+    record Fault(int node, long agentId, String kind, long start, long end, long resynced) {
+        long until() {
+            return Math.max(end, resynced);
+        }
+    }
 
     /** What happened and what was wrong. */
     public record Report(int tasks, int accepted, int refunded, Map<String, Integer> faults, Map<String, Integer> violations,
@@ -176,21 +189,43 @@ public final class ChaosRun {
             }
             awaitFinal(requester, taskIds, Duration.ofMinutes(3));
 
+            // the probe is about the software after the faults, not about how long a node takes to recover from the
+            // last one: every node first reads the chain's events up to the head (bounded; one that never gets there
+            // has stalled)
+            int stalled = 0;
+            long settled = head(net);
+            for (LocalNetwork.Node n : net.nodes()) {
+                if (awaitResync(net, n.index(), settled, Duration.ofSeconds(60)) < 0) {
+                    stalled++;
+                    long now = System.currentTimeMillis() / 1000;
+                    details.add("stalled: node-" + n.index() + " (agent " + n.agentId() + ") had not read the events up to block "
+                            + settled + " 60 s after the faults ended");
+                    details.add(logAround(n.index(), now - 70, now));
+                }
+            }
             // the liveness probe: every node drawn, every node must agree
             say.accept("probe: one task drawn on all " + plan.nodes() + " nodes");
+            long probeFrom = System.currentTimeMillis() / 1000;
             SubmittedTask probe = requester.submit(TaskInput.generate(model, "probe", 4, 0f, 1), modelId, plan.nodes(), FEE);
             var probeReceipt = requester.await(probe.taskId(), Duration.ofMinutes(2), line -> { });
-            int stalled = (int) probeReceipt.nodes().stream().filter(n -> !n.verdict().equals("agreed")).count();
-            if (stalled > 0) details.add("stalled: probe task " + probe.taskId() + " verdicts " + probeReceipt.nodes());
+            long probeTo = System.currentTimeMillis() / 1000;
+            int disagreed = (int) probeReceipt.nodes().stream().filter(n -> !n.verdict().equals("agreed")).count();
+            if (disagreed > 0) {
+                stalled += disagreed;
+                details.add("stalled: probe task " + probe.taskId() + " verdicts " + probeReceipt.nodes());
+                for (var seat : probeReceipt.nodes()) {
+                    if (seat.verdict().equals("agreed")) continue;
+                    for (LocalNetwork.Node n : net.nodes()) {
+                        if (n.agentId() == seat.agentId()) details.add(logAround(n.index(), probeFrom, probeTo));
+                    }
+                }
+            }
             // and every node's own event cursor has followed the chain to its last blocks (seats are drawn by
             // stake, so the probe may not draw every node; the cursor is what a stalled node cannot move)
             Thread.sleep(3_000);
             long head = net.web3().ethBlockNumber().send().getBlockNumber().longValueExact();
             for (LocalNetwork.Node n : net.nodes()) {
-                long cursor;
-                try (NodeStore store = NodeStore.open(plan.dir().resolve("node-" + n.index() + ".db"))) {
-                    cursor = store.nextBlock(0);
-                }
+                long cursor = cursor(n.index());
                 if (cursor < head - CURSOR_LAG_BLOCKS) {
                     stalled++;
                     details.add("stalled: node-" + n.index() + " (agent " + n.agentId() + ") has read events up to block "
@@ -301,7 +336,15 @@ public final class ChaosRun {
                     default -> throw new IllegalStateException(kind);
                 }
                 long end = System.currentTimeMillis() / 1000;
-                faults.add(new Fault(node, n.agentId(), kind, start, end));
+                long resynced = awaitResync(net, node, head(net), Duration.ofSeconds(2 * plan.commitWindow()));
+                if (resynced < 0) {
+                    resynced = System.currentTimeMillis() / 1000;
+                    details.add("info: node-" + node + " (agent " + n.agentId() + ") had not re-synced " + (resynced - end)
+                            + " s after its " + kind + " ended at " + clock(end) + "; counted as faulted until " + clock(resynced));
+                }
+                faults.add(new Fault(node, n.agentId(), kind, start, end, resynced));
+                say.accept("fault: " + kind + " node-" + node + " (agent " + n.agentId() + ") " + clock(start) + " to " + clock(end)
+                        + ", re-synced " + clock(resynced));
                 injected.get(kind).incrementAndGet();
                 busy.remove(node);
                 Thread.sleep(500 + rnd.nextLong(3_000)); // a random moment in the lifecycle of the next tasks
@@ -333,7 +376,7 @@ public final class ChaosRun {
                         if (node == null || e.getValue().isEmpty()) continue;
                         long now = System.currentTimeMillis() / 1000;
                         anvil.dropTransaction(e.getValue().getFirst());
-                        faults.add(new Fault(node, net.nodes().get(node).agentId(), "drop", now, now + 1));
+                        faults.add(new Fault(node, net.nodes().get(node).agentId(), "drop", now, now + 1, now + 1));
                         injected.get("drop").incrementAndGet();
                         nextDrop = System.currentTimeMillis() + 3_000 + rnd.nextLong(10_000);
                         break;
@@ -349,9 +392,144 @@ public final class ChaosRun {
         }
     }
 
-    private boolean faulted(long agentId, long from, long to) {
+    /** The chain's head block, read directly from anvil (not through a node's proxy). */
+    private static long head(LocalNetwork net) throws java.io.IOException {
+        return net.web3().ethBlockNumber().send().getBlockNumber().longValueExact();
+    }
+
+    /**
+     * Node {@code index}'s event cursor (the next block it will read), from its store through a read-only
+     * connection while the node runs (the store is in WAL mode: a reader never blocks the node's writes);
+     * -1 when it cannot be read.
+     */
+    private long cursor(int index) {
+        Path db = plan.dir().resolve("node-" + index + ".db").toAbsolutePath();
+        org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(1_000);
+        try (java.sql.Connection c = config.createConnection("jdbc:sqlite:" + db);
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT next_block FROM cursor WHERE id = 1")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        } catch (java.sql.SQLException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Waits until node {@code index} has read the events of every block up to {@code head}; returns that moment
+     * (unix seconds), or -1 when it has not within {@code timeout}.
+     */
+    private long awaitResync(LocalNetwork net, int index, long head, Duration timeout) throws InterruptedException {
+        long t0 = System.currentTimeMillis();
+        long deadline = t0 + timeout.toMillis();
+        boolean dumped = false;
+        while (System.currentTimeMillis() < deadline) {
+            if (cursor(index) > head) return System.currentTimeMillis() / 1000;
+            if (!dumped && System.currentTimeMillis() - t0 > SLOW_RESYNC_MILLIS) {
+                dumped = true;
+                details.add(threadDump(net, index, "had not read the events up to block " + head + " "
+                        + SLOW_RESYNC_MILLIS + " ms after its fault ended"));
+            }
+            Thread.sleep(250);
+        }
+        return -1;
+    }
+
+    /**
+     * After this long without a re-sync, a node's threads are dumped: where a slow recovery waits
+     * ({@code -Dchaos.slowResyncMs}, 10 s by default; 0 dumps after every fault, which checks the dump itself).
+     */
+    static final long SLOW_RESYNC_MILLIS = Long.getLong("chaos.slowResyncMs", 10_000);
+
+    /**
+     * The stack of node {@code index}'s worker loop (its main thread) by {@code jcmd PID Thread.print}, with the
+     * whole dump kept next to its log ({@code node-N.threads-SECONDS.txt}).
+     */
+    private String threadDump(LocalNetwork net, int index, String why) {
+        LocalNetwork.Node n = net.nodes().get(index);
+        long pid = n.process().pid();
+        String head = "info: node-" + index + " (agent " + n.agentId() + ", pid " + pid + ") " + why;
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print").redirectErrorStream(true).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly();
+            String dump = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            Path file = plan.dir().resolve("node-" + index + ".threads-" + System.currentTimeMillis() / 1000 + ".txt");
+            java.nio.file.Files.writeString(file, dump);
+            int at = dump.indexOf("\n\"main\"");
+            int stop = at < 0 ? -1 : dump.indexOf("\n\n", at + 1);
+            String main = at < 0 ? "(no main thread in the dump)" : dump.substring(at + 1, stop < 0 ? dump.length() : stop);
+            List<String> lines = main.lines().limit(40).toList();
+            return head + "; its worker loop (" + file + "):\n      | " + String.join("\n      | ", lines);
+        } catch (java.io.IOException | RuntimeException e) {
+            return head + "; no thread dump: " + e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return head + "; no thread dump: interrupted";
+        }
+    }
+
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    /** Unix seconds as the nodes' logs write the time of day (this machine's zone). */
+    static String clock(long epochSeconds) {
+        return CLOCK.format(java.time.Instant.ofEpochSecond(epochSeconds).atZone(java.time.ZoneId.systemDefault()));
+    }
+
+    /**
+     * The lines of node {@code index}'s log (every process it ran appends to the same file) from 10 s before
+     * {@code from} to 5 s after {@code to}, with the untimed lines that follow them (READY, stack traces):
+     * what explains a violation when the run is gone. At most 80 lines (the first and last 40).
+     */
+    String logAround(int index, long from, long to) {
+        Path file = plan.dir().resolve("node-" + index + ".log");
+        java.time.LocalTime lo = java.time.LocalTime.parse(clock(from - 10)), hi = java.time.LocalTime.parse(clock(to + 5));
+        boolean wraps = hi.isBefore(lo); // the window crosses midnight
+        List<String> kept = new ArrayList<>();
+        boolean keeping = false;
+        try {
+            for (String line : java.nio.file.Files.readAllLines(file)) {
+                if (line.length() >= 12 && line.charAt(2) == ':' && line.charAt(5) == ':' && line.charAt(8) == '.') {
+                    java.time.LocalTime t;
+                    try {
+                        t = java.time.LocalTime.parse(line.substring(0, 12));
+                    } catch (java.time.format.DateTimeParseException e) {
+                        t = null;
+                    }
+                    if (t != null) keeping = wraps ? !t.isBefore(lo) || !t.isAfter(hi) : !t.isBefore(lo) && !t.isAfter(hi);
+                }
+                if (keeping) kept.add(line);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return "log: node-" + index + ": cannot read " + file + ": " + e;
+        }
+        if (kept.size() > 80) {
+            List<String> cut = new ArrayList<>(kept.subList(0, 40));
+            cut.add("... " + (kept.size() - 80) + " lines left out ...");
+            cut.addAll(kept.subList(kept.size() - 40, kept.size()));
+            kept = cut;
+        }
+        StringBuilder b = new StringBuilder("log: node-" + index + " from " + clock(from - 10) + " to " + clock(to + 5) + " ("
+                + file + "), " + kept.size() + " lines:");
+        for (String line : kept) b.append("\n      | ").append(line);
+        return b.toString();
+    }
+
+    private int nodeOfAgent(LocalNetwork net, long agentId) {
+        for (LocalNetwork.Node n : net.nodes()) if (n.agentId() == agentId) return n.index();
+        return -1;
+    }
+
+    /** Records a fault as the injectors do (for the checks' tests). */
+    void record(Fault f) {
+        faults.add(f);
+    }
+
+    boolean faulted(long agentId, long from, long to) {
         for (Fault f : faults) {
-            if (f.agentId() == agentId && f.start() - MARGIN_SECONDS <= to && f.end() + MARGIN_SECONDS >= from) return true;
+            if (f.agentId() == agentId && f.start() - MARGIN_SECONDS <= to && f.until() + MARGIN_SECONDS >= from) return true;
         }
         return false;
     }
@@ -423,8 +601,10 @@ public final class ChaosRun {
                 if (commit == null) continue;
                 if (chain.outcomeOf(id, agent) == NodeOutcome.ABSENT && !faulted(agent, commit, f.time())) {
                     v.merge("missedReveal", 1, Integer::sum);
-                    details.add("missedReveal: agent " + agent + " committed to task " + id + " at " + commit
-                            + ", was never faulted before the task settled at " + f.time() + ", and did not reveal");
+                    details.add("missedReveal: agent " + agent + " committed to task " + id + " at " + commit + " (" + clock(commit)
+                            + "), was never faulted before the task settled at " + f.time() + " (" + clock(f.time()) + "), and did not reveal");
+                    int node = nodeOfAgent(net, agent);
+                    if (node >= 0) details.add(logAround(node, commit, f.time()));
                 }
             }
         }
@@ -436,7 +616,10 @@ public final class ChaosRun {
             if (!faulted(s.agentId(), from, s.time())) {
                 v.merge("unexplainedSlash", 1, Integer::sum);
                 details.add("unexplainedSlash: agent " + s.agentId() + " slashed " + s.amount() + " wei in task " + s.taskId()
-                        + " (reason " + s.reason() + ") without a fault between " + from + " and " + s.time());
+                        + " (reason " + s.reason() + ") without a fault between " + from + " and " + s.time()
+                        + " (" + clock(from) + " to " + clock(s.time()) + ")");
+                int node = nodeOfAgent(net, s.agentId());
+                if (node >= 0) details.add(logAround(node, from, s.time()));
             }
         }
 
@@ -452,6 +635,16 @@ public final class ChaosRun {
         if (!stake[0].add(stake[1]).equals(chain.balanceOf(agents))) {
             v.merge("balance", 1, Integer::sum);
             details.add("balance: AgentRegistry holds " + chain.balanceOf(agents) + " wei, its accounts say " + stake[0].add(stake[1]));
+        }
+
+        if (v.values().stream().anyMatch(n -> n > 0)) { // the timeline that the checks judged against
+            List<Fault> byStart = new ArrayList<>(faults);
+            byStart.sort(java.util.Comparator.comparingLong(Fault::start));
+            for (Fault x : byStart) {
+                details.add("fault: " + x.kind() + " node-" + x.node() + " (agent " + x.agentId() + ") " + clock(x.start()) + " to "
+                        + clock(x.end()) + (x.resynced() > x.end() ? ", re-synced " + clock(x.resynced()) : "")
+                        + " [" + x.start() + ", " + x.until() + "]");
+            }
         }
 
         Map<String, Integer> f = new LinkedHashMap<>();
