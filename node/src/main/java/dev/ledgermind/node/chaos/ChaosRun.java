@@ -12,6 +12,7 @@ import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.llama.SyntheticModel;
 import dev.ledgermind.node.client.Requester;
 import dev.ledgermind.node.network.LocalNetwork;
+import dev.ledgermind.node.store.NodeStore;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskRunners;
 import org.web3j.protocol.http.HttpService;
@@ -226,7 +227,10 @@ public final class ChaosRun {
             long head = net.web3().ethBlockNumber().send().getBlockNumber().longValueExact();
             for (LocalNetwork.Node n : net.nodes()) {
                 long cursor = cursor(n.index());
-                if (cursor < head - CURSOR_LAG_BLOCKS) {
+                if (cursor < 0) {
+                    stalled++;
+                    details.add("stalled: node-" + n.index() + " (agent " + n.agentId() + "): its store's event cursor cannot be read");
+                } else if (cursor < head - CURSOR_LAG_BLOCKS) {
                     stalled++;
                     details.add("stalled: node-" + n.index() + " (agent " + n.agentId() + ") has read events up to block "
                             + (cursor - 1) + ", the chain is at " + head);
@@ -397,23 +401,9 @@ public final class ChaosRun {
         return net.web3().ethBlockNumber().send().getBlockNumber().longValueExact();
     }
 
-    /**
-     * Node {@code index}'s event cursor (the next block it will read), from its store through a read-only
-     * connection while the node runs (the store is in WAL mode: a reader never blocks the node's writes);
-     * -1 when it cannot be read.
-     */
+    /** Node {@code index}'s event cursor (the next block it will read), from its store while it runs; -1 when unreadable. */
     private long cursor(int index) {
-        Path db = plan.dir().resolve("node-" + index + ".db").toAbsolutePath();
-        org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
-        config.setReadOnly(true);
-        config.setBusyTimeout(1_000);
-        try (java.sql.Connection c = config.createConnection("jdbc:sqlite:" + db);
-             java.sql.Statement st = c.createStatement();
-             java.sql.ResultSet rs = st.executeQuery("SELECT next_block FROM cursor WHERE id = 1")) {
-            return rs.next() ? rs.getLong(1) : -1;
-        } catch (java.sql.SQLException e) {
-            return -1;
-        }
+        return NodeStore.peekNextBlock(plan.dir().resolve("node-" + index + ".db")).orElse(-1);
     }
 
     /**

@@ -97,9 +97,28 @@ public final class NodeStore implements AutoCloseable {
         return file;
     }
 
+    private static final String CURSOR_QUERY = "SELECT next_block FROM cursor WHERE id = 1";
+
+    /**
+     * The event cursor of a store that a running node holds open, read without opening it for writing (a read-only
+     * connection: the store is in WAL mode, so the reader never blocks the node's writes). For harnesses watching
+     * nodes (the chaos run). Empty when the file cannot be read or the node has never scanned.
+     */
+    public static java.util.OptionalLong peekNextBlock(Path file) {
+        org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout(1_000);
+        try (Connection c = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CURSOR_QUERY)) {
+            return rs.next() ? java.util.OptionalLong.of(rs.getLong(1)) : java.util.OptionalLong.empty();
+        } catch (SQLException e) {
+            return java.util.OptionalLong.empty();
+        }
+    }
+
     /** The next block to scan, or {@code defaultBlock} when the node has never scanned. */
     public synchronized long nextBlock(long defaultBlock) {
-        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("SELECT next_block FROM cursor WHERE id = 1")) {
+        try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(CURSOR_QUERY)) {
             return rs.next() ? rs.getLong(1) : defaultBlock;
         } catch (SQLException e) {
             throw fail("read the event cursor", e);

@@ -35,6 +35,19 @@ class NodeStoreTest {
     }
 
     @Test
+    void aWatcherReadsTheCursorOfAStoreANodeHoldsOpen(@TempDir Path dir) {
+        Path file = dir.resolve("node.db");
+        assertTrue(NodeStore.peekNextBlock(file).isEmpty(), "no store yet");
+        try (NodeStore store = NodeStore.open(file)) {
+            assertTrue(NodeStore.peekNextBlock(file).isEmpty(), "never scanned");
+            store.advanceCursor(42);
+            assertEquals(42, NodeStore.peekNextBlock(file).orElseThrow());
+            store.advanceCursor(57);
+            assertEquals(57, NodeStore.peekNextBlock(file).orElseThrow(), "the writer's later commit is seen");
+        }
+    }
+
+    @Test
     void stateMovesOnlyForwardAndRetriesAreIdempotent(@TempDir Path dir) {
         try (NodeStore store = NodeStore.open(dir.resolve("node.db"))) {
             store.recordAssigned(T1, 1, new byte[0]);
