@@ -5,10 +5,10 @@ import dev.ledgermind.inference.generate.Generator;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.kernel.ThreadPools;
 import dev.ledgermind.inference.sampling.SamplingParams;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -43,17 +43,8 @@ class DecoderDeterminismTest {
     }
     static final SamplingParams SAMPLING = new SamplingParams(0.9f, 40, 0.95f, 1234L);
 
-    private static Parallel[] pools;
-
-    @BeforeAll
-    static void start() {
-        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
-    }
-
-    @AfterAll
-    static void stop() {
-        for (Parallel p : pools) p.close();
-    }
+    @RegisterExtension
+    static final ThreadPools POOLS = new ThreadPools(1, 2, 4);
 
     private static GenerationResult run(LlamaModel m, int bits, Parallel par, SamplingParams s, int maxTokens) {
         return run(m, KernelConfig.ofBits(bits), par, s, maxTokens);
@@ -74,16 +65,16 @@ class DecoderDeterminismTest {
     @Test
     void everyWidthAndThreadCountGivesIdenticalBits() throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", GgmlType.Q8_0))) {
-            GenerationResult base = run(m, 0, pools[0], SAMPLING, 12);
+            GenerationResult base = run(m, 0, POOLS.pools()[0], SAMPLING, 12);
             assertTrue(base.leafCount() > 0);
             for (int bits : new int[]{0, 128, 256, 512}) {
-                for (Parallel par : pools) {
+                for (Parallel par : POOLS.pools()) {
                     assertSame(base, run(m, bits, par, SAMPLING, 12), bits + " bits, " + par.threads() + " threads");
                 }
             }
             for (boolean nat : new boolean[]{false, true}) {
                 KernelConfig cfg = KernelConfig.ofBits(512).withNative(nat);
-                for (Parallel par : pools) assertSame(base, run(m, cfg, par, SAMPLING, 12), cfg + ", " + par.threads() + " threads");
+                for (Parallel par : POOLS.pools()) assertSame(base, run(m, cfg, par, SAMPLING, 12), cfg + ", " + par.threads() + " threads");
             }
         }
     }
@@ -101,34 +92,34 @@ class DecoderDeterminismTest {
         KernelConfig java = KernelConfig.ofBits(512).withNative(false), nat = KernelConfig.ofBits(512).withNative(true);
         for (String family : FAMILIES) {
             try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q8_0), "tiny"))) {
-                assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + ", native, 2 threads");
+                assertSame(run(m, java, POOLS.pools()[0], SAMPLING, 8), run(m, nat, POOLS.pools()[1], SAMPLING, 8), family + ", native, 2 threads");
             }
         }
         for (String family : new String[]{"llama3", "qwen2"}) {
             try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q4_0), "tiny"))) {
-                assertSame(run(m, java, pools[0], SAMPLING, 8), run(m, nat, pools[1], SAMPLING, 8), family + " Q4_0, native, 2 threads");
+                assertSame(run(m, java, POOLS.pools()[0], SAMPLING, 8), run(m, nat, POOLS.pools()[1], SAMPLING, 8), family + " Q4_0, native, 2 threads");
             }
         }
         // h/kq: the K-quant kernels (Q4_K, Q5_K; the mixtures' Q6_K and other types as they are) at 1, 2 and 4 threads.
         for (String family : new String[]{"llama3", "qwen2"}) {
             for (QuantMix mix : new QuantMix[]{QuantMix.KMix.Q4_K_M, QuantMix.KMix.Q5_K_M}) {
                 try (LlamaModel m = LlamaModel.load(TinyModels.path(family, mix, "tiny"))) {
-                    GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
-                    for (Parallel par : pools) {
+                    GenerationResult base = run(m, java, POOLS.pools()[0], SAMPLING, 8);
+                    for (Parallel par : POOLS.pools()) {
                         assertSame(base, run(m, nat, par, SAMPLING, 8), family + " " + mix.label() + ", native, " + par.threads() + " threads");
                     }
                 }
             }
         }
         try (LlamaModel m = LlamaModel.load(TinyModels.path("llama3", new QuantMix.Pure(GgmlType.Q8_0), "tiny-unaligned"))) {
-            GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
-            for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), "tiny-unaligned, native, " + par.threads() + " threads");
+            GenerationResult base = run(m, java, POOLS.pools()[0], SAMPLING, 8);
+            for (Parallel par : POOLS.pools()) assertSame(base, run(m, nat, par, SAMPLING, 8), "tiny-unaligned, native, " + par.threads() + " threads");
         }
         // h/q6k: Q6_K's native decode step and batched product (every matrix Q6_K) at 1, 2 and 4 threads.
         for (String family : new String[]{"llama3", "qwen2"}) {
             try (LlamaModel m = LlamaModel.load(TinyModels.path(family, new QuantMix.Pure(GgmlType.Q6_K), "tiny"))) {
-                GenerationResult base = run(m, java, pools[0], SAMPLING, 8);
-                for (Parallel par : pools) assertSame(base, run(m, nat, par, SAMPLING, 8), family + " Q6_K, native, " + par.threads() + " threads");
+                GenerationResult base = run(m, java, POOLS.pools()[0], SAMPLING, 8);
+                for (Parallel par : POOLS.pools()) assertSame(base, run(m, nat, par, SAMPLING, 8), family + " Q6_K, native, " + par.threads() + " threads");
             }
         }
         assertTrue(dev.ledgermind.inference.tensor.NativeKernels.used(), "the native kernels ran");
@@ -151,10 +142,10 @@ class DecoderDeterminismTest {
     @MethodSource("models")
     void everyArchitectureAndWeightTypeIsBitExactAcrossConfigurations(String family, QuantMix mix, String shape) throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path(family, mix, shape))) {
-            GenerationResult base = run(m, 0, pools[0], SAMPLING, 6);
-            assertSame(base, run(m, 128, pools[1], SAMPLING, 6), "128 bits, 2 threads");
-            assertSame(base, run(m, 256, pools[2], SAMPLING, 6), "256 bits, 4 threads");
-            assertSame(base, run(m, 512, pools[1], SAMPLING, 6), "512 bits, 2 threads");
+            GenerationResult base = run(m, 0, POOLS.pools()[0], SAMPLING, 6);
+            assertSame(base, run(m, 128, POOLS.pools()[1], SAMPLING, 6), "128 bits, 2 threads");
+            assertSame(base, run(m, 256, POOLS.pools()[2], SAMPLING, 6), "256 bits, 4 threads");
+            assertSame(base, run(m, 512, POOLS.pools()[1], SAMPLING, 6), "512 bits, 2 threads");
         }
     }
 
@@ -163,16 +154,16 @@ class DecoderDeterminismTest {
     void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone(String family, String mix, String shape) throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path(family, QuantMix.parse(mix), shape))) {
             int vocab = m.config().vocab();
-            int[] tokens = new Generator(m, KernelConfig.defaults(), pools[0])
+            int[] tokens = new Generator(m, KernelConfig.defaults(), POOLS.pools()[0])
                     .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");
             int n = tokens.length;
             assertTrue(n > LlamaState.MAX_BATCH, "the prompt spans more than one internal chunk");
             KernelConfig cfg = KernelConfig.ofBits(256);
-            LlamaState batched = new LlamaState(m, n, cfg, pools[2]);
+            LlamaState batched = new LlamaState(m, n, cfg, POOLS.pools()[2]);
             float[] all = new float[n * vocab];
             List<byte[]> leavesBatched = new ArrayList<>();
             batched.forward(tokens, 0, n, 0, all, (p, l, h) -> leavesBatched.add(h));
-            LlamaState single = new LlamaState(m, n, cfg, pools[0]);
+            LlamaState single = new LlamaState(m, n, cfg, POOLS.pools()[0]);
             float[] one = new float[vocab];
             List<byte[]> leavesSingle = new ArrayList<>();
             for (int t = 0; t < n; t++) {

@@ -3,9 +3,9 @@ package dev.ledgermind.inference.tensor;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.ledgermind.inference.kernel.ThreadPools;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -29,17 +29,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * every other result bit for bit.
  */
 class NativeKernelBitExactnessTest {
-    private static Parallel[] pools;
-
-    @BeforeAll
-    static void start() {
-        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
-    }
-
-    @AfterAll
-    static void stop() {
-        for (Parallel p : pools) p.close();
-    }
+    @RegisterExtension
+    static final ThreadPools POOLS = new ThreadPools(1, 2, 4);
 
     private static final KernelConfig NATIVE = KernelConfig.ofBits(512).withNative(true);
     private static final KernelConfig JAVA = KernelConfig.ofBits(512).withNative(false);
@@ -68,7 +59,7 @@ class NativeKernelBitExactnessTest {
             assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(y[yOff + i]), what + ", native direct, output " + i);
         }
         for (KernelConfig cfg : new KernelConfig[]{NATIVE, JAVA}) {
-            for (Parallel par : pools) {
+            for (Parallel par : POOLS.pools()) {
                 float[] z = new float[batch * rows];
                 w.matMul(cfg, par, x, 0, cols, batch, z, 0, rows);
                 for (int i = 0; i < ref.length; i++) {

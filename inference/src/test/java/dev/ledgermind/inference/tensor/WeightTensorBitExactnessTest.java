@@ -3,10 +3,10 @@ package dev.ledgermind.inference.tensor;
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.kernel.ThreadPools;
 import dev.ledgermind.inference.llama.IndependentDequant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,17 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * independently written dequantization and double-precision dot product; dequantizeRow matches too.
  */
 class WeightTensorBitExactnessTest {
-    private static Parallel[] pools;
-
-    @BeforeAll
-    static void start() {
-        pools = new Parallel[]{new Parallel(1), new Parallel(2), new Parallel(4)};
-    }
-
-    @AfterAll
-    static void stop() {
-        for (Parallel p : pools) p.close();
-    }
+    @RegisterExtension
+    static final ThreadPools POOLS = new ThreadPools(1, 2, 4);
 
     /** Random bytes, with each block's f16 scales replaced by sane finite values. */
     static MemorySegment randomWeights(GgmlType type, int rows, int cols, SplittableRandom r) {
@@ -102,7 +93,7 @@ class WeightTensorBitExactnessTest {
             float[] ref = new float[batch * rows];
             for (int t = 0; t < batch; t++) for (int row = 0; row < rows; row++) ref[t * rows + row] = w.dotReference(row, x, t * cols);
             for (int bits : new int[]{256, 512}) {
-                for (Parallel par : pools) {
+                for (Parallel par : POOLS.pools()) {
                     float[] y = new float[batch * rows];
                     w.matMul(KernelConfig.ofBits(bits), par, x, 0, cols, batch, y, 0, rows);
                     for (int i = 0; i < y.length; i++) {
@@ -139,7 +130,7 @@ class WeightTensorBitExactnessTest {
                 // (the Java 512-bit kernels on the same copy)
                 for (KernelConfig cfg : new KernelConfig[]{KernelConfig.ofBits(0), KernelConfig.ofBits(128), KernelConfig.ofBits(256),
                         KernelConfig.ofBits(512).withNative(true), KernelConfig.ofBits(512).withNative(false)}) {
-                    for (Parallel par : pools) {
+                    for (Parallel par : POOLS.pools()) {
                         float[] y = new float[batch * rows];
                         w.matMul(cfg, par, x, 0, cols, batch, y, 0, rows);
                         for (int i = 0; i < y.length; i++) {
@@ -186,7 +177,7 @@ class WeightTensorBitExactnessTest {
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
         float[] y = new float[rows];
-        w.matMul(KernelConfig.ofBits(512), pools[0], x, 0, cols, 1, y, 0, rows);
+        w.matMul(KernelConfig.ofBits(512), POOLS.pools()[0], x, 0, cols, 1, y, 0, rows);
         for (int row = 0; row < rows; row++) {
             assertEquals(Float.floatToIntBits(w.dotReference(row, x, 0)), Float.floatToIntBits(y[row]), type + " row " + row);
         }
@@ -206,7 +197,7 @@ class WeightTensorBitExactnessTest {
         for (int t = 0; t < batch; t++) for (int row = 0; row < rows; row++) ref[t * rows + row] = w.dotReference(row, x, t * cols);
         for (int bits : new int[]{0, 128, 256, 512}) {
             KernelConfig cfg = KernelConfig.ofBits(bits);
-            for (Parallel par : pools) {
+            for (Parallel par : POOLS.pools()) {
                 float[] y = new float[batch * rows];
                 w.matMul(cfg, par, x, 0, cols, batch, y, 0, rows);
                 for (int i = 0; i < y.length; i++) {
