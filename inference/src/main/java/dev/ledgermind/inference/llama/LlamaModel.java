@@ -2,6 +2,7 @@ package dev.ledgermind.inference.llama;
 
 import dev.ledgermind.inference.gguf.GgufFile;
 import dev.ledgermind.inference.kernel.Rope;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import dev.ledgermind.inference.tokenizer.GgufTokenizers;
 import dev.ledgermind.inference.tokenizer.Tokenizer;
 
@@ -18,21 +19,32 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaWeights weights;
     private final Tokenizer tokenizer;
 
-    private LlamaModel(GgufFile file) {
+    private LlamaModel(GgufFile file, ComputeProfile profile) {
         this.file = file;
         this.config = LlamaConfig.of(file);
-        this.weights = new LlamaWeights(file, config);
+        this.weights = new LlamaWeights(file, config, profile);
         this.tokenizer = GgufTokenizers.of(file.metadata(), config.vocab());
     }
 
+    /** The model under the default profile, {@link ComputeProfile#BINARY32}. */
     public static LlamaModel load(Path path) throws IOException {
+        return load(path, ComputeProfile.BINARY32);
+    }
+
+    /** The model whose matrix products follow {@code profile} (its results and trace roots are that profile's). */
+    public static LlamaModel load(Path path, ComputeProfile profile) throws IOException {
         GgufFile f = GgufFile.open(path);
         try {
-            return new LlamaModel(f);
+            return new LlamaModel(f, profile);
         } catch (RuntimeException e) {
             f.close();
             throw e;
         }
+    }
+
+    /** The compute profile the model's products follow. */
+    public ComputeProfile profile() {
+        return weights.profile;
     }
 
     public LlamaConfig config() {

@@ -8,6 +8,8 @@ import dev.ledgermind.inference.kernel.Rope;
 import dev.ledgermind.inference.kernel.Silu;
 import dev.ledgermind.inference.kernel.Softmax;
 import dev.ledgermind.inference.kernel.WeightedSum;
+import dev.ledgermind.inference.tensor.ComputeProfile;
+import dev.ledgermind.inference.tensor.Int8Input;
 import dev.ledgermind.inference.tensor.WeightTensor;
 import dev.ledgermind.inference.trace.Keccak256;
 import dev.ledgermind.inference.trace.VectorRoot;
@@ -39,6 +41,10 @@ import dev.ledgermind.inference.trace.VectorRoot;
  * and attention for position p reads exactly the cache rows 0..p, so each position's bits are those of
  * decoding it alone (batch invariance). Threads split rows of each product and (position, head) pairs of
  * attention, never a reduction.
+ *
+ * <p>Under the {@link ComputeProfile#INT8_Q8} profile each product's input (h, o, the gated hidden state, the final
+ * normed x) is quantized once ({@link Int8Input}) on the calling thread before the parallel call, and every matrix
+ * multiplies the quantized input by its type's integer product; everything else is the same.
  */
 public final class LlamaState {
     /** Positions per internal chunk: bounds the scratch (attention scores are chunk x heads x capacity). */
@@ -57,6 +63,10 @@ public final class LlamaState {
     private int position;
     private StepHook stepHook;
 
+    /** The int8-q8 profile: products read {@link #xq}, quantized before each parallel call. */
+    private final boolean int8;
+    private final Int8Input xq = new Int8Input();
+
     private int batchCapacity;
     private float[] x, xb, q, k, v, att, o, hb, hb2;
 
@@ -66,6 +76,7 @@ public final class LlamaState {
         this.w = model.weights();
         this.cfg = cfg;
         this.par = par;
+        this.int8 = model.profile() == ComputeProfile.INT8_Q8;
         if (capacity < 1) throw new IllegalArgumentException("capacity must be at least 1 position, found " + capacity);
         this.capacity = capacity;
         HeapTrim.beforeNewSequence();
@@ -146,6 +157,7 @@ public final class LlamaState {
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.attnNorm(), c.rmsEps(), xb, t * dim, dim);
             // q, k and v in one parallel call over their rows together (one hand-off instead of three)
             final WeightTensor wq = L.wq(), wk = L.wk(), wv = L.wv();
+            quantizeFor(xb, 0, dim, n, dim, wq, wk, wv);
             par.forChunks(qDim + 2 * kvDim, WeightTensor.ROW_GRAIN, (from, to) -> {
                 rowsOf(wq, 0, from, to, xb, dim, n, q);
                 rowsOf(wk, qDim, from, to, xb, dim, n, k);
@@ -183,21 +195,24 @@ public final class LlamaState {
             });
             // x = x + Wo o: each chunk adds the rows it computed (elementwise, so the same bits as a separate loop)
             final WeightTensor wo = L.wo();
+            quantizeFor(o, 0, qDim, n, qDim, wo);
             par.forChunks(dim, WeightTensor.ROW_GRAIN, (from, to) -> {
-                wo.matMulRows(cfg, from, to, o, 0, qDim, n, xb, 0, dim);
+                rows(wo, from, to, o, 0, qDim, n, xb, 0, dim);
                 addRows(x, xb, dim, n, from, to);
             });
             for (int t = 0; t < n; t++) RmsNorm.apply(cfg, x, t * dim, L.ffnNorm(), c.rmsEps(), xb, t * dim, dim);
             // gate and up in one parallel call, each chunk gating the rows it computed: hb = Silu(Wgate h) * (Wup h)
             final WeightTensor wg = L.wGate(), wu = L.wUp(), wd = L.wDown();
+            quantizeFor(xb, 0, dim, n, dim, wg, wu);
             par.forChunks(ffn, WeightTensor.ROW_GRAIN, (from, to) -> {
-                wg.matMulRows(cfg, from, to, xb, 0, dim, n, hb, 0, ffn);
-                wu.matMulRows(cfg, from, to, xb, 0, dim, n, hb2, 0, ffn);
+                rows(wg, from, to, xb, 0, dim, n, hb, 0, ffn);
+                rows(wu, from, to, xb, 0, dim, n, hb2, 0, ffn);
                 for (int t = 0; t < n; t++) Silu.gate(cfg, hb, t * ffn + from, hb2, t * ffn + from, to - from);
             });
             // x = x + Wdown hb, likewise
+            quantizeFor(hb, 0, ffn, n, ffn, wd);
             par.forChunks(dim, WeightTensor.ROW_GRAIN, (from, to) -> {
-                wd.matMulRows(cfg, from, to, hb, 0, ffn, n, xb, 0, dim);
+                rows(wd, from, to, hb, 0, ffn, n, xb, 0, dim);
                 addRows(x, xb, dim, n, from, to);
             });
             if (replaced != null) {
@@ -223,7 +238,12 @@ public final class LlamaState {
         if (first < n && logits != null) {
             int m = n - first;
             for (int t = first; t < n; t++) RmsNorm.apply(cfg, x, t * dim, w.outputNorm, c.rmsEps(), xb, t * dim, dim);
-            w.output.matMul(cfg, par, xb, first * dim, dim, m, logits, logitsOff, c.vocab());
+            if (int8) {
+                quantizeFor(xb, first * dim, dim, m, dim, w.output);
+                w.output.matMulInt8(cfg, par, xq, logits, logitsOff, c.vocab());
+            } else {
+                w.output.matMul(cfg, par, xb, first * dim, dim, m, logits, logitsOff, c.vocab());
+            }
         }
     }
 
@@ -291,7 +311,21 @@ public final class LlamaState {
      */
     private void rowsOf(WeightTensor w, int base, int from, int to, float[] xs, int xStride, int n, float[] y) {
         int a = Math.max(from, base) - base, b = Math.min(to, base + w.rows()) - base;
-        if (a < b) w.matMulRows(cfg, a, b, xs, 0, xStride, n, y, 0, w.rows());
+        if (a < b) rows(w, a, b, xs, 0, xStride, n, y, 0, w.rows());
+    }
+
+    /** Under the int8-q8 profile, quantizes the input of the next parallel call in the formats its matrices read. */
+    private void quantizeFor(float[] xs, int xOff, int xStride, int n, int cols, WeightTensor... ws) {
+        if (!int8) return;
+        int formats = 0;
+        for (WeightTensor t : ws) formats |= t.int8Format();
+        xq.quantize(xs, xOff, xStride, n, cols, formats);
+    }
+
+    /** Rows {@code [from, to)} of one product, under the model's profile (the int8 one reads {@link #xq}). */
+    private void rows(WeightTensor w, int from, int to, float[] xs, int xOff, int xStride, int n, float[] y, int yOff, int yStride) {
+        if (int8) w.matMulRowsInt8(cfg, from, to, xq, y, yOff, yStride);
+        else w.matMulRows(cfg, from, to, xs, xOff, xStride, n, y, yOff, yStride);
     }
 
     /** {@code x[t*dim + i] = x[t*dim + i] + d[t*dim + i]} for {@code t < n}, {@code i} in {@code [from, to)}. */

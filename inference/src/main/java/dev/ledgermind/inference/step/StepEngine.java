@@ -1,5 +1,7 @@
 package dev.ledgermind.inference.step;
 
+import dev.ledgermind.inference.tensor.ComputeProfile;
+
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.kernel.Rope;
@@ -24,6 +26,11 @@ public final class StepEngine {
     private final Parallel par;
 
     public StepEngine(LlamaModel model, KernelConfig cfg, Parallel par) {
+        if (model.profile() != ComputeProfile.BINARY32) {
+            throw new IllegalArgumentException("the step program v" + StepOp.STEP_PROGRAM_VERSION + " covers the "
+                    + ComputeProfile.BINARY32 + " profile only; this model is loaded under " + model.profile()
+                    + " (its results can be checked by replay, not by the dispute game)");
+        }
         this.model = model;
         this.shape = StepShape.of(model.config());
         this.cfg = cfg;

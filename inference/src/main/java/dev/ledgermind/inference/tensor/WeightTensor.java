@@ -51,6 +51,14 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
 
     /** The tensor of a GGUF file as a matrix of {@code rows() x cols()}; a clear error for unsupported types. */
     public static WeightTensor of(GgufTensorInfo t) {
+        return of(t, ComputeProfile.BINARY32);
+    }
+
+    /**
+     * The tensor for a model computed under {@code profile} (a type may keep its weights in another layout for the
+     * profile's kernels; the numbers are the file's either way).
+     */
+    public static WeightTensor of(GgufTensorInfo t, ComputeProfile profile) {
         MemorySegment d = t.data();
         int rows = t.rows();
         int cols = t.cols();
@@ -166,6 +174,67 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
                     }
                 }
             }
+        }
+    }
+
+    // ---- the int8-q8 profile (ComputeProfile.INT8_Q8) ----
+
+    /**
+     * The {@link Int8Input} format this type's integer product reads ({@link Int8Input#Q8_32} or
+     * {@link Int8Input#Q8_256}), or 0: the type has no integer product and multiplies the float input with its binary32
+     * product under every profile.
+     */
+    public int int8Format() {
+        return 0;
+    }
+
+    /**
+     * The int8-q8 profile's scalar reference: row {@code row} times input {@code t} of {@code xq}, as the type's class
+     * javadoc defines its integer product; for a type with no integer product ({@link #int8Format} 0), its
+     * {@link #dotReference} on the float input.
+     */
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return dotReference(row, xq.x(), xq.xOff() + t * xq.xStride());
+    }
+
+    /** {@code y[yOff + t*yStride + r] = dotInt8(row r, input t)} for every row and input of {@code xq}, split over threads. */
+    public final void matMulInt8(KernelConfig cfg, Parallel par, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (xq.n() <= 0) return;
+        checkInt8(xq, y, yOff, yStride);
+        par.forChunks(rows, ROW_TILE, (from, to) -> rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride));
+    }
+
+    /** Rows {@code [from, to)} of {@link #matMulInt8} on the calling thread (as {@link #matMulRows}). */
+    public final void matMulRowsInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (from < 0 || to > rows || from > to) throw new IndexOutOfBoundsException(name + ": rows " + from + ".." + to + " of " + rows);
+        if (xq.n() <= 0 || from == to) return;
+        checkInt8(xq, y, yOff, yStride);
+        rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
+    }
+
+    private void checkInt8(Int8Input xq, float[] y, int yOff, int yStride) {
+        if (xq.cols() != cols) throw new IllegalArgumentException(name + ": input of " + xq.cols() + " columns for " + cols);
+        int f = int8Format();
+        if (f != 0 && (xq.formats() & f) == 0) {
+            throw new IllegalArgumentException(name + ": the input was not quantized in the format " + type + " reads");
+        }
+        if (yOff < 0 || yOff + (long) (xq.n() - 1) * yStride + rows > y.length) {
+            throw new IndexOutOfBoundsException(name + ": output of " + xq.n() + "x" + rows + " at " + yOff + " exceeds " + y.length);
+        }
+    }
+
+    /**
+     * Rows {@code [from, to)} of the int8-q8 product for every input of {@code xq}. The default: the binary32 product
+     * for a type with no integer product, else the scalar reference row by row (the integer sums are exact and the
+     * accumulation order is the definition's, so every faster kernel must give these bits).
+     */
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (int8Format() == 0) {
+            rowsRange(cfg, from, to, xq.x(), xq.xOff(), xq.xStride(), xq.n(), y, yOff, yStride);
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            for (int t = 0; t < xq.n(); t++) y[yOff + t * yStride + r] = dotInt8Reference(r, xq, t);
         }
     }
 
