@@ -315,7 +315,7 @@ public final class NativeKernels {
             ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
 
     /** A kernel the library may lack (a library built before it): null then, and its type stays in the Java kernels. */
-    private static MethodHandle optional(String symbol, FunctionDescriptor fd) {
+    static MethodHandle optional(String symbol, FunctionDescriptor fd) {
         if (LOOKUP == null) return null;
         return LOOKUP.find(symbol).map(s -> Linker.nativeLinker().downcallHandle(s, fd, Linker.Option.critical(true))).orElse(null);
     }
