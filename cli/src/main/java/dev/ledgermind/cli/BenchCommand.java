@@ -3,6 +3,7 @@ package dev.ledgermind.cli;
 import dev.ledgermind.inference.generate.DecoderBench;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import dev.ledgermind.node.bench.NetworkBench;
 import dev.ledgermind.node.network.LocalNetwork;
 import dev.ledgermind.node.task.TaskRunners;
@@ -166,11 +167,15 @@ final class BenchCommand implements Runnable {
         @Option(names = "--repeats", defaultValue = "3", description = "Measured runs; figures are their medians (default: ${DEFAULT-VALUE}).")
         int repeats;
 
+        @Option(names = "--profile", defaultValue = "binary32", converter = ProfileConverter.class,
+                description = "Compute profile: binary32 or int8-q8 (default: ${DEFAULT-VALUE}).")
+        ComputeProfile profile;
+
         @Override
         public Integer call() throws Exception {
             int n = KernelConfig.threads(threads);
             KernelConfig cfg = KernelConfig.defaults();
-            try (LlamaModel m = LlamaModel.load(model)) {
+            try (LlamaModel m = LlamaModel.load(model, profile)) {
                 DecoderBench.Figures f = DecoderBench.run(m, n, cfg, promptTokens, decodeTokens, repeats,
                         common.json() ? null : System.err::println);
                 double mib = 1024.0 * 1024.0;
@@ -178,6 +183,7 @@ final class BenchCommand implements Runnable {
                     Map<String, Object> doc = new LinkedHashMap<>();
                     doc.put("model", model.toString());
                     doc.put("threads", f.threads());
+                    doc.put("profile", profile.id);
                     doc.put("vectorBits", f.vectorBits());
                     doc.put("promptTokens", f.promptTokens());
                     doc.put("decodeTokens", f.decodeTokens());
@@ -192,8 +198,8 @@ final class BenchCommand implements Runnable {
                     doc.put("peakRssOverFileBytes", f.peakRssBytes() < 0 ? null : f.peakRssBytes() - f.fileBytes());
                     common.printJson(doc);
                 } else {
-                    System.out.printf("decoder bench: %s, %d threads, %s, %d prompt + %d decoded tokens, median of %d runs%n",
-                            model.getFileName(), f.threads(), cfg, f.promptTokens(), f.decodeTokens(), f.repeats());
+                    System.out.printf("decoder bench: %s, profile %s, %d threads, %s, %d prompt + %d decoded tokens, median of %d runs%n",
+                            model.getFileName(), profile, f.threads(), cfg, f.promptTokens(), f.decodeTokens(), f.repeats());
                     System.out.printf("  decode   %8.2f tokens/s%n", f.decodeTokensPerSecond());
                     System.out.printf("  prefill  %8.2f tokens/s%n", f.prefillTokensPerSecond());
                     System.out.printf("  replay   %8.2f tokens/s  (%.2fx decode, %s)%n", f.replayTokensPerSecond(), f.replayOverDecode(),

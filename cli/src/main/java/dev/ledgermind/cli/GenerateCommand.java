@@ -8,6 +8,7 @@ import dev.ledgermind.inference.generate.Generator;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import dev.ledgermind.inference.sampling.SamplingParams;
 import dev.ledgermind.inference.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
@@ -81,12 +82,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 means ledgermind.threads or all cores.")
     int threads;
 
+    @Option(names = "--profile", defaultValue = "binary32", converter = ProfileConverter.class,
+            description = "Compute profile: binary32 (the default: closest to the file's model) or int8-q8 (int8 activations, as llama.cpp).")
+    ComputeProfile profile;
+
     @Override
     public Integer call() throws Exception {
         SamplingParams sampling = new SamplingParams(temperature, topK, topP, seed);
         int n = KernelConfig.threads(threads);
         List<ChatMessage> conversation = conversation(); // usage errors before the model is loaded
-        try (LlamaModel m = LlamaModel.load(model); Parallel par = new Parallel(n)) {
+        try (LlamaModel m = LlamaModel.load(model, profile); Parallel par = new Parallel(n)) {
             Generator g = new Generator(m, KernelConfig.defaults(), par);
             ChatTemplate template = conversation == null ? null : ChatTemplate.forModel(m);
             if (template != null && template.isBuiltIn()) System.err.println("note: chat template: " + template.origin());
@@ -108,6 +113,7 @@ final class GenerateCommand implements Callable<Integer> {
                 j.put("resultHash", r.resultHashHex());
                 j.put("traceRoot", r.traceRoot().hex());
                 j.put("traceLeaves", r.leafCount());
+                j.put("profile", profile.id);
                 j.put("tokensPerSecond", r.decodeTokensPerSecond());
                 j.put("prefillTokensPerSecond", r.prefillTokensPerSecond());
                 j.put("threads", n);
@@ -121,7 +127,7 @@ final class GenerateCommand implements Callable<Integer> {
                         KernelConfig.defaults());
                 out.println("token ids:   " + Arrays.toString(r.tokens()));
                 out.println("result hash: " + r.resultHashHex());
-                out.println("trace root:  " + r.traceRoot().hex() + " (" + r.leafCount() + " leaves)");
+                out.println("trace root:  " + r.traceRoot().hex() + " (" + r.leafCount() + " leaves, profile " + profile + ")");
             }
         }
         return 0;
