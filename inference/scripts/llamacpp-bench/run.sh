@@ -6,7 +6,9 @@
 # repository (LEDGERMIND_SCRATCH, default $TMPDIR/ledgermind-llamacpp-bench). Not part of the Maven build.
 #
 #   inference/scripts/llamacpp-bench/run.sh [--threads "1 2"] [--rounds 3] [--repeats 3] [--prompt-tokens 128]
-#       [--decode-tokens 32] FILE.gguf...
+#       [--decode-tokens 32] [--profiles "binary32 int8-q8"] FILE.gguf...
+# --profiles: Ledgermind's compute profiles to measure (default binary32); each round runs one Ledgermind process per
+# profile, then llama.cpp, and every profile gets its own row against the same llama.cpp runs.
 # Each round starts one process per engine; each process runs one unmeasured warm-up and then --repeats measured
 # runs (their median is the round's figure): the steady state of a long-running node, for both engines alike
 # (Ledgermind's JIT compiler is still busy during its first run after start-up). --repeats 0: each engine's first
@@ -17,7 +19,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 scratch="${LEDGERMIND_SCRATCH:-${TMPDIR:-/tmp}/ledgermind-llamacpp-bench}"
-threads="1 2"; rounds=3; repeats=3; prompt=128; decode=32; files=()
+threads="1 2"; rounds=3; repeats=3; prompt=128; decode=32; profiles="binary32"; files=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads="$2"; shift 2 ;;
@@ -25,7 +27,8 @@ while [ $# -gt 0 ]; do
     --repeats) repeats="$2"; shift 2 ;;
     --prompt-tokens) prompt="$2"; shift 2 ;;
     --decode-tokens) decode="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --profiles) profiles="$2"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) files+=("$1"); shift ;;
   esac
@@ -50,26 +53,31 @@ echo "# $prompt prompt tokens, $decode decoded tokens, $rounds alternating round
 median() { sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # the value of one field of a JSON document on stdin (Ledgermind prints one pretty document, llama.cpp one line)
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const o=JSON.parse(s.slice(s.indexOf("{")));console.log(o[process.argv[1]])})' "$1"; }
-printf '%-24s %7s %12s %12s %7s %12s %12s %7s %10s %13s\n' file threads "lm decode" "cpp decode" ratio "lm prefill" "cpp prompt" ratio "lm replay" "lm RSS-file"
+printf '%-24s %7s %9s %12s %12s %7s %12s %12s %7s %10s %13s\n' file threads profile "lm decode" "cpp decode" ratio "lm prefill" "cpp prompt" ratio "lm replay" "lm RSS-file"
 for f in "${files[@]}"; do
   for t in $threads; do
-    ld=(); lp=(); lr=(); cd=(); cp=(); rss=0
+    declare -A ld=() lp=() lr=() rss=()
+    cd=(); cp=()
     for ((r = 1; r <= rounds; r++)); do
-      out="$("$repo/ledgermind" bench decoder --json --model "$f" --threads "$t" --prompt-tokens "$prompt" \
-             --decode-tokens "$decode" --repeats "$(( repeats > 0 ? repeats : 1 ))" 2>/dev/null)"
-      ld+=("$(echo "$out" | field decodeTokensPerSecond)")
-      lp+=("$(echo "$out" | field prefillTokensPerSecond)")
-      lr+=("$(echo "$out" | field replayTokensPerSecond)")
-      r="$(echo "$out" | field peakRssOverFileBytes)"; [ "$r" -gt "$rss" ] && rss=$r
+      for p in $profiles; do
+        out="$("$repo/ledgermind" bench decoder --json --model "$f" --threads "$t" --prompt-tokens "$prompt" \
+               --decode-tokens "$decode" --repeats "$(( repeats > 0 ? repeats : 1 ))" --profile "$p" 2>/dev/null)"
+        ld[$p]+="$(echo "$out" | field decodeTokensPerSecond) "
+        lp[$p]+="$(echo "$out" | field prefillTokensPerSecond) "
+        lr[$p]+="$(echo "$out" | field replayTokensPerSecond) "
+        x="$(echo "$out" | field peakRssOverFileBytes)"; [ "$x" -gt "${rss[$p]:-0}" ] && rss[$p]=$x
+      done
       out="$(node "$here/llamacpp.mjs" --modules "$scratch/node_modules" --model "$f" --threads "$t" \
              --prompt-tokens "$prompt" --decode-tokens "$decode" --repeats "$repeats")"
       cd+=("$(echo "$out" | field decodeTokensPerSecond)")
       cp+=("$(echo "$out" | field prefillTokensPerSecond)")
     done
-    mld=$(printf '%s\n' "${ld[@]}" | median); mcd=$(printf '%s\n' "${cd[@]}" | median)
-    mlp=$(printf '%s\n' "${lp[@]}" | median); mcp=$(printf '%s\n' "${cp[@]}" | median)
-    mlr=$(printf '%s\n' "${lr[@]}" | median)
-    printf '%-24s %7s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx %10.2f %10d MB\n' "$(basename "$f")" "$t" "$mld" "$mcd" \
-      "$(awk "BEGIN {print $mld / $mcd}")" "$mlp" "$mcp" "$(awk "BEGIN {print $mlp / $mcp}")" "$mlr" "$((rss / 1000000))"
+    mcd=$(printf '%s\n' "${cd[@]}" | median); mcp=$(printf '%s\n' "${cp[@]}" | median)
+    for p in $profiles; do
+      mld=$(printf '%s\n' ${ld[$p]} | median); mlp=$(printf '%s\n' ${lp[$p]} | median); mlr=$(printf '%s\n' ${lr[$p]} | median)
+      printf '%-24s %7s %9s %12.2f %12.2f %6.2fx %12.2f %12.2f %6.2fx %10.2f %10d MB\n' "$(basename "$f")" "$t" "$p" "$mld" "$mcd" \
+        "$(awk "BEGIN {print $mld / $mcd}")" "$mlp" "$mcp" "$(awk "BEGIN {print $mlp / $mcp}")" "$mlr" "$((${rss[$p]} / 1000000))"
+    done
+    unset ld lp lr rss
   done
 done

@@ -5,6 +5,7 @@ import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.gguf.GgufFile;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import dev.ledgermind.inference.kernel.Parallel;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -21,7 +22,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <ul>
  *   <li>exact: {@link ReferenceParityTest.PlainForward}, double precision over weights dequantized by
  *       {@link IndependentDequant};</li>
- *   <li>engine: {@link LlamaState#forward} as it runs (default width, 2 threads);</li>
+ *   <li>engine: {@link LlamaState#forward} as it runs (default width, 2 threads), under the binary32 profile;</li>
+ *   <li>engine int8-q8: the same under {@link ComputeProfile#INT8_Q8} (the engine's own integer product);</li>
  *   <li>int8 activations: the same double-precision forward, but every matrix product's input first rounded as
  *       llama.cpp's CPU backend rounds it for that weight type (its {@code vec_dot_type}): to Q8_0 blocks (32
  *       values, scale {@code max|x| / 127} stored as f16, codes rounded to nearest) for Q8_0, Q4_0, Q5_0, Q4_1,
@@ -51,32 +53,39 @@ class FidelityBench {
         System.out.printf("family %s, prompt of %d characters, JDK %s, vector width %s%n", family, prompt.length(),
                 Runtime.version(), KernelConfig.defaults());
         String llamaCpp = System.getProperty("bench.llamacpp", "");
-        System.out.println("| weights | shape | positions | max abs logit (exact) | engine: max abs log-prob error | int8-activation model: max abs log-prob error | ratio |"
+        System.out.println("| weights | shape | positions | max abs logit (exact) | engine: max abs log-prob error | engine int8-q8 profile | int8-activation model: max abs log-prob error | ratio |"
                 + (llamaCpp.isEmpty() ? "" : " llama.cpp: max abs log-prob error | llama.cpp / engine |"));
-        System.out.println("|---|---|---:|---:|---:|---:|---:|" + (llamaCpp.isEmpty() ? "" : "---:|---:|"));
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|" + (llamaCpp.isEmpty() ? "" : "---:|---:|"));
         try (Parallel par = new Parallel(2)) {
             for (Object[] c : cases) {
                 QuantMix mix = (QuantMix) c[0];
                 String shape = (String) c[1];
                 Path path = TinyModels.path(family, mix, shape);
-                try (LlamaModel m = LlamaModel.load(path); GgufFile f = GgufFile.open(path)) {
+                try (LlamaModel m = LlamaModel.load(path); LlamaModel mi = LlamaModel.load(path, ComputeProfile.INT8_Q8);
+                     GgufFile f = GgufFile.open(path)) {
                     int[] tokens = new Generator(m, KernelConfig.defaults(), par).promptTokens(prompt);
                     int n = tokens.length, vocab = m.config().vocab();
                     float[] logits = new float[n * vocab];
                     new LlamaState(m, n, KernelConfig.defaults(), par).forward(tokens, 0, n, 0, logits, null);
+                    float[] logitsI = new float[n * vocab];
+                    new LlamaState(mi, n, KernelConfig.defaults(), par).forward(tokens, 0, n, 0, logitsI, null);
                     ReferenceParityTest.PlainForward exact = new ReferenceParityTest.PlainForward(f);
                     double[][] ref = exact.run(tokens);
                     ReferenceParityTest.PlainForward int8 = new ReferenceParityTest.PlainForward(f);
                     int8.activations = FidelityBench::roundAsLlamaCpp;
                     double[][] alt = int8.run(tokens);
-                    double engineErr = 0, int8Err = 0, maxLogit = 0;
+                    double engineErr = 0, engineInt8Err = 0, int8Err = 0, maxLogit = 0;
                     for (int t = 0; t < n; t++) {
-                        double[] e = new double[vocab];
-                        for (int i = 0; i < vocab; i++) e[i] = logits[t * vocab + i];
-                        double[] lr = logSoftmax(ref[t]), le = logSoftmax(e), la = logSoftmax(alt[t]);
+                        double[] e = new double[vocab], ei = new double[vocab];
+                        for (int i = 0; i < vocab; i++) {
+                            e[i] = logits[t * vocab + i];
+                            ei[i] = logitsI[t * vocab + i];
+                        }
+                        double[] lr = logSoftmax(ref[t]), le = logSoftmax(e), lei = logSoftmax(ei), la = logSoftmax(alt[t]);
                         for (int i = 0; i < vocab; i++) {
                             maxLogit = Math.max(maxLogit, Math.abs(ref[t][i]));
                             engineErr = Math.max(engineErr, Math.abs(le[i] - lr[i]));
+                            engineInt8Err = Math.max(engineInt8Err, Math.abs(lei[i] - lr[i]));
                             int8Err = Math.max(int8Err, Math.abs(la[i] - lr[i]));
                         }
                     }
@@ -90,8 +99,8 @@ class FidelityBench {
                         }
                         cppColumns = String.format(" %.2e | %.0f |", cppErr, cppErr / engineErr);
                     }
-                    System.out.printf("| %s | %s | %d | %.2f | %.2e | %.2e | %.0f |%s%n", mix.label(), shape, n, maxLogit, engineErr, int8Err,
-                            int8Err / engineErr, cppColumns);
+                    System.out.printf("| %s | %s | %d | %.2f | %.2e | %.2e | %.2e | %.0f |%s%n", mix.label(), shape, n, maxLogit, engineErr,
+                            engineInt8Err, int8Err, int8Err / engineErr, cppColumns);
                 }
             }
         }

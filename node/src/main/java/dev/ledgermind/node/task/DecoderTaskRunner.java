@@ -8,6 +8,7 @@ import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.inference.sampling.SamplingParams;
 import dev.ledgermind.inference.step.StepModelSpec;
 import dev.ledgermind.inference.step.WeightsCommitment;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import dev.ledgermind.inference.trace.Keccak256;
 
 import java.io.IOException;
@@ -40,9 +41,19 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
     private final WeightsCommitment weights;
 
     public DecoderTaskRunner(Path gguf, KernelConfig config, int threads) {
-        this.name = gguf.getFileName().toString().replaceFirst("\\.gguf$", "");
+        this(gguf, config, threads, ComputeProfile.BINARY32);
+    }
+
+    /**
+     * A runner computing under {@code profile}. Under a profile other than binary32 the model is a different model on
+     * chain (its results differ): its name is the file's with {@code @profile} appended, its architecture hash covers
+     * the profile, and the dispute game does not cover it (replicated mode and audits by replay do).
+     */
+    public DecoderTaskRunner(Path gguf, KernelConfig config, int threads, ComputeProfile profile) {
+        String base = gguf.getFileName().toString().replaceFirst("\\.gguf$", "");
+        this.name = profile == ComputeProfile.BINARY32 ? base : base + "@" + profile.id;
         try {
-            this.model = LlamaModel.load(gguf);
+            this.model = LlamaModel.load(gguf, profile);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot load GGUF model " + gguf + ": " + e.getMessage(), e);
         }
@@ -50,12 +61,13 @@ public final class DecoderTaskRunner implements TaskRunner, AutoCloseable {
         this.config = config;
         this.generator = new Generator(model, config, parallel);
         byte[] fileHash = fileHash(gguf);
-        if (WeightsCommitment.notCovered(model).isEmpty()) {
+        if (profile == ComputeProfile.BINARY32 && WeightsCommitment.notCovered(model).isEmpty()) {
             this.weights = WeightsCommitment.of(model, parallel);
             this.identity = new ModelIdentity(name, weights.root(), fileHash, StepModelSpec.of(model, weights).hash(), true);
         } else {
             this.weights = null;
-            byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + model.config()).getBytes(StandardCharsets.UTF_8));
+            String profiled = profile == ComputeProfile.BINARY32 ? "" : "profile " + profile.id + " ";
+            byte[] arch = Keccak256.hash(("ledgermind/llama-decoder/v1 " + profiled + model.config()).getBytes(StandardCharsets.UTF_8));
             this.identity = new ModelIdentity(name, fileHash, fileHash, arch, false);
         }
     }

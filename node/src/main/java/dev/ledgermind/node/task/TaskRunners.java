@@ -2,6 +2,7 @@ package dev.ledgermind.node.task;
 
 import dev.ledgermind.inference.encoder.EncoderModel;
 import dev.ledgermind.inference.kernel.KernelConfig;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,13 +26,19 @@ public final class TaskRunners {
 
     /**
      * A runner for the given models: a path ending in {@code .gguf} is a decoder (its name is the file
-     * name without the extension); anything else is an encoder, by built-in name or ONNX path.
+     * name without the extension), {@code FILE.gguf@PROFILE} the same decoder under a named compute profile
+     * ({@code @int8-q8}: a model of its own, named {@code FILE@int8-q8}); anything else is an encoder, by built-in
+     * name or ONNX path.
      */
     public static TaskRunner forModels(List<String> models) {
         if (models.isEmpty()) throw new IllegalArgumentException("a node must serve at least one model");
         List<TaskRunner> runners = new ArrayList<>();
         for (String m : models) {
-            runners.add(m.endsWith(".gguf")
+            int at = m.lastIndexOf(".gguf@");
+            runners.add(at >= 0
+                    ? new DecoderTaskRunner(Path.of(m.substring(0, at + 5)), KernelConfig.defaults(), KernelConfig.defaultThreads(),
+                            ComputeProfile.parse(m.substring(at + 6)))
+                    : m.endsWith(".gguf")
                     ? new DecoderTaskRunner(Path.of(m), KernelConfig.defaults(), KernelConfig.defaultThreads())
                     : new EncoderTaskRunner(EncoderModel.load(m).withPassCache(Integer.getInteger(PASS_CACHE_PROPERTY, DEFAULT_PASS_CACHE)),
                             KernelConfig.defaults(), KernelConfig.defaultThreads()));
