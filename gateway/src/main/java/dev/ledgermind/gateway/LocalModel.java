@@ -7,6 +7,7 @@ import dev.ledgermind.inference.kernel.Parallel;
 import dev.ledgermind.inference.llama.LlamaModel;
 import dev.ledgermind.node.client.ModelDirectory;
 import dev.ledgermind.node.task.DecoderTaskRunner;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import dev.ledgermind.node.task.EncoderTaskRunner;
 import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.TaskRunner;
@@ -60,10 +61,16 @@ public sealed interface LocalModel extends AutoCloseable {
     @Override
     void close();
 
-    /** Loads a model spec: a path ending in {@code .gguf} is a decoder; anything else an encoder (built-in name or ONNX path). */
+    /**
+     * Loads a model spec: a path ending in {@code .gguf} is a decoder, {@code FILE.gguf@PROFILE} the decoder under a
+     * named compute profile (a model of its own, {@code FILE@int8-q8}); anything else an encoder (built-in name or
+     * ONNX path).
+     */
     static LocalModel load(String spec) {
         int threads = KernelConfig.defaultThreads();
-        if (spec.endsWith(".gguf")) return new Decoder(Path.of(spec), threads);
+        int at = spec.lastIndexOf(".gguf@");
+        if (at >= 0) return new Decoder(Path.of(spec.substring(0, at + 5)), threads, ComputeProfile.parse(spec.substring(at + 6)));
+        if (spec.endsWith(".gguf")) return new Decoder(Path.of(spec), threads, ComputeProfile.BINARY32);
         return new Encoder(EncoderModel.load(spec), threads);
     }
 
@@ -121,15 +128,12 @@ public sealed interface LocalModel extends AutoCloseable {
         private final DecoderTaskRunner runner;
         private final ReentrantLock lock = new ReentrantLock(true);
 
-        Decoder(Path gguf, int threads) {
-            try {
-                this.model = LlamaModel.load(gguf);
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot load GGUF model " + gguf + ": " + e.getMessage(), e);
-            }
+        /** One loaded model serves both the gateway's own generation and its runner (receipts, replays). */
+        Decoder(Path gguf, int threads, ComputeProfile profile) {
+            this.runner = new DecoderTaskRunner(gguf, KernelConfig.defaults(), threads, profile);
+            this.model = runner.model();
             this.parallel = new Parallel(threads);
             this.generator = new Generator(model, KernelConfig.defaults(), parallel);
-            this.runner = new DecoderTaskRunner(gguf, KernelConfig.defaults(), threads);
         }
 
         public LlamaModel model() {
@@ -162,9 +166,8 @@ public sealed interface LocalModel extends AutoCloseable {
 
         @Override
         public void close() {
-            runner.close();
             parallel.close();
-            model.close();
+            runner.close(); // closes the model too
         }
     }
 }
