@@ -106,7 +106,7 @@ I8K_INLINE void i8k_prepare(int type, const uint8_t *p, __m512i c[4], __m512i S[
         const __m512i m30 = _mm512_set1_epi8(0x30);
         const __m512i s01 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
         const __m512i s23 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-        for (int n = 0; n < 2; n++) {
+        _Pragma("GCC unroll 4") for (int n = 0; n < 2; n++) {
             const __m512i L = _mm512_loadu_si512((const void *) (p + 64 * n));
             const __m512i H = I8K_BCAST32(p + 128 + 32 * n);
             const __m512i h01 = _mm512_and_si512(_mm512_sllv_epi16(H, s01), m30);
@@ -126,7 +126,7 @@ I8K_INLINE void i8k_prepare(int type, const uint8_t *p, __m512i c[4], __m512i S[
     }
     const __m512i sh = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* low | high nibbles */
     const uint8_t *qs = p + (type == I8K_Q4_K ? 16 : 48);
-    for (int k = 0; k < 4; k++) c[k] = _mm512_and_si512(_mm512_srlv_epi16(I8K_BCAST32(qs + 32 * k), sh), m0f);
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) c[k] = _mm512_and_si512(_mm512_srlv_epi16(I8K_BCAST32(qs + 32 * k), sh), m0f);
     if (type == I8K_Q5_K) { /* bit 4 of the code of sub-block j, element l: bit j of qh[l] */
         const __m512i H = I8K_BCAST32(p + 16), m10 = _mm512_set1_epi8(0x10);
         const __m512i b0 = _mm512_sllv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(3), 1));
@@ -186,17 +186,17 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
     for (int32_t g = r0; g < r1; g += 4) {
         const int nr = r1 - g < 4 ? r1 - g : 4;
         const uint8_t *rp[4];
-        for (int i = 0; i < 4; i++) rp[i] = w + (int64_t) (g + (i < nr ? i : nr - 1)) * rowBytes;
+        _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) rp[i] = w + (int64_t) (g + (i < nr ? i : nr - 1)) * rowBytes;
         const int64_t pf = g + 8 <= r1 ? 4 * rowBytes : 0; /* prefetch the next group's rows */
         memset(acc, 0, sizeof(float) * 64 * (size_t) batch);
         for (int64_t q = 0; 4 * q < nsb; q++) {
             const int ns = nsb - 4 * q < 4 ? (int) (nsb - 4 * q) : 4;
             uint16_t dh[16] __attribute__((aligned(32))) = {0}, mh[16] __attribute__((aligned(32))) = {0};
-            for (int sp = 0; sp < ns; sp++) {
+            _Pragma("GCC unroll 4") for (int sp = 0; sp < ns; sp++) {
                 const int64_t s = 4 * q + sp;
                 __m512i c[4][4];
                 __m128i R[4];
-                for (int i = 0; i < 4; i++) {
+                _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
                     const uint8_t *p = rp[i] + blockBytes * s;
                     if (pf) {
                         _mm_prefetch((const char *) (p + pf), _MM_HINT_T1);
@@ -216,7 +216,7 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
                     const __m512i x0 = _mm512_loadu_si512((const void *) xt), x1 = _mm512_loadu_si512((const void *) (xt + 64));
                     const __m512i x2 = _mm512_loadu_si512((const void *) (xt + 128)), x3 = _mm512_loadu_si512((const void *) (xt + 192));
                     __m512i a[4];
-                    for (int i = 0; i < 4; i++) {
+                    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
                         __m512i v = _mm512_madd_epi16(_mm512_maddubs_epi16(c[i][0], x0), S[i][0]);
                         v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[i][1], x1), S[i][1]);
                         v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[i][2], x2), S[i][2]);
@@ -226,7 +226,7 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
                     if (type == I8K_Q6_K) { /* + sum_j (-32 sc_j) * sums16_j */
                         const __m512i sw = _mm512_castsi256_si512(
                                 _mm512_cvtepi32_epi16(_mm512_loadu_si512((const void *) (s16 + t * (cols / 16) + 16 * s))));
-                        for (int i = 0; i < 4; i++) a[i] = _mm512_dpwssd_epi32(a[i], W[i], sw);
+                        _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) a[i] = _mm512_dpwssd_epi32(a[i], W[i], sw);
                     }
                     _mm_store_si128((__m128i *) (ia + 16 * t + 4 * sp), i8k_reduce4(a[0], a[1], a[2], a[3]));
                     if (type != I8K_Q6_K) {
@@ -256,7 +256,7 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
         }
         /* row i's partial m is acc[t][16 (m / 4) + 4 (m % 4) + i] = acc[t][4m + i] */
         for (int64_t t = 0; t < batch; t++) {
-            for (int i = 0; i < nr; i++) y[t * yStride + g + i] = i8k_tree(acc + 64 * t + i, 4);
+            _Pragma("GCC unroll 4") for (int i = 0; i < nr; i++) y[t * yStride + g + i] = i8k_tree(acc + 64 * t + i, 4);
         }
     }
 }
