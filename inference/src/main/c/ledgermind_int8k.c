@@ -199,9 +199,10 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
                 _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
                     const uint8_t *p = rp[i] + blockBytes * s;
                     if (pf) {
-                        _mm_prefetch((const char *) (p + pf), _MM_HINT_T1);
+                        _mm_prefetch((const char *) (p + pf), _MM_HINT_T1); /* every line the block touches */
                         _mm_prefetch((const char *) (p + pf + 64), _MM_HINT_T1);
                         _mm_prefetch((const char *) (p + pf + 128), _MM_HINT_T1);
+                        if (blockBytes > 192) _mm_prefetch((const char *) (p + pf + 192), _MM_HINT_T1);
                         _mm_prefetch((const char *) (p + pf + blockBytes - 1), _MM_HINT_T1);
                     }
                     i8k_prepare(type, p, c[i], S[i], &W[i], &R[i], dh + 4 * sp + i, mh + 4 * sp + i);
