@@ -79,7 +79,7 @@ I8K_INLINE __m128i i8k_km_scales(const uint8_t *p) {
     return _mm_or_si128(lo, hi);
 }
 
-/* vpshufb indices: the scale words of code register k (sub-blocks 2k in the low 256 bits, 2k + 1 in the high). */
+/* vpshufb indices: the scale words of a code register (sub-block a in the low 256 bits, b in the high). */
 #define I8K_W(b) -128, (b), -128, (b), -128, (b), -128, (b), -128, (b), -128, (b), -128, (b), -128, (b)
 #define I8K_SCIDX(a, b) _mm512_set_epi8(I8K_W(b), I8K_W(b), I8K_W(a), I8K_W(a))
 /* the 8 min bytes (8..15) as words, in every 128-bit lane */
@@ -95,7 +95,8 @@ I8K_INLINE __m128i i8k_km_scales(const uint8_t *p) {
 #define I8K_BCAST32(p) _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) (p)))
 
 /*
- * One row's super-block at p: its 256 codes into c[0..3] (unsigned bytes, elements 64k .. 64k + 63 in c[k]), its
+ * One row's super-block at p: its 256 codes into c[0..3] (unsigned bytes; Q6_K: elements 64k .. 64k + 63 in c[k];
+ * Q4_K, Q5_K: the 32 bytes of sub-blocks (0, 2), (1, 3), (4, 6), (5, 7), as they lie in qs: I8K_ARRANGE), its
  * scale words into S[0..3] (Q6_K: and its -32 sc words into *W), its scale and min bytes into *R (Q4_K, Q5_K), its f16
  * d (and dmin) bits into *dh (and *mh).
  */
@@ -124,15 +125,18 @@ I8K_INLINE void i8k_prepare(int type, const uint8_t *p, __m512i c[4], __m512i S[
         memcpy(dh, p + 208, 2);
         return;
     }
-    const __m512i sh = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1); /* low | high nibbles */
     const uint8_t *qs = p + (type == I8K_Q4_K ? 16 : 48);
-    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) c[k] = _mm512_and_si512(_mm512_srlv_epi16(I8K_BCAST32(qs + 32 * k), sh), m0f);
+    const __m512i q0 = _mm512_loadu_si512((const void *) qs), q1 = _mm512_loadu_si512((const void *) (qs + 64));
+    c[0] = _mm512_and_si512(q0, m0f);                        /* sub-blocks 0 | 2 (low nibbles of qs[0 .. 64)) */
+    c[1] = _mm512_and_si512(_mm512_srli_epi16(q0, 4), m0f); /* sub-blocks 1 | 3 (their high nibbles) */
+    c[2] = _mm512_and_si512(q1, m0f);                        /* 4 | 6 */
+    c[3] = _mm512_and_si512(_mm512_srli_epi16(q1, 4), m0f); /* 5 | 7 */
     if (type == I8K_Q5_K) { /* bit 4 of the code of sub-block j, element l: bit j of qh[l] */
         const __m512i H = I8K_BCAST32(p + 16), m10 = _mm512_set1_epi8(0x10);
-        const __m512i b0 = _mm512_sllv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(3), 1));
-        const __m512i b1 = _mm512_sllv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(1), 1));
-        const __m512i b2 = _mm512_srlv_epi16(H, _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(1), 1));
-        const __m512i b3 = _mm512_srlv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(2), _mm256_set1_epi16(3), 1));
+        const __m512i b0 = _mm512_sllv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1));
+        const __m512i b1 = _mm512_sllv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(3), _mm256_set1_epi16(1), 1));
+        const __m512i b2 = _mm512_srlv_epi16(H, _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1));
+        const __m512i b3 = _mm512_srlv_epi16(H, _mm512_inserti64x4(_mm512_set1_epi16(1), _mm256_set1_epi16(3), 1));
         c[0] = _mm512_ternarylogic_epi32(c[0], b0, m10, 0xF8); /* c | (b & 0x10) */
         c[1] = _mm512_ternarylogic_epi32(c[1], b1, m10, 0xF8);
         c[2] = _mm512_ternarylogic_epi32(c[2], b2, m10, 0xF8);
@@ -140,27 +144,46 @@ I8K_INLINE void i8k_prepare(int type, const uint8_t *p, __m512i c[4], __m512i S[
     }
     *R = i8k_km_scales(p);
     const __m512i R4 = _mm512_broadcast_i32x4(*R);
-    S[0] = _mm512_shuffle_epi8(R4, I8K_SCIDX(0, 1));
-    S[1] = _mm512_shuffle_epi8(R4, I8K_SCIDX(2, 3));
-    S[2] = _mm512_shuffle_epi8(R4, I8K_SCIDX(4, 5));
-    S[3] = _mm512_shuffle_epi8(R4, I8K_SCIDX(6, 7));
+    S[0] = _mm512_shuffle_epi8(R4, I8K_SCIDX(0, 2));
+    S[1] = _mm512_shuffle_epi8(R4, I8K_SCIDX(1, 3));
+    S[2] = _mm512_shuffle_epi8(R4, I8K_SCIDX(4, 6));
+    S[3] = _mm512_shuffle_epi8(R4, I8K_SCIDX(5, 7));
     memcpy(dh, p, 2);
     memcpy(mh, p + 2, 2);
+}
+
+/* A row's integer accumulator for one input (x0..x3 the input's codes in the order of c): 16 lanes summing to A. */
+I8K_INLINE __m512i i8k_dot(const __m512i c[4], const __m512i S[4], __m512i x0, __m512i x1, __m512i x2, __m512i x3) {
+    __m512i v = _mm512_madd_epi16(_mm512_maddubs_epi16(c[0], x0), S[0]);
+    v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[1], x1), S[1]);
+    v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[2], x2), S[2]);
+    return _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[3], x3), S[3]);
+}
+
+/*
+ * Q4_K, Q5_K: the input codes of a super-block (q, element order) in the order of the weight codes' registers,
+ * elements [0, 32) + [64, 96), [32, 64) + [96, 128), [128, 160) + [192, 224), [160, 192) + [224, 256) (a copy).
+ */
+I8K_INLINE void i8k_arrange(const int8_t *q, int8_t *out) {
+    static const int from[8] = {0, 64, 32, 96, 128, 192, 160, 224};
+    _Pragma("GCC unroll 8") for (int h = 0; h < 8; h++)
+        _mm256_store_si256((__m256i *) (out + 32 * h), _mm256_loadu_si256((const __m256i *) (q + from[h])));
 }
 
 /* This thread's scratch (grown on demand, never shrunk). */
 static __thread uint8_t *i8k_buf;
 static __thread int64_t i8k_len;
 
-I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
+I8K_INLINE void i8k_matmul(int type, int decode, const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1,
                            const int8_t *qx, const float *dx, const int32_t *s16, int32_t batch,
                            float *y, int64_t yOff, int64_t yStride) {
     if (batch <= 0 || r1 <= r0 || nsb <= 0) return;
     y += yOff;
     const int64_t blockBytes = type == I8K_Q4_K ? 144 : type == I8K_Q5_K ? 176 : 210;
     const int64_t cols = 256 * nsb;
-    /* scratch: acc[batch][64] floats, ia[batch][16] and ib[batch][16] int32, bs[batch][nsb] 8 words */
-    const int64_t need = (int64_t) batch * (256 + 64 + 64) + (int64_t) batch * nsb * 16;
+    /* scratch: acc[batch][64] floats, ia[batch][16] and ib[batch][16] int32, bs[batch][nsb] 8 words, xa[batch][cols] */
+    const int64_t xaOff = ((int64_t) batch * (256 + 64 + 64) + (int64_t) batch * nsb * 16 + 63) & ~(int64_t) 63;
+    const int64_t need = xaOff + (type != I8K_Q6_K ? (int64_t) batch * cols : 0);
     if (i8k_len < need) {
         free(i8k_buf);
         i8k_buf = (uint8_t *) aligned_alloc(64, (size_t) ((need + 63) & ~(int64_t) 63));
@@ -171,9 +194,11 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
     int32_t *ia = (int32_t *) (i8k_buf + (int64_t) batch * 256);
     int32_t *ib = ia + (int64_t) batch * 16;
     __m128i *bs = (__m128i *) (ib + (int64_t) batch * 16);
-    if (type != I8K_Q6_K) { /* bs_j = sums16[2j] + sums16[2j + 1], 8 words a (input, super-block) */
+    int8_t *xa = (int8_t *) (i8k_buf + xaOff); /* 64-byte aligned */
+    if (type != I8K_Q6_K) { /* bs_j = sums16[2j] + sums16[2j + 1], 8 words a (input, super-block); the codes arranged */
         for (int64_t t = 0; t < batch; t++) {
             for (int64_t s = 0; s < nsb; s++) {
+                i8k_arrange(qx + t * cols + 256 * s, xa + t * cols + 256 * s);
                 const __m256i w16 = _mm512_cvtepi32_epi16(_mm512_loadu_si512((const void *) (s16 + t * (cols / 16) + 16 * s)));
                 bs[t * nsb + s] = _mm256_cvtepi32_epi16(_mm256_madd_epi16(w16, _mm256_set1_epi16(1)));
             }
@@ -194,8 +219,16 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
             uint16_t dh[16] __attribute__((aligned(32))) = {0}, mh[16] __attribute__((aligned(32))) = {0};
             _Pragma("GCC unroll 4") for (int sp = 0; sp < ns; sp++) {
                 const int64_t s = 4 * q + sp;
-                __m512i c[4][4];
+                const int8_t *xs = (type == I8K_Q6_K ? qx : xa) + 256 * s; /* input t's codes at xs + t * cols */
+                __m512i c[4][4], a[4];
                 __m128i R[4];
+                __m512i x0, x1, x2, x3, sw = _mm512_setzero_si512();
+                if (decode) { /* one input: its registers loaded once, each row's codes used as soon as made */
+                    x0 = _mm512_loadu_si512((const void *) xs), x1 = _mm512_loadu_si512((const void *) (xs + 64));
+                    x2 = _mm512_loadu_si512((const void *) (xs + 128)), x3 = _mm512_loadu_si512((const void *) (xs + 192));
+                    if (type == I8K_Q6_K)
+                        sw = _mm512_castsi256_si512(_mm512_cvtepi32_epi16(_mm512_loadu_si512((const void *) (s16 + 16 * s))));
+                }
                 _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
                     const uint8_t *p = rp[i] + blockBytes * s;
                     if (pf) {
@@ -205,7 +238,14 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
                         if (blockBytes > 192) _mm_prefetch((const char *) (p + pf + 192), _MM_HINT_T1);
                         _mm_prefetch((const char *) (p + pf + blockBytes - 1), _MM_HINT_T1);
                     }
-                    i8k_prepare(type, p, c[i], S[i], &W[i], &R[i], dh + 4 * sp + i, mh + 4 * sp + i);
+                    if (decode) {
+                        __m512i cd[4], Sd[4], Wd;
+                        i8k_prepare(type, p, cd, Sd, &Wd, &R[i], dh + 4 * sp + i, mh + 4 * sp + i);
+                        a[i] = i8k_dot(cd, Sd, x0, x1, x2, x3);
+                        if (type == I8K_Q6_K) a[i] = _mm512_dpwssd_epi32(a[i], Wd, sw);
+                    } else {
+                        i8k_prepare(type, p, c[i], S[i], &W[i], &R[i], dh + 4 * sp + i, mh + 4 * sp + i);
+                    }
                 }
                 __m512i M4 = _mm512_setzero_si512();
                 if (type != I8K_Q6_K) {
@@ -213,18 +253,13 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
                     M4 = _mm512_shuffle_epi8(M4, mnidx); /* 128-bit lane i: row i's 8 mins as words */
                 }
                 for (int64_t t = 0; t < batch; t++) {
-                    const int8_t *xt = qx + t * cols + 256 * s;
-                    const __m512i x0 = _mm512_loadu_si512((const void *) xt), x1 = _mm512_loadu_si512((const void *) (xt + 64));
-                    const __m512i x2 = _mm512_loadu_si512((const void *) (xt + 128)), x3 = _mm512_loadu_si512((const void *) (xt + 192));
-                    __m512i a[4];
-                    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
-                        __m512i v = _mm512_madd_epi16(_mm512_maddubs_epi16(c[i][0], x0), S[i][0]);
-                        v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[i][1], x1), S[i][1]);
-                        v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[i][2], x2), S[i][2]);
-                        v = _mm512_dpwssd_epi32(v, _mm512_maddubs_epi16(c[i][3], x3), S[i][3]);
-                        a[i] = v;
+                    if (!decode) {
+                        const int8_t *xt = xs + t * cols;
+                        x0 = _mm512_loadu_si512((const void *) xt), x1 = _mm512_loadu_si512((const void *) (xt + 64));
+                        x2 = _mm512_loadu_si512((const void *) (xt + 128)), x3 = _mm512_loadu_si512((const void *) (xt + 192));
+                        _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) a[i] = i8k_dot(c[i], S[i], x0, x1, x2, x3);
                     }
-                    if (type == I8K_Q6_K) { /* + sum_j (-32 sc_j) * sums16_j */
+                    if (type == I8K_Q6_K && !decode) { /* + sum_j (-32 sc_j) * sums16_j */
                         const __m512i sw = _mm512_castsi256_si512(
                                 _mm512_cvtepi32_epi16(_mm512_loadu_si512((const void *) (s16 + t * (cols / 16) + 16 * s))));
                         _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) a[i] = _mm512_dpwssd_epi32(a[i], W[i], sw);
@@ -264,15 +299,18 @@ I8K_INLINE void i8k_matmul(int type, const uint8_t *w, int64_t rowBytes, int64_t
 
 I8K void lm_i8k_q4_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1, const int8_t *qx,
                             const float *dx, const int32_t *s16, int32_t batch, float *y, int64_t yOff, int64_t yStride) {
-    i8k_matmul(I8K_Q4_K, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
+    if (batch == 1) i8k_matmul(I8K_Q4_K, 1, w, rowBytes, nsb, r0, r1, qx, dx, s16, 1, y, yOff, yStride);
+    else i8k_matmul(I8K_Q4_K, 0, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
 }
 
 I8K void lm_i8k_q5_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1, const int8_t *qx,
                             const float *dx, const int32_t *s16, int32_t batch, float *y, int64_t yOff, int64_t yStride) {
-    i8k_matmul(I8K_Q5_K, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
+    if (batch == 1) i8k_matmul(I8K_Q5_K, 1, w, rowBytes, nsb, r0, r1, qx, dx, s16, 1, y, yOff, yStride);
+    else i8k_matmul(I8K_Q5_K, 0, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
 }
 
 I8K void lm_i8k_q6_k_matmul(const uint8_t *w, int64_t rowBytes, int64_t nsb, int32_t r0, int32_t r1, const int8_t *qx,
                             const float *dx, const int32_t *s16, int32_t batch, float *y, int64_t yOff, int64_t yStride) {
-    i8k_matmul(I8K_Q6_K, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
+    if (batch == 1) i8k_matmul(I8K_Q6_K, 1, w, rowBytes, nsb, r0, r1, qx, dx, s16, 1, y, yOff, yStride);
+    else i8k_matmul(I8K_Q6_K, 0, w, rowBytes, nsb, r0, r1, qx, dx, s16, batch, y, yOff, yStride);
 }
