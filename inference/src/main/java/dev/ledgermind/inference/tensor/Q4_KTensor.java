@@ -21,6 +21,22 @@ import java.lang.foreign.ValueLayout;
  * <p>Element value (as llama.cpp's {@code dequantize_row_q4_K}): {@code (d * sc) * q - (dmin * m)}, each
  * operation one binary32 rounding (multiply, multiply, multiply, subtract; no fma). The dot product is
  * {@link DequantDot}'s canonical F32 layout over these values.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}; input format {@link Int8Input#Q8_256})</h2>
+ * For super-block {@code s} of the row, with {@code dx} the input's Q8_256 scale of that block, {@code qx} its codes,
+ * {@code d} and {@code dmin} the super-block's f16 values widened, {@code sc_j} and {@code mn_j} the 6-bit scale and
+ * min of sub-block {@code j} ({@link #scale}, {@link #min}) and {@code q} the 4-bit codes (0..15):
+ * <pre>
+ *   dot_j = sum over the 32 elements i of sub-block j of q[i] * qx[i]           (exact int)
+ *   A = sum_j sc_j * dot_j ;  B = sum_j mn_j * bs_j                             (exact int32)
+ *       bs_j = the sum of the input's 32 codes of sub-block j (two {@link Int8Input#sums16})
+ *   D = d * dx ;  M = dmin * dx                                                 (binary32 multiplies)
+ *   acc[s mod 16] = fma(D, (float) A, acc[s mod 16]) ;  acc[s mod 16] = fma(-M, (float) B, acc[s mod 16])
+ *   result = Dot.combine(acc)                   (acc starts as 16 x +0.0f; (float) A rounds to nearest even)
+ * </pre>
+ * The integer parts are exact, so every kernel that forms A and B per (row, super-block) and then issues these float
+ * operations in this order gives the same bits ({@link #dotInt8Reference} is the reference; {@link Int8KQuantKernels}
+ * the native kernels). Q5_K's product is this one with 5-bit codes ({@link #dotInt8KM}).
  */
 public final class Q4_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 144;
@@ -211,6 +227,72 @@ public final class Q4_KTensor extends ChunkedTensor {
             int v = u8(qs + l0 + i);
             int q = high ? v >> 4 : v & 0xF;
             out[i] = d1 * q - m1;
+        }
+    }
+
+    // ---- the int8-q8 profile (class javadoc)
+
+    @Override
+    public int int8Format() {
+        return Int8Input.Q8_256;
+    }
+
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return dotInt8KM(this, row, xq, t);
+    }
+
+    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    @Override
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
+            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else {
+            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
+        }
+    }
+
+    /**
+     * The int8-q8 product of Q4_K and Q5_K (the class javadoc's definition, the one place it is computed in Java): row
+     * {@code row} of {@code w} times input {@code t} of {@code xq}. The two types differ only in their codes
+     * ({@link #codes}; Q5_K's {@link Q5_KTensor#codes}).
+     */
+    static float dotInt8KM(ChunkedTensor w, int row, Int8Input xq, int t) {
+        int cols = w.cols, nsb = cols / 256;
+        byte[][] bufs = blockBuffers();
+        byte[] b = bufs[0], q = bufs[1];
+        byte[] qx = xq.codes256();
+        float[] dx = xq.scales256();
+        int[] s16 = xq.sums16();
+        float[] acc = new float[16];
+        for (int sb = 0; sb < nsb; sb++) {
+            w.copyBlock(row, sb, b);
+            if (w.type == GgmlType.Q4_K) codes(b, q);
+            else Q5_KTensor.codes(b, q);
+            int xo = t * cols + 256 * sb, so = t * (cols / 16) + 16 * sb;
+            int a = 0, m = 0;
+            for (int j = 0; j < 8; j++) {
+                int dot = 0;
+                for (int l = 0; l < 32; l++) dot += q[32 * j + l] * qx[xo + 32 * j + l];
+                a += scale(b, j) * dot;
+                m += min(b, j) * (s16[so + 2 * j] + s16[so + 2 * j + 1]);
+            }
+            float dxs = dx[t * nsb + sb];
+            int k = sb & 15;
+            acc[k] = Math.fma(f16(b, 0) * dxs, (float) a, acc[k]);
+            acc[k] = Math.fma(-(f16(b, 2) * dxs), (float) m, acc[k]);
+        }
+        return Dot.combine(acc, 0);
+    }
+
+    /** The 256 four-bit codes of the Q4_K super-block {@code b}, in element order, into {@code out[0 .. 256)}. */
+    static void codes(byte[] b, byte[] out) {
+        for (int g = 0; g < 4; g++) {
+            for (int l = 0; l < 32; l++) {
+                int v = b[16 + 32 * g + l] & 0xFF;
+                out[64 * g + l] = (byte) (v & 0xF);
+                out[64 * g + 32 + l] = (byte) (v >> 4);
+            }
         }
     }
 }

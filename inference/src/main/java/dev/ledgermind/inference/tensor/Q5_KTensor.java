@@ -25,6 +25,17 @@ import static dev.ledgermind.inference.tensor.Q4_KTensor.scale;
  * <p>Element value (as llama.cpp's {@code dequantize_row_q5_K}): {@code (d * sc) * q - (dmin * m)}, each
  * operation one binary32 rounding (multiply, multiply, multiply, subtract; no fma), exactly Q4_K's with a
  * 5-bit q. The dot product is {@link DequantDot}'s canonical F32 layout over these values.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}; input format {@link Int8Input#Q8_256})</h2>
+ * Q4_K's ({@link Q4_KTensor}, class javadoc), with the 5-bit codes q (0..31): for super-block {@code s},
+ * <pre>
+ *   dot_j = sum over the 32 elements i of sub-block j of q[i] * qx[i]           (exact int)
+ *   A = sum_j sc_j * dot_j ;  B = sum_j mn_j * bs_j   (bs_j: the input's code sum of sub-block j, two sums16; exact)
+ *   D = d * dx ;  M = dmin * dx                                                 (binary32 multiplies)
+ *   acc[s mod 16] = fma(D, (float) A, acc[s mod 16]) ;  acc[s mod 16] = fma(-M, (float) B, acc[s mod 16])
+ *   result = Dot.combine(acc)                                                   (acc starts as 16 x +0.0f)
+ * </pre>
+ * computed in Java by {@link Q4_KTensor#dotInt8KM} (one place for both types), natively by {@link Int8KQuantKernels}.
  */
 public final class Q5_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 176;
@@ -205,6 +216,28 @@ public final class Q5_KTensor extends ChunkedTensor {
             int h = data.get(ValueLayout.JAVA_BYTE, blk + QH + l0 + i) & 0xFF;
             int q = (high ? v >> 4 : v & 0xF) | ((h >> j) & 1) << 4;
             out[i] = d1 * q - m1;
+        }
+    }
+
+    // ---- the int8-q8 profile (class javadoc)
+
+    @Override
+    public int int8Format() {
+        return Int8Input.Q8_256;
+    }
+
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return Q4_KTensor.dotInt8KM(this, row, xq, t);
+    }
+
+    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    @Override
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
+            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else {
+            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
         }
     }
 }

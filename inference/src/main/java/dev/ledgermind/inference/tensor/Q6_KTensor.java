@@ -25,6 +25,20 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  *
  * <p>Element value: {@code (d * sc) * (q - 32)}, two binary32 multiplications. The dot product is
  * {@link DequantDot}'s canonical F32 layout over these values.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}; input format {@link Int8Input#Q8_256})</h2>
+ * For super-block {@code s} of the row, with {@code dx} the input's Q8_256 scale of that block, {@code qx} its codes,
+ * {@code d} the super-block's f16 widened, {@code sc_j} the int8 scale of sub-block {@code j} (16 elements) and
+ * {@code q} the 6-bit codes (0..63):
+ * <pre>
+ *   dot_j = sum over the 16 elements i of sub-block j of (q[i] - 32) * qx[i]    (exact int)
+ *   A = sum_j sc_j * dot_j                                                      (exact int32)
+ *   acc[s mod 16] = fma(d * dx, (float) A, acc[s mod 16])                       (d * dx one binary32 multiply)
+ *   result = Dot.combine(acc)                   (acc starts as 16 x +0.0f; (float) A rounds to nearest even)
+ * </pre>
+ * The integer part is exact, so every kernel that forms A per (row, super-block) and then issues these float
+ * operations in this order gives the same bits ({@link #dotInt8Reference} is the reference; {@link Int8KQuantKernels}
+ * the native kernel, which takes the raw q and subtracts {@code 32 * sc_j * (code sum of sub-block j)}, exactly).
  */
 public final class Q6_KTensor extends ChunkedTensor {
     private static final int BLOCK_BYTES = 210;
@@ -171,6 +185,51 @@ public final class Q6_KTensor extends ChunkedTensor {
             int q = (low | (high << 4)) - 32;
             int sc = data.get(ValueLayout.JAVA_BYTE, blk + 192 + 8L * n + l / 16 + 2L * k);
             out[i] = (d * sc) * q;
+        }
+    }
+
+    // ---- the int8-q8 profile (class javadoc)
+
+    @Override
+    public int int8Format() {
+        return Int8Input.Q8_256;
+    }
+
+    /** The class javadoc's int8-q8 product (the one place it is computed in Java). */
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        int nsb = cols / 256;
+        byte[] b = blockBuffers()[0];
+        byte[] qx = xq.codes256();
+        float[] dx = xq.scales256();
+        float[] acc = new float[16];
+        for (int sb = 0; sb < nsb; sb++) {
+            copyBlock(row, sb, b);
+            int xo = t * cols + 256 * sb;
+            int a = 0;
+            for (int j = 0; j < 16; j++) {
+                int dot = 0;
+                for (int i = 16 * j; i < 16 * j + 16; i++) {
+                    int n = i / 128, k = (i % 128) / 32, l = i % 32;
+                    int low = ((b[64 * n + l + 32 * (k & 1)] & 0xFF) >> (4 * (k >> 1))) & 0xF;
+                    int high = ((b[128 + 32 * n + l] & 0xFF) >> (2 * k)) & 3;
+                    dot += ((low | high << 4) - 32) * qx[xo + i];
+                }
+                a += b[192 + j] * dot;
+            }
+            int k = sb & 15;
+            acc[k] = Math.fma(f16(b, 208) * dx[t * nsb + sb], (float) a, acc[k]);
+        }
+        return Dot.combine(acc, 0);
+    }
+
+    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    @Override
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
+            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else {
+            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
         }
     }
 }
