@@ -197,6 +197,12 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
         bits.reinterpretAsFloats().mul(0x1p112f).intoArray(out, i);
     }
 
+    /** Q8_0, Q4_0 and Q5_0 have the int8-q8 product of {@link Int8Kernels} (their class javadocs), on {@link Int8Input#Q8_32}. */
+    @Override
+    public final int int8Format() {
+        return Int8Input.Q8_32;
+    }
+
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} and block scales from {@code d[dOff]}. */
     abstract void unpackRow(int row, int b0, int b1, float[] q, int qOff, float[] d, int dOff);
 
