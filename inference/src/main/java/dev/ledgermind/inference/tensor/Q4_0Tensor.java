@@ -53,6 +53,11 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
         this(name, data, rows, cols, PACK);
     }
 
+    /** For a model computed under {@code profile} ({@link BlockQ8Tensor}: the int8-q8 kernels' copy under {@link ComputeProfile#INT8_Q8}). */
+    public Q4_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q4_0, data, rows, cols, 16, PACK, profile);
+    }
+
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pack) {
         super(name, GgmlType.Q4_0, data, rows, cols, 16, pack);

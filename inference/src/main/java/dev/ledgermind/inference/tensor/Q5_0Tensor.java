@@ -71,6 +71,14 @@ public final class Q5_0Tensor extends BlockQ8Tensor {
         super(name, GgmlType.Q5_0, data, rows, cols, 0, false);
     }
 
+    /**
+     * For a model computed under {@code profile}: under {@link ComputeProfile#INT8_Q8} the int8-q8 kernels' copy where
+     * they run here ({@link BlockQ8Tensor}); the binary32 kernels read the mapping either way.
+     */
+    public Q5_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q5_0, data, rows, cols, 0, PACK, profile);
+    }
+
     /** The code of element {@code j < 32} of the block at {@code o}, minus 16. */
     private int code(long o, int qh, int j) {
         int v = data.get(ValueLayout.JAVA_BYTE, o + 6 + (j & 15)) & 0xFF;

@@ -51,6 +51,11 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
         this(name, data, rows, cols, PACK);
     }
 
+    /** For a model computed under {@code profile} ({@link BlockQ8Tensor}: the int8-q8 kernels' copy under {@link ComputeProfile#INT8_Q8}). */
+    public Q8_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q8_0, data, rows, cols, 32, PACK, profile);
+    }
+
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
     Q8_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pack) {
         super(name, GgmlType.Q8_0, data, rows, cols, 32, pack);
