@@ -58,7 +58,7 @@ static inline int i8_block_bytes(int type) {
 
 /* How far ahead (bytes) the decode step prefetches its group's stream into L2. */
 #ifndef I8_PREFETCH
-#define I8_PREFETCH 4096
+#define I8_PREFETCH 1024
 #endif
 
 /*
@@ -105,18 +105,18 @@ void lm_i8_pack(int32_t type, const uint8_t *w, int64_t rowBytes, int64_t nb, in
  */
 I8KERNEL static inline __attribute__((always_inline)) void i8_codes(int type, const uint8_t *rec, __m512i v[8]) {
     if (type == I8_Q8_0) {
-        for (int k = 0; k < 8; k++) v[k] = _mm512_load_si512((const void *) (rec + 64 * k));
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) v[k] = _mm512_load_si512((const void *) (rec + 64 * k));
         return;
     }
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    for (int k = 0; k < 4; k++) {
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
         const __m512i c = _mm512_load_si512((const void *) (rec + 64 * k));
         v[k] = _mm512_and_si512(c, m4);
         v[4 + k] = _mm512_and_si512(_mm512_srli_epi16(c, 4), m4);
     }
     if (type == I8_Q5_0) {
         const __m512i c16 = _mm512_set1_epi8(16);
-        for (int k = 0; k < 8; k++) {
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {
             uint64_t mk;
             memcpy(&mk, rec + 256 + 8 * k, 8);
             v[k] = _mm512_mask_add_epi8(v[k], _cvtu64_mask64(mk), v[k], c16);
@@ -129,14 +129,19 @@ static inline int i8_offset(int type) {
     return type == I8_Q8_0 ? 128 : type == I8_Q4_0 ? 8 : 16;
 }
 
+/* Four bytes at p as one 32-bit word (the input's codes 4k..4k+3). */
+static inline int32_t i8_ld32(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
 /* sumi_b of the sixteen rows (lane i: row i) for the input block's codes xb (32 bytes) and code sum xs. */
 I8KERNEL static inline __attribute__((always_inline)) __m512i i8_sumi(int type, const __m512i v[8], const int8_t *xb, int32_t xs) {
-    int32_t xw[8];
-    memcpy(xw, xb, 32);
     __m512i s0 = _mm512_setzero_si512(), s1 = s0;
-    for (int k = 0; k < 4; k++) {
-        s0 = _mm512_dpbusd_epi32(s0, v[2 * k], _mm512_set1_epi32(xw[2 * k]));
-        s1 = _mm512_dpbusd_epi32(s1, v[2 * k + 1], _mm512_set1_epi32(xw[2 * k + 1]));
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+        s0 = _mm512_dpbusd_epi32(s0, v[2 * k], _mm512_set1_epi32(i8_ld32(xb + 8 * k)));
+        s1 = _mm512_dpbusd_epi32(s1, v[2 * k + 1], _mm512_set1_epi32(i8_ld32(xb + 8 * k + 4)));
     }
     return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(i8_offset(type) * xs));
 }
@@ -181,7 +186,9 @@ I8KERNEL static inline __attribute__((always_inline)) void i8_matvec(int type, c
                 if (j < nbc) {
                     const int64_t b = b0 + j;
                     const uint8_t *rec = wg + b * rb;
-                    for (int64_t l = 0; l < rb; l += 64) _mm_prefetch((const char *) (rec + I8_PREFETCH + l), _MM_HINT_T1);
+                    if (I8_PREFETCH > 0) {
+                        _Pragma("GCC unroll 8") for (int64_t l = 0; l < rb; l += 64) _mm_prefetch((const char *) (rec + I8_PREFETCH + l), _MM_HINT_T1);
+                    }
                     __m512i v[8];
                     i8_codes(type, rec, v);
                     const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *) (sg + 16 * b)));
