@@ -253,3 +253,61 @@ I8KERNEL static inline __attribute__((always_inline)) void i8_matmul(int type, c
 I8_ENTRY(q8_0, I8_Q8_0)
 I8_ENTRY(q4_0, I8_Q4_0)
 I8_ENTRY(q5_0, I8_Q5_0)
+
+/* ------------------------------------------------------------------ the activation quantization (Int8Input) */
+
+/*
+ * Int8Input's canonical quantization of n inputs of `cols` floats (input t at x + xOff + t * xStride) in blocks of bs
+ * (32: Q8_32, 256: Q8_256), the same bits as the Java reference Int8Input.quantizeBlock, whose rule this is:
+ *   amax = the largest |x[i]| taken on the bit patterns (|x| as an int: a NaN anywhere gives a NaN)
+ *   d    = amax / 127f                                         (one binary32 division)
+ *   d NaN or infinite: scale d, codes 0;  d < 2^-126: scale 0, codes 0;
+ *   else id = 1f / d, q[i] = rint(x[i] * id) (vcvtps2dq rounding to nearest even, as Math.rint; |q| <= 127), scale d.
+ * Codes of input t at q + t * cols; scales at d + t * cols / bs; and the exact code sums: bs 32 one a block
+ * (Int8Input.sums32), bs 256 one per 16 codes (Int8Input.sums16), at sums + t * cols / (bs == 32 ? 32 : 16).
+ */
+I8KERNEL static inline __attribute__((always_inline)) void i8_quantize_block(const float *x, int nv, int8_t *q, float *d,
+                                                                             int32_t *sums, int per16) {
+    __m512 v[16];
+    __m512i mx = _mm512_setzero_si512();
+    const __m512i abs = _mm512_set1_epi32(0x7fffffff);
+    for (int i = 0; i < nv; i++) {
+        v[i] = _mm512_loadu_ps(x + 16 * i);
+        mx = _mm512_max_epi32(mx, _mm512_and_si512(_mm512_castps_si512(v[i]), abs));
+    }
+    const int32_t bits = _mm512_reduce_max_epi32(mx);
+    float amax;
+    memcpy(&amax, &bits, 4);
+    const float dd = amax / 127.0f;
+    if (!(dd >= 0x1p-126f && dd <= 0x1.fffffep127f)) { /* NaN, infinite, zero or subnormal */
+        for (int i = 0; i < nv; i++) _mm_storeu_si128((__m128i *) (q + 16 * i), _mm_setzero_si128());
+        if (per16) for (int i = 0; i < nv; i++) sums[i] = 0;
+        else sums[0] = 0;
+        *d = dd != dd || dd > 0x1.fffffep127f ? dd : 0.0f;
+        return;
+    }
+    const __m512 id = _mm512_set1_ps(1.0f / dd);
+    __m512i total = _mm512_setzero_si512();
+    for (int i = 0; i < nv; i++) {
+        const __m512i c = _mm512_cvt_roundps_epi32(_mm512_mul_ps(v[i], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm_storeu_si128((__m128i *) (q + 16 * i), _mm512_cvtepi32_epi8(c));
+        if (per16) sums[i] = _mm512_reduce_add_epi32(c);
+        else total = _mm512_add_epi32(total, c);
+    }
+    if (!per16) sums[0] = _mm512_reduce_add_epi32(total);
+    *d = dd;
+}
+
+I8KERNEL void lm_i8_quantize(const float *x, int64_t xOff, int64_t xStride, int32_t n, int32_t cols, int32_t bs,
+                             int8_t *q, float *d, int32_t *sums) {
+    const int per16 = bs == 256;
+    const int64_t nb = cols / bs, ns = per16 ? cols / 16 : nb;
+    for (int32_t t = 0; t < n; t++) {
+        const float *xt = x + xOff + (int64_t) t * xStride;
+        for (int64_t b = 0; b < nb; b++) {
+            int32_t *s = sums + (int64_t) t * ns + (per16 ? 16 * b : b);
+            if (per16) i8_quantize_block(xt + bs * b, 16, q + (int64_t) t * cols + bs * b, d + (int64_t) t * nb + b, s, 1);
+            else i8_quantize_block(xt + bs * b, 2, q + (int64_t) t * cols + bs * b, d + (int64_t) t * nb + b, s, 0);
+        }
+    }
+}

@@ -2,6 +2,7 @@ package dev.ledgermind.inference.tensor;
 
 import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.KernelConfig;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -53,6 +54,41 @@ final class Int8Kernels {
     private static final MethodHandle Q4_0_MATMUL = NativeKernels.optional("lm_q4_0_i8_matmul", MATMUL);
     private static final MethodHandle Q5_0_MATVEC = NativeKernels.optional("lm_q5_0_i8_matvec", MATVEC);
     private static final MethodHandle Q5_0_MATMUL = NativeKernels.optional("lm_q5_0_i8_matmul", MATMUL);
+
+    private static final MethodHandle QUANTIZE = NativeKernels.optional("lm_i8_quantize", FunctionDescriptor.ofVoid(
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    /**
+     * Whether {@link Int8Input#quantize} runs the native quantizer: the library loaded (AVX-512; no VNNI needed), with
+     * the symbol, and native kernels allowed by default ({@link KernelConfig#NATIVE_PROPERTY}).
+     */
+    static final boolean QUANTIZE_ON = QUANTIZE != null && NativeKernels.loaded() && KernelConfig.defaults().nativeKernels();
+
+    /** Whether the native quantizer is in the library here (whatever the property says: tests call it directly). */
+    static boolean quantizeAvailable() {
+        return QUANTIZE != null && NativeKernels.loaded();
+    }
+
+    /**
+     * {@link Int8Input}'s canonical quantization in the native code ({@code lm_i8_quantize}; the same bits as
+     * {@link Int8Input#quantizeBlock}) of {@code n} inputs of {@code cols} floats ({@code x[xOff + t * xStride ..]}) in
+     * blocks of {@code bs} (32 or 256): codes to {@code q[t * cols ..]}, scales to {@code d[t * cols / bs ..]}, code sums
+     * to {@code sums}: per block for 32, per 16 codes for 256. The caller checks the bounds (as {@link Int8Input#quantize}).
+     */
+    static void quantize(float[] x, int xOff, int xStride, int n, int cols, int bs, byte[] q, float[] d, int[] sums) {
+        if (bs != 32 && bs != 256) throw new IllegalArgumentException("block size " + bs + " (32 or 256)");
+        if (cols % bs != 0) throw new IllegalArgumentException(cols + " columns is not a multiple of " + bs);
+        if (n <= 0) return;
+        if (q.length < (long) n * cols || d.length < (long) n * cols / bs || sums.length < (long) n * cols / (bs == 32 ? 32 : 16)
+                || xOff < 0 || xOff + (long) (n - 1) * xStride + cols > x.length) {
+            throw new IndexOutOfBoundsException("quantize " + n + "x" + cols + " at " + xOff + " (stride " + xStride + ")");
+        }
+        try {
+            QUANTIZE.invokeExact(MemorySegment.ofArray(x), (long) xOff, (long) xStride, n, cols, bs, MemorySegment.ofArray(q),
+                    MemorySegment.ofArray(d), MemorySegment.ofArray(sums));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native int8 quantize", e);
+        }
+    }
 
     /** Rows packed between two releases of the mapped pages read so far (a multiple of 16). */
     private static final int PACK_ROWS = 1024;

@@ -127,4 +127,44 @@ class Int8NativeBitExactnessTest {
         check(w, new Int8Input().quantize(x, 0, cols, 3, cols, Int8Input.Q8_32), "extreme codes");
         assertTrue(Int8Kernels.used());
     }
+
+    /** The native quantizer ({@code lm_i8_quantize}) against the Java reference {@link Int8Input#quantizeBlock}, both block sizes. */
+    @org.junit.jupiter.api.Test
+    void nativeQuantizerEqualsTheReference() {
+        assumeTrue(Int8Kernels.quantizeAvailable(), "native quantizer not here: " + NativeKernels.status());
+        SplittableRandom r = new SplittableRandom(3232);
+        float[] edges = {Float.NaN, Float.intBitsToFloat(0xffc00001), Float.intBitsToFloat(0x7f800001), Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, 127f * Float.MIN_NORMAL,
+                Math.nextDown(127f * Float.MIN_NORMAL), Float.MAX_VALUE, -Float.MAX_VALUE, 0f, -0f, 127f, -127f, 63.5f, -0.5f, 2.5f};
+        for (int round = 0; round < 300; round++) {
+            int n = 1 + r.nextInt(4), cols = 256 * (1 + r.nextInt(3)), stride = cols + r.nextInt(3), off = r.nextInt(4);
+            float[] x = new float[off + (n - 1) * stride + cols];
+            double special = round < 100 ? 0 : round < 200 ? 0.003 : 0.1;
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextDouble() < special ? edges[r.nextInt(edges.length)]
+                        : round % 3 == 0 ? (float) (r.nextInt(-254, 255) * 0.5) // ties of x * id at amax 127
+                        : (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-45, 39)));
+            }
+            for (int bs : new int[]{32, 256}) {
+                byte[] q = new byte[n * cols], qr = new byte[n * cols];
+                float[] d = new float[n * cols / bs], dr = new float[n * cols / bs];
+                int g = bs == 32 ? 32 : 16;
+                int[] sums = new int[n * cols / g];
+                Int8Kernels.quantize(x, off, stride, n, cols, bs, q, d, sums);
+                for (int t = 0; t < n; t++) {
+                    for (int b = 0; b < cols / bs; b++) dr[t * cols / bs + b] = Int8Input.quantizeBlock(x, off + t * stride + bs * b, bs, qr, t * cols + bs * b);
+                }
+                String what = "round " + round + ", blocks of " + bs;
+                for (int i = 0; i < d.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(dr[i]), Float.floatToRawIntBits(d[i]), what + ", scale " + i + ": " + dr[i] + " " + d[i]);
+                }
+                org.junit.jupiter.api.Assertions.assertArrayEquals(qr, q, what + ", codes");
+                for (int k = 0; k < sums.length; k++) {
+                    int s = 0;
+                    for (int i = 0; i < g; i++) s += qr[g * k + i];
+                    assertEquals(s, sums[k], what + ", sum " + k);
+                }
+            }
+        }
+    }
 }
