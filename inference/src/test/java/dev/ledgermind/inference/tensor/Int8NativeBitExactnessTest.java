@@ -143,6 +143,7 @@ class Int8NativeBitExactnessTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = r.nextDouble() < special ? edges[r.nextInt(edges.length)]
                         : round % 3 == 0 ? (float) (r.nextInt(-254, 255) * 0.5) // ties of x * id at amax 127
+                        : round % 3 == 1 ? (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-39, -34))) // whole blocks near 127 * 2^-126
                         : (float) (r.nextGaussian() * Math.pow(10, r.nextInt(-45, 39)));
             }
             for (int bs : new int[]{32, 256}) {
