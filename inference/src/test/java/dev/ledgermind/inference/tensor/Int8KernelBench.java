@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * B = the native binary32 canonical kernel ({@link NativeKernels}, float input), I = the native int8-q8 kernel
  * ({@link Int8Kernels}, input quantized beforehand, outside the timing), R = the int8-q8 Java reference
  * ({@link WeightTensor#dotInt8Reference}, on one copy of the matrix: it is slow; its figure is per multiply-add).
- * Q = {@link Int8Input#quantize} of the batch (the Java quantizer, once per product in the engine), timed alone.
+ * Q = {@link Int8Input#quantize} of the batch (once per product in the engine: the native quantizer where the library is
+ * loaded), QJ = the Java reference quantizer ({@link Int8Input#quantizeBlock} and the sums), each timed alone.
  * Threads split rows as the engine does ({@link Parallel#forChunks}). Per shape, copies of the matrix filling
  * {@code bench.mb} MB of weights (default 256). I and R are checked equal bit for bit. Figures: G multiply-adds a
  * second (weights x inputs / wall time, median round), and the median of the per-round ratios with their range. Run with
@@ -44,8 +45,8 @@ class Int8KernelBench {
         KernelConfig nat = KernelConfig.ofBits(512).withNative(true), java = KernelConfig.ofBits(512).withNative(false);
         System.out.printf("%d MB of weights a shape, %d rounds, JDK %s, %s, VNNI %s%n", mb, rounds, Runtime.version(),
                 NativeKernels.status(), NativeKernels.vnni());
-        System.out.println("| type | shape | threads | batch | B (binary32 native) G MAC/s | I (int8 native) | R (int8 Java reference) | Q quantize, us a product | I / B, median (min-max) | I / R |");
-        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        System.out.println("| type | shape | threads | batch | B (binary32 native) G MAC/s | I (int8 native) | R (int8 Java reference) | Q quantize, us a product | QJ (Java quantizer) | I / B, median (min-max) | I / R |");
+        System.out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         SplittableRandom r = new SplittableRandom(21);
         for (String tn : types) {
             GgmlType type = GgmlType.valueOf(tn.trim());
@@ -69,12 +70,15 @@ class Int8KernelBench {
                             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                             Int8Input xq = new Int8Input().quantize(x, 0, cols, batch, cols, Int8Input.Q8_32);
                             Int8Input xq2 = new Int8Input();
+                            byte[] qj = new byte[batch * cols];
+                            float[] dj = new float[batch * cols / 32];
                             float[] yb = new float[batch * rows], yi = new float[batch * rows], yr = new float[batch * rows];
                             Runnable[] pass = {
                                     () -> { for (BlockQ8Tensor w : bs) w.matMul(nat, par, x, 0, cols, batch, yb, 0, rows); },
                                     () -> { for (BlockQ8Tensor w : is) w.matMulInt8(nat, par, xq, yi, 0, rows); },
                                     () -> is.getFirst().matMulInt8(java, par, xq, yr, 0, rows),
                                     () -> { for (int i = 0; i < copies; i++) xq2.quantize(x, 0, cols, batch, cols, Int8Input.Q8_32); },
+                                    () -> { for (int i = 0; i < copies; i++) javaQuantize(x, batch, cols, qj, dj); },
                             };
                             for (Runnable p : pass) { p.run(); p.run(); }
                             double[][] t = new double[pass.length][rounds];
@@ -98,15 +102,25 @@ class Int8KernelBench {
                             }
                             double[] s = ib.clone();
                             Arrays.sort(s);
-                            System.out.printf("| %s | %s (x%d) | %d | %d | %.2f | %.2f | %.3f | %.1f | %.2f (%.2f-%.2f) | %.0f |%n", type, shape, copies, th,
+                            System.out.printf("| %s | %s (x%d) | %d | %d | %.2f | %.2f | %.3f | %.1f | %.1f | %.2f (%.2f-%.2f) | %.0f |%n", type, shape, copies, th,
                                     batch, macs * copies / JavaNativeRounds.median(t[0]) / 1e9, macs * copies / JavaNativeRounds.median(t[1]) / 1e9,
-                                    macs / JavaNativeRounds.median(t[2]) / 1e9, JavaNativeRounds.median(t[3]) / copies * 1e6,
+                                    macs / JavaNativeRounds.median(t[2]) / 1e9, JavaNativeRounds.median(t[3]) / copies * 1e6, JavaNativeRounds.median(t[4]) / copies * 1e6,
                                     JavaNativeRounds.median(ib), s[0], s[rounds - 1], JavaNativeRounds.median(ir));
                         }
                     }
                 }
             }
         }
+    }
+
+    /** The Java reference quantizer alone (Int8Input.quantizeBlock and the code sums), as Int8Input runs it without the library. */
+    private static void javaQuantize(float[] x, int n, int cols, byte[] q, float[] d) {
+        int s = 0;
+        for (int b = 0; b < n * cols / 32; b++) {
+            d[b] = Int8Input.quantizeBlock(x, 32 * b, 32, q, 32 * b);
+            for (int i = 0; i < 32; i++) s += q[32 * b + i];
+        }
+        if (s == 42) d[0] = d[0] * 1f; // the sums are used
     }
 
     private static BlockQ8Tensor tensor(GgmlType type, MemorySegment s, int rows, int cols, ComputeProfile profile) {
