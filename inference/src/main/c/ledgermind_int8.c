@@ -78,20 +78,25 @@ void lm_i8_pack(int32_t type, const uint8_t *w, int64_t rowBytes, int64_t nb, in
             uint16_t h;
             memcpy(&h, p, 2);
             scales[(g * nb + b) * 16 + i] = h;
+            /* four code bytes at a time: codes 4k..4k+3 to lane i of line k */
             if (type == I8_Q8_0) {
-                for (int e = 0; e < 32; e++) rec[64 * (e >> 2) + 4 * i + (e & 3)] = p[2 + e] ^ 0x80;
+                for (int k = 0; k < 8; k++) {
+                    uint32_t c;
+                    memcpy(&c, p + 2 + 4 * k, 4);
+                    c ^= 0x80808080u;
+                    memcpy(rec + 64 * k + 4 * i, &c, 4);
+                }
             } else {
                 const uint8_t *qs = p + (type == I8_Q4_0 ? 2 : 6);
-                for (int m = 0; m < 16; m++) rec[64 * (m >> 2) + 4 * i + (m & 3)] = qs[m];
+                for (int k = 0; k < 4; k++) memcpy(rec + 64 * k + 4 * i, qs + 4 * k, 4);
                 if (type == I8_Q5_0) {
                     uint32_t qh;
                     memcpy(&qh, p + 2, 4);
-                    for (int hk = 0; hk < 8; hk++) { /* mask 4h + k */
-                        for (int j = 0; j < 4; j++) {
-                            const int e = 16 * (hk >> 2) + 4 * (hk & 3) + j, bit = 4 * i + j;
-                            uint8_t *mb = rec + 256 + 8 * hk + (bit >> 3);
-                            *mb = (uint8_t) ((*mb & ~(1u << (bit & 7))) | (((qh >> e) & 1u) << (bit & 7)));
-                        }
+                    for (int hk = 0; hk < 8; hk++) { /* mask 4h + k, bits 4i..4i+3: qh bits 16h+4k .. 16h+4k+3 */
+                        const uint32_t nib = (qh >> (16 * (hk >> 2) + 4 * (hk & 3))) & 15u;
+                        uint8_t *mb = rec + 256 + 8 * hk + (i >> 1);
+                        const int sh = 4 * (i & 1);
+                        *mb = (uint8_t) ((*mb & ~(15u << sh)) | (nib << sh));
                     }
                 }
             }
