@@ -134,19 +134,20 @@ static inline int i8_offset(int type) {
     return type == I8_Q8_0 ? 128 : type == I8_Q4_0 ? 8 : 16;
 }
 
-/* Four bytes at p as one 32-bit word (the input's codes 4k..4k+3). */
-static inline int32_t i8_ld32(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
+/* acc + vpdpbusd(a, the 32-bit word at p broadcast): the broadcast as the instruction's memory operand ({1to16}). */
+/* (gcc 12 keeps a vpbroadcastd per word with the intrinsics; this form measured 1.1-1.2x the batched product's speed.) */
+typedef int32_t i8_word __attribute__((may_alias, aligned(1)));
+I8KERNEL static inline __attribute__((always_inline)) __m512i i8_dp_bcst(__m512i acc, __m512i a, const int8_t *p) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(const i8_word *) p));
+    return acc;
 }
 
 /* sumi_b of the sixteen rows (lane i: row i) for the input block's codes xb (32 bytes) and code sum xs. */
 I8KERNEL static inline __attribute__((always_inline)) __m512i i8_sumi(int type, const __m512i v[8], const int8_t *xb, int32_t xs) {
     __m512i s0 = _mm512_setzero_si512(), s1 = s0;
     _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-        s0 = _mm512_dpbusd_epi32(s0, v[2 * k], _mm512_set1_epi32(i8_ld32(xb + 8 * k)));
-        s1 = _mm512_dpbusd_epi32(s1, v[2 * k + 1], _mm512_set1_epi32(i8_ld32(xb + 8 * k + 4)));
+        s0 = i8_dp_bcst(s0, v[2 * k], xb + 8 * k);
+        s1 = i8_dp_bcst(s1, v[2 * k + 1], xb + 8 * k + 4);
     }
     return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(i8_offset(type) * xs));
 }
