@@ -135,19 +135,27 @@ static inline int i8_offset(int type) {
 }
 
 /* acc + vpdpbusd(a, the 32-bit word at p broadcast): the broadcast as the instruction's memory operand ({1to16}). */
-/* (gcc 12 keeps a vpbroadcastd per word with the intrinsics; this form measured 1.1-1.2x the batched product's speed.) */
+/* (gcc 12 keeps a vpbroadcastd per word with the intrinsics. This form measured 1.1-1.2x the batched product's speed,
+   but 0.8-0.9x the decode step's, which keeps the intrinsics: bcst below.) */
 typedef int32_t i8_word __attribute__((may_alias, aligned(1)));
 I8KERNEL static inline __attribute__((always_inline)) __m512i i8_dp_bcst(__m512i acc, __m512i a, const int8_t *p) {
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(a), "m"(*(const i8_word *) p));
     return acc;
 }
 
-/* sumi_b of the sixteen rows (lane i: row i) for the input block's codes xb (32 bytes) and code sum xs. */
-I8KERNEL static inline __attribute__((always_inline)) __m512i i8_sumi(int type, const __m512i v[8], const int8_t *xb, int32_t xs) {
+/* sumi_b of the sixteen rows (lane i: row i) for the input block's codes xb (32 bytes) and code sum xs (bcst: the words
+   by i8_dp_bcst, else by register broadcasts). */
+I8KERNEL static inline __attribute__((always_inline)) __m512i i8_sumi(int type, const __m512i v[8], const int8_t *xb, int32_t xs,
+                                                                     int bcst) {
     __m512i s0 = _mm512_setzero_si512(), s1 = s0;
     _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
-        s0 = i8_dp_bcst(s0, v[2 * k], xb + 8 * k);
-        s1 = i8_dp_bcst(s1, v[2 * k + 1], xb + 8 * k + 4);
+        if (bcst) {
+            s0 = i8_dp_bcst(s0, v[2 * k], xb + 8 * k);
+            s1 = i8_dp_bcst(s1, v[2 * k + 1], xb + 8 * k + 4);
+        } else {
+            s0 = _mm512_dpbusd_epi32(s0, v[2 * k], _mm512_set1_epi32(*(const i8_word *) (xb + 8 * k)));
+            s1 = _mm512_dpbusd_epi32(s1, v[2 * k + 1], _mm512_set1_epi32(*(const i8_word *) (xb + 8 * k + 4)));
+        }
     }
     return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(i8_offset(type) * xs));
 }
@@ -198,7 +206,7 @@ I8KERNEL static inline __attribute__((always_inline)) void i8_matvec(int type, c
                     __m512i v[8];
                     i8_codes(type, rec, v);
                     const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *) (sg + 16 * b)));
-                    acc[j] = i8_step(acc[j], i8_sumi(type, v, xq + 32 * b, xs[b]), dw, xd[b]);
+                    acc[j] = i8_step(acc[j], i8_sumi(type, v, xq + 32 * b, xs[b], 0), dw, xd[b]);
                 }
             }
         }
@@ -236,7 +244,7 @@ I8KERNEL static inline __attribute__((always_inline)) void i8_matmul(int type, c
                 const int j = (int) (b & 15);
                 for (int t = 0; t < nt; t++) {
                     const int64_t u = (int64_t) (t0 + t) * nb + b;
-                    acc[t][j] = i8_step(acc[t][j], i8_sumi(type, v, xq + 32 * u, xs[u]), dw, xd[u]);
+                    acc[t][j] = i8_step(acc[t][j], i8_sumi(type, v, xq + 32 * u, xs[u], 1), dw, xd[u]);
                 }
             }
             for (int t = 0; t < nt; t++) _mm512_mask_storeu_ps(y + (int64_t) (t0 + t) * yStride + 16 * g, lanes, i8_tree(acc[t]));

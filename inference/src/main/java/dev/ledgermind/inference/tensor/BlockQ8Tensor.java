@@ -72,7 +72,7 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
     BlockQ8Tensor(String name, GgmlType type, MemorySegment data, int rows, int cols, int codeBytes, boolean pack,
                   ComputeProfile profile) {
         super(name, type, data, rows, cols);
-        this.int8 = pack && profile == ComputeProfile.INT8_Q8 && PACK
+        this.int8 = pack && profile == ComputeProfile.INT8_Q8
                 ? Int8Kernels.pack(type, data, rowBytes, rows, cols / 32) : null;
         if (int8 != null) pack = false;
         this.codeBytes = codeBytes;

@@ -65,11 +65,13 @@ public final class Int8Input {
             }
             if (Int8Kernels.QUANTIZE_ON) {
                 Int8Kernels.quantize(x, xOff, xStride, n, cols, 32, codes32, scales32, sums32);
-            } else for (int t = 0; t < n; t++) {
-                for (int b = 0; b < cols / 32; b++) {
-                    int blk = t * (cols / 32) + b;
-                    scales32[blk] = quantizeBlock(x, xOff + t * xStride + 32 * b, 32, codes32, t * cols + 32 * b);
-                    sums32[blk] = sum(codes32, t * cols + 32 * b, 32);
+            } else {
+                for (int t = 0; t < n; t++) {
+                    for (int b = 0; b < cols / 32; b++) {
+                        int blk = t * (cols / 32) + b;
+                        scales32[blk] = quantizeBlock(x, xOff + t * xStride + 32 * b, 32, codes32, t * cols + 32 * b);
+                        sums32[blk] = sum(codes32, t * cols + 32 * b, 32);
+                    }
                 }
             }
         }
@@ -79,12 +81,14 @@ public final class Int8Input {
             if (sums16.length < total / 16) sums16 = new int[total / 16];
             if (Int8Kernels.QUANTIZE_ON) {
                 Int8Kernels.quantize(x, xOff, xStride, n, cols, 256, codes256, scales256, sums16);
-            } else for (int t = 0; t < n; t++) {
-                for (int b = 0; b < cols / 256; b++) {
-                    scales256[t * (cols / 256) + b] =
-                            quantizeBlock(x, xOff + t * xStride + 256 * b, 256, codes256, t * cols + 256 * b);
+            } else {
+                for (int t = 0; t < n; t++) {
+                    for (int b = 0; b < cols / 256; b++) {
+                        scales256[t * (cols / 256) + b] =
+                                quantizeBlock(x, xOff + t * xStride + 256 * b, 256, codes256, t * cols + 256 * b);
+                    }
+                    for (int g = 0; g < cols / 16; g++) sums16[t * (cols / 16) + g] = sum(codes256, t * cols + 16 * g, 16);
                 }
-                for (int g = 0; g < cols / 16; g++) sums16[t * (cols / 16) + g] = sum(codes256, t * cols + 16 * g, 16);
             }
         }
         return this;
