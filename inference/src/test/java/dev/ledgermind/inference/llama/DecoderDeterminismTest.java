@@ -153,27 +153,34 @@ class DecoderDeterminismTest {
     @CsvSource({"qwen2, q4_0, tiny", "llama3, q4_k_m, tiny-unaligned", "qwen2, q5_k_m, tiny-unaligned", "smollm, q5_k_m, tiny"})
     void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone(String family, String mix, String shape) throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path(family, QuantMix.parse(mix), shape))) {
-            int vocab = m.config().vocab();
-            int[] tokens = new Generator(m, KernelConfig.defaults(), POOLS.pools()[0])
-                    .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");
-            int n = tokens.length;
-            assertTrue(n > LlamaState.MAX_BATCH, "the prompt spans more than one internal chunk");
-            KernelConfig cfg = KernelConfig.ofBits(256);
-            LlamaState batched = new LlamaState(m, n, cfg, POOLS.pools()[2]);
-            float[] all = new float[n * vocab];
-            List<byte[]> leavesBatched = new ArrayList<>();
-            batched.forward(tokens, 0, n, 0, all, (p, l, h) -> leavesBatched.add(h));
-            LlamaState single = new LlamaState(m, n, cfg, POOLS.pools()[0]);
-            float[] one = new float[vocab];
-            List<byte[]> leavesSingle = new ArrayList<>();
-            for (int t = 0; t < n; t++) {
-                single.forward(tokens, t, 1, 0, one, (p, l, h) -> leavesSingle.add(h));
-                for (int i = 0; i < vocab; i++) {
-                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(all[t * vocab + i]), "position " + t + " logit " + i);
-                }
-            }
-            assertEquals(leavesSingle.size(), leavesBatched.size());
-            for (int i = 0; i < leavesSingle.size(); i++) assertArrayEquals(leavesSingle.get(i), leavesBatched.get(i), "leaf " + i);
+            assertBatchInvariant(m, KernelConfig.ofBits(256), POOLS.pools()[2], POOLS.pools()[0]);
         }
+    }
+
+    /**
+     * A prompt longer than one internal chunk, run as one batched forward on {@code batchedPool} and one position at a
+     * time on {@code singlePool}: every position's logits and every trace leaf have the same bits (batch invariance).
+     */
+    static void assertBatchInvariant(LlamaModel m, KernelConfig cfg, Parallel batchedPool, Parallel singlePool) {
+        int vocab = m.config().vocab();
+        int[] tokens = new Generator(m, KernelConfig.defaults(), singlePool)
+                .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");
+        int n = tokens.length;
+        assertTrue(n > LlamaState.MAX_BATCH, "the prompt spans more than one internal chunk");
+        LlamaState batched = new LlamaState(m, n, cfg, batchedPool);
+        float[] all = new float[n * vocab];
+        List<byte[]> leavesBatched = new ArrayList<>();
+        batched.forward(tokens, 0, n, 0, all, (p, l, h) -> leavesBatched.add(h));
+        LlamaState single = new LlamaState(m, n, cfg, singlePool);
+        float[] one = new float[vocab];
+        List<byte[]> leavesSingle = new ArrayList<>();
+        for (int t = 0; t < n; t++) {
+            single.forward(tokens, t, 1, 0, one, (p, l, h) -> leavesSingle.add(h));
+            for (int i = 0; i < vocab; i++) {
+                assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(all[t * vocab + i]), "position " + t + " logit " + i);
+            }
+        }
+        assertEquals(leavesSingle.size(), leavesBatched.size());
+        for (int i = 0; i < leavesSingle.size(); i++) assertArrayEquals(leavesSingle.get(i), leavesBatched.get(i), "leaf " + i);
     }
 }

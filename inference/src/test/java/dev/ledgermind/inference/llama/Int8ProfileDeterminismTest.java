@@ -14,8 +14,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -80,27 +78,7 @@ class Int8ProfileDeterminismTest {
     @CsvSource({"qwen2, q4_0, tiny", "llama3, q4_k_m, tiny-unaligned", "llama3, q8_0, tiny"})
     void batchedPrefillGivesEachPositionTheBitsOfDecodingItAlone(String family, String mix, String shape) throws Exception {
         try (LlamaModel m = LlamaModel.load(TinyModels.path(family, QuantMix.parse(mix), shape), ComputeProfile.INT8_Q8)) {
-            int vocab = m.config().vocab();
-            int[] tokens = new Generator(m, KernelConfig.defaults(), POOLS.pools()[0])
-                    .promptTokens("The quick brown fox jumps over the lazy dog. A ledger records what happened, in order, and 2026 too.");
-            int n = tokens.length;
-            assertTrue(n > LlamaState.MAX_BATCH, "the prompt spans more than one internal chunk");
-            KernelConfig cfg = KernelConfig.defaults();
-            LlamaState batched = new LlamaState(m, n, cfg, POOLS.pools()[2]);
-            float[] all = new float[n * vocab];
-            List<byte[]> leavesBatched = new ArrayList<>();
-            batched.forward(tokens, 0, n, 0, all, (p, l, h) -> leavesBatched.add(h));
-            LlamaState single = new LlamaState(m, n, cfg, POOLS.pools()[0]);
-            float[] one = new float[vocab];
-            List<byte[]> leavesSingle = new ArrayList<>();
-            for (int t = 0; t < n; t++) {
-                single.forward(tokens, t, 1, 0, one, (p, l, h) -> leavesSingle.add(h));
-                for (int i = 0; i < vocab; i++) {
-                    assertEquals(Float.floatToRawIntBits(one[i]), Float.floatToRawIntBits(all[t * vocab + i]), "position " + t + " logit " + i);
-                }
-            }
-            assertEquals(leavesSingle.size(), leavesBatched.size());
-            for (int i = 0; i < leavesSingle.size(); i++) assertArrayEquals(leavesSingle.get(i), leavesBatched.get(i), "leaf " + i);
+            DecoderDeterminismTest.assertBatchInvariant(m, KernelConfig.defaults(), POOLS.pools()[2], POOLS.pools()[0]);
         }
     }
 
