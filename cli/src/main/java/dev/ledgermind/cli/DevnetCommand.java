@@ -118,7 +118,7 @@ final class DevnetCommand implements Callable<Integer> {
             System.out.println("Ledgermind devnet is running. Try, in another terminal:");
             sources.forEach((name, source) -> {
                 String m = name.equals(TaskRunners.DEFAULT_MODEL) ? "" : " --model " + name;
-                if (source.endsWith(".gguf")) {
+                if (source.endsWith(".gguf") || source.contains(".gguf@")) {
                     System.out.println("  ./ledgermind ask generate" + m + " --prompt \"Once upon a time\" --max-tokens 16");
                 } else {
                     System.out.println("  ./ledgermind ask classify" + m + " \"The package arrived broken\" --labels complaint,praise,question");
