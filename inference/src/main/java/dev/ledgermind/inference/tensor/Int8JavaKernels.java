@@ -1,0 +1,223 @@
+package dev.ledgermind.inference.tensor;
+
+import dev.ledgermind.inference.gguf.GgmlType;
+import dev.ledgermind.inference.kernel.Dot;
+import dev.ledgermind.inference.kernel.KernelConfig;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The int8-q8 products ({@link ComputeProfile#INT8_Q8}) of Q4_K, Q5_K and Q6_K in Java vector code, for CPUs (or
+ * configurations) without the native VNNI kernels ({@link Int8KQuantKernels}): 256 and 512 bits. The definitions are
+ * the tensor classes' ({@link Q4_KTensor}, {@link Q5_KTensor}, {@link Q6_KTensor}, class javadocs); this class only
+ * obtains the same exact integers A (and B) per (row, super-block) in another grouping and then issues the
+ * definition's binary32 operations in the definition's order, so it gives the bits of
+ * {@link WeightTensor#dotInt8Reference} at every width ({@code Int8JavaKernelsTest}).
+ *
+ * <p>How A is formed. A super-block is first unpacked (integer code, no vectors) into 256 signed byte codes in
+ * element order (Q4_K 0..15, Q5_K 0..31, Q6_K {@code q - 32} in -32..31) and 16 integer scales, one per 16 elements
+ * (Q4_K and Q5_K: each sub-block's 6-bit scale twice; Q6_K: its int8 scales). Then
+ * {@code A = sum over the 16 groups g of sc_g * (sum over g's 16 elements of code * qx)}: bytes widened to 32-bit
+ * lanes ({@code B2I}), multiplied and added in int lanes (every partial sum is below 2^31 in magnitude: at most
+ * 256 * 128 * 127 * 32 = 2^27 before the scales... and |A| itself is at most 256 * 63 * 31 * 128 < 2^26), then the
+ * lanes added ({@code reduceLanes(ADD)} on ints: exact in any order). B ({@code sum_j mn_j * bs_j}) is scalar, from
+ * the input's {@link Int8Input#sums16}, as in the reference.
+ *
+ * <p>The decode step (one input) runs four rows side by side, sharing each widened activation vector; the batched
+ * product widens and scales each super-block's codes once (into 256 ints a row), then passes every input over four
+ * rows at a time. Every kernel body sees its species as a constant and exchanges only arrays and ints with its
+ * callers (a vector passed to a method that C2 leaves out of line is boxed: DESIGN.md, "Memory besides the weights").
+ */
+final class Int8JavaKernels {
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+
+    /** Rows run side by side. */
+    static final int ROWS = 4;
+
+    private Int8JavaKernels() {
+    }
+
+    /** Whether {@code cfg}'s width has a Java vector int8-q8 kernel here (256 and 512 bits). */
+    static boolean handles(KernelConfig cfg) {
+        return cfg.vectorBits() == 256 || cfg.vectorBits() == 512;
+    }
+
+    /** One thread's buffers (grown on demand; nothing is allocated per call once they have grown). */
+    private static final class Scratch {
+        final byte[] raw = new byte[256];
+        final byte[] codes = new byte[ROWS * 256];
+        final int[] sc = new int[ROWS * 16];
+        final int[] mn = new int[ROWS * 8];
+        final float[] d = new float[ROWS], dmin = new float[ROWS];
+        final int[] a = new int[ROWS];
+        final int[] wc = new int[ROWS * 256];
+        float[] acc = new float[ROWS * 16];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Rows {@code [from, to)} of {@code w}'s int8-q8 product for every input of {@code xq} ({@link Int8Input#Q8_256}):
+     * {@code y[yOff + t*yStride + r]}, at {@code cfg}'s width ({@link #handles} must hold).
+     */
+    static void matMul(ChunkedTensor w, KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (!handles(cfg)) throw new IllegalArgumentException("no Java vector int8-q8 kernel at " + cfg);
+        GgmlType type = w.type;
+        if (type != GgmlType.Q4_K && type != GgmlType.Q5_K && type != GgmlType.Q6_K) {
+            throw new IllegalArgumentException(w.name + ": no int8-q8 K-quant kernel for " + type);
+        }
+        boolean wide = cfg.vectorBits() == 512;
+        int n = xq.n(), nsb = w.cols / 256, cols = w.cols;
+        byte[] qx = xq.codes256();
+        float[] dx = xq.scales256();
+        int[] s16 = xq.sums16();
+        boolean q6 = type == GgmlType.Q6_K;
+        Scratch s = SCRATCH.get();
+        if (s.acc.length < ROWS * 16 * n) s.acc = new float[ROWS * 16 * n];
+        float[] acc = s.acc;
+        for (int r0 = from; r0 < to; r0 += ROWS) {
+            int rows = Math.min(ROWS, to - r0);
+            java.util.Arrays.fill(acc, 0, ROWS * 16 * n, 0f);
+            for (int sb = 0; sb < nsb; sb++) {
+                for (int i = 0; i < ROWS; i++) unpack(w, r0 + Math.min(i, rows - 1), sb, s, i); // short groups repeat their last row
+                if (n != 1) {
+                    if (wide) scale512(s.codes, s.sc, s.wc);
+                    else scale256(s.codes, s.sc, s.wc);
+                }
+                for (int t = 0; t < n; t++) {
+                    int xo = t * cols + 256 * sb;
+                    if (n == 1) {
+                        if (wide) decode512(s.codes, s.sc, qx, xo, s.a);
+                        else decode256(s.codes, s.sc, qx, xo, s.a);
+                    } else {
+                        if (wide) batch512(s.wc, qx, xo, s.a);
+                        else batch256(s.wc, qx, xo, s.a);
+                    }
+                    float dxs = dx[t * nsb + sb];
+                    int so = t * (cols / 16) + 16 * sb, k = sb & 15;
+                    for (int i = 0; i < rows; i++) {
+                        int at = (i * n + t) * 16 + k;
+                        acc[at] = Math.fma(s.d[i] * dxs, (float) s.a[i], acc[at]);
+                        if (!q6) {
+                            int m = 0;
+                            for (int j = 0; j < 8; j++) m += s.mn[8 * i + j] * (s16[so + 2 * j] + s16[so + 2 * j + 1]);
+                            acc[at] = Math.fma(-(s.dmin[i] * dxs), (float) m, acc[at]);
+                        }
+                    }
+                }
+            }
+            for (int i = 0; i < rows; i++) {
+                for (int t = 0; t < n; t++) y[yOff + t * yStride + r0 + i] = Dot.combine(acc, (i * n + t) * 16);
+            }
+        }
+    }
+
+    /** Super-block {@code sb} of {@code row} into slot {@code i}: its codes, 16 scales, (Q4_K/Q5_K) 8 mins, d and dmin. */
+    private static void unpack(ChunkedTensor w, int row, int sb, Scratch s, int i) {
+        byte[] b = s.raw;
+        w.copyBlock(row, sb, b);
+        switch (w.type) {
+            case Q6_K -> {
+                Q6_KTensor.codes(b, s.codes, 256 * i);
+                for (int j = 0; j < 16; j++) s.sc[16 * i + j] = b[192 + j];
+                s.d[i] = ChunkedTensor.f16(b, 208);
+            }
+            default -> {
+                if (w.type == GgmlType.Q4_K) Q4_KTensor.codes(b, s.codes, 256 * i);
+                else Q5_KTensor.codes(b, s.codes, 256 * i);
+                for (int j = 0; j < 8; j++) {
+                    int sc = Q4_KTensor.scale(b, j);
+                    s.sc[16 * i + 2 * j] = sc;
+                    s.sc[16 * i + 2 * j + 1] = sc;
+                    s.mn[8 * i + j] = Q4_KTensor.min(b, j);
+                }
+                s.d[i] = ChunkedTensor.f16(b, 0);
+                s.dmin[i] = ChunkedTensor.f16(b, 2);
+            }
+        }
+    }
+
+    // ---- the integer kernels: A of four rows (slots) for one input's super-block at qx[xo ..]
+
+    /** 512 bits, from the codes: 16 lanes a group, the activation widened once for the four rows. */
+    private static void decode512(byte[] c, int[] sc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I512), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < 16; g++) {
+            IntVector x = (IntVector) ByteVector.fromArray(B128, qx, xo + 16 * g).convertShape(VectorOperators.B2I, I512, 0);
+            a0 = a0.add(((IntVector) ByteVector.fromArray(B128, c, 16 * g).convertShape(VectorOperators.B2I, I512, 0)).mul(x).mul(sc[g]));
+            a1 = a1.add(((IntVector) ByteVector.fromArray(B128, c, 256 + 16 * g).convertShape(VectorOperators.B2I, I512, 0)).mul(x).mul(sc[16 + g]));
+            a2 = a2.add(((IntVector) ByteVector.fromArray(B128, c, 512 + 16 * g).convertShape(VectorOperators.B2I, I512, 0)).mul(x).mul(sc[32 + g]));
+            a3 = a3.add(((IntVector) ByteVector.fromArray(B128, c, 768 + 16 * g).convertShape(VectorOperators.B2I, I512, 0)).mul(x).mul(sc[48 + g]));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 256 bits, from the codes: 8 lanes a step, two steps a group. */
+    private static void decode256(byte[] c, int[] sc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I256), a1 = a0, a2 = a0, a3 = a0;
+        for (int h = 0; h < 32; h++) {
+            int g = h >> 1;
+            IntVector x = (IntVector) ByteVector.fromArray(B64, qx, xo + 8 * h).convertShape(VectorOperators.B2I, I256, 0);
+            a0 = a0.add(((IntVector) ByteVector.fromArray(B64, c, 8 * h).convertShape(VectorOperators.B2I, I256, 0)).mul(x).mul(sc[g]));
+            a1 = a1.add(((IntVector) ByteVector.fromArray(B64, c, 256 + 8 * h).convertShape(VectorOperators.B2I, I256, 0)).mul(x).mul(sc[16 + g]));
+            a2 = a2.add(((IntVector) ByteVector.fromArray(B64, c, 512 + 8 * h).convertShape(VectorOperators.B2I, I256, 0)).mul(x).mul(sc[32 + g]));
+            a3 = a3.add(((IntVector) ByteVector.fromArray(B64, c, 768 + 8 * h).convertShape(VectorOperators.B2I, I256, 0)).mul(x).mul(sc[48 + g]));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The four slots' codes times their group scales, as ints ({@code wc[256 i + e]}), for the batched kernels. */
+    private static void scale512(byte[] c, int[] sc, int[] wc) {
+        for (int g = 0; g < 4 * 16; g++) {
+            ((IntVector) ByteVector.fromArray(B128, c, 16 * g).convertShape(VectorOperators.B2I, I512, 0)).mul(sc[g]).intoArray(wc, 16 * g);
+        }
+    }
+
+    private static void scale256(byte[] c, int[] sc, int[] wc) {
+        for (int h = 0; h < 4 * 32; h++) {
+            ((IntVector) ByteVector.fromArray(B64, c, 8 * h).convertShape(VectorOperators.B2I, I256, 0)).mul(sc[h >> 1]).intoArray(wc, 8 * h);
+        }
+    }
+
+    /** 512 bits, from the scaled codes. */
+    private static void batch512(int[] wc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I512), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < 16; g++) {
+            IntVector x = (IntVector) ByteVector.fromArray(B128, qx, xo + 16 * g).convertShape(VectorOperators.B2I, I512, 0);
+            a0 = a0.add(IntVector.fromArray(I512, wc, 16 * g).mul(x));
+            a1 = a1.add(IntVector.fromArray(I512, wc, 256 + 16 * g).mul(x));
+            a2 = a2.add(IntVector.fromArray(I512, wc, 512 + 16 * g).mul(x));
+            a3 = a3.add(IntVector.fromArray(I512, wc, 768 + 16 * g).mul(x));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void batch256(int[] wc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I256), a1 = a0, a2 = a0, a3 = a0;
+        for (int h = 0; h < 32; h++) {
+            IntVector x = (IntVector) ByteVector.fromArray(B64, qx, xo + 8 * h).convertShape(VectorOperators.B2I, I256, 0);
+            a0 = a0.add(IntVector.fromArray(I256, wc, 8 * h).mul(x));
+            a1 = a1.add(IntVector.fromArray(I256, wc, 256 + 8 * h).mul(x));
+            a2 = a2.add(IntVector.fromArray(I256, wc, 512 + 8 * h).mul(x));
+            a3 = a3.add(IntVector.fromArray(I256, wc, 768 + 8 * h).mul(x));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+}
