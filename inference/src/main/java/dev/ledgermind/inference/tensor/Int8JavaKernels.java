@@ -49,7 +49,7 @@ final class Int8JavaKernels {
 
     /** One thread's buffers (grown on demand; nothing is allocated per call once they have grown). */
     private static final class Scratch {
-        final byte[] raw = new byte[256];
+        final byte[][] raw = new byte[ROWS][256];
         final byte[] codes = new byte[ROWS * 256];
         final int[] sc = new int[ROWS * 16];
         final int[] mn = new int[ROWS * 8];
@@ -84,14 +84,19 @@ final class Int8JavaKernels {
             int rows = Math.min(ROWS, to - r0);
             java.util.Arrays.fill(acc, 0, ROWS * 16 * n, 0f);
             for (int sb = 0; sb < nsb; sb++) {
-                for (int i = 0; i < ROWS; i++) unpack(w, r0 + Math.min(i, rows - 1), sb, s, i); // short groups repeat their last row
+                boolean direct = n == 1 && type == GgmlType.Q4_K; // decode kernels that read the codes as they lie
+                for (int i = 0; i < ROWS; i++) unpack(w, r0 + Math.min(i, rows - 1), sb, s, i, !direct); // short groups repeat their last row
                 if (n != 1) {
                     if (wide) scale512(s.codes, s.sc, s.wc);
                     else scale256(s.codes, s.sc, s.wc);
                 }
                 for (int t = 0; t < n; t++) {
                     int xo = t * cols + 256 * sb;
-                    if (n == 1) {
+                    if (direct) {
+                        byte[][] b = s.raw;
+                        if (wide) q4k512(b[0], b[1], b[2], b[3], s.sc, qx, xo, s.a);
+                        else q4k256(b[0], b[1], b[2], b[3], s.sc, qx, xo, s.a);
+                    } else if (n == 1) {
                         if (wide) decode512(s.codes, s.sc, qx, xo, s.a);
                         else decode256(s.codes, s.sc, qx, xo, s.a);
                     } else {
@@ -118,27 +123,50 @@ final class Int8JavaKernels {
     }
 
     /** Super-block {@code sb} of {@code row} into slot {@code i}: its codes, 16 scales, (Q4_K/Q5_K) 8 mins, d and dmin. */
-    private static void unpack(ChunkedTensor w, int row, int sb, Scratch s, int i) {
-        byte[] b = s.raw;
+    private static void unpack(ChunkedTensor w, int row, int sb, Scratch s, int i, boolean codes) {
+        byte[] b = s.raw[i];
         w.copyBlock(row, sb, b);
         switch (w.type) {
             case Q6_K -> {
-                Q6_KTensor.codes(b, s.codes, 256 * i);
+                if (codes) Q6_KTensor.codes(b, s.codes, 256 * i);
                 for (int j = 0; j < 16; j++) s.sc[16 * i + j] = b[192 + j];
                 s.d[i] = ChunkedTensor.f16(b, 208);
             }
             default -> {
-                if (w.type == GgmlType.Q4_K) Q4_KTensor.codes(b, s.codes, 256 * i);
-                else Q5_KTensor.codes(b, s.codes, 256 * i);
-                for (int j = 0; j < 8; j++) {
-                    int sc = Q4_KTensor.scale(b, j);
-                    s.sc[16 * i + 2 * j] = sc;
-                    s.sc[16 * i + 2 * j + 1] = sc;
-                    s.mn[8 * i + j] = Q4_KTensor.min(b, j);
-                }
+                if (codes && w.type == GgmlType.Q4_K) Q4_KTensor.codes(b, s.codes, 256 * i);
+                else if (codes) Q5_KTensor.codes(b, s.codes, 256 * i);
+                scalesAndMins(b, s.sc, 16 * i, s.mn, 8 * i);
                 s.d[i] = ChunkedTensor.f16(b, 0);
                 s.dmin[i] = ChunkedTensor.f16(b, 2);
             }
+        }
+    }
+
+    private static final java.lang.invoke.VarHandle LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final java.lang.invoke.VarHandle INT =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(int[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    /**
+     * The 8 six-bit scales (each written twice, for the two groups of 16 of its sub-block) and 8 mins of a Q4_K or Q5_K
+     * super-block {@code b} (packed as {@link Q4_KTensor#scale} and {@link Q4_KTensor#min} read them), four at a time in
+     * an int: bytes 4..7 ({@code u}) hold scales 0..3 and the top bits of scales 4..7, bytes 8..11 ({@code v}) mins 0..3
+     * and the top bits of mins 4..7, bytes 12..15 ({@code w}) the low bits of scales 4..7 (low nibbles) and mins 4..7.
+     */
+    private static void scalesAndMins(byte[] b, int[] sc, int so, int[] mn, int mo) {
+        long uv = (long) LONG.get(b, 4);
+        int u = (int) uv, v = (int) (uv >>> 32), w = (int) INT.get(b, 12);
+        int s0 = u & 0x3F3F3F3F, m0 = v & 0x3F3F3F3F;
+        int s1 = (w & 0x0F0F0F0F) | ((u >>> 6) & 0x03030303) << 4;
+        int m1 = ((w >>> 4) & 0x0F0F0F0F) | ((v >>> 6) & 0x03030303) << 4;
+        for (int k = 0; k < 4; k++) {
+            int lo = (s0 >>> 8 * k) & 0xFF, hi = (s1 >>> 8 * k) & 0xFF;
+            sc[so + 2 * k] = lo;
+            sc[so + 2 * k + 1] = lo;
+            sc[so + 8 + 2 * k] = hi;
+            sc[so + 8 + 2 * k + 1] = hi;
+            mn[mo + k] = (m0 >>> 8 * k) & 0xFF;
+            mn[mo + 4 + k] = (m1 >>> 8 * k) & 0xFF;
         }
     }
 
@@ -214,6 +242,65 @@ final class Int8JavaKernels {
             a1 = a1.add(IntVector.fromArray(I256, wc, 256 + 8 * h).mul(x));
             a2 = a2.add(IntVector.fromArray(I256, wc, 512 + 8 * h).mul(x));
             a3 = a3.add(IntVector.fromArray(I256, wc, 768 + 8 * h).mul(x));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- Q4_K's decode step from the super-blocks' bytes: qs[32g + l] holds element 64g + l (low nibble) and 64g + 32 + l
+
+    private static void q4k512(byte[] b0, byte[] b1, byte[] b2, byte[] b3, int[] sc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I512), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < 4; g++) {
+            int x = xo + 64 * g, q = 16 + 32 * g, j = 4 * g; // sc[16 i + 2 j'] is sub-block j' = 2g (low), 2g + 1 (high)
+            IntVector x0 = ((IntVector) ByteVector.fromArray(B128, qx, x).convertShape(VectorOperators.B2I, I512, 0)), x1 = ((IntVector) ByteVector.fromArray(B128, qx, x + 16).convertShape(VectorOperators.B2I, I512, 0)), x2 = ((IntVector) ByteVector.fromArray(B128, qx, x + 32).convertShape(VectorOperators.B2I, I512, 0)), x3 = ((IntVector) ByteVector.fromArray(B128, qx, x + 48).convertShape(VectorOperators.B2I, I512, 0));
+            IntVector w0 = ((IntVector) ByteVector.fromArray(B128, b0, q).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0)), w1 = ((IntVector) ByteVector.fromArray(B128, b0, q + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            a0 = a0.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[j]))
+                    .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[j + 2]));
+            w0 = ((IntVector) ByteVector.fromArray(B128, b1, q).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            w1 = ((IntVector) ByteVector.fromArray(B128, b1, q + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            a1 = a1.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[16 + j]))
+                    .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[16 + j + 2]));
+            w0 = ((IntVector) ByteVector.fromArray(B128, b2, q).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            w1 = ((IntVector) ByteVector.fromArray(B128, b2, q + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            a2 = a2.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[32 + j]))
+                    .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[32 + j + 2]));
+            w0 = ((IntVector) ByteVector.fromArray(B128, b3, q).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            w1 = ((IntVector) ByteVector.fromArray(B128, b3, q + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0));
+            a3 = a3.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[48 + j]))
+                    .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[48 + j + 2]));
+        }
+        a[0] = a0.reduceLanes(VectorOperators.ADD);
+        a[1] = a1.reduceLanes(VectorOperators.ADD);
+        a[2] = a2.reduceLanes(VectorOperators.ADD);
+        a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 256 bits: 8 lanes, a quarter of a group of 32 bytes a step. */
+    private static void q4k256(byte[] b0, byte[] b1, byte[] b2, byte[] b3, int[] sc, byte[] qx, int xo, int[] a) {
+        IntVector a0 = IntVector.zero(I256), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < 4; g++) {
+            int x = xo + 64 * g, q = 16 + 32 * g, j = 4 * g;
+            for (int h = 0; h < 32; h += 16) {
+                IntVector x0 = ((IntVector) ByteVector.fromArray(B64, qx, x + h).convertShape(VectorOperators.B2I, I256, 0)), x1 = ((IntVector) ByteVector.fromArray(B64, qx, x + h + 8).convertShape(VectorOperators.B2I, I256, 0)), x2 = ((IntVector) ByteVector.fromArray(B64, qx, x + 32 + h).convertShape(VectorOperators.B2I, I256, 0)), x3 = ((IntVector) ByteVector.fromArray(B64, qx, x + 40 + h).convertShape(VectorOperators.B2I, I256, 0));
+                IntVector w0 = ((IntVector) ByteVector.fromArray(B64, b0, q + h).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0)), w1 = ((IntVector) ByteVector.fromArray(B64, b0, q + h + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                a0 = a0.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[j]))
+                        .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[j + 2]));
+                w0 = ((IntVector) ByteVector.fromArray(B64, b1, q + h).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                w1 = ((IntVector) ByteVector.fromArray(B64, b1, q + h + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                a1 = a1.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[16 + j]))
+                        .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[16 + j + 2]));
+                w0 = ((IntVector) ByteVector.fromArray(B64, b2, q + h).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                w1 = ((IntVector) ByteVector.fromArray(B64, b2, q + h + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                a2 = a2.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[32 + j]))
+                        .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[32 + j + 2]));
+                w0 = ((IntVector) ByteVector.fromArray(B64, b3, q + h).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                w1 = ((IntVector) ByteVector.fromArray(B64, b3, q + h + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I256, 0));
+                a3 = a3.add(w0.and(15).mul(x0).add(w1.and(15).mul(x1)).mul(sc[48 + j]))
+                        .add(w0.lanewise(VectorOperators.LSHR, 4).mul(x2).add(w1.lanewise(VectorOperators.LSHR, 4).mul(x3)).mul(sc[48 + j + 2]));
+            }
         }
         a[0] = a0.reduceLanes(VectorOperators.ADD);
         a[1] = a1.reduceLanes(VectorOperators.ADD);
