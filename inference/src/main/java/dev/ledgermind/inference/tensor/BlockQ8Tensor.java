@@ -46,6 +46,8 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
 
     /** The packed codes ({@link #codeBytes} a block, row-major), or null: the tensor stays in the mapping. */
     final MemorySegment codes;
+    /** The int8-q8 kernels' packed copy ({@link Int8Kernels#pack}), or null: the int8-q8 product runs the reference. */
+    final Int8Kernels.Packed int8;
     /** The packed f16 scales (2 bytes a block, row-major), or null with {@link #codes}. */
     final MemorySegment scales;
     /** Bytes of codes per block: 32 (Q8_0), 16 (Q4_0). */
@@ -59,7 +61,20 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
      *                  pack (the type's kernels read the mapping)
      */
     BlockQ8Tensor(String name, GgmlType type, MemorySegment data, int rows, int cols, int codeBytes, boolean pack) {
+        this(name, type, data, rows, cols, codeBytes, pack, ComputeProfile.BINARY32);
+    }
+
+    /**
+     * For a model computed under {@code profile}: under {@link ComputeProfile#INT8_Q8}, where the int8-q8 kernels run
+     * here ({@link Int8Kernels#available}) and {@code pack}, the tensor keeps their copy ({@link #int8}) instead of the
+     * binary32 kernels' one (whose products then read the mapping, with the same results).
+     */
+    BlockQ8Tensor(String name, GgmlType type, MemorySegment data, int rows, int cols, int codeBytes, boolean pack,
+                  ComputeProfile profile) {
         super(name, type, data, rows, cols);
+        this.int8 = pack && profile == ComputeProfile.INT8_Q8
+                ? Int8Kernels.pack(type, data, rowBytes, rows, cols / 32) : null;
+        if (int8 != null) pack = false;
         this.codeBytes = codeBytes;
         this.blocks = cols / 32;
         this.codeRowBytes = (long) blocks * codeBytes;
@@ -195,6 +210,19 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
                 .convertShape(VectorOperators.ZERO_EXTEND_S2I, I512, 0);
         IntVector bits = v.and(0x8000).lanewise(VectorOperators.LSHL, 16).or(v.and(0x7fff).lanewise(VectorOperators.LSHL, 13));
         bits.reinterpretAsFloats().mul(0x1p112f).intoArray(out, i);
+    }
+
+    /** Q8_0, Q4_0 and Q5_0 have the int8-q8 product of {@link Int8Kernels} (their class javadocs), on {@link Int8Input#Q8_32}. */
+    @Override
+    public final int int8Format() {
+        return Int8Input.Q8_32;
+    }
+
+    /** The int8-q8 product in the native kernels where the tensor has their copy and {@code cfg} allows them, else the reference. */
+    @Override
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (int8 != null && cfg.nativeKernels()) Int8Kernels.rows(int8, from, to, xq, y, yOff, yStride);
+        else super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
     }
 
     /** Row {@code row} blocks {@code [b0, b1)} as exact codes from {@code q[qOff]} and block scales from {@code d[dOff]}. */

@@ -21,6 +21,10 @@ package dev.ledgermind.inference.tensor;
  * Alongside the codes: {@link #Q8_32} keeps each block's code sum ({@link #sums32}), {@link #Q8_256} the sum of every
  * 16 consecutive codes ({@link #sums16}); both are exact integers that kernels use to fold offsets out of their dot
  * products. Codes are stored in element order, input {@code t}'s at {@code t * cols}.
+ *
+ * <p>Where the native library is loaded and native kernels are allowed ({@code Int8Kernels.QUANTIZE_ON}), both
+ * formats are quantized by its {@code lm_i8_quantize}, the same rule in AVX-512 with the same bits as
+ * {@link #quantizeBlock} ({@code Int8NativeBitExactnessTest}); else by {@link #quantizeBlock}.
  */
 public final class Int8Input {
     /** Format bit: blocks of 32 (the integer-code types Q8_0, Q4_0, Q5_0). */
@@ -59,11 +63,15 @@ public final class Int8Input {
                 scales32 = new float[total / 32];
                 sums32 = new int[total / 32];
             }
-            for (int t = 0; t < n; t++) {
-                for (int b = 0; b < cols / 32; b++) {
-                    int blk = t * (cols / 32) + b;
-                    scales32[blk] = quantizeBlock(x, xOff + t * xStride + 32 * b, 32, codes32, t * cols + 32 * b);
-                    sums32[blk] = sum(codes32, t * cols + 32 * b, 32);
+            if (Int8Kernels.QUANTIZE_ON) {
+                Int8Kernels.quantize(x, xOff, xStride, n, cols, 32, codes32, scales32, sums32);
+            } else {
+                for (int t = 0; t < n; t++) {
+                    for (int b = 0; b < cols / 32; b++) {
+                        int blk = t * (cols / 32) + b;
+                        scales32[blk] = quantizeBlock(x, xOff + t * xStride + 32 * b, 32, codes32, t * cols + 32 * b);
+                        sums32[blk] = sum(codes32, t * cols + 32 * b, 32);
+                    }
                 }
             }
         }
@@ -71,12 +79,16 @@ public final class Int8Input {
             if (codes256.length < total) codes256 = new byte[total];
             if (scales256.length < total / 256) scales256 = new float[total / 256];
             if (sums16.length < total / 16) sums16 = new int[total / 16];
-            for (int t = 0; t < n; t++) {
-                for (int b = 0; b < cols / 256; b++) {
-                    scales256[t * (cols / 256) + b] =
-                            quantizeBlock(x, xOff + t * xStride + 256 * b, 256, codes256, t * cols + 256 * b);
+            if (Int8Kernels.QUANTIZE_ON) {
+                Int8Kernels.quantize(x, xOff, xStride, n, cols, 256, codes256, scales256, sums16);
+            } else {
+                for (int t = 0; t < n; t++) {
+                    for (int b = 0; b < cols / 256; b++) {
+                        scales256[t * (cols / 256) + b] =
+                                quantizeBlock(x, xOff + t * xStride + 256 * b, 256, codes256, t * cols + 256 * b);
+                    }
+                    for (int g = 0; g < cols / 16; g++) sums16[t * (cols / 16) + g] = sum(codes256, t * cols + 16 * g, 16);
                 }
-                for (int g = 0; g < cols / 16; g++) sums16[t * (cols / 16) + g] = sum(codes256, t * cols + 16 * g, 16);
             }
         }
         return this;

@@ -33,12 +33,29 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * The packed copy groups rows by four and interleaves their bytes ({@link BlockQ8Tensor#q4Base}: one 64-byte line
  * holds block b of four rows, byte 4m + i being row i's byte m); the Java kernels read a row's block as sixteen 32-bit
  * lanes shifted right by {@link BlockQ8Tensor#q4Shift}, the codes then in bits 3:0 and 7:4 of each lane.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}, input {@link Int8Input#Q8_32})</h2>
+ * The same for Q8_0, Q4_0 and Q5_0 ({@link Int8Kernels}), with {@code qw} this type's integer codes (the nibbles minus 8, in [-8, 7]):
+ * <pre>
+ *   acc[0..15] = +0.0f
+ *   for each block b of 32 (increasing):
+ *     sumi_b = sum over i &lt; 32 of qw[i] * qx[i]      (exact int32; qx the input's codes)
+ *     s_b    = dw_b * dx_b                            (binary32 multiply; dw the f16 scale widened, dx the input's scale)
+ *     acc[b mod 16] = fma((float) sumi_b, s_b, acc[b mod 16])
+ *   dot = Dot.combine(acc)
+ * </pre>
+ * ({@code |sumi_b| <= 32 * 128 * 127}: exact as a float.) {@link #dotInt8Reference} is the scalar reference.
  */
 public final class Q4_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 18;
 
     public Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
         this(name, data, rows, cols, PACK);
+    }
+
+    /** For a model computed under {@code profile} ({@link BlockQ8Tensor}: the int8-q8 kernels' copy under {@link ComputeProfile#INT8_Q8}). */
+    public Q4_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q4_0, data, rows, cols, 16, PACK, profile);
     }
 
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
@@ -63,6 +80,18 @@ public final class Q4_0Tensor extends BlockQ8Tensor {
             }
         }
         return Dot.combine(acc, 0);
+    }
+
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return Int8Kernels.reference(data, row * rowBytes, BLOCK_BYTES, cols / 32, xq, t, (o, xc, xo) -> {
+            int s = 0;
+            for (int m = 0; m < 16; m++) {
+                int v = data.get(ValueLayout.JAVA_BYTE, o + 2 + m) & 0xFF;
+                s += ((v & 15) - 8) * xc[xo + m] + ((v >>> 4) - 8) * xc[xo + m + 16];
+            }
+            return s;
+        });
     }
 
     @Override

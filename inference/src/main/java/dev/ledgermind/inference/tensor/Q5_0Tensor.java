@@ -34,6 +34,18 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * How the codes are produced does not change a bit (they are exact integers). The vector paths build the
  * fifth bits of 8 lanes with one table load: {@link #SPREAD} holds, for each byte value, 8 bytes whose byte i
  * is 16 when bit i is set, else 0.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}, input {@link Int8Input#Q8_32})</h2>
+ * The same for Q8_0, Q4_0 and Q5_0 ({@link Int8Kernels}), with {@code qw} this type's integer codes (the 5-bit codes minus 16, in [-16, 15]):
+ * <pre>
+ *   acc[0..15] = +0.0f
+ *   for each block b of 32 (increasing):
+ *     sumi_b = sum over i &lt; 32 of qw[i] * qx[i]      (exact int32; qx the input's codes)
+ *     s_b    = dw_b * dx_b                            (binary32 multiply; dw the f16 scale widened, dx the input's scale)
+ *     acc[b mod 16] = fma((float) sumi_b, s_b, acc[b mod 16])
+ *   dot = Dot.combine(acc)
+ * </pre>
+ * ({@code |sumi_b| <= 32 * 128 * 127}: exact as a float.) {@link #dotInt8Reference} is the scalar reference.
  */
 public final class Q5_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 22;
@@ -57,6 +69,14 @@ public final class Q5_0Tensor extends BlockQ8Tensor {
 
     public Q5_0Tensor(String name, MemorySegment data, int rows, int cols) {
         super(name, GgmlType.Q5_0, data, rows, cols, 0, false);
+    }
+
+    /**
+     * For a model computed under {@code profile}: under {@link ComputeProfile#INT8_Q8} the int8-q8 kernels' copy where
+     * they run here ({@link BlockQ8Tensor}); the binary32 kernels read the mapping either way.
+     */
+    public Q5_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q5_0, data, rows, cols, 0, PACK, profile);
     }
 
     /** The code of element {@code j < 32} of the block at {@code o}, minus 16. */
@@ -83,6 +103,15 @@ public final class Q5_0Tensor extends BlockQ8Tensor {
             }
         }
         return Dot.combine(acc, 0);
+    }
+
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return Int8Kernels.reference(data, row * rowBytes, BLOCK_BYTES, cols / 32, xq, t, (o, xc, xo) -> {
+            int qh = data.get(U32, o + 2), s = 0;
+            for (int j = 0; j < 32; j++) s += code(o, qh, j) * xc[xo + j];
+            return s;
+        });
     }
 
     /** The decode step: in the native kernel where {@link #nativeOn} (the mapped blocks in place), else row by row. */

@@ -30,6 +30,18 @@ import java.nio.ByteOrder;
  * integer-valued weights are multiplied exactly; only the layout is fixed, which makes it independent of
  * the vector width. A vector of L lanes holds partial sums {@code [jL, jL+L)} in accumulator j; every
  * width issues the same lanewise multiplies and fmas per partial sum in the same order.
+ *
+ * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}, input {@link Int8Input#Q8_32})</h2>
+ * The same for Q8_0, Q4_0 and Q5_0 ({@link Int8Kernels}), with {@code qw} this type's integer codes (the signed bytes {@code q[i]}):
+ * <pre>
+ *   acc[0..15] = +0.0f
+ *   for each block b of 32 (increasing):
+ *     sumi_b = sum over i &lt; 32 of qw[i] * qx[i]      (exact int32; qx the input's codes)
+ *     s_b    = dw_b * dx_b                            (binary32 multiply; dw the f16 scale widened, dx the input's scale)
+ *     acc[b mod 16] = fma((float) sumi_b, s_b, acc[b mod 16])
+ *   dot = Dot.combine(acc)
+ * </pre>
+ * ({@code |sumi_b| <= 32 * 128 * 127}: exact as a float.) {@link #dotInt8Reference} is the scalar reference.
  */
 public final class Q8_0Tensor extends BlockQ8Tensor {
     static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -37,6 +49,11 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
 
     public Q8_0Tensor(String name, MemorySegment data, int rows, int cols) {
         this(name, data, rows, cols, PACK);
+    }
+
+    /** For a model computed under {@code profile} ({@link BlockQ8Tensor}: the int8-q8 kernels' copy under {@link ComputeProfile#INT8_Q8}). */
+    public Q8_0Tensor(String name, MemorySegment data, int rows, int cols, ComputeProfile profile) {
+        super(name, GgmlType.Q8_0, data, rows, cols, 32, PACK, profile);
     }
 
     /** With {@code pack} false the kernels read the mapping (the path before the packed copy; benchmarks compare the two). */
@@ -61,6 +78,15 @@ public final class Q8_0Tensor extends BlockQ8Tensor {
             }
         }
         return Dot.combine(acc, 0);
+    }
+
+    @Override
+    public float dotInt8Reference(int row, Int8Input xq, int t) {
+        return Int8Kernels.reference(data, row * rowBytes, BLOCK_BYTES, cols / 32, xq, t, (o, xc, xo) -> {
+            int s = 0;
+            for (int i = 0; i < 32; i++) s += data.get(ValueLayout.JAVA_BYTE, o + 2 + i) * xc[xo + i];
+            return s;
+        });
     }
 
     @Override

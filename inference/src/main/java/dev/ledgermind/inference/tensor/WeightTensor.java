@@ -66,9 +66,9 @@ public abstract sealed class WeightTensor permits F32Tensor, ChunkedTensor, Bloc
             case F32 -> new F32Tensor(t.name(), d, rows, cols);
             case F16 -> new F16Tensor(t.name(), d, rows, cols);
             case BF16 -> new BF16Tensor(t.name(), d, rows, cols);
-            case Q8_0 -> new Q8_0Tensor(t.name(), d, rows, cols);
-            case Q4_0 -> new Q4_0Tensor(t.name(), d, rows, cols);
-            case Q5_0 -> new Q5_0Tensor(t.name(), d, rows, cols);
+            case Q8_0 -> new Q8_0Tensor(t.name(), d, rows, cols, profile);
+            case Q4_0 -> new Q4_0Tensor(t.name(), d, rows, cols, profile);
+            case Q5_0 -> new Q5_0Tensor(t.name(), d, rows, cols, profile);
             case Q4_1 -> new Q4_1Tensor(t.name(), d, rows, cols);
             case Q5_1 -> new Q5_1Tensor(t.name(), d, rows, cols);
             case Q4_K -> new Q4_KTensor(t.name(), d, rows, cols);

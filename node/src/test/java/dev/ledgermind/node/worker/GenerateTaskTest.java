@@ -16,7 +16,9 @@ import dev.ledgermind.node.task.ModelIdentity;
 import dev.ledgermind.node.task.TaskInput;
 import dev.ledgermind.node.task.TaskResult;
 import dev.ledgermind.inference.kernel.KernelConfig;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import dev.ledgermind.inference.tensor.ComputeProfile;
 import org.junit.jupiter.api.io.TempDir;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.Web3j;
@@ -38,17 +40,32 @@ import static org.junit.jupiter.api.Assertions.*;
 class GenerateTaskTest {
     static final BigInteger ETHER = BigInteger.TEN.pow(18);
 
-    @Test
-    void twoNodesAgreeOnAGenerationAndTheReceiptMatchesALocalRun(@TempDir Path dir) throws Exception {
+    /** Under both compute profiles: int8-q8 is a model of its own on chain, settled in replicated mode the same way. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"binary32", "int8-q8"})
+    void twoNodesAgreeOnAGenerationAndTheReceiptMatchesALocalRun(String profileName, @TempDir Path dir) throws Exception {
+        ComputeProfile profile = ComputeProfile.parse(profileName);
         Path gguf = dir.resolve("tiny-llama.gguf");
         SyntheticModel.write(gguf, "llama3", SyntheticModel.TINY, GgmlType.Q8_0, 7);
+        String spec = profile == ComputeProfile.BINARY32 ? gguf.toString() : gguf + "@" + profile.id;
         try (Devnet devnet = Devnet.builder().accounts(5).start();
-             DecoderTaskRunner local = new DecoderTaskRunner(gguf, KernelConfig.defaults(), 1)) {
+             DecoderTaskRunner local = new DecoderTaskRunner(gguf, KernelConfig.defaults(), 1, profile)) {
             Web3j web3 = Web3j.build(new HttpService(devnet.rpcUrl()));
             LedgermindContracts deployer = LedgermindContracts.deploy(web3, devnet.accounts().get(0).credentials(), DeployParams.defaults());
             Path deploymentFile = dir.resolve("deployment.json");
             deployer.deployment().write(deploymentFile);
             ModelIdentity m = local.models().getFirst();
+            if (profile != ComputeProfile.BINARY32) {
+                assertEquals("tiny-llama@int8-q8", m.name());
+                assertFalse(m.gamePlayable(), "the dispute game covers binary32 only");
+                try (DecoderTaskRunner b32 = new DecoderTaskRunner(gguf, KernelConfig.defaults(), 1)) {
+                    assertFalse(java.util.Arrays.equals(b32.models().getFirst().architectureHash(), m.architectureHash()),
+                            "a profile is a model of its own: its architecture hash differs");
+                    TaskInput probe = TaskInput.generate(m.name(), "Once upon a time", 8, 0.8f, 1234);
+                    assertFalse(java.util.Arrays.equals(b32.run(TaskInput.generate(b32.models().getFirst().name(), "Once upon a time", 8, 0.8f, 1234)).traceRoot(),
+                            local.run(probe).traceRoot()), "int8-q8 computes other bits than binary32");
+                }
+            }
             int modelId = deployer.registerModel(new ModelSpec(m.weightsHash(), m.tokenizerHash(), m.architectureHash(), m.name(),
                     ModelSpec.MODE_REPLICATED));
             // three nodes (k = 3 needs three eligible agents; k = 2 is refused): scalar 1 thread, 256-bit
@@ -56,8 +73,8 @@ class GenerateTaskTest {
             Worker[] workers = new Worker[3];
             for (int i = 0; i < 3; i++) {
                 NodeConfig c = new NodeConfig("gen" + i, devnet.rpcUrl(), deploymentFile, devnet.accounts().get(2 + i).privateKey(),
-                        "ledgermind://gen" + i, List.of(gguf.toString()), ETHER, dir.resolve("gen" + i + ".db"), 0, 50, Dishonesty.HONEST);
-                workers[i] = new Worker(c, web3, new DecoderTaskRunner(gguf, KernelConfig.ofBits(i == 1 ? 256 : 0), 1 + i),
+                        "ledgermind://gen" + i, List.of(spec), ETHER, dir.resolve("gen" + i + ".db"), 0, 50, Dishonesty.HONEST);
+                workers[i] = new Worker(c, web3, new DecoderTaskRunner(gguf, KernelConfig.ofBits(i == 1 ? 256 : 0), 1 + i, profile),
                         NodeStore.open(c.store()), new NodeMetrics());
                 workers[i].join();
             }
