@@ -4,6 +4,7 @@ import dev.ledgermind.inference.gguf.GgmlType;
 import dev.ledgermind.inference.kernel.Dot;
 import dev.ledgermind.inference.kernel.KernelConfig;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -35,6 +36,8 @@ final class Int8JavaKernels {
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Integer> I256 = IntVector.SPECIES_256;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
     /** Rows run side by side. */
     static final int ROWS = 4;
@@ -306,5 +309,80 @@ final class Int8JavaKernels {
         a[1] = a1.reduceLanes(VectorOperators.ADD);
         a[2] = a2.reduceLanes(VectorOperators.ADD);
         a[3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- the block-32 types (Q8_0, Q4_0, Q5_0; Int8Kernels' definition)
+
+    /** Blocks of a row unpacked at a time by {@link #matMul32}. */
+    private static final int CHUNK = 32;
+
+    private static final class Scratch32 {
+        final float[] q = new float[CHUNK * 32];
+        final float[] d = new float[CHUNK];
+        final int[] si = new int[CHUNK];
+        float[] xf = new float[0];
+        float[] acc = new float[0];
+    }
+
+    private static final ThreadLocal<Scratch32> SCRATCH32 = ThreadLocal.withInitial(Scratch32::new);
+
+    /**
+     * Rows {@code [from, to)} of the int8-q8 product of a Q8_0, Q4_0 or Q5_0 tensor ({@link Int8Kernels}' definition) for
+     * every input of {@code xq} ({@link Int8Input#Q8_32}), at {@code cfg}'s width ({@link #handles} must hold). The row's
+     * codes come from {@link BlockQ8Tensor#unpackRow} (exact small integers as floats, from whichever copy the tensor
+     * holds: its binary32 packed copy or the mapping) and the input's codes are widened to floats once a call; then
+     * each block's {@code sumi} is formed in float lanes, exactly (every product and partial sum is an integer below
+     * {@code 32 * 128 * 127 < 2^24} in magnitude), converted to int lanes and added ({@code reduceLanes} on ints), and
+     * the definition's two binary32 operations follow in block order.
+     */
+    static void matMul32(BlockQ8Tensor w, KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (!handles(cfg)) throw new IllegalArgumentException("no Java vector int8-q8 kernel at " + cfg);
+        int n = xq.n(), cols = w.cols, blocks = cols / 32;
+        byte[] qx = xq.codes32();
+        float[] dx = xq.scales32();
+        Scratch32 s = SCRATCH32.get();
+        if (s.xf.length < n * cols) s.xf = new float[n * cols];
+        if (s.acc.length < 16 * n) s.acc = new float[16 * n];
+        float[] xf = s.xf, acc = s.acc, q = s.q, d = s.d;
+        int[] si = s.si;
+        for (int i = 0; i < n * cols; i++) xf[i] = qx[i];
+        boolean wide = cfg.vectorBits() == 512;
+        for (int r = from; r < to; r++) {
+            java.util.Arrays.fill(acc, 0, 16 * n, 0f);
+            for (int b0 = 0; b0 < blocks; b0 += CHUNK) {
+                int nb = Math.min(CHUNK, blocks - b0);
+                w.unpackRow(r, b0, b0 + nb, q, 0, d, 0);
+                for (int t = 0; t < n; t++) {
+                    if (wide) sums512(q, xf, t * cols + 32 * b0, nb, si);
+                    else sums256(q, xf, t * cols + 32 * b0, nb, si);
+                    for (int k = 0; k < nb; k++) {
+                        int b = b0 + k, at = 16 * t + (b & 15);
+                        acc[at] = Math.fma((float) si[k], d[k] * dx[t * blocks + b], acc[at]);
+                    }
+                }
+            }
+            for (int t = 0; t < n; t++) y[yOff + t * yStride + r] = Dot.combine(acc, 16 * t);
+        }
+    }
+
+    /** {@code si[k]} = the exact sum over block k's 32 elements of {@code q * x}, for {@code nb} blocks. */
+    private static void sums512(float[] q, float[] x, int xo, int nb, int[] si) {
+        for (int k = 0; k < nb; k++) {
+            int o = 32 * k;
+            FloatVector p = FloatVector.fromArray(F512, q, o).mul(FloatVector.fromArray(F512, x, xo + o));
+            p = FloatVector.fromArray(F512, q, o + 16).fma(FloatVector.fromArray(F512, x, xo + o + 16), p);
+            si[k] = ((IntVector) p.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private static void sums256(float[] q, float[] x, int xo, int nb, int[] si) {
+        for (int k = 0; k < nb; k++) {
+            int o = 32 * k;
+            FloatVector p = FloatVector.fromArray(F256, q, o).mul(FloatVector.fromArray(F256, x, xo + o));
+            p = FloatVector.fromArray(F256, q, o + 8).fma(FloatVector.fromArray(F256, x, xo + o + 8), p);
+            p = FloatVector.fromArray(F256, q, o + 16).fma(FloatVector.fromArray(F256, x, xo + o + 16), p);
+            p = FloatVector.fromArray(F256, q, o + 24).fma(FloatVector.fromArray(F256, x, xo + o + 24), p);
+            si[k] = ((IntVector) p.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
+        }
     }
 }

@@ -166,4 +166,102 @@ class Int8JavaKernelsTest {
                 () -> Int8JavaKernels.matMul((ChunkedTensor) w, KernelConfig.scalar(), 0, 2, xq, new float[2], 0, 2));
         assertTrue(e.getMessage().contains("scalar"), e.getMessage());
     }
+
+    // ---- the block-32 types (Q8_0, Q4_0, Q5_0): Int8JavaKernels.matMul32
+
+    /** The tensor under both profiles: BINARY32 holds the binary32 kernels' packed copy (Q8_0, Q4_0), INT8_Q8 the int8 one or the mapping. */
+    private static BlockQ8Tensor[] tensors32(GgmlType type, MemorySegment seg, int rows, int cols) {
+        BlockQ8Tensor[] ws = new BlockQ8Tensor[2];
+        ComputeProfile[] ps = {ComputeProfile.BINARY32, ComputeProfile.INT8_Q8};
+        for (int i = 0; i < 2; i++) {
+            ComputeProfile p = ps[i];
+            ws[i] = switch (type) {
+                case Q8_0 -> new Q8_0Tensor("w", seg, rows, cols, p);
+                case Q4_0 -> new Q4_0Tensor("w", seg, rows, cols, p);
+                case Q5_0 -> new Q5_0Tensor("w", seg, rows, cols, p);
+                default -> throw new IllegalArgumentException(type.toString());
+            };
+        }
+        return ws;
+    }
+
+    private static void check32(GgmlType type, MemorySegment seg, int rows, int cols, float[] x, int n, String what) {
+        Int8Input xq = new Int8Input().quantize(x, 0, cols, n, cols, Int8Input.Q8_32);
+        float[] ref = null;
+        for (BlockQ8Tensor w : tensors32(type, seg, rows, cols)) {
+            String wh = type + " " + rows + "x" + cols + " " + what + (w.isPacked() ? " (packed)" : "");
+            if (ref == null) {
+                ref = new float[n * rows];
+                for (int t = 0; t < n; t++) for (int r = 0; r < rows; r++) ref[t * rows + r] = w.dotInt8Reference(r, xq, t);
+            }
+            for (KernelConfig cfg : WIDTHS) {
+                if (Int8JavaKernels.handles(cfg)) {
+                    int yOff = 3, yStride = rows + 2, split = Math.min(rows, 5);
+                    float[] y = new float[yOff + n * yStride];
+                    Int8JavaKernels.matMul32(w, cfg, 0, split, xq, y, yOff, yStride);
+                    Int8JavaKernels.matMul32(w, cfg, split, rows, xq, y, yOff, yStride);
+                    for (int t = 0; t < n; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(Float.floatToIntBits(ref[t * rows + r]), Float.floatToIntBits(y[yOff + t * yStride + r]),
+                                    wh + ", " + cfg + " direct, row " + r + ", input " + t);
+                        }
+                    }
+                }
+                for (Parallel par : POOLS.pools()) {
+                    float[] z = new float[n * rows];
+                    w.matMulInt8(cfg, par, xq, z, 0, rows);
+                    for (int i = 0; i < ref.length; i++) {
+                        assertEquals(Float.floatToIntBits(ref[i]), Float.floatToIntBits(z[i]),
+                                wh + ", " + cfg + ", " + par.threads() + " threads, row " + i % rows + ", input " + i / rows);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q5_0"})
+    void theBlock32KernelsEqualTheReferenceOnEveryRemainder(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 7L + 5);
+        for (int nb : new int[]{1, 2, 15, 16, 17, 31, 32, 33, 70}) {
+            int cols = 32 * nb;
+            for (int rows : new int[]{1, 3, 4, 5, 8, 9, 17}) {
+                int n = 2 + r.nextInt(18);
+                check32(type, Int8ProductTest.weights(type, rows, cols, r, false), rows, cols, Int8ProductTest.inputs(n * cols, r, 0), n,
+                        "batch " + n);
+                check32(type, Int8ProductTest.weights(type, rows, cols, r, false), rows, cols, Int8ProductTest.inputs(cols, r, 0), 1,
+                        "decode");
+            }
+        }
+        if (type != GgmlType.Q5_0) { // the binary32 copy is what the kernels read here (Q5_0 has none)
+            assertTrue(tensors32(type, Int8ProductTest.weights(type, 4, 64, r, false), 4, 64)[0].isPacked(), type + " packed");
+        }
+        int rows = 203, cols = 32 * 40; // enough rows for the threads to split them into several chunks
+        check32(type, Int8ProductTest.weights(type, rows, cols, r, false), rows, cols, Int8ProductTest.inputs(cols, r, 0), 1, "decode");
+        check32(type, Int8ProductTest.weights(type, rows, cols, r, false), rows, cols, Int8ProductTest.inputs(5 * cols, r, 0), 5, "batch 5");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q5_0"})
+    void theBlock32KernelsEqualTheReferenceOnEdgeValues(GgmlType type) {
+        SplittableRandom r = new SplittableRandom(type.id * 29L + 1);
+        for (int round = 0; round < 40; round++) {
+            int rows = 1 + r.nextInt(20), nb = 1 + r.nextInt(40), cols = 32 * nb, n = 1 + r.nextInt(12);
+            // edge scales (infinite and NaN among them: the packed copy is then abandoned and the mapping read)
+            MemorySegment seg = Int8ProductTest.weights(type, rows, cols, r, round % 2 == 0);
+            check32(type, seg, rows, cols, Int8ProductTest.inputs(n * cols, r, round < 20 ? 0.01 : 0.2), n, "edge round " + round);
+            check32(type, seg, rows, cols, Int8ProductTest.inputs(cols, r, 0.05), 1, "edge round " + round + ", decode");
+        }
+        // Extreme codes everywhere against extreme input codes (the largest integer sums, both signs).
+        int rows = 9, cols = 32 * 18;
+        MemorySegment seg = Int8ProductTest.weights(type, rows, cols, r, false);
+        byte ext = type == GgmlType.Q8_0 ? (byte) -128 : 0x00;
+        for (long k = 0; k < (long) rows * cols / 32; k++) {
+            for (int j = 2; j < type.blockBytes; j++) seg.set(ValueLayout.JAVA_BYTE, type.blockBytes * k + j, ext);
+        }
+        float[] x = new float[3 * cols];
+        for (int i = 0; i < x.length; i++) x[i] = i < cols ? 1f : i < 2 * cols ? -1f : (i % 2 == 0 ? 1f : -1f);
+        check32(type, seg, rows, cols, x, 3, "extreme codes");
+        check32(type, seg, rows, cols, java.util.Arrays.copyOfRange(x, cols, 2 * cols), 1, "extreme codes, decode");
+    }
 }
