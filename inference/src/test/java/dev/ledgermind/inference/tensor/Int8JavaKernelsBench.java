@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Benchmark, not a test: the K-quant products in Java (native kernels off), three ways in one JVM, rounds alternating
+ * Benchmark, not a test: the K-quant and block-32 (Q8_0, Q4_0, Q5_0: the binary32 packed copy, as a machine without the
+ * native int8 kernels holds them) products in Java (native kernels off), three ways in one JVM, rounds alternating
  * which goes first: F = the binary32 Java kernel ({@link WeightTensor#matMul} on the float input), I = the int8-q8 Java
  * vector kernel ({@link Int8JavaKernels} through {@link WeightTensor#matMulInt8}, the input quantized beforehand), R =
  * the int8-q8 scalar reference row by row (what ran before {@link Int8JavaKernels}; timed on the first sixteenth of the
@@ -38,7 +39,7 @@ class Int8JavaKernelsBench {
         long mb = Integer.getInteger("bench.mb", 160);
         int[] threads = ints(System.getProperty("bench.threads", "1"));
         int[] bits = ints(System.getProperty("bench.bits", "256,512"));
-        String[] types = System.getProperty("bench.types", "Q4_K,Q5_K,Q6_K").split(",");
+        String[] types = System.getProperty("bench.types", "Q4_K,Q5_K,Q6_K,Q8_0,Q4_0,Q5_0").split(",");
         String[] shapes = System.getProperty("bench.shapes", "2048x8192,8192x2048").split(",");
         int[] batches = ints(System.getProperty("bench.batches", "1,32"));
         System.out.printf("K-quant Java kernels, binary32 (F) vs int8-q8 vector (I) vs int8-q8 reference (R), %d MB of weights"
@@ -62,7 +63,7 @@ class Int8JavaKernelsBench {
                             for (int batch : batches) {
                                 int n = batch == 1 ? copies : 1;
                                 List<WeightTensor> ws = new ArrayList<>();
-                                for (int i = 0; i < n; i++) ws.add(Int8KQuantProductTest.tensor(type, pool.asSlice(i * bytes, bytes), rows, cols));
+                                for (int i = 0; i < n; i++) ws.add(tensor(type, pool.asSlice(i * bytes, bytes), rows, cols));
                                 System.out.println(measure(type + " | " + shape + " (x" + n + ") | " + b, cfg, ws, par, batch, rounds, r));
                             }
                         }
@@ -77,7 +78,7 @@ class Int8JavaKernelsBench {
         int rows = ws.getFirst().rows(), cols = ws.getFirst().cols();
         float[] x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        Int8Input xq = new Int8Input().quantize(x, 0, cols, batch, cols, Int8Input.Q8_256);
+        Int8Input xq = new Int8Input().quantize(x, 0, cols, batch, cols, ws.getFirst().int8Format());
         float[] yf = new float[batch * rows], yi = new float[batch * rows], yr = new float[batch * rows];
         int refRows = batch == 1 ? rows : rows / 16;
         int refTensors = batch == 1 ? Math.max(1, ws.size() / 4) : 1;
@@ -116,6 +117,16 @@ class Int8JavaKernelsBench {
                 macs / JavaNativeRounds.median(t[0]) / 1e9, macs / JavaNativeRounds.median(t[1]) / 1e9,
                 refMacs / JavaNativeRounds.median(t[2]) / 1e9, JavaNativeRounds.median(fi), s[0], s[rounds - 1],
                 JavaNativeRounds.median(ri));
+    }
+
+    /** K-quants as the engine makes them; Q8_0, Q4_0, Q5_0 as a machine without the native int8 kernels holds them (binary32 packed copy). */
+    private static WeightTensor tensor(GgmlType type, MemorySegment seg, int rows, int cols) {
+        return switch (type) {
+            case Q8_0 -> new Q8_0Tensor("w", seg, rows, cols);
+            case Q4_0 -> new Q4_0Tensor("w", seg, rows, cols);
+            case Q5_0 -> new Q5_0Tensor("w", seg, rows, cols);
+            default -> Int8KQuantProductTest.tensor(type, seg, rows, cols);
+        };
     }
 
     private static int[] ints(String s) {
