@@ -320,6 +320,7 @@ final class Int8JavaKernels {
         final float[] q = new float[CHUNK * 32];
         final float[] d = new float[CHUNK];
         final int[] si = new int[CHUNK];
+        final float[] t16 = new float[8 * 16];
         float[] xf = new float[0];
         float[] acc = new float[0];
     }
@@ -353,11 +354,16 @@ final class Int8JavaKernels {
                 int nb = Math.min(CHUNK, blocks - b0);
                 w.unpackRow(r, b0, b0 + nb, q, 0, d, 0);
                 for (int t = 0; t < n; t++) {
-                    if (wide) sums512(q, xf, t * cols + 32 * b0, nb, si);
-                    else sums256(q, xf, t * cols + 32 * b0, nb, si);
-                    for (int k = 0; k < nb; k++) {
+                    int k0 = 0;
+                    if (wide) {
+                        for (; k0 + 16 <= nb; k0 += 16) sixteen512(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), d, k0, dx, t * blocks + b0 + k0, acc, 16 * t, s.t16);
+                        sums512(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), nb - k0, si);
+                    } else {
+                        sums256(q, xf, t * cols + 32 * b0, nb, si);
+                    }
+                    for (int k = k0; k < nb; k++) {
                         int b = b0 + k, at = 16 * t + (b & 15);
-                        acc[at] = Math.fma((float) si[k], d[k] * dx[t * blocks + b], acc[at]);
+                        acc[at] = Math.fma((float) si[k - k0], d[k] * dx[t * blocks + b], acc[at]);
                     }
                 }
             }
@@ -366,11 +372,11 @@ final class Int8JavaKernels {
     }
 
     /** {@code si[k]} = the exact sum over block k's 32 elements of {@code q * x}, for {@code nb} blocks. */
-    private static void sums512(float[] q, float[] x, int xo, int nb, int[] si) {
+    private static void sums512(float[] q, int qo, float[] x, int xo, int nb, int[] si) {
         for (int k = 0; k < nb; k++) {
-            int o = 32 * k;
-            FloatVector p = FloatVector.fromArray(F512, q, o).mul(FloatVector.fromArray(F512, x, xo + o));
-            p = FloatVector.fromArray(F512, q, o + 16).fma(FloatVector.fromArray(F512, x, xo + o + 16), p);
+            int o = qo + 32 * k;
+            FloatVector p = FloatVector.fromArray(F512, q, o).mul(FloatVector.fromArray(F512, x, xo + o - qo));
+            p = FloatVector.fromArray(F512, q, o + 16).fma(FloatVector.fromArray(F512, x, xo + o - qo + 16), p);
             si[k] = ((IntVector) p.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
         }
     }
@@ -384,5 +390,43 @@ final class Int8JavaKernels {
             p = FloatVector.fromArray(F256, q, o + 24).fma(FloatVector.fromArray(F256, x, xo + o + 24), p);
             si[k] = ((IntVector) p.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    private static final jdk.incubator.vector.VectorShuffle<Float> SWAP8 = jdk.incubator.vector.VectorShuffle.fromOp(F512, j -> j ^ 8),
+            SWAP4 = jdk.incubator.vector.VectorShuffle.fromOp(F512, j -> j ^ 4), SWAP2 = jdk.incubator.vector.VectorShuffle.fromOp(F512, j -> j ^ 2),
+            SWAP1 = jdk.incubator.vector.VectorShuffle.fromOp(F512, j -> j ^ 1);
+    private static final jdk.incubator.vector.VectorMask<Float> M8 = jdk.incubator.vector.VectorMask.fromLong(F512, 0xFF00),
+            M4 = jdk.incubator.vector.VectorMask.fromLong(F512, 0xF0F0), M2 = jdk.incubator.vector.VectorMask.fromLong(F512, 0xCCCC),
+            M1 = jdk.incubator.vector.VectorMask.fromLong(F512, 0xAAAA);
+
+    /**
+     * Sixteen blocks at once (512 bits), blocks {@code k0 .. k0 + 15} of a chunk starting at a multiple of 16, so that
+     * block k's partial sum is lane {@code k mod 16} of {@code acc[ao ..]}: the 16 blocks' products in 16 vectors, then a
+     * transposing reduction (4 levels; at each, two vectors' lanes are added to their partners {@code j ^ h} and blended,
+     * halving each block's share of lanes), so that lane k holds block k's sum; all in float lanes, exactly (integers below
+     * 2^24). Then {@code acc = fma(sum, d * dx, acc)} lanewise: the definition's operations per block.
+     */
+    private static void sixteen512(float[] q, int qo, float[] x, int xo, float[] d, int dOff, float[] dx, int dxo,
+                                   float[] acc, int ao, float[] t) {
+        for (int k = 0; k < 8; k++) { // level 1: blocks k and k + 8
+            int o = qo + 32 * k, xk = xo + 32 * k;
+            FloatVector a = FloatVector.fromArray(F512, q, o).mul(FloatVector.fromArray(F512, x, xk));
+            a = FloatVector.fromArray(F512, q, o + 16).fma(FloatVector.fromArray(F512, x, xk + 16), a);
+            FloatVector b = FloatVector.fromArray(F512, q, o + 256).mul(FloatVector.fromArray(F512, x, xk + 256));
+            b = FloatVector.fromArray(F512, q, o + 272).fma(FloatVector.fromArray(F512, x, xk + 272), b);
+            a.add(a.rearrange(SWAP8)).blend(b.add(b.rearrange(SWAP8)), M8).intoArray(t, 16 * k);
+        }
+        for (int k = 0; k < 4; k++) { // level 2: k and k + 4
+            FloatVector a = FloatVector.fromArray(F512, t, 16 * k), b = FloatVector.fromArray(F512, t, 16 * k + 64);
+            a.add(a.rearrange(SWAP4)).blend(b.add(b.rearrange(SWAP4)), M4).intoArray(t, 16 * k);
+        }
+        for (int k = 0; k < 2; k++) { // level 3: k and k + 2
+            FloatVector a = FloatVector.fromArray(F512, t, 16 * k), b = FloatVector.fromArray(F512, t, 16 * k + 32);
+            a.add(a.rearrange(SWAP2)).blend(b.add(b.rearrange(SWAP2)), M2).intoArray(t, 16 * k);
+        }
+        FloatVector a = FloatVector.fromArray(F512, t, 0), b = FloatVector.fromArray(F512, t, 16);
+        FloatVector sum = a.add(a.rearrange(SWAP1)).blend(b.add(b.rearrange(SWAP1)), M1);
+        FloatVector s = FloatVector.fromArray(F512, d, dOff).mul(FloatVector.fromArray(F512, dx, dxo));
+        sum.fma(s, FloatVector.fromArray(F512, acc, ao)).intoArray(acc, ao);
     }
 }
