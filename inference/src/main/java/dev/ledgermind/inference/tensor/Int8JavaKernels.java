@@ -359,7 +359,8 @@ final class Int8JavaKernels {
                         for (; k0 + 16 <= nb; k0 += 16) sixteen512(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), d, k0, dx, t * blocks + b0 + k0, acc, 16 * t, s.t16);
                         sums512(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), nb - k0, si);
                     } else {
-                        sums256(q, xf, t * cols + 32 * b0, nb, si);
+                        for (; k0 + 8 <= nb; k0 += 8) eight256(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), d, k0, dx, t * blocks + b0 + k0, acc, 16 * t + ((b0 + k0) & 15), s.t16);
+                        sums256(q, 32 * k0, xf, t * cols + 32 * (b0 + k0), nb - k0, si);
                     }
                     for (int k = k0; k < nb; k++) {
                         int b = b0 + k, at = 16 * t + (b & 15);
@@ -381,13 +382,13 @@ final class Int8JavaKernels {
         }
     }
 
-    private static void sums256(float[] q, float[] x, int xo, int nb, int[] si) {
+    private static void sums256(float[] q, int qo, float[] x, int xo, int nb, int[] si) {
         for (int k = 0; k < nb; k++) {
-            int o = 32 * k;
-            FloatVector p = FloatVector.fromArray(F256, q, o).mul(FloatVector.fromArray(F256, x, xo + o));
-            p = FloatVector.fromArray(F256, q, o + 8).fma(FloatVector.fromArray(F256, x, xo + o + 8), p);
-            p = FloatVector.fromArray(F256, q, o + 16).fma(FloatVector.fromArray(F256, x, xo + o + 16), p);
-            p = FloatVector.fromArray(F256, q, o + 24).fma(FloatVector.fromArray(F256, x, xo + o + 24), p);
+            int o = qo + 32 * k, xk = xo + 32 * k;
+            FloatVector p = FloatVector.fromArray(F256, q, o).mul(FloatVector.fromArray(F256, x, xk));
+            p = FloatVector.fromArray(F256, q, o + 8).fma(FloatVector.fromArray(F256, x, xk + 8), p);
+            p = FloatVector.fromArray(F256, q, o + 16).fma(FloatVector.fromArray(F256, x, xk + 16), p);
+            p = FloatVector.fromArray(F256, q, o + 24).fma(FloatVector.fromArray(F256, x, xk + 24), p);
             si[k] = ((IntVector) p.convert(VectorOperators.F2I, 0)).reduceLanes(VectorOperators.ADD);
         }
     }
@@ -428,5 +429,36 @@ final class Int8JavaKernels {
         FloatVector sum = a.add(a.rearrange(SWAP1)).blend(b.add(b.rearrange(SWAP1)), M1);
         FloatVector s = FloatVector.fromArray(F512, d, dOff).mul(FloatVector.fromArray(F512, dx, dxo));
         sum.fma(s, FloatVector.fromArray(F512, acc, ao)).intoArray(acc, ao);
+    }
+
+    private static final jdk.incubator.vector.VectorShuffle<Float> SWAP4_256 = jdk.incubator.vector.VectorShuffle.fromOp(F256, j -> j ^ 4),
+            SWAP2_256 = jdk.incubator.vector.VectorShuffle.fromOp(F256, j -> j ^ 2),
+            SWAP1_256 = jdk.incubator.vector.VectorShuffle.fromOp(F256, j -> j ^ 1);
+    private static final jdk.incubator.vector.VectorMask<Float> M4_256 = jdk.incubator.vector.VectorMask.fromLong(F256, 0xF0),
+            M2_256 = jdk.incubator.vector.VectorMask.fromLong(F256, 0xCC), M1_256 = jdk.incubator.vector.VectorMask.fromLong(F256, 0xAA);
+
+    /** {@link #sixteen512} at 256 bits: eight blocks (a multiple of 8 into the chunk), lane k = block k, 3 levels. */
+    private static void eight256(float[] q, int qo, float[] x, int xo, float[] d, int dOff, float[] dx, int dxo,
+                                 float[] acc, int ao, float[] t) {
+        for (int k = 0; k < 4; k++) { // level 1: blocks k and k + 4
+            int o = qo + 32 * k, xk = xo + 32 * k;
+            FloatVector a = FloatVector.fromArray(F256, q, o).mul(FloatVector.fromArray(F256, x, xk));
+            a = FloatVector.fromArray(F256, q, o + 8).fma(FloatVector.fromArray(F256, x, xk + 8), a);
+            a = FloatVector.fromArray(F256, q, o + 16).fma(FloatVector.fromArray(F256, x, xk + 16), a);
+            a = FloatVector.fromArray(F256, q, o + 24).fma(FloatVector.fromArray(F256, x, xk + 24), a);
+            FloatVector b = FloatVector.fromArray(F256, q, o + 128).mul(FloatVector.fromArray(F256, x, xk + 128));
+            b = FloatVector.fromArray(F256, q, o + 136).fma(FloatVector.fromArray(F256, x, xk + 136), b);
+            b = FloatVector.fromArray(F256, q, o + 144).fma(FloatVector.fromArray(F256, x, xk + 144), b);
+            b = FloatVector.fromArray(F256, q, o + 152).fma(FloatVector.fromArray(F256, x, xk + 152), b);
+            a.add(a.rearrange(SWAP4_256)).blend(b.add(b.rearrange(SWAP4_256)), M4_256).intoArray(t, 8 * k);
+        }
+        for (int k = 0; k < 2; k++) { // level 2: k and k + 2
+            FloatVector a = FloatVector.fromArray(F256, t, 8 * k), b = FloatVector.fromArray(F256, t, 8 * k + 16);
+            a.add(a.rearrange(SWAP2_256)).blend(b.add(b.rearrange(SWAP2_256)), M2_256).intoArray(t, 8 * k);
+        }
+        FloatVector a = FloatVector.fromArray(F256, t, 0), b = FloatVector.fromArray(F256, t, 8);
+        FloatVector sum = a.add(a.rearrange(SWAP1_256)).blend(b.add(b.rearrange(SWAP1_256)), M1_256);
+        FloatVector s = FloatVector.fromArray(F256, d, dOff).mul(FloatVector.fromArray(F256, dx, dxo));
+        sum.fma(s, FloatVector.fromArray(F256, acc, ao)).intoArray(acc, ao);
     }
 }
