@@ -10,26 +10,43 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The int8-q8 products ({@link ComputeProfile#INT8_Q8}) of Q4_K, Q5_K and Q6_K in Java vector code, for CPUs (or
- * configurations) without the native VNNI kernels ({@link Int8KQuantKernels}): 256 and 512 bits. The definitions are
- * the tensor classes' ({@link Q4_KTensor}, {@link Q5_KTensor}, {@link Q6_KTensor}, class javadocs); this class only
- * obtains the same exact integers A (and B) per (row, super-block) in another grouping and then issues the
- * definition's binary32 operations in the definition's order, so it gives the bits of
- * {@link WeightTensor#dotInt8Reference} at every width ({@code Int8JavaKernelsTest}).
+ * The int8-q8 products ({@link ComputeProfile#INT8_Q8}) in Java vector code, at 256 and 512 bits, for CPUs (or
+ * configurations) without the native VNNI kernels ({@link Int8KQuantKernels}, {@link Int8Kernels}): Q4_K, Q5_K and
+ * Q6_K ({@link #matMul}) and Q8_0, Q4_0 and Q5_0 ({@link #matMul32}). The definitions are the tensor classes' (class
+ * javadocs of {@link Q4_KTensor}, {@link Q5_KTensor}, {@link Q6_KTensor}; {@link Int8Kernels} for the block-32 types);
+ * this class only obtains the same exact integers in another grouping and then issues the definition's binary32
+ * operations in the definition's order, so it gives the bits of {@link WeightTensor#dotInt8Reference} at every width
+ * ({@code Int8JavaKernelsTest}). Scalar and 128 bits keep the reference.
  *
- * <p>How A is formed. A super-block is first unpacked (integer code, no vectors) into 256 signed byte codes in
- * element order (Q4_K 0..15, Q5_K 0..31, Q6_K {@code q - 32} in -32..31) and 16 integer scales, one per 16 elements
- * (Q4_K and Q5_K: each sub-block's 6-bit scale twice; Q6_K: its int8 scales). Then
- * {@code A = sum over the 16 groups g of sc_g * (sum over g's 16 elements of code * qx)}: bytes widened to 32-bit
- * lanes ({@code B2I}), multiplied and added in int lanes (every partial sum is below 2^31 in magnitude: at most
- * 256 * 128 * 127 * 32 = 2^27 before the scales... and |A| itself is at most 256 * 63 * 31 * 128 < 2^26), then the
- * lanes added ({@code reduceLanes(ADD)} on ints: exact in any order). B ({@code sum_j mn_j * bs_j}) is scalar, from
- * the input's {@link Int8Input#sums16}, as in the reference.
+ * <h2>K-quants: A (and B) per (row, super-block)</h2>
+ * {@code A = sum over the 16 groups g of 16 elements of sc_g * (sum over g of code * qx)}, with {@code sc_g} the
+ * group's scale (Q4_K and Q5_K: its sub-block's 6-bit scale; Q6_K: its int8 scale) and the codes Q4_K 0..15, Q5_K
+ * 0..31, Q6_K {@code q - 32}: bytes widened to 32-bit lanes ({@code B2I}), multiplied and added in int lanes, then the
+ * lanes added ({@code reduceLanes(ADD)} on ints: exact in any order). No lane overflows: a lane takes at most 32
+ * products {@code |code * qx * sc| <= 32 * 127 * 128}, below 2^24, and {@code |A| <= 256 * 32 * 127 * 128 < 2^31}.
+ * B ({@code sum_j mn_j * bs_j}) is scalar, from the input's {@link Int8Input#sums16}, as in the reference.
+ * <ul>
+ *   <li>Decode (one input): four rows side by side, sharing each widened activation vector. Q4_K reads its nibbles
+ *       as they lie in {@code qs} (zero-extended, masked and shifted in int lanes; the two groups of a sub-block
+ *       summed before its scale multiplies them); Q5_K and Q6_K first unpack a super-block's codes into bytes in
+ *       element order with integer code on longs ({@link Q5_KTensor#codes}, {@link Q6_KTensor#codes}).</li>
+ *   <li>Batch: each super-block of four rows is unpacked once, its codes widened and multiplied by their scales
+ *       once (256 ints a row), then every input passes over the four rows.</li>
+ * </ul>
  *
- * <p>The decode step (one input) runs four rows side by side, sharing each widened activation vector; the batched
- * product widens and scales each super-block's codes once (into 256 ints a row), then passes every input over four
- * rows at a time. Every kernel body sees its species as a constant and exchanges only arrays and ints with its
- * callers (a vector passed to a method that C2 leaves out of line is boxed: DESIGN.md, "Memory besides the weights").
+ * <h2>Q8_0, Q4_0, Q5_0: sumi per block</h2>
+ * A row's codes come as exact small integers in floats from {@link BlockQ8Tensor#unpackRow} (from whichever copy the
+ * tensor holds: the binary32 kernels' packed copy, or the mapping), the input's codes are widened to floats once a
+ * call. A block's products and their sums are integers below {@code 32 * 128 * 127 < 2^24}, so float lanes form them
+ * exactly. Sixteen blocks (512 bits; eight at 256) are done at once: their product vectors are reduced by a
+ * transposing tree (at each level two vectors' lanes are added to their partners {@code j ^ h} and blended, halving
+ * each block's share of lanes) until lane k holds block k's {@code sumi}, exact in any order; then one lanewise
+ * {@code fma(sumi, dw * dx, acc)} is the definition's two operations for each of those blocks, whose partial sums
+ * {@code acc[b mod 16]} are the lanes. Blocks left over (fewer than 16 or 8) are reduced one at a time.
+ *
+ * <p>Every kernel body sees its species as a constant and exchanges only arrays and ints with its callers: a vector
+ * returned from or passed to a method that C2 compiles apart is boxed (helpers that widened bytes were: 33 MB of
+ * garbage a 2048x8192 product; DESIGN.md, "Memory besides the weights").
  */
 final class Int8JavaKernels {
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_64;
