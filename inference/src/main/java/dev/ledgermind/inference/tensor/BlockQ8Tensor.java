@@ -218,10 +218,15 @@ abstract sealed class BlockQ8Tensor extends WeightTensor permits Q8_0Tensor, Q4_
         return Int8Input.Q8_32;
     }
 
-    /** The int8-q8 product in the native kernels where the tensor has their copy and {@code cfg} allows them, else the reference. */
+    /**
+     * The int8-q8 product in the native kernels where the tensor has their copy and {@code cfg} allows them, else the Java
+     * vector kernels at 256 and 512 bits ({@link Int8JavaKernels#matMul32}), else (scalar, 128 bits) the reference: the
+     * same bits.
+     */
     @Override
     protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
         if (int8 != null && cfg.nativeKernels()) Int8Kernels.rows(int8, from, to, xq, y, yOff, yStride);
+        else if (Int8JavaKernels.handles(cfg)) Int8JavaKernels.matMul32(this, cfg, from, to, xq, y, yOff, yStride);
         else super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
     }
 

@@ -242,11 +242,16 @@ public final class Q4_KTensor extends ChunkedTensor {
         return dotInt8KM(this, row, xq, t);
     }
 
-    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    /**
+     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
+     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
+     */
     @Override
     protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
         if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
             Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else if (Int8JavaKernels.handles(cfg)) {
+            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
         } else {
             super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
         }
@@ -287,11 +292,20 @@ public final class Q4_KTensor extends ChunkedTensor {
 
     /** The 256 four-bit codes of the Q4_K super-block {@code b}, in element order, into {@code out[0 .. 256)}. */
     static void codes(byte[] b, byte[] out) {
+        codes(b, out, 0);
+    }
+
+    private static final java.lang.invoke.VarHandle LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long NIBBLES = 0x0F0F0F0F0F0F0F0FL;
+
+    /** {@link #codes(byte[], byte[])} into {@code out[off .. off + 256)}, 8 bytes at a time in a long. */
+    static void codes(byte[] b, byte[] out, int off) {
         for (int g = 0; g < 4; g++) {
-            for (int l = 0; l < 32; l++) {
-                int v = b[16 + 32 * g + l] & 0xFF;
-                out[64 * g + l] = (byte) (v & 0xF);
-                out[64 * g + 32 + l] = (byte) (v >> 4);
+            for (int l = 0; l < 32; l += 8) {
+                long v = (long) LONG.get(b, 16 + 32 * g + l);
+                LONG.set(out, off + 64 * g + l, v & NIBBLES);
+                LONG.set(out, off + 64 * g + 32 + l, (v >>> 4) & NIBBLES);
             }
         }
     }

@@ -166,12 +166,17 @@ public final class Q5_KTensor extends ChunkedTensor {
      * vectors in registers; merging in vectors inside them did not).
      */
     static void codes(byte[] b, byte[] out) {
+        codes(b, out, 0);
+    }
+
+    /** {@link #codes(byte[], byte[])} into {@code out[off .. off + 256)}. */
+    static void codes(byte[] b, byte[] out, int off) {
         for (int l = 0; l < 32; l += 8) {
             long h = (long) LONG.get(b, QH + l);
             for (int g = 0; g < 4; g++) {
                 long v = (long) LONG.get(b, QS + 32 * g + l);
-                LONG.set(out, 64 * g + l, (v & NIBBLES) | ((h >>> (2 * g)) & ONES) << 4);
-                LONG.set(out, 64 * g + 32 + l, ((v >>> 4) & NIBBLES) | ((h >>> (2 * g + 1)) & ONES) << 4);
+                LONG.set(out, off + 64 * g + l, (v & NIBBLES) | ((h >>> (2 * g)) & ONES) << 4);
+                LONG.set(out, off + 64 * g + 32 + l, ((v >>> 4) & NIBBLES) | ((h >>> (2 * g + 1)) & ONES) << 4);
             }
         }
     }
@@ -231,11 +236,16 @@ public final class Q5_KTensor extends ChunkedTensor {
         return Q4_KTensor.dotInt8KM(this, row, xq, t);
     }
 
-    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    /**
+     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
+     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
+     */
     @Override
     protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
         if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
             Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else if (Int8JavaKernels.handles(cfg)) {
+            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
         } else {
             super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
         }

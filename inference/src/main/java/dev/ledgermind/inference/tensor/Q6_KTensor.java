@@ -223,11 +223,39 @@ public final class Q6_KTensor extends ChunkedTensor {
         return Dot.combine(acc, 0);
     }
 
-    /** Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the reference row by row (the same bits). */
+    private static final java.lang.invoke.VarHandle LONG =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final long NIBBLES = 0x0F0F0F0F0F0F0F0FL, TWO_BITS = 0x0303030303030303L, HIGH = 0x8080808080808080L,
+            THIRTY_TWOS = 0x2020202020202020L;
+
+    /**
+     * The 256 codes {@code q - 32} (-32..31, as signed bytes) of the Q6_K super-block {@code b}, in element order, into
+     * {@code out[off .. off + 256)}: 8 bytes at a time in a long. Each byte {@code q} (0..63) becomes {@code q - 32}
+     * mod 256 as {@code ((q | 0x80) - 0x20) ^ 0x80} (no borrow crosses a byte).
+     */
+    static void codes(byte[] b, byte[] out, int off) {
+        for (int n = 0; n < 2; n++) {
+            for (int k = 0; k < 4; k++) {
+                for (int l = 0; l < 32; l += 8) {
+                    long lo = ((long) LONG.get(b, 64 * n + 32 * (k & 1) + l) >>> (4 * (k >> 1))) & NIBBLES;
+                    long hi = ((long) LONG.get(b, 128 + 32 * n + l) >>> (2 * k)) & TWO_BITS;
+                    long q = lo | hi << 4;
+                    LONG.set(out, off + 128 * n + 32 * k + l, ((q | HIGH) - THIRTY_TWOS) ^ HIGH);
+                }
+            }
+        }
+    }
+
+    /**
+     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
+     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
+     */
     @Override
     protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
         if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
             Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else if (Int8JavaKernels.handles(cfg)) {
+            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
         } else {
             super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
         }
