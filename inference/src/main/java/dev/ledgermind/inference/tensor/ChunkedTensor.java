@@ -133,4 +133,20 @@ abstract sealed class ChunkedTensor extends WeightTensor implements DequantDot.C
         if (holder[0].length < cols) holder[0] = new float[cols];
         return holder[0];
     }
+
+    /**
+     * The int8-q8 product of the K-quants ({@link Int8Input#Q8_256}: Q4_K, Q5_K, Q6_K): native (VNNI) where allowed and
+     * built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits ({@link Int8JavaKernels}), else
+     * (scalar, 128 bits) the reference row by row: the same bits. The other chunked types have no integer product.
+     */
+    @Override
+    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
+        if (int8Format() == Int8Input.Q8_256 && cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
+            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
+        } else if (int8Format() == Int8Input.Q8_256 && Int8JavaKernels.handles(cfg)) {
+            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
+        } else {
+            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
+        }
+    }
 }

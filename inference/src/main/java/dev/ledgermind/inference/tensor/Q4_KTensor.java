@@ -45,7 +45,6 @@ public final class Q4_KTensor extends ChunkedTensor {
     private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
-
     public Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, GgmlType.Q4_K, data, rows, cols);
     }
@@ -240,21 +239,6 @@ public final class Q4_KTensor extends ChunkedTensor {
     @Override
     public float dotInt8Reference(int row, Int8Input xq, int t) {
         return dotInt8KM(this, row, xq, t);
-    }
-
-    /**
-     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
-     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
-     */
-    @Override
-    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
-        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
-            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
-        } else if (Int8JavaKernels.handles(cfg)) {
-            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
-        } else {
-            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
-        }
     }
 
     /**

@@ -236,18 +236,4 @@ public final class Q5_KTensor extends ChunkedTensor {
         return Q4_KTensor.dotInt8KM(this, row, xq, t);
     }
 
-    /**
-     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
-     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
-     */
-    @Override
-    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
-        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
-            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
-        } else if (Int8JavaKernels.handles(cfg)) {
-            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
-        } else {
-            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
-        }
-    }
 }

@@ -48,7 +48,6 @@ public final class Q6_KTensor extends ChunkedTensor {
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
 
-
     public Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, GgmlType.Q6_K, data, rows, cols);
     }
@@ -246,18 +245,4 @@ public final class Q6_KTensor extends ChunkedTensor {
         }
     }
 
-    /**
-     * Native (VNNI) where allowed and built ({@link Int8KQuantKernels}), else the Java vector kernels at 256 and 512 bits
-     * ({@link Int8JavaKernels}), else (scalar, 128 bits) the reference row by row: the same bits.
-     */
-    @Override
-    protected void rowsRangeInt8(KernelConfig cfg, int from, int to, Int8Input xq, float[] y, int yOff, int yStride) {
-        if (cfg.nativeKernels() && Int8KQuantKernels.available(type)) {
-            Int8KQuantKernels.matMul(type, data, rowBytes, cols / 256, from, to, xq, y, yOff, yStride);
-        } else if (Int8JavaKernels.handles(cfg)) {
-            Int8JavaKernels.matMul(this, cfg, from, to, xq, y, yOff, yStride);
-        } else {
-            super.rowsRangeInt8(cfg, from, to, xq, y, yOff, yStride);
-        }
-    }
 }
