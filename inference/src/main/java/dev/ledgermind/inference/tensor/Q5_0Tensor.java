@@ -36,16 +36,10 @@ import static dev.ledgermind.inference.tensor.Q8_0Tensor.F16;
  * is 16 when bit i is set, else 0.
  *
  * <h2>The int8-q8 product ({@link ComputeProfile#INT8_Q8}, input {@link Int8Input#Q8_32})</h2>
- * The same for Q8_0, Q4_0 and Q5_0 ({@link Int8Kernels}), with {@code qw} this type's integer codes (the 5-bit codes minus 16, in [-16, 15]):
- * <pre>
- *   acc[0..15] = +0.0f
- *   for each block b of 32 (increasing):
- *     sumi_b = sum over i &lt; 32 of qw[i] * qx[i]      (exact int32; qx the input's codes)
- *     s_b    = dw_b * dx_b                            (binary32 multiply; dw the f16 scale widened, dx the input's scale)
- *     acc[b mod 16] = fma((float) sumi_b, s_b, acc[b mod 16])
- *   dot = Dot.combine(acc)
- * </pre>
- * ({@code |sumi_b| <= 32 * 128 * 127}: exact as a float.) {@link #dotInt8Reference} is the scalar reference.
+ * The definition shared by Q8_0, Q4_0 and Q5_0, stated once in {@link Int8Kernels}: per block of 32, the exact
+ * integer sum of {@code qw[i] * qx[i]}, then {@code acc[b mod 16] = fma((float) sumi_b, dw_b * dx_b, acc[b mod 16])}
+ * and {@code Dot.combine}; here {@code qw} is this type's integer codes (the 5-bit codes minus 16, in [-16, 15]).
+ * {@link #dotInt8Reference} is the scalar reference.
  */
 public final class Q5_0Tensor extends BlockQ8Tensor {
     private static final int BLOCK_BYTES = 22;
